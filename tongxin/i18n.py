@@ -1,0 +1,77 @@
+"""Interface strings and messages in the site's language.
+
+Catalogues live in ``tongxin/locale/<language>/<section>.yaml``; each module owns its
+section (``check``, ``theme``, ``federation`` …), so keys read as ``section.key``.
+Simplified Chinese is the reference catalogue: a key missing elsewhere falls back to it,
+then to English, then to the key itself, so a missing translation never breaks a build.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGUAGES = ("zh-CN", "zh-TW", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+_LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def normalise_language(language: str | None) -> str:
+    """Map ``zh``, ``zh_CN``, ``zh-Hant`` … onto one of :data:`LANGUAGES`."""
+    if not language:
+        return DEFAULT_LANGUAGE
+    tag = language.replace("_", "-").lower()
+    if tag in ("zh-tw", "zh-hk", "zh-mo", "zh-hant") or tag.startswith("zh-hant"):
+        return "zh-TW"
+    if tag.startswith("zh"):
+        return "zh-CN"
+    if tag.startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """All strings of one language, flattened to ``section.key``."""
+    strings: dict[str, str] = {}
+    folder = _LOCALE_DIR / language
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.yaml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            _flatten(path.stem, data, strings)
+    return strings
+
+
+def _flatten(prefix: str, data: Any, into: dict[str, str]) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _flatten(f"{prefix}.{key}", value, into)
+    else:
+        into[prefix] = str(data)
+
+
+def translate(language: str | None, key: str, **values: Any) -> str:
+    """The string for ``key`` in ``language``, with ``{name}`` fields filled in."""
+    lang = normalise_language(language)
+    for candidate in (lang, DEFAULT_LANGUAGE, "en"):
+        text = catalogue(candidate).get(key)
+        if text is not None:
+            break
+    else:
+        text = key
+    try:
+        return text.format(**values) if values else text
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def translator(language: str | None):
+    """A one-argument-plus-keywords function bound to a language, for Jinja2 (``t('theme.home')``)."""
+
+    def t(key: str, **values: Any) -> str:
+        return translate(language, key, **values)
+
+    return t
