@@ -1,0 +1,136 @@
+"""The shapes that flow between the federation's stages.
+
+registry → fetch → parse → sanitise → screen → store → render: each stage takes and returns
+these plain dataclasses, so every stage can be run and tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+#: Branch statuses shown on the health page and in health.json.
+STATUSES = ("ok", "stale", "error", "gone", "quarantined")
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch (or lower portal) the portal aggregates, as the registry lists it."""
+
+    id: str
+    name: str
+    feed: str
+    region: str | None = None
+    parent: str | None = None
+    public_keys: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def requires_signature(self) -> bool:
+        return bool(self.public_keys)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The portal's identity and the branches it aggregates."""
+
+    name: str
+    url: str
+    branches: tuple[Branch, ...]
+    path: Path | None = None
+    language: str = "zh-CN"
+    description: str = ""
+    stale_days: int = 30
+
+
+@dataclass
+class FetchResult:
+    """What one conditional GET of one branch's feed produced."""
+
+    branch_id: str
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    permanent_redirect: str | None = None
+    retry_after: float | None = None
+    not_modified: bool = False
+    elapsed: float = 0.0
+    signature: bytes | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.body is not None
+
+
+@dataclass
+class Entry:
+    """One normalised feed entry, whatever format it arrived in.
+
+    ``origin_*`` name the branch that first published the entry: the fetching branch itself,
+    or, when the feed is a lower portal's, the branch its Atom ``<source>`` names.
+    """
+
+    entry_id: str
+    branch_id: str
+    url: str
+    title: str
+    origin_branch_id: str = ""
+    origin_branch_name: str = ""
+    origin_branch_url: str = ""
+    origin_feed_url: str = ""
+    summary_html: str = ""
+    content_html: str = ""
+    published: datetime | None = None
+    updated: datetime | None = None
+    type: str = "news"
+    tags: list[str] = field(default_factory=list)
+    author: str = ""
+    pinned: bool = False
+    expires: datetime | None = None
+    quarantine_reason: str | None = None
+
+
+@dataclass
+class ParsedFeed:
+    """A feed turned into entries plus what the feed says about itself."""
+
+    title: str = ""
+    link: str = ""
+    entries: list[Entry] = field(default_factory=list)
+    format: str = ""  # atom, rss, json, feedparser
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BranchHealth:
+    """One row of health.json."""
+
+    id: str
+    name: str
+    status: str
+    http_status: int | None
+    last_success: str | None
+    last_entry: str | None
+    entries: int
+    error: str | None
+    region: str | None = None
+    feed: str = ""
+    activity: list[int] = field(default_factory=list)  # entries per month, oldest first, 12 months
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "http_status": self.http_status,
+            "last_success": self.last_success,
+            "last_entry": self.last_entry,
+            "entries": self.entries,
+            "error": self.error,
+        }

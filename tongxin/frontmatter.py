@@ -1,0 +1,231 @@
+"""Read one content file into metadata + Markdown body, with the line of every field.
+
+Shared by ``tongxin check`` and the Pelican readers so both see a file the same way:
+Markdown with YAML front matter between leading ``---`` lines, or (announcements only)
+a pure-YAML file whose ``body`` key holds the Markdown. Anything that stops a file from
+being read at all raises :class:`ContentError` carrying editor-facing problems.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tongxin.i18n import translate
+from tongxin.problems import Problem
+from tongxin.yamlsrc import ImpossibleDate, KeyPath, YamlSyntaxError, load_yaml, parse_date_text
+
+CONTENT_TYPES = ("news", "announcements", "study", "pages")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+YAML_SUFFIXES = (".yaml", ".yml")
+#: Larger files are refused before being read: real notices are far smaller, and a stray
+#: video or database dump committed by mistake must not exhaust CI memory.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: Fields holding dates that editors often write in forms YAML itself leaves as strings.
+DATE_FIELDS = ("date", "modified", "expires")
+
+
+class ContentError(Exception):
+    """A file that cannot be read or parsed; ``problems`` say where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class ContentFile:
+    """One entry's source: what the editor wrote, and where."""
+
+    path: Path
+    type: str
+    meta: dict[str, Any]
+    body: str
+    #: 1-based line of each top-level key
+    lines: dict[str, int] = field(default_factory=dict)
+    #: lines of nested keys and list items too, keyed by path (``("quiz", 0, "answer")``)
+    locations: dict[KeyPath, int] = field(default_factory=dict)
+    #: where the Markdown body starts in the file (for link problems)
+    body_line: int = 1
+    #: keys written twice in one mapping, with the line of the repeat
+    duplicates: list[tuple[KeyPath, int]] = field(default_factory=list)
+    #: the form the file came in: "markdown" or "yaml"
+    form: str = "markdown"
+
+
+def relative_posix(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX style, as problems print it."""
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+@lru_cache(maxsize=64)
+def _language_of(site_yaml: str, mtime_ns: int) -> str:
+    try:
+        with open(site_yaml, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle.read(MAX_FILE_BYTES))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "zh-CN"
+    language = data.get("language") if isinstance(data, dict) else None
+    return language if language in ("zh-CN", "zh-TW", "en") else "zh-CN"
+
+
+def branch_language(root: Path) -> str:
+    """The language of a branch's messages: ``site.yaml`` ``language``, else zh-CN."""
+    site_yaml = Path(root) / "content" / "site.yaml"
+    try:
+        mtime = site_yaml.stat().st_mtime_ns
+    except OSError:
+        return "zh-CN"
+    return _language_of(str(site_yaml), mtime)
+
+
+def content_type_of(path: Path, root: Path) -> str | None:
+    """The content type given by the folder under ``content/``, or None for any other place."""
+    parts = Path(relative_posix(path, root)).parts
+    if len(parts) >= 3 and parts[0] == "content" and parts[1] in CONTENT_TYPES:
+        return parts[1]
+    return None
+
+
+def points_outside(path: Path, root: Path) -> bool:
+    """True when ``path`` (a symlink, or under one) resolves outside the repository ``root``."""
+    try:
+        path.resolve().relative_to(Path(root).resolve())
+    except ValueError:
+        return True
+    return False
+
+
+def read_text_checked(path: Path, root: Path, language: str) -> str:
+    """The file's UTF-8 text, or :class:`ContentError` for size, binary data or bad encoding.
+
+    The size is checked with ``stat`` first so a 10 GB file is never read into memory.
+    """
+    rel = relative_posix(path, root)
+
+    def fail(line: int, key: str, **values: Any) -> ContentError:
+        return ContentError([Problem(rel, line, translate(language, f"check.{key}", **values))])
+
+    if path.is_symlink() and points_outside(path, root):
+        raise fail(1, "symlink_outside", target=os.readlink(path))
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise fail(
+                1, "too_large", size=f"{size / 1048576:.1f}", limit=MAX_FILE_BYTES // 1048576
+            )
+        raw = path.read_bytes()
+    except OSError as error:
+        raise fail(1, "unreadable", error=error.strerror or str(error)) from error
+    if b"\x00" in raw:
+        raise fail(raw[: raw.index(b"\x00")].count(b"\n") + 1, "binary")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise fail(raw[: error.start].count(b"\n") + 1, "not_utf8") from error
+    return text.removeprefix("\ufeff")
+
+
+def _split_front_matter(text: str) -> tuple[str, int, str, int] | None:
+    """(yaml text, its first line, body, body's first line), or None without front matter."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "".join(lines[1:index]), 2, "".join(lines[index + 1 :]), index + 2
+    raise ValueError("unclosed")
+
+
+def _normalise_dates(meta: dict[str, Any]) -> None:
+    # YAML only recognises "2026-03-01 09:30:00"; editors also write "2026-03-01 09:30".
+    for key in DATE_FIELDS:
+        value = meta.get(key)
+        if isinstance(value, str):
+            try:
+                parsed = parse_date_text(value)
+            except ImpossibleDate:
+                continue  # left as text: the schema reports it with the field's name
+            if isinstance(parsed, date | datetime):
+                meta[key] = parsed
+
+
+def read_content_file(path: Path, root: Path, language: str | None = None) -> ContentFile:
+    """Read ``path`` (inside branch ``root``) into a :class:`ContentFile`.
+
+    Raises :class:`ContentError` when the file cannot be read or parsed; schema problems
+    (missing title, wrong types …) are left to :mod:`tongxin.check`.
+    """
+    path, root = Path(path), Path(root)
+    lang = language or branch_language(root)
+    rel = relative_posix(path, root)
+
+    def fail(line: int, key: str, **values: Any) -> ContentError:
+        return ContentError([Problem(rel, line, translate(lang, f"check.{key}", **values))])
+
+    content_type = content_type_of(path, root)
+    if content_type is None:
+        raise fail(1, "unknown_folder", folders=", ".join(CONTENT_TYPES))
+    suffix = path.suffix.lower()
+    is_yaml = suffix in YAML_SUFFIXES
+    if is_yaml and content_type != "announcements":
+        raise fail(1, "yaml_only_announcements")
+    if not is_yaml and suffix not in MARKDOWN_SUFFIXES:
+        raise fail(1, "unknown_extension", suffix=suffix or "''")
+
+    text = read_text_checked(path, root, lang)
+    body_line = 1
+    if is_yaml:
+        yaml_text, first_line, body = text, 1, ""
+    else:
+        try:
+            split = _split_front_matter(text)
+        except ValueError:
+            raise fail(1, "front_matter_unclosed") from None
+        if split is None:
+            raise fail(1, "front_matter_missing")
+        yaml_text, first_line, body, body_line = split
+
+    try:
+        document = load_yaml(yaml_text, first_line)
+    except YamlSyntaxError as error:
+        raise fail(error.line, "yaml_syntax", detail=error.detail) from error
+    meta = document.data if document.data is not None else {}
+    if not isinstance(meta, dict):
+        raise fail(first_line, "not_a_mapping", found=type(meta).__name__)
+    meta = {str(key): value for key, value in meta.items()}
+
+    if is_yaml and "body" in meta:
+        value = meta.pop("body")
+        if value is not None and not isinstance(value, str):
+            raise fail(
+                document.lines.get(("body",), 1),
+                "expected_type",
+                field="body",
+                expected=translate(lang, "check.type_str"),
+                found=type(value).__name__,
+            )
+        body = value or ""
+        body_line = document.lines.get(("body",), 1)
+    _normalise_dates(meta)
+    lines = {str(k[0]): v for k, v in document.lines.items() if len(k) == 1}
+    return ContentFile(
+        path=path,
+        type=content_type,
+        meta=meta,
+        body=body,
+        lines=lines,
+        locations=document.lines,
+        body_line=body_line,
+        duplicates=document.duplicates,
+        form="yaml" if is_yaml else "markdown",
+    )

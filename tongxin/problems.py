@@ -1,0 +1,22 @@
+"""A validation problem: where it is and what is wrong, ready to print for an editor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in a branch, printed as ``path:line: message``.
+
+    ``path`` is relative to the branch root in POSIX style (``content/news/foo.md``) so the
+    same line reads the same on every machine and in CI logs; ``line`` is 1-based.
+    Field order makes the natural sort "by path, then line".
+    """
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
