@@ -63,6 +63,8 @@ class FetchResult:
     not_modified: bool = False
     elapsed: float = 0.0
     signature: bytes | None = None
+    #: set (ISO 8601 UTC) when the fetch was skipped because of an earlier Retry-After
+    skipped_until: str | None = None
 
     @property
     def ok(self) -> bool:

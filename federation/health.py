@@ -1,0 +1,207 @@
+"""Branch health: is each branch reachable, and is it still publishing?
+
+The health page is how an operator sees "一检查一更新、不检查不更新": a branch that answers
+but has not published for ``stale_days`` is flagged as stale, next to the ones that fail.
+Pure functions over the store's state; the page itself is rendered by :mod:`render`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any, Protocol
+
+from tongxin.i18n import translate
+
+from .model import Branch, BranchHealth, Registry
+
+#: Worst first: the status shown is the worst that applies.
+_PRIORITY = {"gone": 0, "error": 1, "quarantined": 2, "stale": 3, "ok": 4}
+
+
+class HealthStore(Protocol):
+    """The part of :class:`federation.store.Store` health needs (so tests can fake it)."""
+
+    def branch_state(self, branch_id: str) -> Any: ...
+    def count_entries(self, branch_id: str) -> int: ...
+    def activity(
+        self, branch_id: str, months: int = 12, now: datetime | None = None
+    ) -> list[int]: ...
+    def quarantined(self) -> list[Any]: ...
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    """An ISO 8601 string (or datetime) as an aware UTC datetime; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
+
+
+def classify(
+    fetch_status: str | None,
+    last_entry: datetime | None,
+    last_success: datetime | None,
+    *,
+    quarantined: bool,
+    now: datetime,
+    stale_days: int,
+) -> str:
+    """The health status of one branch from what the store knows about it."""
+    candidates = ["ok"]
+    if fetch_status == "gone":
+        candidates.append("gone")
+    elif fetch_status == "error" or last_success is None:
+        # Never fetched successfully counts as an error: there is nothing to show for it.
+        candidates.append("error")
+    if quarantined or fetch_status == "quarantined":
+        candidates.append("quarantined")
+    if last_entry is None or now - last_entry > timedelta(days=stale_days):
+        candidates.append("stale")
+    return min(candidates, key=_PRIORITY.__getitem__)
+
+
+def branch_health(
+    registry: Registry,
+    store: HealthStore,
+    *,
+    now: datetime | None = None,
+    stale_days: int | None = None,
+    newest_published: dict[str, datetime] | None = None,
+) -> list[BranchHealth]:
+    """One :class:`BranchHealth` per registered branch, in registry order.
+
+    ``newest_published`` maps a branch id to its newest entry's publication date; the renderer
+    already knows it, and it is what "last published" means to an editor (the store's own
+    ``last_entry`` — when a new entry was last *seen* — is the fallback).
+    """
+    now = now or datetime.now(UTC)
+    stale_days = registry.stale_days if stale_days is None else stale_days
+    newest_published = newest_published or {}
+    held = {getattr(e, "branch_id", None) for e in store.quarantined()}
+    rows = []
+    for branch in registry.branches:
+        state = store.branch_state(branch.id)
+        last_success = parse_time(getattr(state, "last_success", None))
+        last_entry = parse_time(newest_published.get(branch.id)) or parse_time(
+            getattr(state, "last_entry", None)
+        )
+        status = classify(
+            getattr(state, "status", None),
+            last_entry,
+            last_success,
+            quarantined=branch.id in held,
+            now=now,
+            stale_days=stale_days,
+        )
+        rows.append(
+            BranchHealth(
+                id=branch.id,
+                name=branch.name,
+                status=status,
+                http_status=getattr(state, "http_status", None),
+                last_success=iso(last_success),
+                last_entry=iso(last_entry),
+                entries=store.count_entries(branch.id),
+                error=getattr(state, "error", None),
+                region=branch.region,
+                feed=getattr(state, "feed_url", None) or branch.feed,
+                activity=store.activity(branch.id, 12, now),
+            )
+        )
+    return rows
+
+
+def health_json(rows: list[BranchHealth], *, generated: datetime | None = None) -> str:
+    """The ``health.json`` document (the contract shape, plus when it was generated)."""
+    document = {
+        "generated": iso(generated or datetime.now(UTC)),
+        "branches": [row.as_json() for row in rows],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1)
+
+
+def write_health_json(rows: list[BranchHealth], out_dir: Path) -> Path:
+    path = Path(out_dir) / "health.json"
+    path.write_text(health_json(rows), encoding="utf-8")
+    return path
+
+
+def month_labels(now: datetime, months: int = 12) -> list[str]:
+    """``YYYY-MM`` for the last ``months`` calendar months, oldest first (as store.activity)."""
+    year, month = now.year, now.month
+    labels = []
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return labels[::-1]
+
+
+def sparkline_svg(
+    activity: list[int],
+    *,
+    language: str,
+    branch_name: str,
+    now: datetime | None = None,
+    width: int = 120,
+    height: int = 24,
+) -> str:
+    """An inline SVG bar chart of entries per month, with a <title> a screen reader speaks.
+
+    Inline (not an <img>) so the health page is one request and the title is real text.
+    """
+    now = now or datetime.now(UTC)
+    counts = list(activity) or [0] * 12
+    labels = month_labels(now, len(counts))
+    peak = max(counts) or 1
+    bar = width / len(counts)
+    summary = ", ".join(f"{label}: {count}" for label, count in zip(labels, counts, strict=True))
+    title = translate(
+        language,
+        "health.activity_title",
+        name=branch_name,
+        total=sum(counts),
+        months=len(counts),
+        detail=summary,
+    )
+    bars = []
+    for index, count in enumerate(counts):
+        # A zero month still gets a 1px baseline tick so the months stay countable.
+        h = max(1.0, (height - 2) * count / peak) if count else 1.0
+        cls = "spark-bar" if count else "spark-zero"
+        bars.append(
+            f'<rect class="{cls}" x="{index * bar + 1:.1f}" y="{height - h:.1f}" '
+            f'width="{bar - 2:.1f}" height="{h:.1f}"><title>{labels[index]}: {count}</title></rect>'
+        )
+    return (
+        f'<svg class="sparkline" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>{''.join(bars)}</svg>"
+    )
+
+
+def status_counts(rows: list[BranchHealth]) -> dict[str, int]:
+    counts = dict.fromkeys(_PRIORITY, 0)
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
+
+
+def branch_by_id(registry: Registry) -> dict[str, Branch]:
+    return {branch.id: branch for branch in registry.branches}

@@ -1,0 +1,744 @@
+"""Render the portal from the store, with the branch sites' theme, and publish it atomically.
+
+Two halves:
+
+- :func:`render_portal` writes every page, feed and JSON file of one portal version into a
+  fresh folder. Each output file has a *fingerprint* (a digest of exactly what goes into it);
+  a file whose fingerprint matches the previous version's is hard-linked from that version
+  instead of rendered again, so a run where one branch changed renders a handful of pages,
+  not fifty thousand entries. Listings paginate "bottom-anchored": numbered pages count from
+  the oldest entry and always hold ``page_size`` entries, so a new entry changes the front
+  page only, never every page after it.
+- :class:`Publisher` owns the output path: ``OUT`` is a symlink to a version folder beside it;
+  a new version is swapped in with ``os.replace`` of a new symlink (atomic on POSIX), so a
+  reader sees the old portal or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from tongxin.i18n import normalise_language, translator
+
+from . import portal_feeds
+from .health import health_json, sparkline_svg, status_counts
+from .model import BranchHealth, Entry, Registry
+from .portal_feeds import PortalSite
+
+THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
+try:  # the installed package name is authoritative (editable or wheel install)
+    import tongxin.theme as _theme
+
+    THEME_DIR = Path(_theme.__file__).resolve().parent
+except ImportError:  # pragma: no cover - only when run from a bare checkout
+    pass
+TEMPLATE_DIR = THEME_DIR / "templates"
+STATIC_DIR = THEME_DIR / "static"
+#: Types with their own listing at the portal root, as on branch sites (``news/``).
+KNOWN_TYPES = ("news", "announcements", "study")
+MANIFEST = ".tongxin-manifest.json"
+_UNSAFE = re.compile(r"[\x00-\x1f/\\?#%*:|\"<>]+")
+
+
+# --------------------------------------------------------------------------- items
+
+
+@dataclass
+class PortalItem:
+    """One entry as the theme's listing templates see it (docs/internals.md "Theme context")."""
+
+    entry_id: str
+    title: str
+    url: str
+    date: datetime | None
+    modified: datetime | None
+    summary: Markup
+    type: str
+    tags: list[str]
+    pinned: bool
+    expired: bool
+    branch_id: str
+    branch_name: str
+    branch_url: str
+    month: str  # YYYY-MM of publication ("" without a date)
+
+    @cached_property
+    def digest(self) -> str:
+        """Stable digest of everything a listing shows of this entry (not Python's hash())."""
+        parts = (
+            self.entry_id,
+            self.title,
+            self.url,
+            self.date.isoformat() if self.date else "",
+            self.modified.isoformat() if self.modified else "",
+            str(self.summary),
+            self.type,
+            "\x1f".join(self.tags),
+            "1" if self.pinned else "0",
+            "1" if self.expired else "0",
+            self.branch_name,
+            self.branch_url,
+        )
+        return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=12).hexdigest()
+
+
+def make_items(entries: Iterable[Entry], now: datetime) -> list[PortalItem]:
+    items = []
+    for entry in entries:
+        date = entry.published or entry.updated
+        expires = entry.expires
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        items.append(
+            PortalItem(
+                entry_id=entry.entry_id,
+                title=entry.title or entry.url,
+                url=entry.url,
+                date=date,
+                modified=entry.updated,
+                # Sanitised by the sanitise stage before it was stored: safe to emit as HTML.
+                summary=Markup(entry.summary_html or ""),
+                type=entry.type or "news",
+                tags=list(entry.tags),
+                pinned=bool(entry.pinned),
+                expired=bool(expires and expires < now),
+                branch_id=entry.branch_id,
+                branch_name=entry.origin_branch_name or entry.branch_id,
+                branch_url=entry.origin_branch_url,
+                month=date.strftime("%Y-%m") if date else "",
+            )
+        )
+    return items
+
+
+def path_segment(text: str) -> str:
+    """A folder name for a region or type: kept as UTF-8, minus what a path cannot hold."""
+    return _UNSAFE.sub("-", text).strip(" .-") or "-"
+
+
+def url_of(relative_dir: str) -> str:
+    """The link to a folder written as ``relative_dir/index.html`` (percent-encoded)."""
+    return quote(relative_dir.strip("/") + "/", safe="/-._~")
+
+
+# --------------------------------------------------------------------------- output folder
+
+
+@dataclass
+class RenderStats:
+    written: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    pages: list[str] = field(default_factory=list)
+
+
+class VersionWriter:
+    """Writes one portal version; reuses (hard-links) files whose fingerprint is unchanged."""
+
+    def __init__(self, root: Path, previous: Path | None, salt: str) -> None:
+        self.root = root
+        self.previous = previous
+        self.salt = salt
+        self.manifest: dict[str, str] = {}
+        self.old: dict[str, str] = {}
+        self.stats = RenderStats()
+        self._dirs: set[Path] = set()
+        if previous is not None:
+            try:
+                self.old = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.old = {}
+
+    def fingerprint(self, *parts: str) -> str:
+        h = hashlib.blake2b(self.salt.encode(), digest_size=16)
+        for part in parts:
+            h.update(b"\x1e")
+            h.update(part.encode())
+        return h.hexdigest()
+
+    def _mkdir(self, folder: Path) -> None:
+        if folder not in self._dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(folder)
+
+    def put(self, relative: str, fingerprint: str, produce: Callable[[], str | bytes]) -> None:
+        """Write ``relative`` unless the previous version has it with the same fingerprint."""
+        target = self.root / relative
+        self._mkdir(target.parent)
+        self.manifest[relative] = fingerprint
+        if self.previous is not None and self.old.get(relative) == fingerprint:
+            try:
+                os.link(self.previous / relative, target)
+                self.stats.reused += 1
+                return
+            except OSError:
+                pass  # gone or another filesystem: render it after all
+        data = produce()
+        target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        self.stats.written += 1
+        self.stats.pages.append(relative)
+
+    def copy_tree(self, source: Path, prefix: str) -> None:
+        """Static assets: fingerprinted by size and mtime, so unchanged ones are linked."""
+        if not source.is_dir():
+            return
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                relative = f"{prefix}/{path.relative_to(source).as_posix()}"
+                self.put(
+                    relative,
+                    self.fingerprint("static", str(info.st_size), str(info.st_mtime_ns)),
+                    path.read_bytes,
+                )
+
+    def finish(self) -> None:
+        (self.root / MANIFEST).write_text(json.dumps(self.manifest), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- pagination
+
+
+@dataclass
+class Pager:
+    """Bottom-anchored pages: ``number`` 0 is the front page, others count from the oldest."""
+
+    number: int
+    count: int  # numbered pages (excluding the front page)
+    base: str  # folder of the listing, e.g. "news"
+
+    def href(self, number: int) -> str:
+        return url_of(self.base if number == 0 else f"{self.base}/page/{number}")
+
+    @property
+    def older(self) -> str | None:
+        if self.number == 0:
+            return self.href(self.count) if self.count else None
+        return self.href(self.number - 1) if self.number > 1 else None
+
+    @property
+    def newer(self) -> str | None:
+        if self.number == 0:
+            return None
+        return self.href(0 if self.number == self.count else self.number + 1)
+
+    def key(self) -> str:
+        return f"{self.number}/{self.count}/{self.base}"
+
+
+def paginate(items: Sequence[PortalItem], size: int) -> list[tuple[int, Sequence[PortalItem]]]:
+    """(page number, items) pairs; the front page (0) holds ``size`` to ``2*size-1`` entries.
+
+    Numbered pages hold exactly ``size`` entries counted from the oldest, so adding entries
+    at the top leaves every numbered page as it was.
+    """
+    n = len(items)
+    older = max(0, (n - size) // size)
+    front = n - older * size
+    pages: list[tuple[int, Sequence[PortalItem]]] = [(0, items[:front])]
+    for number in range(older, 0, -1):
+        end = n - (number - 1) * size
+        pages.append((number, items[end - size : end]))
+    return pages
+
+
+# --------------------------------------------------------------------------- renderer
+
+
+@dataclass
+class RenderOptions:
+    page_size: int = 50
+    home_size: int = 30
+    feed_limit: int = 500
+    pinned_limit: int = 10
+
+
+class PortalRenderer:
+    """Renders one portal version from stored entries and the health report."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        options: RenderOptions | None = None,
+        now: datetime | None = None,
+        template_dir: Path = TEMPLATE_DIR,
+    ) -> None:
+        self.registry = registry
+        self.options = options or RenderOptions()
+        self.now = now or datetime.now(UTC)
+        self.language = normalise_language(registry.language)
+        self.site = PortalSite.from_registry(registry)
+        self.t = translator(self.language)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(template_dir)),
+            autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+            trim_blocks=False,
+            lstrip_blocks=False,
+        )
+        self.site_url = self.site.url.rstrip("/")
+        self.site_context = {
+            "name": registry.name,
+            "url": self.site.url,
+            "language": self.language,
+            "description": registry.description,
+            "contact": {},
+            "nav": self._nav(),
+            "parent": None,
+            "is_portal": True,
+        }
+        self.env.globals.update(
+            site=self.site_context,
+            t=self.t,
+            SITEURL=self.site_url,
+            page_lang=self.language,
+            THEME_STATIC_DIR="theme",
+        )
+        self._cards: dict[tuple[str, bool], Markup] = {}
+        # Anything that changes every page's bytes: templates, language, identity.
+        digest = hashlib.blake2b(digest_size=16)
+        for path in sorted(template_dir.glob("*.html")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        digest.update(json.dumps(self.site_context, sort_keys=True, default=str).encode())
+        digest.update(json.dumps(self.options.__dict__, sort_keys=True).encode())
+        self.salt = digest.hexdigest()
+
+    def _nav(self) -> list[dict[str, str]]:
+        nav = [{"title": self.t(f"theme.type_{ty}"), "url": f"{ty}/"} for ty in KNOWN_TYPES]
+        nav.append({"title": self.t("portal.branches"), "url": "branches/"})
+        nav.append({"title": self.t("portal.archives"), "url": "archives/"})
+        nav.append({"title": self.t("portal.health"), "url": "health/"})
+        return nav
+
+    # -- helpers
+
+    def card(self, item: PortalItem, show_type: bool) -> Markup:
+        """One entry's card, rendered once per run however many listings show it."""
+        key = (item.entry_id, show_type)
+        card = self._cards.get(key)
+        if card is None:
+            template = self.env.get_template("_entry_card.html")
+            card = Markup(
+                template.render(entry=item, show_type=show_type, card_level=2).strip()
+            )
+            self._cards[key] = card
+        return card
+
+    def page(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+    # -- the whole portal
+
+    def render(
+        self,
+        entries: Sequence[Entry],
+        health: Sequence[BranchHealth],
+        out: Path,
+        previous: Path | None = None,
+    ) -> RenderStats:
+        started = time.perf_counter()
+        writer = VersionWriter(out, previous, self.salt)
+        listed = [e for e in entries if (e.type or "news") != "pages"]
+        items = make_items(listed, self.now)
+        by_id = {b.id: b for b in self.registry.branches}
+        health_by_id = {row.id: row for row in health}
+
+        self._home(writer, items)
+        self._listings(writer, items, by_id, health_by_id)
+        self._branches_page(writer, items, health)
+        self._archives_page(writer, items)
+        self._health(writer, health)
+        self._search_page(writer)
+        self._machine_files(writer, listed, items, health)
+        writer.copy_tree(STATIC_DIR, "theme")
+        writer.finish()
+        writer.stats.seconds = time.perf_counter() - started
+        return writer.stats
+
+    def _home(self, writer: VersionWriter, items: list[PortalItem]) -> None:
+        o = self.options
+        pinned = [i for i in items if i.pinned and not i.expired][: o.pinned_limit]
+        latest = items[: o.home_size]
+        counts = Counter(i.type for i in items)
+        regions = Counter(
+            b.region for b in self.registry.branches if b.region
+        )  # branches per region
+        fp = writer.fingerprint(
+            "home",
+            *(i.digest for i in pinned),
+            "|",
+            *(i.digest for i in latest),
+            json.dumps(sorted(counts.items())),
+            json.dumps(sorted(regions.items())),
+            str(len(self.registry.branches)),
+        )
+        writer.put(
+            "index.html",
+            fp,
+            lambda: self.page(
+                "portal_index.html",
+                pinned_cards=[self.card(i, True) for i in pinned],
+                latest_cards=[self.card(i, True) for i in latest],
+                type_counts=[
+                    (ty, counts[ty], url_of(self._type_dir(ty)))
+                    for ty in sorted(counts, key=_type_order)
+                ],
+                regions=[
+                    (name, n, url_of(f"regions/{path_segment(name)}"))
+                    for name, n in sorted(regions.items())
+                ],
+                branch_count=len(self.registry.branches),
+                entry_count=len(items),
+            ),
+        )
+
+    @staticmethod
+    def _type_dir(ty: str) -> str:
+        return ty if ty in KNOWN_TYPES else f"types/{path_segment(ty)}"
+
+    def _listings(
+        self,
+        writer: VersionWriter,
+        items: list[PortalItem],
+        branches: dict[str, Any],
+        health: dict[str, BranchHealth],
+    ) -> None:
+        t = self.t
+        by_type: dict[str, list[PortalItem]] = defaultdict(list)
+        by_branch: dict[str, list[PortalItem]] = defaultdict(list)
+        by_region: dict[str, list[PortalItem]] = defaultdict(list)
+        by_month: dict[str, list[PortalItem]] = defaultdict(list)
+        for item in items:
+            by_type[item.type].append(item)
+            by_branch[item.branch_id].append(item)
+            branch = branches.get(item.branch_id)
+            if branch is not None and branch.region:
+                by_region[branch.region].append(item)
+            if item.month:
+                by_month[item.month].append(item)
+
+        for ty in set(by_type) | set(KNOWN_TYPES):
+            name = self.t(f"theme.type_{ty}") if ty in KNOWN_TYPES else ty
+            self._listing(
+                writer, self._type_dir(ty), by_type.get(ty, []), heading=name, nav_active=ty,
+                show_type=False,
+            )
+        for branch in self.registry.branches:
+            row = health.get(branch.id)
+            self._listing(
+                writer,
+                f"branches/{branch.id}",
+                by_branch.get(branch.id, []),
+                heading=branch.name,
+                nav_active="branches",
+                show_type=True,
+                branch=branch,
+                branch_health=row,
+                status_text=t(f"health.status.{row.status}") if row else "",
+            )
+        for region, region_items in by_region.items():
+            self._listing(
+                writer,
+                f"regions/{path_segment(region)}",
+                region_items,
+                heading=t("portal.region_title", region=region),
+                nav_active="branches",
+                show_type=True,
+                region_branches=[b for b in self.registry.branches if b.region == region],
+            )
+        for month, month_items in by_month.items():
+            year, mon = month.split("-")
+            self._listing(
+                writer,
+                f"archives/{year}/{mon}",
+                month_items,
+                heading=t("portal.month_title", year=int(year), month=int(mon)),
+                nav_active="archives",
+                show_type=True,
+            )
+
+    def _listing(
+        self,
+        writer: VersionWriter,
+        base: str,
+        items: Sequence[PortalItem],
+        *,
+        heading: str,
+        nav_active: str,
+        show_type: bool,
+        **extra: Any,
+    ) -> None:
+        pages = paginate(items, self.options.page_size)
+        count = len(pages) - 1
+        extra_key = json.dumps(
+            {k: _plain(v) for k, v in extra.items()}, sort_keys=True, default=str
+        )
+        for number, page_items in pages:
+            pager = Pager(number, count, base)
+            relative = f"{base}/index.html" if number == 0 else f"{base}/page/{number}/index.html"
+            fp = writer.fingerprint(
+                "listing", heading, nav_active, str(show_type), pager.key(), extra_key,
+                str(len(items)), *(i.digest for i in page_items),
+            )
+
+            def produce(page_items: Sequence[PortalItem] = page_items, pager: Pager = pager) -> str:
+                return self.page(
+                    "portal_list.html",
+                    heading=heading,
+                    nav_active=nav_active,
+                    cards=[self.card(i, show_type) for i in page_items],
+                    pager=pager,
+                    total=len(items),
+                    **extra,
+                )
+
+            writer.put(relative, fp, produce)
+
+    def _branches_page(
+        self, writer: VersionWriter, items: list[PortalItem], health: Sequence[BranchHealth]
+    ) -> None:
+        counts = Counter(i.branch_id for i in items)
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        health_by_id = {row.id: row for row in health}
+        for branch in self.registry.branches:
+            row = health_by_id.get(branch.id)
+            groups[branch.region or ""].append(
+                {
+                    "id": branch.id,
+                    "name": branch.name,
+                    "url": url_of(f"branches/{branch.id}"),
+                    "entries": counts.get(branch.id, 0),
+                    "status": row.status if row else "error",
+                    "last_entry": row.last_entry if row else None,
+                }
+            )
+        regions = [
+            {
+                "name": region,
+                "url": url_of(f"regions/{path_segment(region)}") if region else None,
+                "branches": rows,
+            }
+            for region, rows in sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0]))
+        ]
+        fp = writer.fingerprint("branches", json.dumps(regions, sort_keys=True, default=str))
+        writer.put(
+            "branches/index.html",
+            fp,
+            lambda: self.page("portal_branches.html", regions=regions, nav_active="branches"),
+        )
+
+    def _archives_page(self, writer: VersionWriter, items: list[PortalItem]) -> None:
+        months = Counter(i.month for i in items if i.month)
+        years: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for month in sorted(months, reverse=True):
+            year, mon = month.split("-")
+            years[year].append(
+                {
+                    "label": self.t("portal.month_title", year=int(year), month=int(mon)),
+                    "url": url_of(f"archives/{year}/{mon}"),
+                    "count": months[month],
+                }
+            )
+        data = [{"year": y, "months": m} for y, m in years.items()]
+        fp = writer.fingerprint("archives", json.dumps(data, sort_keys=True))
+        writer.put(
+            "archives/index.html",
+            fp,
+            lambda: self.page("portal_archives.html", years=data, nav_active="archives"),
+        )
+
+    def health_html(self, health: Sequence[BranchHealth]) -> str:
+        rows = [
+            {
+                "row": row,
+                "status_text": self.t(f"health.status.{row.status}"),
+                "url": url_of(f"branches/{row.id}"),
+                "svg": Markup(
+                    sparkline_svg(
+                        row.activity, language=self.language, branch_name=row.name, now=self.now
+                    )
+                ),
+            }
+            for row in health
+        ]
+        return self.page(
+            "health.html",
+            rows=rows,
+            counts=status_counts(list(health)),
+            stale_days=self.registry.stale_days,
+            generated=self.now,
+            nav_active="health",
+        )
+
+    def health_json(self, health: Sequence[BranchHealth]) -> str:
+        return health_json(list(health), generated=self.now) + "\n"
+
+    def _health(self, writer: VersionWriter, health: Sequence[BranchHealth]) -> None:
+        # Times change on every run, so these two are always written (they are small).
+        stamp = self.now.isoformat()
+        writer.put("health/index.html", writer.fingerprint("health", stamp), lambda: self.health_html(health))
+        writer.put("health.json", writer.fingerprint("health.json", stamp), lambda: self.health_json(health))
+
+    def _search_page(self, writer: VersionWriter) -> None:
+        # The theme's search page when it has one (same page as branch sites), else ours.
+        name = "search.html" if (TEMPLATE_DIR / "search.html").exists() else "portal_search.html"
+        writer.put(
+            "search/index.html",
+            writer.fingerprint("search", name),
+            lambda: self.page(name, nav_active="search"),
+        )
+
+    def _machine_files(
+        self,
+        writer: VersionWriter,
+        entries: Sequence[Entry],
+        items: list[PortalItem],
+        health: Sequence[BranchHealth],
+    ) -> None:
+        site = self.site
+        newest = list(entries[: self.options.feed_limit])
+        feed_fp = writer.fingerprint("feed", *(i.digest for i in items[: len(newest)]))
+        # A listing digest does not cover full content; add it for the feeds.
+        content = hashlib.blake2b(digest_size=16)
+        for entry in newest:
+            content.update(entry.content_html.encode())
+            content.update(entry.origin_feed_url.encode())
+        feed_fp = writer.fingerprint(feed_fp, content.hexdigest())
+        writer.put("feeds/all.atom.xml", feed_fp, lambda: portal_feeds.atom_feed(site, newest))
+        writer.put("feeds/all.rss.xml", feed_fp, lambda: portal_feeds.rss_feed(site, newest))
+        writer.put("feeds/all.json", feed_fp, lambda: portal_feeds.json_feed(site, newest))
+        all_fp = writer.fingerprint("api", *(i.digest for i in items))
+        writer.put(
+            "api/index.json",
+            all_fp,
+            lambda: portal_feeds.api_index(site, entries, self.now),
+        )
+        try:
+            from .opml import export_opml
+
+            opml = export_opml(self.registry)
+            # Drop the creation date from the fingerprint: it changes every run.
+            stable = re.sub(r"<dateCreated>.*?</dateCreated>", "", opml)
+            writer.put("feeds/branches.opml", writer.fingerprint("opml", stable), lambda: opml)
+        except ImportError:  # pragma: no cover - OPML support is optional
+            pass
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "as_json"):
+        return value.as_json()
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _type_order(ty: str) -> tuple[int, str]:
+    return (KNOWN_TYPES.index(ty) if ty in KNOWN_TYPES else len(KNOWN_TYPES), ty)
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+class Publisher:
+    """``OUT`` as a symlink to the current version in a hidden sibling folder.
+
+    Layout: ``OUT -> .OUT.versions/<version>``. A new version is written to
+    ``<version>.tmp``, renamed, then ``OUT`` is replaced by a new symlink in one
+    ``os.replace``. The previous version stays until the swap has happened, then versions
+    older than the last ``keep`` are removed.
+    """
+
+    def __init__(self, out: Path, keep: int = 2) -> None:
+        self.out = Path(os.path.abspath(out))
+        self.versions = self.out.parent / f".{self.out.name}.versions"
+        self.keep = keep
+
+    def current(self) -> Path | None:
+        """The published version folder, if ``OUT`` is ours and complete."""
+        if self.out.is_symlink():
+            target = Path(os.path.realpath(self.out))
+            if target.is_dir() and (target / MANIFEST).exists():
+                return target
+        return None
+
+    def exists(self) -> bool:
+        return self.current() is not None or (self.out.is_dir() and any(self.out.iterdir()))
+
+    def new_version(self, label: str) -> Path:
+        self.versions.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        folder = self.versions / f"{stamp}-{label}.tmp"
+        folder.mkdir()
+        return folder
+
+    def publish(self, folder: Path) -> Path:
+        final = folder.with_name(folder.name.removesuffix(".tmp"))
+        os.rename(folder, final)
+        link_tmp = self.out.parent / f".{self.out.name}.swap-{os.getpid()}"
+        if link_tmp.is_symlink() or link_tmp.exists():
+            link_tmp.unlink()
+        # Relative target: the pair OUT + versions can be moved or mounted elsewhere.
+        os.symlink(os.path.relpath(final, self.out.parent), link_tmp)
+        if self.out.is_dir() and not self.out.is_symlink():
+            # First run over a plain folder (an older layout or a hand-made one): move it
+            # into the versions folder. The only non-atomic moment, once per installation.
+            os.rename(self.out, self.versions / f"{folder.name.removesuffix('.tmp')}-legacy")
+        os.replace(link_tmp, self.out)
+        self.clean(final)
+        return final
+
+    def discard(self, folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def clean(self, current: Path) -> None:
+        """Remove unfinished folders and all but the newest ``keep`` versions."""
+        if not self.versions.is_dir():
+            return
+        done = sorted(
+            (p for p in self.versions.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
+            key=lambda p: p.name,
+        )
+        keep = set(done[-self.keep :]) | {current}
+        for path in self.versions.iterdir():
+            if path in keep:
+                continue
+            if path.name.endswith(".tmp") and _younger_than(path, 3600):
+                continue  # perhaps another writer's, guarded by the lock anyway
+            shutil.rmtree(path, ignore_errors=True)
+
+    def replace_file(self, relative: str, data: str | bytes) -> None:
+        """Rewrite one file of the current version in place, atomically (health refresh)."""
+        current = self.current()
+        if current is None:
+            raise FileNotFoundError(self.out)
+        target = current / relative
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        # A new inode: a hard-linked copy in an older version keeps its own bytes.
+        os.replace(tmp, target)
+
+
+def _younger_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except OSError:
+        return False

@@ -1,0 +1,176 @@
+"""Content types from folders, stable URLs and entry ids, and the per-type attributes.
+
+The folder under ``content/`` is the type (news, announcements, study, pages) and Pelican's
+category, so category pages and feeds are per type. URLs come from the slug (the file name
+unless front matter names one), never from the title, so retitling keeps the URL and the
+entry id. See docs/internals.md, "Branch content" and "What templates … can rely on".
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from pelican import signals
+from pelican.contents import Article, Page
+from pelican.urlwrappers import Category
+
+from tongxin.check import attachment_path
+
+CONTENT_TYPES = ("news", "announcements", "study", "pages")
+
+
+def type_of(instance: Article | Page) -> str:
+    """The content type: the reader's ``type``, else the first folder under ``content/``."""
+    kind = instance.metadata.get("type")
+    if kind in CONTENT_TYPES:
+        return kind
+    path = Path(instance.source_path or "")
+    try:
+        first = path.relative_to(instance.settings["PATH"]).parts[0]
+    except (ValueError, IndexError):
+        first = ""
+    return first if first in CONTENT_TYPES else ("pages" if isinstance(instance, Page) else "news")
+
+
+def entry_path(kind: str, slug: str) -> str:
+    """The URL path (no leading slash, percent-encoded) of an entry: ``news/slug/``."""
+    path = f"{slug}/" if kind == "pages" else f"{kind}/{slug}/"
+    return quote(path, safe="/-_.~")
+
+
+def entry_save_as(kind: str, slug: str) -> str:
+    """Where an entry's page is written, relative to the output folder (UTF-8 kept)."""
+    return f"{slug}/index.html" if kind == "pages" else f"{kind}/{slug}/index.html"
+
+
+def site_base(settings: dict[str, Any]) -> str:
+    """The site's canonical URL with a trailing slash.
+
+    ``site.yaml``'s ``url`` wins over ``SITEURL``: a local preview overrides SITEURL, and
+    entry ids must not change with it.
+    """
+    site = settings.get("TONGXIN_SITE") or {}
+    url = str(site.get("url") or settings.get("SITEURL") or "")
+    return url.rstrip("/") + "/"
+
+
+def build_day(settings: dict[str, Any]) -> date:
+    """Today in the site's timezone: what "expired" is measured against."""
+    try:
+        zone = ZoneInfo(settings.get("TIMEZONE") or "Asia/Shanghai")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("Asia/Shanghai")
+    return datetime.now(zone).date()
+
+
+def normalise_attachments(value: Any, siteurl: str) -> list[dict[str, str]]:
+    """``[{title, file}|{title, url}]`` → ``[{title, url, file?}]`` with usable URLs."""
+    items: list[dict[str, str]] = []
+    if not isinstance(value, list):
+        return items
+    for item in value:
+        if not isinstance(item, dict) or not item.get("title"):
+            continue
+        entry = {"title": str(item["title"])}
+        if isinstance(item.get("file"), str):
+            target = attachment_path(item["file"])
+            if target is None:
+                continue
+            entry["file"] = target
+            entry["url"] = f"{siteurl}/files/{quote(target)}"
+        elif isinstance(item.get("url"), str):
+            entry["url"] = item["url"]
+        else:
+            continue
+        items.append(entry)
+    return items
+
+
+def as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def apply_type(instance: Any) -> None:
+    """Set type, category, url/save_as, entry id and the per-type attributes."""
+    if not isinstance(instance, Article | Page):
+        return
+    settings = instance.settings
+    meta = instance.metadata
+    kind = type_of(instance)
+    instance.type = kind
+    meta["type"] = kind
+    if kind != "pages":
+        instance.category = Category(kind, settings)
+        meta["category"] = instance.category
+
+    slug = getattr(instance, "slug", None) or Path(instance.source_path or "x").stem.lower()
+    instance.slug = slug
+    if getattr(instance, "status", "") == "draft":
+        # A draft is not published anywhere, not even under drafts/: branch sites are public.
+        instance.override_url = ""
+        instance.override_save_as = ""
+    else:
+        if "url" not in meta:
+            instance.override_url = entry_path(kind, slug)
+        if "save_as" not in meta:
+            instance.override_save_as = entry_save_as(kind, slug)
+    instance.entry_id = site_base(settings) + entry_path(kind, slug)
+
+    instance.pinned = bool(meta.get("pinned", False))
+    instance.expires = as_date(meta.get("expires"))
+    instance.expired = instance.expires is not None and instance.expires < build_day(settings)
+    instance.attachments = normalise_attachments(meta.get("attachments"), settings["SITEURL"])
+    series = meta.get("series")
+    instance.series = str(series) if series not in (None, "") else None
+    order = meta.get("order")
+    instance.order = order if isinstance(order, int) and not isinstance(order, bool) else None
+    quiz = meta.get("quiz")
+    instance.quiz = quiz if isinstance(quiz, list) and quiz else None
+
+
+def _series_key(article: Article) -> tuple[int, int, Any]:
+    # Explicit order first; unordered parts follow, oldest first, as they were published.
+    order = article.order
+    return (0 if order is not None else 1, order or 0, article.date)
+
+
+def order_series(generator: Any) -> None:
+    """Group study materials into series, ordered; expose them to templates.
+
+    Each study article gets ``series_entries`` (its series, in order) plus
+    ``series_previous``/``series_next``; the context gets ``STUDY_SERIES``: a list of
+    ``{"name", "entries"}``, the most recently updated series first.
+    """
+    groups: dict[str, list[Article]] = {}
+    for article in generator.articles:
+        if getattr(article, "type", None) == "study" and getattr(article, "series", None):
+            groups.setdefault(article.series, []).append(article)
+    series_list = []
+    for name, entries in groups.items():
+        entries.sort(key=_series_key)
+        for index, article in enumerate(entries):
+            article.series_entries = entries
+            article.series_previous = entries[index - 1] if index > 0 else None
+            article.series_next = entries[index + 1] if index + 1 < len(entries) else None
+        latest = max(getattr(a, "modified", None) or a.date for a in entries)
+        series_list.append({"name": name, "entries": entries, "latest": latest})
+    series_list.sort(key=lambda s: s["latest"], reverse=True)
+    for article in generator.articles:
+        if not hasattr(article, "series_entries"):
+            article.series_entries = []
+            article.series_previous = None
+            article.series_next = None
+    generator.context["STUDY_SERIES"] = series_list
+
+
+def register() -> None:
+    signals.content_object_init.connect(apply_type)
+    signals.article_generator_finalized.connect(order_series)

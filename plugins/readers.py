@@ -1,0 +1,156 @@
+"""Readers for branch content: Markdown with YAML front matter, and pure-YAML announcements.
+
+Both go through :func:`tongxin.frontmatter.read_content_file`, the same function
+``tongxin check`` uses, so the build sees a file exactly as validation did. A file that
+cannot be read raises :class:`~tongxin.frontmatter.ContentError`; the strict-build plugin
+turns that into a failed build instead of Pelican's "log and skip".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from markdown import Markdown
+from pelican import signals
+from pelican.readers import BaseReader
+from pelican.urlwrappers import Author, Tag
+
+from tongxin.frontmatter import (
+    CONTENT_TYPES,
+    MARKDOWN_SUFFIXES,
+    YAML_SUFFIXES,
+    read_content_file,
+)
+
+#: Front-matter keys Pelican itself interprets; everything else is passed through as is.
+_PELICAN_KEYS = ("title", "date", "modified", "tags", "summary", "slug", "author", "status", "lang")
+_LINK = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])([^"']*)\2""", re.IGNORECASE)
+SOURCE_SUFFIXES = MARKDOWN_SUFFIXES + YAML_SUFFIXES
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def entry_slug(meta: dict[str, Any], path: str | Path) -> str:
+    """The slug: front matter ``slug``, else the file name lower-cased (never the title).
+
+    A non-ASCII file name stays as written (UTF-8): ``党课学习.md`` → ``党课学习``.
+    """
+    slug = meta.get("slug")
+    if isinstance(slug, str) and slug.strip():
+        return slug.strip()
+    return Path(path).stem.lower()
+
+
+def as_datetime(value: date | datetime) -> datetime:
+    """A date from front matter as a datetime (midnight for a bare date)."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time())
+
+
+class TongxinMarkdownReader(BaseReader):
+    """Markdown with YAML front matter between ``---`` lines."""
+
+    enabled = True
+    file_extensions = ["md", "markdown"]
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        super().__init__(settings)
+        config = dict(settings["MARKDOWN"])
+        extensions = list(config.get("extensions", []))
+        for name in config.get("extension_configs", {}):
+            if name not in extensions:
+                extensions.append(name)
+        config["extensions"] = [e for e in extensions if e != "markdown.extensions.meta"]
+        # One Markdown instance reset per file is much cheaper than a new one per file.
+        self._md = Markdown(**config)
+        self.root = Path(settings.get("TONGXIN_ROOT") or Path(settings["PATH"]).parent)
+        self.content = Path(settings["PATH"])
+
+    def render(self, text: str) -> str:
+        self._md.reset()
+        return self._md.convert(text)
+
+    def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
+        source = read_content_file(Path(source_path), self.root)
+        html = self.rewrite_links(self.render(source.body), Path(source_path).parent)
+        return html, self.metadata(source.meta, source_path, source.type)
+
+    def metadata(self, meta: dict[str, Any], source_path: str, kind: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in meta.items():
+            if key not in _PELICAN_KEYS and value is not None:
+                out[key] = value
+        if meta.get("title") is not None:
+            out["title"] = str(meta["title"])
+        for key in ("date", "modified"):
+            if isinstance(meta.get(key), date):
+                out[key] = as_datetime(meta[key])
+        if isinstance(meta.get("tags"), list):
+            tags = [Tag(str(t), self.settings) for t in meta["tags"] if str(t).strip()]
+            if tags:
+                out["tags"] = tags
+        if isinstance(meta.get("summary"), str) and meta["summary"].strip():
+            out["summary"] = self.render(meta["summary"])
+        if isinstance(meta.get("author"), str) and meta["author"].strip():
+            out["author"] = Author(meta["author"].strip(), self.settings)
+        if isinstance(meta.get("status"), str) and meta["status"].strip():
+            out["status"] = meta["status"].strip()
+        if isinstance(meta.get("lang"), str) and meta["lang"].strip():
+            out["lang"] = meta["lang"].strip()
+        out["slug"] = entry_slug(meta, source_path)
+        out["type"] = kind
+        return out
+
+    def rewrite_links(self, html: str, folder: Path) -> str:
+        """Point relative links at what they name in the output.
+
+        Editors link to the source file next to theirs (``other.md``, ``../files/a.pdf``),
+        as they would on GitHub; Pelican only understands ``{filename}``/``{static}``.
+        """
+
+        def replace(match: re.Match[str]) -> str:
+            target = match.group(3)
+            if not target or target[0] in "/#{|?" or _SCHEME.match(target):
+                return match.group(0)
+            path, _, fragment = target.partition("#")
+            path = path.split("?")[0]
+            candidate = Path(os.path.normpath(folder / unquote(path)))
+            try:
+                rel = candidate.relative_to(self.content).as_posix()
+            except ValueError:
+                return match.group(0)
+            if not candidate.is_file():
+                return match.group(0)
+            top = rel.split("/", 1)[0]
+            if candidate.suffix.lower() in SOURCE_SUFFIXES and top in CONTENT_TYPES:
+                kind = "filename"
+            else:
+                kind = "static"
+            new = f"{{{kind}}}/{rel}" + (f"#{fragment}" if fragment else "")
+            return f"{match.group(1)}{match.group(2)}{new}{match.group(2)}"
+
+        return _LINK.sub(replace, html)
+
+
+class TongxinYamlReader(TongxinMarkdownReader):
+    """An announcement written as pure YAML: its ``body`` key holds the Markdown."""
+
+    file_extensions = ["yaml", "yml"]
+
+
+def add_readers(readers: Any) -> None:
+    # Replace Pelican's Markdown reader: its "Key: value" metadata is not our format.
+    for cls in (TongxinMarkdownReader, TongxinYamlReader):
+        for extension in cls.file_extensions:
+            readers.reader_classes[extension] = cls
+    for extension in ("mkd", "mdown", "rst", "htm", "html"):
+        readers.reader_classes.pop(extension, None)
+
+
+def register() -> None:
+    signals.readers_init.connect(add_readers)

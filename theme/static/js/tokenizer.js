@@ -1,0 +1,105 @@
+/* Tongxin search tokenizer: the same rules as tongxin/tokenizer.py, held equal by
+ * tests/vectors/tokenizer.json. NFKC, fold Traditional to Simplified (table from
+ * search/t2s.json), CJK runs -> overlapping bigrams (one-character runs stay whole),
+ * other letters/digits -> lower-cased words, everything else separates. */
+(function (root, factory) {
+  if (typeof module === "object" && module.exports) {
+    module.exports = factory();
+  } else {
+    root.TongxinTokenizer = factory();
+  }
+})(typeof self !== "undefined" ? self : this, function () {
+  "use strict";
+
+  var CJK_RANGES = [
+    [0x3005, 0x3007],
+    [0x3040, 0x30ff],
+    [0x3400, 0x4dbf],
+    [0x4e00, 0x9fff],
+    [0xac00, 0xd7af],
+    [0xf900, 0xfaff],
+    [0x20000, 0x3134f]
+  ];
+  var WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+  var table = {};
+
+  function setTable(t2s) {
+    table = t2s || {};
+  }
+
+  function isCjk(ch) {
+    var cp = ch.codePointAt(0);
+    for (var i = 0; i < CJK_RANGES.length; i++) {
+      if (cp >= CJK_RANGES[i][0] && cp <= CJK_RANGES[i][1]) return true;
+    }
+    return false;
+  }
+
+  function fold(text) {
+    var out = "";
+    for (var ch of text) {
+      var mapped = table[ch];
+      out += mapped === undefined ? ch : mapped;
+    }
+    return out;
+  }
+
+  function normalise(text) {
+    return fold(String(text).normalize("NFKC"));
+  }
+
+  function tokenize(text) {
+    var chars = Array.from(normalise(text));
+    var tokens = [];
+    var i = 0;
+    while (i < chars.length) {
+      var ch = chars[i];
+      var j = i + 1;
+      if (isCjk(ch)) {
+        while (j < chars.length && isCjk(chars[j])) j++;
+        if (j - i === 1) {
+          tokens.push(ch);
+        } else {
+          for (var k = i; k < j - 1; k++) tokens.push(chars[k] + chars[k + 1]);
+        }
+      } else if (WORD_CHAR.test(ch)) {
+        while (j < chars.length && !isCjk(chars[j]) && WORD_CHAR.test(chars[j])) j++;
+        tokens.push(chars.slice(i, j).join("").toLowerCase());
+      }
+      i = j;
+    }
+    return tokens;
+  }
+
+  function tokenizeQuery(query) {
+    var words = String(query).split(/\s+/);
+    var out = [];
+    for (var i = 0; i < words.length; i++) {
+      var tokens = tokenize(words[i]);
+      if (tokens.length) out.push(tokens);
+    }
+    return out;
+  }
+
+  // FNV-1a over UTF-8 bytes; tongxin.tokenizer.term_hash gives the same number.
+  var encoder = typeof TextEncoder !== "undefined" ? new TextEncoder() : null;
+  function termHash(term) {
+    var bytes = encoder.encode(term);
+    var h = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) {
+      h ^= bytes[i];
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> 0;
+  }
+
+  return {
+    setTable: setTable,
+    fold: fold,
+    normalise: normalise,
+    tokenize: tokenize,
+    tokenizeQuery: tokenizeQuery,
+    termHash: termHash,
+    isCjk: isCjk
+  };
+});

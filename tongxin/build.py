@@ -1,0 +1,224 @@
+"""Build one branch site: validate, then run Pelican in-process with our settings.
+
+Validation runs first and stops the build with ``path:line: message`` problems, so a
+failed build writes nothing at all. Pelican's content cache (``.tongxin-cache/``) makes a
+rebuild with nothing changed skip Markdown parsing; the output folder is emptied before
+each build only when an earlier tongxin build made it (a marker file says so), so that
+``-o ~/`` can never wipe anything that is not ours.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tongxin.i18n import translate
+from tongxin.problems import Problem
+from tongxin.settings import configured_settings, load_site
+
+#: Written into the output folder after a successful build.
+MARKER = ".tongxin-output"
+
+
+class BuildFailed(Exception):
+    """Nothing was published; ``problems`` are ready to print, one per line."""
+
+    def __init__(self, problems: list[Problem] | list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    entries: int
+    seconds: float
+    warnings: list[str]
+
+
+class _WarningPrinter(logging.Handler):
+    """Prints Pelican's and our warnings once each, plainly (errors go to strict_build)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(level=logging.WARNING)
+        self.stream = stream
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            return
+        message = record.getMessage()
+        if message in self.seen:
+            return
+        self.seen.append(message)
+        if self.stream is not None:
+            print(f"warning: {message}", file=self.stream)
+
+
+@contextmanager
+def _captured_logging(stream: Any) -> Iterator[_WarningPrinter]:
+    printer = _WarningPrinter(stream)
+    loggers = [logging.getLogger(name) for name in ("pelican", "tongxin")]
+    saved = [(lg.level, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(printer)
+        lg.setLevel(logging.WARNING)
+        # Without a root handler Python would print every record again on its own.
+        lg.propagate = False
+    try:
+        yield printer
+    finally:
+        for lg, (level, propagate) in zip(loggers, saved, strict=True):
+            lg.removeHandler(printer)
+            lg.setLevel(level)
+            lg.propagate = propagate
+
+
+@contextmanager
+def _progress(enabled: bool, language: str, total: int) -> Iterator[None]:
+    """A progress bar on a terminal (reading, then writing); nothing under cron."""
+    import pelican.log
+    from pelican import signals
+
+    console = pelican.log.console
+    quiet = console.quiet
+    console.quiet = True  # Pelican's own "Done: …" line; we print our own summary
+    if not enabled:
+        try:
+            yield
+        finally:
+            console.quiet = quiet
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+    )
+    reading = progress.add_task(translate(language, "build.reading"), total=total)
+    writing = progress.add_task(translate(language, "build.writing"), total=None, visible=False)
+
+    def on_read(_sender: Any, **_kw: Any) -> None:
+        progress.advance(reading)
+
+    def on_written(_path: Any, **_kw: Any) -> None:
+        progress.update(writing, visible=True)
+        progress.advance(writing)
+
+    signals.article_generator_preread.connect(on_read)
+    signals.page_generator_preread.connect(on_read)
+    signals.content_written.connect(on_written)
+    try:
+        with progress:
+            yield
+    finally:
+        signals.article_generator_preread.disconnect(on_read)
+        signals.page_generator_preread.disconnect(on_read)
+        signals.content_written.disconnect(on_written)
+        console.quiet = quiet
+
+
+def _count_sources(content: Path) -> int:
+    return sum(
+        1
+        for kind in ("news", "announcements", "study", "pages")
+        for path in (content / kind).rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    )
+
+
+def _prepare_output(output: Path, language: str, printer: _WarningPrinter) -> bool:
+    """True when the output folder may be emptied before the build."""
+    if not output.exists() or not any(output.iterdir()):
+        return True
+    if (output / MARKER).exists():
+        return True
+    printer.emit(
+        logging.makeLogRecord(
+            {
+                "levelno": logging.WARNING,
+                "msg": translate(language, "build.output_not_ours", output=output),
+            }
+        )
+    )
+    return False
+
+
+def build_site(
+    root: str | Path,
+    output: str | Path | None = None,
+    siteurl: str | None = None,
+    *,
+    progress: bool | None = None,
+    warnings_to: Any = sys.stderr,
+) -> BuildResult:
+    """Validate and build the branch at ``root``; raise :class:`BuildFailed` on any problem.
+
+    ``progress`` defaults to "stderr is a terminal"; ``warnings_to`` is where warnings are
+    printed (``None`` to keep them only in the result).
+    """
+    from pelican import Pelican
+
+    from tongxin.check import check_branch
+    from tongxin.plugins.strict_build import StrictBuildError
+
+    started = time.perf_counter()
+    root = Path(root).resolve()
+    site = load_site(root)
+    language = str(site.get("language") or "zh-CN")
+    if not (root / "content").is_dir():
+        raise BuildFailed([translate(language, "build.no_content", path=root)])
+    problems = check_branch(root)
+    if problems:
+        raise BuildFailed(problems)
+
+    settings = configured_settings(root, output, siteurl, checked=True)
+    out = Path(settings["OUTPUT_PATH"])
+    if progress is None:
+        progress = sys.stderr.isatty()
+    with _captured_logging(warnings_to) as printer:
+        settings["DELETE_OUTPUT_DIRECTORY"] = _prepare_output(out, language, printer)
+        settings["OUTPUT_RETENTION"] = [MARKER, ".git"]
+        total = _count_sources(root / "content")
+        try:
+            with _progress(progress, language, total):
+                pelican = Pelican(settings)
+                pelican.run()
+        except StrictBuildError as error:
+            raise BuildFailed(error.problems) from error
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text(
+        json.dumps({"siteurl": settings["SITEURL"], "built": time.time()}), encoding="utf-8"
+    )
+    return BuildResult(
+        output=out,
+        entries=total,
+        seconds=time.perf_counter() - started,
+        warnings=list(printer.seen),
+    )
+
+
+def output_is_current(root: str | Path, output: str | Path, siteurl: str) -> bool:
+    """True when ``output`` holds a build of ``root`` for ``siteurl`` newer than every source."""
+    output = Path(output)
+    marker = output / MARKER
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        built = float(info["built"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if info.get("siteurl") != siteurl.rstrip("/"):
+        return False
+    for path in (Path(root) / "content").rglob("*"):
+        try:
+            if path.stat().st_mtime > built:
+                return False
+        except OSError:
+            return False
+    return True

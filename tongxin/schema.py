@@ -1,0 +1,409 @@
+"""The content schema, declared once as data (in the spirit of MkDocs' ``config_options``).
+
+Each option object validates one value and reports :class:`Issue` s naming the field, what
+was expected and what was found, in the site's language. Options know nothing about files
+or lines: an issue carries the key path (``("quiz", 0, "answer")``) and the caller maps it
+to a line with :meth:`tongxin.yamlsrc.YamlDocument.line_of`.
+
+The schemas at the bottom (:data:`SITE`, :data:`FRONT_MATTER`, :data:`QUIZ_ITEM`,
+:data:`ATTACHMENT`) are the single statement of what a branch may contain.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+from tongxin.i18n import translate
+from tongxin.yamlsrc import ImpossibleDate, KeyPath, parse_date_text
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One failed expectation at ``path`` inside a document."""
+
+    path: KeyPath
+    message: str
+
+
+def field_name(path: KeyPath) -> str:
+    """``("quiz", 0, "answer")`` → ``quiz[0].answer``: how messages name a field."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "-"
+
+
+def shown(value: Any) -> str:
+    """A short rendering of what the editor wrote, for "found …" in messages."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(str(k) for k in value) + "}"
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+class Context:
+    """The language messages are written in, and where issues are collected."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.issues: list[Issue] = []
+
+    def t(self, key: str, **values: Any) -> str:
+        return translate(self.language, f"check.{key}", **values)
+
+    def report(self, path: KeyPath, key: str, **values: Any) -> None:
+        values.setdefault("field", field_name(path))
+        self.issues.append(Issue(path, self.t(key, **values)))
+
+    def wrong_type(self, path: KeyPath, expected_key: str, value: Any) -> None:
+        self.report(path, "expected_type", expected=self.t(expected_key), found=shown(value))
+
+
+class Option:
+    """A field's expectations. ``validate`` reports issues and returns the clean value."""
+
+    def __init__(self, required: bool = False) -> None:
+        self.required = required
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        raise NotImplementedError
+
+
+class Type(Option):
+    """A value of one Python type; ``expected`` is the catalogue key naming it."""
+
+    def __init__(self, kind: type | tuple[type, ...], expected: str, required: bool = False):
+        super().__init__(required)
+        self.kind = kind
+        self.expected = expected
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        # YAML's true/false are ints to Python; an editor's "order: true" is still wrong.
+        if isinstance(value, bool) and bool not in kinds:
+            ctx.wrong_type(path, self.expected, value)
+        elif not isinstance(value, kinds):
+            ctx.wrong_type(path, self.expected, value)
+        return value
+
+
+class Text(Type):
+    """Text, non-empty unless told, optionally matching ``pattern``."""
+
+    def __init__(
+        self,
+        required: bool = False,
+        pattern: str | None = None,
+        expected: str = "type_str",
+        allow_empty: bool = False,
+    ) -> None:
+        super().__init__(str, "type_str", required)
+        self.pattern = re.compile(pattern) if pattern else None
+        self.pattern_expected = expected
+        self.allow_empty = allow_empty
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if not isinstance(value, str):
+            ctx.wrong_type(path, "type_str", value)
+        elif not value.strip() and not self.allow_empty:
+            ctx.report(path, "empty")
+        elif self.pattern and not self.pattern.fullmatch(value):
+            ctx.report(path, "pattern", expected=ctx.t(self.pattern_expected), found=shown(value))
+        return value
+
+
+class Integer(Type):
+    def __init__(self, required: bool = False, minimum: int | None = None) -> None:
+        super().__init__(int, "type_int", required)
+        self.minimum = minimum
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        before = len(ctx.issues)
+        super().validate(value, path, ctx)
+        if len(ctx.issues) == before and self.minimum is not None and value < self.minimum:
+            ctx.report(path, "min_value", minimum=self.minimum, found=shown(value))
+        return value
+
+
+class Choice(Option):
+    """One of a fixed set of values, with a did-you-mean for near misses."""
+
+    def __init__(self, choices: Iterable[str], required: bool = False) -> None:
+        super().__init__(required)
+        self.choices = tuple(choices)
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if value not in self.choices:
+            message = ctx.t(
+                "choice",
+                field=field_name(path),
+                expected=", ".join(self.choices),
+                found=shown(value),
+            )
+            message += suggestion(str(value), self.choices, ctx)
+            ctx.issues.append(Issue(path, message))
+        return value
+
+
+class DateTime(Option):
+    """A date or date-time; text in the forms editors write is parsed, impossible days refused."""
+
+    def __init__(self, required: bool = False, date_only: bool = False) -> None:
+        super().__init__(required)
+        self.date_only = date_only
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if isinstance(value, datetime):
+            return value.date() if self.date_only else value
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                parsed = parse_date_text(value)
+            except ImpossibleDate:
+                ctx.report(path, "impossible_date", found=shown(value))
+                return value
+            if parsed is not None:
+                return parsed
+        ctx.report(path, "not_a_date", found=shown(value))
+        return value
+
+
+class Url(Text):
+    """An absolute http(s) address."""
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if not isinstance(value, str):
+            ctx.wrong_type(path, "type_str", value)
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            ctx.report(path, "url_scheme", found=shown(value))
+        return value
+
+
+class Timezone(Text):
+    """An IANA time-zone name such as ``Asia/Shanghai``."""
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if not isinstance(value, str):
+            ctx.wrong_type(path, "type_str", value)
+        elif value not in _timezones():
+            message = ctx.t(
+                "choice", field=field_name(path), expected="Asia/Shanghai, …", found=shown(value)
+            )
+            ctx.issues.append(Issue(path, message + suggestion(value, _timezones(), ctx)))
+        return value
+
+
+_TZ_CACHE: set[str] = set()
+
+
+def _timezones() -> set[str]:
+    if not _TZ_CACHE:
+        _TZ_CACHE.update(available_timezones() or {"UTC", "Asia/Shanghai", "Asia/Taipei"})
+    return _TZ_CACHE
+
+
+class OutputPath(Text):
+    """``save_as``/``url``: must stay inside the output folder (relative, no ``..``)."""
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if not isinstance(value, str):
+            ctx.wrong_type(path, "type_str", value)
+        elif escapes_output(value):
+            ctx.report(path, "output_escape", found=shown(value))
+        return value
+
+
+def escapes_output(value: str) -> bool:
+    """True for paths a writer would place outside its output folder."""
+    text = value.strip().replace("\\", "/")
+    if not text:
+        return False
+    if text.startswith("/") or re.match(r"^[A-Za-z]:", text) or urlsplit(text).scheme:
+        return True
+    return any(part == ".." for part in text.split("/")) or "\x00" in text
+
+
+class ListOf(Option):
+    """A list whose every item satisfies ``item``."""
+
+    def __init__(self, item: Option, required: bool = False, non_empty: bool = False) -> None:
+        super().__init__(required)
+        self.item = item
+        self.non_empty = non_empty
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if not isinstance(value, list):
+            ctx.wrong_type(path, "type_list", value)
+            return value
+        if self.non_empty and not value:
+            ctx.report(path, "empty")
+        return [self.item.validate(item, path + (index,), ctx) for index, item in enumerate(value)]
+
+
+class SubConfig(Option):
+    """A mapping of known fields; unknown ones are errors with a did-you-mean.
+
+    ``one_of`` names fields of which exactly one must be present (an attachment has a
+    ``file`` or a ``url``); ``rules`` are extra checks over the whole mapping that
+    relate fields to each other (a quiz answer must index an existing option).
+    """
+
+    def __init__(
+        self,
+        fields: dict[str, Option],
+        required: bool = False,
+        one_of: tuple[str, ...] = (),
+        rules: tuple[Callable[[dict, KeyPath, Context], None], ...] = (),
+    ) -> None:
+        super().__init__(required)
+        self.fields = fields
+        self.one_of = one_of
+        self.rules = rules
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if not isinstance(value, dict):
+            ctx.wrong_type(path, "type_mapping", value)
+            return value
+        clean: dict[str, Any] = {}
+        for key, item in value.items():
+            option = self.fields.get(key) if isinstance(key, str) else None
+            if option is None:
+                message = ctx.t("unknown_field", field=field_name(path + (str(key),)))
+                message += suggestion(str(key), self.fields, ctx)
+                ctx.issues.append(Issue(path + (key,), message))
+                continue
+            clean[key] = option.validate(item, path + (key,), ctx)
+        for key, option in self.fields.items():
+            if option.required and key not in value:
+                ctx.report(path, "required", field=field_name(path + (key,)))
+        if self.one_of and sum(key in value for key in self.one_of) != 1:
+            ctx.report(path, "one_of_keys", expected=" / ".join(self.one_of))
+        for rule in self.rules:
+            rule(value, path, ctx)
+        return clean
+
+
+def suggestion(word: str, candidates: Iterable[str], ctx: Context) -> str:
+    """ ", did you mean X?" in the site's language, or nothing when no name is close."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if not close and word.lower() != word:
+        close = difflib.get_close_matches(word.lower(), list(candidates), n=1, cutoff=0.6)
+    return ctx.t("did_you_mean", suggestion=close[0]) if close else ""
+
+
+def _answer_in_range(item: dict, path: KeyPath, ctx: Context) -> None:
+    options, answer = item.get("options"), item.get("answer")
+    if not isinstance(options, list) or "answer" not in item:
+        return
+    answers = answer if isinstance(answer, list) else [answer]
+    if not answers and isinstance(answer, list):
+        ctx.report(path + ("answer",), "empty")
+    for single in answers:
+        if isinstance(single, bool) or not isinstance(single, int):
+            ctx.wrong_type(path + ("answer",), "type_int_or_list", answer)
+            return
+        if not 0 <= single < len(options):
+            ctx.report(path + ("answer",), "answer_range", found=single, count=len(options))
+
+
+def validate(schema: Option, data: Any, language: str) -> tuple[Any, list[Issue]]:
+    """Validate ``data`` against ``schema``: the cleaned value and the issues found."""
+    ctx = Context(language)
+    clean = schema.validate(data, (), ctx)
+    return clean, ctx.issues
+
+
+# --- The schema ------------------------------------------------------------------------
+
+LANGUAGES = ("zh-CN", "zh-TW", "en")
+STATUSES = ("published", "draft", "hidden")
+SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+SITE = SubConfig(
+    {
+        "name": Text(required=True),
+        "url": Url(required=True),
+        "language": Choice(LANGUAGES, required=True),
+        "description": Text(),
+        "contact": SubConfig(
+            {
+                "email": Text(pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expected="type_email"),
+                # "0755-1234567" is text in YAML but 12345678 is a number: both are fine
+                "phone": Type((str, int), "type_str"),
+                "address": Text(),
+            }
+        ),
+        "parent": Url(),
+        "nav": ListOf(SubConfig({"title": Text(required=True), "url": Text(required=True)})),
+        "timezone": Timezone(),
+        "stale_days": Integer(minimum=1),
+    }
+)
+
+#: Pelican's own metadata names, shared by every content type.
+COMMON_FIELDS: dict[str, Option] = {
+    "title": Text(required=True),
+    "date": DateTime(),
+    "modified": DateTime(),
+    "tags": ListOf(Text()),
+    "summary": Text(),
+    "slug": Text(pattern=SLUG_PATTERN, expected="type_slug"),
+    "author": Text(),
+    "status": Choice(STATUSES),
+    "lang": Choice(LANGUAGES),
+    "save_as": OutputPath(),
+    "url": OutputPath(),
+}
+
+#: ``file`` is a path under ``content/files/``; ``url`` an address elsewhere.
+ATTACHMENT = SubConfig(
+    {"title": Text(required=True), "file": Text(), "url": Text()}, one_of=("file", "url")
+)
+
+QUIZ_ITEM = SubConfig(
+    {
+        "question": Text(required=True),
+        "options": ListOf(Text(), required=True, non_empty=True),
+        "answer": Type((int, list), "type_int_or_list", required=True),
+        "explanation": Text(),
+    },
+    rules=(_answer_in_range,),
+)
+
+FRONT_MATTER: dict[str, SubConfig] = {
+    "news": SubConfig(dict(COMMON_FIELDS)),
+    "announcements": SubConfig(
+        {
+            **COMMON_FIELDS,
+            "pinned": Type(bool, "type_bool"),
+            "expires": DateTime(date_only=True),
+            "attachments": ListOf(ATTACHMENT),
+        }
+    ),
+    "study": SubConfig(
+        {
+            **COMMON_FIELDS,
+            "series": Text(),
+            "order": Integer(minimum=1),
+            "quiz": ListOf(QUIZ_ITEM),
+        }
+    ),
+    "pages": SubConfig(dict(COMMON_FIELDS)),
+}

@@ -1,0 +1,221 @@
+"""Pelican settings for a branch, computed from its ``content/site.yaml``.
+
+One function feeds both ``tongxin build`` and the demo's ``pelicanconf.py`` so that a site
+built either way is the same site. Editors never edit Python: everything a branch may
+choose lives in ``site.yaml``; everything else is decided here, once, for all branches.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import tongxin.theme
+from tongxin.i18n import normalise_language, translate
+
+CONTENT_TYPES = ("news", "announcements", "study", "pages")
+ARTICLE_TYPES = ("news", "announcements", "study")
+CACHE_DIR = ".tongxin-cache"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+#: Our plugins, in the order they must register: strict_build first so that it sees
+#: every error logged by the others. Optional ones are listed only when their module exists.
+CORE_PLUGINS = (
+    "tongxin.plugins.strict_build",
+    "tongxin.plugins.readers",
+    "tongxin.plugins.git_dates",
+    "tongxin.plugins.content_types",
+)
+OPTIONAL_PLUGINS = (
+    "tongxin.plugins.feeds",
+    "tongxin.plugins.json_api",
+    "tongxin.plugins.search_index",
+)
+
+
+class SiteTranslator:
+    """``t('theme.home')`` for templates, bound to the site language.
+
+    A class rather than a closure: Pelican's content cache pickles objects that hold the
+    settings, and a closure cannot be pickled.
+    """
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return translate(self.language, key, **values)
+
+
+def site_context(site: dict[str, Any], language: str, url: str) -> dict[str, Any]:
+    """The ``site`` object every template gets (docs/internals.md, "Theme context")."""
+    return {
+        "name": str(site.get("name") or ""),
+        "url": url.rstrip("/") + "/" if url else "",
+        "language": language,
+        "description": site.get("description"),
+        "contact": site.get("contact") if isinstance(site.get("contact"), dict) else None,
+        "nav": site.get("nav") if isinstance(site.get("nav"), list) else [],
+        "parent": site.get("parent"),
+        "is_portal": False,
+    }
+
+
+def theme_path() -> Path:
+    """The folder of the theme shipped with the package (templates/ and static/)."""
+    return Path(tongxin.theme.__file__).parent
+
+
+def module_exists(name: str) -> bool:
+    """True when ``name`` can be imported (without importing it)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def load_site(root: Path) -> dict[str, Any]:
+    """``content/site.yaml`` as a dict; ``{}`` when missing or unreadable.
+
+    Validation (``tongxin check``) reports a broken site.yaml with its line; here we only
+    need usable defaults so that settings can always be computed.
+    """
+    try:
+        data = yaml.safe_load((Path(root) / "content" / "site.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def plugin_names() -> list[str]:
+    """The plugins a branch build loads: ours, plus the optional ones that exist."""
+    return list(CORE_PLUGINS) + [name for name in OPTIONAL_PLUGINS if module_exists(name)]
+
+
+def pelican_settings(
+    root: str | Path,
+    output: str | Path | None = None,
+    siteurl: str | None = None,
+    *,
+    checked: bool = False,
+) -> dict[str, Any]:
+    """Pelican settings (to pass through ``pelican.settings.configure_settings``) for a branch.
+
+    ``root`` is the branch repository (holding ``content/``); ``output`` defaults to
+    ``root/output``; ``siteurl`` overrides ``site.yaml``'s ``url`` (local preview, demo).
+    ``checked`` tells the strict-build plugin that validation already ran.
+    """
+    root = Path(root).resolve()
+    site = load_site(root)
+    language = normalise_language(site.get("language") if isinstance(site, dict) else None)
+    url = siteurl if siteurl is not None else str(site.get("url") or "")
+    plugins = plugin_names()
+    own_feeds = "tongxin.plugins.feeds" in plugins
+
+    settings: dict[str, Any] = {
+        "PATH": str(root / "content"),
+        "OUTPUT_PATH": str(Path(output).resolve() if output else root / "output"),
+        "SITENAME": str(site.get("name") or root.name),
+        "SITEURL": url.rstrip("/"),
+        "DEFAULT_LANG": language,
+        "TIMEZONE": str(site.get("timezone") or DEFAULT_TIMEZONE),
+        "THEME": str(theme_path()),
+        "PLUGINS": plugins,
+        # Content layout (docs/internals.md, "Branch content").
+        "ARTICLE_PATHS": list(ARTICLE_TYPES),
+        "PAGE_PATHS": ["pages"],
+        "STATIC_PATHS": ["files"],
+        "IGNORE_FILES": [".*", "_*", "#*"],
+        # The slug comes from the file name, never the title (see content_types); these
+        # patterns only apply to ASCII slugs, content_types sets url/save_as itself.
+        "SLUGIFY_SOURCE": "basename",
+        "ARTICLE_URL": "{category}/{slug}/",
+        "ARTICLE_SAVE_AS": "{category}/{slug}/index.html",
+        "ARTICLE_LANG_URL": "{category}/{slug}/{lang}/",
+        "ARTICLE_LANG_SAVE_AS": "{category}/{slug}/{lang}/index.html",
+        "DRAFT_URL": "drafts/{category}/{slug}/",
+        "DRAFT_SAVE_AS": "drafts/{category}/{slug}/index.html",
+        "PAGE_URL": "{slug}/",
+        "PAGE_SAVE_AS": "{slug}/index.html",
+        "PAGE_LANG_URL": "{slug}/{lang}/",
+        "PAGE_LANG_SAVE_AS": "{slug}/{lang}/index.html",
+        "DRAFT_PAGE_URL": "drafts/{slug}/",
+        "DRAFT_PAGE_SAVE_AS": "drafts/{slug}/index.html",
+        # The category is the type: its listing is /news/, /announcements/, /study/.
+        "CATEGORY_URL": "{slug}/",
+        "CATEGORY_SAVE_AS": "{slug}/index.html",
+        "CATEGORIES_SAVE_AS": "",
+        "TAG_URL": "tags/{slug}/",
+        "TAG_SAVE_AS": "tags/{slug}/index.html",
+        "TAGS_SAVE_AS": "tags/index.html",
+        "ARCHIVES_SAVE_AS": "archives/index.html",
+        # Authors come from front matter or git and are not worth a page each.
+        "AUTHOR_SAVE_AS": "",
+        "AUTHORS_SAVE_AS": "",
+        "DIRECT_TEMPLATES": ["index", "tags", "archives"],
+        "DEFAULT_PAGINATION": 20,
+        "PAGINATION_PATTERNS": [
+            (1, "{url}", "{save_as}"),
+            (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+        ],
+        "PAGE_ORDER_BY": "basename",
+        "DEFAULT_DATE": "fs",
+        "DEFAULT_DATE_FORMAT": "%Y-%m-%d",
+        "RELATIVE_URLS": False,
+        "MARKDOWN": {
+            "extension_configs": {
+                "markdown.extensions.codehilite": {"css_class": "highlight"},
+                "markdown.extensions.extra": {},
+            },
+            "output_format": "html5",
+        },
+        # Pelican's content cache: an unchanged file is not parsed again. The reader layer
+        # (not the generator layer) so that git dates and build-time flags are recomputed.
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "CONTENT_CACHING_LAYER": "reader",
+        "CHECK_MODIFIED_METHOD": "mtime",
+        "CACHE_PATH": str(root / CACHE_DIR),
+        "GZIP_CACHE": False,
+        # Feeds: plugins/feeds.py writes ours; without it, Pelican's own at the same paths.
+        "FEED_DOMAIN": url.rstrip("/"),
+        "FEED_ALL_ATOM": None if own_feeds else "feeds/all.atom.xml",
+        "FEED_ALL_RSS": None if own_feeds else "feeds/all.rss.xml",
+        "CATEGORY_FEED_ATOM": None if own_feeds else "feeds/{slug}.atom.xml",
+        "CATEGORY_FEED_RSS": None,
+        "TRANSLATION_FEED_ATOM": None,
+        "TRANSLATION_FEED_RSS": None,
+        "AUTHOR_FEED_ATOM": None,
+        "AUTHOR_FEED_RSS": None,
+        "TAG_FEED_ATOM": None,
+        "TAG_FEED_RSS": None,
+        "RSS_FEED_SUMMARY_ONLY": False,
+        # What every template gets (docs/internals.md, "Theme context").
+        "JINJA_GLOBALS": {
+            "site": site_context(site, language, str(site.get("url") or url)),
+            "t": SiteTranslator(language),
+            "page_lang": language,
+        },
+        # Our own values, for plugins and templates.
+        "TONGXIN_ROOT": str(root),
+        "TONGXIN_SITE": site,
+        "TONGXIN_CHECKED": checked,
+        "TONGXIN_CONTENT_TYPES": list(CONTENT_TYPES),
+    }
+    return settings
+
+
+def configured_settings(
+    root: str | Path,
+    output: str | Path | None = None,
+    siteurl: str | None = None,
+    *,
+    checked: bool = False,
+) -> dict[str, Any]:
+    """:func:`pelican_settings` merged with Pelican's defaults, ready for ``Pelican(...)``."""
+    from pelican.settings import read_settings
+
+    return read_settings(None, override=pelican_settings(root, output, siteurl, checked=checked))
