@@ -436,7 +436,8 @@ def _parse_with_feedparser(
                 "feed": source.get("href", ""),
             }
         published = item.get("published_parsed") or item.get("created_parsed")
-        updated = item.get("updated_parsed")
+        # dict access, not .get: feedparser's .get maps updated onto published with a warning
+        updated = item["updated_parsed"] if "updated_parsed" in item else None
         feed.entries.append(
             build.entry(
                 entry_id=item.get("id", ""),

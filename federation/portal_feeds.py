@@ -105,7 +105,7 @@ class _TongxinEntryExtension(BaseEntryExtension):
     def _tx(self, parent: Any) -> None:
         entry = self.entry
         assert entry is not None
-        tx = "{%s}" % TONGXIN_NS
+        tx = f"{{{TONGXIN_NS}}}"
         etree.SubElement(parent, tx + "type").text = entry.type
         if entry.type == "announcements":
             etree.SubElement(parent, tx + "pinned").text = "true" if entry.pinned else "false"

@@ -334,9 +334,7 @@ class PortalRenderer:
         card = self._cards.get(key)
         if card is None:
             template = self.env.get_template("_entry_card.html")
-            card = Markup(
-                template.render(entry=item, show_type=show_type, card_level=2).strip()
-            )
+            card = Markup(template.render(entry=item, show_type=show_type, card_level=2).strip())
             self._cards[key] = card
         return card
 
@@ -436,7 +434,11 @@ class PortalRenderer:
         for ty in set(by_type) | set(KNOWN_TYPES):
             name = self.t(f"theme.type_{ty}") if ty in KNOWN_TYPES else ty
             self._listing(
-                writer, self._type_dir(ty), by_type.get(ty, []), heading=name, nav_active=ty,
+                writer,
+                self._type_dir(ty),
+                by_type.get(ty, []),
+                heading=name,
+                nav_active=ty,
                 show_type=False,
             )
         for branch in self.registry.branches:
@@ -493,8 +495,15 @@ class PortalRenderer:
             pager = Pager(number, count, base)
             relative = f"{base}/index.html" if number == 0 else f"{base}/page/{number}/index.html"
             fp = writer.fingerprint(
-                "listing", heading, nav_active, str(show_type), pager.key(), extra_key,
-                str(len(items)), *(i.digest for i in page_items),
+                "listing",
+                heading,
+                nav_active,
+                str(show_type),
+                pager.key(),
+                extra_key,
+                # Only the front page shows the total, so older pages stay byte-identical.
+                str(len(items)) if number == 0 else "",
+                *(i.digest for i in page_items),
             )
 
             def produce(page_items: Sequence[PortalItem] = page_items, pager: Pager = pager) -> str:
@@ -504,7 +513,7 @@ class PortalRenderer:
                     nav_active=nav_active,
                     cards=[self.card(i, show_type) for i in page_items],
                     pager=pager,
-                    total=len(items),
+                    total=len(items) if pager.number == 0 else None,
                     **extra,
                 )
 
@@ -592,8 +601,16 @@ class PortalRenderer:
     def _health(self, writer: VersionWriter, health: Sequence[BranchHealth]) -> None:
         # Times change on every run, so these two are always written (they are small).
         stamp = self.now.isoformat()
-        writer.put("health/index.html", writer.fingerprint("health", stamp), lambda: self.health_html(health))
-        writer.put("health.json", writer.fingerprint("health.json", stamp), lambda: self.health_json(health))
+        writer.put(
+            "health/index.html",
+            writer.fingerprint("health", stamp),
+            lambda: self.health_html(health),
+        )
+        writer.put(
+            "health.json",
+            writer.fingerprint("health.json", stamp),
+            lambda: self.health_json(health),
+        )
 
     def _search_page(self, writer: VersionWriter) -> None:
         # The theme's search page when it has one (same page as branch sites), else ours.

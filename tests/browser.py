@@ -2,12 +2,14 @@
 
 Use from a test module::
 
-    from browser import browser, serve_directory, open_page, screenshot  # noqa: F401
+    from browser import chromium_browser, open_page, screenshot, serve_directory  # noqa: F401
 
-``browser`` is a module-scoped pytest fixture (one Chromium per test module); the others are
-plain functions. Tests using the fixture are skipped, not failed, when Chromium or Playwright
-is missing, so the rest of the suite still runs on a bare machine; ``./scripts/test`` installs
-both so they run in CI.
+    def test_home(browser): ...
+
+Importing ``chromium_browser`` registers the module-scoped pytest fixture ``browser`` (one
+Chromium per test module); the others are plain functions. Tests using the fixture are
+skipped, not failed, when Chromium or Playwright is missing, so the rest of the suite still
+runs on a bare machine; ``./scripts/test`` installs both so they run in CI.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module", name="browser")
+def chromium_browser() -> Iterator[Any]:
     """One headless Chromium for the whole test module."""
     if not chromium_available():
         pytest.skip(f"{CHROMIUM} is not installed")

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import types
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from blinker import signal
+from blinker import Signal, signal
 from pelican import Pelican
 from pelican.contents import Article, Page
 from pelican.plugins import signals as pelican_signals
@@ -117,23 +116,38 @@ def write_content(root: Path, files: dict[str, str]) -> Path:
 
 
 @contextmanager
-def disconnect_afterwards() -> Iterator[None]:
-    """Undo the signal connections a build makes: blinker signals are process-global, and
-    other tests in the same pytest run must not inherit our fake or our writers."""
-    sigs = [value for value in vars(pelican_signals).values() if hasattr(value, "receivers")] + [
+def isolated_signals() -> Iterator[None]:
+    """Run a build with no receivers but its own, then put the previous ones back.
+
+    Blinker signals are process-global: plugins registered by other tests' builds (the
+    strict-build checks, say) would otherwise run in ours, and our fake and writers in theirs.
+    """
+    sigs = [value for value in vars(pelican_signals).values() if isinstance(value, Signal)] + [
         signal("tongxin_feeds_written")
     ]
-    before = {id(s): set(s.receivers) for s in sigs}
+    saved = [
+        (
+            s,
+            dict(s.receivers),
+            {k: s.set_class(v) for k, v in s._by_sender.items()},
+            {k: s.set_class(v) for k, v in s._by_receiver.items()},
+        )
+        for s in sigs
+    ]
+    for s in sigs:
+        s.receivers.clear()
+        s._by_sender.clear()
+        s._by_receiver.clear()
     try:
         yield
     finally:
-        for s in sigs:
-            for key in set(s.receivers) - before[id(s)]:
-                receiver = s.receivers[key]
-                if isinstance(receiver, weakref.ref):
-                    receiver = receiver()
-                if receiver is not None:
-                    s.disconnect(receiver)
+        for s, receivers, by_sender, by_receiver in saved:
+            s.receivers.clear()
+            s.receivers.update(receivers)
+            s._by_sender.clear()
+            s._by_sender.update(by_sender)
+            s._by_receiver.clear()
+            s._by_receiver.update(by_receiver)
 
 
 def build_site(
@@ -185,6 +199,6 @@ def build_site(
         },
     }
     override.update(settings or {})
-    with disconnect_afterwards():
+    with isolated_signals():
         Pelican(read_settings(None, override=override)).run()
     return output

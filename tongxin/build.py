@@ -41,6 +41,55 @@ class BuildResult:
     entries: int
     seconds: float
     warnings: list[str]
+    #: True when nothing had changed since the last build and the output was kept as is
+    unchanged: bool = False
+
+
+def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
+    """A hash of everything a build's output depends on.
+
+    Content files (path, size, mtime), the output folder and site URL, the installed
+    theme and plugins, git HEAD (dates and authors) and today's date in the site's
+    timezone (announcements expire by date). Equal fingerprints mean equal output.
+    """
+    import datetime as dt
+    import hashlib
+    from zoneinfo import ZoneInfo
+
+    import tongxin
+    import tongxin.plugins
+    import tongxin.theme
+
+    digest = hashlib.sha256()
+    digest.update(json.dumps([settings["OUTPUT_PATH"], settings["SITEURL"]]).encode())
+    folders = [root / "content"] + [
+        Path(module.__file__).parent for module in (tongxin, tongxin.plugins, tongxin.theme)
+    ]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if "__pycache__" in path.parts or "scaffold" in path.parts:
+                continue
+            stat = path.stat()
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    try:
+        import git
+
+        digest.update(git.Repo(root, search_parent_directories=True).head.commit.hexsha.encode())
+    except Exception:  # no repository or no commit yet: dates come from mtimes (hashed above)
+        digest.update(b"no-git")
+    try:
+        zone = ZoneInfo(settings.get("TIMEZONE") or "Asia/Shanghai")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("Asia/Shanghai")
+    digest.update(dt.datetime.now(zone).date().isoformat().encode())
+    return digest.hexdigest()
+
+
+def _previous_fingerprint(output: Path) -> str | None:
+    try:
+        return json.loads((output / MARKER).read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 class _WarningPrinter(logging.Handler):
@@ -157,11 +206,14 @@ def build_site(
     *,
     progress: bool | None = None,
     warnings_to: Any = sys.stderr,
+    force: bool = False,
 ) -> BuildResult:
     """Validate and build the branch at ``root``; raise :class:`BuildFailed` on any problem.
 
     ``progress`` defaults to "stderr is a terminal"; ``warnings_to`` is where warnings are
-    printed (``None`` to keep them only in the result).
+    printed (``None`` to keep them only in the result). When nothing the output depends on
+    has changed since the last successful build (:func:`input_fingerprint`), the output is
+    kept as is, unless ``force``.
     """
     from pelican import Pelican
 
@@ -174,12 +226,15 @@ def build_site(
     language = str(site.get("language") or "zh-CN")
     if not (root / "content").is_dir():
         raise BuildFailed([translate(language, "build.no_content", path=root)])
+    settings = configured_settings(root, output, siteurl, checked=True)
+    out = Path(settings["OUTPUT_PATH"])
+    fingerprint = input_fingerprint(root, settings)
+    if not force and _previous_fingerprint(out) == fingerprint:
+        return BuildResult(out, _count_sources(root / "content"), 0.0, [], unchanged=True)
+
     problems = check_branch(root)
     if problems:
         raise BuildFailed(problems)
-
-    settings = configured_settings(root, output, siteurl, checked=True)
-    out = Path(settings["OUTPUT_PATH"])
     if progress is None:
         progress = sys.stderr.isatty()
     with _captured_logging(warnings_to) as printer:
@@ -194,7 +249,10 @@ def build_site(
             raise BuildFailed(error.problems) from error
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text(
-        json.dumps({"siteurl": settings["SITEURL"], "built": time.time()}), encoding="utf-8"
+        json.dumps(
+            {"siteurl": settings["SITEURL"], "built": time.time(), "fingerprint": fingerprint}
+        ),
+        encoding="utf-8",
     )
     return BuildResult(
         output=out,

@@ -126,6 +126,11 @@ class ShardBuilder(Builder):
                     self.inverted_index[term] = posting
                 posting[field_name][ref] = {"p": positions}
 
+    def _create_token_set(self) -> None:
+        # The token set (a minimised automaton, slow in Python) is not serialised: lunr.js
+        # rebuilds it from the inverted index when it loads the shard.
+        self.token_set = None
+
     def _calculate_average_field_lengths(self) -> None:
         # lunr.py divides by the number of documents having each field: a shard may have none.
         totals: dict[str, int] = dict.fromkeys(self._fields, 0)

@@ -64,6 +64,16 @@ def site_context(site: dict[str, Any], language: str, url: str) -> dict[str, Any
     }
 
 
+def _bytecode_cache(folder: Path) -> Any:
+    from jinja2 import FileSystemBytecodeCache
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # read-only checkout: compile every time
+    return FileSystemBytecodeCache(str(folder))
+
+
 def theme_path() -> Path:
     """The folder of the theme shipped with the package (templates/ and static/)."""
     return Path(tongxin.theme.__file__).parent
@@ -162,7 +172,6 @@ def pelican_settings(
             (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
         ],
         "PAGE_ORDER_BY": "basename",
-        "DEFAULT_DATE": "fs",
         "DEFAULT_DATE_FORMAT": "%Y-%m-%d",
         "RELATIVE_URLS": False,
         "MARKDOWN": {
@@ -180,6 +189,14 @@ def pelican_settings(
         "CHECK_MODIFIED_METHOD": "mtime",
         "CACHE_PATH": str(root / CACHE_DIR),
         "GZIP_CACHE": False,
+        # Compiled templates kept between builds: compiling the theme costs more than a
+        # rebuild of a small site.
+        "JINJA_ENVIRONMENT": {
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "extensions": [],
+            "bytecode_cache": _bytecode_cache(root / CACHE_DIR / "jinja"),
+        },
         # Feeds: plugins/feeds.py writes ours; without it, Pelican's own at the same paths.
         "FEED_DOMAIN": url.rstrip("/"),
         "FEED_ALL_ATOM": None if own_feeds else "feeds/all.atom.xml",

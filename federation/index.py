@@ -1,0 +1,116 @@
+"""The portal's search index: every stored entry, through the same builder as branch sites.
+
+``tongxin.searchindex.build_search_index`` writes ``search/`` (manifest, shards, meta) in the
+version folder being rendered. Rebuilding lunr shards for fifty thousand entries is the most
+expensive step of a run, so when the documents are exactly those of the previous version
+(same digest) its ``search/`` files are hard-linked instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import Entry
+from .portal_feeds import plain_text
+
+DIGEST_FILE = ".docs-digest"
+#: Characters of an entry's text that go into the index (titles and summaries always do).
+TEXT_LIMIT = 4000
+
+
+@dataclass
+class IndexResult:
+    seconds: float = 0.0
+    docs: int = 0
+    reused: bool = False
+    available: bool = True
+
+
+def builder_available() -> bool:
+    return importlib.util.find_spec("tongxin.searchindex") is not None
+
+
+def search_docs(entries: Sequence[Entry]) -> list:
+    """One ``SearchDoc`` per listed entry, attributed to its original branch."""
+    from tongxin.searchindex import SearchDoc
+
+    docs = []
+    for entry in entries:
+        if (entry.type or "news") == "pages":
+            continue
+        summary = plain_text(entry.summary_html, 300)
+        text = plain_text(entry.content_html or entry.summary_html, TEXT_LIMIT)
+        docs.append(
+            SearchDoc(
+                id=entry.entry_id,
+                url=entry.url,
+                title=entry.title,
+                text=text,
+                branch=entry.origin_branch_name or entry.branch_id,
+                type=entry.type or "news",
+                date=entry.published or entry.updated,
+                summary=summary,
+            )
+        )
+    return docs
+
+
+def docs_digest(entries: Sequence[Entry]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for entry in entries:
+        for part in (
+            entry.entry_id,
+            entry.url,
+            entry.title,
+            entry.type,
+            entry.origin_branch_name,
+            entry.published.isoformat() if entry.published else "",
+            entry.updated.isoformat() if entry.updated else "",
+        ):
+            h.update(part.encode())
+            h.update(b"\x1f")
+        h.update(hashlib.blake2b(entry.content_html.encode(), digest_size=8).digest())
+        h.update(entry.summary_html.encode())
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def build_portal_index(
+    entries: Sequence[Entry], out_dir: Path, previous: Path | None = None
+) -> IndexResult:
+    """Write ``out_dir/search/`` for ``entries``; reuse the previous version's when identical."""
+    started = time.perf_counter()
+    if not builder_available():
+        return IndexResult(available=False)
+    digest = docs_digest(entries)
+    search_dir = Path(out_dir) / "search"
+    if previous is not None and _link_previous(previous / "search", search_dir, digest):
+        return IndexResult(time.perf_counter() - started, len(entries), reused=True)
+    from tongxin.searchindex import build_search_index
+
+    docs = search_docs(entries)
+    build_search_index(docs, Path(out_dir))
+    (search_dir / DIGEST_FILE).write_text(digest, encoding="ascii")
+    return IndexResult(time.perf_counter() - started, len(docs))
+
+
+def _link_previous(old: Path, new: Path, digest: str) -> bool:
+    try:
+        if (old / DIGEST_FILE).read_text(encoding="ascii") != digest:
+            return False
+    except OSError:
+        return False
+    for folder, _dirs, files in os.walk(old):
+        target_dir = new / Path(folder).relative_to(old)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            target = target_dir / name
+            if not target.exists():  # index.html comes from the renderer
+                os.link(Path(folder) / name, target)
+    return True

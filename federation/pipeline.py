@@ -1,0 +1,376 @@
+"""One federate run: registry → fetch → parse → sanitise → (screen) → store → render → index.
+
+The stages live in their own modules and know nothing of each other; this module only wires
+them, times them and keeps failures where they belong:
+
+- a registry problem stops the run before anything is fetched (:class:`RegistryError`);
+- a second run while one is going gives up at once (:class:`LockHeld`);
+- a branch that fails (network, parse error, even a bug in a stage) is recorded as that
+  branch's error in the store and the health report; the other branches go on;
+- the portal is rendered from the store, never from today's feeds, into a new version
+  folder that is swapped in atomically; when the store has not changed since the last
+  render (same generation, same day) only the health files are refreshed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib.util
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tongxin.i18n import translate
+
+from .health import branch_health
+from .index import build_portal_index
+from .lock import RunLock, lock_path_for
+from .model import Branch, Entry, FetchResult, Registry
+from .registry import load_registry
+from .render import PortalRenderer, Publisher, RenderOptions
+from .store import body_hash
+
+logger = logging.getLogger("tongxin.federate")
+
+PHASES = ("fetch", "parse", "sanitise", "screen", "store", "render", "index")
+
+
+@dataclass
+class RunReport:
+    """What a run did; the CLI turns it into an exit status and a last line."""
+
+    out: Path
+    published: bool = False
+    current: bool = False  # nothing changed: the published portal was already up to date
+    version: Path | None = None
+    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+    branches: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    new: int = 0
+    updated: int = 0
+    entries: int = 0
+    pages_written: int = 0
+    pages_reused: int = 0
+    index_available: bool = True
+    error: str | None = None
+
+    def timings_json(self) -> dict[str, float]:
+        data = {k: round(v, 4) for k, v in self.timings.items()}
+        data["total"] = round(self.timings.get("total", sum(self.timings.values())), 4)
+        return data
+
+
+def default_db_path(out_dir: Path) -> Path:
+    """The store beside the output (not inside it: the output is replaced on every run)."""
+    out = Path(os.path.abspath(out_dir))
+    return out.parent / f"{out.name}.sqlite3"
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """Where progress goes: a rich bar on a terminal, log lines under cron, or nowhere."""
+
+    def __init__(self, mode: str = "auto", language: str = "zh-CN") -> None:
+        if mode == "auto":
+            mode = "bar" if sys.stderr.isatty() else "log"
+        self.mode = mode
+        self.language = language
+        self._rich: Any = None
+        self._task: Any = None
+
+    def stage_name(self, stage: str) -> str:
+        return translate(self.language, f"portal.stages.{stage}")
+
+    @contextmanager
+    def stage(self, stage: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        started = time.perf_counter()
+        if self.mode == "bar":
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import (
+                Progress as RichProgress,
+            )
+
+            with RichProgress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                transient=False,
+            ) as bar:
+                task = bar.add_task(self.stage_name(stage), total=total)
+                yield lambda n=1: bar.advance(task, n)
+                bar.update(task, completed=total if total is not None else 1, total=total or 1)
+            return
+        if self.mode == "log":
+            logger.info("%s …", self.stage_name(stage))
+        yield lambda n=1: None
+        if self.mode == "log":
+            logger.info(
+                translate(
+                    self.language,
+                    "portal.cli.stage",
+                    stage=self.stage_name(stage),
+                    seconds=time.perf_counter() - started,
+                )
+            )
+
+    def warn(self, message: str) -> None:
+        if self.mode != "quiet":
+            logger.warning(message)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _screen_module() -> Any:
+    """The screening stage, when installed (it is written separately)."""
+    if importlib.util.find_spec("tongxin.federation.screen") is None:
+        return None
+    from . import screen  # type: ignore[attr-defined]
+
+    return screen
+
+
+class BranchIngest:
+    """parse → sanitise → screen → store for one branch's fetch result, timed per phase."""
+
+    def __init__(self, store: Any, timings: dict[str, float], registry: Registry) -> None:
+        self.store = store
+        self.timings = timings
+        self.screen = _screen_module()
+        # Rules are read once per run (the registry may override them under `screen:`).
+        self.rules = self.screen.rules_for_registry(registry) if self.screen else None
+
+    def _timed(self, phase: str, started: float) -> float:
+        now = time.perf_counter()
+        self.timings[phase] += now - started
+        return now
+
+    def __call__(self, branch: Branch, result: FetchResult, state: Any) -> tuple[str, Any]:
+        """Record one result; returns (status, StoreOutcome or None)."""
+        from .parse import ParseError, parse_feed
+        from .sanitise import sanitise_entry
+
+        t = time.perf_counter()
+        if result.not_modified:
+            outcome = self.store.record_fetch(branch, result, None, status="ok")
+            self._timed("store", t)
+            return "ok", outcome
+        if result.error is not None or result.body is None:
+            status = "gone" if result.status == 410 else "error"
+            outcome = self.store.record_fetch(
+                branch, result, None, status=status, error=result.error or f"HTTP {result.status}"
+            )
+            self._timed("store", t)
+            return status, outcome
+        if state is not None and getattr(state, "content_hash", None) == body_hash(result.body):
+            # A server without ETag support re-sent the same bytes: nothing to parse.
+            outcome = self.store.record_fetch(branch, result, None, status="ok")
+            self._timed("store", t)
+            return "ok", outcome
+        url = result.final_url or result.url
+        try:
+            parsed = parse_feed(
+                result.body,
+                url=url,
+                branch=branch,
+                content_type=result.headers.get("content-type")
+                or result.headers.get("Content-Type"),
+            )
+        except ParseError as error:
+            t = self._timed("parse", t)
+            outcome = self.store.record_fetch(
+                branch, result, None, status="error", error=str(error)
+            )
+            self._timed("store", t)
+            return "error", outcome
+        t = self._timed("parse", t)
+        entries: list[Entry] = [sanitise_entry(e, e.url or url) for e in parsed.entries]
+        t = self._timed("sanitise", t)
+        if self.screen is not None:
+            # The raw entries go along: hidden-text tricks only show before sanitising.
+            entries = self.screen.screen_entries(
+                entries, branch, self.store, self.rules, raw=parsed.entries
+            )
+            t = self._timed("screen", t)
+        outcome = self.store.record_fetch(branch, result, entries, status="ok")
+        self._timed("store", t)
+        return "ok", outcome
+
+
+def _fetch(
+    registry: Registry, states: dict[str, Any], advance: Callable[[int], None]
+) -> list[FetchResult]:
+    from .fetch import fetch_all, user_agent
+
+    return asyncio.run(
+        fetch_all(
+            list(registry.branches),
+            states,
+            user_agent=user_agent(registry.url),
+            progress=lambda _done, _total, _result: advance(1),
+        )
+    )
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run(
+    registry_path: Path | str,
+    out_dir: Path | str,
+    db_path: Path | str | None = None,
+    *,
+    stale_days: int | None = None,
+    timings_path: Path | str | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    options: RenderOptions | None = None,
+    registry: Registry | None = None,
+) -> RunReport:
+    """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``."""
+    started = time.perf_counter()
+    registry = registry or load_registry(registry_path)
+    if stale_days is not None:
+        registry = dataclasses.replace(registry, stale_days=stale_days)
+    out = Path(os.path.abspath(out_dir))
+    db = Path(db_path) if db_path else default_db_path(out)
+    progress = progress or Progress("quiet", registry.language)
+    report = RunReport(out=out, branches=len(registry.branches))
+    with RunLock(lock_path_for(out)):
+        from .store import Store
+
+        with Store(db) as store:
+            _ingest(registry, store, report, progress)
+            _publish(registry, store, out, report, progress, now, options)
+    report.timings["total"] = time.perf_counter() - started
+    if timings_path:
+        Path(timings_path).write_text(
+            json.dumps(report.timings_json(), indent=1) + "\n", encoding="utf-8"
+        )
+    return report
+
+
+def _ingest(registry: Registry, store: Any, report: RunReport, progress: Progress) -> None:
+    branches = list(registry.branches)
+    states = {b.id: store.branch_state(b.id) for b in branches}
+    with progress.stage("fetch", len(branches)) as advance:
+        t = time.perf_counter()
+        results = _fetch(registry, states, advance)
+        report.timings["fetch"] = time.perf_counter() - t
+    by_id = {b.id: b for b in branches}
+    ingest = BranchIngest(store, report.timings, registry)
+    with progress.stage("store", len(results)) as advance:
+        for result in results:
+            branch = by_id.get(result.branch_id)
+            if branch is None:
+                continue
+            try:
+                status, outcome = ingest(branch, result, states.get(branch.id))
+            except Exception as error:  # noqa: BLE001 - one branch never sinks the run
+                logger.exception("branch %s", branch.id)
+                status, outcome = "error", None
+                message = f"{type(error).__name__}: {error}"
+                try:
+                    store.record_fetch(branch, result, None, status="error", error=message)
+                except Exception:  # noqa: BLE001
+                    logger.exception("recording the failure of branch %s", branch.id)
+                result = dataclasses.replace(result, error=message)
+            if status in ("error", "gone"):
+                report.failed[branch.id] = result.error or status
+                progress.warn(
+                    translate(
+                        registry.language,
+                        "portal.cli.branch_failed",
+                        branch=branch.id,
+                        error=result.error or status,
+                    )
+                )
+            if outcome is not None:
+                report.new += getattr(outcome, "new", 0)
+                report.updated += getattr(outcome, "updated", 0)
+            advance(1)
+
+
+def _newest_per_branch(entries: Sequence[Entry]) -> dict[str, datetime]:
+    newest: dict[str, datetime] = {}
+    for entry in entries:  # newest first, so the first seen per branch wins
+        moment = entry.published or entry.updated
+        if moment is not None and entry.branch_id not in newest:
+            newest[entry.branch_id] = moment
+    return newest
+
+
+def _publish(
+    registry: Registry,
+    store: Any,
+    out: Path,
+    report: RunReport,
+    progress: Progress,
+    now: datetime | None,
+    options: RenderOptions | None,
+) -> None:
+    now = now or datetime.now(UTC)
+    publisher = Publisher(out)
+    current = publisher.current()
+    generation = store.generation()
+    renderer = PortalRenderer(registry, options=options, now=now)
+    key = f"{generation}:{now.date().isoformat()}:{renderer.salt}"
+    if current is not None and store.get_meta("rendered") == f"{key}:{current.name}":
+        with progress.stage("render"):
+            t = time.perf_counter()
+            newest: dict[str, datetime] = {}
+            for branch in registry.branches:
+                latest = store.entries(branch_id=branch.id, limit=1)
+                if latest and (latest[0].published or latest[0].updated):
+                    newest[branch.id] = latest[0].published or latest[0].updated
+            rows = branch_health(registry, store, now=now, newest_published=newest)
+            publisher.replace_file("health.json", renderer.health_json(rows))
+            publisher.replace_file("health/index.html", renderer.health_html(rows))
+            report.timings["render"] = time.perf_counter() - t
+        report.current = report.published = True
+        report.version = current
+        report.entries = sum(row.entries for row in rows)
+        return
+    with progress.stage("render"):
+        t = time.perf_counter()
+        entries = store.entries()
+        report.entries = len(entries)
+        rows = branch_health(registry, store, now=now, newest_published=_newest_per_branch(entries))
+        folder = publisher.new_version(str(generation))
+        try:
+            stats = renderer.render(entries, rows, folder, previous=current)
+            report.pages_written, report.pages_reused = stats.written, stats.reused
+            report.timings["render"] = time.perf_counter() - t
+        except BaseException:
+            publisher.discard(folder)
+            raise
+    with progress.stage("index"):
+        try:
+            result = build_portal_index(entries, folder, previous=current)
+        except BaseException:
+            publisher.discard(folder)
+            raise
+        report.timings["index"] = result.seconds
+        report.index_available = result.available
+    del entries
+    final = publisher.publish(folder)
+    store.set_meta("rendered", f"{key}:{final.name}")
+    report.published = True
+    report.version = final

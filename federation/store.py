@@ -1,0 +1,501 @@
+"""The portal's memory: one SQLite file (WAL) holding branch states, entries and decisions.
+
+The portal is rebuilt from this store, never from whatever the feeds hold today: an entry a
+feed drops is kept, a dead site loses nothing. Each branch's fetch is recorded in ONE
+transaction, so a crash (even SIGKILL) leaves the store at a branch boundary, never half-way.
+
+Entries are keyed by ``entry_id`` globally: the same entry reached directly and through a lower
+portal is stored once, attributed to its original branch (a direct fetch, where the origin is
+the fetching branch, is preferred over a relayed copy). Quarantine decisions live in their own
+table keyed by ``entry_id``, so they survive the feed re-sending the entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .model import Branch, Entry, FetchResult
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS branch_state (
+    branch_id TEXT PRIMARY KEY,
+    registry_feed TEXT,
+    feed_url TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    http_status INTEGER,
+    status TEXT,
+    error TEXT,
+    last_attempt TEXT,
+    last_success TEXT,
+    last_entry TEXT,
+    retry_not_before TEXT,
+    content_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS entries (
+    entry_id TEXT PRIMARY KEY,
+    branch_id TEXT NOT NULL,
+    origin_branch_id TEXT NOT NULL,
+    origin_branch_name TEXT NOT NULL DEFAULT '',
+    origin_branch_url TEXT NOT NULL DEFAULT '',
+    origin_feed_url TEXT NOT NULL DEFAULT '',
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary_html TEXT NOT NULL DEFAULT '',
+    content_html TEXT NOT NULL DEFAULT '',
+    published TEXT,
+    updated TEXT,
+    type TEXT NOT NULL DEFAULT 'news',
+    tags TEXT NOT NULL DEFAULT '[]',
+    author TEXT NOT NULL DEFAULT '',
+    pinned INTEGER NOT NULL DEFAULT 0,
+    expires TEXT,
+    quarantine_reason TEXT,
+    content_hash TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_branch ON entries (branch_id, published);
+CREATE INDEX IF NOT EXISTS entries_origin ON entries (origin_branch_id, published);
+CREATE INDEX IF NOT EXISTS entries_published ON entries (published, updated);
+CREATE TABLE IF NOT EXISTS decisions (
+    entry_id TEXT PRIMARY KEY,
+    decision TEXT NOT NULL CHECK (decision IN ('release', 'reject')),
+    note TEXT NOT NULL DEFAULT '',
+    decided_at TEXT NOT NULL
+);
+"""
+
+_ENTRY_COLUMNS = (
+    "entry_id", "branch_id", "origin_branch_id", "origin_branch_name", "origin_branch_url",
+    "origin_feed_url", "url", "title", "summary_html", "content_html", "published", "updated",
+    "type", "tags", "author", "pinned", "expires", "quarantine_reason",
+)  # fmt: skip
+
+# Visible: not rejected, and either clean or explicitly released.
+_VISIBLE = "(d.decision IS NULL AND e.quarantine_reason IS NULL) OR d.decision = 'release'"
+
+
+@dataclass
+class BranchState:
+    """What the store remembers about one branch between runs (times are ISO 8601 UTC)."""
+
+    branch_id: str
+    feed_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    http_status: int | None = None
+    status: str | None = None
+    error: str | None = None
+    last_attempt: str | None = None
+    last_success: str | None = None
+    last_entry: str | None = None
+    retry_not_before: str | None = None
+    content_hash: str | None = None
+    #: the registry's feed address when this state was recorded (a 301 never overrides an
+    #: operator who edits the registry)
+    registry_feed: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def body_hash(body: bytes) -> str:
+    """The hash stored as ``content_hash``: an unchanged 200 body need not be parsed again."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO 8601 with seconds: one format, so text order is time order."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _entry_hash(entry: Entry) -> str:
+    parts = [
+        entry.url, entry.title, entry.summary_html, entry.content_html, iso(entry.published),
+        iso(entry.updated), entry.type, json.dumps(entry.tags, ensure_ascii=False), entry.author,
+        str(entry.pinned), iso(entry.expires), entry.quarantine_reason,
+    ]  # fmt: skip
+    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8")).hexdigest()
+
+
+class Store:
+    """The SQLite store (see module docstring); use as a context manager."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints,
+        self.db.execute("PRAGMA foreign_keys=ON")  # never corrupt, and much faster per commit
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path}: store schema {version} is newer than this Tongxin")
+        if version < SCHEMA_VERSION:
+            # executescript commits whatever is pending, so the script carries its own BEGIN.
+            self.db.executescript(
+                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ meta
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction():
+            self._set_meta(key, value)
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def generation(self) -> int:
+        """Bumped whenever an entry or a decision changes: nothing new, nothing to render."""
+        return int(self.get_meta("generation", "0") or 0)
+
+    def _bump(self) -> None:
+        self._set_meta("generation", str(self.generation() + 1))
+
+    # ------------------------------------------------------------------ branch state
+
+    def branch_state(self, branch_id: str) -> BranchState | None:
+        row = self.db.execute(
+            "SELECT * FROM branch_state WHERE branch_id = ?", (branch_id,)
+        ).fetchone()
+        return BranchState(**dict(row)) if row else None
+
+    def branch_states(self) -> dict[str, BranchState]:
+        rows = self.db.execute("SELECT * FROM branch_state").fetchall()
+        return {row["branch_id"]: BranchState(**dict(row)) for row in rows}
+
+    def record_fetch(
+        self,
+        branch: Branch,
+        result: FetchResult,
+        entries: list[Entry] | None,
+        *,
+        status: str,
+        error: str | None = None,
+        now: datetime | None = None,
+    ) -> StoreOutcome:
+        """Record one branch's fetch and upsert its entries, in one transaction."""
+        moment = now or datetime.now(UTC)
+        stamp = iso(moment)
+        with self._transaction():
+            old = self.branch_state(branch.id)
+            state = old or BranchState(branch_id=branch.id)
+            if old is not None and old.registry_feed not in (None, branch.feed):
+                # The operator changed the address: forget the old one's validators.
+                state = BranchState(branch_id=branch.id)
+            state.registry_feed = branch.feed
+            if result.skipped_until:
+                # Nothing was asked of the server; keep what we knew.
+                state.last_attempt = stamp
+                self._save_state(state)
+                return StoreOutcome()
+            state.last_attempt = stamp
+            state.http_status = result.status
+            state.status = status
+            state.error = error if error is not None else result.error
+            if result.permanent_redirect:
+                state.feed_url = result.permanent_redirect  # 301/308: the new address for good
+            elif not state.feed_url:
+                state.feed_url = result.url
+            if result.retry_after is not None:
+                state.retry_not_before = iso(moment + timedelta(seconds=result.retry_after))
+            elif result.error is None:
+                state.retry_not_before = None
+            if result.error is None and (result.body is not None or result.not_modified):
+                state.last_success = stamp
+                if result.not_modified:
+                    state.etag = result.etag or state.etag
+                    state.last_modified = result.last_modified or state.last_modified
+                else:
+                    # Exactly as received; a server that stops sending them gets none back.
+                    state.etag = result.etag
+                    state.last_modified = result.last_modified
+                if result.body is not None:
+                    state.content_hash = body_hash(result.body)
+            outcome = StoreOutcome()
+            if entries is not None:
+                outcome = self._upsert(branch, entries, stamp or "")
+                if outcome.new or outcome.updated:
+                    self._bump()
+            if outcome.new or outcome.updated or state.last_entry is None:
+                # When the branch last published: its newest entry's date (stale detection).
+                state.last_entry = self.db.execute(
+                    "SELECT MAX(published) FROM entries WHERE branch_id = ?", (branch.id,)
+                ).fetchone()[0]
+            self._save_state(state)
+            return outcome
+
+    def _save_state(self, state: BranchState) -> None:
+        data = state.__dict__
+        columns = ", ".join(data)
+        marks = ", ".join("?" for _ in data)
+        self.db.execute(
+            f"INSERT OR REPLACE INTO branch_state ({columns}) VALUES ({marks})",
+            tuple(data.values()),
+        )
+
+    def _upsert(self, branch: Branch, entries: list[Entry], stamp: str) -> StoreOutcome:
+        new = updated = unchanged = 0
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.entry_id in seen:
+                unchanged += 1  # a feed listing one entry twice counts it once
+                continue
+            seen.add(entry.entry_id)
+            digest = _entry_hash(entry)
+            row = self.db.execute(
+                "SELECT branch_id, origin_branch_id, content_hash FROM entries WHERE entry_id = ?",
+                (entry.entry_id,),
+            ).fetchone()
+            if row is None:
+                self._write(entry, digest, stamp, stamp)
+                new += 1
+                continue
+            stored_direct = row["origin_branch_id"] == row["branch_id"]
+            incoming_direct = (entry.origin_branch_id or branch.id) == branch.id
+            same_path = row["branch_id"] == branch.id
+            if not same_path and (stored_direct or not incoming_direct):
+                # Another path already holds the entry: its original attribution stands.
+                unchanged += 1
+                continue
+            if row["content_hash"] == digest and same_path:
+                self.db.execute(
+                    "UPDATE entries SET last_seen = ? WHERE entry_id = ?", (stamp, entry.entry_id)
+                )
+                unchanged += 1
+                continue
+            first_seen = self.db.execute(
+                "SELECT first_seen FROM entries WHERE entry_id = ?", (entry.entry_id,)
+            ).fetchone()[0]
+            self._write(entry, digest, first_seen, stamp)
+            updated += 1
+        return StoreOutcome(new=new, updated=updated, unchanged=unchanged)
+
+    def _write(self, entry: Entry, digest: str, first_seen: str, last_seen: str) -> None:
+        values: dict[str, Any] = {
+            "entry_id": entry.entry_id,
+            "branch_id": entry.branch_id,
+            "origin_branch_id": entry.origin_branch_id or entry.branch_id,
+            "origin_branch_name": entry.origin_branch_name,
+            "origin_branch_url": entry.origin_branch_url,
+            "origin_feed_url": entry.origin_feed_url,
+            "url": entry.url,
+            "title": entry.title,
+            "summary_html": entry.summary_html,
+            "content_html": entry.content_html,
+            "published": iso(entry.published),
+            "updated": iso(entry.updated),
+            "type": entry.type,
+            "tags": json.dumps(entry.tags, ensure_ascii=False),
+            "author": entry.author,
+            "pinned": int(entry.pinned),
+            "expires": iso(entry.expires),
+            "quarantine_reason": entry.quarantine_reason,
+            "content_hash": digest,
+            "first_seen": first_seen,
+            "last_seen": last_seen,
+        }
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self.db.execute(
+            f"INSERT OR REPLACE INTO entries ({columns}) VALUES ({marks})", tuple(values.values())
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    @staticmethod
+    def _entry(row: sqlite3.Row) -> Entry:
+        return Entry(
+            entry_id=row["entry_id"],
+            branch_id=row["branch_id"],
+            url=row["url"],
+            title=row["title"],
+            origin_branch_id=row["origin_branch_id"],
+            origin_branch_name=row["origin_branch_name"],
+            origin_branch_url=row["origin_branch_url"],
+            origin_feed_url=row["origin_feed_url"],
+            summary_html=row["summary_html"],
+            content_html=row["content_html"],
+            published=_from_iso(row["published"]),
+            updated=_from_iso(row["updated"]),
+            type=row["type"],
+            tags=json.loads(row["tags"]),
+            author=row["author"],
+            pinned=bool(row["pinned"]),
+            expires=_from_iso(row["expires"]),
+            quarantine_reason=row["quarantine_reason"],
+        )
+
+    def entries(
+        self,
+        *,
+        branch_id: str | None = None,
+        origin_branch_id: str | None = None,
+        type: str | None = None,
+        limit: int | None = None,
+        include_quarantined: bool = False,
+    ) -> list[Entry]:
+        """Entries newest first (published, then updated); quarantined ones only on request."""
+        where: list[str] = []
+        params: list[Any] = []
+        if not include_quarantined:
+            where.append(f"({_VISIBLE})")
+        if branch_id is not None:
+            where.append("e.branch_id = ?")
+            params.append(branch_id)
+        if origin_branch_id is not None:
+            where.append("e.origin_branch_id = ?")
+            params.append(origin_branch_id)
+        if type is not None:
+            where.append("e.type = ?")
+            params.append(type)
+        sql = "SELECT e.* FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY e.published DESC, e.updated DESC, e.entry_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [self._entry(row) for row in self.db.execute(sql, params)]
+
+    def count_entries(self, branch_id: str) -> int:
+        """Visible entries fetched through ``branch_id``."""
+        sql = (
+            "SELECT COUNT(*) FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id "
+            f"WHERE e.branch_id = ? AND ({_VISIBLE})"
+        )
+        return int(self.db.execute(sql, (branch_id,)).fetchone()[0])
+
+    def activity(self, branch_id: str, months: int = 12, now: datetime | None = None) -> list[int]:
+        """Entries per calendar month (by published date) for the last ``months``, oldest first."""
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        keys: list[str] = []
+        year, month = now.year, now.month
+        for _ in range(months):
+            keys.append(f"{year:04d}-{month:02d}")
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        keys.reverse()
+        rows = self.db.execute(
+            "SELECT substr(published, 1, 7) AS ym, COUNT(*) FROM entries "
+            "WHERE branch_id = ? AND published >= ? GROUP BY ym",
+            (branch_id, keys[0] if keys else ""),
+        ).fetchall()
+        counts = {row[0]: row[1] for row in rows}
+        return [counts.get(key, 0) for key in keys]
+
+    # ------------------------------------------------------------------ quarantine
+
+    def quarantined(self) -> list[Entry]:
+        """Entries held back by the screen and not yet decided, newest first."""
+        sql = (
+            "SELECT e.* FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id "
+            "WHERE e.quarantine_reason IS NOT NULL AND d.decision IS NULL "
+            "ORDER BY e.published DESC, e.updated DESC, e.entry_id"
+        )
+        return [self._entry(row) for row in self.db.execute(sql)]
+
+    def decision(self, entry_id: str) -> str | None:
+        row = self.db.execute(
+            "SELECT decision FROM decisions WHERE entry_id = ?", (entry_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def decisions(self) -> dict[str, tuple[str, str]]:
+        """Every remembered decision: ``entry_id -> (decision, note)``."""
+        rows = self.db.execute("SELECT entry_id, decision, note FROM decisions").fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def decide(self, entry_id: str, decision: str, note: str = "") -> None:
+        """Release (publish despite the screen) or reject (never publish) an entry, for good."""
+        if decision not in ("release", "reject"):
+            raise ValueError(f"decision must be 'release' or 'reject', not {decision!r}")
+        with self._transaction():
+            current = self.db.execute(
+                "SELECT decision, note FROM decisions WHERE entry_id = ?", (entry_id,)
+            ).fetchone()
+            if current is not None and tuple(current) == (decision, note):
+                return
+            self.db.execute(
+                "INSERT INTO decisions (entry_id, decision, note, decided_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(entry_id) DO UPDATE SET decision = excluded.decision, "
+                "note = excluded.note, decided_at = excluded.decided_at",
+                (entry_id, decision, note, iso(datetime.now(UTC))),
+            )
+            self._bump()
+
+    # ------------------------------------------------------------------ health
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def journal_mode(self) -> str:
+        return str(self.db.execute("PRAGMA journal_mode").fetchone()[0])
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK``); nests by doing nothing inside."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.outer = False
+
+    def __enter__(self) -> _Transaction:
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.outer = True
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if not self.outer:
+            return
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")

@@ -1,0 +1,149 @@
+"""Search for a branch site: the sharded index, the search page and lunr.js.
+
+On ``finalized`` (the output is complete) the published articles and pages become
+:class:`~tongxin.searchindex.SearchDoc` and are indexed into ``OUTPUT/search/``; the search page
+(``search.html``) is rendered to ``OUTPUT/search/index.html``; ``lunr.min.js`` is copied from the
+npm package into ``OUTPUT/theme/js/`` (it is never committed, see package.json).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+from pelican import signals
+
+import tongxin
+from tongxin import fold
+from tongxin.i18n import translate
+from tongxin.searchindex import SearchDoc, build_search_index
+
+logger = logging.getLogger(__name__)
+
+
+class LunrMissing(RuntimeError):
+    """node_modules/lunr was not installed (``npm ci`` or ``./scripts/test`` installs it)."""
+
+
+def plain_text(html: str | None) -> str:
+    """The text of an HTML fragment, white space collapsed."""
+    if not html or not html.strip():
+        return ""
+    try:
+        text = lxml.html.fragment_fromstring(html, create_parent="div").text_content()
+    except (ValueError, lxml.etree.ParserError):
+        return " ".join(html.split())
+    return " ".join(text.split())
+
+
+def node_modules_candidates(branch_root: Path | None) -> list[Path]:
+    """Where lunr may be: ``TONGXIN_NODE_MODULES``, this checkout, then the branch folder."""
+    found = []
+    if os.environ.get("TONGXIN_NODE_MODULES"):
+        found.append(Path(os.environ["TONGXIN_NODE_MODULES"]))
+    found.append(Path(tongxin.__file__).resolve().parents[1] / "node_modules")
+    if branch_root is not None:
+        found.append(Path(branch_root) / "node_modules")
+    return found
+
+
+def copy_lunr(output: Path, branch_root: Path | None, language: str | None = None) -> Path:
+    """Copy ``lunr.min.js`` into ``output/theme/js/``; :class:`LunrMissing` if not installed."""
+    candidates = node_modules_candidates(branch_root)
+    for folder in candidates:
+        source = folder / "lunr" / "lunr.min.js"
+        if source.is_file():
+            target = Path(output) / "theme" / "js" / "lunr.min.js"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            return target
+    raise LunrMissing(
+        translate(language, "search.lunr_missing", where=", ".join(str(c) for c in candidates))
+    )
+
+
+def _entry_type(content: Any, default: str) -> str:
+    return str(getattr(content, "type", None) or content.metadata.get("type") or default)
+
+
+def search_docs(
+    articles: Iterable[Any], pages: Iterable[Any], siteurl: str, branch: str
+) -> list[SearchDoc]:
+    """Published articles and pages as search documents (drafts and hidden ones are never
+    in these lists: Pelican keeps them apart)."""
+    docs = []
+    for content, default_type in [(a, "news") for a in articles] + [(p, "pages") for p in pages]:
+        if getattr(content, "status", "published") != "published":
+            continue
+        url = f"{siteurl}/{content.url}" if siteurl else f"/{content.url}"
+        docs.append(
+            SearchDoc(
+                id=str(getattr(content, "entry_id", None) or url),
+                url=url,
+                title=plain_text(getattr(content, "title", "")),
+                text=plain_text(getattr(content, "content", "")),
+                branch=branch,
+                type=_entry_type(content, default_type),
+                date=getattr(content, "date", None),
+                summary=plain_text(getattr(content, "summary", "")),
+            )
+        )
+    return docs
+
+
+def render_search_page(generator: Any, output: Path) -> Path:
+    """Render ``search.html`` with the generator's Jinja environment and context."""
+    template = generator.get_template("search")
+    context = dict(generator.context)
+    context["output_file"] = "search/index.html"
+    target = Path(output) / "search" / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(template.render(**context), encoding="utf-8")
+    return target
+
+
+_generators: list[Any] = []
+
+
+def _remember_generators(generators: Sequence[Any]) -> None:
+    _generators[:] = list(generators)
+
+
+def _build_after_output(pelican: Any) -> None:
+    generators, _generators[:] = list(_generators), []
+    settings = pelican.settings
+    output = Path(pelican.output_path)
+    articles: list[Any] = []
+    pages: list[Any] = []
+    renderer = None
+    for generator in generators:
+        articles.extend(getattr(generator, "articles", []) or [])
+        pages.extend(getattr(generator, "pages", []) or [])
+        if renderer is None and hasattr(generator, "get_template") and hasattr(generator, "env"):
+            renderer = generator
+    branch_root = Path(settings["PATH"]).resolve().parent
+    cache = settings.get("CACHE_PATH")
+    if cache:
+        fold.use_cache_dir(Path(cache) / "search")
+    copy_lunr(output, branch_root, settings.get("DEFAULT_LANG"))
+    docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
+    stats = build_search_index(docs, output)
+    if renderer is not None:
+        render_search_page(renderer, output)
+    logger.info(
+        "search: %d entries, %d shards, %.1f kB in %.2f s",
+        stats.docs,
+        stats.shards,
+        stats.bytes / 1024,
+        stats.seconds,
+    )
+
+
+def register() -> None:
+    signals.all_generators_finalized.connect(_remember_generators)
+    signals.finalized.connect(_build_after_output)

@@ -1,0 +1,125 @@
+"""The whole federation on one machine: four branch sites and three nested portals.
+
+Branches are built from the embedded demo content (``content/`` and ``demo/branches/*``) and
+served on loopback ports; then the county, city and province portals are federated in turn,
+each reading the feeds of the level below over real HTTP, exactly as cron would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TONGXIN = str(ROOT / ".venv" / "bin" / "tongxin")
+BRANCHES = {
+    "dongjiang": ROOT,
+    "xiyuan": ROOT / "demo" / "branches" / "xiyuan",
+    "nanhu": ROOT / "demo" / "branches" / "nanhu",
+    "tech-union": ROOT / "demo" / "branches" / "tech-union",
+}
+PORTALS = ("county", "city", "province")
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(directory: Path, port: int) -> ThreadingHTTPServer:
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def run(*args: str) -> None:
+    print("$", " ".join(args), flush=True)
+    subprocess.run(args, check=True)
+
+
+def localise_registry(source: Path, target: Path, urls: dict[str, str], own_url: str) -> None:
+    """Swap the registry's placeholders for local addresses (see demo/registries/README.md)."""
+    text = source.read_text(encoding="utf-8")
+    for name, url in urls.items():
+        text = text.replace("{" + name + "}", url)
+    # The portal's own address becomes its local one, so its links work in the browser.
+    text = re.sub(r"(?m)^url:.*$", f"url: {own_url}/", text, count=1)
+    target.write_text(text, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "demo-output")
+    parser.add_argument("--no-serve", action="store_true", help="build everything, then exit")
+    args = parser.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    urls: dict[str, str] = {}
+    servers = []
+    for name in [*BRANCHES, *PORTALS]:
+        port = free_port()
+        urls[name] = f"http://127.0.0.1:{port}"
+        site_dir = out / name
+        if name in BRANCHES:
+            site_dir.mkdir(exist_ok=True)
+        servers.append((name, site_dir, port))
+
+    for name, source in BRANCHES.items():
+        run(TONGXIN, "build", str(source), "-o", str(out / name), "--siteurl", urls[name])
+    # Sites must be served before the portals fetch them.
+    started = {}
+    for name, site_dir, port in servers:
+        if name in BRANCHES:
+            started[name] = serve(site_dir, port)
+
+    registries = out / "registries"
+    registries.mkdir(exist_ok=True)
+    for name in PORTALS:
+        registry = registries / f"{name}.yaml"
+        localise_registry(ROOT / "demo" / "registries" / f"{name}.yaml", registry, urls, urls[name])
+        run(
+            TONGXIN, "federate", str(registry), "-o", str(out / name),
+            "--db", str(out / f"{name}.sqlite"),
+        )
+        port = dict((n, p) for n, _, p in servers)[name]
+        started[name] = serve(out / name, port)
+
+    print()
+    print("同心 Tongxin demo — 演示站点已就绪 (Ctrl-C to stop)")
+    for name in reversed(PORTALS):
+        print(f"  portal  {name:<11} {urls[name]}/   health: {urls[name]}/health/")
+    for name in BRANCHES:
+        print(f"  branch  {name:<11} {urls[name]}/")
+    sys.stdout.flush()
+    if args.no_serve:
+        return 0
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("\nstopped")
+    finally:
+        for server in started.values():
+            server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    if shutil.which("git") is None:
+        sys.exit("git is required")
+    sys.exit(main())

@@ -1,0 +1,83 @@
+// Index round trip: tongxin.searchindex (lunr.py) builds, lunr.js loads and queries.
+const test = require("node:test");
+const assert = require("node:assert");
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { ROOT, python } = require("./helpers.js");
+const lunr = require(path.join(process.env.TONGXIN_NODE_MODULES || path.join(ROOT, "node_modules"), "lunr"));
+const tokenizer = require("../../theme/static/js/tokenizer.js");
+const { createSearcher } = require("../../theme/static/js/search.js");
+
+async function searcherFor(shards) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-index-"));
+  execFileSync(python(), [path.join(__dirname, "fixture_index.py"), out, String(shards)]);
+  const dir = path.join(out, "search");
+  const fetched = [];
+  const searcher = createSearcher({
+    lunr,
+    tokenizer,
+    fetchJson: async (p) => {
+      fetched.push(p);
+      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
+    },
+  });
+  await searcher.init();
+  return { searcher, fetched };
+}
+
+async function urls(searcher, query, filters, sort) {
+  const r = await searcher.search(query, filters, sort);
+  return Promise.all(r.hits.map((h) => searcher.entry(h.n).then((e) => e.url)));
+}
+
+for (const shards of [1, 8]) {
+  test(`simplified query finds traditional entries (${shards} shards)`, async () => {
+    const { searcher } = await searcherFor(shards);
+    assert.deepStrictEqual((await urls(searcher, "网络党建", {}, "newest")), ["/news/a/", "/news/b/"]);
+    assert.deepStrictEqual((await urls(searcher, "網絡黨建", {}, "newest")), ["/news/a/", "/news/b/"]);
+  });
+
+  test(`bigrams must be adjacent, not just present (${shards} shards)`, async () => {
+    const { searcher } = await searcherFor(shards);
+    // entry d holds 网络 and 党建 but not 网络党建
+    assert.ok(!(await urls(searcher, "网络党建")).includes("/news/d/"));
+    assert.ok((await urls(searcher, "网络 党建")).includes("/news/d/"));
+  });
+}
+
+test("multi-word queries AND their words", async () => {
+  const { searcher } = await searcherFor(4);
+  assert.deepStrictEqual(await urls(searcher, "两学一做 2026年"), ["/study/c/"]);
+  assert.deepStrictEqual(await urls(searcher, "兩學一做", {}, "newest"), ["/news/b/", "/study/c/"]);
+});
+
+test("filters by branch, type and year", async () => {
+  const { searcher } = await searcherFor(4);
+  assert.deepStrictEqual(await urls(searcher, "两学一做", { branch: "二支部" }), ["/news/b/"]);
+  assert.deepStrictEqual(await urls(searcher, "两学一做", { type: "study" }), ["/study/c/"]);
+  assert.deepStrictEqual(await urls(searcher, "网络党建", { year: "2025" }), ["/news/b/"]);
+  assert.deepStrictEqual(await urls(searcher, "网络党建", { year: "1999" }), []);
+});
+
+test("latin words are case-insensitive and the no-result case is empty", async () => {
+  const { searcher } = await searcherFor(4);
+  assert.deepStrictEqual(await urls(searcher, "covid VACCINATION"), ["/announcements/e/"]);
+  assert.deepStrictEqual(await urls(searcher, "不存在的词语"), []);
+});
+
+test("a query downloads only the shards of its terms", async () => {
+  const { searcher, fetched } = await searcherFor(64);
+  await searcher.search("党建");
+  const shardFiles = fetched.filter((p) => p.startsWith("shards/"));
+  assert.deepStrictEqual(shardFiles, [`shards/${tokenizer.termHash("党建") % 64}.json`]);
+});
+
+test("entry metadata comes from per-block files", async () => {
+  const { searcher, fetched } = await searcherFor(2);
+  const e = await searcher.entry(0);
+  assert.strictEqual(e.url, "/news/a/");
+  assert.strictEqual(e.branch, "一支部");
+  assert.ok(fetched.includes("meta/0.json") && !fetched.includes("meta/1.json"));
+});

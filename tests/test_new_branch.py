@@ -1,0 +1,59 @@
+"""tongxin new-branch: a git repository ready for editors and CI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import git
+import yaml
+from click.testing import CliRunner
+
+from tongxin.check import check_branch
+from tongxin.cli import main
+
+
+def test_new_branch_creates_a_valid_committed_repository(tmp_path: Path) -> None:
+    target = tmp_path / "dongjiang"
+    result = CliRunner().invoke(
+        main,
+        ["new-branch", str(target), "--name", "东江社区党支部", "--url", "https://dongjiang.example"],
+    )
+    assert result.exit_code == 0, result.output
+    site = yaml.safe_load((target / "content/site.yaml").read_text(encoding="utf-8"))
+    assert site["name"] == "东江社区党支部" and site["url"] == "https://dongjiang.example/"
+    for kind in ("news", "announcements", "study", "pages"):
+        assert list((target / "content" / kind).glob("*.md")), kind
+    for ci in (".github/workflows/site.yml", ".gitlab-ci.yml", ".gitea/workflows/site.yml"):
+        text = (target / ci).read_text(encoding="utf-8")
+        assert "tongxin check && tongxin build" in text, ci
+    hook = target / ".git/hooks/pre-commit"
+    assert os.access(hook, os.X_OK) and "tongxin check" in hook.read_text(encoding="utf-8")
+    assert (target / "hooks/pre-commit").is_file()
+    assert "编辑" in (target / "README.md").read_text(encoding="utf-8")
+    assert not (target / "theme").exists() and not (target / "plugins").exists()
+    repo = git.Repo(target)
+    assert not repo.is_dirty(untracked_files=True)
+    assert "content/site.yaml" in repo.git.ls_files().splitlines()
+    assert check_branch(target) == []
+
+
+def test_new_branch_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["new-branch", str(tmp_path / "x"), "--name", "甲", "--url", "https://a.example/"]
+    )
+    assert result.exit_code == 1
+    assert (tmp_path / "x" / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_traditional_chinese_branch_gets_converted_samples(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["new-branch", str(tmp_path / "tw"), "--name", "臺北支部", "--url", "https://tw.example/",
+         "--language", "zh-TW"],
+    )
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "tw/content/news/first-meeting.md").read_text(encoding="utf-8")
+    assert "會議" in text and "会议" not in text

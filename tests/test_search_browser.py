@@ -1,0 +1,143 @@
+"""The search page of a built branch site in headless Chromium.
+
+Builds a small branch with ``tongxin.build.build_site`` (what ``tongxin build`` runs) whose
+entries mix Simplified and Traditional text, serves it on 127.0.0.1, and drives search/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from browser import chromium_browser, open_page, serve_directory  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+ENTRIES = {
+    "news/simplified.md": (
+        "加强网络党建工作",
+        "2026-03-01",
+        "各支部要推进网络党建，用好互联网+平台。",
+    ),
+    "news/traditional.md": ("網絡黨建新進展", "2025-07-01", "本支部網絡黨建工作取得新進展。"),
+    "study/liangxue.md": (
+        "两学一做学习教育",
+        "2024-05-01",
+        "深入开展两学一做学习教育，2026年全面推进。",
+    ),
+    "news/apart.md": ("网络安全周", "2023-01-01", "网络与党建分开讲，本文不含那个连续词。"),
+}
+
+
+def write_branch(root: Path) -> None:
+    content = root / "content"
+    (content / "news").mkdir(parents=True)
+    (content / "study").mkdir()
+    (content / "site.yaml").write_text(
+        "name: 测试支部\nurl: https://branch.example.org/\nlanguage: zh-CN\n", "utf-8"
+    )
+    for path, (title, date, body) in ENTRIES.items():
+        (content / path).write_text(
+            f"---\ntitle: {title}\ndate: {date}\n---\n\n{body}\n", encoding="utf-8"
+        )
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tongxin.build import build_site
+
+    root = tmp_path_factory.mktemp("branch")
+    write_branch(root)
+    output = build_site(root, root / "output", siteurl="", progress=False, warnings_to=None).output
+    with serve_directory(output) as base:
+        yield base
+
+
+def search(browser, site_url: str, query: str, extra: str = ""):  # type: ignore[no-untyped-def]
+    opened = open_page(browser, f"{site_url}/search/?q={quote(query)}{extra}")
+    page = opened.page
+    page.wait_for_function(
+        "document.getElementById('search-results').getAttribute('aria-busy') === 'false'"
+        " || document.getElementById('search-count').textContent === '0'"
+    )
+    hrefs = page.eval_on_selector_all(
+        "#search-results a[href]", "els => els.map(e => e.getAttribute('href'))"
+    )
+    count = page.text_content("#search-count")
+    assert opened.console_errors == [], opened.console_errors
+    assert opened.failed_requests == [], opened.failed_requests
+    return opened, hrefs, count
+
+
+def test_simplified_query_finds_traditional_entries(browser, site_url: str) -> None:
+    opened, hrefs, count = search(browser, site_url, "网络党建", "&sort=newest")
+    opened.close()
+    assert hrefs == ["/news/simplified/", "/news/traditional/"]
+    assert count == "2"
+
+
+def test_traditional_query_finds_simplified_entries_and_highlights_the_title(
+    browser, site_url: str
+) -> None:
+    opened, hrefs, _count = search(browser, site_url, "網絡黨建")
+    try:
+        assert sorted(hrefs) == ["/news/simplified/", "/news/traditional/"]
+        marks = opened.page.eval_on_selector_all(
+            "#search-results a mark", "els => els.map(e => e.textContent)"
+        )
+        assert "网络党建" in marks and "網絡黨建" in marks
+        assert opened.page.input_value("#search-input") == "網絡黨建"  # ?q= read on load
+    finally:
+        opened.close()
+
+
+def test_multi_word_query_narrows_down(browser, site_url: str) -> None:
+    opened, hrefs, _ = search(browser, site_url, "网络 党建")
+    opened.close()
+    assert sorted(hrefs) == ["/news/apart/", "/news/simplified/", "/news/traditional/"]
+    opened, hrefs, _ = search(browser, site_url, "两学一做 2026年")
+    opened.close()
+    assert hrefs == ["/study/liangxue/"]
+
+
+def test_filters_by_type_and_year(browser, site_url: str) -> None:
+    opened, hrefs, _ = search(browser, site_url, "网络党建", "&year=2025")
+    opened.close()
+    assert hrefs == ["/news/traditional/"]
+    opened, hrefs, _ = search(browser, site_url, "学习", "&type=study")
+    opened.close()
+    assert hrefs == ["/study/liangxue/"]
+
+
+def test_no_result_says_zero(browser, site_url: str) -> None:
+    opened, hrefs, count = search(browser, site_url, "不存在的词语")
+    try:
+        assert hrefs == [] and count == "0"
+        assert "没有找到" in opened.page.text_content("#search-status")
+    finally:
+        opened.close()
+
+
+def test_typing_updates_results_and_the_shareable_url(browser, site_url: str) -> None:
+    opened, _, _ = search(browser, site_url, "")
+    try:
+        page = opened.page
+        page.fill("#search-input", "两学一做")
+        page.press("#search-input", "Enter")
+        page.wait_for_function("document.getElementById('search-count').textContent === '1'")
+        assert "q=%E4%B8%A4" in page.url
+        page.press("#search-input", "ArrowDown")  # keyboard: from the box to the first hit
+        assert page.evaluate("document.activeElement.getAttribute('href')") == "/study/liangxue/"
+    finally:
+        opened.close()
+
+
+def test_without_javascript_the_page_points_to_the_archives(browser, site_url: str) -> None:
+    opened = open_page(browser, f"{site_url}/search/", java_script=False)
+    try:
+        html = opened.page.content()
+        assert "需要启用 JavaScript" in html and 'href="/archives/"' in html
+    finally:
+        opened.close()

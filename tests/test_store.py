@@ -1,0 +1,159 @@
+"""The SQLite store: nothing lost, updates replace, duplicates attributed once, decisions kept."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tongxin.federation.model import Branch, Entry, FetchResult
+from tongxin.federation.store import Store
+
+B1 = Branch("b1", "第一支部", "https://b1.example.org/feeds/all.atom.xml")
+COUNTY = Branch("county", "东城区门户", "https://county.example.org/feeds/all.atom.xml")
+
+
+def entry(n: int, branch: Branch = B1, **kw: object) -> Entry:
+    fields = {
+        "entry_id": f"https://b1.example.org/news/{n}/",
+        "branch_id": branch.id,
+        "url": f"https://b1.example.org/news/{n}/",
+        "title": f"新闻 {n}",
+        "origin_branch_id": branch.id,
+        "origin_branch_name": branch.name,
+        "content_html": f"<p>{n}</p>",
+        "published": datetime(2026, 1, n, tzinfo=UTC),
+        "updated": datetime(2026, 1, n, tzinfo=UTC),
+    }
+    fields.update(kw)
+    return Entry(**fields)  # type: ignore[arg-type]
+
+
+def ok(branch: Branch = B1, body: bytes = b"<feed/>") -> FetchResult:
+    return FetchResult(branch.id, branch.feed, status=200, body=body, etag='"e"')
+
+
+def test_wal_mode_schema_version_and_integrity(tmp_path: Path) -> None:
+    with Store(tmp_path / "p.sqlite") as store:
+        assert store.journal_mode() == "wal"
+        assert store.integrity_ok()
+    db = sqlite3.connect(tmp_path / "p.sqlite")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_entries_dropped_by_the_feed_are_kept(tmp_path: Path) -> None:
+    with Store(tmp_path / "p.sqlite") as store:
+        outcome = store.record_fetch(B1, ok(), [entry(1), entry(2), entry(3)], status="ok")
+        assert (outcome.new, outcome.updated) == (3, 0)
+        outcome = store.record_fetch(B1, ok(), [entry(3)], status="ok")
+        assert (outcome.new, outcome.updated, outcome.unchanged) == (0, 0, 1)
+        assert [e.title for e in store.entries(branch_id="b1")] == ["新闻 3", "新闻 2", "新闻 1"]
+        assert store.count_entries("b1") == 3
+
+
+def test_site_down_keeps_entries_and_records_the_error(tmp_path: Path) -> None:
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(B1, ok(), [entry(1)], status="ok")
+        failed = FetchResult("b1", B1.feed, status=500, error="HTTP 500")
+        store.record_fetch(B1, failed, None, status="error")
+        state = store.branch_state("b1")
+        assert state.status == "error" and state.error == "HTTP 500" and state.http_status == 500
+        assert state.last_success is not None and state.etag == '"e"'
+        assert len(store.entries()) == 1
+
+
+def test_updated_entry_replaces_its_older_version(tmp_path: Path) -> None:
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(B1, ok(), [entry(1)], status="ok")
+        generation = store.generation()
+        newer = entry(1, title="新闻 1（更正）", updated=datetime(2026, 2, 1, tzinfo=UTC))
+        outcome = store.record_fetch(B1, ok(), [newer], status="ok")
+        assert outcome.updated == 1
+        (stored,) = store.entries()
+        assert stored.title == "新闻 1（更正）" and stored.updated == datetime(
+            2026, 2, 1, tzinfo=UTC
+        )
+        assert store.generation() > generation
+        same = store.generation()
+        store.record_fetch(B1, ok(), [newer], status="ok")
+        assert store.generation() == same  # identical: nothing to re-render
+
+
+def test_duplicate_via_lower_portal_is_attributed_once_to_its_origin(tmp_path: Path) -> None:
+    relayed = entry(
+        1,
+        branch=COUNTY,
+        origin_branch_id="https://b1.example.org/feeds/all.atom.xml",
+        origin_branch_name="第一支部",
+    )
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(B1, ok(), [entry(1)], status="ok")
+        outcome = store.record_fetch(COUNTY, ok(COUNTY), [relayed], status="ok")
+        assert outcome.unchanged == 1
+        (stored,) = store.entries()
+        assert stored.branch_id == "b1" and stored.origin_branch_id == "b1"
+    # The other order: relayed first, then the direct copy takes over.
+    with Store(tmp_path / "q.sqlite") as store:
+        store.record_fetch(COUNTY, ok(COUNTY), [relayed], status="ok")
+        store.record_fetch(B1, ok(), [entry(1)], status="ok")
+        (stored,) = store.entries()
+        assert stored.branch_id == "b1" and stored.origin_branch_id == "b1"
+        store.record_fetch(COUNTY, ok(COUNTY), [relayed], status="ok")
+        assert store.entries()[0].branch_id == "b1"
+
+
+def test_quarantine_decisions_are_remembered(tmp_path: Path) -> None:
+    spam = entry(2, quarantine_reason="gambling keywords")
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(
+            B1, ok(), [entry(1), spam, entry(3, quarantine_reason="porn")], status="ok"
+        )
+        assert [e.entry_id for e in store.entries()] == [entry(1).entry_id]
+        assert len(store.quarantined()) == 2
+        assert len(store.entries(include_quarantined=True)) == 3
+        generation = store.generation()
+        store.decide(entry(2).entry_id, "release", note="false positive")
+        store.decide(entry(3).entry_id, "reject")
+        assert store.generation() > generation
+        assert store.quarantined() == []
+    with Store(tmp_path / "p.sqlite") as store:  # decisions survive reopening and re-sending
+        store.record_fetch(B1, ok(), [entry(2, quarantine_reason="gambling keywords"),
+                                      entry(3, quarantine_reason="porn")], status="ok")  # fmt: skip
+        visible = {e.entry_id for e in store.entries()}
+        assert entry(2).entry_id in visible and entry(3).entry_id not in visible
+        assert store.decisions()[entry(2).entry_id] == ("release", "false positive")
+
+
+def test_activity_counts_entries_per_month_oldest_first(tmp_path: Path) -> None:
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(
+            B1,
+            ok(),
+            [entry(1), entry(2), entry(3, published=datetime(2025, 12, 5, tzinfo=UTC))],
+            status="ok",
+        )
+        months = store.activity("b1", months=3, now=datetime(2026, 1, 20, tzinfo=UTC))
+        assert months == [0, 1, 2]
+        state = store.branch_state("b1")
+        assert state.last_entry == "2026-01-02T00:00:00+00:00"
+
+
+def test_meta_and_filters(tmp_path: Path) -> None:
+    with Store(tmp_path / "p.sqlite") as store:
+        store.set_meta("rendered", "7")
+        assert store.get_meta("rendered") == "7" and store.get_meta("nope") is None
+        store.record_fetch(B1, ok(), [entry(1), entry(2, type="announcements", pinned=True)],
+                           status="ok")  # fmt: skip
+        (notice,) = store.entries(type="announcements")
+        assert notice.pinned and notice.tags == []
+        assert len(store.entries(limit=1)) == 1
+
+
+def test_registry_feed_change_forgets_old_validators(tmp_path: Path) -> None:
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(B1, ok(), [], status="ok")
+        moved = Branch("b1", "第一支部", "https://new.example.org/feed.xml")
+        store.record_fetch(moved, FetchResult("b1", moved.feed, status=500, error="x"), None,
+                           status="error")  # fmt: skip
+        state = store.branch_state("b1")
+        assert state.etag is None and state.feed_url == moved.feed

@@ -1,0 +1,472 @@
+/* Tongxin search: loads the sharded lunr indexes written by tongxin.searchindex.
+ * The engine (createSearcher) also runs under node for the round-trip tests; the page code
+ * below it only runs in a browser. Contract: ?q= is read on load; each hit is an <a href> in
+ * #search-results; the number of hits is the text of #search-count. */
+(function (root, factory) {
+  if (typeof module === "object" && module.exports) {
+    module.exports = factory();
+  } else {
+    root.TongxinSearch = factory();
+  }
+})(typeof self !== "undefined" ? self : this, function () {
+  "use strict";
+
+  function createSearcher(options) {
+    var lunr = options.lunr;
+    var tokenizer = options.tokenizer;
+    var fetchJson = options.fetchJson; // path relative to the search/ folder -> Promise<JSON>
+    var manifest = null;
+    var shards = {};
+    var metas = {};
+
+    function init() {
+      return Promise.all([fetchJson("manifest.json"), fetchJson("t2s.json")]).then(function (r) {
+        manifest = r[0];
+        tokenizer.setTable(r[1]);
+        return manifest;
+      });
+    }
+
+    function shard(k) {
+      if (!shards[k]) {
+        shards[k] = fetchJson("shards/" + k + ".json").then(function (data) {
+          return lunr.Index.load(data);
+        });
+      }
+      return shards[k];
+    }
+
+    function metaBlock(j) {
+      if (!metas[j]) metas[j] = fetchJson("meta/" + j + ".json");
+      return metas[j];
+    }
+
+    function entry(n) {
+      var size = manifest.metaBlock;
+      return metaBlock(Math.floor(n / size)).then(function (rows) {
+        var row = rows[n % size];
+        return {
+          n: n,
+          url: row[0],
+          title: row[1],
+          branch: manifest.branches[row[2]],
+          type: manifest.types[row[3]],
+          date: row[4],
+          excerpt: row[5]
+        };
+      });
+    }
+
+    // A query word matches a field when its tokens sit at consecutive positions there: the
+    // bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring itself.
+    // A lone CJK character next to digits or letters (年 in 2026年) is a token of its own in
+    // the query, but in the text it may open a bigram (2026年度 → 2026, 年度): such a slot is
+    // not required, it only keeps its place in the chain.
+    function isSlot(word, i) {
+      return word.length > 1 && Array.from(word[i]).length === 1 && tokenizer.isCjk(word[i]);
+    }
+
+    function required(word) {
+      return word.filter(function (t, i) {
+        return !isSlot(word, i);
+      });
+    }
+
+    // A query word matches a field when its tokens sit at consecutive positions there: the
+    // bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring itself.
+    function adjacent(word, positions) {
+      var fields = ["title", "text"];
+      for (var f = 0; f < fields.length; f++) {
+        var lists = [];
+        var first = -1;
+        for (var i = 0; i < word.length; i++) {
+          if (isSlot(word, i)) {
+            lists.push(null);
+            continue;
+          }
+          var byField = positions[word[i]] && positions[word[i]][fields[f]];
+          if (!byField) break;
+          if (first < 0) first = i;
+          lists.push(first === i ? byField : new Set(byField));
+        }
+        if (lists.length !== word.length || first < 0) continue;
+        var starts = lists[first];
+        for (var s = 0; s < starts.length; s++) {
+          var p = starts[s] - first;
+          var ok = true;
+          for (var t = first + 1; t < lists.length && ok; t++) ok = !lists[t] || lists[t].has(p + t);
+          if (ok) return true;
+        }
+      }
+      return false;
+    }
+
+    function indexOf(list, value) {
+      for (var i = 0; i < list.length; i++) if (list[i] === value) return i;
+      return -1;
+    }
+
+    /* filters: {branch, type, year} (values as in the manifest); returns Promise<{hits, words}>
+     * where hits are [{n, score}] sorted by relevance or, with sort "newest", by number. */
+    function search(query, filters, sort) {
+      filters = filters || {};
+      var words = tokenizer.tokenizeQuery(query || "");
+      if (!words.length) return Promise.resolve({ hits: [], words: words });
+      var terms = {};
+      words.forEach(function (w) {
+        required(w).forEach(function (t) {
+          terms[t] = ["title", "text"];
+        });
+      });
+      if (filters.branch) {
+        var b = indexOf(manifest.branches, filters.branch);
+        if (b < 0) return Promise.resolve({ hits: [], words: words });
+        terms["b:" + b] = ["f"];
+      }
+      if (filters.type) {
+        var ty = indexOf(manifest.types, filters.type);
+        if (ty < 0) return Promise.resolve({ hits: [], words: words });
+        terms["t:" + ty] = ["f"];
+      }
+      var byShard = {};
+      Object.keys(terms).forEach(function (t) {
+        var k = tokenizer.termHash(t) % manifest.shards;
+        (byShard[k] = byShard[k] || []).push(t);
+      });
+      var keys = Object.keys(byShard);
+      return Promise.all(keys.map(shard)).then(function (indexes) {
+        var found = null; // ref -> {score, positions}
+        indexes.forEach(function (idx, i) {
+          var shardTerms = byShard[keys[i]];
+          var results = idx.query(function (q) {
+            shardTerms.forEach(function (t) {
+              q.term(t, {
+                fields: terms[t],
+                presence: lunr.Query.presence.REQUIRED,
+                usePipeline: false,
+                wildcard: lunr.Query.wildcard.NONE
+              });
+            });
+          });
+          var next = new Map();
+          results.forEach(function (r) {
+            var prev = found ? found.get(r.ref) : { score: 0, positions: {} };
+            if (!prev) return;
+            var md = r.matchData.metadata;
+            Object.keys(md).forEach(function (term) {
+              var fields = {};
+              Object.keys(md[term]).forEach(function (f) {
+                fields[f] = md[term][f].p || [];
+              });
+              prev.positions[term] = fields;
+            });
+            prev.score += r.score;
+            next.set(r.ref, prev);
+          });
+          found = next;
+        });
+        var range = filters.year && manifest.years[filters.year];
+        if (filters.year && !range) range = [1, 0];
+        var hits = [];
+        found.forEach(function (m, ref) {
+          var n = parseInt(ref, 36);
+          if (range && (n < range[0] || n > range[1])) return;
+          for (var w = 0; w < words.length; w++) if (!adjacent(words[w], m.positions)) return;
+          hits.push({ n: n, score: m.score });
+        });
+        hits.sort(
+          sort === "newest"
+            ? function (a, b) {
+                return a.n - b.n;
+              }
+            : function (a, b) {
+                return b.score - a.score || a.n - b.n;
+              }
+        );
+        return { hits: hits, words: words };
+      });
+    }
+
+    return {
+      init: init,
+      search: search,
+      entry: entry,
+      manifest: function () {
+        return manifest;
+      }
+    };
+  }
+
+  /* ---- the page (browser only) ---- */
+
+  // Code points of s folded, so that a folded needle can be found and mapped back 1:1.
+  function foldedChars(tokenizer, s) {
+    return Array.from(s).map(function (ch) {
+      return tokenizer.fold(ch).toLowerCase();
+    });
+  }
+
+  // [start, end) code point ranges of every query word in s, Simplified/Traditional alike.
+  function findRanges(tokenizer, s, query) {
+    var chars = foldedChars(tokenizer, s);
+    var hay = chars.join("");
+    var ranges = [];
+    String(query)
+      .split(/\s+/)
+      .filter(Boolean)
+      .forEach(function (word) {
+        var needle = tokenizer.fold(word.normalize("NFKC")).toLowerCase();
+        if (!needle) return;
+        var from = 0;
+        for (;;) {
+          var at = hay.indexOf(needle, from);
+          if (at < 0) break;
+          // convert UTF-16 offsets of the joined string into code point indexes
+          var start = Array.from(hay.slice(0, at)).length;
+          ranges.push([start, start + Array.from(needle).length]);
+          from = at + needle.length;
+        }
+      });
+    ranges.sort(function (a, b) {
+      return a[0] - b[0];
+    });
+    return ranges;
+  }
+
+  function appendMarked(doc, parent, chars, ranges, from, to) {
+    var pos = from;
+    ranges.forEach(function (r) {
+      var s = Math.max(r[0], pos);
+      var e = Math.min(r[1], to);
+      if (e <= s) return;
+      if (s > pos) parent.appendChild(doc.createTextNode(chars.slice(pos, s).join("")));
+      var mark = doc.createElement("mark");
+      mark.textContent = chars.slice(s, e).join("");
+      parent.appendChild(mark);
+      pos = e;
+    });
+    if (pos < to) parent.appendChild(doc.createTextNode(chars.slice(pos, to).join("")));
+  }
+
+  function startPage(win) {
+    var doc = win.document;
+    var root = doc.getElementById("search");
+    if (!root) return;
+    var strings = JSON.parse(doc.getElementById("search-strings").textContent);
+    var base = root.getAttribute("data-index") || "./";
+    var PAGE = 50;
+    var tokenizer = win.TongxinTokenizer;
+    var searcher = createSearcher({
+      lunr: win.lunr,
+      tokenizer: tokenizer,
+      fetchJson: function (path) {
+        return win.fetch(base + path).then(function (r) {
+          if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+          return r.json();
+        });
+      }
+    });
+    var form = doc.getElementById("search-form");
+    var input = doc.getElementById("search-input");
+    var selects = {
+      branch: doc.getElementById("search-branch"),
+      type: doc.getElementById("search-type"),
+      year: doc.getElementById("search-year"),
+      sort: doc.getElementById("search-sort")
+    };
+    var count = doc.getElementById("search-count");
+    var results = doc.getElementById("search-results");
+    var more = doc.getElementById("search-more");
+    var current = { hits: [], shown: 0, query: "" };
+    var generation = 0;
+
+    function fill(select, values, label) {
+      values.forEach(function (v) {
+        var o = doc.createElement("option");
+        o.value = v;
+        o.textContent = label ? label(v) : v;
+        select.appendChild(o);
+      });
+    }
+
+    function typeLabel(t) {
+      return (strings.types && strings.types[t]) || t;
+    }
+
+    var before = doc.getElementById("search-status-before");
+    var after = doc.getElementById("search-status-after");
+
+    // strings[key] holds "{count}" where the number goes; the number alone is #search-count,
+    // which stays in place (empty when there is no count to show).
+    function setStatus(key, n) {
+      var parts = strings[key].split("{count}");
+      before.textContent = parts[0];
+      count.textContent = n === null ? "" : String(n);
+      after.textContent = parts[1] || "";
+    }
+
+    function readUrl() {
+      var params = new win.URLSearchParams(win.location.search);
+      input.value = params.get("q") || "";
+      Object.keys(selects).forEach(function (k) {
+        var v = params.get(k);
+        if (v !== null && selects[k]) selects[k].value = v;
+      });
+    }
+
+    function writeUrl() {
+      var params = new win.URLSearchParams();
+      if (input.value.trim()) params.set("q", input.value.trim());
+      Object.keys(selects).forEach(function (k) {
+        if (selects[k] && selects[k].value && !(k === "sort" && selects[k].value === "relevance"))
+          params.set(k, selects[k].value);
+      });
+      var qs = params.toString();
+      win.history.replaceState(null, "", qs ? "?" + qs : win.location.pathname);
+    }
+
+    function renderHit(e, query) {
+      var li = doc.createElement("li");
+      li.className = "search-hit";
+      var a = doc.createElement("a");
+      a.href = e.url;
+      var titleChars = Array.from(e.title);
+      appendMarked(doc, a, titleChars, findRanges(tokenizer, e.title, query), 0, titleChars.length);
+      var h = doc.createElement("h3");
+      h.className = "search-hit-title";
+      h.appendChild(a);
+      li.appendChild(h);
+      var meta = doc.createElement("p");
+      meta.className = "search-hit-meta";
+      meta.textContent = [e.branch, typeLabel(e.type), e.date].filter(Boolean).join(" · ");
+      li.appendChild(meta);
+      var text = Array.from(e.excerpt || "");
+      var ranges = findRanges(tokenizer, e.excerpt || "", query);
+      var start = ranges.length ? Math.max(0, ranges[0][0] - 40) : 0;
+      var end = Math.min(text.length, start + 160);
+      var p = doc.createElement("p");
+      p.className = "search-hit-snippet";
+      if (start > 0) p.appendChild(doc.createTextNode("…"));
+      appendMarked(doc, p, text, ranges, start, end);
+      if (end < text.length) p.appendChild(doc.createTextNode("…"));
+      li.appendChild(p);
+      return li;
+    }
+
+    function showMore(gen) {
+      var slice = current.hits.slice(current.shown, current.shown + PAGE);
+      current.shown += slice.length;
+      more.hidden = current.shown >= current.hits.length;
+      return Promise.all(
+        slice.map(function (h) {
+          return searcher.entry(h.n);
+        })
+      ).then(function (entries) {
+        if (gen !== generation) return;
+        entries.forEach(function (e) {
+          results.appendChild(renderHit(e, current.query));
+        });
+        results.setAttribute("aria-busy", "false");
+      });
+    }
+
+    function run() {
+      var gen = ++generation;
+      var query = input.value.trim();
+      writeUrl();
+      results.textContent = "";
+      more.hidden = true;
+      if (!query) {
+        setStatus("prompt", null);
+        return Promise.resolve();
+      }
+      results.setAttribute("aria-busy", "true");
+      setStatus("loading", null);
+      var filters = {
+        branch: selects.branch ? selects.branch.value : "",
+        type: selects.type ? selects.type.value : "",
+        year: selects.year ? selects.year.value : ""
+      };
+      return searcher
+        .search(query, filters, selects.sort ? selects.sort.value : "relevance")
+        .then(function (r) {
+          if (gen !== generation) return;
+          current = { hits: r.hits, shown: 0, query: query };
+          setStatus(r.hits.length ? "found" : "none", r.hits.length);
+          return showMore(gen);
+        })
+        .catch(function (err) {
+          if (gen !== generation) return;
+          setStatus("error", null);
+          after.textContent += " (" + err.message + ")";
+        });
+    }
+
+    var timer = null;
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      win.clearTimeout(timer);
+      run();
+    });
+    input.addEventListener("input", function () {
+      win.clearTimeout(timer);
+      timer = win.setTimeout(run, 250);
+    });
+    Object.keys(selects).forEach(function (k) {
+      if (selects[k]) selects[k].addEventListener("change", run);
+    });
+    more.addEventListener("click", function () {
+      showMore(generation);
+    });
+    // Keyboard: "/" focuses the box; arrows move between the box and the results.
+    doc.addEventListener("keydown", function (ev) {
+      var links = Array.prototype.slice.call(results.querySelectorAll("a"));
+      var at = links.indexOf(doc.activeElement);
+      if (ev.key === "/" && doc.activeElement !== input && doc.activeElement.tagName !== "SELECT") {
+        ev.preventDefault();
+        input.focus();
+      } else if (ev.key === "ArrowDown" && (doc.activeElement === input || at >= 0)) {
+        if (links[at + 1]) {
+          ev.preventDefault();
+          links[at + 1].focus();
+        }
+      } else if (ev.key === "ArrowUp" && at >= 0) {
+        ev.preventDefault();
+        (at === 0 ? input : links[at - 1]).focus();
+      } else if (ev.key === "Escape" && doc.activeElement === input) {
+        input.value = "";
+        run();
+      }
+    });
+
+    searcher
+      .init()
+      .then(function (m) {
+        if (selects.branch) {
+          fill(selects.branch, m.branches);
+          selects.branch.closest("label").hidden = m.branches.length < 2;
+        }
+        if (selects.type) fill(selects.type, m.types, typeLabel);
+        if (selects.year) fill(selects.year, Object.keys(m.years).sort().reverse());
+        readUrl();
+        root.setAttribute("data-ready", "true");
+        return run();
+      })
+      .catch(function (err) {
+        setStatus("error", null);
+        after.textContent += " (" + err.message + ")";
+      });
+  }
+
+  if (typeof window !== "undefined" && typeof document !== "undefined") {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", function () {
+        startPage(window);
+      });
+    } else {
+      startPage(window);
+    }
+  }
+
+  return { createSearcher: createSearcher, findRanges: findRanges };
+});
