@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -109,6 +109,7 @@ class _Decoder:
         self.limit = limit
         self.size = 0
         self.parts: list[bytes] = []
+        self.zlib: Any
         if encoding in ("gzip", "x-gzip"):
             self.zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":

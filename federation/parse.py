@@ -96,9 +96,7 @@ def parse_date(value: Any) -> datetime | None:
         try:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
-            parsed = feedparser.datetimes._parse_date(text)
-            if parsed:
-                moment = datetime(*parsed[:6], tzinfo=UTC)
+            moment = _from_struct(feedparser.datetimes._parse_date(text))
     if moment is None:
         return None
     if moment.tzinfo is None:
@@ -358,8 +356,10 @@ def _parse_json(body: bytes, branch: Branch, url: str) -> ParsedFeed:
     for item in items[:MAX_ENTRIES]:
         if not isinstance(item, dict):
             continue
-        extra = item.get("_tongxin") if isinstance(item.get("_tongxin"), dict) else {}
-        source = extra.get("source") if isinstance(extra.get("source"), dict) else None
+        extra: dict[str, Any] = item["_tongxin"] if isinstance(item.get("_tongxin"), dict) else {}
+        source: dict[str, Any] | None = (
+            extra["source"] if isinstance(extra.get("source"), dict) else None
+        )
         origin = None
         if source and source.get("id"):
             origin = {
@@ -373,7 +373,7 @@ def _parse_json(body: bytes, branch: Branch, url: str) -> ParsedFeed:
         author = ""
         if isinstance(authors, list) and authors and isinstance(authors[0], dict):
             author = str(authors[0].get("name") or "")
-        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+        tags: list[Any] = item["tags"] if isinstance(item.get("tags"), list) else []
         content = item.get("content_html")
         if not content and item.get("content_text"):
             content = html.escape(str(item["content_text"]), quote=False)
@@ -401,6 +401,16 @@ def _parse_json(body: bytes, branch: Branch, url: str) -> ParsedFeed:
 # --------------------------------------------------------------------------- feedparser
 
 
+def _from_struct(value: Any) -> datetime | None:
+    if not value:
+        return None
+    year, month, day, hour, minute, second = (int(v) for v in value[:6])
+    try:
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def _parse_with_feedparser(
     body: bytes, branch: Branch, url: str, content_type: str | None, why: str
 ) -> ParsedFeed:
@@ -426,7 +436,7 @@ def _parse_with_feedparser(
         if summary == content:
             content = content or ""
         categories = [(t.get("term") or "", t.get("scheme")) for t in item.get("tags", [])]
-        source = item.get("source") or {}
+        source: dict[str, Any] = item.get("source") or {}
         origin = None
         if source.get("id") or source.get("href"):
             origin = {
@@ -445,8 +455,8 @@ def _parse_with_feedparser(
                 title=item.get("title", ""),
                 summary=summary,
                 content=content if content != summary else "",
-                published=datetime(*published[:6], tzinfo=UTC) if published else None,
-                updated=datetime(*updated[:6], tzinfo=UTC) if updated else None,
+                published=_from_struct(published),
+                updated=_from_struct(updated),
                 categories=categories,
                 explicit_type=item.get("tx_type"),
                 author=item.get("author", ""),

@@ -16,6 +16,7 @@ import dataclasses
 import html
 import re
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -79,7 +80,7 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _cleaner(base_url: str) -> nh3.Cleaner:
     # One cleaner per base URL (creating one costs ~10 µs; entries of a feed share bases).
-    relative: object = ("rewrite_with_base", base_url) if _is_http(base_url) else "deny"
+    relative: Any = ("rewrite_with_base", base_url) if _is_http(base_url) else "deny"
     return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),

@@ -535,7 +535,7 @@ def check_terms(text: str, rules: ScreenRules) -> str | None:
 
 
 _SENTENCE_END = re.compile(r"[。！？!?.…；;：:“”\"「」『』()（）《》]")
-_TOKEN_SPLIT = re.compile(r"([\s,，|｜/／_·•]+)")
+_TOKEN_SPLIT = re.compile(r"([\s,|｜/／_·•]+)")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 from pelican.contents import Article, Page
 from pelican.settings import DEFAULT_CONFIG
-
 from tongxin.plugins.content_types import (
     apply_type,
     entry_path,

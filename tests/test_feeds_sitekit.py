@@ -20,6 +20,7 @@ from blinker import Signal, signal
 from pelican import Pelican
 from pelican.contents import Article, Page
 from pelican.plugins import signals as pelican_signals
+from pelican.readers import MarkdownReader
 from pelican.settings import read_settings
 
 SITE_URL = "https://dongjiang.example/"
@@ -188,6 +189,9 @@ def build_site(
         "TRANSLATION_FEED_ATOM": None,
         "AUTHOR_FEED_ATOM": None,
         "AUTHOR_FEED_RSS": None,
+        # Pelican enables every imported BaseReader subclass for its extensions, so once
+        # another test imports our own readers, plain Markdown must be asked for by name.
+        "READERS": {"md": MarkdownReader, "markdown": MarkdownReader},
         "CACHE_CONTENT": False,
         "LOAD_CONTENT_CACHE": False,
         "PLUGINS": [fake_content_types, *plugins],

@@ -17,7 +17,14 @@ def test_new_branch_creates_a_valid_committed_repository(tmp_path: Path) -> None
     target = tmp_path / "dongjiang"
     result = CliRunner().invoke(
         main,
-        ["new-branch", str(target), "--name", "东江社区党支部", "--url", "https://dongjiang.example"],
+        [
+            "new-branch",
+            str(target),
+            "--name",
+            "东江社区党支部",
+            "--url",
+            "https://dongjiang.example",
+        ],
     )
     assert result.exit_code == 0, result.output
     site = yaml.safe_load((target / "content/site.yaml").read_text(encoding="utf-8"))
@@ -51,8 +58,16 @@ def test_new_branch_refuses_a_non_empty_folder(tmp_path: Path) -> None:
 def test_traditional_chinese_branch_gets_converted_samples(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["new-branch", str(tmp_path / "tw"), "--name", "臺北支部", "--url", "https://tw.example/",
-         "--language", "zh-TW"],
+        [
+            "new-branch",
+            str(tmp_path / "tw"),
+            "--name",
+            "臺北支部",
+            "--url",
+            "https://tw.example/",
+            "--language",
+            "zh-TW",
+        ],
     )
     assert result.exit_code == 0, result.output
     text = (tmp_path / "tw/content/news/first-meeting.md").read_text(encoding="utf-8")

@@ -258,7 +258,8 @@ def test_registry_errors_stop_the_run_before_any_fetch(
     with pytest.raises(RegistryError) as caught:
         federate(registry, tmp_path / "portal")
     lines = [str(p) for p in caught.value.problems]
-    assert any(line.startswith(f"{registry}:6: ") for line in lines), lines
+    assert any(line.startswith(f"{registry}:8: ") and "nmae" in line for line in lines), lines
+    assert any(line.startswith(f"{registry}:9: ") and "ftp://nope" in line for line in lines)
     assert server.requests() == []
     assert not (tmp_path / "portal").exists()
 

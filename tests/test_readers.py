@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from pelican.settings import DEFAULT_CONFIG
+from tongxin.plugins.readers import TongxinMarkdownReader, TongxinYamlReader, entry_slug
 
 from tongxin.frontmatter import ContentError
-from tongxin.plugins.readers import TongxinMarkdownReader, TongxinYamlReader, entry_slug
 
 
 @pytest.fixture

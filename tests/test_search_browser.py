@@ -58,10 +58,7 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def search(browser, site_url: str, query: str, extra: str = ""):  # type: ignore[no-untyped-def]
     opened = open_page(browser, f"{site_url}/search/?q={quote(query)}{extra}")
     page = opened.page
-    page.wait_for_function(
-        "document.getElementById('search-results').getAttribute('aria-busy') === 'false'"
-        " || document.getElementById('search-count').textContent === '0'"
-    )
+    page.wait_for_selector("#search[data-state=done]", state="attached")
     hrefs = page.eval_on_selector_all(
         "#search-results a[href]", "els => els.map(e => e.getAttribute('href'))"
     )
@@ -127,6 +124,7 @@ def test_typing_updates_results_and_the_shareable_url(browser, site_url: str) ->
         page.fill("#search-input", "两学一做")
         page.press("#search-input", "Enter")
         page.wait_for_function("document.getElementById('search-count').textContent === '1'")
+        page.wait_for_selector("#search[data-state=done]", state="attached")
         assert "q=%E4%B8%A4" in page.url
         page.press("#search-input", "ArrowDown")  # keyboard: from the box to the first hit
         assert page.evaluate("document.activeElement.getAttribute('href')") == "/study/liangxue/"

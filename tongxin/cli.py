@@ -251,3 +251,85 @@ def export_opml_command(registry: Path, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+# --- quarantine list/release/reject (federation/quarantine.py) -------------------------
+
+
+@main.group("quarantine")
+def quarantine_group() -> None:
+    """Entries the screen held back as suspicious: list them, release or reject them."""
+
+
+def _quarantine_store(db: Path, language: str):  # -> Store, with quarantine.yaml applied
+    from tongxin.federation.quarantine import DecisionsFileError, apply_decisions_file
+    from tongxin.federation.store import Store
+
+    store = Store(db)
+    try:
+        apply_decisions_file(store, language=language)
+    except DecisionsFileError as error:
+        store.close()
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    return store
+
+
+_DB_OPTION = click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False,
+                          path_type=Path), help="The portal's SQLite store.")
+_LANGUAGE_OPTION = click.option("--language", default="zh-CN", show_default=True,
+                                type=click.Choice(["zh-CN", "zh-TW", "en"]),
+                                help="Language of the messages.")
+
+
+@quarantine_group.command("list")
+@_DB_OPTION
+@_LANGUAGE_OPTION
+def quarantine_list(db: Path, language: str) -> None:
+    """List the entries waiting for a decision, with the rule that held each back."""
+    from tongxin.i18n import translate
+
+    with _quarantine_store(db, language) as store:
+        held = store.quarantined()
+    if not held:
+        click.echo(translate(language, "screen.quarantine.none"))
+        return
+    click.echo(translate(language, "screen.quarantine.header", count=len(held)))
+    for entry in held:
+        click.echo(translate(language, "screen.quarantine.row", id=entry.entry_id,
+                             branch=entry.branch_id, title=entry.title,
+                             reason=entry.quarantine_reason))
+
+
+def _decide(db: Path, entry_id: str, decision: str, note: str, language: str) -> None:
+    from tongxin.federation.quarantine import find_entry, record_decision
+    from tongxin.i18n import translate
+
+    with _quarantine_store(db, language) as store:
+        if find_entry(store, entry_id) is None:
+            click.echo(translate(language, "screen.quarantine.not_found", id=entry_id), err=True)
+            sys.exit(1)
+        record_decision(store, entry_id, decision, note)
+    key = "released" if decision == "release" else "rejected"
+    click.echo(translate(language, f"screen.quarantine.{key}", id=entry_id))
+
+
+@quarantine_group.command("release")
+@click.argument("entry_id")
+@_DB_OPTION
+@click.option("--note", default="", help="Why (kept in quarantine.yaml).")
+@_LANGUAGE_OPTION
+def quarantine_release(entry_id: str, db: Path, note: str, language: str) -> None:
+    """Publish ENTRY_ID although it matched a rule (remembered across runs)."""
+    _decide(db, entry_id, "release", note, language)
+
+
+@quarantine_group.command("reject")
+@click.argument("entry_id")
+@_DB_OPTION
+@click.option("--note", default="", help="Why (kept in quarantine.yaml).")
+@_LANGUAGE_OPTION
+def quarantine_reject(entry_id: str, db: Path, note: str, language: str) -> None:
+    """Never publish ENTRY_ID, even when its feed sends it again (remembered across runs)."""
+    _decide(db, entry_id, "reject", note, language)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -38,7 +40,9 @@ FIELDS = ("title", "text", "f")
 POSTINGS_PER_SHARD = 4000
 MAX_SHARDS = 4096
 # Shards built per pass over the documents: bounds the memory of lunr.py's builders.
-POSTINGS_PER_PASS = 3_000_000
+POSTINGS_PER_PASS = 1_500_000
+# Below this many postings a single process is faster than forking.
+PARALLEL_POSTINGS = 400_000
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,51 @@ def _choose_shards(postings: int) -> int:
     return min(MAX_SHARDS, 1 << (wanted - 1).bit_length())
 
 
+@dataclass
+class _Job:
+    ordered: Sequence[SearchDoc]
+    branch_no: dict[str, int]
+    type_no: dict[str, int]
+    shard_count: int
+    search_dir: Path
+
+    def build_group(self, group: tuple[int, int]) -> tuple[int, int]:
+        """Build shards ``group[0] … group[1]-1``; returns (bytes written, files written)."""
+        builders = {k: ShardBuilder() for k in range(*group)}
+        shard_count = self.shard_count
+        shard_cache: dict[str, int] = {}
+        for number, doc in enumerate(self.ordered):
+            fields = _doc_fields(doc, self.branch_no[doc.branch], self.type_no[doc.type])
+            split: dict[int, dict[str, dict[str, list[int]]]] = {}
+            for name, tokens in fields.items():
+                for position, term in enumerate(tokens):
+                    k = shard_cache.get(term)
+                    if k is None:
+                        k = shard_cache[term] = term_hash(term) % shard_count
+                    if k in builders:
+                        by_field = split.get(k)
+                        if by_field is None:
+                            by_field = split[k] = {f: {} for f in FIELDS}
+                        by_field[name].setdefault(term, []).append(position)
+            ref = _ref(number)
+            for k, values in split.items():
+                builders[k].add_terms(ref, values)
+        written = 0
+        for k, builder in builders.items():
+            # idf from the whole collection, not the shard, so scores add up across shards.
+            builder.document_count = len(self.ordered)
+            written += _dump(self.search_dir / "shards" / f"{k}.json", builder.build().serialize())
+        return written, len(builders)
+
+
+_job: _Job | None = None
+
+
+def _build_group_in_worker(group: tuple[int, int]) -> tuple[int, int]:
+    assert _job is not None
+    return _job.build_group(group)
+
+
 def _doc_fields(doc: SearchDoc, branch_no: int, type_no: int) -> dict[str, list[str]]:
     return {
         "title": tokenize(doc.title),
@@ -175,6 +224,7 @@ def build_search_index(
     excerpt_chars: int = 600,
     meta_block: int = 16,
     shards: int | None = None,
+    workers: int | None = None,
 ) -> IndexStats:
     """Index ``docs`` into ``out_dir/search/`` (replacing what was there); returns figures."""
     started = time.perf_counter()
@@ -206,34 +256,27 @@ def build_search_index(
     shard_count = shards or _choose_shards(postings)
     stats.shards = shard_count
 
-    # lunr.py keeps a whole index in memory: build the shards a group at a time.
+    # lunr.py keeps a whole index in memory: build the shards a group at a time, groups in
+    # parallel processes when the collection is big enough to be worth forking for.
     per_pass = max(1, math.ceil(shard_count * POSTINGS_PER_PASS / max(postings, 1)))
-    total_bytes = 0
-    shard_cache: dict[str, int] = {}
-    for first in range(0, shard_count, per_pass):
-        group = range(first, min(shard_count, first + per_pass))
-        builders = {k: ShardBuilder() for k in group}
-        for number, doc in enumerate(ordered):
-            fields = _doc_fields(doc, branch_no[doc.branch], type_no[doc.type])
-            split: dict[int, dict[str, dict[str, list[int]]]] = {}
-            for name, tokens in fields.items():
-                for position, term in enumerate(tokens):
-                    k = shard_cache.get(term)
-                    if k is None:
-                        k = shard_cache[term] = term_hash(term) % shard_count
-                    if k in builders:
-                        by_field = split.get(k)
-                        if by_field is None:
-                            by_field = split[k] = {f: {} for f in FIELDS}
-                        by_field[name].setdefault(term, []).append(position)
-            ref = _ref(number)
-            for k, values in split.items():
-                builders[k].add_terms(ref, values)
-        for k, builder in builders.items():
-            # idf from the whole collection, not the shard, so scores add up across shards.
-            builder.document_count = len(ordered)
-            total_bytes += _dump(search_dir / "shards" / f"{k}.json", builder.build().serialize())
-        stats.files += len(builders)
+    groups = [
+        (first, min(shard_count, first + per_pass)) for first in range(0, shard_count, per_pass)
+    ]
+    job = _Job(ordered, branch_no, type_no, shard_count, search_dir)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, len(groups)) if postings > PARALLEL_POSTINGS else 1
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        global _job
+        _job = job  # inherited by the forked workers: the documents are not pickled
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                done = pool.map(_build_group_in_worker, groups, chunksize=1)
+        finally:
+            _job = None
+    else:
+        done = [job.build_group(group) for group in groups]
+    total_bytes = sum(b for b, _ in done)
+    stats.files += sum(f for _, f in done)
 
     for start in range(0, len(ordered), meta_block):
         rows = [

@@ -376,8 +376,10 @@
       writeUrl();
       results.textContent = "";
       more.hidden = true;
+      root.setAttribute("data-state", "searching");
       if (!query) {
         setStatus("prompt", null);
+        root.setAttribute("data-state", "done");
         return Promise.resolve();
       }
       results.setAttribute("aria-busy", "true");
@@ -393,12 +395,16 @@
           if (gen !== generation) return;
           current = { hits: r.hits, shown: 0, query: query };
           setStatus(r.hits.length ? "found" : "none", r.hits.length);
-          return showMore(gen);
+          return showMore(gen).then(function () {
+            // for tests and assistive tools: the results on screen match the query
+            if (gen === generation) root.setAttribute("data-state", "done");
+          });
         })
         .catch(function (err) {
           if (gen !== generation) return;
           setStatus("error", null);
           after.textContent += " (" + err.message + ")";
+          root.setAttribute("data-state", "done");
         });
     }
 
