@@ -20,8 +20,9 @@ from .model import Entry
 from .portal_feeds import plain_text
 
 DIGEST_FILE = ".docs-digest"
-#: Characters of an entry's text that go into the index (titles and summaries always do).
-TEXT_LIMIT = 4000
+#: Characters of an entry's body indexed besides its title and summary: the portal finds
+#: entries, the branch site's own search has the full text (and lunr.py costs ~1 ms per doc).
+TEXT_LIMIT = 300
 
 
 @dataclass

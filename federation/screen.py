@@ -123,8 +123,9 @@ class ScreenRules:
         for bucket in terms.values():
             for word in allowed:
                 bucket.pop(word, None)
-        rules = set(merged.get("rules", RULE_NAMES)) - set(merged.get("disable") or ())
-        unknown = rules - set(RULE_NAMES)
+        rules = set(merged.get("rules", RULE_NAMES))
+        unknown = (rules | set(merged.get("disable") or ())) - set(RULE_NAMES)
+        rules -= set(merged.get("disable") or ())
         if unknown:
             names = ", ".join(sorted(unknown))
             raise ScreenRulesError(_t(language, "errors.rule", rule=names, known=RULE_NAMES))
@@ -195,21 +196,23 @@ def _merge(data: dict[str, Any], overrides: dict[str, Any], language: str) -> di
         unknown = set(source) - _KNOWN_KEYS
         if unknown:
             raise ScreenRulesError(
-                _t(language, "errors.key", key=", ".join(sorted(map(str, unknown))))
+                _t(language, "errors.key", field=", ".join(sorted(map(str, unknown))))
             )
     for key, value in overrides.items():
         if key in _EXTENDING:
             if not isinstance(value, list):
-                raise ScreenRulesError(_t(language, "errors.list", key=key))
+                raise ScreenRulesError(_t(language, "errors.list", field=key))
             data[key] = list(data.get(key) or ()) + value
         elif key == "terms":
             if not isinstance(value, dict):
-                raise ScreenRulesError(_t(language, "errors.mapping", key=key))
+                raise ScreenRulesError(_t(language, "errors.mapping", field=key))
             terms = {c: {lv: list(ws or ()) for lv, ws in (lvs or {}).items()}
                      for c, lvs in (data.get("terms") or {}).items()}  # fmt: skip
             for category, levels in value.items():
                 if not isinstance(levels, dict):
-                    raise ScreenRulesError(_t(language, "errors.mapping", key=f"terms.{category}"))
+                    raise ScreenRulesError(
+                        _t(language, "errors.mapping", field=f"terms.{category}")
+                    )
                 bucket = terms.setdefault(category, {})
                 for level, words in levels.items():
                     bucket[level] = list(bucket.get(level) or ()) + list(words or ())
@@ -233,7 +236,7 @@ def rules_for_registry(registry: Registry) -> ScreenRules:
             raw = None
         if isinstance(raw, dict) and raw.get("screen") is not None:
             if not isinstance(raw["screen"], dict):
-                raise ScreenRulesError(_t(registry.language, "errors.mapping", key="screen"))
+                raise ScreenRulesError(_t(registry.language, "errors.mapping", field="screen"))
             overrides = raw["screen"]
     return ScreenRules.load(overrides, language=registry.language)
 
@@ -496,8 +499,8 @@ def branch_history(branch: Branch, store: ScreenStore | None) -> History:
 # --------------------------------------------------------------------------- the rules
 
 
-def _t(language: str, key: str, **values: Any) -> str:
-    return translate(language, f"screen.{key}", **values)
+def _t(language: str, message: str, /, **values: Any) -> str:
+    return translate(language, f"screen.{message}", **values)
 
 
 def _quote(text: str) -> str:
@@ -535,37 +538,46 @@ def check_terms(text: str, rules: ScreenRules) -> str | None:
 
 
 _SENTENCE_END = re.compile(r"[。！？!?.…；;：:“”\"「」『』()（）《》]")
-_TOKEN_SPLIT = re.compile(r"([\s,|｜/／_·•]+)")
+#: Explicit keyword separators (the Chinese ， and 、 are not: see screen_rules.yaml).
+_MARKED_SPLIT = re.compile(r"\s*[,|｜/／·•]+\s*")
+_SPACE_SPLIT = re.compile(r"[\s,|｜/／·•]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORDLIKE = re.compile(r"[^\W\d_]")
+
+
+def _longest_run(tokens: list[str], rules: ScreenRules, *, cjk_only: bool) -> list[str]:
+    best: list[str] = []
+    run: list[str] = []
+    for token in tokens:
+        token = token.strip()
+        cjk = bool(_CJK.search(token))
+        limit = rules.run_token_max_cjk if cjk else rules.run_token_max_latin
+        ok = (
+            bool(token)
+            and len(token) <= limit
+            and bool(_WORDLIKE.search(token))
+            and not _SENTENCE_END.search(token)
+            and (cjk or not cjk_only)
+        )
+        run = run + [token] if ok else []
+        if len(run) > len(best):
+            best = run
+    return best
 
 
 def check_keyword_run(text: str, rules: ScreenRules) -> str | None:
-    """The reason when ``text`` holds a long run of short, separator-joined keywords."""
+    """The reason when ``text`` holds a long run of short, separator-joined keywords.
+
+    Two readings of each block: tokens between explicit separators (``,`` ``|`` ``/``; a
+    Latin token may hold spaces, "replica watches"), and Chinese tokens between spaces (which
+    Chinese prose never puts between words; Latin prose does, so Latin never counts there).
+    """
     for block in text.split("\u2029"):
-        parts = _TOKEN_SPLIT.split(block)
-        run: list[str] = []
-        previous_cjk = False
-        best: list[str] = []
-        for index in range(0, len(parts), 2):
-            token = parts[index]
-            separator = parts[index - 1] if index else ""
-            if not token:
-                continue
-            cjk = bool(_CJK.search(token))
-            limit = rules.run_token_max_cjk if cjk else rules.run_token_max_latin
-            ok_token = len(token) <= limit and not _SENTENCE_END.search(token)
-            # Spaces alone separate keywords only between Chinese tokens: Latin prose uses them.
-            spaced_only = separator.strip() == ""
-            joins = bool(run) and (not spaced_only or (cjk and previous_cjk))
-            if ok_token and (joins or not run):
-                run.append(token)
-            elif ok_token:
-                run = [token]
-            else:
-                run = []
-            previous_cjk = cjk
-            if len(run) > len(best):
-                best = list(run)
+        best = max(
+            _longest_run(_MARKED_SPLIT.split(block), rules, cjk_only=False),
+            _longest_run(_SPACE_SPLIT.split(block), rules, cjk_only=True),
+            key=len,
+        )
         if len(best) >= rules.run_min_tokens:
             return _t(
                 rules.language,

@@ -87,7 +87,10 @@ def apply_git_dates(instance: Any) -> None:
         created, modified = found.created, found.modified
     else:
         # Not committed yet (a local preview) or no usable history: the file's mtime.
-        created = modified = _mtime(instance.source_path, zone)
+        try:
+            created = modified = _mtime(instance.source_path, zone)
+        except OSError:
+            return  # not a file on disk (content made in memory): nothing to date it by
     if need_date:
         _set_date(instance, "date", created, zone)
     if need_modified:

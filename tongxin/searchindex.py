@@ -193,6 +193,14 @@ class _Job:
 _job: _Job | None = None
 
 
+def _usable_cpus() -> int:
+    # The CPUs this process may run on (a CI container sees the host's count otherwise).
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def _build_group_in_worker(group: tuple[int, int]) -> tuple[int, int]:
     assert _job is not None
     return _job.build_group(group)
@@ -258,13 +266,17 @@ def build_search_index(
 
     # lunr.py keeps a whole index in memory: build the shards a group at a time, groups in
     # parallel processes when the collection is big enough to be worth forking for.
-    per_pass = max(1, math.ceil(shard_count * POSTINGS_PER_PASS / max(postings, 1)))
+    cpus = workers if workers is not None else _usable_cpus()
+    passes = math.ceil(postings / POSTINGS_PER_PASS)
+    if postings > PARALLEL_POSTINGS:
+        passes = max(passes, cpus)
+    per_pass = max(1, math.ceil(shard_count / max(passes, 1)))
     groups = [
         (first, min(shard_count, first + per_pass)) for first in range(0, shard_count, per_pass)
     ]
     job = _Job(ordered, branch_no, type_no, shard_count, search_dir)
     if workers is None:
-        workers = min(os.cpu_count() or 1, len(groups)) if postings > PARALLEL_POSTINGS else 1
+        workers = min(cpus, len(groups)) if postings > PARALLEL_POSTINGS else 1
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
         global _job
         _job = job  # inherited by the forked workers: the documents are not pickled

@@ -1,0 +1,223 @@
+"""Parse and sanitise many fetched feeds at once, spread over the machine's cores.
+
+Parsing and sanitising are pure CPU work on one body at a time, so they parallelise across
+processes (threads would share one interpreter lock). :func:`ingest_bodies` sends the bodies
+(bytes) to a pool of worker processes in chunks and gets back, per branch, the parsed feed with
+sanitised entries — and, on request, the raw entries the screen needs, since hidden-text
+tricks only show before sanitising. Storing stays in the calling process: SQLite wants one
+writer, and the store is fast once it writes a branch per transaction.
+
+``workers=1`` (or a handful of feeds) does the same work in-process, with no pool at all: for
+tests, small registries and machines with one core. :class:`IngestPool` is the streaming form
+for a caller that wants to hand over each fetch result as it arrives (overlapping the fetch
+with parsing) instead of waiting for the whole batch.
+
+Entries travel back as plain tuples, not pickled dataclasses: each field name would otherwise
+be pickled again with every entry, which made the transfer cost more than half the parsing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .model import Branch, Entry, FetchResult, ParsedFeed
+from .parse import ParseError, parse_feed
+from .sanitise import sanitise_entry
+
+#: Below this many bodies a pool costs more (forking, pickling) than it saves.
+MIN_POOLED = 8
+#: Bodies per task: big enough to amortise the round trip, small enough to balance the cores.
+CHUNK_BYTES = 2 * 1024 * 1024
+CHUNK_MAX = 32
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
+
+
+@dataclass
+class Ingested:
+    """One branch's body, parsed and sanitised (or the reason it could not be parsed)."""
+
+    branch_id: str
+    feed: ParsedFeed | None = None  # entries already sanitised
+    raw: list[Entry] | None = None  # the same entries as parsed, when asked for (the screen)
+    error: str | None = None  # a ParseError's message; None when ``feed`` is set
+    parse_seconds: float = 0.0  # CPU seconds in the worker, for the run's timings
+    sanitise_seconds: float = 0.0
+
+    @property
+    def entries(self) -> list[Entry]:
+        return self.feed.entries if self.feed is not None else []
+
+
+# A body as it crosses to a worker: (branch, url, body, content type).
+_Job = tuple[Branch, str, bytes, str | None]
+# An answer as it crosses back: (branch_id, feed fields, sanitised rows, raw rows, error, t, t).
+_Answer = tuple[str, Any, list[tuple[Any, ...]], list[tuple[Any, ...]] | None, str | None,
+                float, float]  # fmt: skip
+
+
+def _job(branch: Branch, result: FetchResult) -> _Job:
+    content_type = result.headers.get("content-type") or result.headers.get("Content-Type")
+    return (branch, result.final_url or result.url, result.body or b"", content_type)
+
+
+def _work(job: _Job, keep_raw: bool) -> _Answer:
+    """Parse and sanitise one body (runs in a worker, or in-process for small runs)."""
+    branch, url, body, content_type = job
+    started = time.perf_counter()
+    try:
+        parsed = parse_feed(body, url=url, branch=branch, content_type=content_type)
+    except ParseError as error:
+        return (branch.id, None, [], None, str(error), time.perf_counter() - started, 0.0)
+    parsed_at = time.perf_counter()
+    clean = [sanitise_entry(e, e.url or url) for e in parsed.entries]
+    done = time.perf_counter()
+    head = (parsed.title, parsed.link, parsed.format, parsed.warnings)
+    rows = [astuple_shallow(e) for e in clean]
+    raw = [astuple_shallow(e) for e in parsed.entries] if keep_raw else None
+    return (branch.id, head, rows, raw, None, parsed_at - started, done - parsed_at)
+
+
+def astuple_shallow(entry: Entry) -> tuple[Any, ...]:
+    # dataclasses.astuple deep-copies lists; the entry is thrown away, so no copy is needed.
+    data = entry.__dict__
+    return tuple(data[name] for name in _ENTRY_FIELDS)
+
+
+def _work_chunk(jobs: list[_Job], keep_raw: bool) -> list[_Answer]:
+    return [_work(job, keep_raw) for job in jobs]
+
+
+def _answer(answer: _Answer) -> Ingested:
+    branch_id, head, rows, raw, error, parse_s, sanitise_s = answer
+    if head is None:
+        return Ingested(branch_id, error=error, parse_seconds=parse_s)
+    title, link, fmt, warnings = head
+    feed = ParsedFeed(
+        title=title, link=link, format=fmt, warnings=warnings, entries=[Entry(*r) for r in rows]
+    )
+    return Ingested(
+        branch_id,
+        feed=feed,
+        raw=[Entry(*r) for r in raw] if raw is not None else None,
+        parse_seconds=parse_s,
+        sanitise_seconds=sanitise_s,
+    )
+
+
+def _chunks(jobs: Sequence[_Job], workers: int) -> Iterator[list[_Job]]:
+    # At least a few chunks per worker, so one slow feed does not leave a core idle at the end.
+    limit = max(1, min(CHUNK_MAX, len(jobs) // (workers * 4) or 1))
+    chunk: list[_Job] = []
+    size = 0
+    for job in jobs:
+        chunk.append(job)
+        size += len(job[2])
+        if len(chunk) >= limit or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _context() -> Any:
+    # fork: workers inherit the imported modules (lxml, nh3, feedparser) instead of importing
+    # them again, and start in milliseconds. Elsewhere, the platform's default.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def ingest_bodies(
+    items: Iterable[tuple[Branch, FetchResult]], workers: int | None = None, *, keep_raw: bool = False
+) -> list[Ingested]:
+    """Parse and sanitise each ``(branch, result)`` with a body; results in the same order.
+
+    Items without a body (errors, 304s) are skipped: they have nothing to parse. ``workers``
+    defaults to the number of usable cores; 1 (or fewer than :data:`MIN_POOLED` bodies) runs
+    in this process. A body that is not a feed gives an :class:`Ingested` with ``error`` set;
+    this never raises for a bad feed.
+    """
+    jobs = [_job(branch, result) for branch, result in items if result.body is not None]
+    workers = default_workers() if workers is None else max(1, workers)
+    if workers == 1 or len(jobs) < MIN_POOLED:
+        return [_answer(_work(job, keep_raw)) for job in jobs]
+    out: list[Ingested] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        futures = [pool.submit(_work_chunk, chunk, keep_raw) for chunk in _chunks(jobs, workers)]
+        for future in futures:
+            out.extend(_answer(answer) for answer in future.result())
+    return out
+
+
+class IngestPool:
+    """Streaming :func:`ingest_bodies`: submit each fetch result as it arrives.
+
+    ::
+
+        with IngestPool(workers=2, keep_raw=True) as pool:   # workers start here
+            ... for each fetched (branch, result) with a body: futures.append(pool.submit(b, r))
+            for future in futures: ingested = future.result()  # an Ingested
+
+    Start it before the fetch: the workers are forked while the process is still small and
+    idle, and parsing overlaps the network. With ``workers=1`` the work is done in
+    :meth:`submit` itself (the future is already resolved).
+    """
+
+    def __init__(self, workers: int | None = None, *, keep_raw: bool = False) -> None:
+        self.workers = default_workers() if workers is None else max(1, workers)
+        self.keep_raw = keep_raw
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> IngestPool:
+        if self.workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            # Fork every worker now, not at the first body (mid-fetch, with a bigger heap).
+            for warm in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
+                warm.result()
+        return self
+
+    def submit(self, branch: Branch, result: FetchResult) -> Future[Ingested]:
+        """Queue one result that has a body; the future gives its :class:`Ingested`."""
+        if result.body is None:
+            raise ValueError(f"{branch.id}: nothing to parse (no body)")
+        job = _job(branch, result)
+        if self._pool is None:
+            future: Future[Ingested] = Future()
+            future.set_result(_answer(_work(job, self.keep_raw)))
+            return future
+        inner = self._pool.submit(_work, job, self.keep_raw)
+        outer: Future[Ingested] = Future()
+
+        def done(f: Future[_Answer]) -> None:
+            try:
+                outer.set_result(_answer(f.result()))
+            except BaseException as error:  # noqa: BLE001 - handed to whoever waits on it
+                outer.set_exception(error)
+
+        inner.add_done_callback(done)
+        return outer
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["IngestPool", "Ingested", "default_workers", "ingest_bodies"]
