@@ -12,8 +12,12 @@ tests, small registries and machines with one core. :class:`IngestPool` is the s
 for a caller that wants to hand over each fetch result as it arrives (overlapping the fetch
 with parsing) instead of waiting for the whole batch.
 
-Entries travel back as plain tuples, not pickled dataclasses: each field name would otherwise
-be pickled again with every entry, which made the transfer cost more than half the parsing.
+Screening (:mod:`federation.screen`) can run in the workers too, with :class:`Screening`:
+it needs the raw entries, which then never cross between processes, and it reads each
+branch's history from the store through its own read-only connection.
+
+Entries travel back as plain tuples rather than pickled dataclasses, which would repeat every
+field name with every entry.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from .model import Branch, Entry, FetchResult, ParsedFeed
 from .parse import ParseError, parse_feed
 from .sanitise import sanitise_entry
+from .store import Store, body_hash
 
 #: Below this many bodies a pool costs more (forking, pickling) than it saves.
 MIN_POOLED = 8
@@ -39,6 +45,38 @@ CHUNK_MAX = 32
 _ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
 
 
+@dataclass(frozen=True)
+class Screening:
+    """Screen the sanitised entries where they are parsed: ``rules`` from
+    ``screen.rules_for_registry(registry)``; ``store_path`` the store each branch's history is
+    read from (None: no history, every entry is screened as new)."""
+
+    rules: Any
+    store_path: Path | None = None
+
+
+def unchanged_body(result: FetchResult, state: Any) -> bool:
+    """True when a 200's body is byte for byte the one stored last time: nothing to parse,
+    sanitise, screen or store (record it with ``record_fetch(branch, result, None, ...)``)."""
+    stored = getattr(state, "content_hash", None)
+    return bool(stored) and result.body is not None and body_hash(result.body) == stored
+
+
+# Per process: the read-only store connections screening reads history from.
+_READERS: dict[Path, Store] = {}
+
+
+def _reader(path: Path) -> Store:
+    if path not in _READERS:
+        _READERS[path] = Store.reader(path)
+    return _READERS[path]
+
+
+def _close_readers() -> None:
+    while _READERS:
+        _READERS.popitem()[1].close()
+
+
 @dataclass
 class Ingested:
     """One branch's body, parsed and sanitised (or the reason it could not be parsed)."""
@@ -47,8 +85,9 @@ class Ingested:
     feed: ParsedFeed | None = None  # entries already sanitised
     raw: list[Entry] | None = None  # the same entries as parsed, when asked for (the screen)
     error: str | None = None  # a ParseError's message; None when ``feed`` is set
-    parse_seconds: float = 0.0  # CPU seconds in the worker, for the run's timings
+    parse_seconds: float = 0.0  # seconds spent in the worker, for the run's timings
     sanitise_seconds: float = 0.0
+    screen_seconds: float = 0.0  # 0 unless screened in the worker (see Screening)
 
     @property
     def entries(self) -> list[Entry]:
@@ -57,9 +96,10 @@ class Ingested:
 
 # A body as it crosses to a worker: (branch, url, body, content type).
 _Job = tuple[Branch, str, bytes, str | None]
-# An answer as it crosses back: (branch_id, feed fields, sanitised rows, raw rows, error, t, t).
+# An answer as it crosses back: (branch_id, feed fields, sanitised rows, raw rows, error,
+# (parse, sanitise, screen seconds)).
 _Answer = tuple[str, Any, list[tuple[Any, ...]], list[tuple[Any, ...]] | None, str | None,
-                float, float]  # fmt: skip
+                tuple[float, float, float]]  # fmt: skip
 
 
 def _job(branch: Branch, result: FetchResult) -> _Job:
@@ -67,35 +107,42 @@ def _job(branch: Branch, result: FetchResult) -> _Job:
     return (branch, result.final_url or result.url, result.body or b"", content_type)
 
 
-def _work(job: _Job, keep_raw: bool) -> _Answer:
-    """Parse and sanitise one body (runs in a worker, or in-process for small runs)."""
+def _work(job: _Job, keep_raw: bool, screening: Screening | None = None) -> _Answer:
+    """Parse, sanitise (and screen) one body: in a worker, or in-process for small runs."""
     branch, url, body, content_type = job
     started = time.perf_counter()
     try:
         parsed = parse_feed(body, url=url, branch=branch, content_type=content_type)
     except ParseError as error:
-        return (branch.id, None, [], None, str(error), time.perf_counter() - started, 0.0)
+        return (branch.id, None, [], None, str(error), (time.perf_counter() - started, 0, 0))
     parsed_at = time.perf_counter()
     clean = [sanitise_entry(e, e.url or url) for e in parsed.entries]
+    sanitised_at = time.perf_counter()
+    if screening is not None:
+        from . import screen  # here, not at the top: only screening workers need it
+
+        history = _reader(screening.store_path) if screening.store_path else None
+        screen.screen_entries(clean, branch, history, screening.rules, raw=parsed.entries)
     done = time.perf_counter()
     head = (parsed.title, parsed.link, parsed.format, parsed.warnings)
-    rows = [astuple_shallow(e) for e in clean]
-    raw = [astuple_shallow(e) for e in parsed.entries] if keep_raw else None
-    return (branch.id, head, rows, raw, None, parsed_at - started, done - parsed_at)
+    rows = [_shallow_tuple(e) for e in clean]
+    raw = [_shallow_tuple(e) for e in parsed.entries] if keep_raw else None
+    seconds = (parsed_at - started, sanitised_at - parsed_at, done - sanitised_at)
+    return (branch.id, head, rows, raw, None, seconds)
 
 
-def astuple_shallow(entry: Entry) -> tuple[Any, ...]:
+def _shallow_tuple(entry: Entry) -> tuple[Any, ...]:
     # dataclasses.astuple deep-copies lists; the entry is thrown away, so no copy is needed.
     data = entry.__dict__
     return tuple(data[name] for name in _ENTRY_FIELDS)
 
 
-def _work_chunk(jobs: list[_Job], keep_raw: bool) -> list[_Answer]:
-    return [_work(job, keep_raw) for job in jobs]
+def _work_chunk(jobs: list[_Job], keep_raw: bool, screening: Screening | None) -> list[_Answer]:
+    return [_work(job, keep_raw, screening) for job in jobs]
 
 
 def _answer(answer: _Answer) -> Ingested:
-    branch_id, head, rows, raw, error, parse_s, sanitise_s = answer
+    branch_id, head, rows, raw, error, (parse_s, sanitise_s, screen_s) = answer
     if head is None:
         return Ingested(branch_id, error=error, parse_seconds=parse_s)
     title, link, fmt, warnings = head
@@ -108,6 +155,7 @@ def _answer(answer: _Answer) -> Ingested:
         raw=[Entry(*r) for r in raw] if raw is not None else None,
         parse_seconds=parse_s,
         sanitise_seconds=sanitise_s,
+        screen_seconds=screen_s,
     )
 
 
@@ -134,30 +182,48 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _context() -> Any:
-    # fork: workers inherit the imported modules (lxml, nh3, feedparser) instead of importing
-    # them again, and start in milliseconds. Elsewhere, the platform's default.
+def _context(screening: Screening | None) -> Any:
+    """How workers start. fork: they inherit the imported modules and start in milliseconds.
+    But a worker that opens the store must not be forked from a process holding it open
+    (SQLite's locks do not survive a fork): those start from a clean fork server instead,
+    which costs about a second once (start :class:`IngestPool` before the fetch)."""
     methods = multiprocessing.get_all_start_methods()
+    if screening is not None and screening.store_path is not None:
+        if "forkserver" not in methods:
+            return multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["tongxin.federation.ingest", "tongxin.federation.screen"])
+        return context
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
 def ingest_bodies(
-    items: Iterable[tuple[Branch, FetchResult]], workers: int | None = None, *, keep_raw: bool = False
+    items: Iterable[tuple[Branch, FetchResult]],
+    workers: int | None = None,
+    *,
+    keep_raw: bool = False,
+    screening: Screening | None = None,
 ) -> list[Ingested]:
     """Parse and sanitise each ``(branch, result)`` with a body; results in the same order.
 
     Items without a body (errors, 304s) are skipped: they have nothing to parse. ``workers``
     defaults to the number of usable cores; 1 (or fewer than :data:`MIN_POOLED` bodies) runs
     in this process. A body that is not a feed gives an :class:`Ingested` with ``error`` set;
-    this never raises for a bad feed.
+    this never raises for a bad feed. ``keep_raw`` also returns the entries as parsed;
+    ``screening`` screens them in the workers (``quarantine_reason`` set on the entries).
     """
     jobs = [_job(branch, result) for branch, result in items if result.body is not None]
     workers = default_workers() if workers is None else max(1, workers)
     if workers == 1 or len(jobs) < MIN_POOLED:
-        return [_answer(_work(job, keep_raw)) for job in jobs]
+        try:
+            return [_answer(_work(job, keep_raw, screening)) for job in jobs]
+        finally:
+            _close_readers()
     out: list[Ingested] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
-        futures = [pool.submit(_work_chunk, chunk, keep_raw) for chunk in _chunks(jobs, workers)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(screening)) as pool:
+        futures = [
+            pool.submit(_work_chunk, chunk, keep_raw, screening) for chunk in _chunks(jobs, workers)
+        ]
         for future in futures:
             out.extend(_answer(answer) for answer in future.result())
     return out
@@ -177,14 +243,23 @@ class IngestPool:
     :meth:`submit` itself (the future is already resolved).
     """
 
-    def __init__(self, workers: int | None = None, *, keep_raw: bool = False) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        keep_raw: bool = False,
+        screening: Screening | None = None,
+    ) -> None:
         self.workers = default_workers() if workers is None else max(1, workers)
         self.keep_raw = keep_raw
+        self.screening = screening
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> IngestPool:
         if self.workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=_context(self.screening)
+            )
             # Fork every worker now, not at the first body (mid-fetch, with a bigger heap).
             for warm in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
                 warm.result()
@@ -197,9 +272,9 @@ class IngestPool:
         job = _job(branch, result)
         if self._pool is None:
             future: Future[Ingested] = Future()
-            future.set_result(_answer(_work(job, self.keep_raw)))
+            future.set_result(_answer(_work(job, self.keep_raw, self.screening)))
             return future
-        inner = self._pool.submit(_work, job, self.keep_raw)
+        inner = self._pool.submit(_work, job, self.keep_raw, self.screening)
         outer: Future[Ingested] = Future()
 
         def done(f: Future[_Answer]) -> None:
@@ -215,9 +290,12 @@ class IngestPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        _close_readers()  # the in-process path's (workers close theirs when they exit)
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-__all__ = ["IngestPool", "Ingested", "default_workers", "ingest_bodies"]
+__all__ = [
+    "IngestPool", "Ingested", "Screening", "default_workers", "ingest_bodies", "unchanged_body",
+]  # fmt: skip

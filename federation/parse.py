@@ -46,6 +46,9 @@ ENTRY_TYPES = ("news", "announcements", "study", "pages")
 MAX_ENTRIES = 5000
 
 _A = f"{{{ATOM_NS}}}"
+_LINK = _A + "link"
+_CATEGORY = _A + "category"
+_AUTHOR = _A + "author"
 _TX = f"{{{TONGXIN_NS}}}"
 _R1 = f"{{{RSS1_NS}}}"
 _DC = f"{{{DC_NS}}}"
@@ -116,13 +119,25 @@ def _bool(value: Any) -> bool:
 def _text(element: etree._Element | None) -> str:
     if element is None:
         return ""
+    if not len(element):  # a leaf, as nearly every feed element is: no need to walk it
+        return (element.text or "").strip()
     return "".join(element.itertext()).strip()
+
+
+# An absolute http(s) URL that urljoin would hand back unchanged, whatever the base (see
+# sanitise._PLAIN_HTTP_RE, which is the same test).
+_PLAIN_HTTP_RE = re.compile(
+    r"https?://[-A-Za-z0-9._~%!$&'()*+,;=:]+(?:/[^\x00-\x20?#;\\]*)?(?:\?[^\x00-\x20#\\]+)?"
+    r"(?:#[^\x00-\x20\\]+)?"
+)
 
 
 def _absolute(link: str, base: str) -> str:
     link = (link or "").strip()
     if not link:
         return ""
+    if _PLAIN_HTTP_RE.fullmatch(link):
+        return link
     try:
         return urljoin(base, link) if base else link
     except ValueError:
@@ -221,16 +236,23 @@ def _atom_text(element: etree._Element | None) -> str:
             etree.cleanup_namespaces(child)
             parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
         return re.sub(r'\sxmlns(:\w+)?="[^"]*"', "", "".join(parts)).strip()
-    text = "".join(element.itertext())
+    text = element.text or "" if not len(element) else "".join(element.itertext())
     if kind in ("html", "text/html"):
         return text.strip()
     return html.escape(text.strip(), quote=False)
 
 
 def _atom_link(element: etree._Element, rel: str = "alternate") -> str:
-    for link in element.iterfind(_A + "link"):
-        if link.get("rel", "alternate") == rel and link.get("href"):
-            return _absolute(link.get("href", ""), link.base or "")
+    return _first_link(element.iterfind(_A + "link"), rel)
+
+
+def _first_link(links: Iterable[etree._Element], rel: str = "alternate") -> str:
+    for link in links:
+        href = link.get("href")
+        if link.get("rel", "alternate") == rel and href:
+            if _PLAIN_HTTP_RE.fullmatch(href):
+                return href  # absolute: no need to work out the xml:base (a walk up the tree)
+            return _absolute(href, link.base or "")
     return ""
 
 
@@ -258,22 +280,37 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str) -> ParsedFeed:
         if len(feed.entries) >= MAX_ENTRIES:
             feed.warnings.append(f"more than {MAX_ENTRIES} entries; the rest were ignored")
             break
-        categories = [(c.get("term", ""), c.get("scheme")) for c in item.iterfind(_A + "category")]
+        # One walk over the entry's children instead of a find() (itself a walk) per field;
+        # like find(), the first element of each name counts.
+        first: dict[Any, etree._Element] = {}
+        links: list[etree._Element] = []
+        categories: list[tuple[str, str | None]] = []
+        for child in item:
+            tag = child.tag
+            if tag == _LINK:
+                links.append(child)
+            elif tag == _CATEGORY:
+                categories.append((child.get("term", ""), child.get("scheme")))
+            elif tag not in first:
+                first[tag] = child
+        author = ""
+        if _AUTHOR in first:
+            author = _text(item.find(f"{_A}author/{_A}name"))
         feed.entries.append(
             build.entry(
-                entry_id=_text(item.find(_A + "id")),
-                link=_atom_link(item),
-                title=_atom_text(item.find(_A + "title")),
-                summary=_atom_text(item.find(_A + "summary")),
-                content=_atom_text(item.find(_A + "content")),
-                published=parse_date(_text(item.find(_A + "published"))),
-                updated=parse_date(_text(item.find(_A + "updated"))),
+                entry_id=_text(first.get(_A + "id")),
+                link=_first_link(links),
+                title=_atom_text(first.get(_A + "title")),
+                summary=_atom_text(first.get(_A + "summary")),
+                content=_atom_text(first.get(_A + "content")),
+                published=parse_date(_text(first.get(_A + "published"))),
+                updated=parse_date(_text(first.get(_A + "updated"))),
                 categories=categories,
-                explicit_type=_text(item.find(_TX + "type")) or None,
-                author=_text(item.find(f"{_A}author/{_A}name")) or feed_author,
-                pinned=_bool(_text(item.find(_TX + "pinned"))),
-                expires=parse_date(_text(item.find(_TX + "expires"))),
-                origin=_atom_source(item),
+                explicit_type=_text(first.get(_TX + "type")) or None,
+                author=author or feed_author,
+                pinned=_bool(_text(first.get(_TX + "pinned"))),
+                expires=parse_date(_text(first.get(_TX + "expires"))),
+                origin=_atom_source(item) if _A + "source" in first else None,
             )
         )
     return feed

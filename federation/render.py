@@ -260,7 +260,10 @@ class Pager:
     base: str  # folder of the listing, e.g. "news"
 
     def href(self, number: int) -> str:
-        return url_of(self.base if number == 0 else f"{self.base}/page/{number}")
+        if number == 0:
+            return url_of(self.base)
+        # A file, not a folder per page: every folder costs a mkdir in every version.
+        return url_of(self.base) + f"page-{number}.html"
 
     @property
     def older(self) -> str | None:
@@ -275,7 +278,9 @@ class Pager:
         return self.href(0 if self.number == self.count else self.number + 1)
 
     def key(self) -> str:
-        return f"{self.number}/{self.count}/{self.base}"
+        """What of the pager shows on this page: only its neighbours, so adding a numbered
+        page changes the front page and the previous newest page, not all of them."""
+        return f"{self.base}|{self.number}|{self.older}|{self.newer}"
 
 
 def paginate(items: Sequence[PortalItem], size: int) -> list[tuple[int, Sequence[PortalItem]]]:
@@ -608,7 +613,7 @@ class PortalRenderer:
         )
         for number, page_items in pages:
             pager = Pager(number, count, base)
-            relative = f"{base}/index.html" if number == 0 else f"{base}/page/{number}/index.html"
+            relative = f"{base}/index.html" if number == 0 else f"{base}/page-{number}.html"
             fp = writer.fingerprint(
                 "listing",
                 heading,

@@ -40,7 +40,7 @@ def atom_feed(site_url: str, name: str, items: list[tuple[str, str]], *, days: i
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<id>{site_url}</id><title>{escape(name)}</title><link href=\"{site_url}\"/>"
+        f'<id>{site_url}</id><title>{escape(name)}</title><link href="{site_url}"/>'
         f"<updated>{NOW.isoformat()}</updated>{''.join(entries)}</feed>"
     ).encode()
 
@@ -188,8 +188,7 @@ def xxe_feed(secret_path: str) -> bytes:
 
 MALFORMED = b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><<title>>\x00</feed"
 HTML_PAGE = (
-    "<!DOCTYPE html><html><head><title>维护中</title></head>"
-    "<body><h1>网站维护中</h1></body></html>"
+    "<!DOCTYPE html><html><head><title>维护中</title></head><body><h1>网站维护中</h1></body></html>"
 ).encode()
 
 
@@ -258,9 +257,9 @@ def fault_handler(name: str, base_url: str, *, secret_path: str = "/etc/hostname
         "billion-laughs": _static(BILLION_LAUGHS),
         "xxe": _static(xxe_feed(secret_path)),
         "malformed": _static(MALFORMED),
-        "gbk-declared-utf8": _static(gbk_feed(base_url + "/", declare="utf-8"),
+        "gbk-declared-utf8": _static(gbk_feed(f"{base_url}/site/{name}/", declare="utf-8"),
                                      content_type="application/rss+xml"),
-        "gbk-undeclared": _static(gbk_feed(base_url + "/", declare=None),
+        "gbk-undeclared": _static(gbk_feed(f"{base_url}/site/{name}/", declare=None),
                                   content_type="application/rss+xml"),
         "html": _static(HTML_PAGE, content_type="text/html; charset=utf-8"),
         "empty": _static(b""),

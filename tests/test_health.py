@@ -9,7 +9,6 @@ from pathlib import Path
 from feedserver import FeedServer
 from lxml import etree
 from test_pipeline import Item, atom, federate, server, write_registry
-
 from tongxin.federation.health import classify, month_labels, sparkline_svg
 
 __all__ = ["server"]

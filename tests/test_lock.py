@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from tongxin.federation.lock import LockHeld, RunLock, lock_path_for
 
 TONGXIN = [str(Path(sys.executable).with_name("tongxin"))]

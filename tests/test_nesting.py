@@ -25,7 +25,11 @@ def test_three_levels_keep_the_original_branch_attribution(
 ) -> None:
     server.route(
         "/dj/feeds/all.atom.xml",
-        body=atom(server.url("/dj/"), "东江社区党支部", [Item("a", "东江要闻", 1), Item("b", "东江学习", 2)]),
+        body=atom(
+            server.url("/dj/"),
+            "东江社区党支部",
+            [Item("a", "东江要闻", 1), Item("b", "东江学习", 2)],
+        ),
     )
     server.route(
         "/xh/feeds/all.atom.xml",
@@ -41,7 +45,11 @@ def test_three_levels_keep_the_original_branch_attribution(
             "东江县门户",
             server.url("/county/"),
             [
-                {"id": "dj", "name": "东江社区党支部", "feed": server.url("/dj/feeds/all.atom.xml")},
+                {
+                    "id": "dj",
+                    "name": "东江社区党支部",
+                    "feed": server.url("/dj/feeds/all.atom.xml"),
+                },
                 {"id": "xh", "name": "西湖村党支部", "feed": server.url("/xh/feeds/all.atom.xml")},
             ],
         ),
@@ -50,6 +58,8 @@ def test_three_levels_keep_the_original_branch_attribution(
     assert county.published
     county_feed = serve_portal_feed(server, tmp_path / "county", "/county/feeds/all.atom.xml")
 
+    dj_feed = server.url("/dj/feeds/all.atom.xml")
+    own_feed = server.url("/city-own/feeds/all.atom.xml")
     # The city aggregates the county portal AND one of its branches directly (a duplicate path).
     city = federate(
         write_registry(
@@ -58,12 +68,12 @@ def test_three_levels_keep_the_original_branch_attribution(
             server.url("/city/"),
             [
                 {"id": "county", "name": "东江县门户", "feed": county_feed},
-                {"id": "dj-direct", "name": "东江社区党支部", "feed": server.url("/dj/feeds/all.atom.xml")},
-                {"id": "own", "name": "市直机关党支部", "feed": server.url("/city-own/feeds/all.atom.xml")},
+                {"id": "dj-direct", "name": "东江社区党支部", "feed": dj_feed},
+                {"id": "own", "name": "市直机关党支部", "feed": own_feed},
             ],
         ),
         tmp_path / "city",
-    )  # fmt: skip
+    )
     assert city.published and not city.failed
     city_feed = serve_portal_feed(server, tmp_path / "city", "/city/feeds/all.atom.xml")
 

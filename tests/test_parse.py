@@ -142,3 +142,21 @@ def test_fast_path_parses_many_feeds_quickly() -> None:
     elapsed = time.perf_counter() - started
     assert total == 5000
     assert elapsed < 2.0, f"{elapsed:.2f}s for 100 feeds x 50 entries"
+
+
+def test_atom_relative_links_follow_xml_base_and_the_first_element_wins() -> None:
+    body = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://b1.example.org/site/">
+  <title>T</title>
+  <entry xml:base="news/">
+    <id>e1</id><title>first</title><title>second</title>
+    <link rel="enclosure" href="x.mp3"/><link href="item-1/"/><link href="item-2/"/>
+    <author><uri>https://b1.example.org/</uri></author><author><name>Li</name></author>
+    <updated>2026-01-02T03:04:05Z</updated>
+  </entry>
+</feed>"""
+    (item,) = parse_feed(body, url="https://b1.example.org/feed.xml", branch=BRANCH).entries
+    assert item.title == "first"
+    assert item.url == "https://b1.example.org/site/news/item-1/"
+    assert item.author == "Li"  # as find("author/name") reads it: the first author with a name
+    assert item.updated == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -17,7 +17,6 @@ import pytest
 import yaml
 from feedserver import FeedServer
 from lxml import etree
-
 from tongxin.federation.pipeline import RunReport, run
 from tongxin.federation.store import Store
 
@@ -112,7 +111,9 @@ def two_branches(server: FeedServer, tmp_path: Path) -> Path:
     )
     server.route(
         "/b/feeds/all.atom.xml",
-        body=atom(server.url("/b/"), "西湖支部", [Item("x", "西湖甲", 1.5), Item("y", "西湖乙", 4)]),
+        body=atom(
+            server.url("/b/"), "西湖支部", [Item("x", "西湖甲", 1.5), Item("y", "西湖乙", 4)]
+        ),
         etag='"b1"',
     )
     return write_registry(
@@ -157,7 +158,13 @@ def test_full_run_publishes_every_contract_file(two_branches: Path, tmp_path: Pa
         assert title in home
     assert "is-pinned" in home  # the pinned notice is shown as such
     api = json.loads((out / "api/index.json").read_text(encoding="utf-8"))
-    assert {e["title"] for e in api["entries"]} == {"东江一号", "东江二号", "东江通知", "西湖甲", "西湖乙"}
+    assert {e["title"] for e in api["entries"]} == {
+        "东江一号",
+        "东江二号",
+        "东江通知",
+        "西湖甲",
+        "西湖乙",
+    }
     assert (out / "search/manifest.json").is_file() or not report.index_available
 
 
@@ -243,9 +250,7 @@ def test_updated_entry_replaces_the_old_version(
     assert "西湖甲（修订）" in page and "西湖甲<" not in page
 
 
-def test_registry_errors_stop_the_run_before_any_fetch(
-    tmp_path: Path, server: FeedServer
-) -> None:
+def test_registry_errors_stop_the_run_before_any_fetch(tmp_path: Path, server: FeedServer) -> None:
     from tongxin.federation.registry import RegistryError
 
     registry = tmp_path / "registry.yaml"

@@ -11,12 +11,17 @@ from pathlib import Path
 import pytest
 from feedserver import FeedServer
 from test_pipeline import Item, atom, federate, server, two_branches, write_registry
-
 from tongxin.federation import render
 
 __all__ = ["server", "two_branches"]
 TONGXIN = str(Path(sys.executable).with_name("tongxin"))
-COMPLETE = ("index.html", "health.json", "feeds/all.atom.xml", "api/index.json", "search/index.html")
+COMPLETE = (
+    "index.html",
+    "health.json",
+    "feeds/all.atom.xml",
+    "api/index.json",
+    "search/index.html",
+)
 
 
 def test_output_path_always_resolves_to_a_complete_portal(
@@ -109,7 +114,15 @@ def test_federate_command_publishes_and_exits_zero_even_with_a_dead_branch(
     )
     timings = tmp_path / "t.json"
     done = subprocess.run(
-        [TONGXIN, "federate", str(registry), "-o", str(tmp_path / "out"), "--timings", str(timings)],
+        [
+            TONGXIN,
+            "federate",
+            str(registry),
+            "-o",
+            str(tmp_path / "out"),
+            "--timings",
+            str(timings),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -116,3 +116,57 @@ def test_sanitise_entry_returns_a_clean_copy_and_leaves_the_raw_entry() -> None:
     assert clean.author == "Ann"
     assert clean.type == "news"
     assert raw.summary_html == "<p onclick=x>sum</p>"  # the screen still sees the original
+
+
+RELATIVE_AND_ODD = [
+    '<p><a href="/p/">root</a> <a href="q/">dir</a> <a href="#top">frag</a></p>',
+    '<a href="//other.example/x">scheme-relative</a><img src="files/a.png" alt="a">',
+    '<blockquote cite="../source/">q</blockquote><a href="">empty</a>',
+    '<a href="https://b1.example.org/a/">absolute</a><img src="http://x.example/i.png">',
+    '<a href="mailto:office@b1.example.org">mail</a> <a href="MAILTO:x@y.z">MAIL</a>',
+    '<p>text that says href="nowhere" in plain words</p>',
+    '<a href="https:no-slashes">odd</a><a href=" /spaced/ ">spaced</a>',
+]
+
+
+@pytest.mark.parametrize("fragment", VECTORS + RELATIVE_AND_ODD)
+@pytest.mark.parametrize("base", [BASE, "", "not a url"])
+def test_shared_cleaner_gives_what_a_cleaner_for_the_base_gives(fragment: str, base: str) -> None:
+    # clean_html skips building a cleaner per base URL when the base cannot matter; the
+    # output must be exactly what the resolving cleaner for that base produces.
+    from tongxin.federation.sanitise import _cleaner
+
+    assert clean_html(fragment, base) == _cleaner(base).clean(fragment).strip()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://b1.example.org/news/a/",
+        "https://b1.example.org/a?x=1#f",
+        "https://b1.example.org/a;p",
+        "https://b1.example.org/a?",
+        "https://b1.example.org/a#",
+        "HTTPS://B1.example.org/",
+        "https://user@b1.example.org/",
+        "https://b１.example.org/",  # a full-width digit in the host
+        "https://[::1/",
+        "https://b1.example.org/a b",
+        "http://b1.example.org\\evil.example/",
+        "https:relative",
+        "/relative/",
+    ],
+)
+def test_safe_url_fast_path_agrees_with_urljoin(url: str) -> None:
+    from urllib.parse import urljoin, urlsplit
+
+    def slow(candidate: str, base: str) -> str:
+        try:
+            resolved = urljoin(base, candidate) if base else candidate
+            parts = urlsplit(resolved)
+        except ValueError:
+            return ""
+        return resolved if parts.scheme in ("http", "https") and parts.netloc else ""
+
+    for base in ("", BASE, "http://other.example/"):
+        assert safe_url(url, base) == slow(url, base)

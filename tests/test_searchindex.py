@@ -86,3 +86,10 @@ def test_lunr_js_queries_what_lunr_py_built():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_a_site_without_entries_still_gets_a_loadable_index(tmp_path):
+    stats = build_search_index([], tmp_path)
+    assert stats.docs == 0
+    assert _read(tmp_path / "search" / "manifest.json")["docs"] == 0
+    assert _read(tmp_path / "search" / "shards" / "0.json")["invertedIndex"] == []

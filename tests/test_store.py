@@ -157,3 +157,49 @@ def test_registry_feed_change_forgets_old_validators(tmp_path: Path) -> None:
                            status="error")  # fmt: skip
         state = store.branch_state("b1")
         assert state.etag is None and state.feed_url == moved.feed
+
+
+def test_content_hash_formula_is_unchanged_so_an_upgrade_rewrites_nothing(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    e = entry(1, tags=["党建", "学习"], pinned=True, expires=datetime(2026, 3, 1, tzinfo=UTC))
+    parts = [
+        e.url, e.title, e.summary_html, e.content_html, "2026-01-01T00:00:00+00:00",
+        "2026-01-01T00:00:00+00:00", e.type, json.dumps(e.tags, ensure_ascii=False), e.author,
+        "True", "2026-03-01T00:00:00+00:00", None,
+    ]  # fmt: skip
+    expected = hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(B1, ok(), [e], status="ok")
+        (stored,) = store.db.execute("SELECT content_hash FROM entries").fetchone()
+    assert stored == expected
+
+
+def test_a_big_feed_is_stored_in_one_batch_with_duplicates_counted_once(tmp_path: Path) -> None:
+    big = [entry(1 + n % 28, entry_id=f"https://b1.example.org/n/{n}/") for n in range(1200)]
+    with Store(tmp_path / "p.sqlite") as store:
+        outcome = store.record_fetch(B1, ok(), big + big[:5], status="ok")
+        assert (outcome.new, outcome.updated, outcome.unchanged) == (1200, 0, 5)
+        big[700].title = "改了"
+        outcome = store.record_fetch(B1, ok(), big, status="ok")
+        assert (outcome.new, outcome.updated, outcome.unchanged) == (0, 1, 1199)
+        assert store.count_entries("b1") == 1200
+        first_seen = store.db.execute(
+            "SELECT first_seen, last_seen FROM entries WHERE entry_id = ?", (big[700].entry_id,)
+        ).fetchone()
+        assert first_seen[0] <= first_seen[1]
+
+
+def test_reader_sees_committed_entries_and_cannot_write(tmp_path: Path) -> None:
+    import pytest
+
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(B1, ok(), [entry(1)], status="ok")
+        reader = Store.reader(tmp_path / "p.sqlite")
+        try:
+            assert [e.entry_id for e in reader.entries(branch_id="b1")] == [entry(1).entry_id]
+            with pytest.raises(sqlite3.OperationalError):
+                reader.set_meta("x", "y")
+        finally:
+            reader.close()

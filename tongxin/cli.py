@@ -158,18 +158,39 @@ EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_LOCKED = 1, 2, 75
 
 @main.command()
 @click.argument("registry", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
-              help="Portal output path (a symlink to the current version, swapped atomically).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite store (default: OUTPUT.sqlite3 beside the output).")
-@click.option("--timings", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write each phase's seconds as JSON to this file.")
-@click.option("--stale-days", type=click.IntRange(min=1),
-              help="Flag a branch stale after this many days without a new entry "
-              "(default: the registry's stale_days, else 30).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Portal output path (a symlink to the current version, swapped atomically).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite store (default: OUTPUT.sqlite3 beside the output).",
+)
+@click.option(
+    "--timings",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write each phase's seconds as JSON to this file.",
+)
+@click.option(
+    "--stale-days",
+    type=click.IntRange(min=1),
+    help="Flag a branch stale after this many days without a new entry "
+    "(default: the registry's stale_days, else 30).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
-def federate(registry: Path, out: Path, db: Path | None, timings: Path | None,
-             stale_days: int | None, quiet: bool) -> None:
+def federate(
+    registry: Path,
+    out: Path,
+    db: Path | None,
+    timings: Path | None,
+    stale_days: int | None,
+    quiet: bool,
+) -> None:
     """Aggregate the registry's branch feeds and publish the portal (one run, cron-ready)."""
     import logging
 
@@ -179,19 +200,25 @@ def federate(registry: Path, out: Path, db: Path | None, timings: Path | None,
     from tongxin.i18n import translate
 
     mode = "quiet" if quiet else "auto"
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
     try:
-        report = run(registry, out, db, stale_days=stale_days, timings_path=timings,
-                     progress=Progress(mode))
+        report = run(
+            registry, out, db, stale_days=stale_days, timings_path=timings, progress=Progress(mode)
+        )
     except RegistryError as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
         click.echo(translate(None, "portal.cli.registry_invalid"), err=True)
         sys.exit(EXIT_REGISTRY)
     except LockHeld as error:
-        click.echo(translate(None, "portal.cli.lock_held", path=error.path,
-                             holder=error.holder or "?"), err=True)
+        click.echo(
+            translate(None, "portal.cli.lock_held", path=error.path, holder=error.holder or "?"),
+            err=True,
+        )
         sys.exit(EXIT_LOCKED)
     except Exception as error:  # noqa: BLE001 - say it in one line; the old portal stays up
         logging.getLogger("tongxin.federate").exception("federate")
@@ -199,8 +226,17 @@ def federate(registry: Path, out: Path, db: Path | None, timings: Path | None,
         sys.exit(EXIT_NOT_PUBLISHED)
     key = "portal.cli.current" if report.current else "portal.cli.published"
     if not quiet:
-        click.echo(translate(None, key, path=out, entries=report.entries,
-                             branches=report.branches, failed=len(report.failed)), err=True)
+        click.echo(
+            translate(
+                None,
+                key,
+                path=out,
+                entries=report.entries,
+                branches=report.branches,
+                failed=len(report.failed),
+            ),
+            err=True,
+        )
     sys.exit(0 if report.published else EXIT_NOT_PUBLISHED)
 
 
@@ -211,8 +247,12 @@ def registry_group() -> None:
 
 @registry_group.command("import-opml")
 @click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Registry YAML to write (default: standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Registry YAML to write (default: standard output).",
+)
 @click.option("--name", help="The portal's name (default: the OPML title).")
 @click.option("--url", help="The portal's public URL (default: the OPML ownerId).")
 def import_opml_command(opml: Path, output: Path | None, name: str | None, url: str | None) -> None:
@@ -234,8 +274,12 @@ def import_opml_command(opml: Path, output: Path | None, name: str | None, url: 
 
 @registry_group.command("export-opml")
 @click.argument("registry", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="OPML file to write (default: standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="OPML file to write (default: standard output).",
+)
 def export_opml_command(registry: Path, output: Path | None) -> None:
     """Write the registry's branches as OPML 2.0, grouped by region."""
     from tongxin.federation.opml import export_opml
@@ -276,11 +320,19 @@ def _quarantine_store(db: Path, language: str):  # -> Store, with quarantine.yam
     return store
 
 
-_DB_OPTION = click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False,
-                          path_type=Path), help="The portal's SQLite store.")
-_LANGUAGE_OPTION = click.option("--language", default="zh-CN", show_default=True,
-                                type=click.Choice(["zh-CN", "zh-TW", "en"]),
-                                help="Language of the messages.")
+_DB_OPTION = click.option(
+    "--db",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The portal's SQLite store.",
+)
+_LANGUAGE_OPTION = click.option(
+    "--language",
+    default="zh-CN",
+    show_default=True,
+    type=click.Choice(["zh-CN", "zh-TW", "en"]),
+    help="Language of the messages.",
+)
 
 
 @quarantine_group.command("list")
@@ -297,9 +349,16 @@ def quarantine_list(db: Path, language: str) -> None:
         return
     click.echo(translate(language, "screen.quarantine.header", count=len(held)))
     for entry in held:
-        click.echo(translate(language, "screen.quarantine.row", id=entry.entry_id,
-                             branch=entry.branch_id, title=entry.title,
-                             reason=entry.quarantine_reason))
+        click.echo(
+            translate(
+                language,
+                "screen.quarantine.row",
+                id=entry.entry_id,
+                branch=entry.branch_id,
+                title=entry.title,
+                reason=entry.quarantine_reason,
+            )
+        )
 
 
 def _decide(db: Path, entry_id: str, decision: str, note: str, language: str) -> None:

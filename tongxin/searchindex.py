@@ -25,7 +25,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -67,7 +67,6 @@ class IndexStats:
     bytes: int = 0
     seconds: float = 0.0
     files: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def _date_key(value: datetime | date | str | None) -> str:
@@ -221,7 +220,7 @@ def _dump(path: Path, data: object) -> int:
 
 
 def _excerpt(doc: SearchDoc, chars: int) -> str:
-    text = " ".join(doc.text.split())
+    text = " ".join((doc.text or doc.summary).split())
     return text if len(text) <= chars else text[:chars] + "…"
 
 
@@ -229,8 +228,8 @@ def build_search_index(
     docs: Iterable[SearchDoc],
     out_dir: Path,
     *,
-    excerpt_chars: int = 600,
-    meta_block: int = 16,
+    excerpt_chars: int = 300,
+    meta_block: int = 8,
     shards: int | None = None,
     workers: int | None = None,
 ) -> IndexStats:

@@ -342,8 +342,8 @@
       li.appendChild(meta);
       var text = Array.from(e.excerpt || "");
       var ranges = findRanges(tokenizer, e.excerpt || "", query);
-      var start = ranges.length ? Math.max(0, ranges[0][0] - 40) : 0;
-      var end = Math.min(text.length, start + 160);
+      var start = ranges.length ? Math.max(0, ranges[0][0] - 30) : 0;
+      var end = Math.min(text.length, start + 110);
       var p = doc.createElement("p");
       p.className = "search-hit-snippet";
       if (start > 0) p.appendChild(doc.createTextNode("…"));

@@ -1,0 +1,100 @@
+"""Rendering the portal from stored entries: pagination, incremental versions, feeds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from lxml import etree
+from tongxin.federation.model import Branch, BranchHealth, Entry, Registry
+from tongxin.federation.render import PortalRenderer, Publisher, paginate
+
+NOW = datetime(2026, 5, 20, tzinfo=UTC)
+ATOM = "{http://www.w3.org/2005/Atom}"
+REGISTRY = Registry(
+    "门户",
+    "https://portal.example/",
+    (Branch("a", "甲支部", "https://a.example/feeds/all.atom.xml", region="东区"),),
+)
+
+
+def entry(n: int, **changes) -> Entry:
+    data = {
+        "entry_id": f"https://a.example/news/{n}/",
+        "branch_id": "a",
+        "url": f"https://a.example/news/{n}/",
+        "title": f"条目 <{n}> & 标题",
+        "origin_branch_id": "a",
+        "origin_branch_name": "甲支部",
+        "origin_branch_url": "https://a.example/",
+        "origin_feed_url": "https://a.example/feeds/all.atom.xml",
+        "summary_html": f"<p>摘要 {n}</p>",
+        "content_html": f"<p>正文 {n}</p>",
+        "published": NOW - timedelta(hours=n),
+        "type": ("news", "announcements", "study")[n % 3],
+        "pinned": n % 3 == 1 and n < 4,
+    }
+    data.update(changes)
+    return Entry(**data)
+
+
+def health() -> list[BranchHealth]:
+    return [BranchHealth("a", "甲支部", "ok", 200, None, None, 1, None, activity=[1] * 12)]
+
+
+def test_numbered_pages_stay_the_same_when_new_entries_arrive() -> None:
+    items = list(range(130, 0, -1))  # newest first
+    before = dict(paginate(items, 50))
+    after = dict(paginate([131, *items], 50))
+    assert len(before[0]) == 80 and before[1] == list(range(50, 0, -1))
+    assert before[1] == after[1]
+    assert after[0][0] == 131
+    assert sum(len(p) for p in after.values()) == 131
+
+
+def test_a_new_entry_rewrites_only_the_pages_that_show_it(tmp_path: Path) -> None:
+    entries = [entry(n) for n in range(1, 400)]
+    publisher = Publisher(tmp_path / "out")
+    first = publisher.new_version("1")
+    PortalRenderer(REGISTRY, now=NOW).render(entries, health(), first)
+    publisher.publish(first)
+    second = publisher.new_version("2")
+    newer = [entry(0, title="最新条目"), *entries]
+    stats = PortalRenderer(REGISTRY, now=NOW).render(
+        newer, health(), second, previous=publisher.current()
+    )
+    assert stats.reused > stats.written
+    assert "news/page-1.html" not in stats.pages  # older pages were linked, not rendered
+    assert "index.html" in stats.pages and "branches/a/index.html" in stats.pages
+    publisher.publish(second)
+    assert "最新条目" in (tmp_path / "out/index.html").read_text(encoding="utf-8")
+
+
+def test_cards_from_skeletons_equal_the_theme_template(tmp_path: Path) -> None:
+    renderer = PortalRenderer(REGISTRY, now=NOW)
+    from tongxin.federation.render import make_items
+
+    for item in make_items([entry(n) for n in range(1, 30)], NOW):
+        for show_type in (True, False):
+            fast = renderer.card(item, show_type)
+            assert fast == renderer._slow_card(item, show_type)
+    assert "&lt;1&gt; &amp; 标题" in renderer.card(make_items([entry(1)], NOW)[0], True)
+
+
+def test_every_portal_atom_entry_names_its_original_branch_in_source(tmp_path: Path) -> None:
+    other = {"origin_branch_name": "丙支部", "origin_branch_url": "https://c.example/"}
+    entries = [entry(1), entry(2, origin_branch_id="https://c.example/feeds/all.atom.xml", **other)]
+    out = tmp_path / "v"
+    out.mkdir()
+    PortalRenderer(REGISTRY, now=NOW).render(entries, health(), out)
+    root = etree.parse(str(out / "feeds/all.atom.xml")).getroot()
+    sources = {
+        e.findtext(f"{ATOM}id"): e.find(f"{ATOM}source") for e in root.findall(f"{ATOM}entry")
+    }
+    assert all(s is not None for s in sources.values())
+    first = sources["https://a.example/news/1/"]
+    assert first.findtext(f"{ATOM}id") == "https://a.example/feeds/all.atom.xml"
+    assert first.findtext(f"{ATOM}title") == "甲支部"
+    second = sources["https://a.example/news/2/"]
+    assert second.findtext(f"{ATOM}id") == "https://c.example/feeds/all.atom.xml"
+    assert second.findtext(f"{ATOM}title") == "丙支部"

@@ -1,0 +1,82 @@
+"""plugins/search_index.py: what the Pelican build feeds the index, and lunr.js in the output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from tongxin.plugins import search_index
+from tongxin.plugins.search_index import LunrMissing, copy_lunr, plain_text, search_docs
+
+
+def _content(**fields):
+    defaults = {
+        "title": "网络党建",
+        "url": "news/a/",
+        "content": "<p>正文 <b>加粗</b></p>",
+        "summary": "<p>摘要</p>",
+        "status": "published",
+        "date": datetime(2026, 3, 1),
+        "type": "news",
+        "entry_id": "https://b.example.org/news/a/",
+        "metadata": {},
+    }
+    defaults.update(fields)
+    return SimpleNamespace(**defaults)
+
+
+def test_plain_text_drops_tags_and_collapses_space():
+    assert plain_text("<p>一\n<b>二</b></p>  <p>三</p>") == "一 二 三"
+    assert plain_text("") == ""
+
+
+def test_search_docs_take_published_articles_and_pages():
+    docs = search_docs(
+        [_content(), _content(status="draft", url="news/b/")],
+        [_content(url="about/", type=None, title="关于")],
+        "https://b.example.org",
+        "一支部",
+    )
+    assert [(d.url, d.type) for d in docs] == [
+        ("https://b.example.org/news/a/", "news"),
+        ("https://b.example.org/about/", "pages"),
+    ]
+    assert docs[0].text == "正文 加粗" and docs[0].branch == "一支部"
+    assert docs[0].id == "https://b.example.org/news/a/"
+
+
+def test_urls_are_site_relative_when_siteurl_is_empty():
+    (doc,) = search_docs([_content()], [], "", "x")
+    assert doc.url == "/news/a/"
+
+
+def test_lunr_is_copied_into_the_theme_folder(tmp_path, monkeypatch):
+    modules = tmp_path / "nm"
+    (modules / "lunr").mkdir(parents=True)
+    (modules / "lunr" / "lunr.min.js").write_text("/* lunr */", "utf-8")
+    monkeypatch.setenv("TONGXIN_NODE_MODULES", str(modules))
+    target = copy_lunr(tmp_path / "out", None)
+    assert target == tmp_path / "out" / "theme" / "js" / "lunr.min.js"
+    assert target.read_text("utf-8") == "/* lunr */"
+
+
+def test_missing_lunr_fails_with_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.delenv("TONGXIN_NODE_MODULES", raising=False)
+    monkeypatch.setattr(
+        search_index, "node_modules_candidates", lambda root: [tmp_path / "nowhere"]
+    )
+    with pytest.raises(LunrMissing, match="npm ci") as failure:
+        copy_lunr(tmp_path / "out", tmp_path, "en")
+    assert str(tmp_path / "nowhere") in str(failure.value)
+    with pytest.raises(LunrMissing, match="lunr"):
+        copy_lunr(tmp_path / "out", tmp_path, "zh-CN")
+
+
+def test_node_modules_are_looked_up_in_env_then_checkout_then_branch(tmp_path, monkeypatch):
+    monkeypatch.setenv("TONGXIN_NODE_MODULES", str(tmp_path / "env"))
+    found = search_index.node_modules_candidates(tmp_path / "branch")
+    assert found[0] == tmp_path / "env"
+    assert found[1] == Path(search_index.tongxin.__file__).resolve().parents[1] / "node_modules"
+    assert found[2] == tmp_path / "branch" / "node_modules"
