@@ -8,6 +8,7 @@ Pure functions over the store's state; the page itself is rendered by :mod:`rend
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -92,7 +93,9 @@ def branch_health(
     now = now or datetime.now(UTC)
     stale_days = registry.stale_days if stale_days is None else stale_days
     newest_published = newest_published or {}
-    held = {getattr(e, "branch_id", None) for e in store.quarantined()}
+    held: dict[str, list[Any]] = {}
+    for held_entry in store.quarantined():
+        held.setdefault(getattr(held_entry, "branch_id", ""), []).append(held_entry)
     rows = []
     for branch in registry.branches:
         state = store.branch_state(branch.id)
@@ -117,13 +120,25 @@ def branch_health(
                 last_success=iso(last_success),
                 last_entry=iso(last_entry),
                 entries=store.count_entries(branch.id),
-                error=getattr(state, "error", None),
+                error=getattr(state, "error", None)
+                or _quarantine_note(registry.language, held.get(branch.id, [])),
                 region=branch.region,
                 feed=getattr(state, "feed_url", None) or branch.feed,
                 activity=store.activity(branch.id, 12, now),
             )
         )
     return rows
+
+
+def _quarantine_note(language: str, held: list[Any]) -> str | None:
+    """Why a branch shows ``quarantined``: how many entries are held, and the first reason."""
+    if not held:
+        return None
+    reason = getattr(held[0], "quarantine_reason", "") or ""
+    # The health page is public: name the rule, never quote the evidence (the spam words or
+    # links themselves), or the page would amplify the very injection it reports.
+    reason = re.split(r"[（(：:]", reason, maxsplit=1)[0].strip()
+    return translate(language, "health.quarantine_note", count=len(held), reason=reason)
 
 
 def health_json(rows: list[BranchHealth], *, generated: datetime | None = None) -> str:

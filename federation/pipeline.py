@@ -33,6 +33,7 @@ from tongxin.i18n import translate
 
 from .health import branch_health
 from .index import build_portal_index
+from . import quarantine
 from .lock import RunLock, lock_path_for
 from .model import Branch, Entry, FetchResult, Registry
 from .registry import load_registry
@@ -268,6 +269,8 @@ def run(
 
 
 def _ingest(registry: Registry, store: Any, report: RunReport, progress: Progress) -> None:
+    # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
+    quarantine.apply_decisions_file(store, language=registry.language)
     branches = list(registry.branches)
     states = {b.id: store.branch_state(b.id) for b in branches}
     with progress.stage("fetch", len(branches)) as advance:

@@ -40,6 +40,8 @@ PORTAL_FIELDS: dict[str, Field] = {
     "language": Field("str", choices=LANGUAGES),
     "description": Field("str"),
     "stale_days": Field("int", minimum=1),
+    # Per-portal overrides of the screening rules; federation/screen.py validates the inside.
+    "screen": Field("mapping"),
 }
 
 BRANCH_FIELDS: dict[str, Field] = {
@@ -145,6 +147,10 @@ class _Checker:
             if field.minimum is not None and value < field.minimum:
                 self.add(where, "min_value", field=label, minimum=field.minimum, found=value)
                 return False
+            return True
+        if kind == "mapping":
+            if not isinstance(value, dict):
+                return self.wrong_type(where, label, "mapping", value)
             return True
         if kind in ("list", "keys"):
             if not isinstance(value, list):
