@@ -211,3 +211,24 @@ def test_article_shows_type_dates_and_attachments(site: Path) -> None:
     assert "要闻" in news and "2026年3月5日" in news and "2026年3月6日" in news
     notice = (site / NOTICE).read_text(encoding="utf-8")
     assert 'href="https://portal.example/doc"' in notice and "附件" in notice
+
+
+def test_long_listing_is_paginated_with_working_links(tmp_path: Path) -> None:
+    """More entries than one page holds: the listing splits, and "older" links to page 2."""
+    from tongxin.build import build_site
+
+    write_branch(tmp_path)
+    for number in range(45):
+        (tmp_path / "content" / "news" / f"item-{number:02d}.md").write_text(
+            f"---\ntitle: 第{number}条消息\ndate: 2026-01-{1 + number % 28:02d}\n---\n正文。\n",
+            encoding="utf-8",
+        )
+    output = build_site(tmp_path, tmp_path / "output", siteurl="", progress=False).output
+    first = (output / "news" / "index.html").read_text(encoding="utf-8")
+    match = re.search(r'<a rel="next" href="([^"]+)"', first)
+    assert match, "the first page of a 45-entry listing links to the next one"
+    second = output / match.group(1).strip("/") / "index.html"
+    if not second.exists():
+        second = output / match.group(1).strip("/")
+    assert second.is_file(), match.group(1)
+    assert 'rel="prev"' in second.read_text(encoding="utf-8")

@@ -135,44 +135,61 @@
       });
       var keys = Object.keys(byShard);
       return Promise.all(keys.map(shard)).then(function (indexes) {
-        var found = null; // ref -> {score, positions}
+        // Posting lists straight from lunr's inverted index: intersect the shortest first,
+        // then check positions, then score only what survived (a common bigram can sit in
+        // tens of thousands of entries; lunr's query() would score every one of them).
+        var lists = [];
         indexes.forEach(function (idx, i) {
-          var shardTerms = byShard[keys[i]];
-          var results = idx.query(function (q) {
-            shardTerms.forEach(function (t) {
-              q.term(t, {
-                fields: terms[t],
-                presence: lunr.Query.presence.REQUIRED,
-                usePipeline: false,
-                wildcard: lunr.Query.wildcard.NONE
-              });
+          byShard[keys[i]].forEach(function (t) {
+            var posting = idx.invertedIndex[t];
+            var size = 0;
+            if (posting) terms[t].forEach(function (f) {
+              size += Object.keys(posting[f] || {}).length;
             });
+            lists.push({ term: t, fields: terms[t], posting: posting, size: size, idx: idx });
           });
-          var next = new Map();
-          results.forEach(function (r) {
-            var prev = found ? found.get(r.ref) : { score: 0, positions: {} };
-            if (!prev) return;
-            var md = r.matchData.metadata;
-            Object.keys(md).forEach(function (term) {
-              var fields = {};
-              Object.keys(md[term]).forEach(function (f) {
-                fields[f] = md[term][f].p || [];
-              });
-              prev.positions[term] = fields;
-            });
-            prev.score += r.score;
-            next.set(r.ref, prev);
-          });
-          found = next;
         });
+        lists.sort(function (a, b) {
+          return a.size - b.size;
+        });
+        if (!lists.length || !lists[0].posting) return { hits: [], words: words };
         var range = filters.year && manifest.years[filters.year];
-        if (filters.year && !range) range = [1, 0];
+        if (filters.year && !range) return { hits: [], words: words };
+        var candidates = [];
+        var seen = {};
+        lists[0].fields.forEach(function (f) {
+          Object.keys(lists[0].posting[f] || {}).forEach(function (ref) {
+            if (seen[ref]) return;
+            seen[ref] = true;
+            var n = parseInt(ref, 36);
+            if (!range || (n >= range[0] && n <= range[1])) candidates.push(ref);
+          });
+        });
         var hits = [];
-        found.forEach(function (m, ref) {
-          var n = parseInt(ref, 36);
-          if (range && (n < range[0] || n > range[1])) return;
-          for (var w = 0; w < words.length; w++) if (!adjacent(words[w], m.positions)) return;
-          hits.push({ n: n, score: m.score });
+        candidates.forEach(function (ref) {
+          var positions = {};
+          for (var i = 0; i < lists.length; i++) {
+            var l = lists[i];
+            if (!l.posting) return;
+            var byField = null;
+            for (var j = 0; j < l.fields.length; j++) {
+              var entry = l.posting[l.fields[j]] && l.posting[l.fields[j]][ref];
+              if (entry) {
+                byField = byField || {};
+                byField[l.fields[j]] = entry.p || [];
+              }
+            }
+            if (!byField) return;
+            positions[l.term] = byField;
+          }
+          for (var w = 0; w < words.length; w++) if (!adjacent(words[w], positions)) return;
+          var score = 0;
+          lists.forEach(function (l) {
+            Object.keys(positions[l.term]).forEach(function (f) {
+              score += weight(l.idx, f + "/" + ref, l.posting._index);
+            });
+          });
+          hits.push({ n: parseInt(ref, 36), score: score });
         });
         hits.sort(
           sort === "newest"
@@ -185,6 +202,14 @@
         );
         return { hits: hits, words: words };
       });
+    }
+
+    // The BM25 weight lunr.py stored for one term in one field of one entry.
+    function weight(idx, fieldRef, termIndex) {
+      var vector = idx.fieldVectors[fieldRef];
+      if (!vector) return 0;
+      var pos = vector.positionForIndex(termIndex);
+      return vector.elements[pos] === termIndex ? vector.elements[pos + 1] : 0;
     }
 
     return {
@@ -254,7 +279,7 @@
     if (!root) return;
     var strings = JSON.parse(doc.getElementById("search-strings").textContent);
     var base = root.getAttribute("data-index") || "./";
-    var PAGE = 50;
+    var PAGE = 20;
     var tokenizer = win.TongxinTokenizer;
     var searcher = createSearcher({
       lunr: win.lunr,
