@@ -16,12 +16,16 @@ Two halves:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
+import struct
 import time
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +38,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup, escape
 
-from tongxin.i18n import normalise_language, translator
+from tongxin.i18n import normalise_language, translate, translator
 
 from . import portal_feeds
 from .health import health_json, sparkline_svg, status_counts
@@ -55,6 +59,8 @@ KNOWN_TYPES = ("news", "announcements", "study")
 MANIFEST = ".tongxin-manifest.json"
 _ABSOLUTE = re.compile(r"^https?://")
 _PLACEHOLDER = re.compile("\ue000(.)\ue001")
+
+logger = logging.getLogger(__name__)
 
 
 def _ph(key: str) -> str:
@@ -230,19 +236,21 @@ class VersionWriter:
         self.stats.written += 1
         self.stats.pages.append(relative)
 
+    def copy_file(self, path: Path, relative: str) -> None:
+        """A static asset: fingerprinted by size and mtime, so an unchanged one is linked."""
+        info = path.stat()
+        self.put(
+            relative,
+            self.fingerprint("static", str(info.st_size), str(info.st_mtime_ns)),
+            path.read_bytes,
+        )
+
     def copy_tree(self, source: Path, prefix: str) -> None:
-        """Static assets: fingerprinted by size and mtime, so unchanged ones are linked."""
         if not source.is_dir():
             return
         for path in sorted(source.rglob("*")):
             if path.is_file():
-                info = path.stat()
-                relative = f"{prefix}/{path.relative_to(source).as_posix()}"
-                self.put(
-                    relative,
-                    self.fingerprint("static", str(info.st_size), str(info.st_mtime_ns)),
-                    path.read_bytes,
-                )
+                self.copy_file(path, f"{prefix}/{path.relative_to(source).as_posix()}")
 
     def finish(self) -> None:
         (self.root / MANIFEST).write_text(json.dumps(self.manifest), encoding="utf-8")
@@ -484,7 +492,7 @@ class PortalRenderer:
         self._health(writer, health)
         self._search_page(writer)
         self._machine_files(writer, listed, items, health)
-        writer.copy_tree(STATIC_DIR, "theme")
+        self._static_files(writer)
         writer.finish()
         writer.stats.seconds = time.perf_counter() - started
         return writer.stats
@@ -741,6 +749,20 @@ class PortalRenderer:
             lambda: self.page(name, nav_active="search"),
         )
 
+    def _static_files(self, writer: VersionWriter) -> None:
+        """Every asset a branch build ships: theme/static/**, lunr.min.js and a favicon.
+
+        ``search/t2s.json`` comes with the search index (:mod:`federation.index`).
+        """
+        writer.copy_tree(STATIC_DIR, "theme")
+        lunr = find_lunr(self.language)
+        if lunr is not None:
+            writer.copy_file(lunr, "theme/js/lunr.min.js")
+        # Browsers ask for /favicon.ico on every site; without one each first page view
+        # logs a 404. The icon is the project's concentric circles (同心圆).
+        icon = favicon_png()
+        writer.put("favicon.ico", writer.fingerprint("favicon", icon.hex()), lambda: icon)
+
     def _machine_files(
         self,
         writer: VersionWriter,
@@ -775,6 +797,64 @@ class PortalRenderer:
             writer.put("feeds/branches.opml", writer.fingerprint("opml", stable), lambda: opml)
         except ImportError:  # pragma: no cover - OPML support is optional
             pass
+
+
+def find_lunr(language: str | None = None) -> Path | None:
+    """``lunr.min.js`` where the branch build finds it (the search plugin's candidates).
+
+    Missing lunr does not stop a portal from publishing (every page but search works); it is
+    logged with the search plugin's own message saying how to install it.
+    """
+    try:
+        from tongxin.plugins.search_index import node_modules_candidates
+    except ImportError:  # pragma: no cover - the search plugin ships with the package
+        return None
+    candidates = node_modules_candidates(None)
+    for folder in candidates:
+        source = folder / "lunr" / "lunr.min.js"
+        if source.is_file():
+            return source
+    logger.warning(
+        translate(language, "search.lunr_missing", where=", ".join(str(c) for c in candidates))
+    )
+    return None
+
+
+@functools.cache
+def favicon_png(size: int = 32) -> bytes:
+    """Three concentric circles in the theme's accent red, as PNG bytes.
+
+    Drawn here rather than shipped as a binary file: a few lines of code, reviewable in a diff.
+    Browsers accept PNG data served as ``/favicon.ico``.
+    """
+    centre = size / 2
+    unit = size / 32
+    # (outer radius, inner radius) of each ring, in 32-pixel units; the last is the dot.
+    rings = ((16, 13), (10, 7), (4, 0))
+    samples = [(i + 0.5) / 4 for i in range(4)]  # 4x4 samples a pixel: smooth edges
+    rows = []
+    for y in range(size):
+        row = bytearray(b"\0")  # PNG filter type 0 for this scanline
+        for x in range(size):
+            covered = 0
+            for sy in samples:
+                for sx in samples:
+                    r = ((x + sx - centre) ** 2 + (y + sy - centre) ** 2) ** 0.5 / unit
+                    covered += any(inner <= r < outer for outer, inner in rings)
+            row += bytes((0xA4, 0x16, 0x1A, round(255 * covered / 16)))
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -8,6 +8,7 @@ choose lives in ``site.yaml``; everything else is decided here, once, for all br
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +102,18 @@ def load_site(root: Path) -> dict[str, Any]:
 
 
 def plugin_names() -> list[str]:
-    """The plugins a branch build loads: ours, plus the optional ones that exist."""
-    return list(CORE_PLUGINS) + [name for name in OPTIONAL_PLUGINS if module_exists(name)]
+    """The plugins a branch build loads: ours, plus the optional ones that exist.
+
+    ``TONGXIN_DISABLE_PLUGINS`` (comma-separated short names, e.g. ``search_index``) drops
+    optional plugins: ``scripts/bench-build --without search_index`` measures each part's share.
+    """
+    disabled = {
+        f"tongxin.plugins.{name.strip()}"
+        for name in os.environ.get("TONGXIN_DISABLE_PLUGINS", "").split(",")
+        if name.strip()
+    }
+    optional = [name for name in OPTIONAL_PLUGINS if name not in disabled]
+    return list(CORE_PLUGINS) + [name for name in optional if module_exists(name)]
 
 
 def pelican_settings(
