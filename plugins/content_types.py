@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from pelican import signals
 from pelican.contents import Article, Page
 from pelican.urlwrappers import Category
+from pelican.utils import slugify
 
 from tongxin.check import attachment_path
 
@@ -146,8 +147,9 @@ def order_series(generator: Any) -> None:
     """Group study materials into series, ordered; expose them to templates.
 
     Each study article gets ``series_entries`` (its series, in order) plus
-    ``series_previous``/``series_next``; the context gets ``STUDY_SERIES``: a list of
-    ``{"name", "entries"}``, the most recently updated series first.
+    ``series_previous``/``series_next`` and ``series_url``; the context gets
+    ``STUDY_SERIES``: a list of ``{"name", "entries", "latest", "slug", "url", "save_as"}``,
+    the most recently updated series first.
     """
     groups: dict[str, list[Article]] = {}
     for article in generator.articles:
@@ -162,15 +164,59 @@ def order_series(generator: Any) -> None:
             article.series_next = entries[index + 1] if index + 1 < len(entries) else None
         latest = max(getattr(a, "modified", None) or a.date for a in entries)
         series_list.append({"name": name, "entries": entries, "latest": latest})
+    # Series pages: URLs from the name (Unicode kept), a suffix when two names meet.
+    taken: set[str] = set()
+    for series in sorted(series_list, key=lambda s: s["name"]):
+        base = series_slug(series["name"], generator.settings)
+        slug, number = base, 1
+        while slug.lower() in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        taken.add(slug.lower())
+        series["slug"] = slug
+        series["save_as"] = f"study/series/{slug}/index.html"
+        series["url"] = quote(f"study/series/{slug}/", safe="/-_.~")
+        for article in series["entries"]:
+            article.series_url = series["url"]
     series_list.sort(key=lambda s: s["latest"], reverse=True)
     for article in generator.articles:
         if not hasattr(article, "series_entries"):
             article.series_entries = []
             article.series_previous = None
             article.series_next = None
+            article.series_url = None
     generator.context["STUDY_SERIES"] = series_list
+
+
+def series_slug(name: str, settings: dict[str, Any]) -> str:
+    """The URL part of a series page: its name slugified, Chinese kept (``党章学习``)."""
+    slug = slugify(
+        name,
+        regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
+        use_unicode=True,
+    )
+    return slug.strip("-") or "series"
+
+
+def write_series_pages(generator: Any, writer: Any) -> None:
+    """``study/series/<slug>/index.html`` for every series, with the theme's ``series.html``."""
+    series_list = generator.context.get("STUDY_SERIES") or []
+    if not series_list:
+        return
+    template = generator.get_template("series")
+    for series in series_list:
+        writer.write_file(
+            series["save_as"],
+            template,
+            generator.context,
+            series_name=series["name"],
+            articles=series["entries"],
+            url=series["url"],
+            template_name="series",
+        )
 
 
 def register() -> None:
     signals.content_object_init.connect(apply_type)
     signals.article_generator_finalized.connect(order_series)
+    signals.article_writer_finalized.connect(write_series_pages)

@@ -13,12 +13,13 @@ import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from markdown import Markdown
 from pelican import signals
 from pelican.readers import BaseReader
-from pelican.urlwrappers import Author, Tag
+from pelican.urlwrappers import Author
+from pelican.urlwrappers import Tag as PelicanTag
 
 from tongxin.frontmatter import (
     CONTENT_TYPES,
@@ -32,6 +33,16 @@ _PELICAN_KEYS = ("title", "date", "modified", "tags", "summary", "slug", "author
 _LINK = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])([^"']*)\2""", re.IGNORECASE)
 SOURCE_SUFFIXES = MARKDOWN_SUFFIXES + YAML_SUFFIXES
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+class Tag(PelicanTag):
+    """A tag whose slug stays Unicode (settings ``SLUGIFY_USE_UNICODE``): 党建 and 当建 get
+    two pages, which pinyin would merge. The file is saved as UTF-8; the link is
+    percent-encoded. Named ``Tag`` so that Pelican's ``TAG_URL``/``TAG_SAVE_AS`` apply."""
+
+    @property
+    def url(self) -> str:
+        return quote(super().url, safe="/:-_.~%")
 
 
 def entry_slug(meta: dict[str, Any], path: str | Path) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 from tongxin.problems import Problem
-from tongxin.settings import configured_settings, load_site
+from tongxin.settings import configured_settings, load_site, package_digest
 
 #: Written into the output folder after a successful build.
 MARKER = ".tongxin-output"
@@ -49,27 +50,26 @@ def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
     """A hash of everything a build's output depends on.
 
     Content files (path, size, mtime), the output folder and site URL, the installed
-    theme and plugins, git HEAD (dates and authors) and today's date in the site's
-    timezone (announcements expire by date). Equal fingerprints mean equal output.
+    code, theme and catalogues (:func:`tongxin.settings.package_digest`, by content), git
+    HEAD (dates and authors) and today's date in the site's timezone (announcements expire
+    by date). Equal fingerprints mean equal output.
     """
     import datetime as dt
     import hashlib
     from zoneinfo import ZoneInfo
 
-    import tongxin
-    import tongxin.plugins
-    import tongxin.theme
-
     digest = hashlib.sha256()
     digest.update(json.dumps([settings["OUTPUT_PATH"], settings["SITEURL"]]).encode())
-    folders = [root / "content"] + [
-        Path(module.__file__).parent for module in (tongxin, tongxin.plugins, tongxin.theme)
-    ]
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if "__pycache__" in path.parts or "scaffold" in path.parts:
-                continue
-            stat = path.stat()
+    digest.update(package_digest().encode())
+    digest.update(os.environ.get("TONGXIN_DISABLE_PLUGINS", "").encode())
+    for dirpath, dirnames, filenames in os.walk(root / "content"):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue  # a dangling link: check reports it
             digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     try:
         import git
@@ -83,6 +83,15 @@ def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
         zone = ZoneInfo("Asia/Shanghai")
     digest.update(dt.datetime.now(zone).date().isoformat().encode())
     return digest.hexdigest()
+
+
+def _drop_stale_caches(current: Path) -> None:
+    """Content caches of other code versions (``pelican-<digest>``) are never read again."""
+    import shutil
+
+    for folder in current.parent.glob("pelican-*"):
+        if folder != current and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _previous_fingerprint(output: Path) -> str | None:
@@ -232,13 +241,22 @@ def build_site(
     if not force and _previous_fingerprint(out) == fingerprint:
         return BuildResult(out, _count_sources(root / "content"), 0.0, [], unchanged=True)
 
+    _drop_stale_caches(Path(settings["CACHE_PATH"]))
     problems = check_branch(root)
     if problems:
         raise BuildFailed(problems)
     if progress is None:
         progress = sys.stderr.isatty()
     with _captured_logging(warnings_to) as printer:
-        settings["DELETE_OUTPUT_DIRECTORY"] = _prepare_output(out, language, printer)
+        # Our own output is emptied only when there is no record of what the last build
+        # wrote; with one, the incremental plugin keeps unchanged pages and removes the
+        # ones no longer produced.
+        from tongxin.plugins.incremental import manifest_usable
+
+        ours = _prepare_output(out, language, printer)
+        settings["DELETE_OUTPUT_DIRECTORY"] = ours and not (
+            (out / MARKER).exists() and manifest_usable(settings)
+        )
         settings["OUTPUT_RETENTION"] = [MARKER, ".git"]
         total = _count_sources(root / "content")
         try:

@@ -7,6 +7,9 @@ choose lives in ``site.yaml``; everything else is decided here, once, for all br
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import importlib.util
 import os
 from pathlib import Path
@@ -29,12 +32,37 @@ CORE_PLUGINS = (
     "tongxin.plugins.readers",
     "tongxin.plugins.git_dates",
     "tongxin.plugins.content_types",
+    "tongxin.plugins.incremental",
 )
 OPTIONAL_PLUGINS = (
     "tongxin.plugins.feeds",
     "tongxin.plugins.json_api",
     "tongxin.plugins.search_index",
 )
+
+
+@functools.cache
+def package_digest() -> str:
+    """A hash of the installed tongxin code, theme and catalogues (computed once per process).
+
+    Contents, not mtimes: touching or re-checking out a file does not invalidate builds.
+    """
+    import tongxin
+    import tongxin.plugins
+
+    digest = hashlib.sha256()
+    try:
+        digest.update(importlib.metadata.version("tongxin").encode())
+    except importlib.metadata.PackageNotFoundError:
+        digest.update(b"unversioned")
+    folders = [Path(m.__file__).parent for m in (tongxin, tongxin.plugins, tongxin.theme)]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if "__pycache__" in path.parts or "scaffold" in path.parts or not path.is_file():
+                continue
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 class SiteTranslator:
@@ -46,9 +74,23 @@ class SiteTranslator:
 
     def __init__(self, language: str) -> None:
         self.language = language
+        self._plain: dict[str, str] = {}
 
     def __call__(self, key: str, **values: Any) -> str:
-        return translate(self.language, key, **values)
+        # Templates ask for the same few strings on every page: remember the ones
+        # without fields (catalogues do not change during a build).
+        if values:
+            return translate(self.language, key, **values)
+        found = self._plain.get(key)
+        if found is None:
+            found = self._plain[key] = translate(self.language, key)
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"language": self.language}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["language"])
 
 
 def site_context(site: dict[str, Any], language: str, url: str) -> dict[str, Any]:
@@ -153,6 +195,8 @@ def pelican_settings(
         # The slug comes from the file name, never the title (see content_types); these
         # patterns only apply to ASCII slugs, content_types sets url/save_as itself.
         "SLUGIFY_SOURCE": "basename",
+        # Tag (and series) slugs keep their Chinese: pinyin would merge 党建 and 当建.
+        "SLUGIFY_USE_UNICODE": True,
         "ARTICLE_URL": "{category}/{slug}/",
         "ARTICLE_SAVE_AS": "{category}/{slug}/index.html",
         "ARTICLE_LANG_URL": "{category}/{slug}/{lang}/",
@@ -198,7 +242,8 @@ def pelican_settings(
         "LOAD_CONTENT_CACHE": True,
         "CONTENT_CACHING_LAYER": "reader",
         "CHECK_MODIFIED_METHOD": "mtime",
-        "CACHE_PATH": str(root / CACHE_DIR),
+        # Per code version: a cache written by other code (other reader classes) is not reused.
+        "CACHE_PATH": str(root / CACHE_DIR / f"pelican-{package_digest()[:12]}"),
         "GZIP_CACHE": False,
         # Compiled templates kept between builds: compiling the theme costs more than a
         # rebuild of a small site.
@@ -206,6 +251,8 @@ def pelican_settings(
             "trim_blocks": True,
             "lstrip_blocks": True,
             "extensions": [],
+            # Templates do not change during a build: no stat() per include.
+            "auto_reload": False,
             "bytecode_cache": _bytecode_cache(root / CACHE_DIR / "jinja"),
         },
         # Feeds: plugins/feeds.py writes ours; without it, Pelican's own at the same paths.
