@@ -208,9 +208,10 @@ class KeyMaker:
         names = self.inputs.get(template_name)
         if template_name == "category.html" and self.inputs:
             names = ("category", "articles_page", "articles_paginator")
-            slug = getattr(context.get("category"), "slug", None)
-            if slug == "study":  # the study page lists every series in full
-                names += ("articles", "STUDY_SERIES")
+            if getattr(context.get("category"), "slug", None) == "study":
+                # The study page lists every series in full and ignores its paginator:
+                # its pagination copies share one key.
+                names = ("category", "articles", "STUDY_SERIES")
         try:
             if names is None:
                 # Unknown template: everything in its context that is not a setting.

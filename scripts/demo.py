@@ -94,8 +94,13 @@ def main() -> int:
         registry = registries / f"{name}.yaml"
         localise_registry(ROOT / "demo" / "registries" / f"{name}.yaml", registry, urls, urls[name])
         run(
-            TONGXIN, "federate", str(registry), "-o", str(out / name),
-            "--db", str(out / f"{name}.sqlite"),
+            TONGXIN,
+            "federate",
+            str(registry),
+            "-o",
+            str(out / name),
+            "--db",
+            str(out / f"{name}.sqlite"),
         )
         port = dict((n, p) for n, _, p in servers)[name]
         started[name] = serve(out / name, port)

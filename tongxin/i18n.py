@@ -8,6 +8,7 @@ then to English, then to the key itself, so a missing translation never breaks a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,8 @@ def translate(language: str | None, key: str, **values: Any) -> str:
         return text
 
 
-def translator(language: str | None):
-    """A one-argument-plus-keywords function bound to a language, for Jinja2 (``t('theme.home')``)."""
+def translator(language: str | None) -> Callable[..., str]:
+    """A translate function bound to a language, for Jinja2: ``t('theme.home')``."""
 
     def t(key: str, **values: Any) -> str:
         return translate(language, key, **values)
