@@ -457,7 +457,9 @@ def _parse_with_feedparser(
     result = feedparser.parse(
         io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=True
     )
-    if not result.get("version") and not result.entries:
+    # Broken XML from which feedparser salvaged a version but no entry is not a feed we read:
+    # calling it ok would hide the breakage from the health page.
+    if not result.entries and (not result.get("version") or result.get("bozo")):
         error = result.get("bozo_exception") or why
         raise ParseError(translate(None, "federation.parse.not_a_feed", error=error))
     info = result.feed

@@ -47,7 +47,7 @@ from .portal_feeds import PortalSite
 
 THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
 try:  # the installed package name is authoritative (editable or wheel install)
-    import tongxin.theme as _theme
+    import tongxin.theme as _theme  # type: ignore[import-not-found]
 
     THEME_DIR = Path(_theme.__file__).resolve().parent
 except ImportError:  # pragma: no cover - only when run from a bare checkout
@@ -342,7 +342,7 @@ class PortalRenderer:
             lstrip_blocks=False,
         )
         self.site_url = self.site.url.rstrip("/")
-        self.site_context = {
+        self.site_context: dict[str, Any] = {
             "name": registry.name,
             "url": self.site.url,
             "language": self.language,
@@ -421,7 +421,7 @@ class PortalRenderer:
         skeleton = self._skeletons.get(shape)
         if skeleton is None:
             skeleton = self._skeletons[shape] = self._skeleton(item, show_type)
-        if skeleton is False:
+        if not isinstance(skeleton, tuple):  # False: this shape is rendered for real
             return None
         parts, checks = skeleton
         date = item.date
@@ -742,7 +742,7 @@ class PortalRenderer:
 
     def _search_page(self, writer: VersionWriter) -> None:
         # The theme's search page when it has one (same page as branch sites), else ours.
-        name = "search.html" if (TEMPLATE_DIR / "search.html").exists() else "portal_search.html"
+        name = "search.html"
         writer.put(
             "search/index.html",
             writer.fingerprint("search", name),
@@ -806,7 +806,9 @@ def find_lunr(language: str | None = None) -> Path | None:
     logged with the search plugin's own message saying how to install it.
     """
     try:
-        from tongxin.plugins.search_index import node_modules_candidates
+        from tongxin.plugins.search_index import (  # type: ignore[import-not-found]
+            node_modules_candidates,
+        )
     except ImportError:  # pragma: no cover - the search plugin ships with the package
         return None
     candidates = node_modules_candidates(None)

@@ -167,7 +167,7 @@ def order_series(generator: Any) -> None:
     # Series pages: URLs from the name (Unicode kept), a suffix when two names meet.
     taken: set[str] = set()
     for series in sorted(series_list, key=lambda s: s["name"]):
-        base = series_slug(series["name"], generator.settings)
+        base = series_slug(series["name"], getattr(generator, "settings", None) or {})
         slug, number = base, 1
         while slug.lower() in taken:
             number += 1

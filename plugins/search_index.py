@@ -127,18 +127,20 @@ def _build_after_output(pelican: Any) -> None:
         if renderer is None and hasattr(generator, "get_template") and hasattr(generator, "env"):
             renderer = generator
     branch_root = Path(settings["PATH"]).resolve().parent
-    cache = settings.get("CACHE_PATH")
-    if cache:
-        fold.use_cache_dir(Path(cache) / "search")
+    # DIR/.tongxin-cache/search: the fold table, tokens and built shards of the last build,
+    # so that a rebuild only redoes the shards of the entries that changed.
+    cache_dir = branch_root / ".tongxin-cache" / "search"
+    fold.use_cache_dir(cache_dir)
     copy_lunr(output, branch_root, settings.get("DEFAULT_LANG"))
     docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
-    stats = build_search_index(docs, output)
+    stats = build_search_index(docs, output, cache_dir=cache_dir)
     if renderer is not None:
         render_search_page(renderer, output)
     logger.info(
-        "search: %d entries, %d shards, %.1f kB in %.2f s",
+        "search: %d entries, %d shards (%d files reused), %.1f kB in %.2f s",
         stats.docs,
         stats.shards,
+        stats.reused,
         stats.bytes / 1024,
         stats.seconds,
     )

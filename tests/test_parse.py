@@ -70,6 +70,13 @@ def test_old_and_odd_feeds_fall_back_to_feedparser(name: str) -> None:
     assert all(e.entry_id and e.url.startswith("http") for e in feed.entries)
 
 
+def test_broken_xml_with_no_entries_is_a_parse_error() -> None:
+    # feedparser recognises the Atom namespace (a version) but salvages nothing from it.
+    body = b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><<title>>\x00</feed"
+    with pytest.raises(ParseError):
+        parse_feed(body, url="https://b1.example.org/feed", branch=BRANCH)
+
+
 def test_rss091_html_entities_are_decoded() -> None:
     assert parse("rss091.xml").entries[0].title == "Café meeting moved"
 

@@ -50,7 +50,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                 dongjiang,
                 "东江社区党支部",
                 [
-                    Item("volunteers", "东江社区开展志愿服务活动", 1, "<p>党员志愿服务进社区。</p>"),
+                    Item(
+                        "volunteers", "东江社区开展志愿服务活动", 1, "<p>党员志愿服务进社区。</p>"
+                    ),
                     Item("meeting", "關於召開黨員大會的通知", 2, type="announcements", pinned=True),
                     Item("lesson", "学习园地：基层治理第一课", 3, type="study"),
                     *(Item(f"old-{n}", f"东江旧闻第{n}期", 40 + n * 30) for n in range(8)),
@@ -116,8 +118,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 
 def assert_clean(opened, viewport: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
-    # Late requests too (the favicon is asked for after "load").
-    opened.page.wait_for_load_state("networkidle")
     assert opened.console_errors == [], opened.console_errors
     assert opened.failed_requests == [], opened.failed_requests
     overflow = opened.horizontal_overflow()
@@ -198,9 +198,7 @@ def test_search_finds_an_entry_of_each_branch(
     try:
         page = opened.page
         page.wait_for_selector("#search[data-state=done]", state="attached")
-        hrefs = page.eval_on_selector_all(
-            "#search-results a[href]", "els => els.map(e => e.href)"
-        )
+        hrefs = page.eval_on_selector_all("#search-results a[href]", "els => els.map(e => e.href)")
         count = page.text_content("#search-count")
         screenshot(opened, f"portal-search-{viewport['width']}")
         assert_clean(opened, viewport)

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tongxin.searchindex import SearchDoc, build_search_index
+from tongxin.searchindex import (
+    DISC,
+    SearchDoc,
+    assign_refs,
+    build_search_index,
+    day_number,
+    quantised_count,
+)
 from tongxin.tokenizer import term_hash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,19 +26,78 @@ DOCS = [
 ]
 
 
+def _day36(iso: str) -> str:
+    n, out = day_number(iso), ""
+    for _ in range(3):
+        n, r = divmod(n, 36)
+        out = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + out
+    return out
+
+
 def _read(path: Path):
     return json.loads(path.read_text("utf-8"))
 
 
-def test_manifest_lists_facets_and_year_ranges_newest_first(tmp_path):
+def _refs(tmp_path: Path) -> dict[str, str]:
+    """url -> ref, read back from the meta blocks."""
+    out = {}
+    for block in (tmp_path / "search" / "meta").glob("*.json"):
+        for ref, row in _read(block).items():
+            out[row[0]] = ref
+    return out
+
+
+def test_manifest_lists_facets_and_year_ranges_of_numbers(tmp_path):
     stats = build_search_index(DOCS, tmp_path, shards=4)
     manifest = _read(tmp_path / "search" / "manifest.json")
     assert manifest["shards"] == stats.shards == 4
     assert manifest["docs"] == 3
     assert manifest["branches"] == ["一支部", "二支部"]
     assert manifest["types"] == ["news", "study"]
-    # documents are numbered newest first: 2026 is 0, 2024 is 1, 2020 is 2
-    assert manifest["years"] == {"2026": [0, 0], "2024": [1, 1], "2020": [2, 2]}
+    assert list(manifest["years"]) == ["2026", "2024", "2020"]
+    numbers = {url: int(ref, 36) for url, ref in _refs(tmp_path).items()}
+    for url, year in (("/news/new/", "2026"), ("/study/mid/", "2024"), ("/news/old/", "2020")):
+        low, high = manifest["years"][year]
+        assert low <= numbers[url] <= high
+    # a bigger number is a later date: "newest first" is a sort by number
+    assert numbers["/news/new/"] > numbers["/study/mid/"] > numbers["/news/old/"]
+
+
+def test_refs_depend_only_on_date_and_id():
+    days = [day_number("2026-02-01"), day_number("2026-02-01"), 0]
+    refs = assign_refs(days, ["a", "b", "c"])
+    assert all(len(r) == 6 for r in refs)
+    assert refs[0][:3] == refs[1][:3] == _day36("2026-02-01")
+    # adding entries (even on the same day) leaves the others' refs alone
+    more = assign_refs([days[0], *days, day_number("2027-01-01")], ["z", "a", "b", "c", "y"])
+    assert more[1:4] == refs
+
+
+def test_colliding_ids_on_one_day_get_distinct_refs():
+    seen: dict[int, str] = {}
+    for i in range(100_000):  # two ids whose hashes collide (birthday: a few hundred tries)
+        doc_id = f"id{i}"
+        slot = term_hash(doc_id) % DISC
+        if slot in seen:
+            pair = [seen[slot], doc_id]
+            break
+        seen[slot] = doc_id
+    day = day_number("2025-05-05")
+    refs = assign_refs([day, day], pair)
+    assert len(set(refs)) == 2
+    assert assign_refs([day, day], pair[::-1]) == refs[::-1]  # not order-dependent
+
+
+def test_collection_size_for_idf_changes_only_every_few_percent():
+    assert [quantised_count(n) for n in (1, 15, 16, 17, 31, 100_000)] == [
+        1,
+        15,
+        16,
+        18,
+        32,
+        106_496,
+    ]
+    assert quantised_count(50_001) == quantised_count(51_000)
 
 
 def test_each_term_lives_only_in_its_hash_shard(tmp_path):
@@ -44,21 +110,37 @@ def test_each_term_lives_only_in_its_hash_shard(tmp_path):
 
 def test_postings_keep_positions_and_the_pipeline_is_empty(tmp_path):
     build_search_index(DOCS, tmp_path, shards=1)
+    refs = _refs(tmp_path)
     shard = _read(tmp_path / "search" / "shards" / "0.json")
     assert shard["pipeline"] == []  # no trimmer/stemmer/stop words: CJK tokens survive
     postings = dict(shard["invertedIndex"])
-    # 網絡黨建 was folded: 络党 is the second bigram of document 0's text
-    assert postings["络党"]["text"] == {"0": {"p": [1]}, "2": {"p": [1]}}
+    # 網絡黨建 was folded: 络党 is the second bigram of both texts
+    assert postings["络党"]["text"] == {
+        refs["/news/new/"]: {"p": [1]},
+        refs["/news/old/"]: {"p": [1]},
+    }
     assert "網絡" not in postings
+    assert set(postings["b:一支部"]["f"]) == {refs["/news/old/"], refs["/study/mid/"]}
+    assert set(postings["t:study"]["f"]) == {refs["/study/mid/"]}
 
 
-def test_metadata_is_split_into_blocks(tmp_path):
+def test_metadata_blocks_are_keyed_by_ref(tmp_path):
     build_search_index(DOCS, tmp_path, meta_block=2, shards=1)
-    first = _read(tmp_path / "search" / "meta" / "0.json")
-    second = _read(tmp_path / "search" / "meta" / "1.json")
-    assert [row[0] for row in first] == ["/news/new/", "/study/mid/"]
-    assert [row[0] for row in second] == ["/news/old/"]
-    assert first[0][4] == "2026-02-01"
+    manifest = _read(tmp_path / "search" / "manifest.json")
+    refs = _refs(tmp_path)
+    assert sorted(refs) == ["/news/new/", "/news/old/", "/study/mid/"]
+    for url, ref in refs.items():
+        block = _read(
+            tmp_path / "search" / "meta" / f"{int(ref, 36) // manifest['metaWidth']}.json"
+        )
+        assert block[ref][0] == url
+    row = _read(
+        tmp_path
+        / "search"
+        / "meta"
+        / f"{int(refs['/news/new/'], 36) // manifest['metaWidth']}.json"
+    )
+    assert row[refs["/news/new/"]][2:5] == ["二支部", "news", "2026-02-01"]
 
 
 def test_rebuild_removes_stale_shards(tmp_path):

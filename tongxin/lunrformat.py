@@ -77,29 +77,26 @@ def build_lunr_index(
     average = {name: (totals[name] / counts[name]) if counts[name] else 1.0 for name in fields}
     n = added if document_count is None else document_count
 
-    idf: dict[str, float] = {}
+    # per term: (its _index, its idf), looked up once per posting below
+    info: dict[str, tuple[int, float]] = {}
+    for term, posting in inverted.items():
+        df = 0
+        for name in fields:
+            df += len(posting[name])
+        info[term] = (posting["_index"], lunr_idf(df, n))
     vectors = []
     k1_plus_1 = K1 + 1
     for field_ref, field, length, terms in field_docs:
         # lunr.py: idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / avg)) + tf), in that order
         norm = K1 * (1 - B + B * (length / average[field]))
-        pairs = []
-        for term, positions in terms.items():
-            posting = inverted[term]
-            weight = idf.get(term)
-            if weight is None:
-                df = 0
-                for name in fields:
-                    df += len(posting[name])
-                weight = idf[term] = lunr_idf(df, n)
-            tf = len(positions)
-            pairs.append((posting["_index"], round(weight * (k1_plus_1 * tf) / (norm + tf), 3)))
+        pairs = [
+            (index, round(weight * (k1_plus_1 * tf) / (norm + tf), 3))
+            for term, positions in terms.items()
+            for index, weight in (info[term],)
+            for tf in (len(positions),)
+        ]
         pairs.sort()
-        elements: list[float] = []
-        for index, score in pairs:
-            elements.append(index)
-            elements.append(score)
-        vectors.append([field_ref, elements])
+        vectors.append([field_ref, [x for pair in pairs for x in pair]])
 
     return {
         "version": LUNR_VERSION,

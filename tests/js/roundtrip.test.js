@@ -74,10 +74,20 @@ test("a query downloads only the shards of its terms", async () => {
   assert.deepStrictEqual(shardFiles, [`shards/${tokenizer.termHash("党建") % 64}.json`]);
 });
 
-test("entry metadata comes from per-block files", async () => {
+test("entry metadata comes from the one block of its hit", async () => {
   const { searcher, fetched } = await searcherFor(2);
-  const e = await searcher.entry(0);
+  const r = await searcher.search("加强网络党建");
+  assert.strictEqual(r.hits.length, 1);
+  const e = await searcher.entry(r.hits[0].n);
   assert.strictEqual(e.url, "/news/a/");
   assert.strictEqual(e.branch, "一支部");
-  assert.ok(fetched.includes("meta/0.json") && !fetched.includes("meta/1.json"));
+  assert.strictEqual(e.date, "2026-03-01");
+  assert.strictEqual(fetched.filter((p) => p.startsWith("meta/")).length, 1);
+});
+
+test("numbers sort newest first and stay put when an entry is added", async () => {
+  const { searcher } = await searcherFor(2);
+  const r = await searcher.search("网络", {}, "newest");
+  const dates = await Promise.all(r.hits.map((h) => searcher.entry(h.n).then((e) => e.date)));
+  assert.deepStrictEqual(dates, [...dates].sort().reverse());
 });

@@ -41,16 +41,22 @@
       return metas[j];
     }
 
+    // A document's number n is its ref read in base 36 (six digits: day, then a hash).
+    function refOf(n) {
+      var ref = n.toString(36);
+      while (ref.length < 6) ref = "0" + ref;
+      return ref;
+    }
+
     function entry(n) {
-      var size = manifest.metaBlock;
-      return metaBlock(Math.floor(n / size)).then(function (rows) {
-        var row = rows[n % size];
+      return metaBlock(Math.floor(n / manifest.metaWidth)).then(function (rows) {
+        var row = rows[refOf(n)];
         return {
           n: n,
           url: row[0],
           title: row[1],
-          branch: manifest.branches[row[2]],
-          type: manifest.types[row[3]],
+          branch: row[2],
+          type: row[3],
           date: row[4],
           excerpt: row[5]
         };
@@ -107,7 +113,8 @@
     }
 
     /* filters: {branch, type, year} (values as in the manifest); returns Promise<{hits, words}>
-     * where hits are [{n, score}] sorted by relevance or, with sort "newest", by number. */
+     * where hits are [{n, score}] sorted by relevance or, with sort "newest", by number
+     * (a bigger n is a later date). */
     function search(query, filters, sort) {
       filters = filters || {};
       var words = tokenizer.tokenizeQuery(query || "");
@@ -119,14 +126,12 @@
         });
       });
       if (filters.branch) {
-        var b = indexOf(manifest.branches, filters.branch);
-        if (b < 0) return Promise.resolve({ hits: [], words: words });
-        terms["b:" + b] = ["f"];
+        if (indexOf(manifest.branches, filters.branch) < 0) return Promise.resolve({ hits: [], words: words });
+        terms["b:" + filters.branch] = ["f"];
       }
       if (filters.type) {
-        var ty = indexOf(manifest.types, filters.type);
-        if (ty < 0) return Promise.resolve({ hits: [], words: words });
-        terms["t:" + ty] = ["f"];
+        if (indexOf(manifest.types, filters.type) < 0) return Promise.resolve({ hits: [], words: words });
+        terms["t:" + filters.type] = ["f"];
       }
       var byShard = {};
       Object.keys(terms).forEach(function (t) {
@@ -194,10 +199,10 @@
         hits.sort(
           sort === "newest"
             ? function (a, b) {
-                return a.n - b.n;
+                return b.n - a.n;
               }
             : function (a, b) {
-                return b.score - a.score || a.n - b.n;
+                return b.score - a.score || b.n - a.n;
               }
         );
         return { hits: hits, words: words };
