@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -238,9 +239,12 @@ class IngestPool:
             ... for each fetched (branch, result) with a body: futures.append(pool.submit(b, r))
             for future in futures: ingested = future.result()  # an Ingested
 
-    Start it before the fetch: the workers are forked while the process is still small and
-    idle, and parsing overlaps the network. With ``workers=1`` the work is done in
-    :meth:`submit` itself (the future is already resolved).
+    Start it before the fetch: the workers start in a background thread (about a second from
+    a clean process, see :func:`_context`) while the fetch goes on, and parsing overlaps the
+    network. Neither entering the pool nor :meth:`submit` ever waits for them: a body handed
+    over before they are ready is queued and sent as soon as they are, so an event loop can
+    submit from its callbacks. With ``workers=1`` the work is done in :meth:`submit` itself
+    (the future is already resolved).
     """
 
     def __init__(
@@ -254,28 +258,40 @@ class IngestPool:
         self.keep_raw = keep_raw
         self.screening = screening
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._ready = False
+        self._pending: list[tuple[_Job, Future[Ingested]]] = []
+        self._starter: threading.Thread | None = None
 
     def __enter__(self) -> IngestPool:
         if self.workers > 1:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=_context(self.screening)
             )
-            # Fork every worker now, not at the first body (mid-fetch, with a bigger heap).
-            for warm in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
-                warm.result()
+            self._starter = threading.Thread(target=self._start, name="ingest-start", daemon=True)
+            self._starter.start()
         return self
 
-    def submit(self, branch: Branch, result: FetchResult) -> Future[Ingested]:
-        """Queue one result that has a body; the future gives its :class:`Ingested`."""
-        if result.body is None:
-            raise ValueError(f"{branch.id}: nothing to parse (no body)")
-        job = _job(branch, result)
-        if self._pool is None:
-            future: Future[Ingested] = Future()
-            future.set_result(_answer(_work(job, self.keep_raw, self.screening)))
-            return future
-        inner = self._pool.submit(_work, job, self.keep_raw, self.screening)
-        outer: Future[Ingested] = Future()
+    def _start(self) -> None:
+        """Start every worker now (not at the first body, mid-fetch), then send what waited."""
+        assert self._pool is not None
+        failure: BaseException | None = None
+        try:
+            for warm in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
+                warm.result()
+        except BaseException as error:  # noqa: BLE001 - handed to every waiting future
+            failure = error
+        with self._lock:
+            self._ready = True
+            pending, self._pending = self._pending, []
+        for job, outer in pending:
+            if failure is not None:
+                outer.set_exception(failure)
+            else:
+                self._send(job, outer)
+
+    def _send(self, job: _Job, outer: Future[Ingested]) -> None:
+        assert self._pool is not None
 
         def done(f: Future[_Answer]) -> None:
             try:
@@ -283,10 +299,33 @@ class IngestPool:
             except BaseException as error:  # noqa: BLE001 - handed to whoever waits on it
                 outer.set_exception(error)
 
+        try:
+            inner = self._pool.submit(_work, job, self.keep_raw, self.screening)
+        except BaseException as error:  # noqa: BLE001 - a broken pool: the caller decides
+            outer.set_exception(error)
+            return
         inner.add_done_callback(done)
+
+    def submit(self, branch: Branch, result: FetchResult) -> Future[Ingested]:
+        """Queue one result that has a body; the future gives its :class:`Ingested`."""
+        if result.body is None:
+            raise ValueError(f"{branch.id}: nothing to parse (no body)")
+        job = _job(branch, result)
+        outer: Future[Ingested] = Future()
+        if self._pool is None:
+            outer.set_result(_answer(_work(job, self.keep_raw, self.screening)))
+            return outer
+        with self._lock:
+            if not self._ready:
+                self._pending.append((job, outer))
+                return outer
+        self._send(job, outer)
         return outer
 
     def close(self) -> None:
+        if self._starter is not None:
+            self._starter.join()  # every queued body has been sent (or failed) after this
+            self._starter = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

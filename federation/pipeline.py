@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.util
 import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,14 +32,21 @@ from typing import Any
 
 from tongxin.i18n import translate
 
+from . import quarantine
 from .health import branch_health
 from .index import build_portal_index
-from . import quarantine
+from .ingest import (
+    Ingested,
+    IngestPool,
+    Screening,
+    default_workers,
+    ingest_bodies,
+    unchanged_body,
+)
 from .lock import RunLock, lock_path_for
 from .model import Branch, Entry, FetchResult, Registry
 from .registry import load_registry
 from .render import PortalRenderer, Publisher, RenderOptions
-from .store import body_hash
 
 logger = logging.getLogger("tongxin.federate")
 
@@ -139,84 +147,48 @@ class Progress:
 # --------------------------------------------------------------------------- stages
 
 
-def _screen_module() -> Any:
-    """The screening stage, when installed (it is written separately)."""
-    if importlib.util.find_spec("tongxin.federation.screen") is None:
-        return None
-    from . import screen  # type: ignore[attr-defined]
-
-    return screen
+#: Below this many branches, worker processes cost more to start (about a second) than they
+#: save: small registries (and the tests) parse in this process.
+POOL_MIN_BRANCHES = 32
 
 
-class BranchIngest:
-    """parse → sanitise → screen → store for one branch's fetch result, timed per phase."""
+def _workers(branches: int, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    return default_workers() if branches >= POOL_MIN_BRANCHES else 1
 
-    def __init__(self, store: Any, timings: dict[str, float], registry: Registry) -> None:
-        self.store = store
+
+def _screening(registry: Registry, store: Any) -> Screening:
+    """Screening done in the workers, beside parsing. Rules are read once per run (the registry
+    may override them under `screen:`); each branch's history comes from the store file."""
+    from .screen import rules_for_registry
+
+    return Screening(rules_for_registry(registry), Path(store.path))
+
+
+class _Clock:
+    """Wall time of the ingest, apportioned to the phases it was spent waiting for."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
         self.timings = timings
-        self.screen = _screen_module()
-        # Rules are read once per run (the registry may override them under `screen:`).
-        self.rules = self.screen.rules_for_registry(registry) if self.screen else None
+        self.waited = 0.0  # seconds blocked on parse/sanitise/screen (in submit or a future)
+        self.work = dict.fromkeys(("parse", "sanitise", "screen"), 0.0)  # worker seconds
 
-    def _timed(self, phase: str, started: float) -> float:
-        now = time.perf_counter()
-        self.timings[phase] += now - started
-        return now
+    def add(self, ingested: Ingested) -> None:
+        self.work["parse"] += ingested.parse_seconds
+        self.work["sanitise"] += ingested.sanitise_seconds
+        self.work["screen"] += ingested.screen_seconds
 
-    def __call__(self, branch: Branch, result: FetchResult, state: Any) -> tuple[str, Any]:
-        """Record one result; returns (status, StoreOutcome or None)."""
-        from .parse import ParseError, parse_feed
-        from .sanitise import sanitise_entry
-
-        t = time.perf_counter()
-        if result.not_modified:
-            outcome = self.store.record_fetch(branch, result, None, status="ok")
-            self._timed("store", t)
-            return "ok", outcome
-        if result.error is not None or result.body is None:
-            status = "gone" if result.status == 410 else "error"
-            outcome = self.store.record_fetch(
-                branch, result, None, status=status, error=result.error or f"HTTP {result.status}"
-            )
-            self._timed("store", t)
-            return status, outcome
-        if state is not None and getattr(state, "content_hash", None) == body_hash(result.body):
-            # A server without ETag support re-sent the same bytes: nothing to parse.
-            outcome = self.store.record_fetch(branch, result, None, status="ok")
-            self._timed("store", t)
-            return "ok", outcome
-        url = result.final_url or result.url
-        try:
-            parsed = parse_feed(
-                result.body,
-                url=url,
-                branch=branch,
-                content_type=result.headers.get("content-type")
-                or result.headers.get("Content-Type"),
-            )
-        except ParseError as error:
-            t = self._timed("parse", t)
-            outcome = self.store.record_fetch(
-                branch, result, None, status="error", error=str(error)
-            )
-            self._timed("store", t)
-            return "error", outcome
-        t = self._timed("parse", t)
-        entries: list[Entry] = [sanitise_entry(e, e.url or url) for e in parsed.entries]
-        t = self._timed("sanitise", t)
-        if self.screen is not None:
-            # The raw entries go along: hidden-text tricks only show before sanitising.
-            entries = self.screen.screen_entries(
-                entries, branch, self.store, self.rules, raw=parsed.entries
-            )
-            t = self._timed("screen", t)
-        outcome = self.store.record_fetch(branch, result, entries, status="ok")
-        self._timed("store", t)
-        return "ok", outcome
+    def settle(self) -> None:
+        # The workers' own seconds overlap the fetch and each other; what the run waited for
+        # is split between the phases in the proportions the workers spent on them.
+        total = sum(self.work.values())
+        for phase, seconds in self.work.items():
+            self.timings[phase] += self.waited * seconds / total if total else 0.0
 
 
 def _fetch(
-    registry: Registry, states: dict[str, Any], advance: Callable[[int], None]
+    registry: Registry, states: dict[str, Any], arrived: Callable[[FetchResult], None]
 ) -> list[FetchResult]:
     from .fetch import fetch_all, user_agent
 
@@ -225,7 +197,7 @@ def _fetch(
             list(registry.branches),
             states,
             user_agent=user_agent(registry.url),
-            progress=lambda _done, _total, _result: advance(1),
+            progress=lambda _done, _total, result: arrived(result),
         )
     )
 
@@ -244,8 +216,12 @@ def run(
     now: datetime | None = None,
     options: RenderOptions | None = None,
     registry: Registry | None = None,
+    workers: int | None = None,
 ) -> RunReport:
-    """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``."""
+    """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``.
+
+    ``workers``: processes that parse, sanitise and screen (None: one per core for a big
+    registry, none for a small one; 1: everything in this process)."""
     started = time.perf_counter()
     registry = registry or load_registry(registry_path)
     if stale_days is not None:
@@ -258,7 +234,7 @@ def run(
         from .store import Store
 
         with Store(db) as store:
-            _ingest(registry, store, report, progress)
+            _ingest(registry, store, report, progress, workers)
             _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
     if timings_path:
@@ -268,47 +244,126 @@ def run(
     return report
 
 
-def _ingest(registry: Registry, store: Any, report: RunReport, progress: Progress) -> None:
+def _ingest(
+    registry: Registry,
+    store: Any,
+    report: RunReport,
+    progress: Progress,
+    workers: int | None = None,
+) -> None:
+    """Fetch every branch; parse, sanitise and screen the bodies in worker processes while
+    the fetch goes on; then store each branch's result in registry order."""
     # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
     quarantine.apply_decisions_file(store, language=registry.language)
     branches = list(registry.branches)
-    states = {b.id: store.branch_state(b.id) for b in branches}
-    with progress.stage("fetch", len(branches)) as advance:
-        t = time.perf_counter()
-        results = _fetch(registry, states, advance)
-        report.timings["fetch"] = time.perf_counter() - t
     by_id = {b.id: b for b in branches}
-    ingest = BranchIngest(store, report.timings, registry)
-    with progress.stage("store", len(results)) as advance:
-        for result in results:
-            branch = by_id.get(result.branch_id)
-            if branch is None:
-                continue
-            try:
-                status, outcome = ingest(branch, result, states.get(branch.id))
-            except Exception as error:  # noqa: BLE001 - one branch never sinks the run
-                logger.exception("branch %s", branch.id)
-                status, outcome = "error", None
-                message = f"{type(error).__name__}: {error}"
-                try:
-                    store.record_fetch(branch, result, None, status="error", error=message)
-                except Exception:  # noqa: BLE001
-                    logger.exception("recording the failure of branch %s", branch.id)
-                result = dataclasses.replace(result, error=message)
-            if status in ("error", "gone"):
-                report.failed[branch.id] = result.error or status
-                progress.warn(
-                    translate(
-                        registry.language,
-                        "portal.cli.branch_failed",
-                        branch=branch.id,
-                        error=result.error or status,
-                    )
-                )
-            if outcome is not None:
-                report.new += getattr(outcome, "new", 0)
-                report.updated += getattr(outcome, "updated", 0)
+    known = store.branch_states()
+    states = {b.id: known.get(b.id) for b in branches}
+    screening = _screening(registry, store)
+    clock = _Clock(report.timings)
+    futures: dict[str, Future[Ingested]] = {}
+    # Workers start (in the background) before the fetch, so it hides their start-up.
+    with IngestPool(_workers(len(branches), workers), screening=screening) as pool:
+
+        def arrived(result: FetchResult) -> None:
             advance(1)
+            branch = by_id.get(result.branch_id)
+            if branch is None or result.error is not None or result.body is None:
+                return
+            if unchanged_body(result, states.get(branch.id)):
+                return  # a server without ETag support re-sent the same bytes
+            t = time.perf_counter()
+            futures[branch.id] = pool.submit(branch, result)
+            clock.waited += time.perf_counter() - t  # in-process (one worker): parsed here
+
+        with progress.stage("fetch", len(branches)) as advance:
+            t = time.perf_counter()
+            results = _fetch(registry, states, arrived)
+            report.timings["fetch"] = time.perf_counter() - t - clock.waited
+        with progress.stage("store", len(results)) as advance:
+            for result in results:
+                branch = by_id.get(result.branch_id)
+                if branch is None:
+                    continue
+                future = futures.pop(branch.id, None)
+                if future is None and _needs_parsing(result, states.get(branch.id)):
+                    future = pool.submit(branch, result)  # the fetch's callback missed it
+                try:
+                    status, outcome, error_text = _store_branch(
+                        store, branch, result, future, clock, report.timings, screening
+                    )
+                except Exception as error:  # noqa: BLE001 - one branch never sinks the run
+                    logger.exception("branch %s", branch.id)
+                    status, outcome = "error", None
+                    error_text = f"{type(error).__name__}: {error}"
+                    try:
+                        store.record_fetch(branch, result, None, status="error", error=error_text)
+                    except Exception:  # noqa: BLE001
+                        logger.exception("recording the failure of branch %s", branch.id)
+                if status in ("error", "gone"):
+                    error_text = error_text or status
+                    report.failed[branch.id] = error_text
+                    progress.warn(
+                        translate(
+                            registry.language,
+                            "portal.cli.branch_failed",
+                            branch=branch.id,
+                            error=error_text,
+                        )
+                    )
+                if outcome is not None:
+                    report.new += getattr(outcome, "new", 0)
+                    report.updated += getattr(outcome, "updated", 0)
+                advance(1)
+    clock.settle()
+
+
+def _needs_parsing(result: FetchResult, state: Any) -> bool:
+    return (
+        result.error is None
+        and result.body is not None
+        and not result.not_modified
+        and not unchanged_body(result, state)
+    )
+
+
+def _store_branch(
+    store: Any,
+    branch: Branch,
+    result: FetchResult,
+    future: Future[Ingested] | None,
+    clock: _Clock,
+    timings: dict[str, float],
+    screening: Screening,
+) -> tuple[str, Any, str | None]:
+    """Record one branch's result (waiting for its parse if needed): (status, StoreOutcome,
+    error message)."""
+    entries: list[Entry] | None = None
+    status, error = "ok", None
+    if future is not None:
+        t = time.perf_counter()
+        try:
+            ingested = future.result()
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): this branch is parsed here instead, as
+            # before the pool existed, rather than failing every branch still in the pool.
+            logger.warning("ingest worker lost; parsing branch %s in process", branch.id)
+            [ingested] = ingest_bodies([(branch, result)], workers=1, screening=screening)
+        clock.waited += time.perf_counter() - t
+        clock.add(ingested)
+        if ingested.feed is None:
+            status, error = "error", ingested.error or "unreadable feed"
+        else:
+            entries = ingested.entries  # sanitised and screened in the worker
+    elif result.not_modified or (result.error is None and result.body is not None):
+        pass  # 304, or the same bytes as last time: nothing to store but the fetch itself
+    else:
+        status = "gone" if result.status == 410 else "error"
+        error = result.error or f"HTTP {result.status}"
+    t = time.perf_counter()
+    outcome = store.record_fetch(branch, result, entries, status=status, error=error)
+    timings["store"] += time.perf_counter() - t
+    return status, outcome, error
 
 
 def _newest_per_branch(entries: Sequence[Entry]) -> dict[str, datetime]:

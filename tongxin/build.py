@@ -46,6 +46,31 @@ class BuildResult:
     unchanged: bool = False
 
 
+def _check_signing_key(language: str) -> None:
+    """A malformed signing key fails the build up front, before any unsigned feed is written."""
+    from tongxin.signing import KEY_ENV, SigningKeyError, public_key_for
+
+    key = os.environ.get(KEY_ENV, "").strip()
+    if key:
+        try:
+            public_key_for(key)
+        except SigningKeyError as error:
+            raise BuildFailed([translate(language, "feeds.signing_bad_key", error=error)]) from None
+
+
+def _signing_state() -> str:
+    """Which key (by its public half) the feeds are signed with, for the fingerprint."""
+    from tongxin.signing import KEY_ENV, SigningKeyError, public_key_for
+
+    key = os.environ.get(KEY_ENV, "").strip()
+    if not key:
+        return "unsigned"
+    try:
+        return "signed:" + public_key_for(key)
+    except SigningKeyError:
+        return "bad-key"
+
+
 def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
     """A hash of everything a build's output depends on.
 
@@ -62,6 +87,7 @@ def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
     digest.update(json.dumps([settings["OUTPUT_PATH"], settings["SITEURL"]]).encode())
     digest.update(package_digest().encode())
     digest.update(os.environ.get("TONGXIN_DISABLE_PLUGINS", "").encode())
+    digest.update(_signing_state().encode())  # adding or rotating the key must re-sign
     for dirpath, dirnames, filenames in os.walk(root / "content"):
         dirnames.sort()
         for name in sorted(filenames):
@@ -235,6 +261,7 @@ def build_site(
     language = str(site.get("language") or "zh-CN")
     if not (root / "content").is_dir():
         raise BuildFailed([translate(language, "build.no_content", path=root)])
+    _check_signing_key(language)
     settings = configured_settings(root, output, siteurl, checked=True)
     out = Path(settings["OUTPUT_PATH"])
     fingerprint = input_fingerprint(root, settings)

@@ -392,3 +392,95 @@ def quarantine_release(entry_id: str, db: Path, note: str, language: str) -> Non
 def quarantine_reject(entry_id: str, db: Path, note: str, language: str) -> None:
     """Never publish ENTRY_ID, even when its feed sends it again (remembered across runs)."""
     _decide(db, entry_id, "reject", note, language)
+
+
+# --- keys generate/verify (tongxin/signing.py, docs/signing.md) ------------------------
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Ed25519 keys for signed feeds: make a branch's key pair, check a signed feed."""
+
+
+@keys_group.command("generate")
+@click.option(
+    "--out-private",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the private key to this new file (mode 600) instead of printing it.",
+)
+@_LANGUAGE_OPTION
+def keys_generate(out_private: Path | None, language: str) -> None:
+    """Make a key pair: print `public_key: …`; the private key goes to CI secrets only."""
+    import os
+
+    from tongxin.i18n import translate
+    from tongxin.signing import generate_keypair
+
+    private, public = generate_keypair()
+    if out_private is not None:
+        try:
+            # O_EXCL: never overwrite a file that may hold the only copy of a key in use;
+            # 0600 from the start, so the key is never readable by others, even briefly.
+            fd = os.open(out_private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            click.echo(translate(language, "keys.exists", path=out_private), err=True)
+            sys.exit(1)
+        except OSError as error:
+            message = translate(
+                language, "keys.cannot_write", path=out_private, error=error.strerror or error
+            )
+            click.echo(message, err=True)
+            sys.exit(1)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(private + "\n")
+        click.echo(f"public_key: {public}")
+        click.echo(translate(language, "keys.private_written", path=out_private), err=True)
+    else:
+        click.echo(f"private_key: {private}")
+        click.echo(f"public_key: {public}")
+        click.echo(translate(language, "keys.private_warning"), err=True)
+    click.echo(translate(language, "keys.public_hint"), err=True)
+
+
+def _valid_public_key(value: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        return len(base64.b64decode(value.strip(), validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+@keys_group.command("verify")
+@click.argument("feed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_LANGUAGE_OPTION
+@click.option(
+    "--public-key",
+    "public_keys",
+    required=True,
+    multiple=True,
+    help="The branch's public key (repeat during a rotation: any one may match).",
+)
+def keys_verify(feed_file: Path, public_keys: tuple[str, ...], language: str) -> None:
+    """Check FEED_FILE against FEED_FILE.sig, as the portal does; exit 1 unless valid."""
+    from tongxin.i18n import translate
+    from tongxin.signing import SIGNATURE_SUFFIX, verify_any
+
+    # A typo in the key is the user's mistake, not a forged feed: say so (exit 2, as click).
+    for key in public_keys:
+        if not _valid_public_key(key):
+            click.echo(translate(language, "keys.bad_public_key", found=key), err=True)
+            sys.exit(2)
+    signature_path = feed_file.with_name(feed_file.name + SIGNATURE_SUFFIX)
+    try:
+        signature = signature_path.read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        click.echo(translate(language, "keys.signature_missing", path=signature_path), err=True)
+        sys.exit(1)
+    # The exact bytes on disk, as the portal verifies what it fetched.
+    if verify_any(feed_file.read_bytes(), signature, [k.strip() for k in public_keys]):
+        click.echo(translate(language, "keys.verified", path=feed_file))
+        return
+    click.echo(translate(language, "keys.bad_signature", path=feed_file), err=True)
+    sys.exit(1)

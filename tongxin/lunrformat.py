@@ -89,6 +89,12 @@ def build_lunr_index(
     for field_ref, field, length, terms in field_docs:
         # lunr.py: idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / avg)) + tf), in that order
         norm = K1 * (1 - B + B * (length / average[field]))
+        if len(terms) == 1:  # the common case in a term-sharded index: skip the sort
+            ((term, positions),) = terms.items()
+            index, weight = info[term]
+            tf = len(positions)
+            vectors.append([field_ref, [index, round(weight * (k1_plus_1 * tf) / (norm + tf), 3)]])
+            continue
         pairs = [
             (index, round(weight * (k1_plus_1 * tf) / (norm + tf), 3))
             for term, positions in terms.items()

@@ -36,6 +36,7 @@ CORE_PLUGINS = (
 )
 OPTIONAL_PLUGINS = (
     "tongxin.plugins.feeds",
+    "tongxin.plugins.feed_signing",
     "tongxin.plugins.json_api",
     "tongxin.plugins.search_index",
 )
