@@ -83,9 +83,16 @@ def docs_digest(entries: Sequence[Entry]) -> str:
 
 
 def build_portal_index(
-    entries: Sequence[Entry], out_dir: Path, previous: Path | None = None
+    entries: Sequence[Entry],
+    out_dir: Path,
+    previous: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> IndexResult:
-    """Write ``out_dir/search/`` for ``entries``; reuse the previous version's when identical."""
+    """Write ``out_dir/search/`` for ``entries``; reuse the previous version's when identical.
+
+    ``cache_dir`` keeps shards between runs, so when one branch changes only the shards of
+    its entries' terms are rebuilt.
+    """
     started = time.perf_counter()
     if not builder_available():
         return IndexResult(available=False)
@@ -96,7 +103,7 @@ def build_portal_index(
     from tongxin.searchindex import build_search_index
 
     docs = search_docs(entries)
-    build_search_index(docs, Path(out_dir))
+    build_search_index(docs, Path(out_dir), cache_dir=cache_dir)
     (search_dir / DIGEST_FILE).write_text(digest, encoding="ascii")
     return IndexResult(time.perf_counter() - started, len(docs))
 

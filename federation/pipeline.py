@@ -78,6 +78,12 @@ class RunReport:
         return data
 
 
+def search_cache_dir(db_path: Path | str) -> Path:
+    """Where a portal keeps its search shards between runs: beside its database."""
+    db = Path(db_path)
+    return db.with_name(db.name + ".search-cache")
+
+
 def default_db_path(out_dir: Path) -> Path:
     """The store beside the output (not inside it: the output is replaced on every run)."""
     out = Path(os.path.abspath(out_dir))
@@ -421,7 +427,9 @@ def _publish(
             raise
     with progress.stage("index"):
         try:
-            result = build_portal_index(entries, folder, previous=current)
+            result = build_portal_index(
+                entries, folder, previous=current, cache_dir=search_cache_dir(store.path)
+            )
         except BaseException:
             publisher.discard(folder)
             raise

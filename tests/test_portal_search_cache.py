@@ -1,0 +1,61 @@
+"""The portal keeps its search shards between runs, so a small change rebuilds little."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from feedserver import FeedServer
+from test_pipeline import Item, atom, federate, server, write_registry  # noqa: F401
+from tongxin.federation.pipeline import search_cache_dir
+
+WORDS = "社区党建志愿服务垃圾分类老旧小区改造防汛值班学习贯彻网络党建互联网政务乡村振兴文明实践"
+
+
+def _text(rng: random.Random, length: int) -> str:
+    return "".join(rng.choice(WORDS) for _ in range(length))
+
+
+def _shards(out: Path) -> dict[str, int]:
+    """Shard file → inode: a reused shard is the same file (hard-linked from the cache)."""
+    folder = out.resolve() / "search" / "shards"
+    return {str(p.relative_to(folder)): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def test_one_changed_branch_reuses_the_other_shards_from_the_cache(
+    server: FeedServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(7)
+    branches = []
+    # 235 entries, then 236: the same collection size to lunr's idf once rounded to 4
+    # significant bits (tongxin.searchindex), so only the new entry's shards change.
+    for number in range(5):
+        items = [
+            Item(f"e{i}", _text(rng, 12), 1 + i, body=f"<p>{_text(rng, 300)}</p>")
+            for i in range(47)
+        ]
+        path = f"/b{number}/feeds/all.atom.xml"
+        server.route(path, body=atom(server.url(f"/b{number}/"), f"支部{number}", items))
+        branches.append({"id": f"b{number}", "name": f"支部{number}", "feed": server.url(path)})
+    registry = write_registry(tmp_path / "r.yaml", "门户", "https://p.example/", branches)
+    out = tmp_path / "portal"
+    db = out.parent / f"{out.name}.sqlite3"  # where test_pipeline.federate keeps it
+
+    federate(registry, out)
+    assert any(search_cache_dir(db).iterdir()), "the first run fills the search cache"
+    before = _shards(out)
+    assert len(before) > 1, "the corpus is large enough to need several shards"
+
+    server.route(
+        "/b0/feeds/all.atom.xml",
+        body=atom(server.url("/b0/"), "支部0", [Item("new", "独一无二的新标题", 0.5)]),
+    )
+    federate(registry, out)
+    after = _shards(out)
+    manifest = json.loads((out.resolve() / "search" / "manifest.json").read_text("utf-8"))
+    assert manifest, "the new version has a search manifest"
+    reused = [name for name, inode in after.items() if before.get(name) == inode]
+    assert reused, "shards untouched by the new entry are reused, not rebuilt"
+    assert len(reused) < len(after), "the shards of the new entry's terms are rebuilt"
