@@ -21,6 +21,7 @@ reads vectors of matched fields; this keeps a shard of the term-sharded index sm
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -111,3 +112,147 @@ def build_lunr_index(
         "invertedIndex": [[term, inverted[term]] for term in sorted(inverted)],
         "pipeline": [],
     }
+
+
+def _json_string(text: str) -> str:
+    # Tokens are letters, digits and marks: no character JSON escapes (json.dumps otherwise).
+    return f'"{text}"' if text.isalnum() else json.dumps(text, ensure_ascii=False)
+
+
+class ShardWriter:
+    """Several lunr indexes written in one pass over the documents: a term goes to one shard.
+
+    Each shard's JSON is exactly ``json.dumps(build_lunr_index(docs of the shard, …),
+    ensure_ascii=False, separators=(",", ":"))``, where a shard's documents hold only its
+    terms. It is written from preformatted pieces: a posting becomes its text once, with no
+    nested dicts to build and walk again (an index of millions of postings is bound by that).
+    """
+
+    def __init__(
+        self,
+        fields: Sequence[str],
+        shards: Iterable[int],
+        *,
+        document_count: int,
+        metadata_key: str = "p",
+    ) -> None:
+        self.fields = list(fields)
+        self.document_count = document_count
+        # shard -> term -> [_index, postings of field 0 (texts), …, idf once known]
+        self._inverted: dict[int, dict[str, list]] = {k: {} for k in shards}
+        # shard -> (quoted field ref, field number, [entry, tf, entry, tf, …])
+        self._field_docs: dict[int, list[tuple[str, int, list]]] = {k: [] for k in self._inverted}
+        self._opening = f'{{"{metadata_key}":['
+        # '"title/' + the quoted ref without its opening quote is the quoted field ref
+        self._field_refs = [json.dumps(f"{name}/", ensure_ascii=False)[:-1] for name in fields]
+
+    def add(
+        self,
+        ref: str,
+        by_field: Sequence[Mapping[str, list[int]] | None],
+        shard_of: Mapping[str, int] | None = None,
+    ) -> None:
+        """Add a document: per field (in ``fields`` order) its term -> positions, in order.
+
+        ``shard_of`` maps each term to its shard (None: every term to the only shard); terms
+        of shards this writer was not given are skipped.
+        """
+        quoted = _json_string(ref)
+        lead = quoted + ":" + self._opening
+        inverted = self._inverted
+        slots = len(self.fields) + 1
+        for number, terms in enumerate(by_field):
+            if not terms:
+                continue
+            slot = number + 1
+            local: dict[int, list] = {}
+            for term, where in terms.items():
+                k = 0 if shard_of is None else shard_of[term]
+                postings = inverted.get(k)
+                if postings is None:
+                    continue
+                entry = postings.get(term)
+                if entry is None:
+                    entry = postings[term] = [len(postings)]
+                    entry.extend([] for _ in range(1, slots))
+                entry[slot].append(lead + ",".join(map(str, where)) + "]}")
+                group = local.get(k)
+                if group is None:
+                    local[k] = [entry, len(where)]
+                else:
+                    group.append(entry)
+                    group.append(len(where))
+            field_ref = self._field_refs[number] + quoted[1:]
+            for k, group in local.items():
+                self._field_docs[k].append((field_ref, number, group))
+
+    def serialise(self, k: int) -> str:
+        """The JSON text of shard ``k`` (its data is released)."""
+        inverted = self._inverted.pop(k)
+        field_docs = self._field_docs.pop(k)
+        count = len(self.fields)
+        totals = [0] * count
+        counts = [0] * count
+        lengths = []
+        for _field_ref, number, group in field_docs:
+            length = sum(group[1::2])
+            lengths.append(length)
+            totals[number] += length
+            counts[number] += 1
+        average = [(totals[f] / counts[f]) if counts[f] else 1.0 for f in range(count)]
+        n = self.document_count
+        for entry in inverted.values():
+            df = 0
+            for postings in entry[1:]:
+                df += len(postings)
+            entry.append(lunr_idf(df, n))
+        weight_at = count + 1
+        k1_plus_1 = K1 + 1
+        vectors = []
+        for (field_ref, number, group), length in zip(field_docs, lengths, strict=True):
+            # lunr.py: idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / avg)) + tf)
+            norm = K1 * (1 - B + B * (length / average[number]))
+            if len(group) == 2:  # the common case in a term-sharded index: nothing to sort
+                entry, tf = group
+                score = round(entry[weight_at] * (k1_plus_1 * tf) / (norm + tf), 3)
+                vectors.append(f"[{field_ref},[{entry[0]},{score!r}]]")
+                continue
+            pairs = [
+                (entry[0], round(entry[weight_at] * (k1_plus_1 * tf) / (norm + tf), 3))
+                for entry, tf in zip(group[::2], group[1::2], strict=True)
+            ]
+            pairs.sort()
+            flat = ",".join([f"{index},{score!r}" for index, score in pairs])
+            vectors.append(f"[{field_ref},[{flat}]]")
+        keys = [f"{json.dumps(name, ensure_ascii=False)}:{{" for name in self.fields]
+        postings_text = []
+        for term in sorted(inverted):
+            entry = inverted[term]
+            body = "},".join(keys[f] + ",".join(entry[f + 1]) for f in range(count))
+            postings_text.append(f'[{_json_string(term)},{{{body}}},"_index":{entry[0]}}}]')
+        field_list = ",".join(json.dumps(name, ensure_ascii=False) for name in self.fields)
+        return (
+            f'{{"version":"{LUNR_VERSION}","fields":[{field_list}],'
+            f'"fieldVectors":[{",".join(vectors)}],'
+            f'"invertedIndex":[{",".join(postings_text)}],"pipeline":[]}}'
+        )
+
+
+def serialise_lunr_index(
+    docs: Iterable[DocTerms],
+    fields: Sequence[str],
+    *,
+    document_count: int | None = None,
+    metadata_key: str = "p",
+) -> str:
+    """``json.dumps(build_lunr_index(...), ensure_ascii=False, separators=(",", ":"))``, faster."""
+    docs = list(docs)
+    writer = ShardWriter(
+        fields,
+        [0],
+        document_count=len(docs) if document_count is None else document_count,
+        metadata_key=metadata_key,
+    )
+    for ref, by_field in docs:
+        writer.add(ref, [by_field.get(name) for name in fields])
+    return writer.serialise(0)

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from tongxin.fold import load_table
-from tongxin.lunrformat import build_lunr_index
+from tongxin.lunrformat import ShardWriter
 from tongxin.tokenizer import term_hash, tokenize
 
 FORMAT = "tongxin-search-2"
@@ -228,53 +228,45 @@ class _Job:
     targets: dict[int, Path]  # shard -> file to write
 
     def build_group(self, group: Sequence[int]) -> int:
-        wanted = set(group)
-        found: dict[int, list[tuple[str, dict[str, dict[str, list[int]]]]]] = {k: [] for k in group}
+        writer = ShardWriter(FIELDS, group, document_count=self.document_count)
         if self.members is None:
             order: Iterable[int] = range(len(self.refs))
         else:
             order = sorted(set().union(*(self.members[k] for k in group)))
         shard_of = self.shard_of
-        every = wanted.issuperset(set(shard_of.values()))
+        add = writer.add
         for i in order:
             title, text = self.tokens[i]
             branch, kind = self.facets[i]
-            ref = self.refs[i]
-            split: dict[int, dict[str, dict[str, list[int]]]] = {}
-            for field, tokens in (("title", _split(title)), ("text", _split(text))):
-                # positions per term first (one dict probe per token), then terms to shards
-                positions: dict[str, list[int]] = {}
-                for position, term in enumerate(tokens):
-                    found_positions = positions.get(term)
-                    if found_positions is None:
-                        positions[term] = [position]
-                    else:
-                        found_positions.append(position)
-                for term, where in positions.items():
-                    k = shard_of[term]
-                    if every or k in wanted:
-                        by_field = split.get(k)
-                        if by_field is None:
-                            by_field = split[k] = {}
-                        terms = by_field.get(field)
-                        if terms is None:
-                            by_field[field] = {term: where}
-                        else:
-                            terms[term] = where
-            for position, term in enumerate((f"b:{branch}", f"t:{kind}")):
-                k = shard_of[term]
-                if every or k in wanted:
-                    split.setdefault(k, {}).setdefault("f", {})[term] = [position]
-            for k, by_field in split.items():
-                found[k].append((ref, by_field))
+            add(
+                self.refs[i],
+                (_positions(title), _positions(text), _facet_terms(branch, kind)),
+                shard_of,
+            )
         written = 0
         for k in group:
-            data = _encode(
-                build_lunr_index(found.pop(k), FIELDS, document_count=self.document_count)
-            )
+            data = writer.serialise(k).encode("utf-8")
             _write(self.targets[k], data)
             written += len(data)
         return written
+
+
+def _positions(joined: str) -> dict[str, list[int]]:
+    """Term -> its positions, terms in order of first appearance (lunr's insertion order)."""
+    positions: dict[str, list[int]] = {}
+    if not joined:
+        return positions
+    for position, term in enumerate(joined.split(" ")):
+        found = positions.get(term)
+        if found is None:
+            positions[term] = [position]
+        else:
+            found.append(position)
+    return positions
+
+
+def _facet_terms(branch: str, kind: str) -> dict[str, list[int]]:
+    return {f"b:{branch}": [0], f"t:{kind}": [1]}
 
 
 _job: _Job | None = None
