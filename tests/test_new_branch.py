@@ -72,3 +72,19 @@ def test_traditional_chinese_branch_gets_converted_samples(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     text = (tmp_path / "tw/content/news/first-meeting.md").read_text(encoding="utf-8")
     assert "會議" in text and "会议" not in text
+
+
+def test_branch_ci_installs_the_lunr_that_tongxin_pins(tmp_path: Path) -> None:
+    """A branch's CI builds the search page, so it installs lunr.js at our package.json pin."""
+    import json
+
+    from tongxin.scaffold import LUNR_VERSION, create_branch
+
+    pinned = json.loads((Path(__file__).parents[1] / "package.json").read_text("utf-8"))
+    assert pinned["dependencies"]["lunr"] == LUNR_VERSION
+    create_branch(tmp_path / "b", name="测试支部", url="https://b.example/")
+    for ci_file in (".github/workflows/site.yml", ".gitea/workflows/site.yml", ".gitlab-ci.yml"):
+        text = (tmp_path / "b" / ci_file).read_text("utf-8")
+        assert f"lunr@{LUNR_VERSION}" in text, ci_file
+        assert "@@" not in text, ci_file
+    assert "node_modules/" in (tmp_path / "b" / ".gitignore").read_text("utf-8")

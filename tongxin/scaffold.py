@@ -17,6 +17,9 @@ import git
 
 from tongxin.i18n import translate
 
+#: The lunr.js a branch's CI installs for its search page: the same pin as package.json
+#: (tests/test_new_branch.py holds the two together).
+LUNR_VERSION = "2.3.9"
 SCAFFOLD = Path(__file__).parent / "scaffold"
 _TEXT_SUFFIXES = {".md", ".yaml", ".yml", ".txt", ""}
 DEFAULT_AUTHOR = ("同心 Tongxin", "tongxin@localhost")
@@ -60,7 +63,13 @@ def create_branch(
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ScaffoldError(translate(language, "cli.not_empty", path=target))
     url = url.rstrip("/") + "/"
-    values = {"NAME": name, "URL": url, "LANGUAGE": language, "VERSION": _version()}
+    values = {
+        "NAME": name,
+        "URL": url,
+        "LANGUAGE": language,
+        "VERSION": _version(),
+        "LUNR": LUNR_VERSION,
+    }
 
     target.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
