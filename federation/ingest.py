@@ -35,7 +35,7 @@ from typing import Any
 from .model import Branch, Entry, FetchResult, ParsedFeed
 from .parse import ParseError, parse_feed
 from .sanitise import sanitise_entry
-from .store import Store, body_hash
+from .store import Store, body_hash, entry_row
 
 #: Below this many bodies a pool costs more (forking, pickling) than it saves.
 MIN_POOLED = 8
@@ -89,6 +89,7 @@ class Ingested:
     parse_seconds: float = 0.0  # seconds spent in the worker, for the run's timings
     sanitise_seconds: float = 0.0
     screen_seconds: float = 0.0  # 0 unless screened in the worker (see Screening)
+    rows: list[tuple[Any, ...]] | None = None  # store.entry_row of each entry, when asked for
 
     @property
     def entries(self) -> list[Entry]:
@@ -98,9 +99,10 @@ class Ingested:
 # A body as it crosses to a worker: (branch, url, body, content type).
 _Job = tuple[Branch, str, bytes, str | None]
 # An answer as it crosses back: (branch_id, feed fields, sanitised rows, raw rows, error,
-# (parse, sanitise, screen seconds)).
+# (parse, sanitise, screen seconds), store rows or None). The store rows share their strings
+# with the entry rows, and pickle sends a shared string once.
 _Answer = tuple[str, Any, list[tuple[Any, ...]], list[tuple[Any, ...]] | None, str | None,
-                tuple[float, float, float]]  # fmt: skip
+                tuple[float, float, float], list[tuple[Any, ...]] | None]  # fmt: skip
 
 
 def _job(branch: Branch, result: FetchResult) -> _Job:
@@ -108,14 +110,18 @@ def _job(branch: Branch, result: FetchResult) -> _Job:
     return (branch, result.final_url or result.url, result.body or b"", content_type)
 
 
-def _work(job: _Job, keep_raw: bool, screening: Screening | None = None) -> _Answer:
+def _work(
+    job: _Job, keep_raw: bool, screening: Screening | None = None, store_rows: bool = False
+) -> _Answer:
     """Parse, sanitise (and screen) one body: in a worker, or in-process for small runs."""
     branch, url, body, content_type = job
     started = time.perf_counter()
     try:
         parsed = parse_feed(body, url=url, branch=branch, content_type=content_type)
     except ParseError as error:
-        return (branch.id, None, [], None, str(error), (time.perf_counter() - started, 0, 0))
+        return (
+            branch.id, None, [], None, str(error), (time.perf_counter() - started, 0, 0), None
+        )  # fmt: skip
     parsed_at = time.perf_counter()
     clean = [sanitise_entry(e, e.url or url) for e in parsed.entries]
     sanitised_at = time.perf_counter()
@@ -124,12 +130,14 @@ def _work(job: _Job, keep_raw: bool, screening: Screening | None = None) -> _Ans
 
         history = _reader(screening.store_path) if screening.store_path else None
         screen.screen_entries(clean, branch, history, screening.rules, raw=parsed.entries)
+    # After screening: the quarantine reason is one of the stored columns.
+    stored = [entry_row(e) for e in clean] if store_rows else None
     done = time.perf_counter()
     head = (parsed.title, parsed.link, parsed.format, parsed.warnings)
     rows = [_shallow_tuple(e) for e in clean]
     raw = [_shallow_tuple(e) for e in parsed.entries] if keep_raw else None
     seconds = (parsed_at - started, sanitised_at - parsed_at, done - sanitised_at)
-    return (branch.id, head, rows, raw, None, seconds)
+    return (branch.id, head, rows, raw, None, seconds, stored)
 
 
 def _shallow_tuple(entry: Entry) -> tuple[Any, ...]:
@@ -138,12 +146,14 @@ def _shallow_tuple(entry: Entry) -> tuple[Any, ...]:
     return tuple(data[name] for name in _ENTRY_FIELDS)
 
 
-def _work_chunk(jobs: list[_Job], keep_raw: bool, screening: Screening | None) -> list[_Answer]:
-    return [_work(job, keep_raw, screening) for job in jobs]
+def _work_chunk(
+    jobs: list[_Job], keep_raw: bool, screening: Screening | None, store_rows: bool = False
+) -> list[_Answer]:
+    return [_work(job, keep_raw, screening, store_rows) for job in jobs]
 
 
 def _answer(answer: _Answer) -> Ingested:
-    branch_id, head, rows, raw, error, (parse_s, sanitise_s, screen_s) = answer
+    branch_id, head, rows, raw, error, (parse_s, sanitise_s, screen_s), stored = answer
     if head is None:
         return Ingested(branch_id, error=error, parse_seconds=parse_s)
     title, link, fmt, warnings = head
@@ -157,6 +167,7 @@ def _answer(answer: _Answer) -> Ingested:
         parse_seconds=parse_s,
         sanitise_seconds=sanitise_s,
         screen_seconds=screen_s,
+        rows=stored,
     )
 
 
@@ -204,6 +215,7 @@ def ingest_bodies(
     *,
     keep_raw: bool = False,
     screening: Screening | None = None,
+    store_rows: bool = False,
 ) -> list[Ingested]:
     """Parse and sanitise each ``(branch, result)`` with a body; results in the same order.
 
@@ -211,19 +223,21 @@ def ingest_bodies(
     defaults to the number of usable cores; 1 (or fewer than :data:`MIN_POOLED` bodies) runs
     in this process. A body that is not a feed gives an :class:`Ingested` with ``error`` set;
     this never raises for a bad feed. ``keep_raw`` also returns the entries as parsed;
-    ``screening`` screens them in the workers (``quarantine_reason`` set on the entries).
+    ``screening`` screens them in the workers (``quarantine_reason`` set on the entries);
+    ``store_rows`` also gives each entry's ``store.entry_row`` (``Ingested.rows``).
     """
     jobs = [_job(branch, result) for branch, result in items if result.body is not None]
     workers = default_workers() if workers is None else max(1, workers)
     if workers == 1 or len(jobs) < MIN_POOLED:
         try:
-            return [_answer(_work(job, keep_raw, screening)) for job in jobs]
+            return [_answer(_work(job, keep_raw, screening, store_rows)) for job in jobs]
         finally:
             _close_readers()
     out: list[Ingested] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context(screening)) as pool:
         futures = [
-            pool.submit(_work_chunk, chunk, keep_raw, screening) for chunk in _chunks(jobs, workers)
+            pool.submit(_work_chunk, chunk, keep_raw, screening, store_rows)
+            for chunk in _chunks(jobs, workers)
         ]
         for future in futures:
             out.extend(_answer(answer) for answer in future.result())
@@ -245,6 +259,11 @@ class IngestPool:
     over before they are ready is queued and sent as soon as they are, so an event loop can
     submit from its callbacks. With ``workers=1`` the work is done in :meth:`submit` itself
     (the future is already resolved).
+
+    ``lazy=True`` starts the workers at the first body instead: a run in which every feed
+    answers 304 starts none. Bodies still queued when their result is wanted can be parsed
+    by the caller itself (:meth:`steal`): a run with one changed feed does not wait a second
+    for workers to start.
     """
 
     def __init__(
@@ -253,9 +272,13 @@ class IngestPool:
         *,
         keep_raw: bool = False,
         screening: Screening | None = None,
+        store_rows: bool = False,
+        lazy: bool = False,
     ) -> None:
         self.workers = default_workers() if workers is None else max(1, workers)
+        self.lazy = lazy
         self.keep_raw = keep_raw
+        self.store_rows = store_rows  # also compute store.entry_row for each entry
         self.screening = screening
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -265,12 +288,17 @@ class IngestPool:
 
     def __enter__(self) -> IngestPool:
         if self.workers > 1:
+            # No process starts here: the executor forks its workers at their first task.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=_context(self.screening)
             )
-            self._starter = threading.Thread(target=self._start, name="ingest-start", daemon=True)
-            self._starter.start()
+            if not self.lazy:
+                self._launch()
         return self
+
+    def _launch(self) -> None:
+        self._starter = threading.Thread(target=self._start, name="ingest-start", daemon=True)
+        self._starter.start()
 
     def _start(self) -> None:
         """Start every worker now (not at the first body, mid-fetch), then send what waited."""
@@ -300,7 +328,7 @@ class IngestPool:
                 outer.set_exception(error)
 
         try:
-            inner = self._pool.submit(_work, job, self.keep_raw, self.screening)
+            inner = self._pool.submit(_work, job, self.keep_raw, self.screening, self.store_rows)
         except BaseException as error:  # noqa: BLE001 - a broken pool: the caller decides
             outer.set_exception(error)
             return
@@ -313,14 +341,30 @@ class IngestPool:
         job = _job(branch, result)
         outer: Future[Ingested] = Future()
         if self._pool is None:
-            outer.set_result(_answer(_work(job, self.keep_raw, self.screening)))
+            outer.set_result(_answer(_work(job, self.keep_raw, self.screening, self.store_rows)))
             return outer
         with self._lock:
             if not self._ready:
                 self._pending.append((job, outer))
+                if self._starter is None:
+                    self._launch()
                 return outer
         self._send(job, outer)
         return outer
+
+    def steal(self, future: Future[Ingested]) -> None:
+        """Parse ``future``'s body here and now if it is still waiting for the workers to
+        start; otherwise (already sent, or done) nothing happens. Either way its result is
+        then ``future.result()``."""
+        with self._lock:
+            waiting = [i for i, (_job, outer) in enumerate(self._pending) if outer is future]
+            if not waiting:
+                return
+            job = self._pending.pop(waiting[0])[0]
+        try:
+            future.set_result(_answer(_work(job, self.keep_raw, self.screening, self.store_rows)))
+        except BaseException as error:  # noqa: BLE001 - handed to whoever waits on it
+            future.set_exception(error)
 
     def close(self) -> None:
         if self._starter is not None:

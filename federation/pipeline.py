@@ -268,8 +268,10 @@ def _ingest(
     screening = _screening(registry, store)
     clock = _Clock(report.timings)
     futures: dict[str, Future[Ingested]] = {}
-    # Workers start (in the background) before the fetch, so it hides their start-up.
-    with IngestPool(_workers(len(branches), workers), screening=screening) as pool:
+    # Workers start in the background at the first body that needs parsing, early in the
+    # fetch, which hides their start-up; a run of nothing but 304s starts none.
+    pool_workers = _workers(len(branches), workers)
+    with IngestPool(pool_workers, screening=screening, store_rows=True, lazy=True) as pool:
 
         def arrived(result: FetchResult) -> None:
             advance(1)
@@ -296,7 +298,7 @@ def _ingest(
                     future = pool.submit(branch, result)  # the fetch's callback missed it
                 try:
                     status, outcome, error_text = _store_branch(
-                        store, branch, result, future, clock, report.timings, screening
+                        store, branch, result, future, clock, report.timings, pool
                     )
                 except Exception as error:  # noqa: BLE001 - one branch never sinks the run
                     logger.exception("branch %s", branch.id)
@@ -340,34 +342,39 @@ def _store_branch(
     future: Future[Ingested] | None,
     clock: _Clock,
     timings: dict[str, float],
-    screening: Screening,
+    pool: IngestPool,
 ) -> tuple[str, Any, str | None]:
     """Record one branch's result (waiting for its parse if needed): (status, StoreOutcome,
     error message)."""
     entries: list[Entry] | None = None
+    rows = None
     status, error = "ok", None
     if future is not None:
         t = time.perf_counter()
+        pool.steal(future)  # still queued while the workers start: parse it here instead
         try:
             ingested = future.result()
         except BrokenProcessPool:
             # A worker died (killed, out of memory): this branch is parsed here instead, as
             # before the pool existed, rather than failing every branch still in the pool.
             logger.warning("ingest worker lost; parsing branch %s in process", branch.id)
-            [ingested] = ingest_bodies([(branch, result)], workers=1, screening=screening)
+            [ingested] = ingest_bodies(
+                [(branch, result)], workers=1, screening=pool.screening, store_rows=True
+            )
         clock.waited += time.perf_counter() - t
         clock.add(ingested)
         if ingested.feed is None:
             status, error = "error", ingested.error or "unreadable feed"
         else:
             entries = ingested.entries  # sanitised and screened in the worker
+            rows = ingested.rows  # and ready to store
     elif result.not_modified or (result.error is None and result.body is not None):
         pass  # 304, or the same bytes as last time: nothing to store but the fetch itself
     else:
         status = "gone" if result.status == 410 else "error"
         error = result.error or f"HTTP {result.status}"
     t = time.perf_counter()
-    outcome = store.record_fetch(branch, result, entries, status=status, error=error)
+    outcome = store.record_fetch(branch, result, entries, status=status, error=error, rows=rows)
     timings["store"] += time.perf_counter() - t
     return status, outcome, error
 

@@ -8,6 +8,7 @@ entry id. See docs/internals.md, "Branch content" and "What templates … can re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -160,19 +161,15 @@ def order_series(generator: Any) -> None:
         entries.sort(key=_series_key)
         for index, article in enumerate(entries):
             article.series_entries = entries
+            # 1-based place in the series: the theme need not search the list for it.
+            article.series_index = index + 1
             article.series_previous = entries[index - 1] if index > 0 else None
             article.series_next = entries[index + 1] if index + 1 < len(entries) else None
         latest = max(getattr(a, "modified", None) or a.date for a in entries)
         series_list.append({"name": name, "entries": entries, "latest": latest})
-    # Series pages: URLs from the name (Unicode kept), a suffix when two names meet.
-    taken: set[str] = set()
-    for series in sorted(series_list, key=lambda s: s["name"]):
-        base = series_slug(series["name"], getattr(generator, "settings", None) or {})
-        slug, number = base, 1
-        while slug.lower() in taken:
-            number += 1
-            slug = f"{base}-{number}"
-        taken.add(slug.lower())
+    slugs = series_slugs(groups, getattr(generator, "settings", None) or {})
+    for series in series_list:
+        slug = slugs[series["name"]]
         series["slug"] = slug
         series["save_as"] = f"study/series/{slug}/index.html"
         series["url"] = quote(f"study/series/{slug}/", safe="/-_.~")
@@ -182,10 +179,33 @@ def order_series(generator: Any) -> None:
     for article in generator.articles:
         if not hasattr(article, "series_entries"):
             article.series_entries = []
+            article.series_index = None
             article.series_previous = None
             article.series_next = None
             article.series_url = None
     generator.context["STUDY_SERIES"] = series_list
+
+
+def series_slugs(names: Iterable[str], settings: dict[str, Any] | None = None) -> dict[str, str]:
+    """Each series name's URL part: its slug, with a suffix (``-2``) when two names meet.
+
+    Shared with ``tongxin check``, which must know the series pages a build writes.
+    """
+    if settings is None:  # Pelican's defaults, as a branch build uses them
+        from pelican.settings import DEFAULT_CONFIG
+
+        settings = {"SLUG_REGEX_SUBSTITUTIONS": DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"]}
+    taken: set[str] = set()
+    slugs: dict[str, str] = {}
+    for name in sorted(set(names)):
+        base = series_slug(name, settings)
+        slug, number = base, 1
+        while slug.lower() in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        taken.add(slug.lower())
+        slugs[name] = slug
+    return slugs
 
 
 def series_slug(name: str, settings: dict[str, Any]) -> str:

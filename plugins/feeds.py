@@ -329,19 +329,23 @@ def type_label(kind: str, language: str) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
+def write_if_changed(path: Path, data: bytes, folders: set[Path] | None = None) -> bool:
     """Write ``data`` unless the file already holds exactly it; True when written.
 
     Skipping identical files keeps a no-change rebuild cheap and leaves mtimes (and so HTTP
     Last-Modified/ETag on the branch's web server) alone, which saves portals' bandwidth.
     Written through a temporary file and a rename so a reader never sees half a feed.
+    ``folders`` (kept by a caller writing many files) remembers the folders known to exist.
     """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if folders is None or path.parent not in folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if folders is not None:
+            folders.add(path.parent)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -376,6 +380,20 @@ def atom_feed(
     site: Site, entries: Sequence[BranchEntry], feed_url: str, title: str, alternate: str
 ) -> bytes:
     """An Atom 1.0 document (RFC 4287) with full content."""
+    feed = _atom_head(site, entries, feed_url, title, alternate)
+    for entry in entries:
+        _atom_entry(feed, site, entry)
+    return _atom_bytes(feed)
+
+
+def _atom_bytes(feed: etree._Element) -> bytes:
+    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def _atom_head(
+    site: Site, entries: Sequence[BranchEntry], feed_url: str, title: str, alternate: str
+) -> etree._Element:
+    """The ``<feed>`` element with everything but its entries."""
     a = _A
     feed = etree.Element(a + "feed", nsmap={None: ATOM_NS, "tx": TONGXIN_NS})
     feed.set(_XML_LANG, site.language)
@@ -391,31 +409,36 @@ def atom_feed(
     _sub(author, a + "name", site.name)
     _sub(author, a + "uri", site.url)
     _sub(feed, a + "generator", "Tongxin", uri="https://pypi.org/project/tongxin/")
-    for entry in entries:
-        item = _sub(feed, a + "entry")
-        if entry.lang and normalise_language(entry.lang) != site.language:
-            item.set(_XML_LANG, entry.lang)
-        _sub(item, a + "id", entry.id)
-        _sub(item, a + "title", entry.title, type="text")
-        _sub(item, a + "link", rel="alternate", type="text/html", href=entry.url)
-        _sub(item, a + "published", _iso(entry.date))
-        _sub(item, a + "updated", _iso(entry.modified))
-        if entry.author:
-            _sub(_sub(item, a + "author"), a + "name", entry.author)
-        _sub(
-            item,
-            a + "category",
-            term=entry.type,
-            scheme=TYPE_SCHEME,
-            label=type_label(entry.type, site.language),
-        )
-        for tag in entry.tags:
-            _sub(item, a + "category", term=tag)
-        if entry.summary_html:
-            _sub(item, a + "summary", entry.summary_html, type="html")
-        _sub(item, a + "content", entry.content_html, type="html")
-        _tx_extensions(item, entry)
-    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return feed
+
+
+def _atom_entry(feed: etree._Element, site: Site, entry: BranchEntry) -> etree._Element:
+    """One ``<entry>``, appended to ``feed``."""
+    a = _A
+    item = _sub(feed, a + "entry")
+    if entry.lang and normalise_language(entry.lang) != site.language:
+        item.set(_XML_LANG, entry.lang)
+    _sub(item, a + "id", entry.id)
+    _sub(item, a + "title", entry.title, type="text")
+    _sub(item, a + "link", rel="alternate", type="text/html", href=entry.url)
+    _sub(item, a + "published", _iso(entry.date))
+    _sub(item, a + "updated", _iso(entry.modified))
+    if entry.author:
+        _sub(_sub(item, a + "author"), a + "name", entry.author)
+    _sub(
+        item,
+        a + "category",
+        term=entry.type,
+        scheme=TYPE_SCHEME,
+        label=type_label(entry.type, site.language),
+    )
+    for tag in entry.tags:
+        _sub(item, a + "category", term=tag)
+    if entry.summary_html:
+        _sub(item, a + "summary", entry.summary_html, type="html")
+    _sub(item, a + "content", entry.content_html, type="html")
+    _tx_extensions(item, entry)
+    return item
 
 
 def rss_feed(site: Site, entries: Sequence[BranchEntry], feed_url: str) -> bytes:
@@ -520,7 +543,9 @@ def write_feeds(
         written.append(path)
 
     all_url = site.url + "feeds/all.atom.xml"
-    put("feeds/all.atom.xml", atom_feed(site, entries, all_url, site.name, site.url))
+    everything = _atom_head(site, entries, all_url, site.name, site.url)
+    elements = [_atom_entry(everything, site, entry) for entry in entries]
+    put("feeds/all.atom.xml", _atom_bytes(everything))
     kinds = sorted(set(FEED_TYPES) | {e.type for e in entries})
     for kind in kinds:
         url = f"{site.url}feeds/{kind}.atom.xml"
@@ -531,7 +556,13 @@ def write_feeds(
             type=type_label(kind, site.language),
         )
         of_kind = [e for e in entries if e.type == kind]
-        put(f"feeds/{kind}.atom.xml", atom_feed(site, of_kind, url, title, f"{site.url}{kind}/"))
+        feed = _atom_head(site, of_kind, url, title, f"{site.url}{kind}/")
+        # Each entry has one type: its element, built once for all.atom.xml, moves here
+        # (same namespaces, so it serialises as if built in place).
+        for entry, element in zip(entries, elements, strict=True):
+            if entry.type == kind:
+                feed.append(element)
+        put(f"feeds/{kind}.atom.xml", _atom_bytes(feed))
     put("feeds/all.rss.xml", rss_feed(site, entries, site.url + "feeds/all.rss.xml"))
     put("feeds/all.json", json_feed(site, entries, site.url + "feeds/all.json"))
     return written

@@ -104,10 +104,11 @@ def write_api(
     }
     written: list[Path] = []
     wanted: set[Path] = set()
+    folders: set[Path] = set()  # api/<type>/ made once, not once per entry
     for entry in entries:
         path = out / _api_relative_path(entry)
         wanted.add(path)
-        if write_if_changed(path, _dump(api_detail(entry, site))):
+        if write_if_changed(path, _dump(api_detail(entry, site)), folders):
             written.append(path)
     index_path = out / API_DIR / "index.json"
     if write_if_changed(index_path, _dump(index)):

@@ -42,7 +42,15 @@ class Tag(PelicanTag):
 
     @property
     def url(self) -> str:
-        return quote(super().url, safe="/:-_.~%")
+        # Every page lists its tags: format and quote each (slug, pattern) once per process.
+        key = (self.name, self.slug, self.settings.get("TAG_URL"))
+        found = _tag_urls.get(key)
+        if found is None:
+            found = _tag_urls[key] = quote(super().url, safe="/:-_.~%")
+        return found
+
+
+_tag_urls: dict[tuple[str, str, Any], str] = {}
 
 
 def entry_slug(meta: dict[str, Any], path: str | Path) -> str:

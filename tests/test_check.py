@@ -442,6 +442,44 @@ def test_link_to_a_custom_url_entry_resolves(branch: Path) -> None:
     assert check_branch(branch) == []
 
 
+def study(root: Path, name: str, front: str) -> None:
+    write(root, f"content/study/{name}.md", f"---\ntitle: 学习\n{front}---\n正文。\n")
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "/study/series/党章学习/",
+        "/study/series/%E5%85%9A%E7%AB%A0%E5%AD%A6%E4%B9%A0/",
+        "/study/series/党章学习/index.html",
+        "https://dongjiang.example/study/series/党章学习/",
+        "/study/series/community-governance/",
+        "/tags/党员大会/",
+    ],
+)
+def test_links_to_series_and_tag_pages_resolve(branch: Path, link: str) -> None:
+    study(branch, "dz-1", "series: 党章学习\norder: 1\n")
+    study(branch, "gov-1", "series: Community Governance\n")
+    news(branch, "title: 标题\n", f"见[系列]({link})。\n")
+    assert check_branch(branch) == []
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "/study/series/没有的系列/",
+        "/study/series/草稿系列/",
+        "/study/series/",
+        "/study/series/x/y/",
+    ],
+)
+def test_links_to_series_that_are_not_published_are_broken(branch: Path, link: str) -> None:
+    study(branch, "dz-1", "series: 党章学习\n")
+    study(branch, "draft-1", "series: 草稿系列\nstatus: draft\n")
+    news(branch, "title: 标题\n", f"见[系列]({link})。\n")
+    assert "：" + link in the_problem(check_branch(branch), NEWS).message
+
+
 # --- save_as / url escaping the output folder ----------------------------------------
 
 

@@ -103,3 +103,21 @@ def test_an_unchanged_body_needs_no_parsing(tmp_path: Path) -> None:
         state = store.branch_state(b.id)
         assert state.content_hash == body_hash(r.body) and unchanged_body(r, state)
         assert not unchanged_body(result(0, atom(0, entries=4)), state)
+
+
+def test_store_rows_from_the_workers_are_the_stores_own(tmp_path: Path) -> None:
+    from tongxin.federation.store import entry_row
+
+    with IngestPool(workers=2, store_rows=True) as pool:
+        got = [pool.submit(b, r).result(timeout=60) for b, r in items(3)]
+    for ingested in got:
+        assert ingested.rows == [entry_row(e) for e in ingested.entries]
+    with Store(tmp_path / "s.sqlite3") as store:
+        b, r = items(1)[0]
+        first = store.record_fetch(b, r, got[0].entries, status="ok", rows=got[0].rows)
+        # Storing the same entries again without rows finds them unchanged: same hashes.
+        again = store.record_fetch(b, r, got[0].entries, status="ok")
+        assert (first.new, again.new, again.updated, again.unchanged) == (3, 0, 0, 3)
+        # Rows that do not match the entries are ignored, never stored under the wrong ids.
+        other = store.record_fetch(b, r, got[0].entries, status="ok", rows=got[0].rows[:1])
+        assert (other.new, other.updated) == (0, 0)

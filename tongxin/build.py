@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tongxin.frontmatter import shared_reads
 from tongxin.i18n import translate
 from tongxin.problems import Problem
 from tongxin.settings import configured_settings, load_site, package_digest
@@ -269,12 +270,13 @@ def build_site(
         return BuildResult(out, _count_sources(root / "content"), 0.0, [], unchanged=True)
 
     _drop_stale_caches(Path(settings["CACHE_PATH"]))
-    problems = check_branch(root)
-    if problems:
-        raise BuildFailed(problems)
     if progress is None:
         progress = sys.stderr.isatty()
-    with _captured_logging(warnings_to) as printer:
+    # Validation parses every file; Pelican's readers then take those parses (shared_reads).
+    with shared_reads(), _captured_logging(warnings_to) as printer:
+        problems = check_branch(root)
+        if problems:
+            raise BuildFailed(problems)
         # Our own output is emptied only when there is no record of what the last build
         # wrote; with one, the incremental plugin keeps unchanged pages and removes the
         # ones no longer produced.

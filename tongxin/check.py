@@ -16,6 +16,7 @@ One pass over ``content/``:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -225,11 +226,35 @@ class _Checker:
                     paths.add(normalise_site_path("/" + custom.strip().lstrip("/")))
         return paths
 
+    @functools.cached_property
+    def _site_paths(self) -> set[str]:
+        return self.site_paths()
+
+    @functools.cached_property
+    def _sources(self) -> set[Path]:
+        # Resolving costs a few system calls per entry: only for branches with links.
+        return {e.source.path.resolve() for e in self.entries}
+
+    @functools.cached_property
+    def _absolute(self) -> dict[str, bool]:
+        return {}
+
+    @functools.cached_property
+    def _series_paths(self) -> set[str]:
+        """``/study/series/<slug>/`` of every series (plugins/content_types.py names them)."""
+        from tongxin.plugins.content_types import series_slugs
+
+        names = set()
+        for entry in self.entries:
+            series = entry.source.meta.get("series") if entry.source.type == "study" else None
+            status = entry.source.meta.get("status")
+            if series not in (None, "") and status not in ("draft", "hidden"):
+                names.add(str(series))
+        return {
+            normalise_site_path(f"/study/series/{slug}/") for slug in series_slugs(names).values()
+        }
+
     def check_links(self, entry: _Entry) -> None:
-        if not hasattr(self, "_site_paths"):
-            self._site_paths = self.site_paths()
-            self._sources = {e.source.path.resolve() for e in self.entries}
-            self._absolute: dict[str, bool] = {}
         for line, target in markdown_links(entry.source):
             if not self.link_resolves(entry, target):
                 key = "missing_attachment" if "files/" in target else "broken_link"
@@ -291,7 +316,10 @@ class _Checker:
             return True
         if segments and "." in segments[-1] and segments[-1] != "index.html":
             return True  # a file we cannot know about (robots.txt, a theme image)
-        return normalise_site_path(path) in self._site_paths
+        normalised = normalise_site_path(path)
+        if segments[:2] == ["study", "series"]:
+            return normalised in self._series_paths
+        return normalised in self._site_paths
 
 
 def normalise_site_path(path: str) -> str:

@@ -129,7 +129,9 @@ def serve(directory: Path, port: int, output: Path | None) -> None:
 @main.command("new-branch")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", required=True, help="The branch's name, e.g. 东江社区党支部.")
-@click.option("--url", required=True, help="The site's public URL, e.g. https://dongjiang.example/.")
+@click.option(
+    "--url", required=True, help="The site's public URL, e.g. https://dongjiang.example/."
+)
 @click.option(
     "--language",
     default="zh-CN",

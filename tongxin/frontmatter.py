@@ -9,6 +9,8 @@ being read at all raises :class:`ContentError` carrying editor-facing problems.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -162,13 +164,55 @@ def _normalise_dates(meta: dict[str, Any]) -> None:
                 meta[key] = parsed
 
 
+#: While :func:`shared_reads` is active: path -> (stat signature, ContentFile). A build
+#: validates every file, then Pelican's readers read it again; the second read takes the
+#: first one's result instead of reading and parsing the YAML twice.
+_shared: dict[str, tuple[tuple[int, int, int], ContentFile]] | None = None
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Within the block, the first :func:`read_content_file` of a file remembers its
+    result and the next one takes it, if the file is unchanged (same size, mtime and
+    inode). Everything is forgotten on leaving the block."""
+    global _shared
+    outer, _shared = _shared, {}
+    try:
+        yield
+    finally:
+        _shared = outer
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
 def read_content_file(path: Path, root: Path, language: str | None = None) -> ContentFile:
     """Read ``path`` (inside branch ``root``) into a :class:`ContentFile`.
 
     Raises :class:`ContentError` when the file cannot be read or parsed; schema problems
-    (missing title, wrong types …) are left to :mod:`tongxin.check`.
+    (missing title, wrong types …) are left to :mod:`tongxin.check`. Callers must not
+    modify the result: inside :func:`shared_reads` it is handed to the next reader.
     """
     path, root = Path(path), Path(root)
+    if _shared is None:
+        return _read_content_file(path, root, language)
+    key = os.path.abspath(path)
+    signature = _signature(path)
+    found = _shared.pop(key, None)
+    if found is not None and signature is not None and found[0] == signature:
+        return found[1]
+    source = _read_content_file(path, root, language)
+    if signature is not None:
+        _shared[key] = (signature, source)
+    return source
+
+
+def _read_content_file(path: Path, root: Path, language: str | None) -> ContentFile:
     lang = language or branch_language(root)
     rel = relative_posix(path, root)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 
 LUNR_VERSION = "2.3.9"
@@ -114,9 +115,35 @@ def build_lunr_index(
     }
 
 
+#: a field's terms, ready to write: (terms in order of first appearance, each term's positions
+#: as JSON text closing its posting (``3,17]}``), each term's frequency)
+Prepared = tuple[list[str], list[str], list[int]]
+# Position texts of one position, shared (most terms occur once in a document).
+_ONE_POSITION = [sys.intern(f"{i}]}}") for i in range(4096)]
+
+
+def prepare(positions: Mapping[str, list[int]]) -> Prepared:
+    """A field's ``term -> positions`` (in order of first appearance) as :data:`Prepared`."""
+    texts = []
+    tfs = []
+    one = _ONE_POSITION
+    for where in positions.values():
+        if len(where) == 1 and where[0] < 4096:
+            texts.append(one[where[0]])
+            tfs.append(1)
+        else:
+            texts.append(",".join(map(str, where)) + "]}")
+            tfs.append(len(where))
+    return [sys.intern(term) for term in positions], texts, tfs
+
+
 def _json_string(text: str) -> str:
     # Tokens are letters, digits and marks: no character JSON escapes (json.dumps otherwise).
     return f'"{text}"' if text.isalnum() else json.dumps(text, ensure_ascii=False)
+
+
+def _first_item(pair: tuple[list, int]) -> int:
+    return pair[0][0]  # a term's _index: unique within a vector
 
 
 class ShardWriter:
@@ -131,17 +158,22 @@ class ShardWriter:
     def __init__(
         self,
         fields: Sequence[str],
-        shards: Iterable[int],
+        shards: Mapping[int, int],
         *,
-        document_count: int,
         metadata_key: str = "p",
     ) -> None:
+        """``shards``: each shard's N of idf (a shard of a bigger collection passes the
+        collection's, so that scores add up across shards)."""
         self.fields = list(fields)
-        self.document_count = document_count
+        self.document_counts = dict(shards)
         # shard -> term -> [_index, postings of field 0 (texts), …, idf once known]
         self._inverted: dict[int, dict[str, list]] = {k: {} for k in shards}
-        # shard -> (quoted field ref, field number, [entry, tf, entry, tf, …])
-        self._field_docs: dict[int, list[tuple[str, int, list]]] = {k: [] for k in self._inverted}
+        # shard -> (quoted field ref, field number, length, [entry, tf, entry, tf, …])
+        self._field_docs: dict[int, list[tuple[str, int, int, list]]] = {
+            k: [] for k in self._inverted
+        }
+        # shard -> total length per field, then number of field vectors per field
+        self._totals = {k: [0] * (2 * len(self.fields)) for k in self._inverted}
         self._opening = f'{{"{metadata_key}":['
         # '"title/' + the quoted ref without its opening quote is the quoted field ref
         self._field_refs = [json.dumps(f"{name}/", ensure_ascii=False)[:-1] for name in fields]
@@ -149,25 +181,32 @@ class ShardWriter:
     def add(
         self,
         ref: str,
-        by_field: Sequence[Mapping[str, list[int]] | None],
-        shard_of: Mapping[str, int] | None = None,
+        by_field: Sequence[Prepared | None],
+        shard_of: Mapping[str, int | Sequence[int]] | None = None,
+        key: int = 0,
     ) -> None:
-        """Add a document: per field (in ``fields`` order) its term -> positions, in order.
+        """Add a document: per field (in ``fields`` order) its terms, from :func:`prepare`.
 
-        ``shard_of`` maps each term to its shard (None: every term to the only shard); terms
+        ``shard_of`` maps each term to its shard (None: every term to the only shard), or to a
+        list of shards indexed by the document's ``key`` (a term split by documents); terms
         of shards this writer was not given are skipped.
         """
         quoted = _json_string(ref)
         lead = quoted + ":" + self._opening
         inverted = self._inverted
         slots = len(self.fields) + 1
-        for number, terms in enumerate(by_field):
-            if not terms:
+        for number, prepared in enumerate(by_field):
+            if not prepared:
                 continue
             slot = number + 1
             local: dict[int, list] = {}
-            for term, where in terms.items():
-                k = 0 if shard_of is None else shard_of[term]
+            for term, text, tf in zip(*prepared, strict=True):
+                if shard_of is None:
+                    k = 0
+                else:
+                    k = shard_of[term]
+                    if k.__class__ is not int:
+                        k = k[key]
                 postings = inverted.get(k)
                 if postings is None:
                     continue
@@ -175,32 +214,32 @@ class ShardWriter:
                 if entry is None:
                     entry = postings[term] = [len(postings)]
                     entry.extend([] for _ in range(1, slots))
-                entry[slot].append(lead + ",".join(map(str, where)) + "]}")
+                entry[slot].append(lead + text)
                 group = local.get(k)
                 if group is None:
-                    local[k] = [entry, len(where)]
+                    local[k] = [entry, tf]
                 else:
                     group.append(entry)
-                    group.append(len(where))
-            field_ref = self._field_refs[number] + quoted[1:]
-            for k, group in local.items():
-                self._field_docs[k].append((field_ref, number, group))
+                    group.append(tf)
+            if local:
+                field_ref = self._field_refs[number] + quoted[1:]
+                for k, group in local.items():
+                    length = group[1] if len(group) == 2 else sum(group[1::2])
+                    self._field_docs[k].append((field_ref, number, length, group))
+                    totals = self._totals[k]
+                    totals[number] += length
+                    totals[number + slots - 1] += 1
 
     def serialise(self, k: int) -> str:
         """The JSON text of shard ``k`` (its data is released)."""
         inverted = self._inverted.pop(k)
         field_docs = self._field_docs.pop(k)
         count = len(self.fields)
-        totals = [0] * count
-        counts = [0] * count
-        lengths = []
-        for _field_ref, number, group in field_docs:
-            length = sum(group[1::2])
-            lengths.append(length)
-            totals[number] += length
-            counts[number] += 1
-        average = [(totals[f] / counts[f]) if counts[f] else 1.0 for f in range(count)]
-        n = self.document_count
+        totals = self._totals.pop(k)
+        average = [
+            (totals[f] / totals[count + f]) if totals[count + f] else 1.0 for f in range(count)
+        ]
+        n = self.document_counts[k]
         for entry in inverted.values():
             df = 0
             for postings in entry[1:]:
@@ -208,22 +247,35 @@ class ShardWriter:
             entry.append(lunr_idf(df, n))
         weight_at = count + 1
         k1_plus_1 = K1 + 1
-        vectors = []
-        for (field_ref, number, group), length in zip(field_docs, lengths, strict=True):
+        # A score is a function of (term, tf, field, field length): few distinct values in a
+        # shard, so each is computed and formatted once.
+        memo: dict[tuple[int, int, int, int], str] = {}
+
+        def score_text(entry: list, tf: int, length: int, number: int) -> str:
             # lunr.py: idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / avg)) + tf)
             norm = K1 * (1 - B + B * (length / average[number]))
+            score = round(entry[weight_at] * (k1_plus_1 * tf) / (norm + tf), 3)
+            return f"{entry[0]},{score!r}"
+
+        vectors = []
+        for field_ref, number, length, group in field_docs:
             if len(group) == 2:  # the common case in a term-sharded index: nothing to sort
                 entry, tf = group
-                score = round(entry[weight_at] * (k1_plus_1 * tf) / (norm + tf), 3)
-                vectors.append(f"[{field_ref},[{entry[0]},{score!r}]]")
+                key = (entry[0], tf, length, number)
+                text = memo.get(key)
+                if text is None:
+                    text = memo[key] = score_text(entry, tf, length, number)
+                vectors.append(f"[{field_ref},[{text}]]")
                 continue
-            pairs = [
-                (entry[0], round(entry[weight_at] * (k1_plus_1 * tf) / (norm + tf), 3))
-                for entry, tf in zip(group[::2], group[1::2], strict=True)
-            ]
-            pairs.sort()
-            flat = ",".join([f"{index},{score!r}" for index, score in pairs])
-            vectors.append(f"[{field_ref},[{flat}]]")
+            pairs = sorted(zip(group[::2], group[1::2], strict=True), key=_first_item)
+            texts = []
+            for entry, tf in pairs:
+                key = (entry[0], tf, length, number)
+                text = memo.get(key)
+                if text is None:
+                    text = memo[key] = score_text(entry, tf, length, number)
+                texts.append(text)
+            vectors.append(f"[{field_ref},[{','.join(texts)}]]")
         keys = [f"{json.dumps(name, ensure_ascii=False)}:{{" for name in self.fields]
         postings_text = []
         for term in sorted(inverted):
@@ -249,10 +301,9 @@ def serialise_lunr_index(
     docs = list(docs)
     writer = ShardWriter(
         fields,
-        [0],
-        document_count=len(docs) if document_count is None else document_count,
+        {0: len(docs) if document_count is None else document_count},
         metadata_key=metadata_key,
     )
     for ref, by_field in docs:
-        writer.add(ref, [by_field.get(name) for name in fields])
+        writer.add(ref, [prepare(by_field.get(name) or {}) for name in fields])
     return writer.serialise(0)

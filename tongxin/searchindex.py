@@ -24,12 +24,15 @@ and type filters are terms of a third field ``f`` (``b:<branch>``, ``t:<type>``)
 
 Incremental builds (``cache_dir``): every shard and meta block is keyed by the (ref, content
 hash) pairs of the documents in it; a key already in the cache is hard-linked (or copied) into
-the output instead of being built, and tokens are cached per document content. The output is
+the output instead of being built, and the terms of each distinct text are cached by content. The
+output is
 byte for byte that of a cold build.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import json
 import marshal
@@ -40,16 +43,16 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from tongxin.fold import load_table
-from tongxin.lunrformat import ShardWriter
+from tongxin.lunrformat import Prepared, ShardWriter, prepare
 from tongxin.tokenizer import term_hash, tokenize
 
-FORMAT = "tongxin-search-2"
+FORMAT = "tongxin-search-3"
 FIELDS = ("title", "text", "f")
 # A shard aims at about this many postings (≈ 100 kB of JSON, ≈ 30 kB gzipped).
 POSTINGS_PER_SHARD = 4000
@@ -60,6 +63,11 @@ POSTINGS_PER_PASS = 1_500_000
 PARALLEL_POSTINGS = 60_000
 PARALLEL_TOKENIZE = 20_000
 DISC = 36**3  # ref = 3 base-36 digits of day, 3 of discriminator
+# A bucket of more postings than this (a hot bigram's) is written as parts, by the branch key
+# of each document (``n % parts``): no single file of a first query is huge, the parts are
+# fetched in parallel, and a branch whose entries changed rebuilds one part of it.
+SPLIT_POSTINGS = 16_000  # a part aims at 3/8 of this (a power of two of parts, at most 32)
+PART_KEYS = 32  # parts per bucket at most; divides DISC
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
@@ -88,6 +96,12 @@ class IndexStats:
     built: int = 0  # shards and meta blocks computed by this run
     reused: int = 0  # taken from the cache
     tokenized: int = 0  # documents tokenized by this run (the others came from the cache)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per stage, for benchmarks
+
+    def lap(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        self.phases[name] = round(self.phases.get(name, 0.0) + now - since, 3)
+        return now
 
 
 def _date_key(value: datetime | date | str | None) -> str:
@@ -107,31 +121,58 @@ def day_number(date_key: str) -> int:
     return min(max(day, 0), DISC - 1)
 
 
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+@functools.cache
+def _three_digits() -> list[str]:
+    return [a + b + c for a in _DIGITS for b in _DIGITS for c in _DIGITS]
+
+
 def _base36(number: int, width: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    if width == 3 and 0 <= number < DISC:
+        return _three_digits()[number]
     out = ""
     for _ in range(width):
         number, rest = divmod(number, 36)
-        out = digits[rest] + out
+        out = _DIGITS[rest] + out
     return out
 
 
-def assign_refs(days: Sequence[int], ids: Sequence[str]) -> list[str]:
+@functools.cache
+def part_key(group: str) -> int:
+    """The low bits of a ref: its branch's hash (so a hot term splits by branch, see below)."""
+    return term_hash(group) % PART_KEYS
+
+
+def _id_hash(doc_id: str) -> int:
+    # only Python reads it (the browser never recomputes a ref): blake2b is C speed
+    digest = hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def assign_refs(
+    days: Sequence[int], ids: Sequence[str], groups: Sequence[str] | None = None
+) -> list[str]:
     """The ref of each document: its day, then a hash of its id free on that day.
 
+    The discriminator's value modulo :data:`PART_KEYS` is :func:`part_key` of the document's
+    group (its branch), so the browser reads a document's part of a split term from its ref.
     Deterministic from the documents of the same day only: two entries of one day whose hashes
-    collide take the next free value in order of (hash, id).
+    collide take the next free value (of the same group key) in order of (hash, id).
     """
     by_day: dict[int, list[tuple[int, str, int]]] = {}
+    keys = [part_key(g) for g in groups] if groups is not None else [part_key("")] * len(ids)
     for i, (day, doc_id) in enumerate(zip(days, ids, strict=True)):
-        by_day.setdefault(day, []).append((term_hash(doc_id) % DISC, doc_id, i))
+        wanted = _id_hash(doc_id) % (DISC // PART_KEYS) * PART_KEYS + keys[i]
+        by_day.setdefault(day, []).append((wanted, doc_id, i))
     refs = [""] * len(days)
     for day, members in by_day.items():
         taken: set[int] = set()
         for wanted, _doc_id, i in sorted(members):
             disc = wanted
             while disc in taken:
-                disc = (disc + 1) % DISC
+                disc = (disc + PART_KEYS) % DISC  # DISC is a multiple of PART_KEYS: key kept
             taken.add(disc)
             refs[i] = _base36(day, 3) + _base36(disc, 3)
     return refs
@@ -161,28 +202,42 @@ def _meta_width(numbers: Sequence[int], target: int) -> int:
 
 
 def _doc_hash(doc: SearchDoc, date_key: str) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in (doc.id, doc.url, doc.title, doc.text, doc.branch, doc.type, date_key, doc.summary):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x1f")
-    return h.hexdigest()
+    parts = (doc.id, doc.url, doc.title, doc.text, doc.branch, doc.type, date_key, doc.summary)
+    joined = "\x1f".join(parts) + "\x1f"
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _tokens_of(pair: tuple[str, str]) -> tuple[str, str]:
-    # Joined with spaces (never part of a token): cheap to pickle and to cache.
-    title, text = pair
-    return " ".join(tokenize(title)), " ".join(tokenize(text))
+def _prepare_text(text: str) -> Prepared:
+    """A field's text as the shard writer takes it (what the cache keeps)."""
+    positions: dict[str, list[int]] = {}
+    for position, term in enumerate(tokenize(text)):
+        found = positions.get(term)
+        if found is None:
+            positions[term] = [position]
+        else:
+            found.append(position)
+    return prepare(positions)
 
 
-def _split(joined: str) -> list[str]:
-    return joined.split(" ") if joined else []
+def _analyse_chunk(texts: list[str]) -> bytes:
+    # marshal: far cheaper than pickle for lists of strings, and it keeps interned terms shared
+    return marshal.dumps([_prepare_text(t) for t in texts])
 
 
-def _tokenize_all(pairs: list[tuple[str, str]], workers: int) -> list[tuple[str, str]]:
-    if workers > 1 and len(pairs) >= PARALLEL_TOKENIZE and _can_fork():
+def _analyse_all(texts: list[str], workers: int) -> list[Prepared]:
+    if workers > 1 and len(texts) >= PARALLEL_TOKENIZE and _can_fork():
+        size = max(64, len(texts) // (workers * 8))
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        out: list[Prepared] = []
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_tokens_of, pairs, chunksize=512)
-    return [_tokens_of(p) for p in pairs]
+            for data in pool.imap(_analyse_chunk, chunks):
+                out.extend(marshal.loads(data))
+        return out
+    return [_prepare_text(t) for t in texts]
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _can_fork() -> bool:
@@ -220,15 +275,16 @@ class _Job:
     """What the shard builders need; inherited by forked workers (nothing is pickled)."""
 
     refs: list[str]
-    tokens: list[tuple[str, str]]  # joined title and text tokens per document
-    facets: list[tuple[str, str]]  # (branch, type) per document
-    shard_of: dict[str, int]
-    document_count: int
+    keys: list[int]  # part key per document
+    analysed: list[tuple[Prepared, Prepared]]  # title and text per document
+    facets: list[Prepared]  # the filter terms of field f per document
+    shard_of: dict[str, Any]  # term -> shard, or (split bucket) document key -> shard
+    counts: dict[int, int]  # shard -> N of idf
     members: dict[int, list[int]] | None  # shard -> documents in it (None: all documents)
     targets: dict[int, Path]  # shard -> file to write
 
     def build_group(self, group: Sequence[int]) -> int:
-        writer = ShardWriter(FIELDS, group, document_count=self.document_count)
+        writer = ShardWriter(FIELDS, {k: self.counts[k] for k in group})
         if self.members is None:
             order: Iterable[int] = range(len(self.refs))
         else:
@@ -236,13 +292,8 @@ class _Job:
         shard_of = self.shard_of
         add = writer.add
         for i in order:
-            title, text = self.tokens[i]
-            branch, kind = self.facets[i]
-            add(
-                self.refs[i],
-                (_positions(title), _positions(text), _facet_terms(branch, kind)),
-                shard_of,
-            )
+            title, text = self.analysed[i]
+            add(self.refs[i], (title, text, self.facets[i]), shard_of, self.keys[i])
         written = 0
         for k in group:
             data = writer.serialise(k).encode("utf-8")
@@ -251,21 +302,8 @@ class _Job:
         return written
 
 
-def _positions(joined: str) -> dict[str, list[int]]:
-    """Term -> its positions, terms in order of first appearance (lunr's insertion order)."""
-    positions: dict[str, list[int]] = {}
-    if not joined:
-        return positions
-    for position, term in enumerate(joined.split(" ")):
-        found = positions.get(term)
-        if found is None:
-            positions[term] = [position]
-        else:
-            found.append(position)
-    return positions
-
-
 def _facet_terms(branch: str, kind: str) -> dict[str, list[int]]:
+    # the filters are terms of field f: a branch or type filter is one more AND-ed term
     return {f"b:{branch}": [0], f"t:{kind}": [1]}
 
 
@@ -282,7 +320,7 @@ def _excerpt(doc: SearchDoc, chars: int) -> str:
     return text if len(text) <= chars else text[:chars] + "…"
 
 
-def _load_token_cache(path: Path | None) -> dict[str, tuple[str, str]]:
+def _load_token_cache(path: Path | None) -> dict[bytes, Prepared]:
     if path is None:
         return {}
     try:
@@ -291,7 +329,7 @@ def _load_token_cache(path: Path | None) -> dict[str, tuple[str, str]]:
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return {}
-    return data["docs"]
+    return data["texts"]
 
 
 def _groups(needed: list[int], weights: Counter[int], passes: int) -> list[list[int]]:
@@ -320,6 +358,7 @@ def build_search_index(
     meta_block: int = 8,
     shards: int | None = None,
     workers: int | None = None,
+    split_postings: int = SPLIT_POSTINGS,
 ) -> IndexStats:
     """Index ``docs`` into ``out_dir/search/`` (replacing what was there); returns figures.
 
@@ -327,7 +366,37 @@ def build_search_index(
     that used the same cache are reused rather than rebuilt; the output is the same.
     """
     started = time.perf_counter()
-    docs = list(docs)
+    # Millions of small lists and no cycles: the cyclic collector would only walk them again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(
+            list(docs),
+            Path(out_dir),
+            cache_dir,
+            excerpt_chars,
+            meta_block,
+            shards,
+            workers,
+            split_postings,
+            started,
+        )
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(
+    docs: list[SearchDoc],
+    out_dir: Path,
+    cache_dir: Path | None,
+    excerpt_chars: int,
+    meta_block: int,
+    shards: int | None,
+    workers: int | None,
+    split_postings: int,
+    started: float,
+) -> IndexStats:
     stats = IndexStats(docs=len(docs))
     cpus = workers if workers is not None else _usable_cpus()
     search_dir = Path(out_dir) / "search"
@@ -339,26 +408,41 @@ def build_search_index(
     # Refs, newest first; the hash of everything a document shows or is found by.
     date_keys = [_date_key(d.date) for d in docs]
     days = [day_number(k) for k in date_keys]
-    refs = assign_refs(days, [d.id for d in docs])
+    refs = assign_refs(days, [d.id for d in docs], [d.branch for d in docs])
     order = sorted(range(len(docs)), key=lambda i: refs[i], reverse=True)
     docs = [docs[i] for i in order]
     date_keys = [date_keys[i] for i in order]
     refs = [refs[i] for i in order]
     hashes = [_doc_hash(d, k) for d, k in zip(docs, date_keys, strict=True)]
 
-    # Tokens: from the cache by content hash, else tokenized (in parallel when many).
-    token_cache_path = Path(cache_dir) / "tokens.marshal" if cache_dir is not None else None
+    lap = stats.lap("refs", started)
+    # Terms and positions: from the cache by content hash, else analysed (in parallel if many).
+    # Each distinct text is analysed once (a portal repeats boilerplate), by its content key.
+    token_cache_path = Path(cache_dir) / "terms.marshal" if cache_dir is not None else None
     cached = _load_token_cache(token_cache_path)
-    missing = [i for i, h in enumerate(hashes) if h not in cached]
-    fresh = _tokenize_all([(docs[i].title, docs[i].text) for i in missing], cpus)
-    stats.tokenized = len(missing)
-    for i, pair in zip(missing, fresh, strict=True):
-        cached[hashes[i]] = pair
-    tokens = [cached[h] for h in hashes]
-    facets = [(d.branch, d.type) for d in docs]
+    texts: dict[str, bytes] = {}
+    for d in docs:
+        texts[d.title] = texts[d.text] = b""
+    for text in texts:
+        texts[text] = _text_key(text)
+    missing = [text for text, key in texts.items() if key not in cached]
+    fresh = _analyse_all(missing, cpus)
+    for text, prepared in zip(missing, fresh, strict=True):
+        cached[texts[text]] = prepared
+    analysed_text = {text: cached[key] for text, key in texts.items()}
+    analysed = [(analysed_text[d.title], analysed_text[d.text]) for d in docs]
+    new_texts = set(missing)
+    stats.tokenized = sum(1 for d in docs if d.title in new_texts or d.text in new_texts)
+    facets = [prepare(_facet_terms(d.branch, d.type)) for d in docs]
 
-    # Which shard each term goes to, and postings per shard (to size shards and passes).
-    postings = sum(len(set(_split(a))) + len(set(_split(b))) + 2 for a, b in tokens)
+    lap = stats.lap("analyse", lap)
+    # Document frequency of every term (Counter.update counts a list in C), hence postings.
+    frequency: Counter[str] = Counter()
+    for (title, text), facet in zip(analysed, facets, strict=True):
+        frequency.update(title[0])
+        frequency.update(text[0])
+        frequency.update(facet[0])
+    postings = frequency.total()
     stats.postings = postings
     shard_count = shards or _choose_shards(postings)
     stats.shards = shard_count
@@ -370,46 +454,88 @@ def build_search_index(
         for stale in folder.iterdir():
             stale.unlink()
 
+    # Buckets: k = hash % shards. A hot bucket becomes parts (shard number shard_count +
+    # k * PART_KEYS + part): a term's route is then a list from the document's key to its part.
+    bucket_of = {term: term_hash(term) % shard_count for term in frequency}
+    weights: Counter[int] = Counter()
+    for term, count in frequency.items():
+        weights[bucket_of[term]] += count
+    keys = [int(r, 36) % PART_KEYS for r in refs]
+    parts: dict[int, int] = {}
+    if len(set(keys)) > 1:
+        for k, weight in weights.items():
+            if weight > split_postings:
+                wanted = max(2, math.ceil(weight / max(1, split_postings * 3 // 8)))
+                parts[k] = min(PART_KEYS, 1 << (wanted - 1).bit_length())
+    routes = {
+        k: [shard_count + k * PART_KEYS + key % count for key in range(PART_KEYS)]
+        for k, count in parts.items()
+    }
+    shard_of: dict[str, Any] = {term: routes.get(k, k) for term, k in bucket_of.items()}
+    # N of idf: the collection's for a whole bucket, the part's documents' for a part
+    in_part = {count: Counter(key % count for key in keys) for count in set(parts.values())}
+    counts = {k: document_count for k in range(shard_count) if k not in parts}
+    names = {k: f"{k}" for k in counts}
+    for k, count in parts.items():
+        for part in range(count):
+            number = shard_count + k * PART_KEYS + part
+            counts[number] = quantised_count(in_part[count][part])
+            names[number] = f"{k}-{part}"
+            weights[number] = weights[k] // count
+    stats.shards = len(counts)
+
     # Keys: a shard is a function of its documents' (ref, hash), N and the shard count; the
     # documents of each shard are remembered so that a rebuild reads only those.
-    shard_of: dict[str, int] = {}
-    weights: Counter[int] = Counter()
     members: dict[int, list[int]] | None = None if files_dir is None else {}
     digests: dict[int, Any] = {}
-    salt = f"{FORMAT}|{shard_count}|{document_count}|".encode()
-    for i, ((title, text), (branch, kind)) in enumerate(zip(tokens, facets, strict=True)):
-        terms = set(_split(title))
-        terms.update(_split(text))
-        terms.add(f"b:{branch}")
-        terms.add(f"t:{kind}")
-        ks = []
-        for term in terms:
-            k = shard_of.get(term)
-            if k is None:
-                k = shard_of[term] = term_hash(term) % shard_count
-            ks.append(k)
-        weights.update(ks)
-        if members is not None:
-            mark = f"{refs[i]}:{hashes[i]};".encode("ascii")
-            for k in set(ks):
+    salt = f"{FORMAT}|{shard_count}|{sorted(parts.items())}|".encode()
+    if members is not None:
+        # the shards of a field's terms: fixed ones, and routes of split terms (by document
+        # key), computed once per distinct text (a portal repeats boilerplate)
+        spread: dict[int, tuple[set[int], list[list[int]]]] = {}
+        for i, ((title, text), facet) in enumerate(zip(analysed, facets, strict=True)):
+            key = keys[i]
+            ks: set[int] = set()
+            for prepared in (title, text, facet):
+                found_spread = spread.get(id(prepared))
+                if found_spread is None:
+                    fixed = set()
+                    split = []
+                    for term in prepared[0]:
+                        route = shard_of[term]
+                        if route.__class__ is int:
+                            fixed.add(route)
+                        else:
+                            split.append(route)
+                    found_spread = spread[id(prepared)] = (fixed, split)
+                ks.update(found_spread[0])
+                ks.update([route[key] for route in found_spread[1]])
+            for k in ks:
                 found = members.get(k)
                 if found is None:
-                    found = members[k] = []
-                    digests[k] = hashlib.blake2b(salt + str(k).encode(), digest_size=12)
-                found.append(i)
-                digests[k].update(mark)
+                    members[k] = [i]
+                else:
+                    found.append(i)
+        marks = [f"{ref}:{h};".encode("ascii") for ref, h in zip(refs, hashes, strict=True)]
+        for k, found in members.items():
+            digests[k] = hashlib.blake2b(
+                salt
+                + f"{names[k]}|{counts[k]}|".encode()
+                + b"".join(map(marks.__getitem__, found)),
+                digest_size=12,
+            )
     placed: list[tuple[Path, Path]] = []  # (cache file, output file)
     targets: dict[int, Path] = {}
     if files_dir is None:
-        needed = list(range(shard_count))
-        targets = {k: shard_dir / f"{k}.json" for k in needed}
+        needed = list(counts)
+        targets = {k: shard_dir / f"{names[k]}.json" for k in needed}
     else:
         needed = []
-        for k in range(shard_count):
+        for k in counts:
             d = digests.get(k)
-            key = d.hexdigest() if d is not None else f"empty-{shard_count}-{k}"
+            key = d.hexdigest() if d is not None else f"empty-{shard_count}-{names[k]}"
             cached_file = files_dir / f"s-{key}.json"
-            placed.append((cached_file, shard_dir / f"{k}.json"))
+            placed.append((cached_file, shard_dir / f"{names[k]}.json"))
             if cached_file.exists():
                 stats.reused += 1
             else:
@@ -419,6 +545,7 @@ def build_search_index(
         for k in needed:
             members.setdefault(k, [])
 
+    lap = stats.lap("plan", lap)
     # Build what is needed, a group of shards per pass; passes in parallel processes when the
     # work is big enough to be worth forking for.
     needed_postings = sum(weights[k] for k in needed)
@@ -427,7 +554,7 @@ def build_search_index(
     if parallel:
         passes = max(passes, cpus)
     groups = _groups(needed, weights, passes)
-    job = _Job(refs, tokens, facets, shard_of, document_count, members, targets)
+    job = _Job(refs, keys, analysed, facets, shard_of, counts, members, targets)
     if parallel and len(groups) > 1:
         global _job
         _job = job
@@ -440,6 +567,7 @@ def build_search_index(
         for group in groups:
             job.build_group(group)
     stats.built += len(needed)
+    lap = stats.lap("shards", lap)
 
     # Meta blocks: rows keyed by ref, a block per range of n (dates, so new entries touch one).
     numbers = [int(r, 36) for r in refs]
@@ -476,9 +604,10 @@ def build_search_index(
         _write(target, data)
         stats.built += 1
 
+    lap = stats.lap("meta", lap)
     for source, target in placed:
         _place(source, target)
-    stats.files = shard_count + len(blocks) + 2
+    stats.files = len(counts) + len(blocks) + 2
 
     table = _encode(dict(load_table()))
     t2s = search_dir / "t2s.json"
@@ -494,6 +623,7 @@ def build_search_index(
         "format": FORMAT,
         "docs": len(docs),
         "shards": shard_count,
+        "parts": {str(k): count for k, count in sorted(parts.items())},
         "hash": "fnv1a32-utf8",
         "fields": list(FIELDS),
         "metaWidth": width,
@@ -509,9 +639,10 @@ def build_search_index(
         for old in files_dir.iterdir():
             if old.name not in used:
                 old.unlink(missing_ok=True)  # a cache of this build only: it never grows
-        if missing or len(cached) != len(set(hashes)):
-            keep = {h: cached[h] for h in hashes}
-            _write(token_cache_path, marshal.dumps({"format": FORMAT, "docs": keep}))
+        if missing or len(cached) != len(texts):
+            keep = {key: cached[key] for key in texts.values()}
+            _write(token_cache_path, marshal.dumps({"format": FORMAT, "texts": keep}))
+    lap = stats.lap("finish", lap)
     stats.bytes = sum(p.stat().st_size for p in search_dir.rglob("*.json"))
     stats.seconds = time.perf_counter() - started
     return stats

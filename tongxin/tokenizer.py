@@ -16,6 +16,8 @@ bigrams sit next to each other, which turns "all bigrams present" into "the subs
 
 from __future__ import annotations
 
+import operator
+import re
 import unicodedata
 from functools import cache
 
@@ -29,6 +31,12 @@ _CJK_RANGES = (
     (0xAC00, 0xD7AF),  # hangul syllables
     (0xF900, 0xFAFF),
     (0x20000, 0x3134F),
+)
+
+
+# A CJK run, captured: re.split gives [other, run, other, run, …] (C speed for the bulk).
+_CJK_RUN = re.compile(
+    "([" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]+)"
 )
 
 
@@ -71,13 +79,14 @@ def _runs(text: str) -> list[tuple[bool, str]]:
 def tokenize(text: str) -> list[str]:
     """The tokens of ``text``, in order (a token's index is its position)."""
     tokens: list[str] = []
-    for cjk, run in _runs(normalise(text)):
-        if not cjk:
-            tokens.append(run.lower())
-        elif len(run) == 1:
-            tokens.append(run)
-        else:
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    for i, part in enumerate(_CJK_RUN.split(normalise(text))):
+        if i % 2:  # a CJK run: its overlapping bigrams, or the lone character
+            if len(part) == 1:
+                tokens.append(part)
+            else:
+                tokens += map(operator.add, part[:-1], part[1:])
+        elif part:  # no CJK in here: words only
+            tokens += [run.lower() for _cjk, run in _runs(part)]
     return tokens
 
 

@@ -1,4 +1,4 @@
-/* Tongxin search: loads the sharded lunr indexes written by tongxin.searchindex.
+/* Tongxin search: reads the sharded lunr indexes written by tongxin.searchindex.
  * The engine (createSearcher) also runs under node for the round-trip tests; the page code
  * below it only runs in a browser. Contract: ?q= is read on load; each hit is an <a href> in
  * #search-results; the number of hits is the text of #search-count. */
@@ -12,7 +12,6 @@
   "use strict";
 
   function createSearcher(options) {
-    var lunr = options.lunr;
     var tokenizer = options.tokenizer;
     var fetchJson = options.fetchJson; // path relative to the search/ folder -> Promise<JSON>
     var manifest = null;
@@ -27,10 +26,37 @@
       });
     }
 
+    // A shard file is a lunr index (lunr.Index.load reads it); we only need its inverted
+    // index and, to score, its field vectors, so we skip the token set and the Vector objects
+    // lunr.Index.load builds for every entry (most of the time of a first query).
+    function loadIndex(data) {
+      var inverted = Object.create(null);
+      var list = data.invertedIndex;
+      for (var i = 0; i < list.length; i++) inverted[list[i][0]] = list[i][1];
+      var vectors = null;
+      return {
+        invertedIndex: inverted,
+        vector: function (fieldRef) {
+          if (!vectors) vectors = new Map(data.fieldVectors);
+          return vectors.get(fieldRef);
+        }
+      };
+    }
+
+    // A bucket of terms: one file, or (a hot bucket, see manifest.parts) one file per part,
+    // fetched in parallel; an entry's part is its number modulo the number of parts.
     function shard(k) {
       if (!shards[k]) {
-        shards[k] = fetchJson("shards/" + k + ".json").then(function (data) {
-          return lunr.Index.load(data);
+        var count = (manifest.parts && manifest.parts[k]) || 0;
+        var names = [];
+        if (!count) names.push(String(k));
+        for (var j = 0; j < count; j++) names.push(k + "-" + j);
+        shards[k] = Promise.all(
+          names.map(function (name) {
+            return fetchJson("shards/" + name + ".json").then(loadIndex);
+          })
+        ).then(function (indexes) {
+          return { parts: count || 1, indexes: indexes };
         });
       }
       return shards[k];
@@ -139,46 +165,68 @@
         (byShard[k] = byShard[k] || []).push(t);
       });
       var keys = Object.keys(byShard);
-      return Promise.all(keys.map(shard)).then(function (indexes) {
-        // Posting lists straight from lunr's inverted index: intersect the shortest first,
+      return Promise.all(keys.map(shard)).then(function (buckets) {
+        // Posting lists straight from the inverted indexes: intersect the shortest first,
         // then check positions, then score only what survived (a common bigram can sit in
         // tens of thousands of entries; lunr's query() would score every one of them).
         var lists = [];
-        indexes.forEach(function (idx, i) {
+        buckets.forEach(function (bucket, i) {
           byShard[keys[i]].forEach(function (t) {
-            var posting = idx.invertedIndex[t];
+            var postings = [];
             var size = 0;
-            if (posting) terms[t].forEach(function (f) {
-              size += Object.keys(posting[f] || {}).length;
+            var found = false;
+            bucket.indexes.forEach(function (idx) {
+              var posting = idx.invertedIndex[t] || null;
+              postings.push(posting);
+              if (!posting) return;
+              found = true;
+              terms[t].forEach(function (f) {
+                size += Object.keys(posting[f] || {}).length;
+              });
             });
-            lists.push({ term: t, fields: terms[t], posting: posting, size: size, idx: idx });
+            lists.push({
+              term: t,
+              fields: terms[t],
+              postings: found ? postings : null,
+              parts: bucket.parts,
+              indexes: bucket.indexes,
+              size: size
+            });
           });
         });
         lists.sort(function (a, b) {
           return a.size - b.size;
         });
-        if (!lists.length || !lists[0].posting) return { hits: [], words: words };
+        if (!lists.length || !lists[0].postings) return { hits: [], words: words };
         var range = filters.year && manifest.years[filters.year];
         if (filters.year && !range) return { hits: [], words: words };
         var candidates = [];
         var seen = {};
-        lists[0].fields.forEach(function (f) {
-          Object.keys(lists[0].posting[f] || {}).forEach(function (ref) {
-            if (seen[ref]) return;
-            seen[ref] = true;
-            var n = parseInt(ref, 36);
-            if (!range || (n >= range[0] && n <= range[1])) candidates.push(ref);
+        lists[0].postings.forEach(function (posting) {
+          if (!posting) return;
+          lists[0].fields.forEach(function (f) {
+            Object.keys(posting[f] || {}).forEach(function (ref) {
+              if (seen[ref]) return;
+              seen[ref] = true;
+              var n = parseInt(ref, 36);
+              if (!range || (n >= range[0] && n <= range[1])) candidates.push(ref);
+            });
           });
         });
         var hits = [];
         candidates.forEach(function (ref) {
+          var n = parseInt(ref, 36);
           var positions = {};
+          var where = [];
           for (var i = 0; i < lists.length; i++) {
             var l = lists[i];
-            if (!l.posting) return;
+            if (!l.postings) return;
+            var part = l.parts > 1 ? n % l.parts : 0;
+            var posting = l.postings[part];
+            if (!posting) return;
             var byField = null;
             for (var j = 0; j < l.fields.length; j++) {
-              var entry = l.posting[l.fields[j]] && l.posting[l.fields[j]][ref];
+              var entry = posting[l.fields[j]] && posting[l.fields[j]][ref];
               if (entry) {
                 byField = byField || {};
                 byField[l.fields[j]] = entry.p || [];
@@ -186,15 +234,16 @@
             }
             if (!byField) return;
             positions[l.term] = byField;
+            where.push([l.indexes[part], posting._index, byField]);
           }
           for (var w = 0; w < words.length; w++) if (!adjacent(words[w], positions)) return;
           var score = 0;
-          lists.forEach(function (l) {
-            Object.keys(positions[l.term]).forEach(function (f) {
-              score += weight(l.idx, f + "/" + ref, l.posting._index);
+          where.forEach(function (x) {
+            Object.keys(x[2]).forEach(function (f) {
+              score += weight(x[0], f + "/" + ref, x[1]);
             });
           });
-          hits.push({ n: parseInt(ref, 36), score: score });
+          hits.push({ n: n, score: score });
         });
         hits.sort(
           sort === "newest"
@@ -209,12 +258,15 @@
       });
     }
 
-    // The BM25 weight lunr.py stored for one term in one field of one entry.
+    // The BM25 weight lunr.py stored for one term in one field of one entry: its field
+    // vector is [termIndex, weight, …] sorted by term index.
     function weight(idx, fieldRef, termIndex) {
-      var vector = idx.fieldVectors[fieldRef];
-      if (!vector) return 0;
-      var pos = vector.positionForIndex(termIndex);
-      return vector.elements[pos] === termIndex ? vector.elements[pos + 1] : 0;
+      var elements = idx.vector(fieldRef);
+      if (!elements) return 0;
+      for (var i = 0; i < elements.length && elements[i] <= termIndex; i += 2) {
+        if (elements[i] === termIndex) return elements[i + 1];
+      }
+      return 0;
     }
 
     return {
