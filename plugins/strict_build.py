@@ -66,7 +66,9 @@ def start(pelican: Any) -> None:
         from tongxin.check import check_branch
 
         root = Path(settings.get("TONGXIN_ROOT") or Path(settings["PATH"]).parent)
-        problems = check_branch(root)
+        # Our settings keep a cache folder per code version; Pelican's default is cwd-relative.
+        cache = settings.get("CACHE_PATH") if settings.get("TONGXIN_ROOT") else None
+        problems = check_branch(root, cache_dir=cache)
         if problems:
             raise StrictBuildError(problems)
     _collector = _ErrorCollector()

@@ -674,3 +674,64 @@ def test_every_check_message_exists_in_every_language() -> None:
         for lang in ("zh-CN", "zh-TW", "en")
     }
     assert keys["zh-TW"] == keys["zh-CN"] == keys["en"]
+
+
+# --- the per-file cache (builds) ---------------------------------------------------------
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    import tongxin.check
+
+    reads: list[Path] = []
+    real = tongxin.check.read_content_file
+
+    def counting(path: Path, *args: object, **kwargs: object):
+        reads.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(tongxin.check, "read_content_file", counting)
+    return reads
+
+
+def test_cached_check_reads_only_changed_files_and_finds_the_same(
+    branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    news(branch, "title: 标题\ncolour: red\n", "见[这里](/news/gone/)。\n")
+    first = check_branch(branch, cache_dir=cache)
+    assert first and (cache / "check.json").is_file()
+    reads = count_reads(monkeypatch)
+    assert check_branch(branch, cache_dir=cache) == first
+    assert reads == []
+    # Editing one file re-reads that file only, and its problems follow the edit.
+    news(branch, "title: 标题\n", "见[这里](/news/spring-meeting/)。\n")
+    assert check_branch(branch, cache_dir=cache) == []
+    assert [p.name for p in reads] == ["item.md"]
+
+
+def test_cached_entries_still_meet_checks_across_files(branch: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write(branch, "content/files/only-here.txt", "名单")
+    write(branch, "content/announcements/a.md", "---\ntitle: 通知\nattachments:\n"
+          "  - {title: 名单, file: only-here.txt}\n---\n见[会](/news/later/)。\n")  # fmt: skip
+    assert [p.message for p in check_branch(branch, cache_dir=cache)] != []
+    # A new entry makes the cached entry's link work; removing a file breaks its attachment.
+    news(branch, "title: 后来\nslug: later\n")
+    (branch / "content/files/only-here.txt").unlink()
+    problems = check_branch(branch, cache_dir=cache)
+    assert [(p.path, p.line) for p in problems] == [("content/announcements/a.md", 4)]
+    # A duplicate slug is found between a cached entry and a new one.
+    write(branch, "content/news/Later.md", "---\ntitle: 重名\n---\n正文。\n")
+    assert {p.path for p in check_branch(branch, cache_dir=cache)} >= {
+        "content/news/Later.md",
+        "content/news/item.md",
+    }
+
+
+def test_check_cache_of_another_language_is_not_used(branch: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    news(branch, "title: 标题\ncolour: red\n")
+    chinese = the_problem(check_branch(branch, cache_dir=cache), NEWS)
+    english = the_problem(check_branch(branch, "en", cache_dir=cache), NEWS)
+    assert chinese.message != english.message
+    assert english.message == the_problem(check_branch(branch, "en"), NEWS).message

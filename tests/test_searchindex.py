@@ -9,7 +9,9 @@ import pytest
 
 from tongxin.searchindex import (
     DISC,
+    PART_KEYS,
     SearchDoc,
+    _id_hash,
     assign_refs,
     build_search_index,
     day_number,
@@ -77,7 +79,7 @@ def test_colliding_ids_on_one_day_get_distinct_refs():
     seen: dict[int, str] = {}
     for i in range(100_000):  # two ids whose hashes collide (birthday: a few hundred tries)
         doc_id = f"id{i}"
-        slot = term_hash(doc_id) % DISC
+        slot = _id_hash(doc_id) % (DISC // PART_KEYS)
         if slot in seen:
             pair = [seen[slot], doc_id]
             break

@@ -274,7 +274,7 @@ def build_site(
         progress = sys.stderr.isatty()
     # Validation parses every file; Pelican's readers then take those parses (shared_reads).
     with shared_reads(), _captured_logging(warnings_to) as printer:
-        problems = check_branch(root)
+        problems = check_branch(root, cache_dir=settings["CACHE_PATH"])
         if problems:
             raise BuildFailed(problems)
         # Our own output is emptied only when there is no record of what the last build

@@ -17,9 +17,10 @@ One pass over ``content/``:
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -45,22 +46,69 @@ SOURCE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 GENERATED_PREFIXES = ("feeds", "api", "search", "theme", "tags", "tag", "archives", "series")
 
 
+#: Bumped when what the per-file cache holds changes.
+CACHE_VERSION = 1
+CACHE_FILE = "check.json"
+
+
 @dataclass
 class _Entry:
-    source: ContentFile
+    """What the checks across files need to know of one entry (cached per file)."""
+
+    path: Path
     rel: str
+    type: str
     slug: str
     slug_line: int
+    #: front matter ``url``/``save_as`` values, stripped
+    custom: list[str] = field(default_factory=list)
+    #: the series page this entry is published in (study, not draft or hidden)
+    series: str | None = None
+    #: (line, target) of every link in the body
+    links: list[tuple[int, str]] = field(default_factory=list)
+    #: (value, line) of every attachment ``file``
+    attachments: list[tuple[str, int]] = field(default_factory=list)
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "slug": self.slug,
+            "slug_line": self.slug_line,
+            "custom": self.custom,
+            "series": self.series,
+            "links": self.links,
+            "attachments": self.attachments,
+        }
+
+    @classmethod
+    def from_facts(cls, path: Path, rel: str, facts: dict[str, Any]) -> _Entry:
+        return cls(
+            path=path,
+            rel=rel,
+            type=facts["type"],
+            slug=facts["slug"],
+            slug_line=facts["slug_line"],
+            custom=list(facts["custom"]),
+            series=facts["series"],
+            links=[(int(line), str(target)) for line, target in facts["links"]],
+            attachments=[(str(value), int(line)) for value, line in facts["attachments"]],
+        )
 
 
 class _Checker:
-    def __init__(self, root: Path, language: str | None) -> None:
+    def __init__(self, root: Path, language: str | None, cache_dir: Path | None = None) -> None:
         self.root = Path(root)
         self.content = self.root / "content"
         self.language = language or branch_language(self.root)
         self.problems: list[Problem] = []
         self.entries: list[_Entry] = []
         self.site: dict[str, Any] = {}
+        # Per-file results of the last check, keyed by path and (size, mtime, inode): an
+        # unchanged file is neither read nor validated again; checks across files (slugs,
+        # links, attachments) always run, from the remembered facts.
+        self.cache_path = Path(cache_dir) / CACHE_FILE if cache_dir else None
+        self.cached: dict[str, Any] = self.load_cache()
+        self.fresh: dict[str, Any] = {}
 
     def t(self, key: str, **values: Any) -> str:
         return translate(self.language, f"check.{key}", **values)
@@ -81,8 +129,72 @@ class _Checker:
             self.check_path(path)
         self.check_slugs()
         for entry in self.entries:
+            self.check_attachments(entry)
             self.check_links(entry)
+        self.save_cache()
         return sorted(set(self.problems))
+
+    # --- the per-file cache ------------------------------------------------------------
+
+    def load_cache(self) -> dict[str, Any]:
+        if self.cache_path is None:
+            return {}
+        try:
+            data = json.loads(self.cache_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if (
+            not isinstance(data, dict)
+            or data.get("version") != CACHE_VERSION
+            or data.get("language") != self.language
+            or not isinstance(data.get("files"), dict)
+        ):
+            return {}
+        return data["files"]
+
+    def save_cache(self) -> None:
+        if self.cache_path is None or self.fresh == self.cached:
+            return
+        data = {"version": CACHE_VERSION, "language": self.language, "files": self.fresh}
+        try:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_path.with_name(f".{CACHE_FILE}.tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.cache_path)
+        except OSError:
+            pass  # a read-only checkout: check everything next time
+
+    def from_cache(self, path: Path, rel: str) -> bool:
+        """Take the last check's result for an unchanged file; True when there was one."""
+        if self.cache_path is None:
+            return False
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False  # reading it reports why
+        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        found = self.cached.get(rel)
+        self.fresh[rel] = {"signature": signature}
+        if not isinstance(found, dict) or found.get("signature") != signature:
+            return False
+        try:
+            problems = [Problem(rel, int(line), str(text)) for line, text in found["problems"]]
+            entry = found["entry"]
+            restored = _Entry.from_facts(path, rel, entry) if entry is not None else None
+        except (KeyError, TypeError, ValueError):
+            return False
+        self.problems.extend(problems)
+        if restored is not None:
+            self.entries.append(restored)
+        self.fresh[rel] = found
+        return True
+
+    def remember(self, rel: str, problems: list[Problem], entry: _Entry | None) -> None:
+        record = self.fresh.get(rel)
+        if record is None:
+            return
+        record["problems"] = [[p.line, p.message] for p in problems]
+        record["entry"] = entry.facts() if entry is not None else None
 
     def walk(self, folder: Path) -> list[Path]:
         """Every non-hidden file under ``folder``, following symlinks that stay inside."""
@@ -121,12 +233,18 @@ class _Checker:
         if len(parts) >= 3 and parts[1] == "files":
             self.check_attachment_file(path)
             return
+        rel = self.rel(path)
+        if self.from_cache(path, rel):
+            return
+        before = len(self.problems)
         try:
             source = read_content_file(path, self.root, self.language)
         except ContentError as error:
             self.problems.extend(error.problems)
+            self.remember(rel, [p for p in error.problems if p.path == rel], None)
             return
-        self.check_entry(source)
+        entry = self.check_entry(source)
+        self.remember(rel, self.problems[before:], entry)
 
     def check_attachment_file(self, path: Path) -> None:
         try:
@@ -174,34 +292,52 @@ class _Checker:
             self.problems.append(Problem(rel, document.line_of(issue.path), issue.message))
         return clean
 
-    def check_entry(self, source: ContentFile) -> None:
+    def check_entry(self, source: ContentFile) -> _Entry:
         rel = self.rel(source.path)
-        document = YamlDocument(source.meta, source.locations, source.duplicates)
-        self.report_document(rel, document, FRONT_MATTER[source.type], source.meta)
-        slug_value = source.meta.get("slug")
+        meta = source.meta
+        document = YamlDocument(meta, source.locations, source.duplicates)
+        self.report_document(rel, document, FRONT_MATTER[source.type], meta)
+        slug_value = meta.get("slug")
         if isinstance(slug_value, str) and slug_value.strip():
             slug, line = slug_value.strip(), source.lines.get("slug", 1)
         else:
             slug, line = source.path.stem.lower(), 1
-        self.entries.append(_Entry(source, rel, slug, line))
-        self.check_attachments(source, rel)
+        series = meta.get("series") if source.type == "study" else None
+        published = meta.get("status") not in ("draft", "hidden")
+        attachments = meta.get("attachments")
+        entry = _Entry(
+            path=source.path,
+            rel=rel,
+            type=source.type,
+            slug=slug,
+            slug_line=line,
+            custom=[
+                meta[key].strip()
+                for key in ("url", "save_as")
+                if isinstance(meta.get(key), str) and meta[key].strip()
+            ],
+            series=str(series) if series not in (None, "") and published else None,
+            links=markdown_links(source),
+            attachments=[
+                (item["file"], source.locations.get(("attachments", index, "file"), 1))
+                for index, item in enumerate(attachments if isinstance(attachments, list) else [])
+                if isinstance(item, dict) and isinstance(item.get("file"), str)
+            ],
+        )
+        self.entries.append(entry)
+        return entry
 
-    def check_attachments(self, source: ContentFile, rel: str) -> None:
-        attachments = source.meta.get("attachments")
-        if not isinstance(attachments, list):
-            return
-        for index, item in enumerate(attachments):
-            if not isinstance(item, dict) or not isinstance(item.get("file"), str):
-                continue
-            target = attachment_path(item["file"])
+    def check_attachments(self, entry: _Entry) -> None:
+        # Run on every check, cached entry or not: the files may have come or gone.
+        for value, line in entry.attachments:
+            target = attachment_path(value)
             if target is None or not (self.content / "files" / target).is_file():
-                line = source.locations.get(("attachments", index, "file"), 1)
-                self.add(rel, line, "missing_attachment", target=item["file"])
+                self.add(entry.rel, line, "missing_attachment", target=value)
 
     def check_slugs(self) -> None:
         by_key: dict[tuple[str, str], list[_Entry]] = {}
         for entry in self.entries:
-            by_key.setdefault((entry.source.type, entry.slug.lower()), []).append(entry)
+            by_key.setdefault((entry.type, entry.slug.lower()), []).append(entry)
         for group in by_key.values():
             if len(group) < 2:
                 continue
@@ -218,12 +354,10 @@ class _Checker:
         """The site-absolute paths (``/news/slug/``) that entries produce."""
         paths = {"/"} | {f"/{kind}/" for kind in CONTENT_TYPES}
         for entry in self.entries:
-            kind = entry.source.type
+            kind = entry.type
             paths.add(f"/{entry.slug}/" if kind == "pages" else f"/{kind}/{entry.slug}/")
-            for key in ("url", "save_as"):
-                custom = entry.source.meta.get(key)
-                if isinstance(custom, str) and custom.strip():
-                    paths.add(normalise_site_path("/" + custom.strip().lstrip("/")))
+            for custom in entry.custom:
+                paths.add(normalise_site_path("/" + custom.lstrip("/")))
         return paths
 
     @functools.cached_property
@@ -233,7 +367,7 @@ class _Checker:
     @functools.cached_property
     def _sources(self) -> set[Path]:
         # Resolving costs a few system calls per entry: only for branches with links.
-        return {e.source.path.resolve() for e in self.entries}
+        return {e.path.resolve() for e in self.entries}
 
     @functools.cached_property
     def _absolute(self) -> dict[str, bool]:
@@ -244,18 +378,13 @@ class _Checker:
         """``/study/series/<slug>/`` of every series (plugins/content_types.py names them)."""
         from tongxin.plugins.content_types import series_slugs
 
-        names = set()
-        for entry in self.entries:
-            series = entry.source.meta.get("series") if entry.source.type == "study" else None
-            status = entry.source.meta.get("status")
-            if series not in (None, "") and status not in ("draft", "hidden"):
-                names.add(str(series))
+        names = {entry.series for entry in self.entries if entry.series is not None}
         return {
             normalise_site_path(f"/study/series/{slug}/") for slug in series_slugs(names).values()
         }
 
     def check_links(self, entry: _Entry) -> None:
-        for line, target in markdown_links(entry.source):
+        for line, target in entry.links:
             if not self.link_resolves(entry, target):
                 key = "missing_attachment" if "files/" in target else "broken_link"
                 self.add(entry.rel, line, key, target=target)
@@ -270,7 +399,7 @@ class _Checker:
         return self._link_resolves(entry, target)
 
     def _link_resolves(self, entry: _Entry, target: str) -> bool:
-        folder = entry.source.path.parent
+        folder = entry.path.parent
         marker = re.match(r"^(?:\{(\w+)\}|\|(\w+)\|)(.*)$", target)
         if marker:
             kind, rest = marker.group(1) or marker.group(2), marker.group(3)
@@ -302,7 +431,7 @@ class _Checker:
         if candidate.is_file() and not points_outside(candidate, self.root):
             return True
         # … or a URL relative to this entry's own page (../other-slug/).
-        kind = entry.source.type
+        kind = entry.type
         page = f"/{entry.slug}/" if kind == "pages" else f"/{kind}/{entry.slug}/"
         resolved = os.path.normpath(PurePosixPath(page, path).as_posix())
         return self.site_path_exists(resolved)
@@ -376,9 +505,13 @@ def markdown_links(source: ContentFile) -> list[tuple[int, str]]:
     return links
 
 
-def check_branch(root: Path, language: str | None = None) -> list[Problem]:
+def check_branch(
+    root: Path, language: str | None = None, *, cache_dir: str | Path | None = None
+) -> list[Problem]:
     """Every problem in the branch at ``root``, sorted by path and line.
 
     ``language`` overrides the site's own (``site.yaml`` ``language``, else zh-CN).
+    ``cache_dir`` (a folder kept between builds, one per code version) remembers each
+    file's own problems and facts, so an unchanged file is not read again.
     """
-    return _Checker(Path(root), language).run()
+    return _Checker(Path(root), language, Path(cache_dir) if cache_dir else None).run()

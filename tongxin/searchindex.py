@@ -555,59 +555,65 @@ def _build(
         passes = max(passes, cpus)
     groups = _groups(needed, weights, passes)
     job = _Job(refs, keys, analysed, facets, shard_of, counts, members, targets)
+
+    # Meta blocks: rows keyed by ref, a block per range of n (dates: new entries touch one).
+    numbers = [int(r, 36) for r in refs]
+    width = _meta_width(numbers, meta_block)
+
+    def write_meta() -> int:
+        blocks: dict[int, list[int]] = {}
+        for i, n in enumerate(numbers):
+            blocks.setdefault(n // width, []).append(i)
+        for j, members_j in blocks.items():
+            target = meta_dir / f"{j}.json"
+            if files_dir is not None:
+                key = hashlib.blake2b(
+                    f"{FORMAT}|{width}|{excerpt_chars}|{j}|".encode()
+                    + "".join(f"{refs[i]}:{hashes[i]};" for i in members_j).encode("ascii"),
+                    digest_size=12,
+                ).hexdigest()
+                cached_file = files_dir / f"m-{key}.json"
+                placed.append((cached_file, target))
+                if cached_file.exists():
+                    stats.reused += 1
+                    continue
+                target = cached_file
+            rows = {
+                refs[i]: [
+                    docs[i].url,
+                    docs[i].title,
+                    docs[i].branch,
+                    docs[i].type,
+                    date_keys[i][:10],
+                    _excerpt(docs[i], excerpt_chars),
+                ]
+                for i in members_j
+            }
+            data = _encode(rows)
+            _write(target, data)
+            stats.built += 1
+        return len(blocks)
+
+    # The parent writes the meta blocks while the workers write shards.
     if parallel and len(groups) > 1:
         global _job
         _job = job
         try:
             with multiprocessing.get_context("fork").Pool(min(cpus, len(groups))) as pool:
-                pool.map(_build_group_in_worker, groups, chunksize=1)
+                done = pool.map_async(_build_group_in_worker, groups, chunksize=1)
+                block_count = write_meta()
+                done.get()
         finally:
             _job = None
     else:
         for group in groups:
             job.build_group(group)
+        block_count = write_meta()
     stats.built += len(needed)
-    lap = stats.lap("shards", lap)
-
-    # Meta blocks: rows keyed by ref, a block per range of n (dates, so new entries touch one).
-    numbers = [int(r, 36) for r in refs]
-    width = _meta_width(numbers, meta_block)
-    blocks: dict[int, list[int]] = {}
-    for i, n in enumerate(numbers):
-        blocks.setdefault(n // width, []).append(i)
-    for j, members_j in blocks.items():
-        target = meta_dir / f"{j}.json"
-        if files_dir is not None:
-            key = hashlib.blake2b(
-                f"{FORMAT}|{width}|{excerpt_chars}|{j}|".encode()
-                + "".join(f"{refs[i]}:{hashes[i]};" for i in members_j).encode("ascii"),
-                digest_size=12,
-            ).hexdigest()
-            cached_file = files_dir / f"m-{key}.json"
-            placed.append((cached_file, target))
-            if cached_file.exists():
-                stats.reused += 1
-                continue
-            target = cached_file
-        rows = {
-            refs[i]: [
-                docs[i].url,
-                docs[i].title,
-                docs[i].branch,
-                docs[i].type,
-                date_keys[i][:10],
-                _excerpt(docs[i], excerpt_chars),
-            ]
-            for i in members_j
-        }
-        data = _encode(rows)
-        _write(target, data)
-        stats.built += 1
-
-    lap = stats.lap("meta", lap)
+    lap = stats.lap("shards and meta", lap)
     for source, target in placed:
         _place(source, target)
-    stats.files = len(counts) + len(blocks) + 2
+    stats.files = len(counts) + block_count + 2
 
     table = _encode(dict(load_table()))
     t2s = search_dir / "t2s.json"

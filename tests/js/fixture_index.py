@@ -1,4 +1,8 @@
-"""Build a small search index for the node round-trip test: ``python fixture_index.py OUT``."""
+"""Build a small search index for the node round-trip test.
+
+``python fixture_index.py OUT [SHARDS] [SPLIT]``: SPLIT is the postings above which a bucket is
+written as parts (1: every bucket of two postings or more).
+"""
 
 import sys
 from pathlib import Path
@@ -59,4 +63,5 @@ if __name__ == "__main__":
         Path(sys.argv[1]),
         meta_block=2,
         shards=int(sys.argv[2]) if len(sys.argv) > 2 else None,
+        **({"split_postings": int(sys.argv[3])} if len(sys.argv) > 3 else {}),
     )

@@ -8,11 +8,13 @@ const path = require("node:path");
 const { ROOT, python } = require("./helpers.js");
 const lunr = require(path.join(process.env.TONGXIN_NODE_MODULES || path.join(ROOT, "node_modules"), "lunr"));
 const tokenizer = require("../../theme/static/js/tokenizer.js");
-const { createSearcher } = require("../../theme/static/js/search.js");
+const { createSearcher, loadIndex } = require("../../theme/static/js/search.js");
 
-async function searcherFor(shards) {
+async function searcherFor(shards, split) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-index-"));
-  execFileSync(python(), [path.join(__dirname, "fixture_index.py"), out, String(shards)]);
+  const args = [path.join(__dirname, "fixture_index.py"), out, String(shards)];
+  if (split) args.push(String(split));
+  execFileSync(python(), args);
   const dir = path.join(out, "search");
   const fetched = [];
   const searcher = createSearcher({
@@ -90,4 +92,44 @@ test("numbers sort newest first and stay put when an entry is added", async () =
   const r = await searcher.search("网络", {}, "newest");
   const dates = await Promise.all(r.hits.map((h) => searcher.entry(h.n).then((e) => e.date)));
   assert.deepStrictEqual(dates, [...dates].sort().reverse());
+});
+
+const QUERIES = ["网络党建", "網絡黨建", "两学一做", "两学一做 2026年", "网络 党建", "covid", "不存在的词语"];
+
+test("hot buckets split into parts answer exactly as whole buckets", async () => {
+  const whole = await searcherFor(4);
+  const split = await searcherFor(4, 1);
+  assert.ok(Object.keys(split.searcher.manifest().parts).length > 0);
+  for (const q of QUERIES) {
+    assert.deepStrictEqual(await urls(split.searcher, q, {}, "newest"), await urls(whole.searcher, q, {}, "newest"), q);
+    // relevance: the same hits (a part's N and average length are its own, so scores differ)
+    const a = (await urls(split.searcher, q)).sort();
+    assert.deepStrictEqual(a, (await urls(whole.searcher, q)).sort(), q);
+  }
+  assert.deepStrictEqual(await urls(split.searcher, "两学一做", { branch: "二支部" }), ["/news/b/"]);
+  // a split bucket is fetched as all of its parts, each a file of its own
+  const parts = split.fetched.filter((p) => /^shards\/\d+-\d+\.json$/.test(p));
+  assert.ok(parts.length >= 2);
+});
+
+test("every shard file is a lunr index that lunr.Index.load reads", async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-index-"));
+  execFileSync(python(), [path.join(__dirname, "fixture_index.py"), out, "4", "1"]);
+  const dir = path.join(out, "search", "shards");
+  const names = fs.readdirSync(dir);
+  assert.ok(names.some((n) => n.includes("-")));
+  for (const name of names) {
+    const data = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8"));
+    const idx = lunr.Index.load(JSON.parse(JSON.stringify(data)));
+    // the page's lean loader finds every field vector lunr.js loaded, by binary search
+    const lean = loadIndex(data);
+    for (const [fieldRef, vector] of Object.entries(idx.fieldVectors)) {
+      const [field, ref] = fieldRef.split("/");
+      assert.deepStrictEqual(lean.vector(field, ref), vector.elements, `${name} ${fieldRef}`);
+    }
+    assert.strictEqual(lean.vector("title", "zzzzzz"), null);
+    for (const term of Object.keys(idx.invertedIndex)) {
+      assert.deepStrictEqual(lean.invertedIndex[term], idx.invertedIndex[term]);
+    }
+  }
 });

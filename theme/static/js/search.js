@@ -11,6 +11,37 @@
 })(typeof self !== "undefined" ? self : this, function () {
   "use strict";
 
+  // A shard file is a lunr index (lunr.Index.load reads it); we only need its inverted
+  // index and, to score a hit, one field vector, so we skip the token set and the Vector
+  // objects lunr.Index.load builds for every entry (most of the time of a first query).
+  function loadIndex(data) {
+    var inverted = Object.create(null);
+    var list = data.invertedIndex;
+    for (var i = 0; i < list.length; i++) inverted[list[i][0]] = list[i][1];
+    var vectors = data.fieldVectors;
+    return {
+      invertedIndex: inverted,
+      // The writer adds entries newest first (refs descending; six digits each, so string
+      // order is number order) and a field vector per field in field order: a binary search.
+      vector: function (field, ref) {
+        var low = 0;
+        var high = vectors.length;
+        while (low < high) {
+          var mid = (low + high) >> 1;
+          var key = vectors[mid][0];
+          if (key.slice(key.indexOf("/") + 1) > ref) low = mid + 1;
+          else high = mid;
+        }
+        var wanted = field + "/" + ref;
+        for (var j = low; j < vectors.length && j < low + 8; j++) {
+          if (vectors[j][0] === wanted) return vectors[j][1];
+          if (vectors[j][0].slice(vectors[j][0].indexOf("/") + 1) !== ref) break;
+        }
+        return null;
+      }
+    };
+  }
+
   function createSearcher(options) {
     var tokenizer = options.tokenizer;
     var fetchJson = options.fetchJson; // path relative to the search/ folder -> Promise<JSON>
@@ -24,23 +55,6 @@
         tokenizer.setTable(r[1]);
         return manifest;
       });
-    }
-
-    // A shard file is a lunr index (lunr.Index.load reads it); we only need its inverted
-    // index and, to score, its field vectors, so we skip the token set and the Vector objects
-    // lunr.Index.load builds for every entry (most of the time of a first query).
-    function loadIndex(data) {
-      var inverted = Object.create(null);
-      var list = data.invertedIndex;
-      for (var i = 0; i < list.length; i++) inverted[list[i][0]] = list[i][1];
-      var vectors = null;
-      return {
-        invertedIndex: inverted,
-        vector: function (fieldRef) {
-          if (!vectors) vectors = new Map(data.fieldVectors);
-          return vectors.get(fieldRef);
-        }
-      };
     }
 
     // A bucket of terms: one file, or (a hot bucket, see manifest.parts) one file per part,
@@ -240,7 +254,7 @@
           var score = 0;
           where.forEach(function (x) {
             Object.keys(x[2]).forEach(function (f) {
-              score += weight(x[0], f + "/" + ref, x[1]);
+              score += weight(x[0], f, ref, x[1]);
             });
           });
           hits.push({ n: n, score: score });
@@ -260,8 +274,8 @@
 
     // The BM25 weight lunr.py stored for one term in one field of one entry: its field
     // vector is [termIndex, weight, …] sorted by term index.
-    function weight(idx, fieldRef, termIndex) {
-      var elements = idx.vector(fieldRef);
+    function weight(idx, field, ref, termIndex) {
+      var elements = idx.vector(field, ref);
       if (!elements) return 0;
       for (var i = 0; i < elements.length && elements[i] <= termIndex; i += 2) {
         if (elements[i] === termIndex) return elements[i + 1];
@@ -339,7 +353,6 @@
     var PAGE = 20;
     var tokenizer = win.TongxinTokenizer;
     var searcher = createSearcher({
-      lunr: win.lunr,
       tokenizer: tokenizer,
       fetchJson: function (path) {
         return win.fetch(base + path).then(function (r) {
@@ -556,5 +569,5 @@
     }
   }
 
-  return { createSearcher: createSearcher, findRanges: findRanges };
+  return { createSearcher: createSearcher, findRanges: findRanges, loadIndex: loadIndex };
 });

@@ -1,0 +1,148 @@
+"""Hot buckets written as parts, and every shard file equal to the reference lunr writer."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from tongxin.lunrformat import build_lunr_index
+from tongxin.searchindex import FIELDS, PART_KEYS, SearchDoc, build_search_index, quantised_count
+from tongxin.tokenizer import term_hash, tokenize
+
+PHRASES = "网络党建 两学一做 乡村振兴 志愿服务 主题教育 组织生活会 疫情防控 Notice COVID-19".split()
+
+
+def _docs(n: int, seed: int = 5, branches: int = 7) -> list[SearchDoc]:
+    rng = random.Random(seed)
+    return [
+        SearchDoc(
+            id=f"https://b{i % branches}.example.org/news/e{i}/",
+            url=f"/news/e{i}/",
+            title="".join(rng.choice(PHRASES) for _ in range(2)),
+            text="，".join(rng.choice(PHRASES) for _ in range(rng.randint(3, 12))),
+            branch=f"第{i % branches}支部",
+            type=rng.choice(["news", "study"]),
+            date=f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        )
+        for i in range(n)
+    ]
+
+
+def _read(path: Path):
+    return json.loads(path.read_text("utf-8"))
+
+
+def _refs(out: Path) -> dict[str, str]:
+    """url -> ref, from the meta blocks."""
+    refs = {}
+    for block in (out / "search" / "meta").glob("*.json"):
+        for ref, row in _read(block).items():
+            refs[row[0]] = ref
+    return refs
+
+
+def _positions(text: str) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, term in enumerate(tokenize(text)):
+        out.setdefault(term, []).append(i)
+    return out
+
+
+def _expected_shards(docs: list[SearchDoc], out: Path) -> dict[str, bytes]:
+    """Each shard file as the dict-building reference writer makes it from its own documents."""
+    manifest = _read(out / "search" / "manifest.json")
+    shards, parts = manifest["shards"], {int(k): v for k, v in manifest["parts"].items()}
+    refs = _refs(out)
+    rows = sorted(((refs[d.url], d) for d in docs), reverse=True)  # newest first, as built
+    keys = [int(ref, 36) % PART_KEYS for ref, _ in rows]
+    split_counts = {
+        count: [quantised_count(sum(1 for key in keys if key % count == j)) for j in range(count)]
+        for count in set(parts.values())
+    }
+    by_name: dict[str, list] = {}
+    for (ref, doc), key in zip(rows, keys, strict=True):
+        fields = {
+            "title": _positions(doc.title),
+            "text": _positions(doc.text),
+            "f": {f"b:{doc.branch}": [0], f"t:{doc.type}": [1]},
+        }
+        split: dict[str, dict[str, dict[str, list[int]]]] = {}
+        for field, terms in fields.items():
+            for term, where in terms.items():
+                k = term_hash(term) % shards
+                name = f"{k}-{key % parts[k]}" if k in parts else str(k)
+                split.setdefault(name, {}).setdefault(field, {})[term] = where
+        for name, by_field in split.items():
+            by_name.setdefault(name, []).append((ref, by_field))
+    expected = {}
+    for name, members in by_name.items():
+        if "-" in name:
+            k, part = map(int, name.split("-"))
+            n = split_counts[parts[k]][part]
+        else:
+            n = quantised_count(len(docs))
+        index = build_lunr_index(members, FIELDS, document_count=n)
+        text = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
+        expected[f"{name}.json"] = text.encode("utf-8")
+    return expected
+
+
+def test_every_shard_file_equals_the_reference_writer_on_its_own_documents(tmp_path):
+    docs = _docs(120)
+    build_search_index(docs, tmp_path, shards=8, split_postings=150, workers=1)
+    expected = _expected_shards(docs, tmp_path)
+    written = {p.name: p.read_bytes() for p in (tmp_path / "search" / "shards").iterdir()}
+    assert any("-" in name for name in written)  # some buckets were split
+    assert {n: written[n] for n in expected} == expected
+    # the rest are parts with no document of their key: empty lunr indexes
+    for name in set(written) - set(expected):
+        assert _read(tmp_path / "search" / "shards" / name)["invertedIndex"] == []
+
+
+def test_a_hot_bucket_is_split_by_the_branch_key_of_each_ref(tmp_path):
+    docs = _docs(150)
+    build_search_index(docs, tmp_path, shards=4, split_postings=200)
+    manifest = _read(tmp_path / "search" / "manifest.json")
+    assert manifest["parts"]  # bucket -> number of parts (a power of two)
+    for k, count in manifest["parts"].items():
+        assert count & (count - 1) == 0 and 2 <= count <= PART_KEYS
+        assert not (tmp_path / "search" / "shards" / f"{k}.json").exists()
+        for part in range(count):
+            index = _read(tmp_path / "search" / "shards" / f"{k}-{part}.json")
+            for _term, posting in index["invertedIndex"]:
+                for field in FIELDS:
+                    assert all(int(ref, 36) % count == part for ref in posting[field])
+    # one branch, one key: all of a branch's entries sit in the same part of a bucket
+    by_branch: dict[str, set[int]] = {}
+    refs = _refs(tmp_path)
+    for doc in docs:
+        by_branch.setdefault(doc.branch, set()).add(int(refs[doc.url], 36) % PART_KEYS)
+    assert all(len(keys) == 1 for keys in by_branch.values())
+
+
+def test_a_split_build_with_the_cache_equals_a_cold_build_and_touches_one_part(tmp_path):
+    docs = _docs(150)
+    cache = tmp_path / "cache"
+    first = build_search_index(
+        docs, tmp_path / "warm", cache_dir=cache, shards=4, split_postings=200
+    )
+    # one branch rewrites its entries
+    changed = [
+        SearchDoc(**{**d.__dict__, "text": d.text + "，网络党建"}) if d.branch == "第3支部" else d
+        for d in docs
+    ]
+    again = build_search_index(
+        changed, tmp_path / "warm", cache_dir=cache, shards=4, split_postings=200
+    )
+    build_search_index(changed, tmp_path / "cold", shards=4, split_postings=200)
+
+    def files(out: Path) -> dict[str, bytes]:
+        root = out / "search"
+        return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    assert files(tmp_path / "warm") == files(tmp_path / "cold")
+    manifest = _read(tmp_path / "cold" / "search" / "manifest.json")
+    split_files = sum(manifest["parts"].values())
+    # a split bucket rebuilds only the part of the changed branch
+    assert again.built < first.built - split_files // 2
