@@ -59,6 +59,9 @@ KNOWN_TYPES = ("news", "announcements", "study")
 MANIFEST = ".tongxin-manifest.json"
 _ABSOLUTE = re.compile(r"^https?://")
 _PLACEHOLDER = re.compile("\ue000(.)\ue001")
+_PAGE_PLACEHOLDER = re.compile("\ue000([a-z][0-9]*)\ue001")
+#: A listing with at least this many numbered pages fills them from skeletons.
+SKELETON_MIN_PAGES = 4
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +84,15 @@ class _Placeholder:
     expired: bool
     branch_name: str
     branch_url: str
+
+
+@dataclass
+class _PagerPlaceholder:
+    """Stands in for a :class:`Pager` in a numbered page's skeleton (number and links)."""
+
+    number: str
+    older: str | None
+    newer: str | None
 
 
 class _PlaceholderDate:
@@ -139,6 +151,21 @@ class PortalItem:
         )
         return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=12).hexdigest()
 
+    @cached_property
+    def card_values(self) -> dict[str, str]:
+        """The placeholder values of a skeleton card (computed once for both card kinds)."""
+        date = self.date
+        return {
+            "T": escape(self.title),
+            "U": escape(self.url),
+            "B": escape(self.branch_url),
+            "N": escape(self.branch_name),
+            "S": self.summary,
+            "I": escape(date.isoformat()) if date else "",
+            "Y": str(date.year) if date else "",
+            "D": str(date.day) if date else "",
+        }
+
 
 def make_items(entries: Iterable[Entry], now: datetime) -> list[PortalItem]:
     items = []
@@ -163,7 +190,7 @@ def make_items(entries: Iterable[Entry], now: datetime) -> list[PortalItem]:
                 branch_id=entry.branch_id,
                 branch_name=entry.origin_branch_name or entry.branch_id,
                 branch_url=entry.origin_branch_url,
-                month=date.strftime("%Y-%m") if date else "",
+                month=f"{date.year:04d}-{date.month:02d}" if date else "",  # strftime: slow
             )
         )
     return items
@@ -232,6 +259,8 @@ class VersionWriter:
             except OSError:
                 pass  # gone or another filesystem: render it after all
         data = produce()
+        # Threads writing in the background were tried: on a busy 2-core machine each handoff
+        # of the GIL waits for the switch interval, and the render took twice as long.
         target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         self.stats.written += 1
         self.stats.pages.append(relative)
@@ -424,17 +453,7 @@ class PortalRenderer:
         if not isinstance(skeleton, tuple):  # False: this shape is rendered for real
             return None
         parts, checks = skeleton
-        date = item.date
-        values = {
-            "T": escape(item.title),
-            "U": escape(item.url),
-            "B": escape(item.branch_url),
-            "N": escape(item.branch_name),
-            "S": item.summary,
-            "I": escape(date.isoformat()) if date else "",
-            "Y": str(date.year) if date else "",
-            "D": str(date.day) if date else "",
-        }
+        values = item.card_values
         # split() alternates literal, placeholder key, literal …
         text = "".join(values[p] if i % 2 else p for i, p in enumerate(parts))
         if checks[0] > 0:
@@ -616,6 +635,11 @@ class PortalRenderer:
     ) -> None:
         pages = paginate(items, self.options.page_size)
         count = len(pages) - 1
+        # Numbered pages of one listing differ only in their number, links and cards: with
+        # many of them, the page template is rendered once per shape (skeleton) and filled.
+        skeletons: dict[tuple[bool, bool, int], Any] | None = (
+            {} if count >= SKELETON_MIN_PAGES else None
+        )
         extra_key = json.dumps(
             {k: _plain(v) for k, v in extra.items()}, sort_keys=True, default=str
         )
@@ -635,17 +659,88 @@ class PortalRenderer:
             )
 
             def produce(page_items: Sequence[PortalItem] = page_items, pager: Pager = pager) -> str:
+                cards = [self.card(i, show_type) for i in page_items]
+                if skeletons is not None and pager.number:
+                    text = self._from_skeleton(skeletons, pager, cards, heading, nav_active, extra)
+                    if text is not None:
+                        return text
                 return self.page(
                     "portal_list.html",
                     heading=heading,
                     nav_active=nav_active,
-                    cards=[self.card(i, show_type) for i in page_items],
+                    cards=cards,
                     pager=pager,
                     total=len(items) if pager.number == 0 else None,
                     **extra,
                 )
 
             writer.put(relative, fp, produce)
+
+    def _from_skeleton(
+        self,
+        skeletons: dict[tuple[bool, bool, int], Any],
+        pager: Pager,
+        cards: list[Markup],
+        heading: str,
+        nav_active: str,
+        extra: dict[str, Any],
+    ) -> str | None:
+        """A numbered listing page filled into its shape's skeleton, or None (render it).
+
+        As for cards: the template is rendered once per shape with placeholders for the page
+        number, the neighbours' numbers and the cards; the first page of each shape is checked
+        against a real rendering, and a shape that does not reproduce it is rendered for real.
+        """
+        number, count = pager.number, pager.count
+        shape = (number > 1, number < count, len(cards))
+        skeleton = skeletons.get(shape)
+        base = url_of(pager.base)
+        if skeleton is None:
+            stand_in = _PagerPlaceholder(
+                number=_ph("n"),
+                older=f"{base}page-{_ph('o')}.html" if number > 1 else None,
+                newer=f"{base}page-{_ph('w')}.html" if number < count else base,
+            )
+            try:
+                text = self.page(
+                    "portal_list.html",
+                    heading=heading,
+                    nav_active=nav_active,
+                    cards=[Markup(_ph(f"c{i}")) for i in range(len(cards))],
+                    pager=stand_in,
+                    total=None,
+                    **extra,
+                )
+            except Exception:  # noqa: BLE001 - a template wanting more than a pager shows
+                text = None
+            skeleton = skeletons[shape] = (
+                (_PAGE_PLACEHOLDER.split(text), [1]) if text is not None else False
+            )
+        if skeleton is False:
+            return None
+        parts, checks = skeleton
+        values = {"n": str(number), "o": str(number - 1), "w": str(number + 1)}
+        values.update((f"c{i}", str(card)) for i, card in enumerate(cards))
+        try:
+            text = "".join(values[p] if i % 2 else p for i, p in enumerate(parts))
+        except KeyError:  # a placeholder the skeleton should not hold
+            skeletons[shape] = False
+            return None
+        if checks[0] > 0:
+            checks[0] -= 1
+            real = self.page(
+                "portal_list.html",
+                heading=heading,
+                nav_active=nav_active,
+                cards=cards,
+                pager=pager,
+                total=None,
+                **extra,
+            )
+            if text != real:
+                skeletons[shape] = False
+                return real
+        return text
 
     def _branches_page(
         self, writer: VersionWriter, items: list[PortalItem], health: Sequence[BranchHealth]

@@ -23,7 +23,7 @@ from typing import Any
 
 from .model import Branch, Entry, FetchResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -66,8 +66,6 @@ CREATE TABLE IF NOT EXISTS entries (
     last_seen TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_branch ON entries (branch_id, published);
-CREATE INDEX IF NOT EXISTS entries_origin ON entries (origin_branch_id, published);
-CREATE INDEX IF NOT EXISTS entries_published ON entries (published, updated);
 CREATE TABLE IF NOT EXISTS decisions (
     entry_id TEXT PRIMARY KEY,
     decision TEXT NOT NULL CHECK (decision IN ('release', 'reject')),
@@ -75,6 +73,11 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at TEXT NOT NULL
 );
 """
+
+# Schema 2 dropped two indexes nothing read through (origin, published): every insert paid for
+# them, and each per-branch commit rewrote their scattered pages into the WAL. The render
+# reads all entries at once and sorts them in memory faster than walking an index.
+_MIGRATIONS = {1: "DROP INDEX IF EXISTS entries_origin; DROP INDEX IF EXISTS entries_published;"}
 
 _ENTRY_COLUMNS = (
     "entry_id", "branch_id", "origin_branch_id", "origin_branch_name", "origin_branch_url",
@@ -217,8 +220,11 @@ class Store:
             raise RuntimeError(f"{self.path}: store schema {version} is newer than this Tongxin")
         if version < SCHEMA_VERSION:
             # executescript commits whatever is pending, so the script carries its own BEGIN.
+            steps = (
+                "".join(_MIGRATIONS.get(v, "") for v in range(1, SCHEMA_VERSION)) if version else ""
+            )
             self.db.executescript(
-                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
+                f"BEGIN IMMEDIATE;{_SCHEMA}{steps}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
             )
 
     def _transaction(self) -> _Transaction:
@@ -413,26 +419,7 @@ class Store:
 
     @staticmethod
     def _entry(row: sqlite3.Row) -> Entry:
-        return Entry(
-            entry_id=row["entry_id"],
-            branch_id=row["branch_id"],
-            url=row["url"],
-            title=row["title"],
-            origin_branch_id=row["origin_branch_id"],
-            origin_branch_name=row["origin_branch_name"],
-            origin_branch_url=row["origin_branch_url"],
-            origin_feed_url=row["origin_feed_url"],
-            summary_html=row["summary_html"],
-            content_html=row["content_html"],
-            published=_from_iso(row["published"]),
-            updated=_from_iso(row["updated"]),
-            type=row["type"],
-            tags=json.loads(row["tags"]),
-            author=row["author"],
-            pinned=bool(row["pinned"]),
-            expires=_from_iso(row["expires"]),
-            quarantine_reason=row["quarantine_reason"],
-        )
+        return _entry_from_tuple(tuple(row[c] for c in _ENTRY_COLUMNS))
 
     def entries(
         self,
@@ -457,14 +444,20 @@ class Store:
         if type is not None:
             where.append("e.type = ?")
             params.append(type)
-        sql = "SELECT e.* FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id"
+        sql = (
+            f"SELECT {_SELECT_ENTRY} FROM entries e "
+            "LEFT JOIN decisions d ON d.entry_id = e.entry_id"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY e.published DESC, e.updated DESC, e.entry_id"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [self._entry(row) for row in self.db.execute(sql, params)]
+        # Plain tuples, not sqlite3.Row: this reads every entry of the portal once per render.
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        return [_entry_from_tuple(row) for row in cursor.execute(sql, params)]
 
     def count_entries(self, branch_id: str) -> int:
         """Visible entries fetched through ``branch_id``."""
@@ -538,6 +531,39 @@ class Store:
 
     def journal_mode(self) -> str:
         return str(self.db.execute("PRAGMA journal_mode").fetchone()[0])
+
+
+_SELECT_ENTRY = ", ".join(f"e.{c}" for c in _ENTRY_COLUMNS)
+_NO_TAGS = "[]"
+
+
+def _entry_from_tuple(row: tuple[Any, ...]) -> Entry:
+    """An :class:`Entry` from the ``_ENTRY_COLUMNS`` values, in order (the hot read path)."""
+    (entry_id, branch_id, origin_id, origin_name, origin_url, origin_feed, url, title, summary,
+     content, published, updated, type_, tags, author, pinned, expires, reason) = row  # fmt: skip
+    from_iso = datetime.fromisoformat
+    when = from_iso(published) if published else None
+    return Entry(
+        entry_id=entry_id,
+        branch_id=branch_id,
+        url=url,
+        title=title,
+        origin_branch_id=origin_id,
+        origin_branch_name=origin_name,
+        origin_branch_url=origin_url,
+        origin_feed_url=origin_feed,
+        summary_html=summary,
+        content_html=content,
+        published=when,
+        # Most entries were never updated: share the one datetime rather than parse twice.
+        updated=when if updated == published else (from_iso(updated) if updated else None),
+        type=type_,
+        tags=[] if tags == _NO_TAGS else json.loads(tags),
+        author=author,
+        pinned=bool(pinned),
+        expires=from_iso(expires) if expires else None,
+        quarantine_reason=reason,
+    )
 
 
 class _Transaction:

@@ -14,6 +14,7 @@ newest entry's ``modified`` rather than the wall clock. An API file whose entry 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -25,9 +26,11 @@ from urllib.parse import quote
 from pelican import signals
 from tongxin.plugins.feeds import (
     EMPTY_FEED_UPDATED,
+    BackgroundWrite,
     BranchEntry,
     Site,
     collect_entries,
+    reap,
     site_identity,
     write_if_changed,
 )
@@ -91,11 +94,44 @@ def _dump(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+#: In the build cache: what the last build wrote to each API file (digest, size, mtime).
+MANIFEST = "api-files.json"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _load_manifest(path: Path | None, out: Path) -> dict[str, list[Any]]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("output") != str(out):
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
 def write_api(
-    output_path: str | os.PathLike[str], site: Site, entries: Sequence[BranchEntry]
+    output_path: str | os.PathLike[str],
+    site: Site,
+    entries: Sequence[BranchEntry],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
-    """Write ``api/index.json`` and every ``api/<type>/<slug>.json``; return the paths written."""
+    """Write ``api/index.json`` and every ``api/<type>/<slug>.json``; return the paths written.
+
+    With ``cache_dir`` (kept between builds), a file whose new bytes are those the last
+    build wrote, and which is still as that build left it (size and mtime), is neither read
+    back for comparison nor written: a rebuild after one edit touches one file, not all.
+    """
     out = Path(output_path)
+    manifest_path = Path(cache_dir) / MANIFEST if cache_dir else None
+    before = _load_manifest(manifest_path, out)
+    after: dict[str, list[Any]] = {}
     generated = max((e.modified for e in entries), default=EMPTY_FEED_UPDATED)
     index = {
         "site": {"name": site.name, "url": site.url, "language": site.language},
@@ -105,15 +141,38 @@ def write_api(
     written: list[Path] = []
     wanted: set[Path] = set()
     folders: set[Path] = set()  # api/<type>/ made once, not once per entry
-    for entry in entries:
-        path = out / _api_relative_path(entry)
+
+    def put(rel: str, data: bytes) -> None:
+        path = out / rel
         wanted.add(path)
-        if write_if_changed(path, _dump(api_detail(entry, site)), folders):
+        digest = _digest(data)
+        known = before.get(rel)
+        if known and known[0] == digest:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                stat = None
+            if stat is not None and [stat.st_size, stat.st_mtime_ns] == known[1:3]:
+                after[rel] = known
+                return
+        if write_if_changed(path, data, folders):
             written.append(path)
-    index_path = out / API_DIR / "index.json"
-    if write_if_changed(index_path, _dump(index)):
-        written.append(index_path)
-    _remove_withdrawn(out / API_DIR, wanted | {index_path})
+        if manifest_path is not None:
+            stat = os.stat(path)
+            after[rel] = [digest, stat.st_size, stat.st_mtime_ns]
+
+    for entry in entries:
+        put(_api_relative_path(entry), _dump(api_detail(entry, site)))
+    put(f"{API_DIR}/index.json", _dump(index))
+    _remove_withdrawn(out / API_DIR, wanted)
+    if manifest_path is not None and after != before:
+        try:
+            manifest_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = manifest_path.with_name(f".{MANIFEST}.tmp")
+            tmp.write_text(json.dumps({"output": str(out), "files": after}), encoding="utf-8")
+            os.replace(tmp, manifest_path)
+        except OSError:
+            pass  # no cache: the next build compares file contents instead
     return written
 
 
@@ -126,20 +185,44 @@ def _remove_withdrawn(api_root: Path, wanted: set[Path]) -> None:
 
 
 _generators: list[Any] = []
+#: id(pelican) -> its API being written in a child (feeds.BackgroundWrite)
+_pending: dict[int, BackgroundWrite] = {}
 
 
 def _remember_generators(generators: Sequence[Any]) -> None:
     _generators[:] = list(generators)
 
 
-def _write_after_build(pelican: Any) -> None:
-    generators, _generators[:] = list(_generators), []
-    site = site_identity(pelican.settings)
-    entries = collect_entries(generators, pelican.settings, include_pages=True)
-    written = write_api(pelican.output_path, site, entries)
+def _write(pelican: Any, generators: list[Any]) -> None:
+    settings = pelican.settings
+    site = site_identity(settings)
+    entries = collect_entries(generators, settings, include_pages=True)
+    # Our settings keep a cache folder per site; Pelican's default one is cwd-relative.
+    cache = settings.get("CACHE_PATH") if settings.get("TONGXIN_ROOT") else None
+    written = write_api(pelican.output_path, site, entries, cache_dir=cache)
     logger.debug("tongxin api: %d entries, %d files rewritten", len(entries), len(written))
+
+
+def _start_early(pelican: Any) -> None:
+    """At ``get_writer``: write the API in a child while Pelican renders the pages."""
+    reap(_pending)
+    generators = list(_generators)
+    child = BackgroundWrite.start(lambda: _write(pelican, generators))
+    if child is not None:
+        _generators[:] = []
+        _pending[id(pelican)] = child
+
+
+def _write_after_build(pelican: Any) -> None:
+    child = _pending.pop(id(pelican), None)
+    if child is not None:
+        child.join()
+        return
+    generators, _generators[:] = list(_generators), []
+    _write(pelican, generators)
 
 
 def register() -> None:
     signals.all_generators_finalized.connect(_remember_generators)
+    signals.get_writer.connect(_start_early)
     signals.finalized.connect(_write_after_build)

@@ -149,3 +149,70 @@ def test_slug_that_would_escape_the_api_folder_is_refused() -> None:
     )  # fmt: skip
     with pytest.raises(ValueError, match="bad path part"):
         api_entry(entry, Site(name="b", url="https://b.example/", language="zh-CN"))
+
+
+def _entries(*titles: str) -> list:
+    from datetime import UTC, datetime
+
+    from tongxin.plugins.feeds import BranchEntry
+
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    return [
+        BranchEntry(
+            id=f"https://b.example/news/n{i}/",
+            url=f"https://b.example/news/n{i}/",
+            type="news",
+            slug=f"n{i}",
+            title=title,
+            date=moment,
+            modified=moment,
+            dated=True,
+            summary_html="",
+            summary_text="",
+            content_html=f"<p>{title}</p>",
+            tags=(),
+            author=None,
+            lang=None,
+            pinned=False,
+            expires=None,
+            series=None,
+            order=None,
+            quiz=None,
+        )  # fmt: skip
+        for i, title in enumerate(titles)
+    ]
+
+
+def test_cached_rebuild_neither_reads_nor_writes_unchanged_api_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tongxin.plugins import json_api
+    from tongxin.plugins.feeds import Site
+
+    site = Site(name="b", url="https://b.example/", language="zh-CN")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    json_api.write_api(out, site, _entries("一", "二", "三"), cache_dir=cache)
+    compared: list[Path] = []
+    real = json_api.write_if_changed
+
+    def counting(path: Path, data: bytes, *args: object) -> bool:
+        compared.append(path)
+        return real(path, data, *args)
+
+    monkeypatch.setattr(json_api, "write_if_changed", counting)
+    written = json_api.write_api(out, site, _entries("一", "改", "三"), cache_dir=cache)
+    # The changed entry and the index (which lists its title); nothing else is even read.
+    assert written == compared == [out / "api/news/n1.json", out / "api/index.json"]
+    assert json.loads((out / "api/news/n1.json").read_text(encoding="utf-8"))["title"] == "改"
+    # A file changed behind the build's back (other size) is written again.
+    (out / "api/news/n2.json").write_text("{}", encoding="utf-8")
+    compared.clear()
+    json_api.write_api(out, site, _entries("一", "改", "三"), cache_dir=cache)
+    assert compared == [out / "api/news/n2.json"]
+    assert json.loads((out / "api/news/n2.json").read_text(encoding="utf-8"))["title"] == "三"
+    # Without the cache the output is the same bytes.
+    fresh = tmp_path / "fresh"
+    json_api.write_api(fresh, site, _entries("一", "改", "三"))
+    assert {p.name: p.read_bytes() for p in (fresh / "api").rglob("*.json")} == {
+        p.name: p.read_bytes() for p in (out / "api").rglob("*.json")
+    }

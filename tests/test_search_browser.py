@@ -139,3 +139,36 @@ def test_without_javascript_the_page_points_to_the_archives(browser, site_url: s
         assert "需要启用 JavaScript" in html and 'href="/archives/"' in html
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="module")
+def split_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same site, its index rebuilt as a portal's: two branches, every bucket in parts."""
+    from tongxin.build import build_site
+    from tongxin.searchindex import SearchDoc, build_search_index
+
+    root = tmp_path_factory.mktemp("split")
+    write_branch(root)
+    output = build_site(root, root / "output", siteurl="", progress=False, warnings_to=None).output
+    docs = [
+        SearchDoc(path, f"/{path[:-3]}/", title, body, f"第{i % 2}支部", path.split("/")[0], date)
+        for i, (path, (title, date, body)) in enumerate(ENTRIES.items())
+    ]
+    build_search_index(docs, output, split_postings=1)
+    with serve_directory(output) as base:
+        yield base
+
+
+def test_a_portal_index_in_parts_answers_like_a_whole_one(browser, split_site_url: str) -> None:
+    parts = []
+    opened, hrefs, count = search(browser, split_site_url, "網絡黨建", "&sort=newest")
+    try:
+        fetched = opened.page.evaluate("performance.getEntriesByType('resource').map(r => r.name)")
+        parts = [u for u in fetched if "/shards/" in u and "-" in u.rsplit("/", 1)[1]]
+    finally:
+        opened.close()
+    assert hrefs == ["/news/simplified/", "/news/traditional/"] and count == "2"
+    assert parts  # the buckets of 网络, 络党, 党建 came as parts
+    opened, hrefs, _ = search(browser, split_site_url, "网络 党建", "&branch=第1支部")
+    opened.close()
+    assert sorted(hrefs) == ["/news/apart/", "/news/traditional/"]

@@ -38,7 +38,7 @@ def test_wal_mode_schema_version_and_integrity(tmp_path: Path) -> None:
         assert store.journal_mode() == "wal"
         assert store.integrity_ok()
     db = sqlite3.connect(tmp_path / "p.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_entries_dropped_by_the_feed_are_kept(tmp_path: Path) -> None:
@@ -203,3 +203,21 @@ def test_reader_sees_committed_entries_and_cannot_write(tmp_path: Path) -> None:
                 reader.set_meta("x", "y")
         finally:
             reader.close()
+
+
+def test_schema_1_store_is_migrated_keeping_its_entries(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    with Store(path) as store:
+        store.record_fetch(B1, ok(), [entry(1), entry(2)], status="ok")
+    db = sqlite3.connect(path)  # back to schema 1: its two extra indexes, version 1
+    db.executescript(
+        "CREATE INDEX entries_origin ON entries (origin_branch_id, published);"
+        "CREATE INDEX entries_published ON entries (published, updated);"
+        "PRAGMA user_version=1;"
+    )
+    db.close()
+    with Store(path) as store:
+        assert [e.title for e in store.entries()] == ["新闻 2", "新闻 1"]
+        names = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
+        assert "entries_origin" not in names and "entries_published" not in names
+        assert "entries_branch" in names and store.integrity_ok()

@@ -44,3 +44,34 @@ def test_every_substring_of_a_run_is_a_chain_of_its_bigrams():
         for end in range(start + 2, len(text) + 1):
             query = tokenize(text[start:end])
             assert tokens[start : start + len(query)] == query
+
+
+def test_the_fast_path_splits_like_the_character_rules():
+    """tokenize() splits CJK runs with a regex; the rules say: per character, CJK or word or gap."""
+    import random
+
+    from tongxin.tokenizer import _kind, normalise
+
+    def by_characters(text: str) -> list[str]:
+        out: list[str] = []
+        kind, run = None, ""
+        for char in normalise(text) + " ":
+            current = _kind(char)
+            if current != kind and run:
+                if kind:
+                    out.extend(
+                        [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+                    )
+                elif kind is False:
+                    out.append(run.lower())
+                run = ""
+            kind = current
+            if current is not None:
+                run += char
+        return out
+
+    rng = random.Random(9)
+    alphabet = "网络黨建々〇かカ한字𠀀ÅéＡ１2x_-+。， \u0301\t"
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert tokenize(text) == by_characters(text), text

@@ -2,31 +2,40 @@
 
 Layout written under ``OUT/search/`` (read by ``theme/static/js/search.js``):
 
-- ``manifest.json``: shard count, facet values (branches, types, years), the meta block width;
+- ``manifest.json``: shard count, split buckets (``parts``), facet values (branches, types,
+  years), the meta block width;
 - ``shards/<k>.json``: a lunr index (lunr's serialised format, loaded by ``lunr.Index.load``)
   holding only the terms whose :func:`~tongxin.tokenizer.term_hash` is ``k`` modulo the shard
   count, so a query downloads just the shards of its own terms;
+- ``shards/<k>-<part>.json`` instead, for a hot bucket (a bigram found in a good part of the
+  collection): the bucket's postings of the documents whose number ``n % parts == part``, each
+  part a lunr index of its own (idf over its documents). No file of a first query is huge, the
+  parts download in parallel, and since ``n % 32`` is a hash of the document's branch, a branch
+  whose entries changed rebuilds one part of each hot bucket, not the whole bucket;
 - ``meta/<j>.json``: display rows (url, title, branch, type, date, excerpt) of the documents
   whose number ``n`` has ``n // width == j``, keyed by ref: a result page loads only the blocks
   of the hits it shows;
 - ``t2s.json``: the Traditional→Simplified table for the browser's tokenizer.
 
 Document refs never depend on the other documents: a ref is six base-36 digits, the day of the
-entry's date (since 1970) then a hash of its id (collisions on one day are resolved by id), so
-``n = parseInt(ref, 36)`` sorts newest first by itself, a year filter is a range of ``n``, and
-adding an entry changes only the shards of its own terms and one meta block. Scores use a
-collection size rounded up to 4 significant bits (lunr's idf needs one N for all shards): it
-changes every ~10 % of growth, not with every entry.
+entry's date (since 1970) then a hash of its id (collisions on one day are resolved by id) whose
+value mod 32 is the branch's key, so ``n = parseInt(ref, 36)`` sorts newest first by itself, a
+year filter is a range of ``n``, and adding an entry changes only the shards of its own terms
+and one meta block. Scores use a collection size rounded up to 4 significant bits (lunr's idf
+needs one N for all shards): it changes every ~10 % of growth, not with every entry.
 
 Each posting keeps its token positions (lunr metadata ``p``): the browser checks that a query's
 bigrams are adjacent, which makes the AND of bigrams as precise as a substring search. Branch
 and type filters are terms of a third field ``f`` (``b:<branch>``, ``t:<type>``).
 
+Speed: each distinct text is tokenized once (in worker processes when there are many), the
+shards are written by :class:`~tongxin.lunrformat.ShardWriter` from preformatted pieces, a
+group of shards per worker process, while the parent writes the meta blocks.
+
 Incremental builds (``cache_dir``): every shard and meta block is keyed by the (ref, content
 hash) pairs of the documents in it; a key already in the cache is hard-linked (or copied) into
-the output instead of being built, and the terms of each distinct text are cached by content. The
-output is
-byte for byte that of a cold build.
+the output instead of being built, and the terms of each distinct text are cached by content.
+The output is byte for byte that of a cold build.
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -419,6 +429,8 @@ def _build(
     # Terms and positions: from the cache by content hash, else analysed (in parallel if many).
     # Each distinct text is analysed once (a portal repeats boilerplate), by its content key.
     token_cache_path = Path(cache_dir) / "terms.marshal" if cache_dir is not None else None
+    if cache_dir is not None:
+        (Path(cache_dir) / "tokens.marshal").unlink(missing_ok=True)  # an older build's cache
     cached = _load_token_cache(token_cache_path)
     texts: dict[str, bytes] = {}
     for d in docs:
@@ -433,15 +445,40 @@ def _build(
     analysed = [(analysed_text[d.title], analysed_text[d.text]) for d in docs]
     new_texts = set(missing)
     stats.tokenized = sum(1 for d in docs if d.title in new_texts or d.text in new_texts)
-    facets = [prepare(_facet_terms(d.branch, d.type)) for d in docs]
+    facet_of: dict[tuple[str, str], Prepared] = {}
+    for d in docs:
+        if (d.branch, d.type) not in facet_of:
+            facet_of[d.branch, d.type] = prepare(_facet_terms(d.branch, d.type))
+    facets = [facet_of[d.branch, d.type] for d in docs]
 
     lap = stats.lap("analyse", lap)
+    # The documents of each distinct (field text, part key): a portal repeats its boilerplate
+    # (and every entry of a branch and type shares its filter terms), so what depends only on
+    # a text is worked out once per group, not once per document.
+    keys = [int(r, 36) % PART_KEYS for r in refs]
+    groups: dict[tuple[int, int], list[int]] = {}
+    prepared_of: dict[int, Prepared] = {}
+    for i, ((title, text), facet) in enumerate(zip(analysed, facets, strict=True)):
+        key = keys[i]
+        for prepared in (title, text, facet):
+            group = groups.get((id(prepared), key))
+            if group is None:
+                groups[id(prepared), key] = [i]
+                prepared_of[id(prepared)] = prepared
+            else:
+                group.append(i)
+    uses: Counter[int] = Counter()
+    for (pid, _key), members_g in groups.items():
+        uses[pid] += len(members_g)
     # Document frequency of every term (Counter.update counts a list in C), hence postings.
     frequency: Counter[str] = Counter()
-    for (title, text), facet in zip(analysed, facets, strict=True):
-        frequency.update(title[0])
-        frequency.update(text[0])
-        frequency.update(facet[0])
+    for pid, count in uses.items():
+        terms = prepared_of[pid][0]
+        if count == 1:
+            frequency.update(terms)
+        else:
+            for term in terms:
+                frequency[term] += count
     postings = frequency.total()
     stats.postings = postings
     shard_count = shards or _choose_shards(postings)
@@ -460,7 +497,6 @@ def _build(
     weights: Counter[int] = Counter()
     for term, count in frequency.items():
         weights[bucket_of[term]] += count
-    keys = [int(r, 36) % PART_KEYS for r in refs]
     parts: dict[int, int] = {}
     if len(set(keys)) > 1:
         for k, weight in weights.items():
@@ -490,38 +526,43 @@ def _build(
     digests: dict[int, Any] = {}
     salt = f"{FORMAT}|{shard_count}|{sorted(parts.items())}|".encode()
     if members is not None:
-        # the shards of a field's terms: fixed ones, and routes of split terms (by document
-        # key), computed once per distinct text (a portal repeats boilerplate)
-        spread: dict[int, tuple[set[int], list[list[int]]]] = {}
-        for i, ((title, text), facet) in enumerate(zip(analysed, facets, strict=True)):
-            key = keys[i]
-            ks: set[int] = set()
-            for prepared in (title, text, facet):
-                found_spread = spread.get(id(prepared))
-                if found_spread is None:
-                    fixed = set()
-                    split = []
-                    for term in prepared[0]:
-                        route = shard_of[term]
-                        if route.__class__ is int:
-                            fixed.add(route)
-                        else:
-                            split.append(route)
-                    found_spread = spread[id(prepared)] = (fixed, split)
-                ks.update(found_spread[0])
-                ks.update([route[key] for route in found_spread[1]])
+        # The shards of each group's text: fixed ones, and for split terms the part of the
+        # group's key; a shard's documents are then the union of its groups' (in C).
+        spread: dict[int, set[int]] = {}
+        shard_groups: dict[int, list[list[int]]] = {}
+        for (pid, key), members_g in groups.items():
+            fixed = spread.get(pid)
+            if fixed is None:
+                fixed = spread[pid] = set()
+                for term in prepared_of[pid][0]:
+                    route = shard_of[term]
+                    if route.__class__ is int:
+                        fixed.add(route)
+            ks = set(fixed)
+            for term in prepared_of[pid][0]:
+                route = shard_of[term]
+                if route.__class__ is not int:
+                    ks.add(route[key])
             for k in ks:
-                found = members.get(k)
-                if found is None:
-                    members[k] = [i]
+                found_groups = shard_groups.get(k)
+                if found_groups is None:
+                    shard_groups[k] = [members_g]
                 else:
-                    found.append(i)
+                    found_groups.append(members_g)
+        # A shard's key: its groups' digests (each over its documents' ref and content hash),
+        # sorted; its documents are listed only if it has to be rebuilt.
         marks = [f"{ref}:{h};".encode("ascii") for ref, h in zip(refs, hashes, strict=True)]
-        for k, found in members.items():
+        group_digest = {
+            id(members_g): hashlib.blake2b(
+                b"".join(map(marks.__getitem__, members_g)), digest_size=12
+            ).digest()
+            for members_g in groups.values()
+        }
+        for k, lists in shard_groups.items():
             digests[k] = hashlib.blake2b(
                 salt
                 + f"{names[k]}|{counts[k]}|".encode()
-                + b"".join(map(marks.__getitem__, found)),
+                + b"".join(sorted([group_digest[id(g)] for g in lists])),
                 digest_size=12,
             )
     placed: list[tuple[Path, Path]] = []  # (cache file, output file)
@@ -543,7 +584,8 @@ def _build(
                 targets[k] = cached_file
         assert members is not None
         for k in needed:
-            members.setdefault(k, [])
+            lists = shard_groups.get(k, [[]])
+            members[k] = lists[0] if len(lists) == 1 else sorted(set(chain.from_iterable(lists)))
 
     lap = stats.lap("plan", lap)
     # Build what is needed, a group of shards per pass; passes in parallel processes when the

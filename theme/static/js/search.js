@@ -120,27 +120,28 @@
 
     // A query word matches a field when its tokens sit at consecutive positions there: the
     // bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring itself.
-    function adjacent(word, positions) {
+    // slots: isSlot for each token of the word, computed once per query (not per candidate).
+    function adjacent(word, slots, positions) {
       var fields = ["title", "text"];
       for (var f = 0; f < fields.length; f++) {
         var lists = [];
         var first = -1;
         for (var i = 0; i < word.length; i++) {
-          if (isSlot(word, i)) {
+          if (slots[i]) {
             lists.push(null);
             continue;
           }
           var byField = positions[word[i]] && positions[word[i]][fields[f]];
           if (!byField) break;
           if (first < 0) first = i;
-          lists.push(first === i ? byField : new Set(byField));
+          lists.push(byField); // a term's positions in one entry: a handful, so indexOf
         }
         if (lists.length !== word.length || first < 0) continue;
         var starts = lists[first];
         for (var s = 0; s < starts.length; s++) {
           var p = starts[s] - first;
           var ok = true;
-          for (var t = first + 1; t < lists.length && ok; t++) ok = !lists[t] || lists[t].has(p + t);
+          for (var t = first + 1; t < lists.length && ok; t++) ok = !lists[t] || lists[t].indexOf(p + t) >= 0;
           if (ok) return true;
         }
       }
@@ -227,6 +228,11 @@
             });
           });
         });
+        var slots = words.map(function (w) {
+          return w.map(function (t, i) {
+            return isSlot(w, i);
+          });
+        });
         var hits = [];
         candidates.forEach(function (ref) {
           var n = parseInt(ref, 36);
@@ -250,7 +256,7 @@
             positions[l.term] = byField;
             where.push([l.indexes[part], posting._index, byField]);
           }
-          for (var w = 0; w < words.length; w++) if (!adjacent(words[w], positions)) return;
+          for (var w = 0; w < words.length; w++) if (!adjacent(words[w], slots[w], positions)) return;
           var score = 0;
           where.forEach(function (x) {
             Object.keys(x[2]).forEach(function (f) {
