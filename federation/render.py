@@ -140,7 +140,12 @@ class PortalItem:
             self.title,
             self.url,
             self.date.isoformat() if self.date else "",
-            self.modified.isoformat() if self.modified else "",
+            # Most entries were never modified: skip a second isoformat (50k per render).
+            "="
+            if self.modified == self.date
+            else self.modified.isoformat()
+            if self.modified
+            else "",
             str(self.summary),
             self.type,
             "\x1f".join(self.tags),
@@ -320,14 +325,18 @@ class Pager:
         return f"{self.base}|{self.number}|{self.older}|{self.newer}"
 
 
-def paginate(items: Sequence[PortalItem], size: int) -> list[tuple[int, Sequence[PortalItem]]]:
-    """(page number, items) pairs; the front page (0) holds ``size`` to ``2*size-1`` entries.
+def paginate(
+    items: Sequence[PortalItem], size: int, front_size: int | None = None
+) -> list[tuple[int, Sequence[PortalItem]]]:
+    """(page number, items) pairs; the front page (0) holds ``front_size`` (default ``size``)
+    to ``front_size + size - 1`` entries.
 
     Numbered pages hold exactly ``size`` entries counted from the oldest, so adding entries
     at the top leaves every numbered page as it was.
     """
     n = len(items)
-    older = max(0, (n - size) // size)
+    least = size if front_size is None else front_size
+    older = max(0, (n - least) // size)
     front = n - older * size
     pages: list[tuple[int, Sequence[PortalItem]]] = [(0, items[:front])]
     for number in range(older, 0, -1):
@@ -341,7 +350,12 @@ def paginate(items: Sequence[PortalItem], size: int) -> list[tuple[int, Sequence
 
 @dataclass
 class RenderOptions:
+    #: entries on a listing's front page, at least (up to page_size + archive_page_size - 1)
     page_size: int = 50
+    #: entries on each numbered (older) page: every page is a file to create in every new
+    #: version, and file creation dominates the render on a busy disk (1000 branches × 50
+    #: entries: ~4000 pages at 50 a page, ~2500 at 100)
+    archive_page_size: int = 100
     home_size: int = 30
     feed_limit: int = 500
     pinned_limit: int = 10
@@ -633,7 +647,7 @@ class PortalRenderer:
         show_type: bool,
         **extra: Any,
     ) -> None:
-        pages = paginate(items, self.options.page_size)
+        pages = paginate(items, self.options.archive_page_size, self.options.page_size)
         count = len(pages) - 1
         # Numbered pages of one listing differ only in their number, links and cards: with
         # many of them, the page template is rendered once per shape (skeleton) and filled.

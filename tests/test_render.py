@@ -98,3 +98,74 @@ def test_every_portal_atom_entry_names_its_original_branch_in_source(tmp_path: P
     second = sources["https://a.example/news/2/"]
     assert second.findtext(f"{ATOM}id") == "https://c.example/feeds/all.atom.xml"
     assert second.findtext(f"{ATOM}title") == "丙支部"
+
+
+def test_numbered_pages_are_longer_than_the_front_page_and_still_stay_the_same() -> None:
+    items = list(range(330, 0, -1))  # newest first
+    before = dict(paginate(items, 100, 50))
+    after = dict(paginate([331, *items], 100, 50))
+    assert len(before[0]) == 130 and before[1] == list(range(100, 0, -1)) and len(before) == 3
+    assert before[1] == after[1] and before[2] == after[2]
+    assert 50 <= len(after[0]) < 150 and after[0][0] == 331
+    assert dict(paginate(list(range(49, 0, -1)), 100, 50)) == {0: list(range(49, 0, -1))}
+
+
+def test_numbered_pages_from_skeletons_equal_the_theme_template(tmp_path: Path) -> None:
+    from tongxin.federation import render as render_module
+    from tongxin.federation.render import RenderOptions
+
+    # Small pages, so that every listing has enough numbered pages to use skeletons.
+    options = RenderOptions(page_size=3, archive_page_size=2)
+    entries = [entry(n) for n in range(1, 60)]
+    fast, slow = tmp_path / "fast", tmp_path / "slow"
+    fast.mkdir()
+    slow.mkdir()
+    calls: list[int] = []
+    original = PortalRenderer._from_skeleton
+
+    def counting(self: PortalRenderer, *args: object) -> str | None:
+        text = original(self, *args)  # type: ignore[arg-type]
+        calls.append(text is not None)
+        return text
+
+    PortalRenderer._from_skeleton = counting  # type: ignore[method-assign]
+    try:
+        PortalRenderer(REGISTRY, now=NOW, options=options).render(entries, health(), fast)
+    finally:
+        PortalRenderer._from_skeleton = original  # type: ignore[method-assign]
+    assert calls and all(calls)  # every numbered page came from a skeleton
+    saved = render_module.SKELETON_MIN_PAGES
+    render_module.SKELETON_MIN_PAGES = 10**9  # every page rendered by the template
+    try:
+        PortalRenderer(REGISTRY, now=NOW, options=options).render(entries, health(), slow)
+    finally:
+        render_module.SKELETON_MIN_PAGES = saved
+    pages = sorted(p.relative_to(slow) for p in slow.rglob("*.html"))
+    assert any(p.name == "page-5.html" for p in pages)
+    for page in pages:
+        assert (fast / page).read_bytes() == (slow / page).read_bytes(), page
+
+
+def test_a_skeleton_that_cannot_reproduce_the_page_falls_back_to_the_template(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from tongxin.federation.render import TEMPLATE_DIR, RenderOptions
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATE_DIR, templates)
+    listing = templates / "portal_list.html"
+    # A template doing arithmetic on the page number: a placeholder cannot stand in for it.
+    listing.write_text(
+        listing.read_text(encoding="utf-8").replace(
+            "{% block content %}", "{% block content %}<p class=n>{{ pager.number + 1 }}</p>", 1
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "v"
+    out.mkdir()
+    options = RenderOptions(page_size=3, archive_page_size=2)
+    renderer = PortalRenderer(REGISTRY, now=NOW, options=options, template_dir=templates)
+    renderer.render([entry(n) for n in range(1, 60)], health(), out)
+    assert "<p class=n>6</p>" in (out / "news/page-5.html").read_text(encoding="utf-8")

@@ -94,3 +94,22 @@ def test_the_cache_keeps_only_what_the_last_build_used(tmp_path):
     used = {p.stat().st_ino for p in (tmp_path / "out" / "search").rglob("*.json")}
     assert {p.stat().st_ino for p in (cache / "files").iterdir()} <= used
     assert len(names) == len(list((tmp_path / "out" / "search").glob("[sm]*/*.json")))
+
+
+def test_new_texts_go_to_a_small_terms_file_until_they_are_many(tmp_path):
+    docs = _docs(80)
+    cache = tmp_path / "cache"
+    build_search_index(docs, tmp_path / "out", cache_dir=cache, shards=8)
+    base = (cache / "terms.marshal").read_bytes()
+    new = SearchDoc(
+        "https://b.example.org/n/", "/n/", "新标题", "新正文", "第1支部", "news", "2025-01-02"
+    )
+    stats = build_search_index([*docs, new], tmp_path / "out", cache_dir=cache, shards=8)
+    assert stats.tokenized == 1
+    assert (cache / "terms.marshal").read_bytes() == base  # the big file is not rewritten
+    assert (cache / "terms-new.marshal").exists()
+    again = build_search_index([*docs, new], tmp_path / "out", cache_dir=cache, shards=8)
+    assert again.tokenized == 0  # both files were read
+    # many new texts: everything is folded into a fresh base file
+    build_search_index(_docs(80, seed=9), tmp_path / "out", cache_dir=cache, shards=8)
+    assert not (cache / "terms-new.marshal").exists()

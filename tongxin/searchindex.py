@@ -50,7 +50,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -331,15 +331,47 @@ def _excerpt(doc: SearchDoc, chars: int) -> str:
 
 
 def _load_token_cache(path: Path | None) -> dict[bytes, Prepared]:
+    """The terms cache: a base file, then the entries added since (``…-new``) over it."""
     if path is None:
         return {}
+    out: dict[bytes, Prepared] = {}
+    for part in (path, _delta_path(path)):
+        try:
+            data = marshal.loads(part.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            continue
+        if isinstance(data, dict) and data.get("format") == FORMAT:
+            out.update(data["texts"])
+    return out
+
+
+def _delta_path(path: Path) -> Path:
+    return path.with_name(path.stem + "-new" + path.suffix)
+
+
+def _save_token_cache(
+    path: Path, cached: dict[bytes, Prepared], used: Iterable[bytes], fresh: set[bytes]
+) -> None:
+    """Write the texts analysed this run alone while they are few (a portal's base file holds
+    millions of postings: rewriting it for a handful of new entries would cost more than the
+    entries); fold everything into a new base, dropping unused texts, once they are not."""
+    keep = dict.fromkeys(used)
+    delta = _load_token_cache_file(_delta_path(path))
+    added = {key: cached[key] for key in keep if key in fresh or key in delta}
+    if path.exists() and len(added) * 8 < len(keep):
+        if fresh:
+            _write(_delta_path(path), marshal.dumps({"format": FORMAT, "texts": added}))
+        return
+    _write(path, marshal.dumps({"format": FORMAT, "texts": {key: cached[key] for key in keep}}))
+    _delta_path(path).unlink(missing_ok=True)
+
+
+def _load_token_cache_file(path: Path) -> dict[bytes, Prepared]:
     try:
         data = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return {}
-    return data["texts"]
+    return data["texts"] if isinstance(data, dict) and data.get("format") == FORMAT else {}
 
 
 def _groups(needed: list[int], weights: Counter[int], passes: int) -> list[list[int]]:
@@ -504,19 +536,21 @@ def _build(
                 wanted = max(2, math.ceil(weight / max(1, split_postings * 3 // 8)))
                 parts[k] = min(PART_KEYS, 1 << (wanted - 1).bit_length())
     routes = {
-        k: [shard_count + k * PART_KEYS + key % count for key in range(PART_KEYS)]
+        k: tuple(shard_count + k * PART_KEYS + key % count for key in range(PART_KEYS))
         for k, count in parts.items()
     }
     shard_of: dict[str, Any] = {term: routes.get(k, k) for term, k in bucket_of.items()}
-    # N of idf: the collection's for a whole bucket, the part's documents' for a part
-    in_part = {count: Counter(key % count for key in keys) for count in set(parts.values())}
+    # N of idf: the collection's for a whole bucket, its share for a part (the keys spread the
+    # documents evenly; a count of the part's own documents would change with every entry)
     counts = {k: document_count for k in range(shard_count) if k not in parts}
     names = {k: f"{k}" for k in counts}
+    of_parts: dict[int, int] = {}  # a part's number of parts (what routes documents to it)
     for k, count in parts.items():
         for part in range(count):
             number = shard_count + k * PART_KEYS + part
-            counts[number] = quantised_count(in_part[count][part])
+            counts[number] = quantised_count(max(1, document_count // count))
             names[number] = f"{k}-{part}"
+            of_parts[number] = count
             weights[number] = weights[k] // count
     stats.shards = len(counts)
 
@@ -524,45 +558,37 @@ def _build(
     # documents of each shard are remembered so that a rebuild reads only those.
     members: dict[int, list[int]] | None = None if files_dir is None else {}
     digests: dict[int, Any] = {}
-    salt = f"{FORMAT}|{shard_count}|{sorted(parts.items())}|".encode()
+    # only what this shard depends on: a bucket that starts or stops being split leaves the
+    # others alone
+    salt = f"{FORMAT}|{shard_count}|".encode()
     if members is not None:
         # The shards of each group's text: fixed ones, and for split terms the part of the
-        # group's key; a shard's documents are then the union of its groups' (in C).
-        spread: dict[int, set[int]] = {}
-        shard_groups: dict[int, list[list[int]]] = {}
-        for (pid, key), members_g in groups.items():
-            fixed = spread.get(pid)
-            if fixed is None:
-                fixed = spread[pid] = set()
-                for term in prepared_of[pid][0]:
-                    route = shard_of[term]
-                    if route.__class__ is int:
-                        fixed.add(route)
-            ks = set(fixed)
-            for term in prepared_of[pid][0]:
-                route = shard_of[term]
-                if route.__class__ is not int:
-                    ks.add(route[key])
-            for k in ks:
-                found_groups = shard_groups.get(k)
-                if found_groups is None:
-                    shard_groups[k] = [members_g]
-                else:
-                    found_groups.append(members_g)
-        # A shard's key: its groups' digests (each over its documents' ref and content hash),
-        # sorted; its documents are listed only if it has to be rebuilt.
+        # group's key. A shard's key: the digests of its groups (each over its documents' ref
+        # and content hash), sorted; its documents are listed only if it has to be rebuilt.
         marks = [f"{ref}:{h};".encode("ascii") for ref, h in zip(refs, hashes, strict=True)]
-        group_digest = {
-            id(members_g): hashlib.blake2b(
+        fixed_of: dict[int, list[int]] = {}
+        split_of: dict[int, list[tuple[int, ...]]] = {}
+        shard_digests: defaultdict[int, list[bytes]] = defaultdict(list)
+        shard_groups: defaultdict[int, list[list[int]]] = defaultdict(list)
+        for (pid, key), members_g in groups.items():
+            fixed = fixed_of.get(pid)
+            if fixed is None:
+                routes_of_text = {shard_of[term] for term in prepared_of[pid][0]}
+                fixed = fixed_of[pid] = [r for r in routes_of_text if r.__class__ is int]
+                split_of[pid] = [r for r in routes_of_text if r.__class__ is not int]
+            ks = fixed
+            if split_of[pid]:
+                ks = list({*fixed, *[route[key] for route in split_of[pid]]})
+            digest = hashlib.blake2b(
                 b"".join(map(marks.__getitem__, members_g)), digest_size=12
             ).digest()
-            for members_g in groups.values()
-        }
-        for k, lists in shard_groups.items():
+            for k in ks:
+                shard_digests[k].append(digest)
+                shard_groups[k].append(members_g)
+        for k, found in shard_digests.items():
+            found.sort()
             digests[k] = hashlib.blake2b(
-                salt
-                + f"{names[k]}|{counts[k]}|".encode()
-                + b"".join(sorted([group_digest[id(g)] for g in lists])),
+                salt + f"{names[k]}|{of_parts.get(k, 1)}|{counts[k]}|".encode() + b"".join(found),
                 digest_size=12,
             )
     placed: list[tuple[Path, Path]] = []  # (cache file, output file)
@@ -583,9 +609,14 @@ def _build(
                 needed.append(k)
                 targets[k] = cached_file
         assert members is not None
-        for k in needed:
-            lists = shard_groups.get(k, [[]])
-            members[k] = lists[0] if len(lists) == 1 else sorted(set(chain.from_iterable(lists)))
+        if sum(weights[k] for k in needed) * 4 > postings:
+            members = None  # much to rebuild: scanning every document is cheaper than lists
+        else:
+            for k in needed:
+                lists = shard_groups.get(k) or [[]]
+                members[k] = (
+                    lists[0] if len(lists) == 1 else sorted(set(chain.from_iterable(lists)))
+                )
 
     lap = stats.lap("plan", lap)
     # Build what is needed, a group of shards per pass; passes in parallel processes when the
@@ -687,9 +718,10 @@ def _build(
         for old in files_dir.iterdir():
             if old.name not in used:
                 old.unlink(missing_ok=True)  # a cache of this build only: it never grows
-        if missing or len(cached) != len(texts):
-            keep = {key: cached[key] for key in texts.values()}
-            _write(token_cache_path, marshal.dumps({"format": FORMAT, "texts": keep}))
+        if missing or not token_cache_path.exists():
+            _save_token_cache(
+                token_cache_path, cached, texts.values(), {texts[text] for text in missing}
+            )
     lap = stats.lap("finish", lap)
     stats.bytes = sum(p.stat().st_size for p in search_dir.rglob("*.json"))
     stats.seconds = time.perf_counter() - started
