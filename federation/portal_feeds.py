@@ -240,15 +240,35 @@ def json_feed(site: PortalSite, entries: Sequence[Entry]) -> bytes:
     return (json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def api_entry(entry: Entry) -> dict[str, Any]:
-    """ApiEntry as on branch sites (docs/internals.md), plus ``branch`` (the original one)."""
+def api_entry(
+    entry: Entry, sources: dict[tuple[str, str, str, str, str], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """ApiEntry as on branch sites (docs/internals.md), plus ``branch`` (the original one).
+
+    ``sources``: a memo of ``branch`` objects shared by the entries of one branch (the api
+    index lists every stored entry; json.dumps writes a shared dict like any other)."""
+    date = _iso(entry.published)
+    if sources is None:
+        source = _source_object(entry)
+    else:
+        key = (
+            entry.origin_branch_id,
+            entry.branch_id,
+            entry.origin_branch_name,
+            entry.origin_branch_url,
+            entry.origin_feed_url,
+        )
+        source = sources.get(key)
+        if source is None:
+            source = sources[key] = _source_object(entry)
     return {
         "id": entry.entry_id,
         "url": entry.url,
         "type": entry.type,
         "title": entry.title,
-        "date": _iso(entry.published),
-        "modified": _iso(entry.updated),
+        "date": date,
+        # Most entries were never updated (the store shares one datetime): formatted once.
+        "modified": date if entry.updated is entry.published else _iso(entry.updated),
         "summary": plain_text(entry.summary_html, 300),
         "tags": list(entry.tags),
         "author": entry.author or None,
@@ -257,14 +277,15 @@ def api_entry(entry: Entry) -> dict[str, Any]:
         "series": None,
         "order": None,
         "api": None,  # the full entry lives on its branch site, not on the portal
-        "branch": _source_object(entry),
+        "branch": source,
     }
 
 
 def api_index(site: PortalSite, entries: Iterable[Entry], generated: datetime) -> bytes:
+    sources: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
     document = {
         "site": {"name": site.name, "url": site.url, "language": site.language, "portal": True},
         "generated": _iso(generated),
-        "entries": [api_entry(e) for e in entries],
+        "entries": [api_entry(e, sources) for e in entries],
     }
     return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()

@@ -140,9 +140,9 @@ class PortalItem:
             self.title,
             self.url,
             self.date.isoformat() if self.date else "",
-            # Most entries were never modified: skip a second isoformat (50k per render).
+            # Most entries were never modified (the store shares one datetime): no second isoformat.
             "="
-            if self.modified == self.date
+            if self.modified is self.date
             else self.modified.isoformat()
             if self.modified
             else "",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lunr.builder import Builder
 
-from tongxin.lunrformat import build_lunr_index
+from tongxin.lunrformat import ShardWriter, build_lunr_index, prepare, serialise_lunr_index
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "网络 络党 党建 两学 学一 一做 covid 2026 乡村 振兴 a b c d e f g".split()
@@ -70,6 +70,54 @@ def _dump(index: dict) -> str:
 def test_fast_writer_serialises_exactly_what_lunr_py_builds(seed):
     docs = _corpus(seed)
     assert _dump(_fast(docs)) == _dump(_reference(docs))
+
+
+def _positions(text: str) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, term in enumerate(text.split()):
+        out.setdefault(term, []).append(i)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_string_writer_is_byte_identical_to_lunr_py(seed):
+    docs = _corpus(seed)
+    fast = serialise_lunr_index(
+        [(d["id"], {"title": _positions(d["title"]), "text": _positions(d["text"])}) for d in docs],
+        ["title", "text"],
+        metadata_key="index",
+    )
+    assert fast == _dump(_reference(docs))
+
+
+def test_one_pass_over_the_documents_writes_every_shard_as_its_own_index():
+    docs = _corpus(5, size=60)
+    shard_of = {term: i % 3 for i, term in enumerate(sorted(set(WORDS)))}
+    # a split term: its shard depends on the document's key
+    shard_of["a"] = (0, 1, 2)
+    writer = ShardWriter(["title", "text"], {0: 500, 1: 500, 2: 500})
+    for i, d in enumerate(docs):
+        fields = [prepare(_positions(d["title"])), prepare(_positions(d["text"]))]
+        writer.add(d["id"], fields, shard_of, key=i % 3)
+    for k in range(3):
+
+        def mine(terms: dict[str, list[int]], i: int, k: int = k) -> dict[str, list[int]]:
+            return {
+                t: p
+                for t, p in terms.items()
+                if (shard_of[t] if isinstance(shard_of[t], int) else shard_of[t][i % 3]) == k
+            }
+
+        members = []
+        for i, d in enumerate(docs):
+            by_field = {
+                "title": mine(_positions(d["title"]), i),
+                "text": mine(_positions(d["text"]), i),
+            }
+            if any(by_field.values()):
+                members.append((d["id"], by_field))
+        expected = build_lunr_index(members, ["title", "text"], document_count=500)
+        assert writer.serialise(k) == _dump(expected)
 
 
 def test_collection_size_can_be_given_for_a_shard():

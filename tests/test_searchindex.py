@@ -154,9 +154,13 @@ def test_rebuild_removes_stale_shards(tmp_path):
     ]
 
 
-def test_browser_table_is_written_next_to_the_index(tmp_path):
+def test_browser_table_is_written_next_to_the_index_as_pairs(tmp_path):
+    from tongxin.fold import load_table
+
     build_search_index(DOCS, tmp_path)
-    assert _read(tmp_path / "search" / "t2s.json")["網"] == "网"
+    pairs = _read(tmp_path / "search" / "t2s.json")  # "TSTS…", one code point each
+    assert "網网" in pairs
+    assert dict(zip(pairs[::2], pairs[1::2], strict=True)) == dict(load_table())
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is needed for lunr.js")

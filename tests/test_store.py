@@ -221,3 +221,15 @@ def test_schema_1_store_is_migrated_keeping_its_entries(tmp_path: Path) -> None:
         names = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
         assert "entries_origin" not in names and "entries_published" not in names
         assert "entries_branch" in names and store.integrity_ok()
+
+
+def test_entries_read_back_with_every_field_as_stored(tmp_path: Path) -> None:
+    later = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    tagged = entry(2, tags=["党建", "学习"], updated=later, pinned=True, author="办公室")
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(B1, ok(), [entry(1), tagged], status="ok")
+        second, first = store.entries()
+    assert second.tags == ["党建", "学习"] and second.pinned and second.author == "办公室"
+    assert second.updated == later and second.published == datetime(2026, 1, 2, tzinfo=UTC)
+    assert first.tags == [] and first.updated == first.published == datetime(2026, 1, 1, tzinfo=UTC)
+    assert first.expires is None and first.quarantine_reason is None

@@ -29,3 +29,11 @@ for (const c of vectors.term_hash) {
     assert.strictEqual(tokenizer.termHash(c.term), c.hash);
   });
 }
+
+test("the fold table also loads from the build's compact string of pairs", () => {
+  const t2s = loadT2s();
+  const pairs = Object.keys(t2s).map((k) => k + t2s[k]).join("");
+  tokenizer.setTable(pairs);
+  assert.deepStrictEqual(tokenizer.tokenize("網絡黨建 𠀀"), ["网络", "络党", "党建", "𠀀"]);
+  tokenizer.setTable(t2s);
+});

@@ -23,7 +23,15 @@
   var WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
   var table = {};
 
+  // t2s: {traditional: simplified}, or the build's compact form, one string of pairs
+  // "TSTS…" (code points: a pair may hold characters outside the BMP).
   function setTable(t2s) {
+    if (typeof t2s === "string") {
+      var chars = Array.from(t2s);
+      table = {};
+      for (var i = 0; i + 1 < chars.length; i += 2) table[chars[i]] = chars[i + 1];
+      return;
+    }
     table = t2s || {};
   }
 
