@@ -63,6 +63,8 @@ def search(browser, site_url: str, query: str, extra: str = ""):  # type: ignore
         "#search-results a[href]", "els => els.map(e => e.getAttribute('href'))"
     )
     count = page.text_content("#search-count")
+    # The shards are loaded by lunr.js itself (lunr.Index.load), from the pinned npm package.
+    assert page.evaluate("typeof lunr === 'function' && typeof lunr.Index.load") == "function"
     assert opened.console_errors == [], opened.console_errors
     assert opened.failed_requests == [], opened.failed_requests
     return opened, hrefs, count

@@ -121,7 +121,7 @@ test("every shard file is a lunr index that lunr.Index.load reads", async () => 
   for (const name of names) {
     const data = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8"));
     const idx = lunr.Index.load(JSON.parse(JSON.stringify(data)));
-    // the page's lean loader finds every field vector lunr.js loaded, by binary search
+    // the page's loader exposes every field vector and posting lunr.js loaded
     const lean = loadIndex(data);
     for (const [fieldRef, vector] of Object.entries(idx.fieldVectors)) {
       const [field, ref] = fieldRef.split("/");

@@ -11,33 +11,20 @@
 })(typeof self !== "undefined" ? self : this, function () {
   "use strict";
 
-  // A shard file is a lunr index (lunr.Index.load reads it); we only need its inverted
-  // index and, to score a hit, one field vector, so we skip the token set and the Vector
-  // objects lunr.Index.load builds for every entry (most of the time of a first query).
+  // lunr.js (pinned in package.json, copied into the output by the build) loads each shard
+  // with lunr.Index.load. The query itself is ours: every bigram of the query must match and
+  // sit right after the previous one, which lunr's query language cannot express, and only
+  // the survivors are scored, with the BM25 weights lunr stored in the field vectors.
+  var lunrLib =
+    typeof lunr !== "undefined" ? lunr : typeof require === "function" ? require("lunr") : null;
+
   function loadIndex(data) {
-    var inverted = Object.create(null);
-    var list = data.invertedIndex;
-    for (var i = 0; i < list.length; i++) inverted[list[i][0]] = list[i][1];
-    var vectors = data.fieldVectors;
+    var idx = lunrLib.Index.load(data);
     return {
-      invertedIndex: inverted,
-      // The writer adds entries newest first (refs descending; six digits each, so string
-      // order is number order) and a field vector per field in field order: a binary search.
+      invertedIndex: idx.invertedIndex,
       vector: function (field, ref) {
-        var low = 0;
-        var high = vectors.length;
-        while (low < high) {
-          var mid = (low + high) >> 1;
-          var key = vectors[mid][0];
-          if (key.slice(key.indexOf("/") + 1) > ref) low = mid + 1;
-          else high = mid;
-        }
-        var wanted = field + "/" + ref;
-        for (var j = low; j < vectors.length && j < low + 8; j++) {
-          if (vectors[j][0] === wanted) return vectors[j][1];
-          if (vectors[j][0].slice(vectors[j][0].indexOf("/") + 1) !== ref) break;
-        }
-        return null;
+        var v = idx.fieldVectors[field + "/" + ref];
+        return v ? v.elements : null;
       }
     };
   }
