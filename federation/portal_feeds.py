@@ -10,10 +10,11 @@ Tongxin namespace elements (type, pinned, expires) the branch feeds carry too.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -289,3 +290,77 @@ def api_index(site: PortalSite, entries: Iterable[Entry], generated: datetime) -
         "entries": [api_entry(e, sources) for e in entries],
     }
     return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def api_entry_key(entry: Entry) -> str:
+    """A digest of everything :func:`api_entry` reads of ``entry``: equal keys, equal JSON."""
+    parts = (
+        entry.entry_id,
+        entry.url,
+        entry.type,
+        entry.title,
+        str(entry.published),
+        str(entry.updated),
+        entry.summary_html or "",
+        "\x1f".join(entry.tags),
+        entry.author or "",
+        "1" if entry.pinned else "0",
+        str(entry.expires),
+        entry.origin_branch_id,
+        entry.branch_id,
+        entry.origin_branch_name,
+        entry.origin_branch_url,
+        entry.origin_feed_url,
+    )
+    return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=12).hexdigest()
+
+
+#: One entry's place in an api/index.json: (api_entry_key, start byte, end byte).
+Span = tuple[str, int, int]
+
+
+def api_index_spans(
+    site: PortalSite,
+    entries: Iterable[Entry],
+    generated: datetime,
+    reuse: Callable[[str], bytes | None] | None = None,
+    *,
+    keys: Sequence[str] | None = None,
+) -> tuple[bytes, list[Span]]:
+    """:func:`api_index`'s bytes, assembled entry by entry, and where each entry sits in them.
+
+    ``reuse(key)`` may hand back an entry's JSON from a previous index (found by its spans):
+    when one branch of a thousand changed, fifty thousand entries are not serialised again.
+    ``keys``: the entries' keys, if the caller has cheaper ones than :func:`api_entry_key`
+    (each must change whenever the entry's JSON would).
+    ``json.dumps`` writes a list item the same alone or in its list, so the bytes are those
+    :func:`api_index` writes (tests/test_render.py compares them).
+    """
+    sources: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
+    head = json.dumps(
+        {
+            "site": {"name": site.name, "url": site.url, "language": site.language, "portal": True},
+            "generated": _iso(generated),
+            "entries": [],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    prefix = head[: -len(b"]}")]  # the document up to the entries' opening bracket
+    parts = [prefix]
+    spans: list[Span] = []
+    position = len(prefix)
+    for index, entry in enumerate(entries):
+        key = keys[index] if keys is not None else api_entry_key(entry)
+        fragment = reuse(key) if reuse is not None else None
+        if fragment is None:
+            item = api_entry(entry, sources)
+            fragment = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
+        if spans:
+            parts.append(b",")
+            position += 1
+        parts.append(fragment)
+        spans.append((key, position, position + len(fragment)))
+        position += len(fragment)
+    parts.append(b"]}\n")
+    return b"".join(parts), spans

@@ -27,6 +27,7 @@ Pure functions over plain data, plus one read of the store per branch for its hi
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -403,14 +404,184 @@ def _hidden_selectors(root: etree._Element, rules: ScreenRules) -> dict[str, str
 _NO_DECLS: dict[str, str] = {}
 
 
+# ---- fast path: plain markup read without a DOM
+#
+# Nearly every real entry is a few paragraphs, links and emphasis with no attribute that can
+# hide anything. For such markup the walk below can only produce text with block breaks and
+# the links; a tokenizer does the same in a tenth of the time, without parsing. It accepts
+# only markup whose tree libxml2 builds exactly as written (known tags, properly nested,
+# nothing it would auto-close or restructure) and bails out to the DOM on anything else;
+# tests/test_screen_fastpath.py checks both give the same facts on every vector we have.
+
+#: What the hidden-text check inspects: ``style``/``hidden`` attributes, ``<style>`` blocks
+#: (whose selectors may hide classes and ids). Absent everywhere, nothing can be hidden.
+#: libxml2 may drop control and non-characters, which could join "sty" and "le": never fast.
+_UNSAFE_CHAR_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_TAG_SPLIT_RE = re.compile(r"(<[^<>]*>)")
+_TAG_RE = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n]+[a-zA-Z_][-a-zA-Z0-9_]*=(?:\"[^\"]*\"|'[^']*'))*)"
+    r"[ \t\n]*(/?)>"
+)
+_TEXT_ENTITY_RE = re.compile(r"&(amp|lt|gt|quot|apos|nbsp|#[0-9]{1,5}|#[xX][0-9a-fA-F]{1,4});")
+_ATTR_RE = re.compile(r"[ \t\n]+([a-zA-Z_][-a-zA-Z0-9_]*)=(?:\"([^\"]*)\"|'([^']*)')")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "nbsp": "\xa0"}
+_INLINE_TAGS = frozenset(
+    {"a", "abbr", "b", "cite", "code", "del", "dfn", "em", "i", "ins", "kbd", "q", "s",
+     "samp", "small", "span", "strong", "sub", "sup", "u", "var"}
+)  # fmt: skip
+#: Blocks that may hold other blocks; p and headings hold inline content only.
+_CONTAINER_TAGS = frozenset({"div", "blockquote", "li", "ul", "ol"})
+_PHRASE_BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6"})
+_VOID_TAGS = {"br": True, "hr": True, "img": False}  # → is it a block (text break)?
+#: libxml2 2.14's HTML5 tokenizer keeps every whitespace text node the walk would see;
+#: older versions drop some, and the fast path would not match them.
+_FAST_PATH = etree.LIBXML_VERSION >= (2, 14)
+
+
+#: The common attribute-less tags, looked up instead of matched.
+_SIMPLE_TAGS = {
+    f"<{close}{name}{end}>": (close, name, "", end.strip())
+    for name in (*_INLINE_TAGS, *_CONTAINER_TAGS, *_PHRASE_BLOCK_TAGS, *_VOID_TAGS)
+    for close, end in (("", ""), ("/", ""), ("", "/"), ("", " /"))
+}
+
+
+class _NotPlain(Exception):
+    """The markup needs the DOM walk."""
+
+
+def _entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name[0] != "#":
+        return _ENTITIES[name]
+    code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+    # Only code points every HTML parser maps to themselves (no NUL, C1 remapping, surrogates).
+    if code in (9, 10) or 0x20 <= code < 0x7F or 0xA0 <= code < 0xD800 or 0xE000 <= code < 0xFFFE:
+        return chr(code)
+    raise _NotPlain
+
+
+def _href(attributes: str) -> str:
+    found = None
+    for name, double, single in _ATTR_RE.findall(attributes):
+        if name.lower() == "href":
+            if found is not None:
+                raise _NotPlain  # duplicate attribute: leave it to the parser's rules
+            found = double if double or not single else single
+    if not found:
+        return ""
+    if "&" in found:
+        if "&" in found.replace("&amp;", ""):
+            raise _NotPlain
+        found = found.replace("&amp;", "&")
+    return found
+
+
+def _read_plain(markup: str, base_url: str) -> HtmlFacts | None:
+    """The facts the DOM walk would give ``markup``, or None when it is not plain markup."""
+    if len(markup) > HTML_LIMIT or _UNSAFE_CHAR_RE.search(markup):
+        return None
+    lowered = markup.lower()  # libxml2 lowercases ASCII names; more folding only declines more
+    if "style" in lowered or "hidden" in lowered:
+        return None
+    facts = HtmlFacts()
+    text: list[str] = [BREAK]
+    stack: list[str] = []
+    leading = True
+    try:
+        # Even pieces are text, odd ones tags ("<…>" with no "<" or ">" inside).
+        for index, piece in enumerate(_TAG_SPLIT_RE.split(markup)):
+            if not index % 2:
+                if not piece:
+                    continue
+                if "<" in piece:
+                    return None  # a stray "<" (or a tag split by one): not plain
+                if "&" in piece:
+                    if piece.count("&") != len(_TEXT_ENTITY_RE.findall(piece)):
+                        return None  # a bare "&" or an entity we do not decode here
+                    piece = _TEXT_ENTITY_RE.sub(_entity, piece)
+                if stack and stack[-1] in ("ul", "ol") and piece.strip(" \t\n"):
+                    return None  # text between list items
+                text.append(piece)
+                continue
+            simple = _SIMPLE_TAGS.get(piece)
+            if simple is not None:
+                closing, name, attributes, slash = simple
+            else:
+                match = _TAG_RE.fullmatch(piece)
+                if match is None:
+                    return None  # a comment, a declaration, an unquoted attribute …
+                closing, name, attributes, slash = match.groups()
+            tag = name.lower()
+            if leading:
+                leading = False
+                if not "".join(text[1:]).strip():
+                    del text[1:]  # the walk keeps the body's leading text only when not blank
+            if closing:
+                if slash or attributes or not stack or stack[-1] != tag:
+                    return None
+                stack.pop()
+                if tag not in _INLINE_TAGS:
+                    text.append(BREAK)
+                continue
+            parent = stack[-1] if stack else "body"
+            if tag in _VOID_TAGS:
+                if parent in ("ul", "ol"):
+                    return None
+                if tag == "hr" and parent not in _CONTAINER_TAGS and parent != "body":
+                    return None  # an hr closes an open p
+                if _VOID_TAGS[tag]:
+                    text.append(BREAK + BREAK)
+                continue
+            if slash:
+                return None  # "<p/>" opens a p in HTML: leave it to the parser
+            if tag in _INLINE_TAGS:
+                if parent in ("ul", "ol") or (tag == "a" and "a" in stack):
+                    return None
+                if tag == "a":
+                    href = _href(attributes)
+                    if href:
+                        href = _absolute(href, base_url)
+                        if href:
+                            facts.links.append(href)
+            elif tag == "li":
+                if parent not in ("ul", "ol"):
+                    return None
+                text.append(BREAK)
+            elif tag in _CONTAINER_TAGS or tag in _PHRASE_BLOCK_TAGS:
+                if parent in ("ul", "ol") or not _CONTAINER_TAGS.issuperset(stack):
+                    return None
+                text.append(BREAK)
+            else:
+                return None
+            stack.append(tag)
+    except _NotPlain:
+        return None
+    if stack:
+        return None
+    if leading and not "".join(text[1:]).strip():
+        del text[1:]
+    text.append(BREAK)
+    facts.text = "".join(text)
+    return facts
+
+
 def read_html(markup: str, rules: ScreenRules, base_url: str = "") -> HtmlFacts:
     """Text (with block breaks), links, and hidden text of a raw HTML fragment."""
-    facts = HtmlFacts()
     if not markup:
-        return facts
+        return HtmlFacts()
     if "<" not in markup and "&" not in markup:
-        facts.text = markup
-        return facts
+        return HtmlFacts(text=markup)
+    if _FAST_PATH:
+        plain = _read_plain(markup, base_url)
+        if plain is not None:
+            return plain
+    return _read_dom(markup, rules, base_url)
+
+
+def _read_dom(markup: str, rules: ScreenRules, base_url: str = "") -> HtmlFacts:
+    """:func:`read_html` by a walk over the parsed fragment (any markup)."""
+    facts = HtmlFacts()
     root = _parse_fragment(markup)
     if root is None:
         facts.text = markup
@@ -495,6 +666,7 @@ def _absolute(href: str, base_url: str) -> str:
 _SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "co", "mil"}
 
 
+@functools.lru_cache(maxsize=8192)
 def site_domain(url_or_host: str) -> str:
     """The registrable part of a host: ``news.example.com.cn`` → ``example.com.cn``."""
     host = url_or_host
@@ -629,7 +801,12 @@ def check_keyword_run(text: str, rules: ScreenRules) -> str | None:
     Latin token may hold spaces, "replica watches"), and Chinese tokens between spaces (which
     Chinese prose never puts between words; Latin prose does, so Latin never counts there).
     """
+    # N non-empty tokens need N-1 separators between them: shorter blocks (most of them, the
+    # breaks around block elements) cannot hold a run and are not split at all.
+    shortest = 2 * rules.run_min_tokens - 3
     for block in text.split("\u2029"):
+        if len(block) < shortest:
+            continue
         spaced = _SPACE_SPLIT.split(block)
         if len(spaced) < rules.run_min_tokens:
             # Every separator of the first reading is also one of the second, so the first
@@ -713,7 +890,8 @@ def screen_entry(
         reason = check_keyword_run(text, rules)
         if reason:
             reasons.append(reason)
-    if "hidden_text" in rules.rules:
+    # Nothing hidden anywhere (nearly every entry): the rule has nothing to weigh.
+    if "hidden_text" in rules.rules and any(f.hidden_text or f.hidden_links for f in facts):
         merged = HtmlFacts(
             hidden_text=" ".join(f.hidden_text for f in facts).strip(),
             hidden_links=[link for f in facts for link in f.hidden_links],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -169,3 +170,96 @@ def test_a_skeleton_that_cannot_reproduce_the_page_falls_back_to_the_template(
     renderer = PortalRenderer(REGISTRY, now=NOW, options=options, template_dir=templates)
     renderer.render([entry(n) for n in range(1, 60)], health(), out)
     assert "<p class=n>6</p>" in (out / "news/page-5.html").read_text(encoding="utf-8")
+
+
+def _tree_bytes(root: Path) -> dict[str, bytes]:
+    # The OPML export's creation time is the wall clock (kept from the version that wrote it).
+    return {
+        p.relative_to(root).as_posix(): re.sub(
+            rb"<dateCreated>.*?</dateCreated>", b"", p.read_bytes()
+        )
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".tongxin-manifest.json"  # fingerprints, not output
+    }
+
+
+def test_an_incremental_render_is_byte_identical_to_a_cold_one(tmp_path: Path) -> None:
+    entries = [entry(n) for n in range(1, 200)]
+    publisher = Publisher(tmp_path / "out")
+    first = publisher.new_version("1")
+    PortalRenderer(REGISTRY, now=NOW).render(entries, health(), first)
+    publisher.publish(first)
+    # One entry new, one edited, one gone: the api index copies the rest from the last one.
+    changed = [entry(0), *entries[:5], entry(6, title="改过的标题"), *entries[6:150]]
+    warm = publisher.new_version("2")
+    stats = PortalRenderer(REGISTRY, now=NOW).render(
+        changed, health(), warm, previous=publisher.current()
+    )
+    assert "api/index.json" in stats.pages
+    cold = tmp_path / "cold"
+    cold.mkdir()
+    PortalRenderer(REGISTRY, now=NOW).render(changed, health(), cold)
+    assert _tree_bytes(warm) == _tree_bytes(cold)
+
+
+def test_the_api_index_assembled_from_fragments_equals_one_dump() -> None:
+    from tongxin.federation import portal_feeds
+    from tongxin.federation.render import PortalRenderer as Renderer
+
+    site = Renderer(REGISTRY, now=NOW).site
+    entries = [entry(n, tags=["学习", "通知"], author="王" * (n % 2)) for n in range(40)]
+    whole = portal_feeds.api_index(site, entries, NOW)
+    data, spans = portal_feeds.api_index_spans(site, entries, NOW)
+    assert data == whole
+    old = {key: data[start:end] for key, start, end in spans}
+    # Reused fragments (every other entry) and fresh ones join to the same bytes.
+    reuse = {k: v for i, (k, v) in enumerate(old.items()) if i % 2}
+    assert portal_feeds.api_index_spans(site, entries, NOW, reuse.get)[0] == whole
+    # An edit changes the entry's key, so its stale fragment is never reused.
+    edited = [entry(3, title="新标题"), *entries[4:]]
+    assert portal_feeds.api_index_spans(site, edited, NOW, old.get)[0] == portal_feeds.api_index(
+        site, edited, NOW
+    )
+
+
+def test_the_api_key_changes_whenever_the_entrys_api_json_does() -> None:
+    import dataclasses
+
+    from tongxin.federation import portal_feeds
+    from tongxin.federation.render import api_key, make_items
+
+    base = entry(7, tags=["学习"], author="王")
+    changes = {
+        "entry_id": "https://a.example/news/x/",
+        "url": "https://a.example/x/",
+        "type": "",
+        "title": "",
+        "published": None,
+        "updated": NOW,
+        "summary_html": "<p>另一个摘要</p>",
+        "tags": ["学习", "通知"],
+        "author": "",
+        "pinned": True,
+        "expires": NOW + timedelta(days=3),
+        "origin_branch_id": "https://b.example/feeds/all.atom.xml",
+        "branch_id": "lower",
+        "origin_branch_name": "乙支部",
+        "origin_branch_url": "https://b.example/",
+        "origin_feed_url": "https://b.example/feeds/all.atom.xml",
+    }
+
+    def key_and_json(e: Entry) -> tuple[str, str]:
+        (item,) = make_items([e], NOW)
+        return api_key(item, e), repr(portal_feeds.api_entry(e))
+
+    base_key, base_json = key_and_json(base)
+    shown = 0
+    for field, value in changes.items():
+        changed = dataclasses.replace(base, **{field: value})
+        key, data = key_and_json(changed)
+        if data == base_json:
+            continue  # e.g. branch_id, when the origin branch names the source
+        shown += 1  # the change shows in the API, so the cached fragment must not be reused
+        assert key != base_key, field
+        assert portal_feeds.api_entry_key(changed) != portal_feeds.api_entry_key(base), field
+    assert shown >= len(changes) - 1
