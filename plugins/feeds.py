@@ -26,12 +26,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import re
-import threading
-import traceback
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
@@ -571,106 +568,17 @@ def write_feeds(
     return written
 
 
-# --------------------------------------------------------------------------- in the background
-
-
-class _Capture(logging.Handler):
-    """In the child: keeps log records (as level, logger, text) for the parent to log."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.records: list[tuple[int, str, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.records.append((record.levelno, record.name, record.getMessage()))
-        except Exception:  # a malformed log call must not lose the rest
-            self.records.append((record.levelno, record.name, str(record.msg)))
-
-
-class BackgroundWrite:
-    """Runs ``work`` in a forked child while Pelican renders the pages; :meth:`join` waits.
-
-    Feeds and the API need every entry's content but no page, and the pages need nothing of
-    them: on a machine with a second core the two run side by side. The child inherits the
-    whole build (copy-on-write), so ``work`` sees the same entries and plugins (and sends the
-    same signals: feed signing runs in the child). Its log records and any exception come
-    back through a pipe; :meth:`join` logs the records and raises the exception in the
-    parent, so a failure fails the build as it would have inline. ``TONGXIN_NO_FORK=1``
-    writes inline.
-    """
-
-    def __init__(self, pid: int, reader: int) -> None:
-        self.pid, self.reader = pid, reader
-
-    @classmethod
-    def start(cls, work: Callable[[], None]) -> BackgroundWrite | None:
-        """The running child, or None where forking is not possible or not safe."""
-        # fork() copies only the calling thread: with others (a progress bar's refresher)
-        # a lock they hold could stay locked in the child forever.
-        if not hasattr(os, "fork") or os.environ.get("TONGXIN_NO_FORK"):
-            return None
-        if threading.active_count() > 1:
-            return None
-        reader, writer = os.pipe()
-        pid = os.fork()
-        if pid:
-            os.close(writer)
-            return cls(pid, reader)
-        try:  # in the child: never return into the caller's code, whatever happens
-            os.close(reader)
-            outcome = _run_captured(work)
-            with os.fdopen(writer, "wb") as pipe:
-                pipe.write(pickle.dumps(outcome))
-        finally:
-            os._exit(0)
-
-    def join(self) -> None:
-        with os.fdopen(self.reader, "rb") as pipe:
-            data = pipe.read()  # until the child closes its end, before waiting for it
-        _pid, status = os.waitpid(self.pid, 0)
-        try:
-            kind, records, failure = pickle.loads(data)
-        except Exception:
-            message = f"feeds/API writer ended without a result (status {status})"
-            raise RuntimeError(message) from None
-        for level, name, text in records:
-            logging.getLogger(name).log(level, "%s", text)
-        if kind != "ok":
-            raise failure
-
-
-def _run_captured(work: Callable[[], None]) -> tuple[str, list[tuple[int, str, str]], Any]:
-    """``work()`` with its log records kept, never raising: (kind, records, exception)."""
-    capture = _Capture()
-    for name in ("pelican", "tongxin"):
-        child_logger = logging.getLogger(name)
-        child_logger.handlers[:] = [capture]
-        child_logger.propagate = False
-    try:
-        work()
-    except BaseException as error:  # every failure goes to the parent
-        try:
-            pickle.dumps(error)
-            failure: Any = error
-        except Exception:
-            failure = RuntimeError("".join(traceback.format_exception(error)))
-        return ("error", capture.records, failure)
-    return ("ok", capture.records, None)
-
-
 # --------------------------------------------------------------------------- Pelican wiring
 
 _generators: list[Any] = []
-#: id(pelican) -> its feeds being written in a child
-_pending: dict[int, BackgroundWrite] = {}
 
 
 def _remember_generators(generators: Sequence[Any]) -> None:
     _generators[:] = list(generators)
 
 
-def _write(pelican: Any, generators: list[Any]) -> None:
+def _write_after_build(pelican: Any) -> None:
+    generators, _generators[:] = list(_generators), []
     settings = pelican.settings
     site = site_identity(settings)
     entries = collect_entries(generators, settings, include_pages=False)
@@ -679,36 +587,6 @@ def _write(pelican: Any, generators: list[Any]) -> None:
     feeds_written.send(pelican.output_path, paths=paths, settings=settings)
 
 
-def reap(pending: dict[int, BackgroundWrite]) -> None:
-    """Wait for children of builds that stopped before ``finalized`` (no zombies)."""
-    for key in list(pending):
-        try:
-            pending.pop(key).join()
-        except Exception:  # that build has failed already
-            logger.debug("tongxin: background writer of an aborted build failed")
-
-
-def _start_early(pelican: Any) -> None:
-    """At ``get_writer`` (content final, no page written yet): start writing in a child."""
-    reap(_pending)
-    generators = list(_generators)
-    child = BackgroundWrite.start(lambda: _write(pelican, generators))
-    if child is not None:
-        _generators[:] = []
-        _pending[id(pelican)] = child
-    # else: written inline at ``finalized``
-
-
-def _write_after_build(pelican: Any) -> None:
-    child = _pending.pop(id(pelican), None)
-    if child is not None:
-        child.join()
-        return
-    generators, _generators[:] = list(_generators), []
-    _write(pelican, generators)
-
-
 def register() -> None:
     signals.all_generators_finalized.connect(_remember_generators)
-    signals.get_writer.connect(_start_early)
     signals.finalized.connect(_write_after_build)

@@ -26,11 +26,9 @@ from urllib.parse import quote
 from pelican import signals
 from tongxin.plugins.feeds import (
     EMPTY_FEED_UPDATED,
-    BackgroundWrite,
     BranchEntry,
     Site,
     collect_entries,
-    reap,
     site_identity,
     write_if_changed,
 )
@@ -185,15 +183,14 @@ def _remove_withdrawn(api_root: Path, wanted: set[Path]) -> None:
 
 
 _generators: list[Any] = []
-#: id(pelican) -> its API being written in a child (feeds.BackgroundWrite)
-_pending: dict[int, BackgroundWrite] = {}
 
 
 def _remember_generators(generators: Sequence[Any]) -> None:
     _generators[:] = list(generators)
 
 
-def _write(pelican: Any, generators: list[Any]) -> None:
+def _write_after_build(pelican: Any) -> None:
+    generators, _generators[:] = list(_generators), []
     settings = pelican.settings
     site = site_identity(settings)
     entries = collect_entries(generators, settings, include_pages=True)
@@ -203,26 +200,6 @@ def _write(pelican: Any, generators: list[Any]) -> None:
     logger.debug("tongxin api: %d entries, %d files rewritten", len(entries), len(written))
 
 
-def _start_early(pelican: Any) -> None:
-    """At ``get_writer``: write the API in a child while Pelican renders the pages."""
-    reap(_pending)
-    generators = list(_generators)
-    child = BackgroundWrite.start(lambda: _write(pelican, generators))
-    if child is not None:
-        _generators[:] = []
-        _pending[id(pelican)] = child
-
-
-def _write_after_build(pelican: Any) -> None:
-    child = _pending.pop(id(pelican), None)
-    if child is not None:
-        child.join()
-        return
-    generators, _generators[:] = list(_generators), []
-    _write(pelican, generators)
-
-
 def register() -> None:
     signals.all_generators_finalized.connect(_remember_generators)
-    signals.get_writer.connect(_start_early)
     signals.finalized.connect(_write_after_build)
