@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -78,6 +79,14 @@ class RunReport:
         return data
 
 
+def _advance_bar(bar: Any, task: Any, n: int = 1) -> None:
+    bar.advance(task, n)
+
+
+def _advance_nothing(n: int = 1) -> None:
+    """Progress reporting when there is no bar: nothing to advance."""
+
+
 def search_cache_dir(db_path: Path | str) -> Path:
     """Where a portal keeps its search shards between runs: beside its database."""
     db = Path(db_path)
@@ -129,12 +138,12 @@ class Progress:
                 transient=False,
             ) as bar:
                 task = bar.add_task(self.stage_name(stage), total=total)
-                yield lambda n=1: bar.advance(task, n)
+                yield functools.partial(_advance_bar, bar, task)
                 bar.update(task, completed=total if total is not None else 1, total=total or 1)
             return
         if self.mode == "log":
             logger.info("%s …", self.stage_name(stage))
-        yield lambda n=1: None
+        yield _advance_nothing
         if self.mode == "log":
             logger.info(
                 translate(

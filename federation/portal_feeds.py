@@ -259,9 +259,10 @@ def api_entry(
             entry.origin_branch_url,
             entry.origin_feed_url,
         )
-        source = sources.get(key)
-        if source is None:
-            source = sources[key] = _source_object(entry)
+        cached = sources.get(key)
+        if cached is None:
+            cached = sources[key] = _source_object(entry)
+        source = cached
     return {
         "id": entry.entry_id,
         "url": entry.url,

@@ -758,7 +758,7 @@ class PortalRenderer:
             skeleton = skeletons[shape] = (
                 (_PAGE_PLACEHOLDER.split(text), [1]) if text is not None else False
             )
-        if skeleton is False:
+        if skeleton is False or isinstance(skeleton, bool):
             return None
         parts, checks = skeleton
         values = {"n": str(number), "o": str(number - 1), "w": str(number + 1)}

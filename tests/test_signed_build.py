@@ -33,7 +33,6 @@ TONGXIN = Path(sys.executable).with_name("tongxin")
 SITE = "https://signed.example/"
 
 
-
 def tongxin_build(root: Path, key: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
     if key is not None:
