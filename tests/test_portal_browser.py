@@ -293,3 +293,36 @@ def test_portal_ships_every_asset_its_pages_load(portal: Portal) -> None:
         with urllib.request.urlopen(portal.url + path, timeout=5) as response:
             assert response.status == 200, path
             assert response.read(1), path
+
+
+def _portal_search(browser, portal: Portal, query: str) -> tuple[list[str], str | None]:
+    opened = open_page(browser, f"{portal.url}search/?q={query}")
+    try:
+        opened.page.wait_for_selector("#search[data-state=done]", state="attached")
+        hrefs = opened.page.eval_on_selector_all(
+            "#search-results a[href]", "els => els.map(e => e.href)"
+        )
+        count = opened.page.text_content("#search-count")
+        assert opened.console_errors == [], opened.console_errors
+    finally:
+        opened.close()
+    return hrefs, count
+
+
+def test_portal_search_narrows_by_words_branch_and_type_and_says_zero(
+    browser, portal: Portal
+) -> None:
+    everywhere, _ = _portal_search(browser, portal, quote(SHARED_TERM))
+    assert len(everywhere) == 2
+    # A second word narrows to the branch whose entry holds both.
+    both, count = _portal_search(browser, portal, quote(f"{SHARED_TERM} riverside"))
+    assert both == [portal.entry_urls["riverside"]] and count == "1"
+    # The branch filter (by the branch's name, as the select offers it) keeps one branch.
+    branch = quote("Riverside Tech Workers' Union")
+    filtered, _ = _portal_search(browser, portal, f"{quote(SHARED_TERM)}&branch={branch}")
+    assert filtered == [portal.entry_urls["riverside"]]
+    # The type filter: the shared term sits in news entries only.
+    by_type, count = _portal_search(browser, portal, f"{quote(SHARED_TERM)}&type=study")
+    assert by_type == [] and count == "0"
+    nothing, count = _portal_search(browser, portal, quote("不存在的词语组合"))
+    assert nothing == [] and count == "0"
