@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -201,6 +202,8 @@ class Store:
         self.db.execute("PRAGMA cache_size=-32768")  # 32 MB of pages: the render reads it all
         self.db.execute("PRAGMA temp_store=MEMORY")
         self._migrate()
+        self._checkpointer: _Checkpointer | None = None
+        self._unchecked_rows = 0
 
     @classmethod
     def reader(cls, path: Path | str) -> Store:
@@ -212,6 +215,8 @@ class Store:
             f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None
         )
         self.db.row_factory = sqlite3.Row
+        self._checkpointer = None
+        self._unchecked_rows = 0
         return self
 
     def _migrate(self) -> None:
@@ -231,7 +236,24 @@ class Store:
         return _Transaction(self.db)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.db.close()
+
+    def _wrote(self, rows: int) -> None:
+        # A cold run writes ~160 MB of WAL; checkpointing it inside the writer's commits
+        # stalled the store twice per run. A thread on its own connection copies the WAL
+        # into the database while this one goes on writing (PASSIVE never blocks a writer,
+        # and the GIL is released inside SQLite); the writer's autocheckpoint stays as a bound.
+        self._unchecked_rows += rows
+        if self._unchecked_rows < _CHECKPOINT_ROWS:
+            return
+        self._unchecked_rows = 0
+        if self._checkpointer is None:
+            self._checkpointer = _Checkpointer(self.path)
+            self._checkpointer.start()
+        self._checkpointer.wake.set()
 
     def __enter__(self) -> Store:
         return self
@@ -397,6 +419,7 @@ class Store:
                 updated += 1
         if writes:
             self.db.executemany(_INSERT_ENTRY, writes)
+            self._wrote(len(writes))
         if touches:
             self.db.executemany("UPDATE entries SET last_seen = ? WHERE entry_id = ?", touches)
         return StoreOutcome(new=new, updated=updated, unchanged=unchanged)
@@ -564,6 +587,41 @@ def _entry_from_tuple(row: tuple[Any, ...]) -> Entry:
         expires=from_iso(expires) if expires else None,
         quarantine_reason=reason,
     )
+
+
+#: Rows written between background checkpoints (~0.8 WAL pages each: about 32 MB of WAL).
+_CHECKPOINT_ROWS = 10_000
+
+
+class _Checkpointer(threading.Thread):
+    """Runs ``wal_checkpoint(PASSIVE)`` on its own connection each time it is woken."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name=f"checkpoint {path.name}", daemon=True)
+        self.path = path
+        self.wake = threading.Event()
+        self.stopping = False
+        self.checkpoints = 0
+
+    def run(self) -> None:
+        db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        try:
+            while True:
+                self.wake.wait()
+                self.wake.clear()
+                if self.stopping:
+                    return
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.checkpoints += 1
+        except sqlite3.Error:
+            pass  # only an optimisation: the writer's own autocheckpoint still bounds the WAL
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
+        self.join()
 
 
 class _Transaction:

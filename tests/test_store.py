@@ -233,3 +233,17 @@ def test_entries_read_back_with_every_field_as_stored(tmp_path: Path) -> None:
     assert second.updated == later and second.published == datetime(2026, 1, 2, tzinfo=UTC)
     assert first.tags == [] and first.updated == first.published == datetime(2026, 1, 1, tzinfo=UTC)
     assert first.expires is None and first.quarantine_reason is None
+
+
+def test_background_checkpoint_keeps_every_entry(tmp_path: Path, monkeypatch) -> None:
+    import tongxin.federation.store as store_module
+
+    monkeypatch.setattr(store_module, "_CHECKPOINT_ROWS", 2)
+    with Store(tmp_path / "p.sqlite") as store:
+        for n in range(1, 7):
+            store.record_fetch(B1, ok(), [entry(n)], status="ok")
+        checkpointer = store._checkpointer
+        assert checkpointer is not None
+    assert not checkpointer.is_alive()  # close stops the thread before closing the writer
+    with Store(tmp_path / "p.sqlite") as store:
+        assert store.count_entries("b1") == 6 and store.integrity_ok()
