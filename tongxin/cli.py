@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -262,16 +264,9 @@ def import_opml_command(opml: Path, output: Path | None, name: str | None, url: 
     from tongxin.federation.opml import import_opml
     from tongxin.federation.registry import RegistryError
 
-    try:
+    with _registry_problems_exit(RegistryError):
         text = import_opml(opml, name=name, url=url)
-    except RegistryError as error:
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(EXIT_REGISTRY)
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
+    _write_or_echo(text, output)
 
 
 @registry_group.command("export-opml")
@@ -287,12 +282,23 @@ def export_opml_command(registry: Path, output: Path | None) -> None:
     from tongxin.federation.opml import export_opml
     from tongxin.federation.registry import RegistryError, load_registry
 
-    try:
+    with _registry_problems_exit(RegistryError):
         text = export_opml(load_registry(registry))
-    except RegistryError as error:
-        for problem in error.problems:
+    _write_or_echo(text, output)
+
+
+@contextlib.contextmanager
+def _registry_problems_exit(error_type: type[Exception]) -> Iterator[None]:
+    """Print a registry's `path:line: message` problems and exit with EXIT_REGISTRY."""
+    try:
+        yield
+    except error_type as error:
+        for problem in getattr(error, "problems", []):
             click.echo(str(problem), err=True)
         sys.exit(EXIT_REGISTRY)
+
+
+def _write_or_echo(text: str, output: Path | None) -> None:
     if output:
         output.write_text(text, encoding="utf-8")
     else:
