@@ -25,6 +25,28 @@ DIGEST_FILE = ".docs-digest"
 TEXT_LIMIT = 300
 
 
+#: Characters of the excerpt shown under a search result (the page shows ~110 of them around
+#: the first match); every first query downloads the meta blocks of its top hits.
+EXCERPT_CHARS = 160
+# Longest HTML entity name (&CounterClockwiseContourIntegral;) plus room: what a cut may spoil.
+_CUT_MARGIN = 40
+
+
+def plain_text_head(fragment: str, limit: int) -> str:
+    """``plain_text(fragment, limit)`` read from the start of the fragment only.
+
+    Only ``limit`` characters of text are kept, so a long body's tags need not all be
+    stripped: a prefix cut before a ``<`` (no tag is half read) gives the same text as long
+    as it holds more than ``limit`` characters past any entity the cut may have split.
+    """
+    cut = limit * 4 + 256
+    if fragment and len(fragment) > cut:
+        start = fragment.rfind("<", 0, cut)
+        if start > 0 and len(plain_text(fragment[:start])) > limit + _CUT_MARGIN:
+            return plain_text(fragment[:start], limit)
+    return plain_text(fragment, limit)
+
+
 @dataclass
 class IndexResult:
     seconds: float = 0.0
@@ -45,8 +67,9 @@ def search_docs(entries: Sequence[Entry]) -> list:
     for entry in entries:
         if (entry.type or "news") == "pages":
             continue
-        summary = plain_text(entry.summary_html, 300)
-        text = plain_text(entry.content_html or entry.summary_html, TEXT_LIMIT)
+        text = plain_text_head(entry.content_html or entry.summary_html, TEXT_LIMIT)
+        # the summary only shows when the body has no text (the excerpt is the text's head)
+        summary = "" if text else plain_text_head(entry.summary_html, EXCERPT_CHARS)
         docs.append(
             SearchDoc(
                 id=entry.entry_id,
@@ -63,22 +86,28 @@ def search_docs(entries: Sequence[Entry]) -> list:
 
 
 def docs_digest(entries: Sequence[Entry]) -> str:
+    """A digest of everything the index reads from ``entries`` (one string per entry, one
+    hash update: this runs over every stored entry on every run)."""
     h = hashlib.blake2b(digest_size=16)
+    update = h.update
     for entry in entries:
-        for part in (
-            entry.entry_id,
-            entry.url,
-            entry.title,
-            entry.type,
-            entry.origin_branch_name,
-            entry.published.isoformat() if entry.published else "",
-            entry.updated.isoformat() if entry.updated else "",
-        ):
-            h.update(part.encode())
-            h.update(b"\x1f")
-        h.update(hashlib.blake2b(entry.content_html.encode(), digest_size=8).digest())
-        h.update(entry.summary_html.encode())
-        h.update(b"\x1e")
+        published, updated = entry.published, entry.updated
+        line = "\x1f".join(
+            (
+                entry.entry_id,
+                entry.url,
+                entry.title,
+                entry.type or "",
+                entry.origin_branch_name or "",
+                entry.branch_id,
+                published.isoformat() if published else "",
+                updated.isoformat() if updated else "",
+                entry.summary_html,
+                entry.content_html,
+                "\x1e",
+            )
+        )
+        update(line.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
@@ -103,7 +132,7 @@ def build_portal_index(
     from tongxin.searchindex import build_search_index
 
     docs = search_docs(entries)
-    build_search_index(docs, Path(out_dir), cache_dir=cache_dir)
+    build_search_index(docs, Path(out_dir), cache_dir=cache_dir, excerpt_chars=EXCERPT_CHARS)
     (search_dir / DIGEST_FILE).write_text(digest, encoding="ascii")
     return IndexResult(time.perf_counter() - started, len(docs))
 

@@ -169,3 +169,19 @@ process.stdout.write(JSON.stringify(out));
     assert answers["fast"] == answers["ref"]
     assert all(answers["fast"][i] for i in range(len(QUERIES) - 1))  # the queries do match
     assert answers["fast"][-1] == []
+
+
+def test_a_writer_without_vectors_writes_the_same_postings_and_no_field_vectors():
+    docs = _corpus(seed=4, size=40)
+    shard_of = {term: i % 2 for i, term in enumerate(sorted(set(WORDS)))}
+    full = ShardWriter(["title", "text"], {0: 100, 1: 100})
+    lean = ShardWriter(["title", "text"], {0: 100, 1: 100}, vectors=False)
+    for d in docs:
+        for writer in (full, lean):
+            fields = [prepare(_positions(d["title"])), prepare(_positions(d["text"]))]
+            writer.add(d["id"], fields, shard_of)
+    for k in range(2):
+        expected = json.loads(full.serialise(k))
+        assert expected["fieldVectors"]
+        expected["fieldVectors"] = []
+        assert lean.serialise(k) == _dump(expected)

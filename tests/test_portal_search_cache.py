@@ -59,3 +59,36 @@ def test_one_changed_branch_reuses_the_other_shards_from_the_cache(
     reused = [name for name, inode in after.items() if before.get(name) == inode]
     assert reused, "shards untouched by the new entry are reused, not rebuilt"
     assert len(reused) < len(after), "the shards of the new entry's terms are rebuilt"
+
+
+def test_indexed_text_read_from_the_head_of_a_long_body_equals_the_whole_read() -> None:
+    from tongxin.federation.index import TEXT_LIMIT, plain_text_head
+    from tongxin.federation.portal_feeds import plain_text
+
+    rng = random.Random(3)
+    pieces = [
+        "<p>",
+        "</p>",
+        "<a href='https://x.example/?a=1&amp;b=2'>",
+        "</a>",
+        "&amp;",
+        "&lt;",
+        "&#x4e2d;",
+        "&CounterClockwiseContourIntegral;",
+        " ",
+        "\n",
+        "<br>",
+        "<img src='y'>",
+    ]
+    for _ in range(300):
+        parts = []
+        for _ in range(rng.randint(0, 400)):
+            parts.append(
+                rng.choice(pieces) if rng.random() < 0.3 else _text(rng, rng.randint(1, 9))
+            )
+        html = "".join(parts)
+        for limit in (TEXT_LIMIT, 160, 20):
+            assert plain_text_head(html, limit) == plain_text(html, limit), html
+    # a body that is one huge tag at first: read whole, never cut inside the tag
+    html = "<img src='data:" + "A" * 5000 + "'>" + "正文" * 10
+    assert plain_text_head(html, 20) == plain_text(html, 20)

@@ -1,4 +1,5 @@
-"""Hot buckets written as parts, and every shard file equal to the reference lunr writer."""
+"""Hot buckets written as parts, and every shard file equal to the reference lunr writer
+(without field vectors: the search page scores from the postings)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,14 @@ def _docs(n: int, seed: int = 5, branches: int = 7) -> list[SearchDoc]:
     ]
 
 
+def _base36(number: int) -> str:
+    digits = ""
+    for _ in range(7):
+        number, rest = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[rest] + digits
+    return digits
+
+
 def _read(path: Path):
     return json.loads(path.read_text("utf-8"))
 
@@ -53,6 +62,7 @@ def _expected_shards(docs: list[SearchDoc], out: Path) -> dict[str, bytes]:
     """Each shard file as the dict-building reference writer makes it from its own documents."""
     manifest = _read(out / "search" / "manifest.json")
     shards, parts = manifest["shards"], {int(k): v for k, v in manifest["parts"].items()}
+    hot = manifest["hot"]
     refs = _refs(out)
     rows = sorted(((refs[d.url], d) for d in docs), reverse=True)  # newest first, as built
     keys = [int(ref, 36) % PART_KEYS for ref, _ in rows]
@@ -68,19 +78,26 @@ def _expected_shards(docs: list[SearchDoc], out: Path) -> dict[str, bytes]:
         split: dict[str, dict[str, dict[str, list[int]]]] = {}
         for field, terms in fields.items():
             for term, where in terms.items():
-                k = term_hash(term) % shards
-                name = f"{k}-{key % parts[k]}" if k in parts else str(k)
+                if term in hot:  # a file of its own, named by the term's hash
+                    h = f"h{_base36(term_hash(term))}"
+                    name = f"{h}-{key % hot[term]}" if hot[term] else h
+                else:
+                    k = term_hash(term) % shards
+                    name = f"{k}-{key % parts[k]}" if k in parts else str(k)
                 split.setdefault(name, {}).setdefault(field, {})[term] = where
         for name, by_field in split.items():
             by_name.setdefault(name, []).append((ref, by_field))
+    hot_parts = {f"h{_base36(term_hash(t))}": count for t, count in hot.items()}
     expected = {}
     for name, members in by_name.items():
         if "-" in name:
-            k, _part = map(int, name.split("-"))
-            n = quantised_count(whole // parts[k])
+            k, _part = name.split("-")
+            count = parts[int(k)] if k.isdigit() else hot_parts[k]
+            n = quantised_count(whole // count)
         else:
             n = whole
         index = build_lunr_index(members, FIELDS, document_count=n)
+        index["fieldVectors"] = []  # the page scores from the postings (see search.js)
         text = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
         expected[f"{name}.json"] = text.encode("utf-8")
     return expected
@@ -144,3 +161,44 @@ def test_a_split_build_with_the_cache_equals_a_cold_build_and_touches_one_part(t
     split_files = sum(manifest["parts"].values())
     # a split bucket rebuilds only the part of the changed branch
     assert again.built < first.built - split_files // 2
+
+
+def test_a_frequent_term_has_files_of_its_own_equal_to_the_reference_writer(tmp_path):
+    docs = _docs(120)
+    build_search_index(docs, tmp_path, shards=8, split_postings=60, hot_postings=40, workers=1)
+    manifest = _read(tmp_path / "search" / "manifest.json")
+    assert any(manifest["hot"].values()) and not all(manifest["hot"].values())  # split and whole
+    written = {p.name: p.read_bytes() for p in (tmp_path / "search" / "shards").iterdir()}
+    expected = _expected_shards(docs, tmp_path)
+    assert any(name.startswith("h") for name in expected)
+    assert {n: written[n] for n in expected} == expected
+    # no bucket holds a hot term: a query for one downloads that term's postings only
+    for name, data in written.items():
+        terms = {t for t, _ in json.loads(data)["invertedIndex"]}
+        if not name.startswith("h"):
+            assert not terms & set(manifest["hot"]), name
+
+
+def test_a_term_turning_frequent_with_the_cache_equals_a_cold_build(tmp_path):
+    docs = _docs(150)
+    cache = tmp_path / "cache"
+    options = {"shards": 4, "split_postings": 200, "hot_postings": 60}
+    build_search_index(docs, tmp_path / "warm", cache_dir=cache, **options)
+    hot_before = _read(tmp_path / "warm" / "search" / "manifest.json")["hot"]
+    # entries of four branches gain a term that crosses the threshold
+    changed = [
+        SearchDoc(**{**d.__dict__, "text": d.text + "，垃圾分类"})
+        if d.branch in ("第1支部", "第2支部", "第3支部", "第4支部")
+        else d
+        for d in docs
+    ]
+    build_search_index(changed, tmp_path / "warm", cache_dir=cache, **options)
+    build_search_index(changed, tmp_path / "cold", **options)
+
+    def files(out: Path) -> dict[str, bytes]:
+        root = out / "search"
+        return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    assert "垃圾" in _read(tmp_path / "cold" / "search" / "manifest.json")["hot"]
+    assert "垃圾" not in hot_before
+    assert files(tmp_path / "warm") == files(tmp_path / "cold")

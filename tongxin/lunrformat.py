@@ -161,10 +161,14 @@ class ShardWriter:
         shards: Mapping[int, int],
         *,
         metadata_key: str = "p",
+        vectors: bool = True,
     ) -> None:
         """``shards``: each shard's N of idf (a shard of a bigger collection passes the
-        collection's, so that scores add up across shards)."""
+        collection's, so that scores add up across shards). ``vectors=False`` writes an empty
+        ``fieldVectors`` (lunr.js still loads the index; a reader that scores from the
+        postings themselves needs no vectors, which are half of a term-sharded index)."""
         self.fields = list(fields)
+        self.vectors = vectors
         self.document_counts = dict(shards)
         # shard -> term -> [_index, postings of field 0 (texts), …, idf once known]
         self._inverted: dict[int, dict[str, list]] = {k: {} for k in shards}
@@ -199,6 +203,23 @@ class ShardWriter:
             if not prepared:
                 continue
             slot = number + 1
+            if not self.vectors:  # postings only: no field lengths to gather
+                for term, text in zip(prepared[0], prepared[1], strict=True):
+                    if shard_of is None:
+                        k = 0
+                    else:
+                        k = shard_of[term]
+                        if k.__class__ is not int:
+                            k = k[key]
+                    postings = inverted.get(k)
+                    if postings is None:
+                        continue
+                    entry = postings.get(term)
+                    if entry is None:
+                        entry = postings[term] = [len(postings)]
+                        entry.extend([] for _ in range(1, slots))
+                    entry[slot].append(lead + text)
+                continue
             local: dict[int, list] = {}
             for term, text, tf in zip(*prepared, strict=True):
                 if shard_of is None:
@@ -221,7 +242,7 @@ class ShardWriter:
                 else:
                     group.append(entry)
                     group.append(tf)
-            if local:
+            if local and self.vectors:
                 field_ref = self._field_refs[number] + quoted[1:]
                 for k, group in local.items():
                     length = group[1] if len(group) == 2 else sum(group[1::2])
@@ -240,7 +261,7 @@ class ShardWriter:
             (totals[f] / totals[count + f]) if totals[count + f] else 1.0 for f in range(count)
         ]
         n = self.document_counts[k]
-        for entry in inverted.values():
+        for entry in inverted.values() if self.vectors else ():
             df = 0
             for postings in entry[1:]:
                 df += len(postings)

@@ -6,7 +6,11 @@ Layout written under ``OUT/search/`` (read by ``theme/static/js/search.js``):
   years), the meta block width;
 - ``shards/<k>.json``: a lunr index (lunr's serialised format, loaded by ``lunr.Index.load``)
   holding only the terms whose :func:`~tongxin.tokenizer.term_hash` is ``k`` modulo the shard
-  count, so a query downloads just the shards of its own terms;
+  count, so a query downloads just the shards of its own terms. ``fieldVectors`` is empty: the
+  page scores BM25 from the postings' positions (vectors were half of every download);
+- ``shards/h<hash>.json`` (or parts ``h<hash>-<part>.json``): a frequent term's own file, the
+  term listed in the manifest's ``hot``: a common bigram no longer drags the other terms of its
+  bucket into every query that holds it (they were four fifths of such a bucket);
 - ``shards/<k>-<part>.json`` instead, for a hot bucket (a bigram found in a good part of the
   collection): the bucket's postings of the documents whose number ``n % parts == part``, each
   part a lunr index of its own (idf over its documents). No file of a first query is huge, the
@@ -63,7 +67,7 @@ from tongxin.fold import load_table
 from tongxin.lunrformat import Prepared, ShardWriter, prepare
 from tongxin.tokenizer import term_hash, tokenize
 
-FORMAT = "tongxin-search-3"
+FORMAT = "tongxin-search-4"
 FIELDS = ("title", "text", "f")
 # A shard aims at about this many postings (≈ 100 kB of JSON, ≈ 30 kB gzipped).
 POSTINGS_PER_SHARD = 4000
@@ -79,6 +83,9 @@ DISC = 36**3  # ref = 3 base-36 digits of day, 3 of discriminator
 # fetched in parallel, and a branch whose entries changed rebuilds one part of it.
 SPLIT_POSTINGS = 16_000  # a part aims at 3/8 of this (a power of two of parts, at most 32)
 PART_KEYS = 32  # parts per bucket at most; divides DISC
+# A term of at least this many postings is written to files of its own (see the manifest's
+# ``hot``), not to a bucket shared with other terms.
+HOT_POSTINGS = POSTINGS_PER_SHARD // 4
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
@@ -295,16 +302,47 @@ class _Job:
     targets: dict[int, Path]  # shard -> file to write
 
     def build_group(self, group: Sequence[int]) -> int:
-        writer = ShardWriter(FIELDS, {k: self.counts[k] for k in group})
+        writer = ShardWriter(FIELDS, {k: self.counts[k] for k in group}, vectors=False)
         if self.members is None:
             order: Iterable[int] = range(len(self.refs))
         else:
             order = sorted(set().union(*(self.members[k] for k in group)))
         shard_of = self.shard_of
         add = writer.add
+        wanted = set(group)
+        # A field's terms narrowed to this group's shards, once per (text, key) seen twice: a
+        # text shared by thousands of entries (boilerplate, filter terms) is not walked term
+        # by term for each of them when only a few shards are built.
+        narrowed: dict[tuple[int, int], Any] = {}
+        seen_once = object()
+
+        def narrow(prepared: Prepared, key: int) -> Any:
+            terms, texts, tfs = prepared
+            keep = []
+            for j, term in enumerate(terms):
+                k = shard_of[term]
+                if (k if k.__class__ is int else k[key]) in wanted:
+                    keep.append(j)
+            if len(keep) == len(terms):
+                return prepared
+            if not keep:
+                return ()
+            return [terms[j] for j in keep], [texts[j] for j in keep], [tfs[j] for j in keep]
+
         for i in order:
-            title, text = self.analysed[i]
-            add(self.refs[i], (title, text, self.facets[i]), shard_of, self.keys[i])
+            key = self.keys[i]
+            fields = []
+            for prepared in (*self.analysed[i], self.facets[i]):
+                slot = (id(prepared), key)
+                found = narrowed.get(slot)
+                if found is None:  # a text of one entry, so far: add() skips its other terms
+                    narrowed[slot] = seen_once
+                    found = prepared
+                elif found is seen_once:
+                    found = narrowed[slot] = narrow(prepared, key)
+                fields.append(found)
+            if fields[0] or fields[1] or fields[2]:
+                add(self.refs[i], fields, shard_of, key)
         written = 0
         for k in group:
             data = writer.serialise(k).encode("utf-8")
@@ -402,6 +440,7 @@ def build_search_index(
     shards: int | None = None,
     workers: int | None = None,
     split_postings: int = SPLIT_POSTINGS,
+    hot_postings: int = HOT_POSTINGS,
 ) -> IndexStats:
     """Index ``docs`` into ``out_dir/search/`` (replacing what was there); returns figures.
 
@@ -422,6 +461,7 @@ def build_search_index(
             shards,
             workers,
             split_postings,
+            hot_postings,
             started,
         )
     finally:
@@ -438,6 +478,7 @@ def _build(
     shards: int | None,
     workers: int | None,
     split_postings: int,
+    hot_postings: int,
     started: float,
 ) -> IndexStats:
     stats = IndexStats(docs=len(docs))
@@ -514,7 +555,13 @@ def _build(
                 frequency[term] += count
     postings = frequency.total()
     stats.postings = postings
-    shard_count = shards or _choose_shards(postings)
+    # A frequent term gets a file (or parts) of its own, named by its hash and listed in the
+    # manifest: a query then downloads that term's postings, not those of the other terms of
+    # its bucket (measured: a common bigram was a fifth of its bucket's bytes).
+    term_hashes = {term: term_hash(term) for term in frequency}
+    hot_terms = sorted(t for t, c in frequency.items() if c >= hot_postings)
+    hot_total = sum(frequency[t] for t in hot_terms)
+    shard_count = shards or _choose_shards(postings - hot_total)
     stats.shards = shard_count
     document_count = quantised_count(len(docs))
     shard_dir = search_dir / "shards"
@@ -524,35 +571,66 @@ def _build(
         for stale in folder.iterdir():
             stale.unlink()
 
-    # Buckets: k = hash % shards. A hot bucket becomes parts (shard number shard_count +
-    # k * PART_KEYS + part): a term's route is then a list from the document's key to its part.
-    bucket_of = {term: term_hash(term) % shard_count for term in frequency}
+    # Buckets: k = hash % shards. A heavy bucket (or hot term) becomes parts (a shard number
+    # per part): a term's route is then a list from the document's key to its part.
+    hot_set = set(hot_terms)
+    bucket_of = {term: h % shard_count for term, h in term_hashes.items() if term not in hot_set}
     weights: Counter[int] = Counter()
-    for term, count in frequency.items():
-        weights[bucket_of[term]] += count
+    for term, k in bucket_of.items():
+        weights[k] += frequency[term]
+    # hot files: numbers after the buckets' parts, one per distinct hash (a collision shares)
+    hot_base = shard_count * (1 + PART_KEYS)
+    hot_number: dict[int, int] = {}
+    hot_of: dict[str, int] = {}
+    hot_members: defaultdict[int, list[str]] = defaultdict(list)
+    for term in sorted(hot_terms, key=term_hashes.__getitem__):
+        h = term_hashes[term]
+        if h not in hot_number:
+            hot_number[h] = hot_base + len(hot_number) * PART_KEYS
+        k = hot_of[term] = hot_number[h]
+        weights[k] += frequency[term]
+        hot_members[k].append(term)
+    # what a bucket's content depends on besides its documents: the hot terms it leaves out
+    excluded: defaultdict[int, list[str]] = defaultdict(list)
+    for term in hot_terms:
+        excluded[term_hashes[term] % shard_count].append(term)
     parts: dict[int, int] = {}
     if len(set(keys)) > 1:
         for k, weight in weights.items():
             if weight > split_postings:
                 wanted = max(2, math.ceil(weight / max(1, split_postings * 3 // 8)))
                 parts[k] = min(PART_KEYS, 1 << (wanted - 1).bit_length())
+
+    def part_number(k: int, part: int) -> int:
+        return k + part if k >= hot_base else shard_count + k * PART_KEYS + part
+
     routes = {
-        k: tuple(shard_count + k * PART_KEYS + key % count for key in range(PART_KEYS))
+        k: tuple(part_number(k, key % count) for key in range(PART_KEYS))
         for k, count in parts.items()
     }
     shard_of: dict[str, Any] = {term: routes.get(k, k) for term, k in bucket_of.items()}
+    for term, k in hot_of.items():
+        shard_of[term] = routes.get(k, k)
     # N of idf: the collection's for a whole bucket, its share for a part (the keys spread the
     # documents evenly; a count of the part's own documents would change with every entry)
     counts = {k: document_count for k in range(shard_count) if k not in parts}
     names = {k: f"{k}" for k in counts}
+    extra: dict[int, str] = {k: " ".join(excluded.get(k, ())) for k in range(shard_count)}
+    for h, k in hot_number.items():
+        extra[k] = " ".join(hot_members[k])
+        if k not in parts:
+            counts[k] = document_count
+            names[k] = f"h{_base36(h, 7)}"
+    hash_of = {k: h for h, k in hot_number.items()}
     of_parts: dict[int, int] = {}  # a part's number of parts (what routes documents to it)
     for k, count in parts.items():
         for part in range(count):
-            number = shard_count + k * PART_KEYS + part
+            number = part_number(k, part)
             counts[number] = quantised_count(max(1, document_count // count))
-            names[number] = f"{k}-{part}"
+            names[number] = f"{k}-{part}" if k < hot_base else f"h{_base36(hash_of[k], 7)}-{part}"
             of_parts[number] = count
             weights[number] = weights[k] // count
+            extra[number] = extra[k]
     stats.shards = len(counts)
 
     # Keys: a shard is a function of its documents' (ref, hash), N and the shard count; the
@@ -589,7 +667,9 @@ def _build(
         for k, found in shard_digests.items():
             found.sort()
             digests[k] = hashlib.blake2b(
-                salt + f"{names[k]}|{of_parts.get(k, 1)}|{counts[k]}|".encode() + b"".join(found),
+                salt
+                + f"{names[k]}|{of_parts.get(k, 1)}|{counts[k]}|{extra.get(k, '')}|".encode()
+                + b"".join(found),
                 digest_size=12,
             )
     placed: list[tuple[Path, Path]] = []  # (cache file, output file)
@@ -705,7 +785,9 @@ def _build(
         "format": FORMAT,
         "docs": len(docs),
         "shards": shard_count,
-        "parts": {str(k): count for k, count in sorted(parts.items())},
+        "parts": {str(k): count for k, count in sorted(parts.items()) if k < hot_base},
+        # terms with files of their own: the number of parts (0: one file)
+        "hot": {t: parts.get(hot_of[t], 0) for t in hot_terms},
         "hash": "fnv1a32-utf8",
         "fields": list(FIELDS),
         "metaWidth": width,

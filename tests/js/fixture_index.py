@@ -1,7 +1,8 @@
 """Build a small search index for the node round-trip test.
 
-``python fixture_index.py OUT [SHARDS] [SPLIT]``: SPLIT is the postings above which a bucket is
-written as parts (1: every bucket of two postings or more).
+``python fixture_index.py OUT [SHARDS] [SPLIT] [HOT]``: SPLIT is the postings above which a
+bucket is written as parts (1: every bucket of two postings or more); HOT the postings from
+which a term has files of its own.
 """
 
 import sys
@@ -64,4 +65,5 @@ if __name__ == "__main__":
         meta_block=2,
         shards=int(sys.argv[2]) if len(sys.argv) > 2 else None,
         **({"split_postings": int(sys.argv[3])} if len(sys.argv) > 3 else {}),
+        **({"hot_postings": int(sys.argv[4])} if len(sys.argv) > 4 else {}),
     )

@@ -10,10 +10,11 @@ const lunr = require(path.join(process.env.TONGXIN_NODE_MODULES || path.join(ROO
 const tokenizer = require("../../theme/static/js/tokenizer.js");
 const { createSearcher, loadIndex } = require("../../theme/static/js/search.js");
 
-async function searcherFor(shards, split) {
+async function searcherFor(shards, split, hot) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-index-"));
   const args = [path.join(__dirname, "fixture_index.py"), out, String(shards)];
-  if (split) args.push(String(split));
+  if (split || hot) args.push(String(split || 1000000));
+  if (hot) args.push(String(hot));
   execFileSync(python(), args);
   const dir = path.join(out, "search");
   const fetched = [];
@@ -94,6 +95,13 @@ test("numbers sort newest first and stay put when an entry is added", async () =
   assert.deepStrictEqual(dates, [...dates].sort().reverse());
 });
 
+test("relevance ranks an entry matching in title and text above one matching in text only", async () => {
+  const { searcher } = await searcherFor(4);
+  // c has 两学一做 in its title and text, b (newer) in its text only
+  assert.deepStrictEqual(await urls(searcher, "两学一做"), ["/study/c/", "/news/b/"]);
+  assert.deepStrictEqual(await urls(searcher, "两学一做", {}, "newest"), ["/news/b/", "/study/c/"]);
+});
+
 const QUERIES = ["网络党建", "網絡黨建", "两学一做", "两学一做 2026年", "网络 党建", "covid", "不存在的词语"];
 
 test("hot buckets split into parts answer exactly as whole buckets", async () => {
@@ -110,6 +118,22 @@ test("hot buckets split into parts answer exactly as whole buckets", async () =>
   // a split bucket is fetched as all of its parts, each a file of its own
   const parts = split.fetched.filter((p) => /^shards\/\d+-\d+\.json$/.test(p));
   assert.ok(parts.length >= 2);
+});
+
+test("frequent terms in files of their own answer exactly as buckets", async () => {
+  const whole = await searcherFor(4);
+  for (const split of [0, 1]) {
+    const hot = await searcherFor(4, split, 2);
+    assert.ok(Object.keys(hot.searcher.manifest().hot).length > 0);
+    for (const q of QUERIES) {
+      assert.deepStrictEqual(await urls(hot.searcher, q, {}, "newest"), await urls(whole.searcher, q, {}, "newest"), q);
+      assert.deepStrictEqual((await urls(hot.searcher, q)).sort(), (await urls(whole.searcher, q)).sort(), q);
+    }
+    assert.deepStrictEqual(await urls(hot.searcher, "两学一做", { branch: "二支部" }), ["/news/b/"]);
+    // 网络 sits in three entries: its postings come from its own file(s), named by its hash
+    const h = "h" + tokenizer.termHash("网络").toString(36).padStart(7, "0");
+    assert.ok(hot.fetched.some((p) => p.startsWith(`shards/${h}`)), hot.fetched.join(" "));
+  }
 });
 
 test("every shard file is a lunr index that lunr.Index.load reads", async () => {

@@ -14,7 +14,8 @@
   // lunr.js (pinned in package.json, copied into the output by the build) loads each shard
   // with lunr.Index.load. The query itself is ours: every bigram of the query must match and
   // sit right after the previous one, which lunr's query language cannot express, and only
-  // the survivors are scored, with the BM25 weights lunr stored in the field vectors.
+  // the survivors are scored (BM25 from the positions lunr keeps as metadata: the shards
+  // have no field vectors).
   var lunrLib =
     typeof lunr !== "undefined" ? lunr : typeof require === "function" ? require("lunr") : null;
 
@@ -34,6 +35,7 @@
     var fetchJson = options.fetchJson; // path relative to the search/ folder -> Promise<JSON>
     var manifest = null;
     var shards = {};
+    var parts = {}; // file name -> number of parts (0: one file)
     var metas = {};
 
     function init() {
@@ -44,13 +46,26 @@
       });
     }
 
-    // A bucket of terms: one file, or (a hot bucket, see manifest.parts) one file per part,
+    // Where a term's postings are: a frequent term (manifest.hot) has files of its own named
+    // "h" + its hash in 7 base-36 digits; the others share bucket hash % shards.
+    function fileOf(t) {
+      var h = tokenizer.termHash(t);
+      if (manifest.hot && Object.prototype.hasOwnProperty.call(manifest.hot, t)) {
+        var name = h.toString(36);
+        while (name.length < 7) name = "0" + name;
+        return { name: "h" + name, parts: manifest.hot[t] };
+      }
+      var k = h % manifest.shards;
+      return { name: String(k), parts: (manifest.parts && manifest.parts[k]) || 0 };
+    }
+
+    // A bucket of terms: one file, or (a heavy bucket or hot term) one file per part,
     // fetched in parallel; an entry's part is its number modulo the number of parts.
     function shard(k) {
       if (!shards[k]) {
-        var count = (manifest.parts && manifest.parts[k]) || 0;
+        var count = parts[k];
         var names = [];
-        if (!count) names.push(String(k));
+        if (!count) names.push(k);
         for (var j = 0; j < count; j++) names.push(k + "-" + j);
         shards[k] = Promise.all(
           names.map(function (name) {
@@ -163,8 +178,9 @@
       }
       var byShard = {};
       Object.keys(terms).forEach(function (t) {
-        var k = tokenizer.termHash(t) % manifest.shards;
-        (byShard[k] = byShard[k] || []).push(t);
+        var file = fileOf(t);
+        parts[file.name] = file.parts;
+        (byShard[file.name] = byShard[file.name] || []).push(t);
       });
       var keys = Object.keys(byShard);
       return Promise.all(keys.map(shard)).then(function (buckets) {
@@ -191,8 +207,9 @@
               fields: terms[t],
               postings: found ? postings : null,
               parts: bucket.parts,
-              indexes: bucket.indexes,
-              size: size
+              size: size,
+              // lunr.idf over the whole collection: size counts a document once per field
+              idf: Math.log(1 + Math.abs((manifest.docs - size + 0.5) / (size + 0.5)))
             });
           });
         });
@@ -241,13 +258,16 @@
             }
             if (!byField) return;
             positions[l.term] = byField;
-            where.push([l.indexes[part], posting._index, byField]);
+            where.push([l.idf, byField]);
           }
           for (var w = 0; w < words.length; w++) if (!adjacent(words[w], slots[w], positions)) return;
+          // BM25 (lunr's k1 = 1.2) of each term in each field, from the positions themselves:
+          // the shards carry no field vectors (they were half of every download)
           var score = 0;
           where.forEach(function (x) {
-            Object.keys(x[2]).forEach(function (f) {
-              score += weight(x[0], f, ref, x[1]);
+            Object.keys(x[1]).forEach(function (f) {
+              var tf = x[1][f].length || 1;
+              score += (x[0] * 2.2 * tf) / (1.2 + tf);
             });
           });
           hits.push({ n: n, score: score });
@@ -263,17 +283,6 @@
         );
         return { hits: hits, words: words };
       });
-    }
-
-    // The BM25 weight lunr.py stored for one term in one field of one entry: its field
-    // vector is [termIndex, weight, …] sorted by term index.
-    function weight(idx, field, ref, termIndex) {
-      var elements = idx.vector(field, ref);
-      if (!elements) return 0;
-      for (var i = 0; i < elements.length && elements[i] <= termIndex; i += 2) {
-        if (elements[i] === termIndex) return elements[i + 1];
-      }
-      return 0;
     }
 
     return {
@@ -343,7 +352,8 @@
     if (!root) return;
     var strings = JSON.parse(doc.getElementById("search-strings").textContent);
     var base = root.getAttribute("data-index") || "./";
-    var PAGE = 20;
+    // Results per screen: each hit of a first page costs a meta block request of its own.
+    var PAGE = 10;
     var tokenizer = win.TongxinTokenizer;
     var searcher = createSearcher({
       tokenizer: tokenizer,
