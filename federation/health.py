@@ -8,7 +8,6 @@ Pure functions over the store's state; the page itself is rendered by :mod:`rend
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -83,12 +82,17 @@ def branch_health(
     now: datetime | None = None,
     stale_days: int | None = None,
     newest_published: dict[str, datetime] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> list[BranchHealth]:
     """One :class:`BranchHealth` per registered branch, in registry order.
 
     ``newest_published`` maps a branch id to its newest entry's publication date; the renderer
     already knows it, and it is what "last published" means to an editor (the store's own
-    ``last_entry`` — when a new entry was last *seen* — is the fallback).
+    ``last_entry`` — when a new entry was last *seen* — is the fallback). ``counts``: visible
+    entries per branch, when the caller has them (else the store counts them).
+
+    A store with the batch readers (``branch_states``, ``branch_summary``,
+    ``activity_by_branch``) answers in three queries, not three per branch.
     """
     now = now or datetime.now(UTC)
     stale_days = registry.stale_days if stale_days is None else stale_days
@@ -96,9 +100,16 @@ def branch_health(
     held: dict[str, list[Any]] = {}
     for held_entry in store.quarantined():
         held.setdefault(getattr(held_entry, "branch_id", ""), []).append(held_entry)
+    states: dict[str, Any] | None = None
+    activity: dict[str, list[int]] | None = None
+    if hasattr(store, "branch_states") and hasattr(store, "activity_by_branch"):
+        states = store.branch_states()
+        activity = store.activity_by_branch(12, now)
+        if counts is None and hasattr(store, "branch_summary"):
+            counts = {key: count for key, (count, _newest) in store.branch_summary().items()}
     rows = []
     for branch in registry.branches:
-        state = store.branch_state(branch.id)
+        state = states.get(branch.id) if states is not None else store.branch_state(branch.id)
         last_success = parse_time(getattr(state, "last_success", None))
         last_entry = parse_time(newest_published.get(branch.id)) or parse_time(
             getattr(state, "last_entry", None)
@@ -119,12 +130,16 @@ def branch_health(
                 http_status=getattr(state, "http_status", None),
                 last_success=iso(last_success),
                 last_entry=iso(last_entry),
-                entries=store.count_entries(branch.id),
+                entries=counts.get(branch.id, 0)
+                if counts is not None
+                else store.count_entries(branch.id),
                 error=getattr(state, "error", None)
                 or _quarantine_note(registry.language, held.get(branch.id, [])),
                 region=branch.region,
                 feed=getattr(state, "feed_url", None) or branch.feed,
-                activity=store.activity(branch.id, 12, now),
+                activity=activity.get(branch.id, [0] * 12)
+                if activity is not None
+                else store.activity(branch.id, 12, now),
             )
         )
     return rows
@@ -134,10 +149,11 @@ def _quarantine_note(language: str, held: list[Any]) -> str | None:
     """Why a branch shows ``quarantined``: how many entries are held, and the first reason."""
     if not held:
         return None
-    reason = getattr(held[0], "quarantine_reason", "") or ""
+    from .screen import rule_label
+
     # The health page is public: name the rule, never quote the evidence (the spam words or
     # links themselves), or the page would amplify the very injection it reports.
-    reason = re.split(r"[（(：:]", reason, maxsplit=1)[0].strip()
+    reason = rule_label(language, getattr(held[0], "quarantine_rule", None))
     return translate(language, "health.quarantine_note", count=len(held), reason=reason)
 
 

@@ -96,7 +96,9 @@ class Entry:
     author: str = ""
     pinned: bool = False
     expires: datetime | None = None
-    quarantine_reason: str | None = None
+    quarantine_reason: str | None = None  # why the screen held it, evidence quoted (operator)
+    #: the rules it tripped, comma-separated (``terms:gambling,hidden_links``): public-safe
+    quarantine_rule: str | None = None
 
 
 @dataclass

@@ -34,7 +34,7 @@ from typing import Any
 from tongxin.i18n import translate
 
 from . import quarantine
-from .health import branch_health
+from .health import branch_health, parse_time
 from .index import build_portal_index
 from .ingest import (
     Ingested,
@@ -47,7 +47,8 @@ from .ingest import (
 from .lock import RunLock, lock_path_for
 from .model import Branch, Entry, FetchResult, Registry
 from .registry import load_registry
-from .render import PortalRenderer, Publisher, RenderOptions
+from .render import PortalContent, PortalRenderer, Publisher, RenderOptions
+from .store import LISTING_COLUMNS
 
 logger = logging.getLogger("tongxin.federate")
 
@@ -91,6 +92,12 @@ def search_cache_dir(db_path: Path | str) -> Path:
     """Where a portal keeps its search shards between runs: beside its database."""
     db = Path(db_path)
     return db.with_name(db.name + ".search-cache")
+
+
+def render_cache_dir(db_path: Path | str) -> Path:
+    """Where a portal keeps its compiled templates between runs: beside its database."""
+    db = Path(db_path)
+    return db.with_name(db.name + ".render-cache")
 
 
 def default_db_path(out_dir: Path) -> Path:
@@ -296,6 +303,7 @@ def _ingest(
         with progress.stage("fetch", len(branches)) as advance:
             t = time.perf_counter()
             results = _fetch(registry, states, arrived)
+            pool.flush()  # the last bodies, held back to fill a task for the workers
             report.timings["fetch"] = time.perf_counter() - t - clock.waited
         with progress.stage("store", len(results)) as advance:
             for result in results:
@@ -375,8 +383,8 @@ def _store_branch(
         if ingested.feed is None:
             status, error = "error", ingested.error or "unreadable feed"
         else:
-            entries = ingested.entries  # sanitised and screened in the worker
-            rows = ingested.rows  # and ready to store
+            rows = ingested.rows  # sanitised, screened and ready to store, from the worker
+            entries = ingested.entries if rows is None else None
     elif result.not_modified or (result.error is None and result.body is not None):
         pass  # 304, or the same bytes as last time: nothing to store but the fetch itself
     else:
@@ -388,13 +396,61 @@ def _store_branch(
     return status, outcome, error
 
 
-def _newest_per_branch(entries: Sequence[Entry]) -> dict[str, datetime]:
+def _newest_per_branch(
+    summary: dict[str, tuple[int, str | None]],
+) -> tuple[dict[str, datetime], dict[str, int]]:
+    """Each branch's newest visible entry's date, and its count of visible entries, from
+    :meth:`Store.branch_summary` (or :func:`_branch_summary` of the listing rows)."""
     newest: dict[str, datetime] = {}
-    for entry in entries:  # newest first, so the first seen per branch wins
-        moment = entry.published or entry.updated
-        if moment is not None and entry.branch_id not in newest:
-            newest[entry.branch_id] = moment
-    return newest
+    counts: dict[str, int] = {}
+    for branch_id, (count, text) in summary.items():
+        counts[branch_id] = count
+        moment = parse_time(text)
+        if moment is not None:
+            newest[branch_id] = moment
+    return newest, counts
+
+
+def _branch_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, str | None]]:
+    """:meth:`Store.branch_summary` from :meth:`Store.listing_rows` already read."""
+    branch_at, published_at, updated_at = (
+        LISTING_COLUMNS.index(c) for c in ("branch_id", "published", "updated")
+    )
+    counts: dict[str, int] = {}
+    newest: dict[str, str | None] = {}
+    for row in rows:  # newest first, so the first seen per branch wins
+        branch_id = row[branch_at]
+        if branch_id in counts:
+            counts[branch_id] += 1
+        else:
+            counts[branch_id] = 1
+            newest[branch_id] = row[published_at] or row[updated_at]
+    return {key: (count, newest[key]) for key, count in counts.items()}
+
+
+class _StoredEntries(Sequence[Entry]):
+    """Every visible stored entry, bodies included, read from the store on first use.
+
+    The renderer reads lighter rows (:meth:`Store.listing_rows`); the search index still
+    takes full entries, read here on its first use so that the read counts as its phase."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._entries: list[Entry] | None = None
+
+    def _all(self) -> list[Entry]:
+        if self._entries is None:
+            self._entries = self.store.entries()
+        return self._entries
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._all())
 
 
 def _publish(
@@ -410,17 +466,15 @@ def _publish(
     publisher = Publisher(out)
     current = publisher.current()
     generation = store.generation()
-    renderer = PortalRenderer(registry, options=options, now=now)
+    renderer = PortalRenderer(
+        registry, options=options, now=now, cache_dir=render_cache_dir(store.path)
+    )
     key = f"{generation}:{now.date().isoformat()}:{renderer.salt}"
     if current is not None and store.get_meta("rendered") == f"{key}:{current.name}":
         with progress.stage("render"):
             t = time.perf_counter()
-            newest: dict[str, datetime] = {}
-            for branch in registry.branches:
-                latest = store.entries(branch_id=branch.id, limit=1)
-                if latest and (latest[0].published or latest[0].updated):
-                    newest[branch.id] = latest[0].published or latest[0].updated
-            rows = branch_health(registry, store, now=now, newest_published=newest)
+            newest, counts = _newest_per_branch(store.branch_summary())
+            rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
             publisher.replace_file("health.json", renderer.health_json(rows))
             publisher.replace_file("health/index.html", renderer.health_html(rows))
             report.timings["render"] = time.perf_counter() - t
@@ -430,12 +484,16 @@ def _publish(
         return
     with progress.stage("render"):
         t = time.perf_counter()
-        entries = store.entries()
-        report.entries = len(entries)
-        rows = branch_health(registry, store, now=now, newest_published=_newest_per_branch(entries))
+        listing = store.listing_rows()
+        report.entries = len(listing)
+        newest, counts = _newest_per_branch(_branch_summary(listing))
+        rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
         folder = publisher.new_version(str(generation))
         try:
-            stats = renderer.render(entries, rows, folder, previous=current)
+            content = PortalContent.from_rows(listing, now, store.entries_by_id)
+            del listing
+            stats = renderer.render(content, rows, folder, previous=current)
+            del content
             report.pages_written, report.pages_reused = stats.written, stats.reused
             report.timings["render"] = time.perf_counter() - t
         except BaseException:
@@ -444,14 +502,16 @@ def _publish(
     with progress.stage("index"):
         try:
             result = build_portal_index(
-                entries, folder, previous=current, cache_dir=search_cache_dir(store.path)
+                _StoredEntries(store),
+                folder,
+                previous=current,
+                cache_dir=search_cache_dir(store.path),
             )
         except BaseException:
             publisher.discard(folder)
             raise
         report.timings["index"] = result.seconds
         report.index_available = result.available
-    del entries
     final = publisher.publish(folder)
     store.set_meta("rendered", f"{key}:{final.name}")
     report.published = True

@@ -16,6 +16,7 @@ Two halves:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -23,27 +24,32 @@ import logging
 import os
 import re
 import shutil
+import signal
 import struct
+import subprocess
 import time
+import traceback
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from tongxin.i18n import normalise_language, translate, translator
 
 from . import portal_feeds
 from .health import health_json, sparkline_svg, status_counts
-from .model import BranchHealth, Entry, Registry
+from .model import Branch, BranchHealth, Entry, Registry
 from .portal_feeds import PortalSite
+from .store import LISTING_COLUMNS, entry_from_listing_row
 
 THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
 try:  # the installed package name is authoritative (editable or wheel install)
@@ -62,11 +68,54 @@ MANIFEST = ".tongxin-manifest.json"
 API_SPANS = ".tongxin-api-spans.txt"
 _ABSOLUTE = re.compile(r"^https?://")
 _PLACEHOLDER = re.compile("\ue000(.)\ue001")
-_PAGE_PLACEHOLDER = re.compile("\ue000([a-z][0-9]*)\ue001")
+_PAGE_PLACEHOLDER = re.compile("\ue000([a-zA-Z][0-9]*)\ue001")
 #: A listing with at least this many numbered pages fills them from skeletons.
 SKELETON_MIN_PAGES = 4
 
 logger = logging.getLogger(__name__)
+
+
+def _format_string(parts: list[str]) -> str:
+    """``str.format_map`` source from a skeleton split on its placeholders (literal, key,
+    literal …): one C call fills a card, where joining the parts in Python cost 2 s a run."""
+    return "".join(
+        "{" + part + "}" if i % 2 else part.replace("{", "{{").replace("}", "}}")
+        for i, part in enumerate(parts)
+    )
+
+
+def _card_shape(item: PortalItem) -> tuple[Any, ...] | None:
+    """What of an item decides its card's skeleton; None: render its card for real."""
+    if not _ABSOLUTE.match(item.url) or (item.branch_url and not _ABSOLUTE.match(item.branch_url)):
+        return None
+    return (
+        item.type,
+        item.pinned,
+        item.expired,
+        item.date.month if item.date else 0,
+        bool(item.branch_name),
+        bool(item.branch_url),
+        bool(item.summary_html),
+    )
+
+
+def _escape(text: str) -> str:
+    """``markupsafe.escape`` as a plain ``str``: the same five entities, without a Markup
+    object per call (120,000 of them cost 0.3 s a run). Skeleton cards are still checked
+    against the template's own escaping."""
+    return (
+        text.replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
+#: :func:`_escape` of values many items share (a branch's name and address).
+_escape_shared = functools.lru_cache(maxsize=4096)(_escape)
+#: ``Markup(text)`` of a ``str``, without Markup.__new__'s check for ``__html__`` (C-level).
+_markup: Callable[[str], Markup] = functools.partial(str.__new__, Markup)
 
 
 def _ph(key: str) -> str:
@@ -93,9 +142,21 @@ class _Placeholder:
 class _PagerPlaceholder:
     """Stands in for a :class:`Pager` in a numbered page's skeleton (number and links)."""
 
-    number: str
+    number: str | int
     older: str | None
     newer: str | None
+
+
+class _SliceablePlaceholder(str):
+    """A placeholder whose slices are a placeholder of their own (``last_entry[:10]``)."""
+
+    def __new__(cls, key: str) -> _SliceablePlaceholder:
+        return super().__new__(cls, _ph(key))
+
+    def __getitem__(self, index: Any) -> str:
+        if isinstance(index, slice):
+            return _ph(str(self)[1].upper())
+        return str.__getitem__(self, index)
 
 
 class _PlaceholderDate:
@@ -110,6 +171,8 @@ class _PlaceholderDate:
         return _ph("I")
 
 
+#: An item's digest (C-level attribute access: fingerprints read 200,000 of them a run).
+_DIGEST = attrgetter("digest")
 _UNSAFE = re.compile(r"[\x00-\x1f/\\?#%*:|\"<>]+")
 
 
@@ -165,20 +228,24 @@ class PortalItem:
         # on demand: a Markup per item cost 0.2 s for 50,000 entries, most never shown.
         return Markup(self.summary_html)
 
-    @cached_property
+    @property
     def card_values(self) -> dict[str, str]:
         """The placeholder values of a skeleton card (computed once for both card kinds)."""
-        date = self.date
-        return {
-            "T": escape(self.title),
-            "U": escape(self.url),
-            "B": escape(self.branch_url),
-            "N": escape(self.branch_name),
-            "S": self.summary,
-            "I": escape(date.isoformat()) if date else "",
-            "Y": str(date.year) if date else "",
-            "D": str(date.day) if date else "",
-        }
+        # Cached by hand: functools.cached_property takes a lock on every read (Python 3.11).
+        values = self.__dict__.get("_card_values")
+        if values is None:
+            date = self.date
+            values = self.__dict__["_card_values"] = {
+                "T": _escape(self.title),
+                "U": _escape(self.url),
+                "B": _escape_shared(self.branch_url),
+                "N": _escape_shared(self.branch_name),
+                "S": self.summary_html,
+                "I": _escape(date.isoformat()) if date else "",
+                "Y": str(date.year) if date else "",
+                "D": str(date.day) if date else "",
+            }
+        return values
 
 
 def api_key(item: PortalItem, entry: Entry) -> str:
@@ -230,6 +297,171 @@ def make_items(entries: Iterable[Entry], now: datetime) -> list[PortalItem]:
     return items
 
 
+# items_from_rows and _RowItem unpack listing rows in this order.
+assert LISTING_COLUMNS == (
+    "entry_id", "branch_id", "origin_branch_id", "origin_branch_name", "origin_branch_url",
+    "origin_feed_url", "url", "title", "summary_html", "published", "updated", "type", "tags",
+    "author", "pinned", "expires", "quarantine_reason", "content_hash",
+)  # fmt: skip
+
+
+class _RowItem(PortalItem):
+    """A :class:`PortalItem` made from a listing row whose display fields (title, dates,
+    summary …) are read from the row only when first used: a run with one branch changed
+    groups and fingerprints every item but shows only those on the few pages it rewrites."""
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not set yet: the lazy fields, on first use.
+        if name not in _LAZY_FIELDS:
+            raise AttributeError(name)
+        (_id, branch_id, _origin_id, origin_name, origin_url, _feed, url, title, summary,
+         published, updated, _type, tags, *_rest) = self.__dict__["_row"]  # fmt: skip
+        stamp = published or updated
+        date = datetime.fromisoformat(stamp) if stamp else None
+        self.__dict__.update(
+            title=title or url,
+            url=url,
+            date=date,
+            modified=date if updated == stamp else _parse_iso(updated),
+            summary_html=summary or "",
+            tags=[] if tags == "[]" else json.loads(tags),
+            branch_name=origin_name or branch_id,
+            branch_url=origin_url,
+        )
+        return self.__dict__[name]
+
+
+_LAZY_FIELDS = frozenset(
+    ("title", "url", "date", "modified", "summary_html", "tags", "branch_name", "branch_url")
+)
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def items_from_rows(
+    rows: Iterable[tuple[Any, ...]], now: datetime
+) -> tuple[list[PortalItem], list[tuple[Any, ...]]]:
+    """Listed items straight from :meth:`Store.listing_rows` (and the rows they came from).
+
+    The same items as :func:`make_items` of the same entries, without an :class:`Entry` per
+    row, with display fields read lazily (:class:`_RowItem`), and with a digest made from the
+    stored ``content_hash`` instead of hashing every field again: at 50,000 entries this was
+    most of what a run with one branch changed cost.
+    """
+    blake = hashlib.blake2b
+    new = object.__new__
+    items: list[PortalItem] = []
+    listed: list[tuple[Any, ...]] = []
+    for row in rows:
+        (entry_id, branch_id, origin_id, origin_name, origin_url, origin_feed, _url, _title,
+         _summary, published, updated, type_, _tags, _author, pinned, expires, _reason,
+         content_hash) = row  # fmt: skip
+        type_ = type_ or "news"
+        if type_ == "pages":
+            continue
+        expired = False
+        if expires:
+            moment = datetime.fromisoformat(expires)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            expired = moment < now
+        stamp = published or updated
+        item = new(_RowItem)
+        item.__dict__ = {
+            "_row": row,
+            "entry_id": entry_id,
+            "type": type_,
+            "branch_id": branch_id,
+            "pinned": bool(pinned),
+            "expired": expired,
+            # ISO text's year and month are the parsed date's (the offset is kept as written).
+            "month": stamp[:7] if stamp else "",
+            # content_hash covers every stored field but the key and the origin columns.
+            "digest": blake(
+                "\x1e".join(
+                    (entry_id, content_hash, branch_id, origin_id, origin_name, origin_url,
+                     origin_feed, "1" if expired else "0")
+                ).encode(),
+                digest_size=12,
+            ).hexdigest(),
+        }  # fmt: skip
+        items.append(item)
+        listed.append(row)
+    return items, listed
+
+
+class PortalContent:
+    """What one render reads: the listed items, newest first, and the entries behind them.
+
+    :meth:`from_entries` wraps entries already in memory (tests, small portals);
+    :meth:`from_rows` wraps :meth:`Store.listing_rows` and loads bodies only for the feeds.
+    """
+
+    def __init__(
+        self,
+        items: list[PortalItem],
+        entries: Sequence[Entry],
+        api_keys: Callable[[], list[str]],
+        with_content: Callable[[int], list[Entry]],
+        content_in_digest: bool,
+    ) -> None:
+        self.items = items
+        #: The listed entries, for the API (only read for entries not reused; may lack bodies).
+        self.entries = entries
+        self.api_keys = api_keys
+        #: The newest ``n`` listed entries, bodies included (the feeds).
+        self.with_content = with_content
+        #: Whether an item's digest already changes with the entry's body and feed link.
+        self.content_in_digest = content_in_digest
+
+    @classmethod
+    def from_entries(cls, entries: Sequence[Entry], now: datetime) -> PortalContent:
+        listed = [e for e in entries if (e.type or "news") != "pages"]
+        items = make_items(listed, now)
+        return cls(
+            items,
+            listed,
+            lambda: [api_key(item, entry) for item, entry in zip(items, listed, strict=True)],
+            lambda n: list(listed[:n]),
+            content_in_digest=False,
+        )
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: Iterable[tuple[Any, ...]],
+        now: datetime,
+        load: Callable[[Sequence[str]], list[Entry]],
+    ) -> PortalContent:
+        """``load(ids)``: full entries in that order (:meth:`Store.entries_by_id`)."""
+        items, listed = items_from_rows(rows, now)
+        return cls(
+            items,
+            _RowEntries(listed),
+            # The digest covers everything the API shows (content_hash plus the origin).
+            lambda: [item.digest for item in items],
+            lambda n: load([item.entry_id for item in items[:n]]),
+            content_in_digest=True,
+        )
+
+
+class _RowEntries(Sequence[Entry]):
+    """Entries (without bodies) made from listing rows only when one is asked for."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [entry_from_listing_row(row) for row in self.rows[index]]
+        return entry_from_listing_row(self.rows[index])
+
+
 def path_segment(text: str) -> str:
     """A folder name for a region or type: kept as UTF-8, minus what a path cannot hold."""
     return _UNSAFE.sub("-", text).strip(" .-") or "-"
@@ -238,6 +470,14 @@ def path_segment(text: str) -> str:
 def url_of(relative_dir: str) -> str:
     """The link to a folder written as ``relative_dir/index.html`` (percent-encoded)."""
     return quote(relative_dir.strip("/") + "/", safe="/-._~")
+
+
+@dataclass(frozen=True)
+class ListingHealth:
+    """What a branch's listing shows of its health row (``portal_list.html``)."""
+
+    status: str
+    last_entry: str | None
 
 
 # --------------------------------------------------------------------------- output folder
@@ -268,6 +508,18 @@ class VersionWriter:
             except (OSError, ValueError):
                 self.old = {}
 
+    def sibling(self) -> VersionWriter:
+        """A writer of the same version with its own manifest and counts (a child process)."""
+        twin = VersionWriter(self.root, None, self.salt)
+        twin.previous, twin.old = self.previous, self.old
+        return twin
+
+    def merge(self, manifest: dict[str, str], written: int, reused: int, pages: list[str]) -> None:
+        self.manifest.update(manifest)
+        self.stats.written += written
+        self.stats.reused += reused
+        self.stats.pages.extend(pages)
+
     def fingerprint(self, *parts: str) -> str:
         h = hashlib.blake2b(self.salt.encode(), digest_size=16)
         if parts:  # one update of the joined parts hashes the same bytes as one per part
@@ -294,7 +546,7 @@ class VersionWriter:
         data = produce()
         # Threads writing in the background were tried: on a busy 2-core machine each handoff
         # of the GIL waits for the switch interval, and the render took twice as long.
-        target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        _write_new(target, data.encode("utf-8") if isinstance(data, str) else data)
         self.stats.written += 1
         self.stats.pages.append(relative)
 
@@ -316,6 +568,115 @@ class VersionWriter:
 
     def finish(self) -> None:
         (self.root / MANIFEST).write_text(json.dumps(self.manifest), encoding="utf-8")
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` as a new file: a file already there may be a hard link
+    into an older version (the search index links its own), and writing through it would
+    change that version under its readers."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(target, flags, 0o666)
+    except FileExistsError:
+        os.unlink(target)
+        fd = os.open(target, flags, 0o666)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+class _Share:
+    """Files of one version written by a forked child (:func:`_fork_share`)."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+
+    def join(self, writer: VersionWriter) -> bool:
+        """Wait for the child; merge its manifest into ``writer``. False: it failed."""
+        with os.fdopen(self.fd, "rb") as pipe:
+            data = pipe.read()  # before waitpid: a child blocked on a full pipe never exits
+        _pid, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 or not data:
+            return False
+        try:
+            result = json.loads(data)
+            writer.merge(result["manifest"], result["written"], result["reused"], result["pages"])
+        except (ValueError, KeyError, TypeError):
+            return False
+        return True
+
+    def abandon(self) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def _bytecode_cache(cache_dir: Path | None) -> jinja2.BytecodeCache | None:
+    """Jinja's own cache of compiled templates (keyed by each template's source) in
+    ``cache_dir/jinja``, or None when there is no folder to keep it in."""
+    if cache_dir is None:
+        return None
+    folder = Path(cache_dir) / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only place: compile as before
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def _second_core_idle() -> bool:
+    """Whether a second process would get a core of its own. On a machine already busy
+    (other jobs), the child's duplicated work (cards both halves show) made a render slower,
+    not faster, so it forks only while the load leaves a core free."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return False
+    return cores >= 2 and load <= cores - 1
+
+
+def _fork_share(writer: VersionWriter, job: Callable[[VersionWriter], None]) -> _Share | None:
+    """Run ``job`` with a sibling writer in a forked child; None where fork is not possible.
+
+    The child inherits the items and the renderer (nothing is pickled), reads nothing from the
+    store, writes its files, and sends back only its manifest and counts. If it fails, the
+    parent renders its share after all (``put`` replaces what the child left half done).
+    """
+    if not hasattr(os, "fork"):
+        return None
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
+    if pid == 0:  # pragma: no cover - runs in the child (tests see its files and manifest)
+        status = 1
+        try:
+            os.close(read_fd)
+            sub = writer.sibling()
+            job(sub)
+            stats = sub.stats
+            payload = {
+                "manifest": sub.manifest,
+                "written": stats.written,
+                "reused": stats.reused,
+                "pages": stats.pages,
+            }
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(json.dumps(payload).encode())
+            status = 0
+        except BaseException:  # noqa: BLE001 - reported, and the parent renders it instead
+            traceback.print_exc()
+        finally:
+            os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
+    os.close(write_fd)
+    return _Share(pid, read_fd)
 
 
 # --------------------------------------------------------------------------- pagination
@@ -387,6 +748,9 @@ class RenderOptions:
     home_size: int = 30
     feed_limit: int = 500
     pinned_limit: int = 10
+    #: From this many listed entries on, branch and region listings are written by a forked
+    #: second process while this one writes the rest (0: never fork).
+    fork_min_items: int = 5000
 
 
 class PortalRenderer:
@@ -399,7 +763,10 @@ class PortalRenderer:
         options: RenderOptions | None = None,
         now: datetime | None = None,
         template_dir: Path = TEMPLATE_DIR,
+        cache_dir: Path | None = None,
     ) -> None:
+        """``cache_dir``: a folder kept between runs for compiled templates (compiling the
+        theme's templates took ~0.3 s of every run)."""
         self.registry = registry
         self.options = options or RenderOptions()
         self.now = now or datetime.now(UTC)
@@ -411,6 +778,7 @@ class PortalRenderer:
             autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
             trim_blocks=False,
             lstrip_blocks=False,
+            bytecode_cache=_bytecode_cache(cache_dir),
         )
         self.site_url = self.site.url.rstrip("/")
         self.site_context: dict[str, Any] = {
@@ -432,6 +800,7 @@ class PortalRenderer:
         )
         self._cards: dict[tuple[str, bool], Markup] = {}
         self._skeletons: dict[tuple[Any, ...], Any] = {}
+        self._fronts: dict[tuple[Any, ...], Any] = {}
         # Anything that changes every page's bytes: templates, language, identity.
         digest = hashlib.blake2b(digest_size=16)
         for path in sorted(template_dir.glob("*.html")):
@@ -475,37 +844,28 @@ class PortalRenderer:
         whose skeleton does not reproduce it (a template doing more than print the values)
         falls back to real rendering, so a theme change can never make cards wrong.
         """
-        if not _ABSOLUTE.match(item.url) or (
-            item.branch_url and not _ABSOLUTE.match(item.branch_url)
-        ):
+        # The item's part of the shape, worked out once for both card kinds.
+        tail = item.__dict__.get("_card_shape", 0)
+        if tail == 0:
+            tail = item.__dict__["_card_shape"] = _card_shape(item)
+        if tail is None:
             return None
-        shape = (
-            show_type,
-            item.type,
-            item.pinned,
-            item.expired,
-            item.date.month if item.date else 0,
-            bool(item.branch_name),
-            bool(item.branch_url),
-            bool(item.summary_html),
-        )
+        shape = (show_type, tail)
         skeleton = self._skeletons.get(shape)
         if skeleton is None:
             skeleton = self._skeletons[shape] = self._skeleton(item, show_type)
         if not isinstance(skeleton, tuple):  # False: this shape is rendered for real
             return None
-        parts, checks = skeleton
-        values = item.card_values
-        # split() alternates literal, placeholder key, literal …
-        text = "".join(values[p] if i % 2 else p for i, p in enumerate(parts))
+        form, checks = skeleton
+        text = form.format_map(item.card_values)
         if checks[0] > 0:
             checks[0] -= 1
             if text != self._slow_card(item, show_type):
                 self._skeletons[shape] = False
                 return None
-        return Markup(text)
+        return _markup(text)
 
-    def _skeleton(self, item: PortalItem, show_type: bool) -> tuple[list[str], list[int]] | bool:
+    def _skeleton(self, item: PortalItem, show_type: bool) -> tuple[str, list[int]] | bool:
         placeholder = _Placeholder(
             title=_ph("T"),
             url="https://" + _ph("U"),
@@ -525,7 +885,8 @@ class PortalRenderer:
         parts = _PLACEHOLDER.split(text)
         if any(key not in "TUBNSIYD" for key in parts[1::2]):
             return False
-        return parts, [3]  # verify the first three cards of each shape against the template
+        # verify the first three cards of each shape against the template
+        return _format_string(parts), [3]
 
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
@@ -534,26 +895,55 @@ class PortalRenderer:
 
     def render(
         self,
-        entries: Sequence[Entry],
+        entries: Sequence[Entry] | PortalContent,
         health: Sequence[BranchHealth],
         out: Path,
         previous: Path | None = None,
     ) -> RenderStats:
+        """Write one portal version of ``entries`` (or of a :class:`PortalContent`, as the
+        pipeline passes) into ``out``, linking unchanged files from ``previous``."""
+        if not isinstance(entries, PortalContent):
+            entries = PortalContent.from_entries(entries, self.now)
+        return self.render_content(entries, health, out, previous)
+
+    def render_content(
+        self,
+        content: PortalContent,
+        health: Sequence[BranchHealth],
+        out: Path,
+        previous: Path | None = None,
+    ) -> RenderStats:
+        """Write one portal version into ``out``, linking unchanged files from ``previous``."""
         started = time.perf_counter()
         writer = VersionWriter(out, previous, self.salt)
-        listed = [e for e in entries if (e.type or "news") != "pages"]
-        items = make_items(listed, self.now)
+        items = content.items
         by_id = {b.id: b for b in self.registry.branches}
         health_by_id = {row.id: row for row in health}
 
-        self._home(writer, items)
-        self._listings(writer, items, by_id, health_by_id)
-        self._branches_page(writer, items, health)
-        self._archives_page(writer, items)
-        self._health(writer, health)
-        self._search_page(writer)
-        self._machine_files(writer, listed, items, health)
-        self._static_files(writer)
+        share = None
+        fork_min = self.options.fork_min_items
+        if fork_min and len(items) >= fork_min and _second_core_idle():
+            # Half the listings in a child process: on two cores the render takes ~60%.
+            share = _fork_share(
+                writer,
+                lambda sub: self._listings(sub, items, by_id, health_by_id, part="branches"),
+            )
+        try:
+            self._home(writer, items)
+            self._listings(writer, items, by_id, health_by_id, part="rest" if share else "all")
+            self._branches_page(writer, items, health)
+            self._archives_page(writer, items)
+            self._health(writer, health)
+            self._search_page(writer)
+            self._machine_files(writer, content)
+            self._static_files(writer)
+        except BaseException:
+            if share is not None:
+                share.abandon()
+            raise
+        if share is not None and not share.join(writer):
+            logger.warning("render: the second process failed; rendering its listings here")
+            self._listings(writer, items, by_id, health_by_id, part="branches")
         writer.finish()
         writer.stats.seconds = time.perf_counter() - started
         return writer.stats
@@ -568,9 +958,9 @@ class PortalRenderer:
         )  # branches per region
         fp = writer.fingerprint(
             "home",
-            *(i.digest for i in pinned),
+            *map(_DIGEST, pinned),
             "|",
-            *(i.digest for i in latest),
+            *map(_DIGEST, latest),
             json.dumps(sorted(counts.items())),
             json.dumps(sorted(regions.items())),
             str(len(self.registry.branches)),
@@ -605,7 +995,10 @@ class PortalRenderer:
         items: list[PortalItem],
         branches: dict[str, Any],
         health: dict[str, BranchHealth],
+        part: str = "all",
     ) -> None:
+        """Every listing; ``part`` "branches" (branch and region listings) or "rest" (type and
+        month listings) for one of two processes (:func:`_fork_share`)."""
         t = self.t
         by_type: dict[str, list[PortalItem]] = defaultdict(list)
         by_branch: dict[str, list[PortalItem]] = defaultdict(list)
@@ -620,7 +1013,9 @@ class PortalRenderer:
             if item.month:
                 by_month[item.month].append(item)
 
-        for ty in set(by_type) | set(KNOWN_TYPES):
+        own_branches = part in ("all", "branches")
+        own_rest = part in ("all", "rest")
+        for ty in sorted(set(by_type) | set(KNOWN_TYPES)) if own_rest else ():
             name = self.t(f"theme.type_{ty}") if ty in KNOWN_TYPES else ty
             self._listing(
                 writer,
@@ -630,7 +1025,7 @@ class PortalRenderer:
                 nav_active=ty,
                 show_type=False,
             )
-        for branch in self.registry.branches:
+        for branch in self.registry.branches if own_branches else ():
             row = health.get(branch.id)
             self._listing(
                 writer,
@@ -640,10 +1035,12 @@ class PortalRenderer:
                 nav_active="branches",
                 show_type=True,
                 branch=branch,
-                branch_health=row,
+                # Only what the page shows: the whole row holds the fetch time, which changes
+                # every run and made every branch page's fingerprint change with it.
+                branch_health=ListingHealth(row.status, row.last_entry) if row else None,
                 status_text=t(f"health.status.{row.status}") if row else "",
             )
-        for region, region_items in by_region.items():
+        for region, region_items in by_region.items() if own_branches else ():
             self._listing(
                 writer,
                 f"regions/{path_segment(region)}",
@@ -653,7 +1050,7 @@ class PortalRenderer:
                 show_type=True,
                 region_branches=[b for b in self.registry.branches if b.region == region],
             )
-        for month, month_items in by_month.items():
+        for month, month_items in by_month.items() if own_rest else ():
             year, mon = month.split("-")
             self._listing(
                 writer,
@@ -697,11 +1094,15 @@ class PortalRenderer:
                 extra_key,
                 # Only the front page shows the total, so older pages stay byte-identical.
                 str(len(items)) if number == 0 else "",
-                *(i.digest for i in page_items),
+                "\x1e".join(map(_DIGEST, page_items)),
             )
 
             def produce(page_items: Sequence[PortalItem] = page_items, pager: Pager = pager) -> str:
                 cards = [self.card(i, show_type) for i in page_items]
+                if not pager.number and "branch" in extra:
+                    text = self._branch_front(pager, cards, heading, nav_active, extra, len(items))
+                    if text is not None:
+                        return text
                 if skeletons is not None and pager.number:
                     text = self._from_skeleton(skeletons, pager, cards, heading, nav_active, extra)
                     if text is not None:
@@ -717,6 +1118,106 @@ class PortalRenderer:
                 )
 
             writer.put(relative, fp, produce)
+
+    def _branch_front(
+        self,
+        pager: Pager,
+        cards: list[Markup],
+        heading: str,
+        nav_active: str,
+        extra: dict[str, Any],
+        total: int,
+    ) -> str | None:
+        """A branch's front page from a skeleton shared by every branch page of its shape,
+        or None (render it). A thousand branch pages cost a thousand template renders
+        (~0.7 ms each, more than all their cards); as for numbered pages, the template is
+        rendered once per shape with placeholders and checked against a real rendering."""
+        branch, health = extra.get("branch"), extra.get("branch_health")
+        if (
+            set(extra) != {"branch", "branch_health", "status_text"}
+            or not isinstance(branch, Branch)
+            or not (health is None or isinstance(health, ListingHealth))
+        ):
+            return None
+        shape = (
+            "branch",
+            pager.count > 0,
+            health is None,
+            health is None or health.last_entry is None,
+            not branch.region,
+            len(cards),
+        )
+        skeleton = self._fronts.get(shape)
+        if skeleton is None:
+            stand_in = Branch(
+                id=_ph("i"),
+                name=_ph("h"),
+                feed=_ph("f"),
+                region=_ph("r") if branch.region else branch.region,
+            )
+            health_in = (
+                None
+                if health is None
+                else ListingHealth(
+                    _ph("s"), None if health.last_entry is None else _SliceablePlaceholder("l")
+                )
+            )
+            try:
+                text = self.page(
+                    "portal_list.html",
+                    heading=_ph("h"),
+                    nav_active=nav_active,
+                    cards=[Markup(_ph(f"c{i}")) for i in range(len(cards))],
+                    pager=_PagerPlaceholder(
+                        number=0, older=_ph("o") if pager.count else None, newer=None
+                    ),
+                    total=_ph("t"),
+                    branch=stand_in,
+                    branch_health=health_in,
+                    status_text=_ph("x"),
+                )
+            except Exception:  # noqa: BLE001 - a template wanting more than it is given
+                text = None
+            skeleton = self._fronts[shape] = (
+                (_format_string(_PAGE_PLACEHOLDER.split(text)), [1]) if text is not None else False
+            )
+        if not isinstance(skeleton, tuple):
+            return None
+        form, checks = skeleton
+        last = health.last_entry if health is not None and health.last_entry else ""
+        values: dict[str, str] = {
+            "h": _escape(heading),
+            "i": _escape(branch.id),
+            "f": _escape(branch.feed),
+            "r": _escape(branch.region or ""),
+            "s": _escape(health.status) if health is not None else "",
+            "l": _escape(last),
+            "L": _escape(last[:10]),
+            "x": _escape(str(extra.get("status_text", ""))),
+            "t": str(total),
+            "o": _escape(pager.older or ""),
+        }
+        values.update((f"c{i}", card) for i, card in enumerate(cards))
+        try:
+            text = form.format_map(values)
+        except (KeyError, ValueError):
+            self._fronts[shape] = False
+            return None
+        if checks[0] > 0:
+            checks[0] -= 1
+            real = self.page(
+                "portal_list.html",
+                heading=heading,
+                nav_active=nav_active,
+                cards=cards,
+                pager=pager,
+                total=total,
+                **extra,
+            )
+            if text != real:
+                self._fronts[shape] = False
+                return real
+        return text
 
     def _from_skeleton(
         self,
@@ -756,15 +1257,15 @@ class PortalRenderer:
             except Exception:  # noqa: BLE001 - a template wanting more than a pager shows
                 text = None
             skeleton = skeletons[shape] = (
-                (_PAGE_PLACEHOLDER.split(text), [1]) if text is not None else False
+                (_format_string(_PAGE_PLACEHOLDER.split(text)), [1]) if text is not None else False
             )
         if skeleton is False or isinstance(skeleton, bool):
             return None
-        parts, checks = skeleton
+        form, checks = skeleton
         values = {"n": str(number), "o": str(number - 1), "w": str(number + 1)}
-        values.update((f"c{i}", str(card)) for i, card in enumerate(cards))
+        values.update((f"c{i}", card) for i, card in enumerate(cards))
         try:
-            text = "".join(values[p] if i % 2 else p for i, p in enumerate(parts))
+            text = form.format_map(values)
         except KeyError:  # a placeholder the skeleton should not hold
             skeletons[shape] = False
             return None
@@ -864,8 +1365,9 @@ class PortalRenderer:
         return health_json(list(health), generated=self.now) + "\n"
 
     def _health(self, writer: VersionWriter, health: Sequence[BranchHealth]) -> None:
-        # Times change on every run, so these two are always written (they are small).
-        stamp = self.now.isoformat()
+        # Times change on every run, so these two are always written (they are small); the
+        # rows are in the fingerprint too, for two renders at one ``now`` (tests, replays).
+        stamp = self.now.isoformat() + json.dumps(_plain(list(health)), default=str)
         writer.put(
             "health/index.html",
             writer.fingerprint("health", stamp),
@@ -900,26 +1402,34 @@ class PortalRenderer:
         icon = favicon_png()
         writer.put("favicon.ico", writer.fingerprint("favicon", icon.hex()), lambda: icon)
 
-    def _machine_files(
-        self,
-        writer: VersionWriter,
-        entries: Sequence[Entry],
-        items: list[PortalItem],
-        health: Sequence[BranchHealth],
-    ) -> None:
+    def _machine_files(self, writer: VersionWriter, content: PortalContent) -> None:
         site = self.site
-        newest = list(entries[: self.options.feed_limit])
-        feed_fp = writer.fingerprint("feed", *(i.digest for i in items[: len(newest)]))
-        # A listing digest does not cover full content; add it for the feeds.
-        content = hashlib.blake2b(digest_size=16)
-        for entry in newest:
-            content.update(entry.content_html.encode())
-            content.update(entry.origin_feed_url.encode())
-        feed_fp = writer.fingerprint(feed_fp, content.hexdigest())
-        writer.put("feeds/all.atom.xml", feed_fp, lambda: portal_feeds.atom_feed(site, newest))
-        writer.put("feeds/all.rss.xml", feed_fp, lambda: portal_feeds.rss_feed(site, newest))
-        writer.put("feeds/all.json", feed_fp, lambda: portal_feeds.json_feed(site, newest))
-        all_fp = writer.fingerprint("api", *(i.digest for i in items))
+        items = content.items
+        count = min(self.options.feed_limit, len(items))
+        feed_fp = writer.fingerprint("feed", "\x1e".join(map(_DIGEST, items[:count])))
+        newest: list[Entry] = []
+
+        def feed_entries() -> list[Entry]:
+            # Bodies are read for these few hundred entries only, and only when a feed changed.
+            if not newest:
+                newest.extend(content.with_content(count))
+            return newest
+
+        if not content.content_in_digest:
+            # A listing digest does not cover full content; add it for the feeds.
+            digest = hashlib.blake2b(digest_size=16)
+            for entry in feed_entries():
+                digest.update(entry.content_html.encode())
+                digest.update(entry.origin_feed_url.encode())
+            feed_fp = writer.fingerprint(feed_fp, digest.hexdigest())
+        writer.put(
+            "feeds/all.atom.xml", feed_fp, lambda: portal_feeds.atom_feed(site, feed_entries())
+        )
+        writer.put(
+            "feeds/all.rss.xml", feed_fp, lambda: portal_feeds.rss_feed(site, feed_entries())
+        )
+        writer.put("feeds/all.json", feed_fp, lambda: portal_feeds.json_feed(site, feed_entries()))
+        all_fp = writer.fingerprint("api", "\x1e".join(map(_DIGEST, items)))
         spans: list[portal_feeds.Span] = []
 
         def api_index() -> bytes:
@@ -927,10 +1437,10 @@ class PortalRenderer:
             # previous index holds unchanged are copied from it instead (see API_SPANS).
             data, found = portal_feeds.api_index_spans(
                 site,
-                entries,
+                content.entries,
                 self.now,
                 _previous_api_entries(writer.previous),
-                keys=[api_key(item, entry) for item, entry in zip(items, entries, strict=True)],
+                keys=content.api_keys(),
             )
             spans[:] = found
             return data
@@ -953,26 +1463,31 @@ class PortalRenderer:
             pass
 
 
-def _previous_api_entries(previous: Path | None) -> Callable[[str], bytes | None] | None:
-    """Entry JSON by :func:`portal_feeds.api_entry_key` from the previous version's index."""
+def _previous_api_entries(previous: Path | None) -> portal_feeds.PreviousApiIndex | None:
+    """The previous version's api/index.json with its spans (see :data:`API_SPANS`)."""
     if previous is None:
         return None
     try:
-        data = (previous / "api" / "index.json").read_bytes()
-        lines = (previous / API_SPANS).read_text(encoding="ascii").splitlines()
-        table = {key: (int(start), int(end)) for key, start, end in map(str.split, lines)}
+        return portal_feeds.PreviousApiIndex.parse(
+            (previous / "api" / "index.json").read_bytes(),
+            (previous / API_SPANS).read_text(encoding="ascii"),
+        )
     except (OSError, ValueError, TypeError):
         return None  # an older version without spans, or a damaged one: serialise afresh
 
-    def fragment(key: str) -> bytes | None:
-        where = table.get(key)
-        if where is None:
-            return None
-        piece = data[where[0] : where[1]]
-        # A span that does not frame one entry object means the files disagree: do not trust it.
-        return piece if piece.startswith(b'{"id":') and piece.endswith(b"}") else None
 
-    return fragment
+def lunr_candidates() -> list[Path]:
+    """The folders the search plugin looks for lunr in (``node_modules_candidates(None)`` of
+    ``tongxin.plugins.search_index``: ``TONGXIN_NODE_MODULES``, then this checkout's), named
+    here because importing the plugin imports Pelican: 0.6 s of every run that renders.
+    tests/test_render_store.py holds the two lists equal."""
+    import tongxin
+
+    found = []
+    if os.environ.get("TONGXIN_NODE_MODULES"):
+        found.append(Path(os.environ["TONGXIN_NODE_MODULES"]))
+    found.append(Path(tongxin.__file__).resolve().parents[1] / "node_modules")
+    return found
 
 
 def find_lunr(language: str | None = None) -> Path | None:
@@ -981,13 +1496,7 @@ def find_lunr(language: str | None = None) -> Path | None:
     Missing lunr does not stop a portal from publishing (every page but search works); it is
     logged with the search plugin's own message saying how to install it.
     """
-    try:
-        from tongxin.plugins.search_index import (  # type: ignore[import-not-found]
-            node_modules_candidates,
-        )
-    except ImportError:  # pragma: no cover - the search plugin ships with the package
-        return None
-    candidates = node_modules_candidates(None)
+    candidates = lunr_candidates()
     for folder in candidates:
         source = folder / "lunr" / "lunr.min.js"
         if source.is_file():
@@ -1112,12 +1621,44 @@ class Publisher:
             key=lambda p: p.name,
         )
         keep = set(done[-self.keep :]) | {current}
+        doomed = []
         for path in self.versions.iterdir():
             if path in keep:
                 continue
             if path.name.endswith(".tmp") and _younger_than(path, 3600):
                 continue  # perhaps another writer's, guarded by the lock anyway
-            shutil.rmtree(path, ignore_errors=True)
+            doomed.append(path)
+        self._remove(doomed)
+
+    def _remove(self, paths: list[Path]) -> None:
+        """Move ``paths`` into ``.OUT.trash`` (one rename each) and delete that folder in a
+        background process: a version is thousands of hard links, and unlinking them took
+        seconds to tens of seconds on a busy disk, all of it after the new portal was live."""
+        trash = self.out.parent / f".{self.out.name}.trash"
+        if not paths and not trash.exists():
+            return
+        with contextlib.suppress(OSError):
+            trash.mkdir(exist_ok=True)
+        for n, path in enumerate(paths):
+            try:
+                os.rename(path, trash / f"{path.name}.{os.getpid()}.{n}")
+            except OSError:
+                shutil.rmtree(path, ignore_errors=True)
+        rm = shutil.which("rm")
+        try:
+            if rm is None:
+                raise OSError("no rm")
+            # Its own session: a cron run ends without waiting; the next run's clean takes
+            # over whatever is left.
+            subprocess.Popen(  # noqa: S603 - a fixed program on our own folder
+                [rm, "-rf", "--", str(trash)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:
+            shutil.rmtree(trash, ignore_errors=True)
 
     def replace_file(self, relative: str, data: str | bytes) -> None:
         """Rewrite one file of the current version in place, atomically (health refresh)."""

@@ -12,7 +12,6 @@ screening stage can still look at the raw HTML (hidden text is only visible ther
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import re
 from functools import lru_cache
@@ -189,20 +188,32 @@ def sanitise_entry(entry: Entry, base_url: str) -> Entry:
             tags.append(text)
         if len(tags) >= MAX_TAGS:
             break
-    return dataclasses.replace(
-        entry,
-        url=url,
-        title=plain_text(entry.title, TITLE_LIMIT),
-        summary_html=clean_html(entry.summary_html, link_base),
-        content_html=clean_html(entry.content_html, link_base),
-        tags=tags,
-        author=plain_text(entry.author, AUTHOR_LIMIT),
-        origin_branch_id=plain_text(entry.origin_branch_id, 500),
-        origin_branch_name=plain_text(entry.origin_branch_name, TITLE_LIMIT),
-        origin_branch_url=safe_url(entry.origin_branch_url),
-        origin_feed_url=safe_url(entry.origin_feed_url),
-        type=entry.type if entry.type in ENTRY_TYPES else "news",
-    )
+    # A shallow copy with the cleaned fields set: dataclasses.replace re-runs __init__ through
+    # the fields' metadata, which cost as much as cleaning the title, author and origin.
+    clean = Entry.__new__(Entry)
+    clean.__dict__.update(entry.__dict__)
+    clean.url = url
+    clean.title = plain_text(entry.title, TITLE_LIMIT)
+    clean.summary_html = clean_html(entry.summary_html, link_base)
+    clean.content_html = clean_html(entry.content_html, link_base)
+    clean.tags = tags
+    clean.author = plain_text(entry.author, AUTHOR_LIMIT)
+    clean.origin_branch_id = _plain_origin(entry.origin_branch_id)
+    clean.origin_branch_name = _plain_origin_name(entry.origin_branch_name)
+    clean.origin_branch_url = safe_url(entry.origin_branch_url)
+    clean.origin_feed_url = safe_url(entry.origin_feed_url)
+    clean.type = entry.type if entry.type in ENTRY_TYPES else "news"
+    return clean
+
+
+@lru_cache(maxsize=1024)  # every entry of a feed repeats its branch's id and name
+def _plain_origin(value: str) -> str:
+    return plain_text(value, 500)
+
+
+@lru_cache(maxsize=1024)
+def _plain_origin_name(value: str) -> str:
+    return plain_text(value, TITLE_LIMIT)
 
 
 ENTRY_TYPES = ("news", "announcements", "study", "pages")

@@ -52,6 +52,18 @@ HTML_LIMIT = 512 * 1024
 EVIDENCE_LIMIT = 40
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One rule an entry tripped: ``rule`` names it (``terms:<category>``, ``keyword_run``,
+    ``hidden_text``, ``hidden_links``, ``new_domains``) and is safe to show the public;
+    ``evidence`` quotes what was found (spam words, links) and is for the operator only;
+    ``reason`` is the operator's sentence, evidence included."""
+
+    rule: str
+    reason: str
+    evidence: str
+
+
 class ScreenRulesError(ValueError):
     """Screening rules (defaults or a registry's ``screen:`` override) that cannot be used."""
 
@@ -481,9 +493,6 @@ def _read_plain(markup: str, base_url: str) -> HtmlFacts | None:
     """The facts the DOM walk would give ``markup``, or None when it is not plain markup."""
     if len(markup) > HTML_LIMIT or _UNSAFE_CHAR_RE.search(markup):
         return None
-    lowered = markup.lower()  # libxml2 lowercases ASCII names; more folding only declines more
-    if "style" in lowered or "hidden" in lowered:
-        return None
     facts = HtmlFacts()
     text: list[str] = [BREAK]
     stack: list[str] = []
@@ -512,6 +521,12 @@ def _read_plain(markup: str, base_url: str) -> HtmlFacts | None:
                 if match is None:
                     return None  # a comment, a declaration, an unquoted attribute …
                 closing, name, attributes, slash = match.groups()
+                # Only a tag can hide anything (a style or hidden attribute; a <style> block
+                # is no known tag): text never can, so the prose need not be searched.
+                # libxml2 lowercases ASCII names; more folding only declines more.
+                lowered = piece.lower()
+                if "style" in lowered or "hidden" in lowered:
+                    return None
             tag = name.lower()
             if leading:
                 leading = False
@@ -740,6 +755,11 @@ def _quote(text: str) -> str:
 
 def check_terms(text: str, rules: ScreenRules) -> str | None:
     """The reason when a vocabulary's distinct matched terms reach the threshold."""
+    finding = _find_terms(text, rules)
+    return finding.reason if finding else None
+
+
+def _find_terms(text: str, rules: ScreenRules) -> Finding | None:
     pattern = rules._term_pattern
     if pattern is None:
         return None
@@ -760,11 +780,16 @@ def check_terms(text: str, rules: ScreenRules) -> str | None:
     for category, bucket in found.items():
         if sum(bucket.values()) >= rules.threshold:
             words = [w for w, s in sorted(bucket.items(), key=lambda kv: -kv[1]) if s > 0]
-            name = _t(rules.language, f"categories.{category}")
-            if name == f"screen.categories.{category}":
-                name = category
-            return _t(rules.language, "terms", category=name, words="、".join(words[:6]))
+            evidence = "、".join(words[:6])
+            name = _category_name(rules.language, category)
+            reason = _t(rules.language, "terms", category=name, words=evidence)
+            return Finding(f"terms:{category}", reason, evidence)
     return None
+
+
+def _category_name(language: str, category: str) -> str:
+    name = _t(language, f"categories.{category}")
+    return category if name == f"screen.categories.{category}" else name
 
 
 _SENTENCE_END = re.compile(r"[。！？!?.…；;：:“”\"「」『』()（）《》]")
@@ -795,7 +820,13 @@ def _longest_run(tokens: list[str], rules: ScreenRules, *, cjk_only: bool) -> li
 
 
 def check_keyword_run(text: str, rules: ScreenRules) -> str | None:
-    """The reason when ``text`` holds a long run of short, separator-joined keywords.
+    """The reason when ``text`` holds a long run of short, separator-joined keywords."""
+    finding = _find_keyword_run(text, rules)
+    return finding.reason if finding else None
+
+
+def _find_keyword_run(text: str, rules: ScreenRules) -> Finding | None:
+    """:func:`check_keyword_run`'s finding.
 
     Two readings of each block: tokens between explicit separators (``,`` ``|`` ``/``; a
     Latin token may hold spaces, "replica watches"), and Chinese tokens between spaces (which
@@ -818,33 +849,40 @@ def check_keyword_run(text: str, rules: ScreenRules) -> str | None:
             key=len,
         )
         if len(best) >= rules.run_min_tokens:
-            return _t(
-                rules.language,
-                "keyword_run",
-                count=len(best),
-                sample=_quote(" ".join(best[:8])),
-            )
+            sample = _quote(" ".join(best[:8]))
+            reason = _t(rules.language, "keyword_run", count=len(best), sample=sample)
+            return Finding("keyword_run", reason, sample)
     return None
 
 
 def check_hidden(facts: HtmlFacts, rules: ScreenRules) -> str | None:
+    finding = _find_hidden(facts, rules)
+    return finding.reason if finding else None
+
+
+def _find_hidden(facts: HtmlFacts, rules: ScreenRules) -> Finding | None:
     if not facts.hidden_links and len(facts.hidden_text) < rules.hidden_min_chars:
         return None
     how = ", ".join(facts.hidden_how[:3])
     if facts.hidden_links:
-        return _t(
-            rules.language,
-            "hidden_links",
-            how=how,
-            count=len(facts.hidden_links),
-            sample=_quote(facts.hidden_links[0]),
-        )
-    return _t(rules.language, "hidden_text", how=how, sample=_quote(facts.hidden_text))
+        sample = _quote(facts.hidden_links[0])
+        count = len(facts.hidden_links)
+        reason = _t(rules.language, "hidden_links", how=how, count=count, sample=sample)
+        return Finding("hidden_links", reason, sample)
+    sample = _quote(facts.hidden_text)
+    return Finding("hidden_text", _t(rules.language, "hidden_text", how=how, sample=sample), sample)
 
 
 def check_new_domains(
     links: Iterable[str], entry_url: str, history: History, rules: ScreenRules
 ) -> str | None:
+    finding = _find_new_domains(links, entry_url, history, rules)
+    return finding.reason if finding else None
+
+
+def _find_new_domains(
+    links: Iterable[str], entry_url: str, history: History, rules: ScreenRules
+) -> Finding | None:
     if history.published_count < rules.grace_entries:
         return None  # too little history: a new, clean branch is not flagged
     own = site_domain(entry_url) if entry_url else ""
@@ -856,13 +894,12 @@ def check_new_domains(
         new_links.append(domain)
     distinct = sorted(set(new_links))
     if len(distinct) >= rules.new_domain_limit or len(new_links) >= rules.new_link_limit:
-        return _t(
-            rules.language,
-            "new_domains",
-            count=len(distinct),
-            links=len(new_links),
-            domains="、".join(distinct[:4]),
-        )
+        evidence = "、".join(distinct[:4])
+        reason = _t(
+            rules.language, "new_domains", count=len(distinct), links=len(new_links),
+            domains=evidence,
+        )  # fmt: skip
+        return Finding("new_domains", reason, evidence)
     return None
 
 
@@ -870,24 +907,32 @@ def screen_entry(
     entry: Entry, raw: Entry | None, history: History, rules: ScreenRules
 ) -> str | None:
     """Why ``entry`` should be held back, or None. ``raw`` is the entry before sanitising."""
+    findings = screen_findings(entry, raw, history, rules)
+    return "；".join(f.reason for f in findings) if findings else None
+
+
+def screen_findings(
+    entry: Entry, raw: Entry | None, history: History, rules: ScreenRules
+) -> list[Finding]:
+    """Every rule ``entry`` trips (empty: publish it); ``raw`` is the entry before sanitising."""
     source = raw or entry
     base = source.url or entry.url
     facts = [
         read_html(source.summary_html, rules, base),
         read_html(source.content_html, rules, base),
     ]
-    reasons: list[str] = []
+    reasons: list[Finding] = []
     if "terms" in rules.rules:
         text = BREAK.join(
             [source.title, source.author, " ".join(source.tags)]
             + [f.text + BREAK + f.hidden_text for f in facts]
         )
-        reason = check_terms(text, rules)
+        reason = _find_terms(text, rules)
         if reason:
             reasons.append(reason)
     if "keyword_run" in rules.rules:
         text = BREAK.join([source.title] + [f.text + BREAK + f.hidden_text for f in facts])
-        reason = check_keyword_run(text, rules)
+        reason = _find_keyword_run(text, rules)
         if reason:
             reasons.append(reason)
     # Nothing hidden anywhere (nearly every entry): the rule has nothing to weigh.
@@ -897,15 +942,15 @@ def screen_entry(
             hidden_links=[link for f in facts for link in f.hidden_links],
             hidden_how=[how for f in facts for how in f.hidden_how],
         )
-        reason = check_hidden(merged, rules)
+        reason = _find_hidden(merged, rules)
         if reason:
             reasons.append(reason)
     if "new_domains" in rules.rules:
         links = [link for f in facts for link in f.links]
-        reason = check_new_domains(links, entry.url, history, rules)
+        reason = _find_new_domains(links, entry.url, history, rules)
         if reason:
             reasons.append(reason)
-    return "；".join(reasons) if reasons else None
+    return reasons
 
 
 def _changed(entry: Entry, stored: Entry) -> bool:
@@ -946,9 +991,31 @@ def screen_entries(
         stored = history.stored.get(entry.entry_id)
         if stored is not None and not _changed(entry, stored):
             entry.quarantine_reason = stored.quarantine_reason
+            entry.quarantine_rule = stored.quarantine_rule
             continue
-        entry.quarantine_reason = screen_entry(entry, raw_by_id.get(entry.entry_id), history, rules)
+        findings = screen_findings(entry, raw_by_id.get(entry.entry_id), history, rules)
+        if findings:
+            entry.quarantine_reason = "；".join(f.reason for f in findings)
+            entry.quarantine_rule = ",".join(f.rule for f in findings)
+        else:
+            entry.quarantine_reason = entry.quarantine_rule = None
     return entries
+
+
+def rule_label(language: str, rules: str | None) -> str:
+    """What the public may read about why entries are held: the rules' names (``rules`` as
+    ``Entry.quarantine_rule`` holds them), never the evidence, or the health page would
+    repeat the very spam words and links it reports."""
+    labels: list[str] = []
+    for rule in (rules or "").split(","):
+        name, _, category = rule.strip().partition(":")
+        if name not in RULE_NAMES and name != "hidden_links":
+            continue
+        label = _t(language, f"rules.{name}", category=_category_name(language, category))
+        if label not in labels:
+            labels.append(label)
+    separator = "、" if language.startswith("zh") else ", "
+    return separator.join(labels) or _t(language, "rules.unknown")
 
 
 def screen_report(entries: Iterable[Entry], rules: ScreenRules) -> list[tuple[Entry, str]]:

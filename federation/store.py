@@ -24,7 +24,7 @@ from typing import Any
 
 from .model import Branch, Entry, FetchResult
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS entries (
     pinned INTEGER NOT NULL DEFAULT 0,
     expires TEXT,
     quarantine_reason TEXT,
+    quarantine_rule TEXT,
     content_hash TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL
@@ -78,7 +79,12 @@ CREATE TABLE IF NOT EXISTS decisions (
 # Schema 2 dropped two indexes nothing read through (origin, published): every insert paid for
 # them, and each per-branch commit rewrote their scattered pages into the WAL. The render
 # reads all entries at once and sorts them in memory faster than walking an index.
-_MIGRATIONS = {1: "DROP INDEX IF EXISTS entries_origin; DROP INDEX IF EXISTS entries_published;"}
+# Schema 3 keeps the rule a held entry tripped apart from the reason's evidence (the public
+# health page names the rule and must never quote the evidence).
+_MIGRATIONS = {
+    1: "DROP INDEX IF EXISTS entries_origin; DROP INDEX IF EXISTS entries_published;",
+    2: "ALTER TABLE entries ADD COLUMN quarantine_rule TEXT;",
+}
 
 _ENTRY_COLUMNS = (
     "entry_id", "branch_id", "origin_branch_id", "origin_branch_name", "origin_branch_url",
@@ -137,27 +143,39 @@ def _from_iso(text: str | None) -> datetime | None:
 
 
 # Columns written per entry, in order; the two times (first_seen, last_seen) come last.
-_ROW_COLUMNS = (*_ENTRY_COLUMNS, "content_hash")
+_ROW_COLUMNS = (*_ENTRY_COLUMNS, "content_hash", "quarantine_rule")
 _INSERT_ENTRY = (
     f"INSERT OR REPLACE INTO entries ({', '.join(_ROW_COLUMNS)}, first_seen, last_seen) "
     f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 2))})"
 )
 _ORIGIN = _ROW_COLUMNS.index("origin_branch_id")
 _HASH = _ROW_COLUMNS.index("content_hash")
+_RULE = _ROW_COLUMNS.index("quarantine_rule")
 #: Ids per ``IN (…)`` query (SQLite allows 32766 variables; smaller keeps statements reusable).
 _IN_CHUNK = 500
 
 
+def _iso_fast(moment: datetime | None) -> str | None:
+    # iso() for the usual case, a whole-second UTC time as the parser gives it: isoformat
+    # alone then writes the same text, without the conversion.
+    if moment is not None and moment.tzinfo is UTC and not moment.microsecond:
+        return moment.isoformat()
+    return iso(moment)
+
+
 def _row(entry: Entry) -> tuple[Any, ...]:
     """The entry's column values (``_ROW_COLUMNS``), its content hash included."""
-    published, updated, expires = iso(entry.published), iso(entry.updated), iso(entry.expires)
-    tags = json.dumps(entry.tags, ensure_ascii=False)
+    published = _iso_fast(entry.published)
+    # Most entries were never updated: the same moment, written once.
+    updated = published if entry.updated == entry.published else _iso_fast(entry.updated)
+    expires = _iso_fast(entry.expires) if entry.expires is not None else None
+    tags = json.dumps(entry.tags, ensure_ascii=False) if entry.tags else "[]"
     return (
         entry.entry_id, entry.branch_id, entry.origin_branch_id or entry.branch_id,
         entry.origin_branch_name, entry.origin_branch_url, entry.origin_feed_url, entry.url,
         entry.title, entry.summary_html, entry.content_html, published, updated, entry.type,
         tags, entry.author, int(entry.pinned), expires, entry.quarantine_reason,
-        _digest(entry, published, updated, tags, expires),
+        _digest(entry, published, updated, tags, expires), entry.quarantine_rule,
     )  # fmt: skip
 
 
@@ -169,7 +187,7 @@ def _digest(
         entry.url, entry.title, entry.summary_html, entry.content_html, published, updated,
         entry.type, tags, entry.author, str(entry.pinned), expires, entry.quarantine_reason,
     ]  # fmt: skip
-    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8")).hexdigest()
+    return hashlib.sha256("\x1f".join([p or "" for p in parts]).encode("utf-8")).hexdigest()
 
 
 def entry_row(entry: Entry) -> tuple[Any, ...]:
@@ -177,6 +195,13 @@ def entry_row(entry: Entry) -> tuple[Any, ...]:
     hash included). Computing them is a third of storing an entry, so the ingest workers do
     it beside parsing and hand the rows to ``record_fetch(..., rows=)``."""
     return _row(entry)
+
+
+def entry_from_row(row: Sequence[Any]) -> Entry:
+    """The entry as :func:`entry_row` wrote ``row`` (times to the second, as stored)."""
+    entry = _entry_from_tuple(tuple(row[: len(_ENTRY_COLUMNS)]))
+    entry.quarantine_rule = row[_RULE]
+    return entry
 
 
 def _entry_hash(entry: Entry) -> str:
@@ -226,8 +251,13 @@ class Store:
         if version < SCHEMA_VERSION:
             # executescript commits whatever is pending, so the script carries its own BEGIN.
             steps = (
-                "".join(_MIGRATIONS.get(v, "") for v in range(1, SCHEMA_VERSION)) if version else ""
+                "".join(_MIGRATIONS.get(v, "") for v in range(version, SCHEMA_VERSION))
+                if version
+                else ""
             )
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(entries)")}
+            if "quarantine_rule" in columns:  # ALTER TABLE has no IF NOT EXISTS
+                steps = steps.replace(_MIGRATIONS[2], "")
             self.db.executescript(
                 f"BEGIN IMMEDIATE;{_SCHEMA}{steps}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
             )
@@ -311,7 +341,8 @@ class Store:
         """Record one branch's fetch and upsert its entries, in one transaction.
 
         ``rows``: ``entry_row(e)`` for each of ``entries``, in the same order, when already
-        computed (by an ingest worker); else they are computed here."""
+        computed (by an ingest worker); else they are computed here. With ``rows``,
+        ``entries`` may be None: the rows alone are stored."""
         moment = now or datetime.now(UTC)
         stamp = iso(moment)
         with self._transaction():
@@ -350,7 +381,7 @@ class Store:
                 if result.body is not None:
                     state.content_hash = body_hash(result.body)
             outcome = StoreOutcome()
-            if entries is not None:
+            if entries is not None or rows is not None:
                 outcome = self._upsert(branch, entries, stamp or "", rows)
                 if outcome.new or outcome.updated:
                     self._bump()
@@ -374,7 +405,7 @@ class Store:
     def _upsert(
         self,
         branch: Branch,
-        entries: list[Entry],
+        entries: list[Entry] | None,
         stamp: str,
         given: Sequence[tuple[Any, ...]] | None = None,
     ) -> StoreOutcome:
@@ -386,13 +417,13 @@ class Store:
         """
         rows: dict[str, tuple[Any, ...]] = {}
         duplicates = 0
-        if given is not None and len(given) != len(entries):
-            given = None  # not the rows of these entries: compute them
-        for i, entry in enumerate(entries):
-            if entry.entry_id in rows:
+        if given is None or (entries is not None and len(given) != len(entries)):
+            given = [_row(e) for e in entries or ()]  # not the rows of these entries
+        for row in given:
+            if row[0] in rows:
                 duplicates += 1  # a feed listing one entry twice counts it once
                 continue
-            rows[entry.entry_id] = given[i] if given is not None else _row(entry)
+            rows[row[0]] = row
         stored = self._stored(list(rows))
         writes: list[tuple[Any, ...]] = []
         touches: list[tuple[str, str]] = []
@@ -404,14 +435,19 @@ class Store:
                 writes.append((*row, stamp, stamp))
                 new += 1
                 continue
-            old_branch, old_origin, old_hash, first_seen = old
+            old_branch, old_origin, old_hash, first_seen, old_rule = old
             stored_direct = old_origin == old_branch
             incoming_direct = row[_ORIGIN] == branch.id
             same_path = old_branch == branch.id
             if not same_path and (stored_direct or not incoming_direct):
                 # Another path already holds the entry: its original attribution stands.
                 unchanged += 1
-            elif old_hash == row[_HASH] and same_path:
+            elif (
+                old_hash == row[_HASH]
+                and same_path
+                # a store from before schema 3 learns the rule of an entry it holds
+                and (old_rule is not None or row[_RULE] is None)
+            ):
                 touches.append((stamp, entry_id))
                 unchanged += 1
             else:
@@ -424,18 +460,19 @@ class Store:
             self.db.executemany("UPDATE entries SET last_seen = ? WHERE entry_id = ?", touches)
         return StoreOutcome(new=new, updated=updated, unchanged=unchanged)
 
-    def _stored(self, entry_ids: list[str]) -> dict[str, tuple[str, str, str, str]]:
-        """``entry_id -> (branch_id, origin_branch_id, content_hash, first_seen)`` as stored."""
-        found: dict[str, tuple[str, str, str, str]] = {}
+    def _stored(self, entry_ids: list[str]) -> dict[str, tuple[str, str, str, str, str | None]]:
+        """``entry_id -> (branch_id, origin_branch_id, content_hash, first_seen,
+        quarantine_rule)`` as stored."""
+        found: dict[str, tuple[str, str, str, str, str | None]] = {}
         for start in range(0, len(entry_ids), _IN_CHUNK):
             chunk = entry_ids[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(
-                "SELECT entry_id, branch_id, origin_branch_id, content_hash, first_seen "
-                f"FROM entries WHERE entry_id IN ({marks})",
+                "SELECT entry_id, branch_id, origin_branch_id, content_hash, first_seen, "
+                f"quarantine_rule FROM entries WHERE entry_id IN ({marks})",
                 chunk,
             ):
-                found[row[0]] = (row[1], row[2], row[3], row[4])
+                found[row[0]] = (row[1], row[2], row[3], row[4], row[5])
         return found
 
     # ------------------------------------------------------------------ reading
@@ -482,6 +519,69 @@ class Store:
         cursor.row_factory = None
         return [_entry_from_tuple(row) for row in cursor.execute(sql, params)]
 
+    def listing_rows(self) -> list[tuple[Any, ...]]:
+        """Visible entries newest first (as :meth:`entries`), as plain tuples of
+        ``LISTING_COLUMNS``: every column but ``content_html``, plus ``content_hash``.
+
+        What the portal's pages and API show, in one scan: reading the bodies as well cost
+        twice as much at 50,000 entries, and only the feeds' newest few hundred need them
+        (:meth:`entries_by_id`). ``content_hash`` changes whenever any stored field but the
+        origin columns does, so the renderer keys pages by it instead of hashing the fields.
+        """
+        sql = (
+            f"SELECT {_SELECT_LISTING} FROM entries e "
+            f"LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE ({_VISIBLE}) "
+            "ORDER BY e.published DESC, e.updated DESC, e.entry_id"
+        )
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql).fetchall()
+
+    def entries_by_id(self, entry_ids: Sequence[str]) -> list[Entry]:
+        """Full entries (content included) for ``entry_ids``, in that order; unknown ids are
+        left out. Quarantine is not re-checked: pass ids from :meth:`listing_rows`."""
+        found: dict[str, Entry] = {}
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        ids = list(dict.fromkeys(entry_ids))
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT {_SELECT_ENTRY} FROM entries e WHERE e.entry_id IN ({marks})"
+            for row in cursor.execute(sql, chunk):
+                found[row[0]] = _entry_from_tuple(row)
+        return [found[i] for i in entry_ids if i in found]
+
+    def branch_summary(self) -> dict[str, tuple[int, str | None]]:
+        """``branch_id -> (visible entries, ISO time of the newest)`` for every branch with
+        entries, in one query instead of two per branch. The newest is the first of
+        :meth:`entries` per branch: its newest ``published``, else its newest ``updated``."""
+        sql = (
+            "SELECT e.branch_id, COUNT(*), COALESCE(MAX(e.published), MAX(e.updated)) "
+            f"FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE ({_VISIBLE}) "
+            "GROUP BY e.branch_id"
+        )
+        return {row[0]: (row[1], row[2]) for row in self.db.execute(sql)}
+
+    def activity_by_branch(
+        self, months: int = 12, now: datetime | None = None
+    ) -> dict[str, list[int]]:
+        """:meth:`activity` of every branch with entries, in one query (it reads the
+        ``entries_branch`` index only)."""
+        keys = _month_keys(months, now)
+        index = {key: i for i, key in enumerate(keys)}
+        found: dict[str, list[int]] = {}
+        rows = self.db.execute(
+            "SELECT branch_id, substr(published, 1, 7) AS ym, COUNT(*) FROM entries "
+            "WHERE published >= ? GROUP BY branch_id, ym",
+            (keys[0] if keys else "",),
+        )
+        for branch_id, month, count in rows:
+            at = index.get(month)
+            if at is not None:
+                found.setdefault(branch_id, [0] * len(keys))[at] = count
+        return found
+
     def count_entries(self, branch_id: str) -> int:
         """Visible entries fetched through ``branch_id``."""
         sql = (
@@ -492,13 +592,7 @@ class Store:
 
     def activity(self, branch_id: str, months: int = 12, now: datetime | None = None) -> list[int]:
         """Entries per calendar month (by published date) for the last ``months``, oldest first."""
-        now = (now or datetime.now(UTC)).astimezone(UTC)
-        keys: list[str] = []
-        year, month = now.year, now.month
-        for _ in range(months):
-            keys.append(f"{year:04d}-{month:02d}")
-            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-        keys.reverse()
+        keys = _month_keys(months, now)
         rows = self.db.execute(
             "SELECT substr(published, 1, 7) AS ym, COUNT(*) FROM entries "
             "WHERE branch_id = ? AND published >= ? GROUP BY ym",
@@ -516,7 +610,12 @@ class Store:
             "WHERE e.quarantine_reason IS NOT NULL AND d.decision IS NULL "
             "ORDER BY e.published DESC, e.updated DESC, e.entry_id"
         )
-        return [self._entry(row) for row in self.db.execute(sql)]
+        held = []
+        for row in self.db.execute(sql):
+            entry = self._entry(row)
+            entry.quarantine_rule = row["quarantine_rule"]
+            held.append(entry)
+        return held
 
     def decision(self, entry_id: str) -> str | None:
         row = self.db.execute(
@@ -557,6 +656,9 @@ class Store:
 
 
 _SELECT_ENTRY = ", ".join(f"e.{c}" for c in _ENTRY_COLUMNS)
+#: The columns of :meth:`Store.listing_rows`, in order.
+LISTING_COLUMNS = (*(c for c in _ENTRY_COLUMNS if c != "content_html"), "content_hash")
+_SELECT_LISTING = ", ".join(f"e.{c}" for c in LISTING_COLUMNS)
 _NO_TAGS = "[]"
 
 
@@ -587,6 +689,27 @@ def _entry_from_tuple(row: tuple[Any, ...]) -> Entry:
         expires=from_iso(expires) if expires else None,
         quarantine_reason=reason,
     )
+
+
+_CONTENT_AT = _ENTRY_COLUMNS.index("content_html")
+
+
+def _month_keys(months: int, now: datetime | None) -> list[str]:
+    """``YYYY-MM`` of the last ``months`` calendar months (UTC), oldest first."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    keys: list[str] = []
+    year, month = moment.year, moment.month
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    keys.reverse()
+    return keys
+
+
+def entry_from_listing_row(row: tuple[Any, ...]) -> Entry:
+    """An :class:`Entry` from a :meth:`Store.listing_rows` row: everything but the body
+    (``content_html`` is empty)."""
+    return _entry_from_tuple((*row[:_CONTENT_AT], "", *row[_CONTENT_AT:-1]))
 
 
 #: Rows written between background checkpoints (~0.8 WAL pages each: about 32 MB of WAL).

@@ -121,3 +121,38 @@ def test_store_rows_from_the_workers_are_the_stores_own(tmp_path: Path) -> None:
         # Rows that do not match the entries are ignored, never stored under the wrong ids.
         other = store.record_fetch(b, r, got[0].entries, status="ok", rows=got[0].rows[:1])
         assert (other.new, other.updated) == (0, 0)
+
+
+def test_pool_sends_bodies_in_batches_yet_none_waits_for_a_full_batch() -> None:
+    import concurrent.futures
+
+    with IngestPool(workers=2) as pool:
+        futures = [pool.submit(b, r) for b, r in items(6)]  # one full batch and two held back
+        # Nobody asks for the last two and nothing follows them: they are sent anyway.
+        done, pending = concurrent.futures.wait(futures, timeout=60)
+        assert not pending
+        assert [f.result().branch_id for f in futures] == [f"b{n}" for n in range(6)]
+        # Asking for a held body sends it at once (no timer needed).
+        lone = pool.submit(*items(7)[6])
+        assert lone.result(timeout=60).branch_id == "b6"
+
+
+def test_a_bug_on_one_body_fails_that_branch_alone(monkeypatch) -> None:
+    import tongxin.federation.ingest as ingest_module
+
+    real = ingest_module.parse_feed
+
+    def broken_on_b2(body: bytes, **kw):
+        if "b2.example" in kw["url"]:
+            raise RuntimeError("a bug")
+        return real(body, **kw)
+
+    # The workers fork from this process after the patch, so they run it too.
+    monkeypatch.setattr(ingest_module, "parse_feed", broken_on_b2)
+    with IngestPool(workers=2) as pool:
+        futures = [pool.submit(b, r) for b, r in items(4)]  # one task for all four
+        for n, future in enumerate(futures):
+            if n == 2:
+                assert isinstance(future.exception(timeout=60), RuntimeError)
+            else:
+                assert len(future.result(timeout=60).entries) == 3

@@ -25,7 +25,11 @@ pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "1280"])
+#: The narrowest phones still in use: the header once overflowed here by 5 px.
+SMALL_PHONE = {"width": 320, "height": 640}
+VIEWPORTS = pytest.mark.parametrize(
+    "viewport", [SMALL_PHONE, PHONE, DESKTOP], ids=["320", "360", "1280"]
+)
 # A word in one entry of each branch: the portal's search must find both.
 SHARED_TERM = "志愿服务"
 REGION_CITY = "城区社区"

@@ -23,14 +23,13 @@ def _shards(out: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
 
 
-def test_one_changed_branch_reuses_the_other_shards_from_the_cache(
+def test_one_changed_branch_links_every_base_shard_and_writes_a_delta(
     server: FeedServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
     rng = random.Random(7)
     branches = []
-    # 235 entries, then 236: the same collection size to lunr's idf once rounded to 4
-    # significant bits (tongxin.searchindex), so only the new entry's shards change.
+    # 235 entries, then 236: the new entry goes to the delta, the base stays as it was.
     for number in range(5):
         items = [
             Item(f"e{i}", _text(rng, 12), 1 + i, body=f"<p>{_text(rng, 300)}</p>")
@@ -57,8 +56,11 @@ def test_one_changed_branch_reuses_the_other_shards_from_the_cache(
     manifest = json.loads((out.resolve() / "search" / "manifest.json").read_text("utf-8"))
     assert manifest, "the new version has a search manifest"
     reused = [name for name, inode in after.items() if before.get(name) == inode]
-    assert reused, "shards untouched by the new entry are reused, not rebuilt"
-    assert len(reused) < len(after), "the shards of the new entry's terms are rebuilt"
+    assert len(reused) == len(after), "every base shard is hard-linked, none rebuilt"
+    delta = manifest["delta"]
+    assert len(delta["refs"]) == 1, "the new entry is in the delta"
+    assert delta["dead"] == [], "no base entry changed"
+    assert (out.resolve() / "search" / "delta" / "shards").is_dir()
 
 
 def test_indexed_text_read_from_the_head_of_a_long_body_equals_the_whole_read() -> None:

@@ -226,3 +226,37 @@ def test_block_elements_end_text_runs(rules: ScreenRules):
 def test_hostile_nesting_does_not_blow_the_stack(rules: ScreenRules):
     markup = "<div>" * 5000 + "文字" + "</div>" * 5000
     read_html(markup, rules)  # must not raise RecursionError
+
+
+RULE_OF = {
+    "gambling": "terms:gambling",
+    "pornography": "terms:pornography",
+    "video": "terms:stuffing",
+    "keyword_run": "keyword_run",
+    "hidden": "hidden_",
+}
+
+
+@pytest.mark.parametrize("item", SPAM, ids=[i["name"] for i in SPAM])
+def test_held_entry_carries_its_rule_apart_from_the_evidence(item: dict, rules: ScreenRules):
+    from tongxin.federation.screen import rule_label, screen_findings
+
+    raw = entry_of(item)
+    clean = sanitise_entry(raw, raw.url)
+    [screened] = screen_entries([clean], BRANCH, None, rules, raw=[raw])
+    assert screened.quarantine_rule and RULE_OF[item["expect"]] in screened.quarantine_rule
+    findings = screen_findings(clean, raw, History(), rules)
+    assert [f.rule for f in findings] == screened.quarantine_rule.split(",")
+    for finding in findings:
+        # The public label names the rule; the evidence is only in the operator's reason.
+        assert finding.evidence and finding.evidence in finding.reason
+        for language in ("zh-CN", "zh-TW", "en"):
+            assert finding.evidence not in rule_label(language, finding.rule)
+
+
+def test_rule_label_names_rules_and_never_fails():
+    from tongxin.federation.screen import rule_label
+
+    assert rule_label("zh-CN", "terms:gambling,hidden_links") == "疑似博彩内容、含有隐藏链接"
+    assert rule_label("en", "keyword_run") == "looks like keyword stuffing"
+    assert rule_label("zh-TW", None) == rule_label("zh-TW", "bogus") == "未通過入庫篩查"

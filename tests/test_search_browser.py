@@ -174,3 +174,76 @@ def test_a_portal_index_in_parts_answers_like_a_whole_one(browser, split_site_ur
     opened, hrefs, _ = search(browser, split_site_url, "网络 党建", "&branch=第1支部")
     opened.close()
     assert sorted(hrefs) == ["/news/apart/", "/news/traditional/"]
+
+
+@pytest.fixture(scope="module")
+def delta_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site's index as a portal's base + delta: the base predates an edit, an added entry
+    and a deletion, which the delta and its dead refs carry."""
+    import shutil
+
+    from tongxin.build import build_site
+    from tongxin.searchindex import SearchDoc, build_delta_index, build_search_index
+
+    root = tmp_path_factory.mktemp("delta")
+    write_branch(root)
+    output = build_site(root, root / "output", siteurl="", progress=False, warnings_to=None).output
+    docs = [
+        SearchDoc(path, f"/{path[:-3]}/", title, body, f"第{i % 2}支部", path.split("/")[0], date)
+        for i, (path, (title, date, body)) in enumerate(ENTRIES.items())
+    ]
+    old = [d for d in docs if d.id != "news/traditional.md"]
+    old.append(
+        SearchDoc(
+            "news/traditional.md",
+            "/news/traditional/",
+            "旧标题",
+            "旧正文",
+            "第1支部",
+            "news",
+            "2025-07-01",
+        )
+    )
+    old.append(
+        SearchDoc(
+            "news/gone.md", "/news/gone/", "網絡黨建旧闻", "已删除", "第0支部", "news", "2022-01-01"
+        )
+    )
+    base = build_search_index(old, root / "base")
+    added = SearchDoc(
+        "news/added.md", "/news/added/", "网络党建新条目", "新增", "第2支部", "news", "2026-04-01"
+    )
+    now = [*docs, added]
+    current = {d.id: d for d in now}
+    for name in ("shards", "meta", "manifest.json"):  # the branch build's own index goes
+        target = output / "search" / name
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    build_delta_index(
+        root / "base" / "search",
+        output,
+        [current["news/traditional.md"], added],
+        ["news/gone.md"],
+        base.refs,
+        [(d.branch, d.type, d.date) for d in now],
+        lambda ids: [current[i] for i in ids],
+        max_share=1.0,
+    )
+    with serve_directory(output) as base_url:
+        yield base_url
+
+
+def test_a_base_plus_delta_index_answers_like_a_cold_one(browser, delta_site_url: str) -> None:
+    want = ["/news/added/", "/news/simplified/", "/news/traditional/"]
+    for query in ("网络党建", "網絡黨建"):
+        opened, hrefs, count = search(browser, delta_site_url, query, "&sort=newest")
+        try:
+            fetched = opened.page.evaluate(
+                "performance.getEntriesByType('resource').map(r => r.name)"
+            )
+        finally:
+            opened.close()
+        assert hrefs == want and count == "3", (query, hrefs)
+        assert any("/delta/shards/" in u for u in fetched)
+    opened, hrefs, _ = search(browser, delta_site_url, "旧标题")
+    opened.close()
+    assert hrefs == [], "the superseded version is not found"

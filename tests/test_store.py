@@ -38,7 +38,7 @@ def test_wal_mode_schema_version_and_integrity(tmp_path: Path) -> None:
         assert store.journal_mode() == "wal"
         assert store.integrity_ok()
     db = sqlite3.connect(tmp_path / "p.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_entries_dropped_by_the_feed_are_kept(tmp_path: Path) -> None:
@@ -247,3 +247,43 @@ def test_background_checkpoint_keeps_every_entry(tmp_path: Path, monkeypatch) ->
     assert not checkpointer.is_alive()  # close stops the thread before closing the writer
     with Store(tmp_path / "p.sqlite") as store:
         assert store.count_entries("b1") == 6 and store.integrity_ok()
+
+
+def test_quarantine_rule_is_stored_and_read_back_with_held_entries(tmp_path: Path) -> None:
+    held = entry(
+        2, quarantine_reason="疑似博彩内容（关键词：百家乐）", quarantine_rule="terms:gambling"
+    )
+    with Store(tmp_path / "p.sqlite") as store:
+        store.record_fetch(B1, ok(), [entry(1), held], status="ok")
+        [got] = store.quarantined()
+    assert got.quarantine_rule == "terms:gambling" and "百家乐" in (got.quarantine_reason or "")
+
+
+def test_schema_2_store_gains_the_rule_column_and_learns_the_rule(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    held = entry(2, quarantine_reason="gambling keywords")
+    with Store(path) as store:
+        store.record_fetch(B1, ok(), [entry(1), held], status="ok")
+    db = sqlite3.connect(path)  # back to schema 2: no quarantine_rule column
+    db.executescript("ALTER TABLE entries DROP COLUMN quarantine_rule; PRAGMA user_version=2;")
+    db.close()
+    with Store(path) as store:
+        [got] = store.quarantined()
+        assert got.quarantine_rule is None and store.integrity_ok()
+        # The next run screens it the same way and now knows the rule: it is written.
+        held.quarantine_rule = "terms:gambling"
+        store.record_fetch(B1, ok(), [entry(1), held], status="ok")
+        [got] = store.quarantined()
+        assert got.quarantine_rule == "terms:gambling"
+
+
+def test_rows_from_the_workers_are_stored_without_the_entries(tmp_path: Path) -> None:
+    from tongxin.federation.store import entry_from_row, entry_row
+
+    rows = [entry_row(entry(1)), entry_row(entry(2)), entry_row(entry(2))]
+    with Store(tmp_path / "p.sqlite") as store:
+        outcome = store.record_fetch(B1, ok(), None, status="ok", rows=rows)
+        assert (outcome.new, outcome.unchanged) == (2, 1)  # the feed listed entry 2 twice
+        assert [e.title for e in store.entries()] == ["新闻 2", "新闻 1"]
+        assert store.branch_state("b1").last_entry == "2026-01-02T00:00:00+00:00"
+    assert entry_row(entry_from_row(rows[0])) == rows[0]

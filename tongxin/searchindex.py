@@ -41,6 +41,10 @@ Incremental builds (``cache_dir``): every shard and meta block is keyed by the (
 hash) pairs of the documents in it; a key already in the cache is hard-linked (or copied) into
 the output instead of being built, and the terms of each distinct text are cached by content.
 The output is byte for byte that of a cold build.
+
+Portal deltas (:func:`build_delta_index`): the previous version's files are kept as the base
+and only ``delta/`` (the documents changed since) and the manifest are written; the browser
+merges both, dropping the base refs the manifest lists as dead.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ import os
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain
@@ -114,6 +118,7 @@ class IndexStats:
     built: int = 0  # shards and meta blocks computed by this run
     reused: int = 0  # taken from the cache
     tokenized: int = 0  # documents tokenized by this run (the others came from the cache)
+    refs: dict[str, str] = field(default_factory=dict)  # document id -> ref
     phases: dict[str, float] = field(default_factory=dict)  # seconds per stage, for benchmarks
 
     def lap(self, name: str, since: float) -> float:
@@ -169,6 +174,11 @@ def _id_hash(doc_id: str) -> int:
     return int.from_bytes(digest, "big")
 
 
+def _wanted_disc(doc_id: str, key: int) -> int:
+    # a hash of the id whose value mod PART_KEYS is the group's key
+    return _id_hash(doc_id) % (DISC // PART_KEYS) * PART_KEYS + key
+
+
 def assign_refs(
     days: Sequence[int], ids: Sequence[str], groups: Sequence[str] | None = None
 ) -> list[str]:
@@ -182,18 +192,27 @@ def assign_refs(
     by_day: dict[int, list[tuple[int, str, int]]] = {}
     keys = [part_key(g) for g in groups] if groups is not None else [part_key("")] * len(ids)
     for i, (day, doc_id) in enumerate(zip(days, ids, strict=True)):
-        wanted = _id_hash(doc_id) % (DISC // PART_KEYS) * PART_KEYS + keys[i]
-        by_day.setdefault(day, []).append((wanted, doc_id, i))
+        by_day.setdefault(day, []).append((_wanted_disc(doc_id, keys[i]), doc_id, i))
     refs = [""] * len(days)
     for day, members in by_day.items():
-        taken: set[int] = set()
-        for wanted, _doc_id, i in sorted(members):
-            disc = wanted
-            while disc in taken:
-                disc = (disc + PART_KEYS) % DISC  # DISC is a multiple of PART_KEYS: key kept
-            taken.add(disc)
-            refs[i] = _base36(day, 3) + _base36(disc, 3)
+        for i, ref in _settle(day, members):
+            refs[i] = ref
     return refs
+
+
+def _settle(day: int, members: list[tuple[int, str, Any]]) -> Iterable[tuple[Any, str]]:
+    """The refs of one day's documents, given as (first choice, id, tag): (tag, ref) each.
+
+    In order of (first choice, id), each takes its first choice or the next value free of
+    the same group key; a day's documents of different keys never meet, so the refs of one
+    (day, key) depend on that group's documents alone (what a delta recomputes)."""
+    taken: set[int] = set()
+    for wanted, _doc_id, tag in sorted(members):
+        disc = wanted
+        while disc in taken:
+            disc = (disc + PART_KEYS) % DISC  # DISC is a multiple of PART_KEYS: key kept
+        taken.add(disc)
+        yield tag, _base36(day, 3) + _base36(disc, 3)
 
 
 def quantised_count(n: int) -> int:
@@ -413,6 +432,17 @@ def _load_token_cache_file(path: Path) -> dict[bytes, Prepared]:
     return data["texts"] if isinstance(data, dict) and data.get("format") == FORMAT else {}
 
 
+def _year_ranges(keys: Iterable[str]) -> dict[str, list[int]]:
+    """The manifest's ``years``: each year's range of document numbers, newest first."""
+    years: dict[str, list[int]] = {}
+    for key in sorted({k for k in keys if k.isdigit()}, reverse=True):
+        year = int(key)
+        first = day_number(f"{key}-01-01")
+        last = day_number(f"{year + 1:04d}-01-01") - 1 if year < 2097 else DISC - 1
+        years[key] = [first * DISC, last * DISC + DISC - 1]
+    return years
+
+
 def _groups(needed: list[int], weights: Counter[int], passes: int) -> list[list[int]]:
     """Split ``needed`` shards into ``passes`` groups of about equal postings."""
     if not needed:
@@ -498,6 +528,7 @@ def _build(
     date_keys = [date_keys[i] for i in order]
     refs = [refs[i] for i in order]
     hashes = [_doc_hash(d, k) for d, k in zip(docs, date_keys, strict=True)]
+    stats.refs = {d.id: r for d, r in zip(docs, refs, strict=True)}
 
     lap = stats.lap("refs", started)
     # Terms and positions: from the cache by content hash, else analysed (in parallel if many).
@@ -775,12 +806,7 @@ def _build(
     t2s = search_dir / "t2s.json"
     if not t2s.exists() or t2s.read_bytes() != table:
         _write(t2s, table)
-    years: dict[str, list[int]] = {}
-    for key in sorted({k[:4] for k in date_keys if k[:4].isdigit()}, reverse=True):
-        year = int(key)
-        first = day_number(f"{key}-01-01")
-        last = day_number(f"{year + 1:04d}-01-01") - 1 if year < 2097 else DISC - 1
-        years[key] = [first * DISC, last * DISC + DISC - 1]
+    years = _year_ranges({k[:4] for k in date_keys})
     manifest = {
         "format": FORMAT,
         "docs": len(docs),
@@ -811,3 +837,209 @@ def _build(
     stats.bytes = sum(p.stat().st_size for p in search_dir.rglob("*.json"))
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+# ---- The delta (LSM-style): a base built cold, plus the documents changed since ----------
+#
+# A portal rerun where one branch changed used to rebuild every shard holding a common term
+# of its entries, which is most of them. Instead the published ``search/`` keeps the base's
+# files (hard-linked from the previous version) and adds ``delta/``: the documents added or
+# changed since the base was built, in a few small term-hashed shards and meta blocks, while
+# the manifest's ``delta.dead`` lists the base refs deleted or superseded. The browser merges
+# both (see ``search.js``); N and document frequencies count the live documents only, so the
+# scores are those of a cold build.
+
+DELTA_DIR = "delta"
+#: Past this share of the collection in the delta (or past ``DELTA_MAX_POSTINGS``), the caller
+#: builds a new base instead: each query downloads a delta file per term.
+DELTA_MAX_SHARE = 0.05
+DELTA_MAX_POSTINGS = 32 * POSTINGS_PER_SHARD
+
+
+class DeltaRefused(Exception):
+    """The delta cannot reproduce a cold build (too big, a ref collision, another format)."""
+
+
+def build_delta_index(
+    base_dir: Path,
+    out_dir: Path,
+    changed: Sequence[SearchDoc],
+    removed: Collection[str],
+    base: Mapping[str, str],
+    live: Sequence[tuple[str, str, str]],
+    load: Callable[[list[str]], Sequence[SearchDoc]],
+    *,
+    excerpt_chars: int = 300,
+    meta_block: int = 8,
+    max_share: float = DELTA_MAX_SHARE,
+    max_postings: int = DELTA_MAX_POSTINGS,
+) -> IndexStats:
+    """Write ``out_dir/search/`` as the base in ``base_dir`` (a ``search/`` folder) plus a delta.
+
+    ``changed``: every document added or changed since the base was built (not only since
+    the last delta); ``removed``: the ids of base documents deleted since; ``base``: id → ref
+    of every base document (:attr:`IndexStats.refs` of its build); ``live``: (branch, type,
+    date key, of which the year is read) of every document of the collection now, for the
+    manifest's facets; ``load(ids)``: the current documents of unchanged base ids, for the
+    rare ones whose ref a cold build would now assign differently (a new document took their
+    first choice): they move to the delta. Raises :class:`DeltaRefused` when a new base is
+    due; nothing is written then. ``stats.refs`` holds the refs of the delta's documents.
+    """
+    started = time.perf_counter()
+    stats = IndexStats(docs=len(live))
+    base_dir = Path(base_dir)
+    try:
+        manifest = json.loads((base_dir / "manifest.json").read_bytes())
+    except (OSError, ValueError) as error:
+        raise DeltaRefused(f"no base manifest: {error}") from error
+    if manifest.get("format") != FORMAT:
+        raise DeltaRefused("the base was built by another format")
+    if len(changed) > max_share * max(len(live), 1):
+        raise DeltaRefused(f"{len(changed)} changed documents: time for a new base")
+
+    # Refs as a cold build of the whole collection assigns them: those of a (day, group key)
+    # depend on that group's documents alone, so only the groups of changed or removed
+    # documents are settled again, with the base documents that survive in them.
+    date_keys = {d.id: _date_key(d.date) for d in changed}
+    gone = {i for i in removed if i in base} | {d.id for d in changed if d.id in base}
+    groups: dict[tuple[int, int], list[tuple[int, str, str]]] = {}
+    for d in changed:
+        key = part_key(d.branch)
+        day = day_number(date_keys[d.id])
+        groups.setdefault((day, key), []).append((_wanted_disc(d.id, key), d.id, d.id))
+    for doc_id in gone:
+        n = int(base[doc_id], 36)
+        groups.setdefault((n // DISC, n % PART_KEYS), [])
+    days = {_base36(day, 3) for day, _key in groups}
+    for doc_id, ref in base.items():
+        if ref[:3] in days and doc_id not in gone:
+            n = int(ref, 36)
+            members = groups.get((n // DISC, n % PART_KEYS))
+            if members is not None:
+                members.append((_wanted_disc(doc_id, n % PART_KEYS), doc_id, doc_id))
+    refs_of: dict[str, str] = {}
+    for (day, _key), members in groups.items():
+        refs_of.update(_settle(day, members))
+    moved = sorted(
+        doc_id
+        for doc_id, ref in refs_of.items()
+        if doc_id in base and doc_id not in gone and base[doc_id] != ref
+    )
+    docs = list(changed)
+    if moved:
+        docs.extend(load(moved))
+        if sorted(d.id for d in docs[len(changed) :]) != moved:
+            raise DeltaRefused("a moved document could not be loaded")
+        date_keys.update((d.id, _date_key(d.date)) for d in docs[len(changed) :])
+    if len(docs) > max_share * max(len(live), 1):
+        raise DeltaRefused(f"{len(docs)} documents in the delta: time for a new base")
+    dead = sorted(base[doc_id] for doc_id in gone.union(moved))
+    refs = [refs_of[d.id] for d in docs]
+    stats.refs = dict(zip((d.id for d in docs), refs, strict=True))
+    lap = stats.lap("refs", started)
+
+    order = sorted(range(len(docs)), key=refs.__getitem__, reverse=True)  # as a cold build
+    texts = {t: _prepare_text(t) for i in order for t in (docs[i].title, docs[i].text)}
+    facet_of: dict[tuple[str, str], Prepared] = {}
+    fields = []
+    for i in order:
+        d = docs[i]
+        facet = facet_of.get((d.branch, d.type))
+        if facet is None:
+            facet = facet_of[d.branch, d.type] = prepare(_facet_terms(d.branch, d.type))
+        fields.append((refs[i], [texts[d.title], texts[d.text], facet]))
+    postings = sum(len(p[0]) for _ref, by_field in fields for p in by_field)
+    if postings > max_postings:
+        raise DeltaRefused(f"{postings} delta postings: time for a new base")
+    stats.postings = postings
+    count = _choose_shards(postings) if docs else 0
+    shard_of: dict[str, int] = {}
+    for _ref, by_field in fields:
+        for prepared in by_field:
+            for term in prepared[0]:
+                if term not in shard_of:
+                    shard_of[term] = term_hash(term) % count
+    # N of idf as a cold build's (only the postings' sizes matter to the browser's scores)
+    writer = ShardWriter(
+        FIELDS, dict.fromkeys(range(count), quantised_count(len(live))), vectors=False
+    )
+    for ref, by_field in fields:
+        writer.add(ref, by_field, shard_of)
+    lap = stats.lap("analyse", lap)
+
+    search_dir = Path(out_dir) / "search"
+    search_dir.mkdir(parents=True, exist_ok=True)
+    _link_base(base_dir, search_dir)
+    delta_dir = search_dir / DELTA_DIR
+    shutil.rmtree(delta_dir, ignore_errors=True)  # a link of the previous delta: replaced
+    (delta_dir / "shards").mkdir(parents=True)
+    (delta_dir / "meta").mkdir()
+    for k in range(count):
+        _write(delta_dir / "shards" / f"{k}.json", writer.serialise(k).encode("utf-8"))
+    numbers = [int(r, 36) for r in refs]
+    width = _meta_width(numbers, meta_block)
+    blocks: dict[int, dict[str, list[str]]] = {}
+    for i in order:
+        d = docs[i]
+        blocks.setdefault(numbers[i] // width, {})[refs[i]] = [
+            d.url,
+            d.title,
+            d.branch,
+            d.type,
+            date_keys[d.id][:10],
+            _excerpt(d, excerpt_chars),
+        ]
+    for j, rows in blocks.items():
+        _write(delta_dir / "meta" / f"{j}.json", _encode(rows))
+    stats.shards = count
+    stats.built = count + len(blocks)
+    stats.files = count + len(blocks) + 1
+
+    manifest.update(
+        docs=len(live),
+        branches=sorted({branch for branch, _type, _date in live}),
+        types=sorted({kind for _branch, kind, _date in live}),
+        years=_year_ranges({date_key[:4] for _branch, _type, date_key in live}),
+        typeCounts=dict(sorted(Counter(kind for _branch, kind, _date in live).items())),
+    )
+    manifest["delta"] = {
+        "shards": count,
+        "metaWidth": width,
+        "refs": sorted(refs, reverse=True),
+        "dead": dead,
+    }
+    _write(search_dir / "manifest.json", _encode(manifest))
+    stats.lap("write", lap)
+    stats.bytes = sum(p.stat().st_size for p in delta_dir.rglob("*.json"))
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _link_base(base_dir: Path, search_dir: Path) -> None:
+    """Hard-link the base's files (all but the manifest, the delta and hidden files).
+
+    Thousands of files on a portal: plain strings and ``os.scandir``, no ``Path`` per file."""
+    top = str(base_dir)
+    stack = [(top, str(search_dir))]
+    while stack:
+        source, target = stack.pop()
+        os.makedirs(target, exist_ok=True)
+        with os.scandir(source) as found:
+            for item in found:
+                name = item.name
+                if name.startswith("."):
+                    continue
+                if item.is_dir(follow_symlinks=False):
+                    if not (source == top and name == DELTA_DIR):
+                        stack.append((item.path, os.path.join(target, name)))
+                elif not (source == top and name == "manifest.json"):
+                    _link_file(item.path, os.path.join(target, name))
+
+
+def _link_file(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        pass  # index.html comes from the renderer
+    except OSError:
+        shutil.copy2(source, target)  # across file systems

@@ -37,13 +37,39 @@
     var shards = {};
     var parts = {}; // file name -> number of parts (0: one file)
     var metas = {};
+    // The delta (manifest.delta): entries added or changed since the base was built, in
+    // delta/shards/<hash % shards>.json and delta/meta/<n // metaWidth>.json; the base's
+    // postings of the refs in `dead` are dropped (deleted, or superseded by the delta).
+    var delta = null;
+    var deltaShards = {};
+    var dead = {};
+    var fresh = {};
 
     function init() {
       return Promise.all([fetchJson("manifest.json"), fetchJson("t2s.json")]).then(function (r) {
         manifest = r[0];
         tokenizer.setTable(r[1]);
+        delta = manifest.delta || null;
+        dead = {};
+        fresh = {};
+        if (delta) {
+          delta.dead.forEach(function (ref) {
+            dead[ref] = true;
+          });
+          delta.refs.forEach(function (ref) {
+            fresh[ref] = true;
+          });
+        }
         return manifest;
       });
+    }
+
+    // A term's postings in the delta: one small file per term hash bucket (null: no delta).
+    function deltaShard(t) {
+      if (!delta || !delta.shards) return Promise.resolve(null);
+      var k = tokenizer.termHash(t) % delta.shards;
+      if (!deltaShards[k]) deltaShards[k] = fetchJson("delta/shards/" + k + ".json").then(loadIndex);
+      return deltaShards[k];
     }
 
     // Where a term's postings are: a frequent term (manifest.hot) has files of its own named
@@ -79,7 +105,10 @@
     }
 
     function metaBlock(j) {
-      if (!metas[j]) metas[j] = fetchJson("meta/" + j + ".json");
+      if (!metas[j]) {
+        var path = String(j).indexOf("delta/") === 0 ? "delta/meta/" + String(j).slice(6) : "meta/" + j;
+        metas[j] = fetchJson(path + ".json");
+      }
       return metas[j];
     }
 
@@ -91,7 +120,11 @@
     }
 
     function entry(n) {
-      return metaBlock(Math.floor(n / manifest.metaWidth)).then(function (rows) {
+      var inDelta = fresh[refOf(n)] === true;
+      var block = inDelta
+        ? metaBlock("delta/" + Math.floor(n / delta.metaWidth))
+        : metaBlock(Math.floor(n / manifest.metaWidth));
+      return block.then(function (rows) {
         var row = rows[refOf(n)];
         return {
           n: n,
@@ -183,7 +216,16 @@
         (byShard[file.name] = byShard[file.name] || []).push(t);
       });
       var keys = Object.keys(byShard);
-      return Promise.all(keys.map(shard)).then(function (buckets) {
+      var termList = Object.keys(terms);
+      var deltaOf = {};
+      return Promise.all([
+        Promise.all(keys.map(shard)),
+        Promise.all(termList.map(deltaShard))
+      ]).then(function (loaded) {
+        var buckets = loaded[0];
+        termList.forEach(function (t, i) {
+          deltaOf[t] = loaded[1][i] ? loaded[1][i].invertedIndex[t] || null : null;
+        });
         // Posting lists straight from the inverted indexes: intersect the shortest first,
         // then check positions, then score only what survived (a common bigram can sit in
         // tens of thousands of entries; lunr's query() would score every one of them).
@@ -197,15 +239,27 @@
               var posting = idx.invertedIndex[t] || null;
               postings.push(posting);
               if (!posting) return;
-              found = true;
               terms[t].forEach(function (f) {
-                size += Object.keys(posting[f] || {}).length;
+                Object.keys(posting[f] || {}).forEach(function (ref) {
+                  if (dead[ref]) return;
+                  found = true;
+                  size += 1;
+                });
               });
             });
+            var recent = deltaOf[t];
+            if (recent) {
+              terms[t].forEach(function (f) {
+                var n = Object.keys(recent[f] || {}).length;
+                if (n) found = true;
+                size += n;
+              });
+            }
             lists.push({
               term: t,
               fields: terms[t],
               postings: found ? postings : null,
+              recent: recent,
               parts: bucket.parts,
               size: size,
               // lunr.idf over the whole collection: size counts a document once per field
@@ -221,17 +275,21 @@
         if (filters.year && !range) return { hits: [], words: words };
         var candidates = [];
         var seen = {};
-        lists[0].postings.forEach(function (posting) {
+        function collect(posting, skipDead) {
           if (!posting) return;
           lists[0].fields.forEach(function (f) {
             Object.keys(posting[f] || {}).forEach(function (ref) {
-              if (seen[ref]) return;
+              if (seen[ref] || (skipDead && dead[ref])) return;
               seen[ref] = true;
               var n = parseInt(ref, 36);
               if (!range || (n >= range[0] && n <= range[1])) candidates.push(ref);
             });
           });
+        }
+        lists[0].postings.forEach(function (posting) {
+          collect(posting, true);
         });
+        collect(lists[0].recent, false);
         var slots = words.map(function (w) {
           return w.map(function (t, i) {
             return isSlot(w, i);
@@ -245,8 +303,8 @@
           for (var i = 0; i < lists.length; i++) {
             var l = lists[i];
             if (!l.postings) return;
-            var part = l.parts > 1 ? n % l.parts : 0;
-            var posting = l.postings[part];
+            // a ref of the delta is looked up there only: its base postings are dead
+            var posting = fresh[ref] ? l.recent : l.postings[l.parts > 1 ? n % l.parts : 0];
             if (!posting) return;
             var byField = null;
             for (var j = 0; j < l.fields.length; j++) {

@@ -1,0 +1,194 @@
+"""The portal's base + delta search index: what a cold build would give, for a fraction of it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tongxin.federation.index import STATE_FILE, build_portal_index
+from tongxin.federation.model import Entry
+
+from tongxin.searchindex import (
+    DISC,
+    PART_KEYS,
+    DeltaRefused,
+    SearchDoc,
+    _wanted_disc,
+    build_delta_index,
+    build_search_index,
+    part_key,
+)
+
+FACETS = ("docs", "branches", "types", "years", "typeCounts")
+
+
+def _entries(branches: int, per: int, edited: int = -1, tag: str = "") -> list[Entry]:
+    base = datetime(2026, 5, 1, tzinfo=UTC)
+    out = []
+    for b in range(branches):
+        for k in range(per):
+            url = f"https://b{b}.example/news/e{k}/"
+            extra = tag if b == edited else ""
+            out.append(
+                Entry(
+                    entry_id=url,
+                    branch_id=f"b{b}",
+                    url=url,
+                    title=f"第{b}支部 第{k}号通知{extra}",
+                    origin_branch_name=f"第{b}党支部",
+                    content_html=f"<p>加强网络党建工作，兩學一做常態化。第{k}条{extra}</p>",
+                    published=base - timedelta(days=k * 40 + b),
+                    type=("news", "study", "announcements")[k % 3],
+                )
+            )
+    return out
+
+
+def _manifest(version: Path) -> dict:
+    return json.loads((version / "search" / "manifest.json").read_text("utf-8"))
+
+
+def _inodes(version: Path) -> dict[str, int]:
+    folder = version / "search"
+    return {
+        str(p.relative_to(folder)): p.stat().st_ino
+        for sub in ("shards", "meta")
+        for p in (folder / sub).iterdir()
+    }
+
+
+def _version(root: Path, name: str) -> Path:
+    (root / name / "search").mkdir(parents=True)
+    return root / name
+
+
+def test_one_changed_branch_writes_a_delta_and_links_the_base(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    v1, v2, v3 = (_version(tmp_path, n) for n in ("v1", "v2", "v3"))
+    build_portal_index(_entries(40, 10), v1, None, cache)
+    assert (cache / STATE_FILE).exists(), "the cold build keeps the base's refs for deltas"
+    assert "delta" not in _manifest(v1), "a cold build has no delta"
+
+    changed = _entries(40, 10, edited=3, tag="修订")
+    result = build_portal_index(changed, v2, v1, cache)
+    delta = _manifest(v2)["delta"]
+    assert len(delta["refs"]) == 10, "the edited branch's entries, and only those, are in it"
+    assert sorted(delta["dead"]) == sorted(delta["refs"]), "each supersedes its base version"
+    assert _inodes(v2) == _inodes(v1), "every base file is hard-linked, none rewritten"
+    assert result.docs == 400 and not result.reused
+
+    # Another branch edited, the first one back as it was: the delta is against the base
+    build_portal_index(_entries(40, 10, edited=5, tag="再改") + [], v3, v2, cache)
+    assert len(_manifest(v3)["delta"]["refs"]) == 10, "only branch 5 differs from the base"
+
+
+def test_delta_manifest_counts_what_a_cold_build_counts(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    v1, v2, cold = (_version(tmp_path, n) for n in ("v1", "v2", "cold"))
+    build_portal_index(_entries(40, 10), v1, None, cache)
+    later = _entries(40, 10, edited=2, tag="修订")
+    later = [e for e in later if not (e.branch_id == "b2" and e.url.endswith("/e9/"))]
+    later.append(
+        Entry(
+            entry_id="https://new.example/1",
+            branch_id="new",
+            url="https://new.example/1",
+            title="新支部的第一条",
+            origin_branch_name="新支部",
+            published=datetime(2027, 1, 2, tzinfo=UTC),
+            type="study",
+        )
+    )
+    build_portal_index(later, v2, v1, cache)
+    build_portal_index(later, cold, None, None)
+    merged, fresh = _manifest(v2), _manifest(cold)
+    assert "delta" in merged
+    assert {k: merged[k] for k in FACETS} == {k: fresh[k] for k in FACETS}
+
+
+def test_a_big_change_builds_a_new_base(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    v1, v2 = _version(tmp_path, "v1"), _version(tmp_path, "v2")
+    build_portal_index(_entries(10, 10), v1, None, cache)
+    everything = [
+        e
+        for b in range(10)
+        for e in _entries(10, 10, edited=b, tag="全改")
+        if e.branch_id == f"b{b}"
+    ]
+    build_portal_index(everything, v2, v1, cache)
+    assert "delta" not in _manifest(v2), "past the threshold the base is rebuilt cold"
+
+
+def test_unchanged_entries_link_the_previous_version(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    v1, v2 = _version(tmp_path, "v1"), _version(tmp_path, "v2")
+    build_portal_index(_entries(10, 5), v1, None, cache)
+    assert build_portal_index(_entries(10, 5), v2, v1, cache).reused
+
+
+def _colliding_ids(day_doc: str, branch: str) -> tuple[str, str]:
+    """Two ids of the same first-choice ref (same day and branch), the smaller one second."""
+    key = part_key(branch)
+    seen: dict[int, str] = {}
+    for n in range(100_000):
+        doc_id = f"{day_doc}{n}"
+        wanted = _wanted_disc(doc_id, key)
+        if wanted in seen:
+            first, other = sorted((seen[wanted], doc_id))
+            return other, first
+        seen[wanted] = doc_id
+    raise AssertionError("no collision found")
+
+
+def test_a_new_entry_taking_an_old_refs_first_choice_moves_the_old_one(tmp_path: Path) -> None:
+    old_id, new_id = _colliding_ids("x", "一支部")
+    assert new_id < old_id  # so a cold build gives the new one the first choice
+
+    def doc(doc_id: str, title: str) -> SearchDoc:
+        return SearchDoc(doc_id, f"/{doc_id}/", title, "网络党建", "一支部", "news", "2026-03-01")
+
+    filler = [doc(f"f{i}", f"其他{i}") for i in range(40)]
+    before = [doc(old_id, "旧条目"), *filler]
+    after = [*before, doc(new_id, "新条目")]
+    base = build_search_index(before, tmp_path / "base")
+    cold = build_search_index(after, tmp_path / "cold")
+    assert cold.refs[old_id] != base.refs[old_id], "the collision moved the old entry's ref"
+    current = {d.id: d for d in after}
+    stats = build_delta_index(
+        tmp_path / "base" / "search",
+        tmp_path / "delta",
+        [after[-1]],
+        [],
+        base.refs,
+        [(d.branch, d.type, str(d.date)) for d in after],
+        lambda ids: [current[i] for i in ids],
+        max_share=1.0,
+    )
+    assert stats.refs == {new_id: cold.refs[new_id], old_id: cold.refs[old_id]}
+    delta = _manifest(tmp_path / "delta")["delta"]
+    assert delta["dead"] == [base.refs[old_id]]
+    refs_now = {**base.refs, **stats.refs}
+    assert refs_now == cold.refs, "every live ref is the cold build's"
+    assert int(cold.refs[new_id], 36) % DISC % PART_KEYS == part_key("一支部")
+
+
+def test_delta_past_the_share_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    docs = [
+        SearchDoc(f"d{i}", f"/{i}/", f"标题{i}", "正文", "支部", "news", "2026-01-01")
+        for i in range(40)
+    ]
+    base = build_search_index(docs, tmp_path / "base")
+    with pytest.raises(DeltaRefused):
+        build_delta_index(
+            tmp_path / "base" / "search",
+            tmp_path / "out",
+            docs[:5],
+            [],
+            base.refs,
+            [(d.branch, d.type, "2026") for d in docs],
+            lambda ids: [],
+        )
+    assert not (tmp_path / "out").exists()
