@@ -11,11 +11,16 @@ one key per entry, without analysing any unchanged text).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import importlib.util
 import marshal
 import os
+import pickle
+import signal
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,3 +290,85 @@ def _link_previous(old: Path, new: Path, digest: str) -> bool:
             if not target.exists():  # index.html comes from the renderer
                 os.link(Path(folder) / name, target)
     return True
+
+
+class IndexAside:
+    """:func:`build_portal_index` run in a forked child while the caller renders the pages.
+
+    Render and index are a cold run's two longest phases and neither reads what the other
+    writes (the index only writes ``search/`` files besides the page ``search/index.html``),
+    so on two cores they overlap. The entries are read by the caller *before* the fork (a
+    child must not open the SQLite store of a parent that holds it open), and the child
+    inherits them copy-on-write: nothing is pickled but the small :class:`IndexResult`.
+    Where ``fork`` is missing the build simply runs in :meth:`result`.
+    """
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        out_dir: Path,
+        previous: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self._args = (entries, out_dir, previous, cache_dir)
+        self._pid = 0
+        self._read_fd = -1
+        if hasattr(os, "fork") and builder_available():
+            self._fork()
+
+    def _fork(self) -> None:
+        read_fd, write_fd = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the child: build, report, and leave without the parent's exit handlers
+            status = 0
+            try:
+                os.close(read_fd)
+                _die_with(parent)
+                result = build_portal_index(*self._args)
+                payload = pickle.dumps(("ok", result))
+            except BaseException:
+                payload = pickle.dumps(("error", traceback.format_exc()))
+                status = 1
+            try:
+                with os.fdopen(write_fd, "wb") as pipe:
+                    pipe.write(payload)
+            finally:
+                os._exit(status)
+        os.close(write_fd)
+        self._pid, self._read_fd = pid, read_fd
+        self._args = (self._args[0][:0], *self._args[1:])  # the parent's copy can go now
+
+    def result(self) -> IndexResult:
+        """Wait for the child; its exception (as text) is raised here as a RuntimeError."""
+        if not self._pid:
+            return build_portal_index(*self._args)
+        with os.fdopen(self._read_fd, "rb") as pipe:
+            payload = pipe.read()
+        _pid, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        if not payload:
+            raise RuntimeError(f"the search index process died (wait status {status})")
+        kind, value = pickle.loads(payload)
+        if kind == "error":
+            raise RuntimeError(f"building the search index failed:\n{value}")
+        return value  # its seconds are the child's own: the build, not the wait
+
+    def cancel(self) -> None:
+        """Stop the child (the caller's render failed and discards the version)."""
+        if self._pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            os.close(self._read_fd)
+            self._pid = 0
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when its parent dies (Linux): a federate run killed
+    mid-index must not leave a child writing into a version folder the next run reuses."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)

@@ -1,7 +1,8 @@
 """Atom, RSS 2.0 and JSON Feed 1.1 for a branch site: what the portal aggregates.
 
-Writes, after Pelican has written the site (``finalized``, so summaries' intra-site links
-are already resolved):
+Built once the entries are final (Pelican asks for its writer after resolving summaries'
+intra-site links): on Linux in a forked child while the pages are written, staged beside
+their final names, and renamed into place on ``finalized`` only if the build got that far:
 
 - ``feeds/all.atom.xml``: every published article with its full content;
 - ``feeds/{type}.atom.xml`` for news, announcements and study (always written, possibly empty,
@@ -43,6 +44,7 @@ from lxml import etree
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
+from tongxin.plugins.build_state import BuildGenerators, ForkedTask, can_fork
 
 from tongxin.i18n import normalise_language, translate
 
@@ -337,19 +339,28 @@ def write_if_changed(path: Path, data: bytes, folders: set[Path] | None = None) 
     Written through a temporary file and a rename so a reader never sees half a feed.
     ``folders`` (kept by a caller writing many files) remembers the folders known to exist.
     """
+    temporary = stage_if_changed(path, data, folders)
+    if temporary is None:
+        return False
+    os.replace(temporary, path)
+    return True
+
+
+def stage_if_changed(path: Path, data: bytes, folders: set[Path] | None = None) -> Path | None:
+    """Write ``data`` to a temporary file beside ``path`` and return it, or return None when
+    ``path`` already holds exactly ``data``. Renaming the temporary file publishes it."""
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+            return None
     except FileNotFoundError:
         pass
     if folders is None or path.parent not in folders:
         path.parent.mkdir(parents=True, exist_ok=True)
         if folders is not None:
             folders.add(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    return temporary
 
 
 def _iso(moment: datetime) -> str:
@@ -531,16 +542,31 @@ def write_feeds(
     max_items: int | None = None,
 ) -> list[Path]:
     """Write every feed file under ``output_path``; return their paths (written or unchanged)."""
+    return commit_feeds(stage_feeds(output_path, site, entries, max_items))
+
+
+def stage_feeds(
+    output_path: str | os.PathLike[str],
+    site: Site,
+    entries: Sequence[BranchEntry],
+    max_items: int | None = None,
+) -> list[tuple[Path, Path | None]]:
+    """Write each feed that changed to its temporary name beside it (:func:`commit_feeds`
+    renames them into place): ``(path, temporary file, or None when unchanged)`` each.
+
+    Staging lets the feeds be built while the pages are still being written (in a forked
+    child, ``_start_in_background``) and published only when the build succeeds: a feed
+    never changes without its signature (``feeds_written``) following it.
+    """
     out = Path(output_path)
     entries = newest_first(e for e in entries if e.type != "pages")
     if max_items:
         entries = entries[:max_items]
-    written: list[Path] = []
+    staged: list[tuple[Path, Path | None]] = []
 
     def put(relative: str, data: bytes) -> None:
         path = out / relative
-        write_if_changed(path, data)
-        written.append(path)
+        staged.append((path, stage_if_changed(path, data)))
 
     all_url = site.url + "feeds/all.atom.xml"
     everything = _atom_head(site, entries, all_url, site.name, site.url)
@@ -565,28 +591,68 @@ def write_feeds(
         put(f"feeds/{kind}.atom.xml", _atom_bytes(feed))
     put("feeds/all.rss.xml", rss_feed(site, entries, site.url + "feeds/all.rss.xml"))
     put("feeds/all.json", json_feed(site, entries, site.url + "feeds/all.json"))
-    return written
+    return staged
+
+
+def commit_feeds(staged: Sequence[tuple[Path, Path | None]]) -> list[Path]:
+    """Rename staged feeds into place (each rename is atomic); return every feed's path."""
+    for path, temporary in staged:
+        if temporary is not None:
+            os.replace(temporary, path)
+    return [path for path, _ in staged]
+
+
+def discard_staged_feeds(output_path: str | os.PathLike[str]) -> None:
+    """Remove feeds staged by a build that failed (they must never be served)."""
+    for temporary in (Path(output_path) / "feeds").glob(".*.tmp"):
+        temporary.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- Pelican wiring
 
-_generators: list[Any] = []
+_generators = BuildGenerators()
 
 
-def _remember_generators(generators: Sequence[Any]) -> None:
-    _generators[:] = list(generators)
+def _stage(output_path: str, generators: list[Any], settings: dict[str, Any]) -> tuple[int, Any]:
+    site = site_identity(settings)
+    entries = collect_entries(generators, settings, include_pages=False)
+    staged = stage_feeds(output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
+    return len(entries), staged
+
+
+_pending: list[ForkedTask] = []
+
+
+def _start_in_background(pelican: Any) -> None:
+    """On ``get_writer`` (entries final, pages not yet written): build the feeds in a forked
+    child while this process writes the pages; ``finalized`` publishes them."""
+    _pending.clear()
+    if not can_fork():
+        return  # built in-process on ``finalized``
+    output = str(pelican.output_path)
+    task = ForkedTask(
+        _stage,
+        output,
+        _generators.take(),
+        pelican.settings,
+        name="tongxin-feeds",
+        on_abandon=lambda: discard_staged_feeds(output),
+    )
+    _pending.append(task)
 
 
 def _write_after_build(pelican: Any) -> None:
-    generators, _generators[:] = list(_generators), []
     settings = pelican.settings
-    site = site_identity(settings)
-    entries = collect_entries(generators, settings, include_pages=False)
-    paths = write_feeds(pelican.output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
-    logger.debug("tongxin feeds: %d entries, %d files", len(entries), len(paths))
+    if _pending:
+        count, staged = _pending.pop().result()
+    else:
+        count, staged = _stage(pelican.output_path, _generators.take(), settings)
+    paths = commit_feeds(staged)
+    logger.debug("tongxin feeds: %d entries, %d files", count, len(paths))
     feeds_written.send(pelican.output_path, paths=paths, settings=settings)
 
 
 def register() -> None:
-    signals.all_generators_finalized.connect(_remember_generators)
+    _generators.connect()
+    signals.get_writer.connect(_start_in_background)
     signals.finalized.connect(_write_after_build)

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from pelican.paginator import Paginator
 from pelican.urlwrappers import URLWrapper
 from pelican.utils import sanitised_join
 from pelican.writers import Writer
+from tongxin.plugins.build_state import BuildGenerators, WriteBehind, read_files_manifest
 
 from tongxin.settings import package_digest, theme_path
 
@@ -258,17 +260,7 @@ def manifest_path(settings: dict[str, Any]) -> Path | None:
 
 def load_manifest(settings: dict[str, Any]) -> dict[str, list[Any]]:
     """``{output path relative to OUTPUT_PATH: [key, size, mtime_ns]}``; {} if unusable."""
-    path = manifest_path(settings)
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("output") != str(settings["OUTPUT_PATH"]):
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
+    return read_files_manifest(manifest_path(settings), settings["OUTPUT_PATH"])
 
 
 def manifest_usable(settings: dict[str, Any]) -> bool:
@@ -277,7 +269,12 @@ def manifest_usable(settings: dict[str, Any]) -> bool:
 
 
 class _LazyFile:
-    """Opens (and truncates) the real file only when something is written to it."""
+    """Collects a page; on close, the writer's background thread opens (and truncates) the
+    real file and writes it. Nothing is opened for a skipped page.
+
+    Whether Pelican accepts the write is decided here, at once, by its own rules: its
+    generators rely on the error to skip a tag or category page with an invalid slug.
+    """
 
     def __init__(self, writer: IncrementalWriter, filename: str, encoding: str, override: bool):
         self.writer, self.filename, self.encoding, self.override = (
@@ -287,23 +284,74 @@ class _LazyFile:
             override,
         )
         self.file: Any = None
+        self.parts: list[str] | None = None
 
     def write(self, data: str) -> int:
         if isinstance(data, _Unchanged):
             return 0
-        if self.file is None:
-            self.file = Writer._open_w(self.writer, self.filename, self.encoding, self.override)
-        return self.file.write(data)
+        if self.file is None and self.parts is None:
+            self._begin()
+        if self.file is not None:
+            return self.file.write(data)
+        assert self.parts is not None
+        self.parts.append(data)
+        return len(data)
+
+    def _begin(self) -> None:
+        writer, name = self.writer, self.filename
+        if name in writer._overridden_files or name in writer._written_files:
+            # A second write of one file (rare): Pelican refuses it, skips it or overwrites,
+            # in this thread, once the queued writes (the first one among them) are done.
+            writer.writes.wait()
+            self.file = Writer._open_w(writer, name, self.encoding, self.override)
+            return
+        # The first write of a file: Pelican's bookkeeping, then open it on the thread.
+        if self.override:
+            writer._overridden_files.add(name)
+        writer._written_files.add(name)
+        self.parts = []
 
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
+        elif self.parts:
+            text, self.parts = "".join(self.parts), []
+            self.writer.writes.submit(_write_text, self.filename, self.encoding, text)
 
     def __enter__(self) -> _LazyFile:
         return self
 
     def __exit__(self, *_exc: Any) -> None:
         self.close()
+
+
+def _write_text(filename: str, encoding: str, text: str) -> None:
+    with open(filename, "w", encoding=encoding) as handle:
+        handle.write(text)
+
+
+def _make_folders(folders: list[str]) -> None:
+    for folder in folders:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            continue  # the page writer's own makedirs reports it
+
+
+def _entry_folders(output_path: str, generators: list[Any]) -> list[str]:
+    """The folders the entries' pages go to (``news/<slug>/``), in the order written."""
+    folders: dict[str, None] = {}
+    for generator in generators:
+        for name in ("articles", "hidden_articles", "pages", "hidden_pages"):
+            for entry in getattr(generator, name, None) or []:
+                save_as = getattr(entry, "save_as", "")
+                if save_as:
+                    try:
+                        path = sanitised_join(output_path, save_as)
+                    except RuntimeError:
+                        continue  # Pelican refuses to write it; so do we
+                    folders[os.path.dirname(path)] = None
+    return list(folders)
 
 
 class _KeyedTemplate:
@@ -335,7 +383,23 @@ class IncrementalWriter(Writer):
         self.rendered: dict[str, str] = {}
         self.skipped = 0
         self.renders = 0
+        self.writes = WriteBehind()
+        # One folder per entry: a thread makes them ahead of the pages (the page writer's
+        # own makedirs then finds them, or makes one the thread has not reached yet), so no
+        # render waits on mkdir, and no page write queues behind 2000 of them.
+        self.folders = threading.Thread(
+            target=_make_folders,
+            args=(_entry_folders(output_path, _generators.peek()),),
+            name="tongxin-folders",
+            daemon=True,
+        )
+        self.folders.start()
         _writers.append(self)
+
+    def wait(self) -> None:
+        """Return once every page is on disk; raise the first failed write."""
+        self.folders.join()
+        self.writes.wait()
 
     def write_file(self, name: Any, template: Any, context: dict[str, Any], *a: Any, **kw: Any):
         return super().write_file(name, _KeyedTemplate(template, self), context, *a, **kw)
@@ -375,21 +439,19 @@ class IncrementalWriter(Writer):
 
 
 _writers: list[IncrementalWriter] = []
-_generators: list[Any] = []
+_generators = BuildGenerators()
 
 
 def get_writer(_pelican: Any) -> type[Writer]:
     return IncrementalWriter
 
 
-def _remember_generators(generators: Any) -> None:
-    _generators[:] = list(generators)
-
-
 def finish(pelican: Any) -> None:
     """Record this build's pages; remove the last build's pages this one did not produce."""
     writers, _writers[:] = list(_writers), []
-    generators, _generators[:] = list(_generators), []
+    generators = _generators.take()
+    for writer in writers:
+        writer.wait()  # every page on disk before it is recorded
     settings = pelican.settings
     path = manifest_path(settings)
     if path is None or not writers:
@@ -410,7 +472,7 @@ def finish(pelican: Any) -> None:
             files[rel] = [key, stat.st_size, stat.st_mtime_ns]
     produced = set(files)
     for writer in writers:
-        for written in writer._written_files:
+        for written in list(writer._written_files):
             if written != os.devnull:
                 produced.add(Path(os.path.relpath(written, output)).as_posix())
     for generator in generators:
@@ -429,6 +491,17 @@ def finish(pelican: Any) -> None:
     renders = sum(w.renders for w in writers)
     skipped = sum(w.skipped for w in writers)
     logger.debug("incremental: %d pages rendered, %d unchanged", renders, skipped)
+
+
+def wait_for_writes() -> None:
+    """Let the pages of a build that stopped before ``finalized`` finish writing (and forget
+    that build: the next one must not record its pages)."""
+    writers, _writers[:] = list(_writers), []
+    for writer in writers:
+        try:
+            writer.wait()
+        except Exception:  # the build has failed already; that failure is the one to report
+            logger.debug("incremental: a page write failed after the build failed")
 
 
 def _remove(output: Path, rel: str) -> None:
@@ -452,5 +525,5 @@ def _remove(output: Path, rel: str) -> None:
 
 def register() -> None:
     signals.get_writer.connect(get_writer)
-    signals.all_generators_finalized.connect(_remember_generators)
+    _generators.connect()
     signals.finalized.connect(finish)

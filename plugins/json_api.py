@@ -24,6 +24,12 @@ from typing import Any
 from urllib.parse import quote
 
 from pelican import signals
+from tongxin.plugins.build_state import (
+    BuildGenerators,
+    ForkedTask,
+    can_fork,
+    read_files_manifest,
+)
 from tongxin.plugins.feeds import (
     EMPTY_FEED_UPDATED,
     BranchEntry,
@@ -100,19 +106,6 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _load_manifest(path: Path | None, out: Path) -> dict[str, list[Any]]:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("output") != str(out):
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
-
-
 def write_api(
     output_path: str | os.PathLike[str],
     site: Site,
@@ -128,7 +121,7 @@ def write_api(
     """
     out = Path(output_path)
     manifest_path = Path(cache_dir) / MANIFEST if cache_dir else None
-    before = _load_manifest(manifest_path, out)
+    before = read_files_manifest(manifest_path, out)
     after: dict[str, list[Any]] = {}
     generated = max((e.modified for e in entries), default=EMPTY_FEED_UPDATED)
     index = {
@@ -182,24 +175,45 @@ def _remove_withdrawn(api_root: Path, wanted: set[Path]) -> None:
             path.unlink()
 
 
-_generators: list[Any] = []
+_generators = BuildGenerators()
 
 
-def _remember_generators(generators: Sequence[Any]) -> None:
-    _generators[:] = list(generators)
-
-
-def _write_after_build(pelican: Any) -> None:
-    generators, _generators[:] = list(_generators), []
-    settings = pelican.settings
+def _write(output_path: str, generators: list[Any], settings: dict[str, Any]) -> tuple[int, int]:
     site = site_identity(settings)
     entries = collect_entries(generators, settings, include_pages=True)
     # Our settings keep a cache folder per site; Pelican's default one is cwd-relative.
     cache = settings.get("CACHE_PATH") if settings.get("TONGXIN_ROOT") else None
-    written = write_api(pelican.output_path, site, entries, cache_dir=cache)
-    logger.debug("tongxin api: %d entries, %d files rewritten", len(entries), len(written))
+    written = write_api(output_path, site, entries, cache_dir=cache)
+    return len(entries), len(written)
+
+
+_pending: list[ForkedTask] = []
+
+
+def _start_in_background(pelican: Any) -> None:
+    """On ``get_writer`` (entries final, pages not yet written): write the API from a forked
+    child while this process writes the pages; ``finalized`` waits for it."""
+    _pending.clear()
+    if can_fork():
+        task = ForkedTask(
+            _write,
+            str(pelican.output_path),
+            _generators.take(),
+            pelican.settings,
+            name="tongxin-api",
+        )
+        _pending.append(task)
+
+
+def _write_after_build(pelican: Any) -> None:
+    if _pending:
+        entries, written = _pending.pop().result()
+    else:
+        entries, written = _write(pelican.output_path, _generators.take(), pelican.settings)
+    logger.debug("tongxin api: %d entries, %d files rewritten", entries, written)
 
 
 def register() -> None:
-    signals.all_generators_finalized.connect(_remember_generators)
+    _generators.connect()
+    signals.get_writer.connect(_start_in_background)
     signals.finalized.connect(_write_after_build)

@@ -1,9 +1,11 @@
 """Search for a branch site: the sharded index, the search page and lunr.js.
 
-On ``finalized`` (the output is complete) the published articles and pages become
-:class:`~tongxin.searchindex.SearchDoc` and are indexed into ``OUTPUT/search/``; the search page
-(``search.html``) is rendered to ``OUTPUT/search/index.html``; ``lunr.min.js`` is copied from the
-npm package into ``OUTPUT/theme/js/`` (it is never committed, see package.json).
+The published articles and pages become :class:`~tongxin.searchindex.SearchDoc` and are
+indexed into ``OUTPUT/search/``: on Linux in a forked child started when Pelican asks for its
+writer (the entries are final then), so the index is built on another core while the pages
+are written; elsewhere in-process. On ``finalized`` the index is collected, the search page
+(``search.html``) is rendered to ``OUTPUT/search/index.html`` and ``lunr.min.js`` is copied from
+the npm package into ``OUTPUT/theme/js/`` (it is never committed, see package.json).
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ import logging
 import os
 import shutil
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lxml.html
 from pelican import signals
+from tongxin.plugins.build_state import BuildGenerators, ForkedTask, can_fork, usable_cpus
 
 import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
-from tongxin.searchindex import SearchDoc, build_search_index
+from tongxin.searchindex import IndexStats, SearchDoc, build_search_index
 
 logger = logging.getLogger(__name__)
 
@@ -107,35 +111,83 @@ def render_search_page(generator: Any, output: Path) -> Path:
     return target
 
 
-_generators: list[Any] = []
+_generators = BuildGenerators()
 
 
-def _remember_generators(generators: Sequence[Any]) -> None:
-    _generators[:] = list(generators)
+@dataclass
+class _IndexJob:
+    """One build's search index: what to index and where; built in a child or in-process."""
+
+    articles: list[Any]
+    pages: list[Any]
+    siteurl: str
+    sitename: str
+    output: Path
+    branch_root: Path
+    cache_dir: Path
+    #: the build's generators: the search page is rendered with their Jinja environment
+    generators: list[Any]
 
 
-def _build_after_output(pelican: Any) -> None:
-    generators, _generators[:] = list(_generators), []
-    settings = pelican.settings
-    output = Path(pelican.output_path)
+def _job_for(pelican: Any, generators: Sequence[Any]) -> _IndexJob:
     articles: list[Any] = []
     pages: list[Any] = []
-    renderer = None
     for generator in generators:
         articles.extend(getattr(generator, "articles", []) or [])
         pages.extend(getattr(generator, "pages", []) or [])
-        if renderer is None and hasattr(generator, "get_template") and hasattr(generator, "env"):
-            renderer = generator
+    settings = pelican.settings
     branch_root = Path(settings["PATH"]).resolve().parent
-    # DIR/.tongxin-cache/search: the fold table, tokens and built shards of the last build,
-    # so that a rebuild only redoes the shards of the entries that changed.
-    cache_dir = branch_root / ".tongxin-cache" / "search"
-    fold.use_cache_dir(cache_dir)
-    copy_lunr(output, branch_root, settings.get("DEFAULT_LANG"))
-    docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
-    stats = build_search_index(docs, output, cache_dir=cache_dir)
-    if renderer is not None:
-        render_search_page(renderer, output)
+    return _IndexJob(
+        articles=articles,
+        pages=pages,
+        siteurl=settings.get("SITEURL", ""),
+        sitename=settings.get("SITENAME", ""),
+        output=Path(pelican.output_path),
+        branch_root=branch_root,
+        # DIR/.tongxin-cache/search: the fold table, tokens and built shards of the last
+        # build, so that a rebuild only redoes the shards of the entries that changed.
+        cache_dir=branch_root / ".tongxin-cache" / "search",
+        generators=list(generators),
+    )
+
+
+def _build_index(job: _IndexJob, workers: int | None = None) -> IndexStats:
+    fold.use_cache_dir(job.cache_dir)
+    docs = search_docs(job.articles, job.pages, job.siteurl, job.sitename)
+    return build_search_index(docs, job.output, cache_dir=job.cache_dir, workers=workers)
+
+
+_pending: list[tuple[_IndexJob, ForkedTask]] = []
+
+
+def _start_in_background(pelican: Any) -> None:
+    """On ``get_writer`` (entries final, pages not yet written): index in a forked child.
+
+    The parent keeps one core busy with the pages; the child gets the others.
+    """
+    _pending.clear()
+    generators = _generators.take()
+    job = _job_for(pelican, generators)
+    if can_fork() and (job.articles or job.pages):
+        workers = max(1, usable_cpus() - 1)
+        task = ForkedTask(_build_index, job, workers, name="tongxin-search-index")
+        _pending.append((job, task))
+    else:
+        _generators.remember(generators)  # built in-process on ``finalized``
+
+
+def _build_after_output(pelican: Any) -> None:
+    if _pending:
+        job, task = _pending.pop()
+        stats = task.result()
+    else:
+        job = _job_for(pelican, _generators.take())
+        stats = _build_index(job)
+    copy_lunr(job.output, job.branch_root, pelican.settings.get("DEFAULT_LANG"))
+    for generator in job.generators:
+        if hasattr(generator, "get_template") and hasattr(generator, "env"):
+            render_search_page(generator, job.output)
+            break
     logger.info(
         "search: %d entries, %d shards (%d files reused), %.1f kB in %.2f s",
         stats.docs,
@@ -147,5 +199,6 @@ def _build_after_output(pelican: Any) -> None:
 
 
 def register() -> None:
-    signals.all_generators_finalized.connect(_remember_generators)
+    _generators.connect()
+    signals.get_writer.connect(_start_in_background)
     signals.finalized.connect(_build_after_output)

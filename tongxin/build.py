@@ -209,6 +209,18 @@ def _progress(enabled: bool, language: str, total: int) -> Iterator[None]:
         console.quiet = quiet
 
 
+def _stop_background_work() -> None:
+    """Background work of a build that stopped early (a strict-build error at ``finalized``):
+    pages still queued for writing are written, and the forked children (feeds, API,
+    search index) are stopped."""
+    incremental = sys.modules.get("tongxin.plugins.incremental")
+    if incremental is not None:
+        incremental.wait_for_writes()
+    build_state = sys.modules.get("tongxin.plugins.build_state")
+    if build_state is not None:
+        build_state.abandon_forked_tasks()
+
+
 def _count_sources(content: Path) -> int:
     return sum(
         1
@@ -294,6 +306,8 @@ def build_site(
                 pelican.run()
         except StrictBuildError as error:
             raise BuildFailed(error.problems) from error
+        finally:
+            _stop_background_work()
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text(
         json.dumps(
