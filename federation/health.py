@@ -7,6 +7,7 @@ Pure functions over the store's state; the page itself is rendered by :mod:`rend
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -97,9 +98,15 @@ def branch_health(
     now = now or datetime.now(UTC)
     stale_days = registry.stale_days if stale_days is None else stale_days
     newest_published = newest_published or {}
-    held: dict[str, list[Any]] = {}
-    for held_entry in store.quarantined():
-        held.setdefault(getattr(held_entry, "branch_id", ""), []).append(held_entry)
+    held: dict[str, tuple[int, str | None]] = {}
+    if hasattr(store, "held_by_branch"):
+        held = store.held_by_branch()
+    else:
+        for held_entry in store.quarantined():
+            count, rule = held.get(getattr(held_entry, "branch_id", ""), (0, None))
+            # newest first: the first entry seen names the rule
+            rule = rule if count else getattr(held_entry, "quarantine_rule", None)
+            held[getattr(held_entry, "branch_id", "")] = (count + 1, rule)
     states: dict[str, Any] | None = None
     activity: dict[str, list[int]] | None = None
     if hasattr(store, "branch_states") and hasattr(store, "activity_by_branch"):
@@ -134,7 +141,7 @@ def branch_health(
                 if counts is not None
                 else store.count_entries(branch.id),
                 error=getattr(state, "error", None)
-                or _quarantine_note(registry.language, held.get(branch.id, [])),
+                or _quarantine_note(registry.language, held.get(branch.id)),
                 region=branch.region,
                 feed=getattr(state, "feed_url", None) or branch.feed,
                 activity=activity.get(branch.id, [0] * 12)
@@ -145,16 +152,17 @@ def branch_health(
     return rows
 
 
-def _quarantine_note(language: str, held: list[Any]) -> str | None:
-    """Why a branch shows ``quarantined``: how many entries are held, and the first reason."""
-    if not held:
+def _quarantine_note(language: str, held: tuple[int, str | None] | None) -> str | None:
+    """Why a branch shows ``quarantined``: how many entries are held (``held``: their count
+    and the newest one's rule), and that rule."""
+    if not held or not held[0]:
         return None
     from .screen import rule_label
 
     # The health page is public: name the rule, never quote the evidence (the spam words or
     # links themselves), or the page would amplify the very injection it reports.
-    reason = rule_label(language, getattr(held[0], "quarantine_rule", None))
-    return translate(language, "health.quarantine_note", count=len(held), reason=reason)
+    reason = rule_label(language, held[1])
+    return translate(language, "health.quarantine_note", count=held[0], reason=reason)
 
 
 def health_json(rows: list[BranchHealth], *, generated: datetime | None = None) -> str:
@@ -174,14 +182,18 @@ def write_health_json(rows: list[BranchHealth], out_dir: Path) -> Path:
 
 def month_labels(now: datetime, months: int = 12) -> list[str]:
     """``YYYY-MM`` for the last ``months`` calendar months, oldest first (as store.activity)."""
-    year, month = now.year, now.month
+    return list(_month_labels(now.year, now.month, months))
+
+
+@functools.lru_cache(maxsize=64)
+def _month_labels(year: int, month: int, months: int) -> tuple[str, ...]:
     labels = []
     for _ in range(months):
         labels.append(f"{year:04d}-{month:02d}")
         month -= 1
         if month == 0:
             year, month = year - 1, 12
-    return labels[::-1]
+    return tuple(labels[::-1])
 
 
 def sparkline_svg(
@@ -198,11 +210,9 @@ def sparkline_svg(
     Inline (not an <img>) so the health page is one request and the title is real text.
     """
     now = now or datetime.now(UTC)
-    counts = list(activity) or [0] * 12
-    labels = month_labels(now, len(counts))
-    peak = max(counts) or 1
-    bar = width / len(counts)
-    summary = ", ".join(f"{label}: {count}" for label, count in zip(labels, counts, strict=True))
+    counts = tuple(activity) or (0,) * 12
+    labels = _month_labels(now.year, now.month, len(counts))
+    summary, bars = _sparkline_parts(counts, labels, width, height)
     title = translate(
         language,
         "health.activity_title",
@@ -211,6 +221,23 @@ def sparkline_svg(
         months=len(counts),
         detail=summary,
     )
+    return (
+        f'<svg class="sparkline" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>{bars}</svg>"
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _sparkline_parts(
+    counts: tuple[int, ...], labels: tuple[str, ...], width: int, height: int
+) -> tuple[str, str]:
+    """The title's month list and the bars of one activity pattern. The health page draws
+    one sparkline per branch on every run; branches share patterns (quiet ones, all zeros),
+    so each pattern is drawn once per process."""
+    peak = max(counts) or 1
+    bar = width / len(counts)
+    summary = ", ".join(f"{label}: {count}" for label, count in zip(labels, counts, strict=True))
     bars = []
     for index, count in enumerate(counts):
         # A zero month still gets a 1px baseline tick so the months stay countable.
@@ -220,11 +247,7 @@ def sparkline_svg(
             f'<rect class="{cls}" x="{index * bar + 1:.1f}" y="{height - h:.1f}" '
             f'width="{bar - 2:.1f}" height="{h:.1f}"><title>{labels[index]}: {count}</title></rect>'
         )
-    return (
-        f'<svg class="sparkline" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title>{''.join(bars)}</svg>"
-    )
+    return summary, "".join(bars)
 
 
 def status_counts(rows: list[BranchHealth]) -> dict[str, int]:

@@ -21,8 +21,8 @@ import pickle
 import signal
 import time
 import traceback
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ class IndexResult:
     docs: int = 0
     reused: bool = False
     available: bool = True
+    #: how it was built: "reused" (the previous version's), "delta" or "cold"
+    mode: str = ""
 
 
 def builder_available() -> bool:
@@ -100,38 +102,174 @@ def docs_digest(entries: Sequence[Entry]) -> str:
     return _digest(entry_keys(entries))
 
 
-def entry_keys(entries: Sequence[Entry]) -> list[tuple[str, bytes]]:
-    """(id, key) per entry, the key a hash of every field the index reads from it.
+def _key(content_hash: str, branch_name: str | None, branch_id: str) -> bytes:
+    # The store's content hash covers url, title, type, dates, summary and body; the branch
+    # the index files the entry under is one of the origin columns it leaves out.
+    line = f"{content_hash}\x1f{branch_name or ''}\x1f{branch_id}"
+    return hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=KEY_BYTES).digest()
 
-    This runs over every stored entry on every run: one string and one hash per entry (about
-    4 µs); the dates go in as ``str`` (cheaper than ``isoformat``, as exact)."""
-    blake = hashlib.blake2b
-    out = []
-    for e in entries:
-        line = "\x1f".join(
-            (
-                e.url,
-                e.title,
-                e.type or "",
-                e.origin_branch_name or "",
-                e.branch_id,
-                str(e.published),
-                str(e.updated),
-                e.summary_html,
-                e.content_html,
-            )
+
+def entry_keys(entries: Sequence[Entry]) -> list[tuple[str, bytes]]:
+    """(id, key) per entry, the key a hash of every field the index reads from it: the
+    store's content hash plus the branch, as :func:`row_keys` computes from listing rows."""
+    from .store import entry_content_hash
+
+    return [
+        (e.entry_id, _key(entry_content_hash(e), e.origin_branch_name, e.branch_id))
+        for e in entries
+    ]
+
+
+def row_keys(rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, bytes]]:
+    """:func:`entry_keys` of ``Store.listing_rows()``: no body is read or hashed again (the
+    stored ``content_hash`` already covers it), one short hash per entry."""
+    from .store import LISTING_COLUMNS
+
+    at = LISTING_COLUMNS.index
+    i_id, i_branch, i_name, i_hash = (
+        at("entry_id"), at("branch_id"), at("origin_branch_name"), at("content_hash")
+    )  # fmt: skip
+    blake, size = hashlib.blake2b, KEY_BYTES
+    # _key inlined: this runs over every stored entry on every run
+    return [
+        (
+            r[i_id],
+            blake(
+                f"{r[i_hash]}\x1f{r[i_name] or ''}\x1f{r[i_branch]}".encode(
+                    "utf-8", "surrogatepass"
+                ),
+                digest_size=size,
+            ).digest(),
         )
-        out.append(
-            (
-                e.entry_id,
-                blake(line.encode("utf-8", "surrogatepass"), digest_size=KEY_BYTES).digest(),
-            )
+        for r in rows
+    ]
+
+
+def _row_facts(rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, str, str, str]]:
+    """(id, branch name, type, date key) per listing row, as :func:`search_docs` files it."""
+    from .store import LISTING_COLUMNS
+
+    at = LISTING_COLUMNS.index
+    i_id, i_branch, i_name, i_type, i_pub, i_upd = (
+        at("entry_id"), at("branch_id"), at("origin_branch_name"), at("type"),
+        at("published"), at("updated"),
+    )  # fmt: skip
+    # stored times are the ISO text of the datetimes search_docs reads: same date key
+    return [
+        (r[i_id], r[i_name] or r[i_branch], r[i_type] or "news", r[i_pub] or r[i_upd] or "")
+        for r in rows
+    ]
+
+
+def _entry_facts(entries: Sequence[Entry]) -> list[tuple[str, str, str, str]]:
+    from tongxin.searchindex import _date_key
+
+    return [
+        (
+            e.entry_id,
+            e.origin_branch_name or e.branch_id,
+            e.type or "news",
+            _date_key(e.published or e.updated),
         )
-    return out
+        for e in entries
+    ]
+
+
+@dataclass
+class IndexPlan:
+    """What :func:`build_portal_index` will do, decided before any body is read.
+
+    The caller plans (reading the state, comparing one key per entry) and reads only the
+    bodies the plan needs: none to reuse the previous index, the changed entries (and the
+    few whose ref they may move) for a delta, every entry for a cold build. A forked child
+    then runs it without touching the store.
+    """
+
+    mode: str  # "reused" | "delta" | "cold"
+    keys: list[tuple[str, bytes]]
+    digest: str
+    entries: Sequence[Entry] = ()
+    #: ``entries`` holds every entry: a refused delta can go cold without reading more
+    complete: bool = False
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    live: list[tuple[str, str, str]] = field(default_factory=list)
+    base_refs: dict[str, str] = field(default_factory=dict)
+    base: str = ""
+
+    def cold(self, entries: Sequence[Entry]) -> IndexPlan:
+        """The cold build of the same documents (``entries``: all of them, with bodies)."""
+        return IndexPlan("cold", self.keys, self.digest, entries, complete=True)
+
+
+def plan_portal_index(
+    rows: Sequence[tuple[Any, ...]],
+    previous: Path | None,
+    cache_dir: Path | None,
+    *,
+    load: Callable[[list[str]], Sequence[Entry]],
+    load_all: Callable[[], Sequence[Entry]],
+) -> IndexPlan:
+    """Plan the index of ``Store.listing_rows()`` rows; ``load(ids)`` / ``load_all()`` read
+    entries with bodies (``Store.entries_by_id`` / ``Store.entries``), called once at most."""
+    return _plan(row_keys(rows), _row_facts(rows), previous, cache_dir, load, load_all)
+
+
+def _plan(
+    keys: list[tuple[str, bytes]],
+    facts: list[tuple[str, str, str, str]],
+    previous: Path | None,
+    cache_dir: Path | None,
+    load: Callable[[list[str]], Sequence[Entry]],
+    load_all: Callable[[], Sequence[Entry]],
+) -> IndexPlan:
+    from tongxin.searchindex import DELTA_MAX_SHARE, delta_neighbours
+
+    digest = _digest(keys)
+    if previous is not None and _mark(previous / "search" / DIGEST_FILE) == digest:
+        return IndexPlan("reused", keys, digest)
+    state = _load_state(cache_dir)
+    if (
+        state is not None
+        and previous is not None
+        and _mark(previous / "search" / BASE_FILE) == state["base"]
+    ):
+        base_keys: dict[str, bytes] = state["keys"]
+        changed: list[tuple[str, str, str]] = []
+        live: list[tuple[str, str, str]] = []
+        current: set[str] = set()
+        duplicate = False
+        for (entry_id, key), (_id, branch, kind, when) in zip(keys, facts, strict=True):
+            if kind == "pages":
+                continue
+            if entry_id in current:
+                duplicate = True  # one id listed twice: the delta cannot tell which is live
+                break
+            current.add(entry_id)
+            live.append((branch, kind, when[:4]))
+            if base_keys.get(entry_id) != key:
+                changed.append((entry_id, branch, when))
+        if not duplicate and len(changed) <= DELTA_MAX_SHARE * max(len(live), 1):
+            removed = [i for i in base_keys if i not in current]
+            base_refs: dict[str, str] = state["refs"]
+            neighbours = delta_neighbours(changed, removed, base_refs)
+            wanted = [i for i, _b, _d in changed] + sorted(neighbours)
+            return IndexPlan(
+                "delta",
+                keys,
+                digest,
+                load(wanted) if wanted else [],
+                changed=[i for i, _b, _d in changed],
+                removed=removed,
+                live=live,
+                base_refs=base_refs,
+                base=state["base"],
+            )
+    return IndexPlan("cold", keys, digest, load_all(), complete=True)
 
 
 def build_portal_index(
-    entries: Sequence[Entry],
+    entries: Sequence[Entry] | IndexPlan,
     out_dir: Path,
     previous: Path | None = None,
     cache_dir: Path | None = None,
@@ -141,61 +279,86 @@ def build_portal_index(
     With ``cache_dir`` (kept between runs) and a previous version, a run where few entries
     changed writes only a delta over the previous version's base (see
     :func:`tongxin.searchindex.build_delta_index`); a cold build, reusing the cached shards
-    of unchanged documents, makes a new base when the delta grew too big.
+    of unchanged documents, makes a new base when the delta grew too big. ``entries`` may be
+    an :class:`IndexPlan` made by :func:`plan_portal_index`: when its delta is refused and it
+    does not hold every entry, :class:`~tongxin.searchindex.DeltaRefused` is raised (the
+    caller reads them all and builds ``plan.cold(...)``).
     """
     started = time.perf_counter()
     if not builder_available():
         return IndexResult(available=False)
-    keys = entry_keys(entries)
-    digest = _digest(keys)
-    search_dir = Path(out_dir) / "search"
-    if previous is not None and _link_previous(previous / "search", search_dir, digest):
-        return IndexResult(time.perf_counter() - started, len(entries), reused=True)
+    if isinstance(entries, IndexPlan):
+        plan = entries
+    else:
+        everything = entries
+        by_id = {e.entry_id: e for e in everything}
+        plan = _plan(
+            entry_keys(everything),
+            _entry_facts(everything),
+            previous,
+            cache_dir,
+            lambda ids: [by_id[i] for i in ids if i in by_id],
+            lambda: everything,
+        )
+        if plan.mode == "delta":
+            plan.entries, plan.complete = everything, True
     from tongxin.searchindex import DeltaRefused, build_search_index
 
-    state = _load_state(cache_dir)
-    if state is not None and previous is not None:
+    search_dir = Path(out_dir) / "search"
+    if plan.mode == "reused" and previous is not None:
+        _link_tree(previous / "search", search_dir)
+        return IndexResult(time.perf_counter() - started, len(plan.keys), True, mode="reused")
+    if plan.mode == "delta" and previous is not None:
         try:
-            count = _build_delta(entries, keys, state, previous / "search", Path(out_dir))
+            count = _build_delta(plan, previous / "search", Path(out_dir))
         except DeltaRefused:
-            pass  # a new base, below
+            if not plan.complete:
+                raise
+            plan = plan.cold(plan.entries)  # a new base, below
         else:
-            _write_marks(search_dir, digest, state["base"])
-            return IndexResult(time.perf_counter() - started, count)
-    docs = search_docs(entries)
+            _write_marks(search_dir, plan.digest, plan.base)
+            return IndexResult(time.perf_counter() - started, count, mode="delta")
+    docs = search_docs(plan.entries)
     stats = build_search_index(
         docs, Path(out_dir), cache_dir=cache_dir, excerpt_chars=EXCERPT_CHARS
     )
-    _write_marks(search_dir, digest, digest)
+    _write_marks(search_dir, plan.digest, plan.digest)
     if cache_dir is not None:
-        kept = [(i, key) for i, key in keys if i in stats.refs]
+        kept = [(i, key) for i, key in plan.keys if i in stats.refs]
         # three flat strings, not a dict of tuples: loaded on every run, 4x faster to read
         _save_state(
             cache_dir,
             {
                 "format": STATE_FORMAT,
-                "base": digest,
+                "base": plan.digest,
                 "ids": "\n".join(i for i, _key in kept),
                 "refs": "".join(stats.refs[i] for i, _key in kept),
                 "keys": b"".join(key for _i, key in kept),
             },
         )
-    return IndexResult(time.perf_counter() - started, len(docs))
+    return IndexResult(time.perf_counter() - started, len(docs), mode="cold")
 
 
 #: The base's documents as the cache keeps them, for the next runs' deltas.
 STATE_FILE = "delta-base.marshal"
-STATE_FORMAT = "tongxin-portal-delta-2"
+#: 3: keys from the store's content hash (2 hashed the fields, bodies included)
+STATE_FORMAT = "tongxin-portal-delta-3"
 KEY_BYTES = 10
 #: In ``search/``: the digest of the entries the base was built from (names the base).
 BASE_FILE = ".base-id"
 
 
 def _digest(keys: list[tuple[str, bytes]]) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for entry_id, key in keys:
-        h.update(entry_id.encode("utf-8", "surrogatepass") + b"\x1f" + key)
-    return h.hexdigest()
+    # one update of the joined bytes: the same digest as one update per entry, faster
+    joined = b"".join(i.encode("utf-8", "surrogatepass") + b"\x1f" + key for i, key in keys)
+    return hashlib.blake2b(joined, digest_size=16).hexdigest()
+
+
+def _mark(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii")
+    except OSError:
+        return None
 
 
 def _write_marks(search_dir: Path, digest: str, base: str) -> None:
@@ -203,51 +366,23 @@ def _write_marks(search_dir: Path, digest: str, base: str) -> None:
     (search_dir / BASE_FILE).write_text(base, encoding="ascii")
 
 
-def _build_delta(
-    entries: Sequence[Entry],
-    keys: list[tuple[str, bytes]],
-    state: dict[str, Any],
-    base_dir: Path,
-    out_dir: Path,
-) -> int:
-    """The delta over ``state``'s base, when ``base_dir`` holds that base; its document count."""
-    from tongxin.searchindex import DeltaRefused, build_delta_index
+def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
+    """The delta of ``plan`` over the base in ``base_dir``; its document count."""
+    from tongxin.searchindex import build_delta_index
 
-    try:
-        if (base_dir / BASE_FILE).read_text(encoding="ascii") != state["base"]:
-            raise DeltaRefused("the previous version has another base")
-    except OSError as error:
-        raise DeltaRefused("the previous version has no base mark") from error
-    base_docs: dict[str, tuple[str, bytes]] = state["docs"]
-    changed: list[Entry] = []
-    live: list[tuple[str, str, str]] = []
-    current: dict[str, Entry] = {}
-    for entry, (entry_id, key) in zip(entries, keys, strict=True):
-        kind = entry.type or "news"
-        if kind == "pages":
-            continue
-        if entry_id in current:
-            raise DeltaRefused("an entry id listed twice")
-        current[entry_id] = entry
-        when = entry.published or entry.updated
-        live.append(
-            (entry.origin_branch_name or entry.branch_id, kind, f"{when.year:04d}" if when else "")
-        )
-        found = base_docs.get(entry_id)
-        if found is None or found[1] != key:
-            changed.append(entry)
-    removed = [i for i in base_docs if i not in current]
+    by_id = {e.entry_id: e for e in plan.entries}
     build_delta_index(
         base_dir,
         out_dir,
-        search_docs(changed),
-        removed,
-        {i: ref for i, (ref, _key) in base_docs.items()},
-        live,
-        lambda ids: search_docs([current[i] for i in ids]),
+        search_docs([by_id[i] for i in plan.changed]),
+        plan.removed,
+        plan.base_refs,
+        plan.live,
+        # only the documents read for the plan: one missing refuses the delta
+        lambda ids: search_docs([by_id[i] for i in ids if i in by_id]),
         excerpt_chars=EXCERPT_CHARS,
     )
-    return len(live)
+    return len(plan.live)
 
 
 def _load_state(cache_dir: Path | None) -> dict[str, Any] | None:
@@ -262,9 +397,11 @@ def _load_state(cache_dir: Path | None) -> dict[str, Any] | None:
     ids = state.pop("ids").split("\n") if state["ids"] else []
     refs, keys = state.pop("refs"), state.pop("keys")
     size = KEY_BYTES
-    state["docs"] = {
-        i: (refs[n * 6 : n * 6 + 6], keys[n * size : n * size + size]) for n, i in enumerate(ids)
-    }
+    # two flat dicts (id -> ref, id -> key): the plan compares keys, the delta takes refs
+    state["refs"] = dict(zip(ids, (refs[n : n + 6] for n in range(0, len(refs), 6)), strict=True))
+    state["keys"] = dict(
+        zip(ids, (keys[n : n + size] for n in range(0, len(keys), size)), strict=True)
+    )
     return state
 
 
@@ -276,12 +413,7 @@ def _save_state(cache_dir: Path, state: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def _link_previous(old: Path, new: Path, digest: str) -> bool:
-    try:
-        if (old / DIGEST_FILE).read_text(encoding="ascii") != digest:
-            return False
-    except OSError:
-        return False
+def _link_tree(old: Path, new: Path) -> None:
     for folder, _dirs, files in os.walk(old):
         target_dir = new / Path(folder).relative_to(old)
         target_dir.mkdir(parents=True, exist_ok=True)
@@ -289,7 +421,6 @@ def _link_previous(old: Path, new: Path, digest: str) -> bool:
             target = target_dir / name
             if not target.exists():  # index.html comes from the renderer
                 os.link(Path(folder) / name, target)
-    return True
 
 
 class IndexAside:
@@ -297,26 +428,33 @@ class IndexAside:
 
     Render and index are a cold run's two longest phases and neither reads what the other
     writes (the index only writes ``search/`` files besides the page ``search/index.html``),
-    so on two cores they overlap. The entries are read by the caller *before* the fork (a
-    child must not open the SQLite store of a parent that holds it open), and the child
-    inherits them copy-on-write: nothing is pickled but the small :class:`IndexResult`.
-    Where ``fork`` is missing the build simply runs in :meth:`result`.
+    so on two cores they overlap. The entries (or the :class:`IndexPlan` and the bodies it
+    needs) are read by the caller *before* the fork (a child must not open the SQLite store
+    of a parent that holds it open), and the child inherits them copy-on-write: nothing is
+    pickled but the small :class:`IndexResult`. A plan whose delta the child finds refused
+    comes back, and :meth:`result` builds it cold here with ``load_all()`` (rare: a delta
+    too big to foresee from the plan). Where ``fork`` is missing the build runs in
+    :meth:`result`.
     """
 
     def __init__(
         self,
-        entries: Sequence[Entry],
+        entries: Sequence[Entry] | IndexPlan,
         out_dir: Path,
         previous: Path | None = None,
         cache_dir: Path | None = None,
+        load_all: Callable[[], Sequence[Entry]] | None = None,
     ) -> None:
         self._args = (entries, out_dir, previous, cache_dir)
+        self._load_all = load_all
         self._pid = 0
         self._read_fd = -1
         if hasattr(os, "fork") and builder_available():
             self._fork()
 
     def _fork(self) -> None:
+        from tongxin.searchindex import DeltaRefused
+
         read_fd, write_fd = os.pipe()
         parent = os.getpid()
         pid = os.fork()
@@ -327,6 +465,8 @@ class IndexAside:
                 _die_with(parent)
                 result = build_portal_index(*self._args)
                 payload = pickle.dumps(("ok", result))
+            except DeltaRefused as refused:
+                payload = pickle.dumps(("refused", str(refused)))
             except BaseException:
                 payload = pickle.dumps(("error", traceback.format_exc()))
                 status = 1
@@ -337,12 +477,17 @@ class IndexAside:
                 os._exit(status)
         os.close(write_fd)
         self._pid, self._read_fd = pid, read_fd
-        self._args = (self._args[0][:0], *self._args[1:])  # the parent's copy can go now
+        work = self._args[0]  # the parent's copy of the bodies can go now
+        light = replace(work, entries=()) if isinstance(work, IndexPlan) else work[:0]
+        self._args = (light, *self._args[1:])
 
     def result(self) -> IndexResult:
         """Wait for the child; its exception (as text) is raised here as a RuntimeError."""
         if not self._pid:
-            return build_portal_index(*self._args)
+            try:
+                return build_portal_index(*self._args)
+            except _refused() as refused:
+                return self._cold(str(refused))
         with os.fdopen(self._read_fd, "rb") as pipe:
             payload = pipe.read()
         _pid, status = os.waitpid(self._pid, 0)
@@ -352,7 +497,18 @@ class IndexAside:
         kind, value = pickle.loads(payload)
         if kind == "error":
             raise RuntimeError(f"building the search index failed:\n{value}")
+        if kind == "refused":
+            return self._cold(value)
         return value  # its seconds are the child's own: the build, not the wait
+
+    def _cold(self, reason: str) -> IndexResult:
+        plan = self._args[0]
+        if not isinstance(plan, IndexPlan) or self._load_all is None:
+            raise RuntimeError(f"the search index delta was refused: {reason}")
+        started = time.perf_counter()
+        result = build_portal_index(plan.cold(self._load_all()), *self._args[1:])
+        result.seconds = time.perf_counter() - started
+        return result
 
     def cancel(self) -> None:
         """Stop the child (the caller's render failed and discards the version)."""
@@ -362,6 +518,12 @@ class IndexAside:
             os.waitpid(self._pid, 0)
             os.close(self._read_fd)
             self._pid = 0
+
+
+def _refused() -> type[Exception]:
+    from tongxin.searchindex import DeltaRefused
+
+    return DeltaRefused
 
 
 def _die_with(parent: int) -> None:

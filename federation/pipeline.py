@@ -35,7 +35,7 @@ from tongxin.i18n import translate
 
 from . import quarantine
 from .health import branch_health, parse_time
-from .index import IndexAside
+from .index import IndexAside, plan_portal_index
 from .ingest import (
     Ingested,
     IngestPool,
@@ -72,11 +72,15 @@ class RunReport:
     pages_written: int = 0
     pages_reused: int = 0
     index_available: bool = True
+    #: how the search index was made: "reused", "delta", "cold" ("" when not rebuilt)
+    index_mode: str = ""
     error: str | None = None
 
-    def timings_json(self) -> dict[str, float]:
-        data = {k: round(v, 4) for k, v in self.timings.items()}
+    def timings_json(self) -> dict[str, float | str]:
+        data: dict[str, float | str] = {k: round(v, 4) for k, v in self.timings.items()}
         data["total"] = round(self.timings.get("total", sum(self.timings.values())), 4)
+        if self.index_mode:
+            data["index_mode"] = self.index_mode
         return data
 
 
@@ -460,15 +464,24 @@ def _publish(
     with progress.stage("render"):
         t = time.perf_counter()
         folder = publisher.new_version(str(generation))
-        # The index is built by a forked child while this process renders (two cores, the
-        # two longest phases); its entries are read here, before the fork (see IndexAside).
-        t_read = time.perf_counter()
-        index = IndexAside(
-            store.entries(), folder, previous=current, cache_dir=search_cache_dir(store.path)
-        )
-        read_seconds = time.perf_counter() - t_read
+        # The listing (no bodies) is read once, for the pages and to plan the index. The
+        # index is built by a forked child while this process renders (two cores, the two
+        # longest phases); the bodies it needs (all for a cold build, the changed ones for a
+        # delta, none to reuse) are read here, before the fork (see IndexAside).
         try:
             listing = store.listing_rows()
+            t_read = time.perf_counter()
+            cache_dir = search_cache_dir(store.path)
+            plan = plan_portal_index(
+                listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
+            )
+            index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
+            del plan
+            read_seconds = time.perf_counter() - t_read
+        except BaseException:
+            publisher.discard(folder)
+            raise
+        try:
             report.entries = len(listing)
             newest, counts = _newest_per_branch(_branch_summary(listing))
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
@@ -491,6 +504,7 @@ def _publish(
         # the child's own time (it overlapped the render) plus the read before the fork
         report.timings["index"] = result.seconds + read_seconds
         report.index_available = result.available
+        report.index_mode = result.mode
     final = publisher.publish(folder)
     store.set_meta("rendered", f"{key}:{final.name}")
     report.published = True

@@ -1359,6 +1359,8 @@ class PortalRenderer:
             stale_days=self.registry.stale_days,
             generated=self.now,
             nav_active="health",
+            # The same few column labels on each of 1000s of rows: looked up once each.
+            t=_MemoTranslator(self.t),
         )
 
     def health_json(self, health: Sequence[BranchHealth]) -> str:
@@ -1671,6 +1673,22 @@ class Publisher:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         # A new inode: a hard-linked copy in an older version keeps its own bytes.
         os.replace(tmp, target)
+
+
+class _MemoTranslator:
+    """A page's translator that looks each plain string (no fields) up once."""
+
+    def __init__(self, t: Callable[..., str]) -> None:
+        self.t = t
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, key: str, **values: Any) -> str:
+        if values:
+            return self.t(key, **values)
+        text = self.memo.get(key)
+        if text is None:
+            text = self.memo[key] = self.t(key)
+        return text
 
 
 def _younger_than(path: Path, seconds: float) -> bool:

@@ -276,3 +276,39 @@ def test_output_is_a_symlink_to_a_complete_version(two_branches: Path, tmp_path:
     target = Path(os.path.realpath(out))
     assert target.parent.name == ".portal.versions"
     assert not target.name.endswith(".tmp")
+
+
+def test_one_changed_entry_rerun_builds_a_search_delta(server: FeedServer, tmp_path: Path) -> None:
+    # 40 entries, so that one changed entry is within the delta's share of the collection
+    many = [Item(f"e{k}", f"东江第{k}号", k + 1) for k in range(39)]
+    server.route("/a/feeds/all.atom.xml", body=atom(server.url("/a/"), "东江", many), etag='"a1"')
+    server.route(
+        "/b/feeds/all.atom.xml",
+        body=atom(server.url("/b/"), "西湖", [Item("x", "西湖甲", 1.5)]),
+        etag='"b1"',
+    )
+    registry = write_registry(
+        tmp_path / "registry.yaml",
+        "测试门户",
+        "https://portal.example.org/",
+        [
+            {"id": "a", "name": "东江", "feed": server.url("/a/feeds/all.atom.xml")},
+            {"id": "b", "name": "西湖", "feed": server.url("/b/feeds/all.atom.xml")},
+        ],
+    )
+    out, timings = tmp_path / "portal", tmp_path / "timings.json"
+    federate(registry, out, timings_path=timings)
+    assert json.loads(timings.read_text())["index_mode"] == "cold"
+    server.route(
+        "/b/feeds/all.atom.xml",
+        body=atom(
+            server.url("/b/"), "西湖", [Item("x", "西湖甲（修订）", 1.5, updated_days_ago=0.1)]
+        ),
+        etag='"b2"',
+    )
+    federate(registry, out, timings_path=timings)
+    assert json.loads(timings.read_text())["index_mode"] == "delta"
+    manifest = json.loads((out / "search" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["delta"]["refs"]) == 1 and manifest["docs"] == 40
+    metas = (out / "search" / "delta" / "meta").glob("*.json")
+    assert any("西湖甲（修订）" in p.read_text(encoding="utf-8") for p in metas)

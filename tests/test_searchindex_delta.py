@@ -7,8 +7,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tongxin.federation.index import STATE_FILE, build_portal_index
-from tongxin.federation.model import Entry
+from tongxin.federation.index import (
+    STATE_FILE,
+    IndexAside,
+    build_portal_index,
+    entry_keys,
+    plan_portal_index,
+    row_keys,
+)
+from tongxin.federation.model import Branch, Entry, FetchResult
+from tongxin.federation.store import Store
 
 from tongxin.searchindex import (
     DISC,
@@ -192,3 +200,107 @@ def test_delta_past_the_share_is_refused_and_writes_nothing(tmp_path: Path) -> N
             lambda ids: [],
         )
     assert not (tmp_path / "out").exists()
+
+
+def _stored(tmp_path: Path, entries: list[Entry]) -> Store:
+    store = Store(tmp_path / "portal.sqlite3")
+    by_branch: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_branch.setdefault(e.branch_id, []).append(e)
+    for branch_id, own in by_branch.items():
+        branch = Branch(branch_id, branch_id, f"https://{branch_id}.example/feed")
+        result = FetchResult(branch_id, branch.feed, status=200, body=b"x")
+        store.record_fetch(branch, result, own, status="ok")
+    return store
+
+
+def _plan(store: Store, previous: Path | None, cache: Path, reads: list[int]):
+    def load(ids: list[str]) -> list[Entry]:
+        reads.append(len(ids))
+        return store.entries_by_id(ids)
+
+    def load_all() -> list[Entry]:
+        reads.append(-1)
+        return store.entries()
+
+    return plan_portal_index(store.listing_rows(), previous, cache, load=load, load_all=load_all)
+
+
+def test_delta_planned_from_listing_rows_reads_only_the_changed_bodies(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    v1, v2, v3, cold = (_version(tmp_path, n) for n in ("v1", "v2", "v3", "cold"))
+    store = _stored(tmp_path, _entries(40, 10))
+    reads: list[int] = []
+    first = build_portal_index(_plan(store, None, cache, reads), v1, None, cache)
+    assert first.mode == "cold" and reads == [-1], "no base yet: every body is read"
+
+    # one branch edited (its ten entries), one entry of another branch gone
+    edited = [e for e in _entries(40, 10, edited=3, tag="修订") if e.branch_id == "b3"]
+    store.record_fetch(
+        Branch("b3", "b3", "https://b3.example/feed"),
+        FetchResult("b3", "https://b3.example/feed", status=200, body=b"y"),
+        edited,
+        status="ok",
+    )
+    store.db.execute("DELETE FROM entries WHERE entry_id = ?", ("https://b7.example/news/e2/",))
+    reads.clear()
+    plan = _plan(store, v1, cache, reads)
+    assert plan.mode == "delta" and plan.removed == ["https://b7.example/news/e2/"]
+    assert reads and reads[0] < 40, "only the changed entries (and their day's neighbours)"
+    result = build_portal_index(plan, v2, v1, cache)
+    assert result.mode == "delta" and result.docs == 399
+    assert len(_manifest(v2)["delta"]["refs"]) == 10
+
+    # the same change planned from full entries gives the same files, and a cold build the
+    # same facets: the row keys and the entry keys agree
+    build_portal_index(store.entries(), v3, v1, cache)
+    assert _files(v3) == _files(v2)
+    build_portal_index(store.entries(), cold, None, None)
+    assert {k: _manifest(v2)[k] for k in FACETS} == {k: _manifest(cold)[k] for k in FACETS}
+
+    reads.clear()
+    again = _plan(store, v2, cache, reads)
+    assert again.mode == "reused" and reads == [], "nothing changed: no body is read"
+
+
+def test_retitled_branch_changes_the_row_keys(tmp_path: Path) -> None:
+    entries = _entries(2, 2)
+    store = _stored(tmp_path, entries)
+    before = dict(row_keys(store.listing_rows()))
+    assert before == dict(entry_keys(store.entries()))
+    store.db.execute("UPDATE entries SET origin_branch_name = '改名支部' WHERE branch_id = 'b1'")
+    after = dict(row_keys(store.listing_rows()))
+    changed = {i for i in before if before[i] != after[i]}
+    assert changed == {e.entry_id for e in entries if e.branch_id == "b1"}
+
+
+def test_refused_planned_delta_is_built_cold_by_the_parent(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    v1, v2, cold = (_version(tmp_path, n) for n in ("v1", "v2", "cold"))
+    store = _stored(tmp_path, _entries(40, 10))
+    build_portal_index(store.entries(), v1, None, cache)
+    edited = [e for e in _entries(40, 10, edited=3, tag="修订") if e.branch_id == "b3"]
+    store.record_fetch(
+        Branch("b3", "b3", "https://b3.example/feed"),
+        FetchResult("b3", "https://b3.example/feed", status=200, body=b"y"),
+        edited,
+        status="ok",
+    )
+    plan = _plan(store, v1, cache, [])
+    assert plan.mode == "delta" and not plan.complete
+    (v1 / "search" / "manifest.json").unlink()  # the base cannot be read: the delta is refused
+    with pytest.raises(DeltaRefused):
+        build_portal_index(plan, v2, v1, cache)
+    result = IndexAside(plan, v2, v1, cache, load_all=store.entries).result()
+    assert result.mode == "cold"
+    build_portal_index(store.entries(), cold, None, None)
+    assert _files(v2) == _files(cold)
+
+
+def _files(version: Path) -> dict[str, bytes]:
+    folder = version / "search"
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }

@@ -901,22 +901,9 @@ def build_delta_index(
     # depend on that group's documents alone, so only the groups of changed or removed
     # documents are settled again, with the base documents that survive in them.
     date_keys = {d.id: _date_key(d.date) for d in changed}
-    gone = {i for i in removed if i in base} | {d.id for d in changed if d.id in base}
-    groups: dict[tuple[int, int], list[tuple[int, str, str]]] = {}
-    for d in changed:
-        key = part_key(d.branch)
-        day = day_number(date_keys[d.id])
-        groups.setdefault((day, key), []).append((_wanted_disc(d.id, key), d.id, d.id))
-    for doc_id in gone:
-        n = int(base[doc_id], 36)
-        groups.setdefault((n // DISC, n % PART_KEYS), [])
-    days = {_base36(day, 3) for day, _key in groups}
-    for doc_id, ref in base.items():
-        if ref[:3] in days and doc_id not in gone:
-            n = int(ref, 36)
-            members = groups.get((n // DISC, n % PART_KEYS))
-            if members is not None:
-                members.append((_wanted_disc(doc_id, n % PART_KEYS), doc_id, doc_id))
+    gone, groups = _delta_groups(
+        [(d.id, d.branch, date_keys[d.id]) for d in changed], removed, base
+    )
     refs_of: dict[str, str] = {}
     for (day, _key), members in groups.items():
         refs_of.update(_settle(day, members))
@@ -1013,6 +1000,45 @@ def build_delta_index(
     stats.bytes = sum(p.stat().st_size for p in delta_dir.rglob("*.json"))
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def delta_neighbours(
+    changed: Sequence[tuple[str, str, str]], removed: Collection[str], base: Mapping[str, str]
+) -> set[str]:
+    """The base documents :func:`build_delta_index` may pass to its ``load`` for this change.
+
+    ``changed``: (id, branch, date key) of each added or changed document. They are the
+    surviving base documents of the (day, branch key) groups the change touches, so a caller
+    that cannot read documents later (a forked child) reads these beforehand: few, not all.
+    """
+    _gone, groups = _delta_groups(changed, removed, base)
+    return {doc_id for members in groups.values() for _w, doc_id, _t in members} - {
+        doc_id for doc_id, _branch, _date in changed
+    }
+
+
+def _delta_groups(
+    changed: Sequence[tuple[str, str, str]], removed: Collection[str], base: Mapping[str, str]
+) -> tuple[set[str], dict[tuple[int, int], list[tuple[int, str, str]]]]:
+    """(base ids gone or superseded, the (day, group key) groups to settle again with their
+    members as ``_settle`` takes them): the changed documents and the surviving base ones."""
+    gone = {i for i in removed if i in base} | {i for i, _b, _d in changed if i in base}
+    groups: dict[tuple[int, int], list[tuple[int, str, str]]] = {}
+    for doc_id, branch, date_key in changed:
+        key = part_key(branch)
+        day = day_number(date_key)
+        groups.setdefault((day, key), []).append((_wanted_disc(doc_id, key), doc_id, doc_id))
+    for doc_id in gone:
+        n = int(base[doc_id], 36)
+        groups.setdefault((n // DISC, n % PART_KEYS), [])
+    days = {_base36(day, 3) for day, _key in groups}
+    for doc_id, ref in base.items():
+        if ref[:3] in days and doc_id not in gone:
+            n = int(ref, 36)
+            members = groups.get((n // DISC, n % PART_KEYS))
+            if members is not None:
+                members.append((_wanted_disc(doc_id, n % PART_KEYS), doc_id, doc_id))
+    return gone, groups
 
 
 def _link_base(base_dir: Path, search_dir: Path) -> None:
