@@ -222,6 +222,36 @@ def test_listings_written_by_a_second_process_equal_one_process(
     assert tree(outs[1]) == tree(outs[0])
 
 
+def test_the_api_index_written_by_a_child_process_equals_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api/index.json goes to a forked child even on a busy machine (nothing is duplicated)."""
+    from tongxin.federation import render
+
+    monkeypatch.setattr(render, "_second_core_idle", lambda: False)
+    children: list[int] = []
+    real_fork_share = render._fork_share
+
+    def counting(writer: render.VersionWriter, job: object) -> object:
+        share = real_fork_share(writer, job)  # type: ignore[arg-type]
+        if share is not None:
+            children.append(share.pid)
+        return share
+
+    monkeypatch.setattr(render, "_fork_share", counting)
+    store = store_with(tmp_path / "p.sqlite", corpus())
+    health = branch_health(REGISTRY, store, now=NOW)
+    outs = {}
+    for fork_min in (0, 1):
+        out = outs[fork_min] = tmp_path / f"fork{fork_min}"
+        out.mkdir()
+        options = RenderOptions(fork_min_items=fork_min)
+        PortalRenderer(REGISTRY, now=NOW, options=options).render(from_rows(store), health, out)
+    assert len(children) == 1, "with fork_min_items=1 the API files, and only they, fork"
+    assert json.loads((outs[1] / "api" / "index.json").read_text(encoding="utf-8"))["entries"]
+    assert tree(outs[1]) == tree(outs[0])
+
+
 def test_listings_of_a_failed_second_process_are_written_by_the_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
