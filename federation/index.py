@@ -462,7 +462,7 @@ class IndexAside:
             status = 0
             try:
                 os.close(read_fd)
-                _die_with(parent)
+                die_with(parent)
                 result = build_portal_index(*self._args)
                 payload = pickle.dumps(("ok", result))
             except DeltaRefused as refused:
@@ -526,7 +526,7 @@ def _refused() -> type[Exception]:
     return DeltaRefused
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """Have the kernel kill this child when its parent dies (Linux): a federate run killed
     mid-index must not leave a child writing into a version folder the next run reuses."""
     with contextlib.suppress(OSError, AttributeError):

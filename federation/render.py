@@ -639,6 +639,13 @@ def _second_core_idle() -> bool:
     return cores >= 2 and load <= cores - 1
 
 
+def _die_with_parent(parent: int) -> None:
+    """A child of a run killed mid-render must not live on holding the run's lock."""
+    from .index import die_with
+
+    die_with(parent)
+
+
 def _fork_share(writer: VersionWriter, job: Callable[[VersionWriter], None]) -> _Share | None:
     """Run ``job`` with a sibling writer in a forked child; None where fork is not possible.
 
@@ -649,6 +656,7 @@ def _fork_share(writer: VersionWriter, job: Callable[[VersionWriter], None]) -> 
     if not hasattr(os, "fork"):
         return None
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -659,6 +667,7 @@ def _fork_share(writer: VersionWriter, job: Callable[[VersionWriter], None]) -> 
         status = 1
         try:
             os.close(read_fd)
+            _die_with_parent(parent)
             sub = writer.sibling()
             job(sub)
             stats = sub.stats
