@@ -627,6 +627,31 @@ def _bytecode_cache(cache_dir: Path | None) -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
+def _fill_checked(
+    skeletons: dict[Any, Any],
+    shape: Any,
+    form: str,
+    checks: list[int],
+    values: dict[str, str],
+    real: Callable[[], str],
+) -> str | None:
+    """A page from its skeleton. The first uses of a skeleton are compared with the template's
+    own output (``real``): a mismatch, or a placeholder the skeleton should not hold, retires
+    the skeleton (the template's page is returned, or None to render it)."""
+    try:
+        text = form.format_map(values)
+    except (KeyError, ValueError):
+        skeletons[shape] = False
+        return None
+    if checks[0] > 0:
+        checks[0] -= 1
+        page = real()
+        if text != page:
+            skeletons[shape] = False
+            return page
+    return text
+
+
 def _second_core_idle() -> bool:
     """Whether a second process would get a core of its own. On a machine already busy
     (other jobs), the child's duplicated work (cards both halves show) made a render slower,
@@ -1217,14 +1242,13 @@ class PortalRenderer:
             "o": _escape(pager.older or ""),
         }
         values.update((f"c{i}", card) for i, card in enumerate(cards))
-        try:
-            text = form.format_map(values)
-        except (KeyError, ValueError):
-            self._fronts[shape] = False
-            return None
-        if checks[0] > 0:
-            checks[0] -= 1
-            real = self.page(
+        return _fill_checked(
+            self._fronts,
+            shape,
+            form,
+            checks,
+            values,
+            lambda: self.page(
                 "portal_list.html",
                 heading=heading,
                 nav_active=nav_active,
@@ -1232,11 +1256,8 @@ class PortalRenderer:
                 pager=pager,
                 total=total,
                 **extra,
-            )
-            if text != real:
-                self._fronts[shape] = False
-                return real
-        return text
+            ),
+        )
 
     def _from_skeleton(
         self,
@@ -1283,14 +1304,13 @@ class PortalRenderer:
         form, checks = skeleton
         values = {"n": str(number), "o": str(number - 1), "w": str(number + 1)}
         values.update((f"c{i}", card) for i, card in enumerate(cards))
-        try:
-            text = form.format_map(values)
-        except KeyError:  # a placeholder the skeleton should not hold
-            skeletons[shape] = False
-            return None
-        if checks[0] > 0:
-            checks[0] -= 1
-            real = self.page(
+        return _fill_checked(
+            skeletons,
+            shape,
+            form,
+            checks,
+            values,
+            lambda: self.page(
                 "portal_list.html",
                 heading=heading,
                 nav_active=nav_active,
@@ -1298,11 +1318,8 @@ class PortalRenderer:
                 pager=pager,
                 total=None,
                 **extra,
-            )
-            if text != real:
-                skeletons[shape] = False
-                return real
-        return text
+            ),
+        )
 
     def _branches_page(
         self, writer: VersionWriter, items: list[PortalItem], health: Sequence[BranchHealth]
