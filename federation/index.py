@@ -11,16 +11,11 @@ one key per entry, without analysing any unchanged text).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import hashlib
 import importlib.util
 import marshal
 import os
-import pickle
-import signal
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -424,17 +419,16 @@ def _link_tree(old: Path, new: Path) -> None:
 
 
 class IndexAside:
-    """:func:`build_portal_index` run in a forked child while the caller renders the pages.
+    """:func:`build_portal_index` run in a forked child (:class:`tongxin.forked.ForkedTask`)
+    while the caller renders the pages.
 
     Render and index are a cold run's two longest phases and neither reads what the other
     writes (the index only writes ``search/`` files besides the page ``search/index.html``),
     so on two cores they overlap. The entries (or the :class:`IndexPlan` and the bodies it
     needs) are read by the caller *before* the fork (a child must not open the SQLite store
-    of a parent that holds it open), and the child inherits them copy-on-write: nothing is
-    pickled but the small :class:`IndexResult`. A plan whose delta the child finds refused
-    comes back, and :meth:`result` builds it cold here with ``load_all()`` (rare: a delta
-    too big to foresee from the plan). Where ``fork`` is missing the build runs in
-    :meth:`result`.
+    of a parent that holds it open), and the child inherits them copy-on-write. A plan whose
+    delta the child finds refused is built cold here with ``load_all()`` (rare: a delta too
+    big to foresee from the plan). Where ``fork`` is missing the build runs in :meth:`result`.
     """
 
     def __init__(
@@ -445,61 +439,28 @@ class IndexAside:
         cache_dir: Path | None = None,
         load_all: Callable[[], Sequence[Entry]] | None = None,
     ) -> None:
+        from tongxin.forked import ForkedTask, can_fork
+
         self._args = (entries, out_dir, previous, cache_dir)
         self._load_all = load_all
-        self._pid = 0
-        self._read_fd = -1
-        if hasattr(os, "fork") and builder_available():
-            self._fork()
-
-    def _fork(self) -> None:
-        from tongxin.searchindex import DeltaRefused
-
-        read_fd, write_fd = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child: build, report, and leave without the parent's exit handlers
-            status = 0
-            try:
-                os.close(read_fd)
-                die_with(parent)
-                result = build_portal_index(*self._args)
-                payload = pickle.dumps(("ok", result))
-            except DeltaRefused as refused:
-                payload = pickle.dumps(("refused", str(refused)))
-            except BaseException:
-                payload = pickle.dumps(("error", traceback.format_exc()))
-                status = 1
-            try:
-                with os.fdopen(write_fd, "wb") as pipe:
-                    pipe.write(payload)
-            finally:
-                os._exit(status)
-        os.close(write_fd)
-        self._pid, self._read_fd = pid, read_fd
-        work = self._args[0]  # the parent's copy of the bodies can go now
-        light = replace(work, entries=()) if isinstance(work, IndexPlan) else work[:0]
-        self._args = (light, *self._args[1:])
+        self._task: ForkedTask | None = None
+        if can_fork() and builder_available():
+            self._task = ForkedTask(build_portal_index, *self._args, name="tongxin-portal-index")
+            # The parent's copy of the bodies can go now (a lost child is then an error).
+            self._task.forget_args()
+            light = replace(entries, entries=()) if isinstance(entries, IndexPlan) else entries[:0]
+            self._args = (light, *self._args[1:])
 
     def result(self) -> IndexResult:
-        """Wait for the child; its exception (as text) is raised here as a RuntimeError."""
-        if not self._pid:
-            try:
-                return build_portal_index(*self._args)
-            except _refused() as refused:
-                return self._cold(str(refused))
-        with os.fdopen(self._read_fd, "rb") as pipe:
-            payload = pipe.read()
-        _pid, status = os.waitpid(self._pid, 0)
-        self._pid = 0
-        if not payload:
-            raise RuntimeError(f"the search index process died (wait status {status})")
-        kind, value = pickle.loads(payload)
-        if kind == "error":
-            raise RuntimeError(f"building the search index failed:\n{value}")
-        if kind == "refused":
-            return self._cold(value)
-        return value  # its seconds are the child's own: the build, not the wait
+        """The child's result (its seconds are its own: the build, not the wait); its
+        exception is raised here."""
+        from tongxin.searchindex import DeltaRefused
+
+        task, self._task = self._task, None
+        try:
+            return task.result() if task is not None else build_portal_index(*self._args)
+        except DeltaRefused as refused:
+            return self._cold(str(refused))
 
     def _cold(self, reason: str) -> IndexResult:
         plan = self._args[0]
@@ -512,25 +473,6 @@ class IndexAside:
 
     def cancel(self) -> None:
         """Stop the child (the caller's render failed and discards the version)."""
-        if self._pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
-            os.close(self._read_fd)
-            self._pid = 0
-
-
-def _refused() -> type[Exception]:
-    from tongxin.searchindex import DeltaRefused
-
-    return DeltaRefused
-
-
-def die_with(parent: int) -> None:
-    """Have the kernel kill this child when its parent dies (Linux): a federate run killed
-    mid-index must not leave a child writing into a version folder the next run reuses."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+        if self._task is not None:
+            self._task.abandon()
+            self._task = None

@@ -666,7 +666,7 @@ def _second_core_idle() -> bool:
 
 def _die_with_parent(parent: int) -> None:
     """A child of a run killed mid-render must not live on holding the run's lock."""
-    from .index import die_with
+    from tongxin.forked import die_with
 
     die_with(parent)
 

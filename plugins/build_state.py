@@ -8,13 +8,10 @@ thousands of small files on a background thread. One implementation serves them 
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
-import multiprocessing
 import os
 import queue
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -120,108 +117,9 @@ class WriteBehind:
                 self._error = error
 
 
-def can_fork() -> bool:
-    """True where work can be forked aside (Linux: fork is the platform's own, well-trodden
-    way; macOS discourages it and Windows has none)."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-
-
 def usable_cpus() -> int:
     """The CPUs this process may run on (a CI container sees the host's count otherwise)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
-
-
-_live_tasks: list[ForkedTask] = []
-
-
-class ForkedTask:
-    """``function(*args)`` run in a forked child while this process renders the pages.
-
-    Feeds, the API and the search index read the entries only, which are final once
-    Pelican asks for its writer, and write files of their own: on a second core they cost
-    the build no time. The child inherits everything (nothing is pickled on the way in);
-    :meth:`result` returns its answer, replays its log records here (the strict build must
-    see errors) and raises its exception here, as if the work had run in-process. If the
-    child dies without an answer (killed, out of memory), the work is done again here.
-    """
-
-    def __init__(
-        self,
-        function: Callable[..., Any],
-        *args: Any,
-        name: str,
-        on_abandon: Callable[[], None] | None = None,
-    ) -> None:
-        self.function, self.args, self.on_abandon = function, args, on_abandon
-        context = multiprocessing.get_context("fork")
-        self._reader, writer = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_run_forked, args=(function, args, writer), daemon=True, name=name
-        )
-        # Frozen objects are left alone by the child's garbage collector, which would
-        # otherwise write to (and so copy) every page of the inherited heap.
-        gc.freeze()
-        try:
-            self._process.start()
-        finally:
-            gc.unfreeze()
-        writer.close()
-        _live_tasks.append(self)
-
-    def result(self) -> Any:
-        try:
-            outcome, value, records = self._reader.recv()
-        except (EOFError, OSError):
-            outcome, value, records = "lost", None, []
-        finally:
-            self._finish()
-        for record in records:
-            logging.getLogger(record.name).handle(record)
-        if outcome == "ok":
-            return value
-        if outcome == "error":
-            raise value
-        logger.debug("%s: the child exited with %s", self._process.name, self._process.exitcode)
-        return self.function(*self.args)
-
-    def abandon(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._finish()
-        if self.on_abandon is not None:
-            self.on_abandon()
-
-    def _finish(self) -> None:
-        self._reader.close()
-        self._process.join()
-        if self in _live_tasks:
-            _live_tasks.remove(self)
-
-
-def abandon_forked_tasks() -> None:
-    """Stop the children of a build that failed before collecting them (tongxin build)."""
-    for task in list(_live_tasks):
-        task.abandon()
-
-
-def _run_forked(function: Callable[..., Any], args: tuple[Any, ...], connection: Any) -> None:
-    records: list[logging.LogRecord] = []
-
-    def keep(_logger: logging.Logger, record: logging.LogRecord) -> None:
-        # Sent as plain text: the arguments may not pickle.
-        record.msg, record.args, record.exc_info = record.getMessage(), None, None
-        records.append(record)
-
-    logging.Logger.handle = keep  # type: ignore[assignment,method-assign]  # this child only
-    try:
-        answer: tuple[str, Any, list[Any]] = ("ok", function(*args), records)
-    except BaseException as error:  # noqa: BLE001 - every failure is the parent's to raise
-        answer = ("error", error, records)
-    try:
-        connection.send(answer)
-    except Exception:  # an answer that does not pickle: its text still fails the build
-        connection.send(("error", RuntimeError(repr(answer[1])), records))
-    connection.close()

@@ -44,8 +44,9 @@ from lxml import etree
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
-from tongxin.plugins.build_state import BuildGenerators, ForkedTask, can_fork
+from tongxin.plugins.build_state import BuildGenerators
 
+from tongxin.forked import ForkedTask, can_fork
 from tongxin.i18n import normalise_language, translate
 
 logger = logging.getLogger(__name__)

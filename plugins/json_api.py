@@ -24,12 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pelican import signals
-from tongxin.plugins.build_state import (
-    BuildGenerators,
-    ForkedTask,
-    can_fork,
-    read_files_manifest,
-)
+from tongxin.plugins.build_state import BuildGenerators, read_files_manifest
 from tongxin.plugins.feeds import (
     EMPTY_FEED_UPDATED,
     BranchEntry,
@@ -38,6 +33,8 @@ from tongxin.plugins.feeds import (
     site_identity,
     write_if_changed,
 )
+
+from tongxin.forked import ForkedTask, can_fork
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,11 @@ from typing import Any
 
 import lxml.html
 from pelican import signals
-from tongxin.plugins.build_state import BuildGenerators, ForkedTask, can_fork, usable_cpus
+from tongxin.plugins.build_state import BuildGenerators, usable_cpus
 
 import tongxin
 from tongxin import fold
+from tongxin.forked import ForkedTask, can_fork
 from tongxin.i18n import translate
 from tongxin.searchindex import IndexStats, SearchDoc, build_search_index
 

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 from test_incremental_build import news, study, tree_differences, write
-from tongxin.plugins import build_state, feeds, json_api, search_index
-from tongxin.plugins.build_state import ForkedTask, WriteBehind, read_files_manifest
+from tongxin.plugins import feeds, json_api, search_index
+from tongxin.plugins.build_state import WriteBehind, read_files_manifest
 
+from tongxin import forked
 from tongxin.build import build_site
+from tongxin.forked import ForkedTask
 from tongxin.scaffold import create_branch
 
-needs_fork = pytest.mark.skipif(not build_state.can_fork(), reason="forking is Linux-only here")
+needs_fork = pytest.mark.skipif(not forked.can_fork(), reason="forking is Linux-only here")
 
 
 @pytest.fixture
@@ -89,7 +91,7 @@ def test_abandoned_child_is_stopped_and_cleaned_up() -> None:
     cleaned: list[bool] = []
     task = ForkedTask(time.sleep, 30, name="test-abandon", on_abandon=lambda: cleaned.append(True))
     started = time.monotonic()
-    build_state.abandon_forked_tasks()
+    forked.abandon_forked_tasks()
     assert time.monotonic() - started < 10
     assert cleaned == [True]
     assert not task._process.is_alive()

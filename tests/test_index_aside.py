@@ -14,7 +14,9 @@ from tongxin.federation import index as index_module
 from tongxin.federation.index import IndexAside, build_portal_index
 from tongxin.federation.model import Entry
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+from tongxin.forked import can_fork
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="fork only")
 
 
 def _entries(n: int) -> list[Entry]:
@@ -48,7 +50,7 @@ def test_index_built_aside_equals_the_index_built_in_process(tmp_path: Path) -> 
     here.mkdir(), aside.mkdir()
     direct = build_portal_index(entries, here)
     job = IndexAside(entries, aside)
-    assert job._pid, "on Linux the index is built by a child process"
+    assert job._task is not None, "on Linux the index is built by a child process"
     result = job.result()
     assert result.docs == direct.docs == 300
     assert result.available and result.seconds > 0
@@ -63,7 +65,7 @@ def test_a_failure_in_the_child_is_raised_in_the_parent(
 
     monkeypatch.setattr(index_module, "build_portal_index", broken)
     job = IndexAside(_entries(5), tmp_path)
-    with pytest.raises(RuntimeError, match="磁盘已满"):
+    with pytest.raises(ValueError, match="磁盘已满"):
         job.result()
 
 
@@ -81,7 +83,8 @@ def test_a_child_that_dies_is_reported_not_waited_for_forever(
 def test_cancel_stops_the_child_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_module, "build_portal_index", lambda *a, **k: time.sleep(60))
     job = IndexAside(_entries(5), tmp_path)
-    pid = job._pid
+    assert job._task is not None
+    pid = job._task._process.pid
     started = time.monotonic()
     job.cancel()
     assert time.monotonic() - started < 5

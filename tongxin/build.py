@@ -216,9 +216,9 @@ def _stop_background_work() -> None:
     incremental = sys.modules.get("tongxin.plugins.incremental")
     if incremental is not None:
         incremental.wait_for_writes()
-    build_state = sys.modules.get("tongxin.plugins.build_state")
-    if build_state is not None:
-        build_state.abandon_forked_tasks()
+    forked = sys.modules.get("tongxin.forked")
+    if forked is not None:
+        forked.abandon_forked_tasks()
 
 
 def _count_sources(content: Path) -> int:
