@@ -24,11 +24,9 @@ import logging
 import os
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import time
-import traceback
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +41,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
+from tongxin.forked import ForkedTask, can_fork
 from tongxin.i18n import normalise_language, translate, translator
 
 from . import portal_feeds
@@ -587,31 +586,22 @@ def _write_new(target: Path, data: bytes) -> None:
 class _Share:
     """Files of one version written by a forked child (:func:`_fork_share`)."""
 
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid = pid
-        self.fd = fd
+    def __init__(self, task: ForkedTask) -> None:
+        self.task = task
 
     def join(self, writer: VersionWriter) -> bool:
-        """Wait for the child; merge its manifest into ``writer``. False: it failed."""
-        with os.fdopen(self.fd, "rb") as pipe:
-            data = pipe.read()  # before waitpid: a child blocked on a full pipe never exits
-        _pid, status = os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0 or not data:
-            return False
+        """Wait for the child; merge its manifest into ``writer``. False: it failed (a child
+        that died without an answer has had its share written here instead)."""
         try:
-            result = json.loads(data)
-            writer.merge(result["manifest"], result["written"], result["reused"], result["pages"])
-        except (ValueError, KeyError, TypeError):
+            result = self.task.result()
+        except Exception as error:  # noqa: BLE001 - the parent renders the share instead
+            logger.debug("render: forked share failed: %s", error)
             return False
+        writer.merge(result["manifest"], result["written"], result["reused"], result["pages"])
         return True
 
     def abandon(self) -> None:
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+        self.task.abandon()
 
 
 def _bytecode_cache(cache_dir: Path | None) -> jinja2.BytecodeCache | None:
@@ -664,13 +654,6 @@ def _second_core_idle() -> bool:
     return cores >= 2 and load <= cores - 1
 
 
-def _die_with_parent(parent: int) -> None:
-    """A child of a run killed mid-render must not live on holding the run's lock."""
-    from tongxin.forked import die_with
-
-    die_with(parent)
-
-
 def _fork_share(writer: VersionWriter, job: Callable[[VersionWriter], None]) -> _Share | None:
     """Run ``job`` with a sibling writer in a forked child; None where fork is not possible.
 
@@ -678,39 +661,20 @@ def _fork_share(writer: VersionWriter, job: Callable[[VersionWriter], None]) -> 
     store, writes its files, and sends back only its manifest and counts. If it fails, the
     parent renders its share after all (``put`` replaces what the child left half done).
     """
-    if not hasattr(os, "fork"):
+    if not can_fork():
         return None
-    read_fd, write_fd = os.pipe()
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        return None
-    if pid == 0:  # pragma: no cover - runs in the child (tests see its files and manifest)
-        status = 1
-        try:
-            os.close(read_fd)
-            _die_with_parent(parent)
-            sub = writer.sibling()
-            job(sub)
-            stats = sub.stats
-            payload = {
-                "manifest": sub.manifest,
-                "written": stats.written,
-                "reused": stats.reused,
-                "pages": stats.pages,
-            }
-            with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(json.dumps(payload).encode())
-            status = 0
-        except BaseException:  # noqa: BLE001 - reported, and the parent renders it instead
-            traceback.print_exc()
-        finally:
-            os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
-    os.close(write_fd)
-    return _Share(pid, read_fd)
+
+    def run() -> dict[str, Any]:
+        sub = writer.sibling()
+        job(sub)
+        return {
+            "manifest": sub.manifest,
+            "written": sub.stats.written,
+            "reused": sub.stats.reused,
+            "pages": sub.stats.pages,
+        }
+
+    return _Share(ForkedTask(run, name="tongxin-render-share"))
 
 
 # --------------------------------------------------------------------------- pagination

@@ -235,7 +235,7 @@ def test_the_api_index_written_by_a_child_process_equals_one_process(
     def counting(writer: render.VersionWriter, job: object) -> object:
         share = real_fork_share(writer, job)  # type: ignore[arg-type]
         if share is not None:
-            children.append(share.pid)
+            children.append(share.task._process.pid)
         return share
 
     monkeypatch.setattr(render, "_fork_share", counting)
