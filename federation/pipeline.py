@@ -184,12 +184,12 @@ def _workers(branches: int, workers: int | None) -> int:
     return default_workers() if branches >= POOL_MIN_BRANCHES else 1
 
 
-def _screening(registry: Registry, store: Any) -> Screening:
+def _screening(registry: Registry, db: Path) -> Screening:
     """Screening done in the workers, beside parsing. Rules are read once per run (the registry
     may override them under `screen:`); each branch's history comes from the store file."""
     from .screen import rules_for_registry
 
-    return Screening(rules_for_registry(registry), Path(store.path))
+    return Screening(rules_for_registry(registry), db)
 
 
 class _Clock:
@@ -259,8 +259,18 @@ def run(
     with RunLock(lock_path_for(out)):
         from .store import Store
 
-        with Store(db) as store:
-            _ingest(registry, store, report, progress, workers)
+        # Entered before the store opens here, the pool forks its workers at once (see
+        # ingest.store_closed_here), ready in milliseconds instead of after a fork server's
+        # start; it is closed again before the render.
+        pool = IngestPool(
+            _workers(len(registry.branches), workers),
+            screening=_screening(registry, db),
+            store_rows=True,
+            lazy=True,
+        )
+        with pool, Store(db) as store:
+            _ingest(registry, store, report, progress, pool)
+            pool.close()
             _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
     if timings_path:
@@ -275,106 +285,101 @@ def _ingest(
     store: Any,
     report: RunReport,
     progress: Progress,
-    workers: int | None = None,
+    pool: IngestPool,
 ) -> None:
-    """Fetch every branch; parse, sanitise and screen the bodies in worker processes while
-    the fetch goes on; then store each branch's result in registry order."""
+    """Fetch every branch; parse, sanitise and screen the bodies in ``pool``'s worker
+    processes while the fetch goes on; then store each branch's result in registry order."""
     # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
     quarantine.apply_decisions_file(store, language=registry.language)
     branches = list(registry.branches)
     by_id = {b.id: b for b in branches}
     known = store.branch_states()
     states = {b.id: known.get(b.id) for b in branches}
-    screening = _screening(registry, store)
     clock = _Clock(report.timings)
     futures: dict[str, Future[Ingested]] = {}
-    # Workers start in the background at the first body that needs parsing, early in the
-    # fetch, which hides their start-up; a run of nothing but 304s starts none.
-    pool_workers = _workers(len(branches), workers)
-    with IngestPool(pool_workers, screening=screening, store_rows=True, lazy=True) as pool:
 
-        def store_one(result: FetchResult) -> None:
-            branch = by_id.get(result.branch_id)
-            if branch is None:
-                return
-            future = futures.pop(branch.id, None)
-            if future is None and _needs_parsing(result, states.get(branch.id)):
-                future = pool.submit(branch, result)  # the fetch's callback missed it
+    def store_one(result: FetchResult) -> None:
+        branch = by_id.get(result.branch_id)
+        if branch is None:
+            return
+        future = futures.pop(branch.id, None)
+        if future is None and _needs_parsing(result, states.get(branch.id)):
+            future = pool.submit(branch, result)  # the fetch's callback missed it
+        try:
+            status, outcome, error_text = _store_branch(
+                store, branch, result, future, clock, report.timings, pool
+            )
+        except Exception as error:  # noqa: BLE001 - one branch never sinks the run
+            logger.exception("branch %s", branch.id)
+            status, outcome = "error", None
+            error_text = f"{type(error).__name__}: {error}"
             try:
-                status, outcome, error_text = _store_branch(
-                    store, branch, result, future, clock, report.timings, pool
+                store.record_fetch(branch, result, None, status="error", error=error_text)
+            except Exception:  # noqa: BLE001
+                logger.exception("recording the failure of branch %s", branch.id)
+        if status in ("error", "gone"):
+            error_text = error_text or status
+            report.failed[branch.id] = error_text
+            progress.warn(
+                translate(
+                    registry.language,
+                    "portal.cli.branch_failed",
+                    branch=branch.id,
+                    error=error_text,
                 )
-            except Exception as error:  # noqa: BLE001 - one branch never sinks the run
-                logger.exception("branch %s", branch.id)
-                status, outcome = "error", None
-                error_text = f"{type(error).__name__}: {error}"
-                try:
-                    store.record_fetch(branch, result, None, status="error", error=error_text)
-                except Exception:  # noqa: BLE001
-                    logger.exception("recording the failure of branch %s", branch.id)
-            if status in ("error", "gone"):
-                error_text = error_text or status
-                report.failed[branch.id] = error_text
-                progress.warn(
-                    translate(
-                        registry.language,
-                        "portal.cli.branch_failed",
-                        branch=branch.id,
-                        error=error_text,
-                    )
-                )
-            if outcome is not None:
-                report.new += getattr(outcome, "new", 0)
-                report.updated += getattr(outcome, "updated", 0)
+            )
+        if outcome is not None:
+            report.new += getattr(outcome, "new", 0)
+            report.updated += getattr(outcome, "updated", 0)
 
-        # Branches are stored in registry order (so the same entry reached by two paths is
-        # always attributed the same way), but need not wait for the end of the fetch: while
-        # it goes on, each branch whose turn has come and whose parse is already done is
-        # stored at once, from the fetch's callback (never blocking on a worker there).
-        order = [b.id for b in branches]
-        received: dict[str, FetchResult] = {}
-        stored_during_fetch = 0
-        drained = 0.0
+    # Branches are stored in registry order (so the same entry reached by two paths is
+    # always attributed the same way), but need not wait for the end of the fetch: while
+    # it goes on, each branch whose turn has come and whose parse is already done is
+    # stored at once, from the fetch's callback (never blocking on a worker there).
+    order = [b.id for b in branches]
+    received: dict[str, FetchResult] = {}
+    stored_during_fetch = 0
+    drained = 0.0
 
-        def drain() -> None:
-            nonlocal stored_during_fetch, drained
-            t = time.perf_counter()
-            while stored_during_fetch < len(order):
-                result = received.get(order[stored_during_fetch])
-                if result is None:
-                    break
-                future = futures.get(result.branch_id)
-                if future is not None and not future.done():
-                    break
-                store_one(result)
-                stored_during_fetch += 1
-            drained += time.perf_counter() - t
+    def drain() -> None:
+        nonlocal stored_during_fetch, drained
+        t = time.perf_counter()
+        while stored_during_fetch < len(order):
+            result = received.get(order[stored_during_fetch])
+            if result is None:
+                break
+            future = futures.get(result.branch_id)
+            if future is not None and not future.done():
+                break
+            store_one(result)
+            stored_during_fetch += 1
+        drained += time.perf_counter() - t
 
-        def arrived(result: FetchResult) -> None:
+    def arrived(result: FetchResult) -> None:
+        advance(1)
+        branch = by_id.get(result.branch_id)
+        if branch is not None and result.error is None and result.body is not None:
+            if not unchanged_body(result, states.get(branch.id)):
+                t = time.perf_counter()
+                futures[branch.id] = pool.submit(branch, result)
+                clock.waited += time.perf_counter() - t  # in-process (one worker)
+        received[result.branch_id] = result
+        drain()
+
+    with progress.stage("fetch", len(branches)) as advance:
+        t = time.perf_counter()
+        results = _fetch(registry, states, arrived)
+        pool.flush()  # the last bodies, held back to fill a task for the workers
+        # the fetch's own time: not the parsing waited for, nor the stores done meanwhile
+        report.timings["fetch"] = time.perf_counter() - t - clock.waited - drained
+    with progress.stage("store", len(results)) as advance:
+        advance(stored_during_fetch)
+        done = set(order[:stored_during_fetch])
+        for result in results:
+            if result.branch_id in done:
+                continue
+            store_one(result)
             advance(1)
-            branch = by_id.get(result.branch_id)
-            if branch is not None and result.error is None and result.body is not None:
-                if not unchanged_body(result, states.get(branch.id)):
-                    t = time.perf_counter()
-                    futures[branch.id] = pool.submit(branch, result)
-                    clock.waited += time.perf_counter() - t  # in-process (one worker)
-            received[result.branch_id] = result
-            drain()
-
-        with progress.stage("fetch", len(branches)) as advance:
-            t = time.perf_counter()
-            results = _fetch(registry, states, arrived)
-            pool.flush()  # the last bodies, held back to fill a task for the workers
-            # the fetch's own time: not the parsing waited for, nor the stores done meanwhile
-            report.timings["fetch"] = time.perf_counter() - t - clock.waited - drained
-        with progress.stage("store", len(results)) as advance:
-            advance(stored_during_fetch)
-            done = set(order[:stored_during_fetch])
-            for result in results:
-                if result.branch_id in done:
-                    continue
-                store_one(result)
-                advance(1)
     clock.settle()
 
 

@@ -42,6 +42,7 @@ from lxml import etree
 
 from tongxin.i18n import translate
 
+from . import plainmarkup
 from .model import Branch, Entry, Registry
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("screen_rules.yaml")
@@ -280,8 +281,7 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
-#: Marks a block boundary in extracted text; keyword runs never cross it.
-BREAK = "\n\u2029\n"
+BREAK = plainmarkup.BREAK  # a block boundary in extracted text; keyword runs never cross it
 
 
 @dataclass
@@ -416,169 +416,28 @@ def _hidden_selectors(root: etree._Element, rules: ScreenRules) -> dict[str, str
 _NO_DECLS: dict[str, str] = {}
 
 
-# ---- fast path: plain markup read without a DOM
+# ---- fast path: plain markup read without a DOM (federation.plainmarkup)
 #
-# Nearly every real entry is a few paragraphs, links and emphasis with no attribute that can
-# hide anything. For such markup the walk below can only produce text with block breaks and
-# the links; a tokenizer does the same in a tenth of the time, without parsing. It accepts
-# only markup whose tree libxml2 builds exactly as written (known tags, properly nested,
-# nothing it would auto-close or restructure) and bails out to the DOM on anything else;
-# tests/test_screen_fastpath.py checks both give the same facts on every vector we have.
+# For plain markup the walk below can only produce text with block breaks and the links; the
+# tokenizer gives the same in a tenth of the time. It declines anything libxml2 might build
+# differently; tests/test_screen_fastpath.py checks both give the same facts on every vector.
 
-#: What the hidden-text check inspects: ``style``/``hidden`` attributes, ``<style>`` blocks
-#: (whose selectors may hide classes and ids). Absent everywhere, nothing can be hidden.
-#: libxml2 may drop control and non-characters, which could join "sty" and "le": never fast.
-_UNSAFE_CHAR_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_TAG_SPLIT_RE = re.compile(r"(<[^<>]*>)")
-_TAG_RE = re.compile(
-    r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n]+[a-zA-Z_][-a-zA-Z0-9_]*=(?:\"[^\"]*\"|'[^']*'))*)"
-    r"[ \t\n]*(/?)>"
-)
-_TEXT_ENTITY_RE = re.compile(r"&(amp|lt|gt|quot|apos|nbsp|#[0-9]{1,5}|#[xX][0-9a-fA-F]{1,4});")
-_ATTR_RE = re.compile(r"[ \t\n]+([a-zA-Z_][-a-zA-Z0-9_]*)=(?:\"([^\"]*)\"|'([^']*)')")
-_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "nbsp": "\xa0"}
-_INLINE_TAGS = frozenset(
-    {"a", "abbr", "b", "cite", "code", "del", "dfn", "em", "i", "ins", "kbd", "q", "s",
-     "samp", "small", "span", "strong", "sub", "sup", "u", "var"}
-)  # fmt: skip
-#: Blocks that may hold other blocks; p and headings hold inline content only.
-_CONTAINER_TAGS = frozenset({"div", "blockquote", "li", "ul", "ol"})
-_PHRASE_BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6"})
-_VOID_TAGS = {"br": True, "hr": True, "img": False}  # → is it a block (text break)?
 #: libxml2 2.14's HTML5 tokenizer keeps every whitespace text node the walk would see;
 #: older versions drop some, and the fast path would not match them.
 _FAST_PATH = etree.LIBXML_VERSION >= (2, 14)
 
 
-#: The common attribute-less tags, looked up instead of matched.
-_SIMPLE_TAGS = {
-    f"<{close}{name}{end}>": (close, name, "", end.strip())
-    for name in (*_INLINE_TAGS, *_CONTAINER_TAGS, *_PHRASE_BLOCK_TAGS, *_VOID_TAGS)
-    for close, end in (("", ""), ("/", ""), ("", "/"), ("", " /"))
-}
-
-
-class _NotPlain(Exception):
-    """The markup needs the DOM walk."""
-
-
-def _entity(match: re.Match[str]) -> str:
-    name = match.group(1)
-    if name[0] != "#":
-        return _ENTITIES[name]
-    code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
-    # Only code points every HTML parser maps to themselves (no NUL, C1 remapping, surrogates).
-    if code in (9, 10) or 0x20 <= code < 0x7F or 0xA0 <= code < 0xD800 or 0xE000 <= code < 0xFFFE:
-        return chr(code)
-    raise _NotPlain
-
-
-def _href(attributes: str) -> str:
-    found = None
-    for name, double, single in _ATTR_RE.findall(attributes):
-        if name.lower() == "href":
-            if found is not None:
-                raise _NotPlain  # duplicate attribute: leave it to the parser's rules
-            found = double if double or not single else single
-    if not found:
-        return ""
-    if "&" in found:
-        if "&" in found.replace("&amp;", ""):
-            raise _NotPlain
-        found = found.replace("&amp;", "&")
-    return found
-
-
 def _read_plain(markup: str, base_url: str) -> HtmlFacts | None:
     """The facts the DOM walk would give ``markup``, or None when it is not plain markup."""
-    if len(markup) > HTML_LIMIT or _UNSAFE_CHAR_RE.search(markup):
+    plain = plainmarkup.read(markup)
+    if plain is None:
         return None
-    facts = HtmlFacts()
-    text: list[str] = [BREAK]
-    stack: list[str] = []
-    leading = True
-    try:
-        # Even pieces are text, odd ones tags ("<…>" with no "<" or ">" inside).
-        for index, piece in enumerate(_TAG_SPLIT_RE.split(markup)):
-            if not index % 2:
-                if not piece:
-                    continue
-                if "<" in piece:
-                    return None  # a stray "<" (or a tag split by one): not plain
-                if "&" in piece:
-                    if piece.count("&") != len(_TEXT_ENTITY_RE.findall(piece)):
-                        return None  # a bare "&" or an entity we do not decode here
-                    piece = _TEXT_ENTITY_RE.sub(_entity, piece)
-                if stack and stack[-1] in ("ul", "ol") and piece.strip(" \t\n"):
-                    return None  # text between list items
-                text.append(piece)
-                continue
-            simple = _SIMPLE_TAGS.get(piece)
-            if simple is not None:
-                closing, name, attributes, slash = simple
-            else:
-                match = _TAG_RE.fullmatch(piece)
-                if match is None:
-                    return None  # a comment, a declaration, an unquoted attribute …
-                closing, name, attributes, slash = match.groups()
-                # Only a tag can hide anything (a style or hidden attribute; a <style> block
-                # is no known tag): text never can, so the prose need not be searched.
-                # libxml2 lowercases ASCII names; more folding only declines more.
-                lowered = piece.lower()
-                if "style" in lowered or "hidden" in lowered:
-                    return None
-            tag = name.lower()
-            if leading:
-                leading = False
-                if not "".join(text[1:]).strip():
-                    del text[1:]  # the walk keeps the body's leading text only when not blank
-            if closing:
-                if slash or attributes or not stack or stack[-1] != tag:
-                    return None
-                stack.pop()
-                if tag not in _INLINE_TAGS:
-                    text.append(BREAK)
-                continue
-            parent = stack[-1] if stack else "body"
-            if tag in _VOID_TAGS:
-                if parent in ("ul", "ol"):
-                    return None
-                if tag == "hr" and parent not in _CONTAINER_TAGS and parent != "body":
-                    return None  # an hr closes an open p
-                if _VOID_TAGS[tag]:
-                    text.append(BREAK + BREAK)
-                continue
-            if slash:
-                return None  # "<p/>" opens a p in HTML: leave it to the parser
-            if tag in _INLINE_TAGS:
-                if parent in ("ul", "ol") or (tag == "a" and "a" in stack):
-                    return None
-                if tag == "a":
-                    href = _href(attributes)
-                    if href:
-                        href = _absolute(href, base_url)
-                        if href:
-                            facts.links.append(href)
-            elif tag == "li":
-                if parent not in ("ul", "ol"):
-                    return None
-                text.append(BREAK)
-            elif tag in _CONTAINER_TAGS or tag in _PHRASE_BLOCK_TAGS:
-                if parent in ("ul", "ol") or not _CONTAINER_TAGS.issuperset(stack):
-                    return None
-                text.append(BREAK)
-            else:
-                return None
-            stack.append(tag)
-    except _NotPlain:
-        return None
-    if stack:
-        return None
-    if leading and not "".join(text[1:]).strip():
-        del text[1:]
-    text.append(BREAK)
-    facts.text = "".join(text)
-    return facts
+    links = []
+    for href in plain.hrefs:
+        link = _absolute(href, base_url)
+        if link:
+            links.append(link)
+    return HtmlFacts(text=plain.text, links=links)
 
 
 def read_html(markup: str, rules: ScreenRules, base_url: str = "") -> HtmlFacts:

@@ -69,3 +69,81 @@ def test_pooled_rerun_with_nothing_changed_parses_nothing(
     assert again.new == again.updated == 0
     assert again.timings["parse"] == again.timings["sanitise"] == 0.0
     assert again.current
+
+
+def _worker_parent() -> int:
+    import os
+
+    return os.getppid()
+
+
+def test_workers_are_forked_from_the_run_while_its_store_is_closed(tmp_path: Path) -> None:
+    import os
+
+    from tongxin.federation.ingest import IngestPool, Screening, store_closed_here
+    from tongxin.federation.store import Store
+
+    db = tmp_path / "portal.sqlite3"
+    Store(db).close()
+    assert store_closed_here(db)
+    with IngestPool(2, screening=Screening(None, db), lazy=True) as pool:
+        # Forked at once, from this process (not a fork server's child), before any body.
+        assert pool._pool is not None
+        assert pool._pool._mp_context.get_start_method() == "fork"
+        assert pool._pool.submit(_worker_parent).result(timeout=30) == os.getpid()
+    with Store(db):
+        # The store is open here: a forked worker would inherit SQLite's state for it.
+        assert not store_closed_here(db)
+        with IngestPool(2, screening=Screening(None, db), lazy=True) as pool:
+            assert pool._pool is not None
+            assert pool._pool._mp_context.get_start_method() == "forkserver"
+
+
+def test_forked_workers_die_with_the_run(tmp_path: Path) -> None:
+    """A run killed mid-fetch leaves no worker behind holding its lock file open."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tongxin.federation.store import Store
+
+    db = tmp_path / "portal.sqlite3"
+    Store(db).close()
+    script = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from tongxin.federation.ingest import IngestPool, Screening\n"
+        "def pid():\n    return os.getpid()\n"
+        "if __name__ == '__main__':\n"
+        f"    with IngestPool(2, screening=Screening(None, Path({str(db)!r}))) as pool:\n"
+        "        pids = {pool._pool.submit(pid).result() for _ in range(8)}\n"
+        "        print(' '.join(str(p) for p in pool._pool._processes), flush=True)\n"
+        "        time.sleep(60)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        line = run.stdout.readline() if run.stdout else ""
+        workers = [int(p) for p in line.split()]
+        assert len(workers) == 2
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            alive = [p for p in workers if _alive(p)]
+            time.sleep(0.05)
+        assert not alive, f"workers outlived the run: {alive}"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
