@@ -406,6 +406,10 @@ class IngestPool:
         self._pending: list[tuple[_Job, Future[Ingested]]] = []  # before the workers are up
         self._batch: list[tuple[_Job, Future[Ingested]]] = []  # not sent yet (see BATCH)
         self._batch_bytes = 0
+        self._batch_due: float | None = None  # when the flusher sends a batch nobody filled
+        self._due = threading.Condition(self._lock)
+        self._flusher: threading.Thread | None = None
+        self._closing = False
         self._starter: threading.Thread | None = None
         self._frozen = False  # gc.freeze() while forked workers share this process's heap
 
@@ -496,17 +500,53 @@ class IngestPool:
             return
         inner.add_done_callback(done)
 
+    def _take_batch(self) -> list[tuple[_Job, Future[Ingested]]]:
+        """The bodies held back to fill a task, now to be sent (with the lock held)."""
+        batch, self._batch, self._batch_bytes, self._batch_due = self._batch, [], 0, None
+        return batch
+
+    def _arm(self) -> None:
+        """Have the flusher send the batch just begun within BATCH_WAIT (lock held). One
+        thread for the whole run: a timer thread per batch cost the calling thread a thread
+        start each, which waits for the new thread to be scheduled on a busy machine."""
+        self._batch_due = time.monotonic() + BATCH_WAIT
+        if self._flusher is None:
+            self._flusher = threading.Thread(target=self._flush_late, name="ingest-flush")
+            self._flusher.daemon = True
+            self._flusher.start()
+        else:
+            self._due.notify()
+
+    def _flush_late(self) -> None:
+        with self._lock:
+            while not self._closing:
+                due = self._batch_due
+                if due is None:
+                    self._due.wait()
+                    continue
+                delay = due - time.monotonic()
+                if delay > 0:
+                    self._due.wait(delay)
+                    continue
+                batch = self._take_batch()
+                if batch:
+                    self._lock.release()  # _send may block on the executor; never under the lock
+                    try:
+                        self._send(batch)
+                    finally:
+                        self._lock.acquire()
+
     def _release(self, future: Future[Ingested]) -> None:
         with self._lock:
             if not any(outer is future for _job, outer in self._batch):
                 return
-            batch, self._batch, self._batch_bytes = self._batch, [], 0
+            batch = self._take_batch()
         self._send(batch)
 
     def flush(self) -> None:
         """Send the bodies held back to fill a task (submitting stops, or one is wanted)."""
         with self._lock:
-            batch, self._batch, self._batch_bytes = self._batch, [], 0
+            batch = self._take_batch()
         if batch:
             self._send(batch)
 
@@ -529,11 +569,9 @@ class IngestPool:
             self._batch_bytes += len(job[2])
             if len(self._batch) < BATCH and self._batch_bytes < BATCH_BYTES:
                 if len(self._batch) == 1:  # nobody may ask for it: send it soon anyway
-                    timer = threading.Timer(BATCH_WAIT, self.flush)
-                    timer.daemon = True
-                    timer.start()
+                    self._arm()
                 return outer  # sent with the next bodies, by flush() or when waited for
-            batch, self._batch, self._batch_bytes = self._batch, [], 0
+            batch = self._take_batch()
         self._send(batch)
         return outer
 
@@ -547,7 +585,7 @@ class IngestPool:
             if not waiting and not held:
                 return
             if held:  # the workers are up: send what waited to fill a task
-                batch, self._batch, self._batch_bytes = self._batch, [], 0
+                batch = self._take_batch()
             else:
                 job = self._pending.pop(waiting[0])[0]
         if held:
@@ -559,6 +597,12 @@ class IngestPool:
             future.set_exception(error)
 
     def close(self) -> None:
+        if self._flusher is not None:
+            with self._lock:
+                self._closing = True
+                self._due.notify()
+            self._flusher.join()
+            self._flusher = None
         if self._starter is not None:
             self._starter.join()  # every queued body has been sent (or failed) after this
             self._starter = None

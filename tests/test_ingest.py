@@ -132,6 +132,12 @@ def test_pool_sends_bodies_in_batches_yet_none_waits_for_a_full_batch() -> None:
         done, pending = concurrent.futures.wait(futures, timeout=60)
         assert not pending
         assert [f.result().branch_id for f in futures] == [f"b{n}" for n in range(6)]
+        # The same for a later batch begun after that one was sent: one flusher serves the run.
+        for first in (7, 9, 11):
+            later = [pool.submit(b, r) for b, r in items(first + 2)[first:]]
+            done, pending = concurrent.futures.wait(later, timeout=20)
+            assert not pending
+            assert [f.result().branch_id for f in later] == [f"b{first}", f"b{first + 1}"]
         # Asking for a held body sends it at once (no timer needed).
         lone = pool.submit(*items(7)[6])
         assert lone.result(timeout=60).branch_id == "b6"
