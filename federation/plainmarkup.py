@@ -60,9 +60,10 @@ _LINK_RE = re.compile(
 )
 LINK_REL = "nofollow noopener"
 
-#: The common attribute-less tags, looked up instead of matched: (closing, name, slash).
+#: The common attribute-less tags, looked up instead of matched: (closing, name, slash,
+#: the tag as written back).
 _SIMPLE_TAGS = {
-    f"<{close}{name}{end}>": (close, name, end.strip())
+    f"<{close}{name}{end}>": (close, name, end.strip(), f"<{close}{name}>")
     for name in (*INLINE_TAGS, *CONTAINER_TAGS, *PHRASE_BLOCK_TAGS, *VOID_TAGS)
     for close, end in (("", ""), ("/", ""), ("", "/"), ("", " /"))
 }
@@ -99,11 +100,11 @@ def _entity(match: re.Match[str]) -> str:
     raise _NotPlain
 
 
-def _href(attributes: str) -> str | None:
-    """The ``href`` among ``attributes`` (None: there is none), and whether it is the only
-    attribute is for the caller to see."""
+def _href(attributes: str) -> tuple[str | None, bool]:
+    """The ``href`` among ``attributes`` (None: there is none), and whether it is alone."""
     found = None
-    for name, double, single in _ATTR_RE.findall(attributes):
+    pairs = _ATTR_RE.findall(attributes)
+    for name, double, single in pairs:
         if name.lower() == "href":
             if found is not None:
                 raise _NotPlain  # duplicate attribute: leave it to the parser's rules
@@ -112,7 +113,7 @@ def _href(attributes: str) -> str | None:
         if "&" in found.replace("&amp;", ""):
             raise _NotPlain
         found = found.replace("&amp;", "&")
-    return found
+    return found, len(pairs) == 1
 
 
 # The fragments read lately, by identity: the ingest sanitises a feed's entries, then screens
@@ -148,10 +149,12 @@ def _read(markup: str) -> Plain | None:
     hrefs: list[str] = []
     stack: list[str] = []
     leading = True
+    is_text = False
     try:
-        # Even pieces are text, odd ones tags ("<…>" with no "<" or ">" inside).
-        for index, piece in enumerate(_TAG_SPLIT_RE.split(markup)):
-            if not index % 2:
+        # Pieces alternate: text, tag, text … (a tag is "<…>" with no "<" or ">" inside).
+        for piece in _TAG_SPLIT_RE.split(markup):
+            is_text = not is_text
+            if is_text:
                 if not piece:
                     continue
                 if "<" in piece:
@@ -170,9 +173,10 @@ def _read(markup: str) -> Plain | None:
                 continue
             simple = _SIMPLE_TAGS.get(piece)
             if simple is not None:
-                closing, name, slash = simple
+                closing, name, slash, written = simple
                 attributes = ""
             else:
+                written = ""
                 match = _TAG_RE.fullmatch(piece)
                 if match is None:
                     return None  # a comment, a declaration, an unquoted attribute …
@@ -194,7 +198,7 @@ def _read(markup: str) -> Plain | None:
                 stack.pop()
                 if tag not in INLINE_TAGS:
                     text.append(BREAK)
-                out.append(f"</{tag}>")
+                out.append(written or f"</{tag}>")
                 continue
             parent = stack[-1] if stack else "body"
             if tag in VOID_TAGS:
@@ -206,7 +210,7 @@ def _read(markup: str) -> Plain | None:
                     text.append(BREAK + BREAK)
                 if attributes or tag not in SERIALISED_TAGS:
                     serialised = False
-                out.append(f"<{tag}>")
+                out.append(f"<{tag}>")  # "<br/>" is written "<br>"
                 continue
             if slash:
                 return None  # "<p/>" opens a p in HTML: leave it to the parser
@@ -214,16 +218,11 @@ def _read(markup: str) -> Plain | None:
                 if parent in ("ul", "ol") or (tag == "a" and "a" in stack):
                     return None
                 if tag == "a":
-                    href = _href(attributes)
+                    href, alone = _href(attributes)
                     if href:
                         hrefs.append(href)
                     # Written back only when the link is the one attribute, and absolute.
-                    if (
-                        serialised
-                        and href
-                        and _LINK_RE.fullmatch(href)
-                        and len(_ATTR_RE.findall(attributes)) == 1
-                    ):
+                    if serialised and alone and href and _LINK_RE.fullmatch(href):
                         value = href.translate(_ATTRIBUTE_ESCAPES)
                         out.append(f'<a href="{value}" rel="{LINK_REL}">')
                         stack.append(tag)
@@ -241,7 +240,7 @@ def _read(markup: str) -> Plain | None:
                 return None
             if attributes or tag not in SERIALISED_TAGS:
                 serialised = False
-            out.append(f"<{tag}>")
+            out.append(written or f"<{tag}>")
             stack.append(tag)
     except _NotPlain:
         return None
