@@ -112,6 +112,7 @@ class Ingested:
     sanitise_seconds: float = 0.0
     screen_seconds: float = 0.0  # 0 unless screened in the worker (see Screening)
     rows: list[tuple[Any, ...]] | None = None  # store.entry_row of each entry, when asked for
+    body_hash: str | None = None  # store.body_hash of the body (record_fetch's content_hash)
 
     @property
     def entries(self) -> list[Entry]:
@@ -124,7 +125,7 @@ _Job = tuple[Branch, str, bytes, str | None]
 # (parse, sanitise, screen seconds), store rows or None). The store rows share their strings
 # with the entry rows, and pickle sends a shared string once.
 _Answer = tuple[str, Any, list[tuple[Any, ...]] | None, list[tuple[Any, ...]] | None, str | None,
-                tuple[float, float, float], list[tuple[Any, ...]] | None]  # fmt: skip
+                tuple[float, float, float], list[tuple[Any, ...]] | None, str]  # fmt: skip
 
 
 def _job(branch: Branch, result: FetchResult) -> _Job:
@@ -138,12 +139,12 @@ def _work(
     """Parse, sanitise (and screen) one body: in a worker, or in-process for small runs."""
     branch, url, body, content_type = job
     started = time.perf_counter()
+    digest = body_hash(body)  # here, not in the process that stores: it has less to spare
     try:
         parsed = parse_feed(body, url=url, branch=branch, content_type=content_type)
     except ParseError as error:
-        return (
-            branch.id, None, [], None, str(error), (time.perf_counter() - started, 0, 0), None
-        )  # fmt: skip
+        seconds = (time.perf_counter() - started, 0.0, 0.0)
+        return (branch.id, None, [], None, str(error), seconds, None, digest)
     parsed_at = time.perf_counter()
     clean = [sanitise_entry(e, e.url or url) for e in parsed.entries]
     sanitised_at = time.perf_counter()
@@ -162,7 +163,7 @@ def _work(
     rows = None if store_rows else [_shallow_tuple(e) for e in clean]
     raw = [_shallow_tuple(e) for e in parsed.entries] if keep_raw else None
     seconds = (parsed_at - started, sanitised_at - parsed_at, done - sanitised_at)
-    return (branch.id, head, rows, raw, None, seconds, stored)
+    return (branch.id, head, rows, raw, None, seconds, stored, digest)
 
 
 def _shallow_tuple(entry: Entry) -> tuple[Any, ...]:
@@ -194,9 +195,9 @@ def _work_chunk(
 def _answer(answer: _Answer | _Failed) -> Ingested:
     if isinstance(answer, _Failed):
         raise answer.error
-    branch_id, head, rows, raw, error, (parse_s, sanitise_s, screen_s), stored = answer
+    branch_id, head, rows, raw, error, (parse_s, sanitise_s, screen_s), stored, digest = answer
     if head is None:
-        return Ingested(branch_id, error=error, parse_seconds=parse_s)
+        return Ingested(branch_id, error=error, parse_seconds=parse_s, body_hash=digest)
     title, link, fmt, warnings = head
     feed: ParsedFeed
     if rows is not None:
@@ -213,6 +214,7 @@ def _answer(answer: _Answer | _Failed) -> Ingested:
         sanitise_seconds=sanitise_s,
         screen_seconds=screen_s,
         rows=stored,
+        body_hash=digest,
     )
 
 

@@ -405,6 +405,7 @@ def _store_branch(
     error message)."""
     entries: list[Entry] | None = None
     rows = None
+    digest = None
     status, error = "ok", None
     if future is not None:
         t = time.perf_counter()
@@ -420,6 +421,7 @@ def _store_branch(
             )
         clock.waited += time.perf_counter() - t
         clock.add(ingested)
+        digest = ingested.body_hash
         if ingested.feed is None:
             status, error = "error", ingested.error or "unreadable feed"
         else:
@@ -431,7 +433,9 @@ def _store_branch(
         status = "gone" if result.status == 410 else "error"
         error = result.error or f"HTTP {result.status}"
     t = time.perf_counter()
-    outcome = store.record_fetch(branch, result, entries, status=status, error=error, rows=rows)
+    outcome = store.record_fetch(
+        branch, result, entries, status=status, error=error, rows=rows, content_hash=digest
+    )
     timings["store"] += time.perf_counter() - t
     return status, outcome, error
 

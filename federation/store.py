@@ -357,12 +357,14 @@ class Store:
         error: str | None = None,
         now: datetime | None = None,
         rows: Sequence[tuple[Any, ...]] | None = None,
+        content_hash: str | None = None,
     ) -> StoreOutcome:
         """Record one branch's fetch and upsert its entries, in one transaction.
 
         ``rows``: ``entry_row(e)`` for each of ``entries``, in the same order, when already
         computed (by an ingest worker); else they are computed here. With ``rows``,
-        ``entries`` may be None: the rows alone are stored."""
+        ``entries`` may be None: the rows alone are stored. ``content_hash``: ``body_hash`` of
+        the result's body, when already computed (by the worker that parsed it)."""
         moment = now or datetime.now(UTC)
         stamp = iso(moment)
         with self._transaction():
@@ -399,7 +401,7 @@ class Store:
                     state.etag = result.etag
                     state.last_modified = result.last_modified
                 if result.body is not None:
-                    state.content_hash = body_hash(result.body)
+                    state.content_hash = content_hash or body_hash(result.body)
             outcome = StoreOutcome()
             if entries is not None or rows is not None:
                 outcome = self._upsert(branch, entries, stamp or "", rows)

@@ -57,6 +57,15 @@ def test_pooled_run_stores_what_the_in_process_run_stores(
     assert phases["fetch"] > 0 and phases["store"] > 0 and phases["parse"] > 0
     parts = sum(phases[k] for k in ("fetch", "parse", "sanitise", "screen", "store"))
     assert parts <= phases["total"]
+    # The body's hash, taken in the worker, is the one the next run compares bodies with.
+    import urllib.request
+
+    from tongxin.federation.store import Store, body_hash
+
+    body = urllib.request.urlopen(server.url("/b3/feeds/all.atom.xml"), timeout=10).read()
+    with Store(tmp_path / "pooled" / "portal.sqlite3") as store:
+        state = store.branch_state("b3")
+    assert state is not None and state.content_hash == body_hash(body)
 
 
 def test_pooled_rerun_with_nothing_changed_parses_nothing(
