@@ -47,7 +47,14 @@ from .ingest import (
 from .lock import RunLock, lock_path_for
 from .model import Branch, Entry, FetchResult, Registry
 from .registry import load_registry
-from .render import PortalContent, PortalRenderer, Publisher, RenderOptions
+from .render import (
+    CpuWindow,
+    PortalContent,
+    PortalRenderer,
+    Publisher,
+    RenderOptions,
+    second_core_idle,
+)
 from .store import LISTING_COLUMNS
 
 logger = logging.getLogger("tongxin.federate")
@@ -509,12 +516,16 @@ def _publish(
         # longest phases); the bodies it needs (all for a cold build, the changed ones for a
         # delta, none to reuse) are read here, before the fork (see IndexAside).
         try:
+            # Only this process works while it reads and plans: whatever else keeps the
+            # machine busy meanwhile is other jobs, which decides the render's second process.
+            window = CpuWindow()
             listing = store.listing_rows()
             t_read = time.perf_counter()
             cache_dir = search_cache_dir(store.path)
             plan = plan_portal_index(
                 listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
             )
+            renderer.spare_core = second_core_idle(window)
             index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
             del plan
             read_seconds = time.perf_counter() - t_read

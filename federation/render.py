@@ -642,16 +642,63 @@ def _fill_checked(
     return text
 
 
-def _second_core_idle() -> bool:
+def second_core_idle(window: CpuWindow | None = None) -> bool:
     """Whether a second process would get a core of its own. On a machine already busy
     (other jobs), the child's duplicated work (cards both halves show) made a render slower,
-    not faster, so it forks only while the load leaves a core free."""
+    not faster, so it forks only while a core is free: measured over ``window`` when given
+    (see :class:`CpuWindow`), else judged from the load average, which still counts this
+    run's own busy fetch, or the last run's, for a minute."""
     try:
         cores = len(os.sched_getaffinity(0))
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
+    except AttributeError:
         return False
-    return cores >= 2 and load <= cores - 1
+    if cores < 2:
+        return False
+    idle = window.idle_cores() if window is not None else None
+    if idle is not None:
+        return idle >= SPARE_CORE
+    try:
+        return os.getloadavg()[0] <= cores - 1
+    except OSError:
+        return False
+
+
+_second_core_idle = second_core_idle  # what render_content calls (tests replace it)
+
+#: Idle cores (on average over a :class:`CpuWindow`) that make a second render process pay.
+SPARE_CORE = 0.6
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(idle, all) clock ticks the machine's processors spent since boot (Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            values = [int(v) for v in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    if len(values) < 5:
+        return None
+    return values[3] + values[4], sum(values)  # idle + iowait
+
+
+class CpuWindow:
+    """How idle the machine stays from now until :meth:`idle_cores` is asked: the pipeline
+    opens one while only its own process works (reading the store, planning the index), so
+    what it finds busy beyond that one core is other jobs, not this run's children."""
+
+    def __init__(self) -> None:
+        self.start = _cpu_ticks()
+
+    def idle_cores(self) -> float | None:
+        """Idle processors, on average over the window; None when it cannot tell (no
+        ``/proc/stat``, or too short a window: ticks are 10 ms)."""
+        end = _cpu_ticks()
+        if self.start is None or end is None:
+            return None
+        ticks = end[1] - self.start[1]
+        if ticks < 20:
+            return None
+        return (end[0] - self.start[0]) / ticks * (os.cpu_count() or 1)
 
 
 def _fork_share(writer: VersionWriter, job: Callable[[VersionWriter], None]) -> _Share | None:
@@ -767,6 +814,9 @@ class PortalRenderer:
         theme's templates took ~0.3 s of every run)."""
         self.registry = registry
         self.options = options or RenderOptions()
+        #: Whether a second render process would get a core of its own, when the caller
+        #: measured it (``_second_core_idle(CpuWindow)``); None: judge from the load average.
+        self.spare_core: bool | None = None
         self.now = now or datetime.now(UTC)
         self.language = normalise_language(registry.language)
         self.site = PortalSite.from_registry(registry)
@@ -924,7 +974,8 @@ class PortalRenderer:
             # api/index.json (every entry, ~0.5 s at 50k even when one changed) in a child:
             # no work is duplicated, so it pays even on a busy machine.
             api_share = _fork_share(writer, lambda sub: self._api_files(sub, content))
-        if fork_min and len(items) >= fork_min and _second_core_idle():
+        spare = self.spare_core if self.spare_core is not None else _second_core_idle()
+        if fork_min and len(items) >= fork_min and spare:
             # Half the listings in a child process: on two cores the render takes ~60%.
             share = _fork_share(
                 writer,

@@ -156,3 +156,35 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_the_run_decides_on_a_second_render_process_before_its_own_children_start(
+    server: FeedServer, tmp_path: Path, monkeypatch
+) -> None:
+    from tongxin.federation import pipeline, render
+
+    order: list[str] = []
+    real_idle, real_aside = pipeline.second_core_idle, pipeline.IndexAside
+
+    def idle(window: render.CpuWindow | None = None) -> bool:
+        assert isinstance(window, render.CpuWindow)
+        order.append("measured")
+        return real_idle(window)
+
+    def aside(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        order.append("index child")
+        return real_aside(*args, **kwargs)
+
+    seen: list[bool | None] = []
+    real_render = render.PortalRenderer.render_content
+
+    def rendering(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(self.spare_core)
+        return real_render(self, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "second_core_idle", idle)
+    monkeypatch.setattr(pipeline, "IndexAside", aside)
+    monkeypatch.setattr(render.PortalRenderer, "render_content", rendering)
+    federate(_registry(server, tmp_path), tmp_path / "portal", workers=1)
+    assert order == ["measured", "index child"]
+    assert len(seen) == 1 and isinstance(seen[0], bool)

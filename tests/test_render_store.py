@@ -335,3 +335,34 @@ def test_old_versions_leave_the_versions_folder_at_once_and_are_deleted_behind(
     while trash.exists() and any(trash.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not trash.exists() or not any(trash.iterdir())
+
+
+def test_a_second_render_process_forks_only_while_a_core_stays_idle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Measured over a window of /proc/stat ticks, not the load average (which still counts
+    this run's own busy fetch, or the previous run's, for a minute)."""
+    import os
+
+    from tongxin.federation import render
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # busy, by the old measure
+
+    def window(start: tuple[int, int], end: tuple[int, int]) -> render.CpuWindow:
+        ticks = iter([start, end])
+        monkeypatch.setattr(render, "_cpu_ticks", lambda: next(ticks))
+        return render.CpuWindow()
+
+    # This process alone on one of two cores: the other idled (45 of 100 ticks idle).
+    assert render.second_core_idle(window((1000, 5000), (1045, 5100)))
+    # Another job kept the second core busy: 10 of 100 ticks idle.
+    assert not render.second_core_idle(window((1000, 5000), (1010, 5100)))
+    # Too short a window to tell (5 ticks): the load average decides.
+    assert not render.second_core_idle(window((1000, 5000), (1003, 5005)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert render.second_core_idle(window((1000, 5000), (1003, 5005)))
+    # One core only: never.
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    assert not render.second_core_idle(window((1000, 5000), (1090, 5100)))
