@@ -44,7 +44,7 @@ from lxml import etree
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
-from tongxin.plugins.build_state import BuildGenerators
+from tongxin.plugins.build_state import BACKGROUND_NICE, BuildGenerators, warm_entries
 
 from tongxin.forked import ForkedTask, can_fork
 from tongxin.i18n import normalise_language, translate
@@ -631,12 +631,15 @@ def _start_in_background(pelican: Any) -> None:
     if not can_fork():
         return  # built in-process on ``finalized``
     output = str(pelican.output_path)
+    generators = _generators.take()
+    warm_entries(generators)
     task = ForkedTask(
         _stage,
         output,
-        _generators.take(),
+        generators,
         pelican.settings,
         name="tongxin-feeds",
+        nice=BACKGROUND_NICE,
         on_abandon=lambda: discard_staged_feeds(output),
     )
     _pending.append(task)

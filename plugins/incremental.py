@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -316,7 +315,9 @@ class _LazyFile:
             self.file.close()
         elif self.parts:
             text, self.parts = "".join(self.parts), []
-            self.writer.writes.submit(_write_text, self.filename, self.encoding, text)
+            self.writer.writes.submit(
+                _write_text, self.filename, self.encoding, text, size=len(text)
+            )
 
     def __enter__(self) -> _LazyFile:
         return self
@@ -326,8 +327,19 @@ class _LazyFile:
 
 
 def _write_text(filename: str, encoding: str, text: str) -> None:
-    with open(filename, "w", encoding=encoding) as handle:
-        handle.write(text)
+    # os.open/os.write: what open(filename, "w") does (same mode, truncation, bytes on
+    # POSIX), without a file object's fstat, ioctl and lseek per page.
+    data = text.encode(encoding)
+    handle = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+    finally:
+        os.close(handle)
+
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def _make_folders(folders: list[str]) -> None:
@@ -384,21 +396,16 @@ class IncrementalWriter(Writer):
         self.skipped = 0
         self.renders = 0
         self.writes = WriteBehind()
-        # One folder per entry: a thread makes them ahead of the pages (the page writer's
-        # own makedirs then finds them, or makes one the thread has not reached yet), so no
-        # render waits on mkdir, and no page write queues behind 2000 of them.
-        self.folders = threading.Thread(
-            target=_make_folders,
-            args=(_entry_folders(output_path, _generators.peek()),),
-            name="tongxin-folders",
-            daemon=True,
-        )
-        self.folders.start()
+        # One folder per entry, made ahead of the pages by the writing thread itself (the
+        # page writer's own makedirs then finds them, or makes one not reached yet), so no
+        # render waits on mkdir. One thread creates every folder and page: a second thread
+        # would only compete with this one for the same directories and with the renderer
+        # for the CPU and the GIL.
+        self.writes.submit(_make_folders, _entry_folders(output_path, _generators.peek()), size=1)
         _writers.append(self)
 
     def wait(self) -> None:
         """Return once every page is on disk; raise the first failed write."""
-        self.folders.join()
         self.writes.wait()
 
     def write_file(self, name: Any, template: Any, context: dict[str, Any], *a: Any, **kw: Any):

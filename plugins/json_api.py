@@ -24,7 +24,12 @@ from typing import Any
 from urllib.parse import quote
 
 from pelican import signals
-from tongxin.plugins.build_state import BuildGenerators, read_files_manifest
+from tongxin.plugins.build_state import (
+    BACKGROUND_NICE,
+    BuildGenerators,
+    read_files_manifest,
+    warm_entries,
+)
 from tongxin.plugins.feeds import (
     EMPTY_FEED_UPDATED,
     BranchEntry,
@@ -192,12 +197,15 @@ def _start_in_background(pelican: Any) -> None:
     child while this process writes the pages; ``finalized`` waits for it."""
     _pending.clear()
     if can_fork():
+        generators = _generators.take()
+        warm_entries(generators)
         task = ForkedTask(
             _write,
             str(pelican.output_path),
-            _generators.take(),
+            generators,
             pelican.settings,
             name="tongxin-api",
+            nice=BACKGROUND_NICE,
         )
         _pending.append(task)
 

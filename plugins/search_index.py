@@ -20,7 +20,12 @@ from typing import Any
 
 import lxml.html
 from pelican import signals
-from tongxin.plugins.build_state import BuildGenerators, usable_cpus
+from tongxin.plugins.build_state import (
+    BACKGROUND_NICE,
+    BuildGenerators,
+    usable_cpus,
+    warm_entries,
+)
 
 import tongxin
 from tongxin import fold
@@ -170,8 +175,11 @@ def _start_in_background(pelican: Any) -> None:
     generators = _generators.take()
     job = _job_for(pelican, generators)
     if can_fork() and (job.articles or job.pages):
+        warm_entries(generators)
         workers = max(1, usable_cpus() - 1)
-        task = ForkedTask(_build_index, job, workers, name="tongxin-search-index")
+        task = ForkedTask(
+            _build_index, job, workers, name="tongxin-search-index", nice=BACKGROUND_NICE
+        )
         _pending.append((job, task))
     else:
         _generators.remember(generators)  # built in-process on ``finalized``

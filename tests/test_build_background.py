@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from test_incremental_build import news, study, tree_differences, write
 from tongxin.plugins import feeds, json_api, search_index
-from tongxin.plugins.build_state import WriteBehind, read_files_manifest
+from tongxin.plugins.build_state import WriteBehind, read_files_manifest, warm_entries
 
 from tongxin import forked
 from tongxin.build import build_site
@@ -123,3 +124,64 @@ def test_files_manifest_of_another_output_is_ignored(tmp_path: Path) -> None:
     assert read_files_manifest(manifest, "/srv/b") == {}
     assert read_files_manifest(tmp_path / "none.json", "/srv/a") == {}
     assert read_files_manifest(None, "/srv/a") == {}
+
+
+def test_background_writes_wait_only_when_their_bytes_exceed_the_limit(tmp_path: Path) -> None:
+    """Bounded by bytes, not by a count: many small pages queue without the renderer waiting,
+    and a disk that falls behind still holds memory to ``limit``."""
+    gate = threading.Event()
+    written: list[str] = []
+    writes = WriteBehind(limit=100)
+    writes.submit(gate.wait, 10)  # the writing thread is held up here
+    for number in range(10):  # 10 x 5 bytes fit beside the held call's 100 // 64
+        writes.submit(written.append, f"p{number}", size=5)
+    submitted = threading.Event()
+
+    def big() -> None:
+        writes.submit(written.append, "big", size=60)
+        submitted.set()
+
+    thread = threading.Thread(target=big)
+    thread.start()
+    assert not submitted.wait(0.3)  # 1 + 50 + 60 bytes > 100: it waits for room
+    gate.set()
+    assert submitted.wait(10)
+    thread.join()
+    writes.wait()
+    assert written == [f"p{n}" for n in range(10)] + ["big"]
+
+
+def test_page_write_replaces_a_longer_file_completely(tmp_path: Path) -> None:
+    from tongxin.plugins.incremental import _write_text
+
+    target = tmp_path / "index.html"
+    target.write_text("旧的内容比新的长得多" * 100, encoding="utf-8")
+    _write_text(str(target), "utf-8", "新页面")
+    assert target.read_bytes() == "新页面".encode()
+
+
+class _CountedEntry:
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    @property
+    def content(self) -> str:
+        self.reads.append("content")
+        return "<p>正文</p>"
+
+    @property
+    def summary(self) -> str:
+        self.reads.append("summary")
+        return "<p>摘要</p>"
+
+
+def test_entries_are_rendered_before_work_is_forked() -> None:
+    """Content and summary are computed once in the parent (Pelican memoizes them), so the
+    feeds, API and search children inherit them instead of each recomputing them."""
+
+    class Generator:
+        articles = [_CountedEntry(), _CountedEntry()]
+        pages = [_CountedEntry()]
+
+    warm_entries([Generator(), object()])
+    assert [e.reads for e in Generator.articles + Generator.pages] == [["content", "summary"]] * 3

@@ -29,3 +29,15 @@ def test_a_lost_child_whose_arguments_were_dropped_is_an_error() -> None:
     task.forget_args()
     with pytest.raises(RuntimeError, match="died"):
         task.result()
+
+
+def _own_nice() -> int:
+    return os.nice(0)
+
+
+def test_a_forked_task_runs_at_the_lower_priority_it_was_given() -> None:
+    """The build's feeds, API and search children yield the CPU to the page rendering."""
+    here = os.nice(0)
+    assert ForkedTask(_own_nice, name="niced", nice=5).result() == min(here + 5, 19)
+    assert ForkedTask(_own_nice, name="not-niced").result() == here
+    assert os.nice(0) == here  # this process keeps its priority

@@ -51,12 +51,15 @@ class ForkedTask:
         *args: Any,
         name: str,
         on_abandon: Callable[[], None] | None = None,
+        nice: int = 0,
     ) -> None:
+        """``nice`` > 0 runs the child at a lower CPU priority: work aside that must not slow
+        the work this process goes on with (the build's page rendering) on a busy machine."""
         self.function, self.args, self.on_abandon = function, args, on_abandon
         context = multiprocessing.get_context("fork")
         self._reader, writer = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_run_forked, args=(function, args, writer, os.getpid()), name=name
+            target=_run_forked, args=(function, args, writer, os.getpid(), nice), name=name
         )
         # Frozen objects are left alone by the child's garbage collector, which would
         # otherwise write to (and so copy) every page of the inherited heap.
@@ -114,9 +117,16 @@ def abandon_forked_tasks() -> None:
 
 
 def _run_forked(
-    function: Callable[..., Any], args: tuple[Any, ...], connection: Any, parent: int
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    connection: Any,
+    parent: int,
+    nice: int = 0,
 ) -> None:
     die_with(parent)
+    if nice > 0:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     records: list[logging.LogRecord] = []
 
     def keep(_logger: logging.Logger, record: logging.LogRecord) -> None:
