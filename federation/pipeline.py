@@ -373,20 +373,23 @@ def _ingest(
         received[result.branch_id] = result
         drain()
 
-    with progress.stage("fetch", len(branches)) as advance:
-        t = time.perf_counter()
-        results = _fetch(registry, states, arrived)
-        pool.flush()  # the last bodies, held back to fill a task for the workers
-        # the fetch's own time: not the parsing waited for, nor the stores done meanwhile
-        report.timings["fetch"] = time.perf_counter() - t - clock.waited - drained
-    with progress.stage("store", len(results)) as advance:
-        advance(stored_during_fetch)
-        done = set(order[:stored_during_fetch])
-        for result in results:
-            if result.branch_id in done:
-                continue
-            store_one(result)
-            advance(1)
+    # The WAL is copied into the database after the ingest, not while it stores (see
+    # Store.checkpoints_deferred); the render waits for that copy before it forks.
+    with store.checkpoints_deferred():
+        with progress.stage("fetch", len(branches)) as advance:
+            t = time.perf_counter()
+            results = _fetch(registry, states, arrived)
+            pool.flush()  # the last bodies, held back to fill a task for the workers
+            # the fetch's own time: not the parsing waited for, nor the stores done meanwhile
+            report.timings["fetch"] = time.perf_counter() - t - clock.waited - drained
+        with progress.stage("store", len(results)) as advance:
+            advance(stored_during_fetch)
+            done = set(order[:stored_during_fetch])
+            for result in results:
+                if result.branch_id in done:
+                    continue
+                store_one(result)
+                advance(1)
     clock.settle()
 
 
@@ -526,6 +529,7 @@ def _publish(
                 listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
             )
             renderer.spare_core = second_core_idle(window)
+            store.settle_checkpoint()  # no child may inherit the copying thread mid-copy
             index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
             del plan
             read_seconds = time.perf_counter() - t_read

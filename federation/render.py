@@ -654,9 +654,9 @@ def second_core_idle(window: CpuWindow | None = None) -> bool:
         return False
     if cores < 2:
         return False
-    idle = window.idle_cores() if window is not None else None
-    if idle is not None:
-        return idle >= SPARE_CORE
+    spare = window.spare_cores() if window is not None else None
+    if spare is not None:
+        return spare >= SPARE_CORE
     try:
         return os.getloadavg()[0] <= cores - 1
     except OSError:
@@ -665,8 +665,10 @@ def second_core_idle(window: CpuWindow | None = None) -> bool:
 
 _second_core_idle = second_core_idle  # what render_content calls (tests replace it)
 
-#: Idle cores (on average over a :class:`CpuWindow`) that make a second render process pay.
+#: Cores left free by other jobs, beyond this process's one, that make a second render
+#: process pay (on average over a :class:`CpuWindow`).
 SPARE_CORE = 0.6
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _cpu_ticks() -> tuple[int, int] | None:
@@ -681,24 +683,33 @@ def _cpu_ticks() -> tuple[int, int] | None:
     return values[3] + values[4], sum(values)  # idle + iowait
 
 
+def _own_cpu() -> float:
+    """CPU seconds of this process, all its threads."""
+    return time.process_time()
+
+
 class CpuWindow:
-    """How idle the machine stays from now until :meth:`idle_cores` is asked: the pipeline
-    opens one while only its own process works (reading the store, planning the index), so
-    what it finds busy beyond that one core is other jobs, not this run's children."""
+    """How busy other jobs keep the machine from now until :meth:`spare_cores` is asked.
+    The pipeline opens one while it reads the store, before it starts any child process:
+    the machine's busy time, less this process's own, is other jobs'."""
 
     def __init__(self) -> None:
         self.start = _cpu_ticks()
+        self.own = _own_cpu()
 
-    def idle_cores(self) -> float | None:
-        """Idle processors, on average over the window; None when it cannot tell (no
-        ``/proc/stat``, or too short a window: ticks are 10 ms)."""
+    def spare_cores(self) -> float | None:
+        """Cores neither this process (one) nor other jobs used, on average over the
+        window; None when it cannot tell (no ``/proc/stat``, or a window under 20 ticks)."""
         end = _cpu_ticks()
         if self.start is None or end is None:
             return None
         ticks = end[1] - self.start[1]
         if ticks < 20:
             return None
-        return (end[0] - self.start[0]) / ticks * (os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+        seconds = ticks / _TICKS / cpus
+        others = max(0.0, (ticks - (end[0] - self.start[0])) / _TICKS - (_own_cpu() - self.own))
+        return cpus - 1 - others / seconds
 
 
 def _fork_share(writer: VersionWriter, job: Callable[[VersionWriter], None]) -> _Share | None:

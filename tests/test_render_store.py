@@ -340,29 +340,37 @@ def test_old_versions_leave_the_versions_folder_at_once_and_are_deleted_behind(
 def test_a_second_render_process_forks_only_while_a_core_stays_idle(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Measured over a window of /proc/stat ticks, not the load average (which still counts
-    this run's own busy fetch, or the previous run's, for a minute)."""
+    """Measured over a window of /proc/stat ticks, less this process's own CPU, not the load
+    average (which still counts this run's busy fetch, or the previous run's, for a minute)."""
     import os
 
     from tongxin.federation import render
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(render, "_TICKS", 100)
     monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # busy, by the old measure
 
-    def window(start: tuple[int, int], end: tuple[int, int]) -> render.CpuWindow:
-        ticks = iter([start, end])
-        monkeypatch.setattr(render, "_cpu_ticks", lambda: next(ticks))
+    def window(idle: int, ticks: int, own: float) -> render.CpuWindow:
+        """A window of ``ticks`` (both processors), ``idle`` of them idle, in which this
+        process used ``own`` CPU seconds."""
+        samples = iter([(1000, 5000), (1000 + idle, 5000 + ticks)])
+        clock = iter([10.0, 10.0 + own])
+        monkeypatch.setattr(render, "_cpu_ticks", lambda: next(samples))
+        monkeypatch.setattr(render, "_own_cpu", lambda: next(clock))
         return render.CpuWindow()
 
-    # This process alone on one of two cores: the other idled (45 of 100 ticks idle).
-    assert render.second_core_idle(window((1000, 5000), (1045, 5100)))
-    # Another job kept the second core busy: 10 of 100 ticks idle.
-    assert not render.second_core_idle(window((1000, 5000), (1010, 5100)))
-    # Too short a window to tell (5 ticks): the load average decides.
-    assert not render.second_core_idle(window((1000, 5000), (1003, 5005)))
+    # Half a second: this process busy on one core, the other idle.
+    assert render.second_core_idle(window(idle=48, ticks=100, own=0.5))
+    # The same, with this process's own thread busy on the second core for a while (the
+    # WAL copied in the background): still no other job, still a spare core.
+    assert render.second_core_idle(window(idle=20, ticks=100, own=0.8))
+    # Another job kept the second core busy: nothing to spare.
+    assert not render.second_core_idle(window(idle=5, ticks=100, own=0.5))
+    # Too short a window to tell (10 ticks): the load average decides.
+    assert not render.second_core_idle(window(idle=5, ticks=10, own=0.05))
     monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
-    assert render.second_core_idle(window((1000, 5000), (1003, 5005)))
+    assert render.second_core_idle(window(idle=5, ticks=10, own=0.05))
     # One core only: never.
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
-    assert not render.second_core_idle(window((1000, 5000), (1090, 5100)))
+    assert not render.second_core_idle(window(idle=95, ticks=100, own=0.05))
