@@ -528,7 +528,9 @@ def _publish(
             plan = plan_portal_index(
                 listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
             )
-            renderer.spare_core = second_core_idle(window)
+            # A cold index is the run's longest job, in a child of its own: a second render
+            # process would take that child's core, and the run would end later, not sooner.
+            renderer.spare_core = plan.mode != "cold" and second_core_idle(window)
             store.settle_checkpoint()  # no child may inherit the copying thread mid-copy
             index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
             del plan
