@@ -981,23 +981,29 @@ class PortalRenderer:
 
         share = api_share = None
         fork_min = self.options.fork_min_items
+
+        def branch_side(sub: VersionWriter) -> None:
+            """The branch and region listings, the branches page and the health page."""
+            self._listings(sub, items, by_id, health_by_id, part="branches")
+            self._branches_page(sub, items, health)
+            self._health(sub, health)
+
         if fork_min and len(items) >= fork_min:
             # api/index.json (every entry, ~0.5 s at 50k even when one changed) in a child:
             # no work is duplicated, so it pays even on a busy machine.
             api_share = _fork_share(writer, lambda sub: self._api_files(sub, content))
         spare = self.spare_core if self.spare_core is not None else _second_core_idle()
         if fork_min and len(items) >= fork_min and spare:
-            # Half the listings in a child process: on two cores the render takes ~60%.
-            share = _fork_share(
-                writer,
-                lambda sub: self._listings(sub, items, by_id, health_by_id, part="branches"),
-            )
+            # The branch side in a child process: on two cores the render takes ~60%.
+            share = _fork_share(writer, branch_side)
         try:
             self._home(writer, items)
             self._listings(writer, items, by_id, health_by_id, part="rest" if share else "all")
-            self._branches_page(writer, items, health)
+            if share is None:
+                self._branches_page(writer, items, health)
             self._archives_page(writer, items)
-            self._health(writer, health)
+            if share is None:
+                self._health(writer, health)
             self._search_page(writer)
             self._machine_files(writer, content)
             if api_share is None:
@@ -1013,7 +1019,7 @@ class PortalRenderer:
             self._api_files(writer, content)
         if share is not None and not share.join(writer):
             logger.warning("render: the second process failed; rendering its listings here")
-            self._listings(writer, items, by_id, health_by_id, part="branches")
+            branch_side(writer)
         writer.finish()
         writer.stats.seconds = time.perf_counter() - started
         return writer.stats
