@@ -482,6 +482,14 @@ def _branch_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, str
     return {key: (count, newest[key]) for key, count in counts.items()}
 
 
+def _spare_core(index_mode: str, window: CpuWindow) -> bool:
+    """Whether the render may fork a second process. A cold index is the run's longest job,
+    in a child of its own: a second render process would take that child's core, and the run
+    would end later, not sooner. Otherwise, whether other jobs left a core idle (measured over
+    ``window``, before this run starts any child)."""
+    return index_mode != "cold" and second_core_idle(window)
+
+
 def _publish(
     registry: Registry,
     store: Any,
@@ -528,9 +536,7 @@ def _publish(
             plan = plan_portal_index(
                 listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
             )
-            # A cold index is the run's longest job, in a child of its own: a second render
-            # process would take that child's core, and the run would end later, not sooner.
-            renderer.spare_core = plan.mode != "cold" and second_core_idle(window)
+            renderer.spare_core = _spare_core(plan.mode, window)
             store.settle_checkpoint()  # no child may inherit the copying thread mid-copy
             index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
             del plan

@@ -158,7 +158,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_the_run_decides_on_a_second_render_process_before_its_own_children_start(
+def test_a_cold_index_keeps_the_second_core_from_the_render(
     server: FeedServer, tmp_path: Path, monkeypatch
 ) -> None:
     from tongxin.federation import pipeline, render
@@ -185,6 +185,28 @@ def test_the_run_decides_on_a_second_render_process_before_its_own_children_star
     monkeypatch.setattr(pipeline, "second_core_idle", idle)
     monkeypatch.setattr(pipeline, "IndexAside", aside)
     monkeypatch.setattr(render.PortalRenderer, "render_content", rendering)
-    federate(_registry(server, tmp_path), tmp_path / "portal", workers=1)
-    assert order == ["measured", "index child"]
-    assert len(seen) == 1 and isinstance(seen[0], bool)
+    registry = _registry(server, tmp_path)
+    first = federate(registry, tmp_path / "portal", workers=1)
+    # A cold index build takes the second core itself: no second render process.
+    assert first.index_mode == "cold"
+    assert order == ["index child"] and seen == [False]
+
+
+def test_the_second_render_process_is_judged_by_the_index_and_the_idle_cores(
+    monkeypatch,
+) -> None:
+    from tongxin.federation import pipeline, render
+
+    asked: list[object] = []
+
+    def idle(window: object = None) -> bool:
+        asked.append(window)
+        return True
+
+    monkeypatch.setattr(pipeline, "second_core_idle", idle)
+    window = render.CpuWindow()
+    assert not pipeline._spare_core("cold", window) and asked == []  # not even measured
+    assert pipeline._spare_core("delta", window) and asked == [window]
+    assert pipeline._spare_core("reused", window)
+    monkeypatch.setattr(pipeline, "second_core_idle", lambda window=None: False)
+    assert not pipeline._spare_core("delta", window)
