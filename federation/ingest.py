@@ -22,6 +22,7 @@ field name with every entry.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -300,12 +301,20 @@ def store_closed_here(path: Path) -> bool:
     return True
 
 
+#: CPU priority (``nice``) of forked ingest workers. The run's own process fetches and stores:
+#: everything waits for it, and with three processes on two cores it got a third of the
+#: machine; a little less priority for the workers keeps it going, and they fill the rest.
+WORKER_NICE = 5
+
+
 def _forked_worker(parent: int) -> None:
-    """A worker forked from the run dies with it: it shares the run's lock file, which must
-    not outlive the run."""
+    """A worker forked from the run dies with it (it shares the run's lock file, which must
+    not outlive the run) and yields to it for the CPU."""
     from tongxin.forked import die_with
 
     die_with(parent)
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)
 
 
 def ingest_bodies(

@@ -89,7 +89,7 @@ def _worker_parent() -> int:
 def test_workers_are_forked_from_the_run_while_its_store_is_closed(tmp_path: Path) -> None:
     import os
 
-    from tongxin.federation.ingest import IngestPool, Screening, store_closed_here
+    from tongxin.federation.ingest import WORKER_NICE, IngestPool, Screening, store_closed_here
     from tongxin.federation.store import Store
 
     db = tmp_path / "portal.sqlite3"
@@ -100,6 +100,8 @@ def test_workers_are_forked_from_the_run_while_its_store_is_closed(tmp_path: Pat
         assert pool._pool is not None
         assert pool._pool._mp_context.get_start_method() == "fork"
         assert pool._pool.submit(_worker_parent).result(timeout=30) == os.getpid()
+        # … and yields the CPU to this process, which fetches and stores for them.
+        assert pool._pool.submit(os.nice, 0).result(timeout=30) == os.nice(0) + WORKER_NICE
     with Store(db):
         # The store is open here: a forked worker would inherit SQLite's state for it.
         assert not store_closed_here(db)
