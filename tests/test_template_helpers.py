@@ -142,3 +142,41 @@ def test_helpers_survive_pickling_with_the_settings() -> None:
     again = env.from_string(source).render(t=SiteTranslator("zh-CN"), d=date(2026, 1, 2),
                                            tx_theme=helpers)  # fmt: skip
     assert again == fast == macros
+
+
+SERIES = [
+    SimpleNamespace(title="第一讲", url="study/a/"),
+    SimpleNamespace(title="第二讲 <b>", url="https://x.example/b"),
+    {"title": "第三讲", "url": "/study/c/"},
+]
+
+
+@pytest.mark.parametrize("current", [0, 1, 2, 3, 4, None])
+def test_series_contents_print_as_the_macro_does(current: Any) -> None:
+    macros, helpers = both("m.series_contents(parts, current)", parts=SERIES, current=current)
+    assert helpers == macros and "第三讲" in macros
+    if current in (1, 2, 3):
+        assert helpers.count('aria-current="page"') == 1
+
+
+def test_series_contents_of_one_series_serve_every_page_of_it() -> None:
+    """Made once per series, then joined per page: each page marks its own part."""
+    env = pelican_environment()
+    source = "{% import '_macros.html' as m with context %}{{ m.series_contents(parts, i) }}"
+    helpers = ThemeHelpers()
+    pages = [
+        env.from_string(source).render(
+            t=SiteTranslator("zh-CN"), SITEURL="", tx_theme=helpers, parts=SERIES, i=i
+        )
+        for i in (1, 2, 3)
+    ]
+    assert len(helpers._series) == 1
+    titles = ["第一讲", "第二讲 <b>", "第三讲"]
+    for i, page in enumerate(pages):
+        assert page.count('aria-current="page"') == 1
+        assert f'<span aria-current="page">{titles[i]}</span>' in page
+    # Another SITEURL (another build in this process): the links are made again.
+    other = env.from_string(source).render(
+        t=SiteTranslator("zh-CN"), SITEURL="https://b.example", tx_theme=helpers, parts=SERIES, i=1
+    )
+    assert 'href="https://b.example/study/c/"' in other

@@ -50,6 +50,8 @@ class ThemeHelpers:
     def __init__(self) -> None:
         #: (language, year, month, day) -> the date in words, for our own translator only
         self._dates: dict[tuple[str, Any, Any, Any], str] = {}
+        #: id(parts) -> (parts, SITEURL, each part as a link, each part as this page)
+        self._series: dict[int, tuple[Any, str, list[str], list[str]]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Settings are pickled with Pelican's content cache: the memo is not worth keeping.
@@ -147,6 +149,29 @@ class ThemeHelpers:
                 parts.append(f"<li><span>{_text(tag)}</span></li>")
         parts.append("</ul>")
         return "".join(parts)
+
+    @pass_context
+    def series_contents(self, context: Context, parts: Any, current: Any) -> str:
+        """A series' table of contents is on each of its pages: with 100 parts, 100 pages
+        rendered 100 items each through the template. Each part's two forms (a link, or
+        this page) are made once per series; a page joins them."""
+        siteurl = _text(_global(context, "SITEURL"))
+        kept = self._series.get(id(parts))
+        if kept is None or kept[0] is not parts or kept[1] != siteurl:
+            links: list[str] = []
+            here: list[str] = []
+            for part in parts:
+                title = _text(_attr(context, part, "title"))
+                href = self.href(context, _attr(context, part, "url"))
+                links.append(f'        <li><a href="{href}">{title}</a></li>')
+                here.append(f'        <li><span aria-current="page">{title}</span></li>')
+            if len(self._series) > 256:  # another build, or a renderer's lists: start over
+                self._series.clear()
+            kept = self._series[id(parts)] = (parts, siteurl, links, here)
+        _parts, _siteurl, links, here = kept
+        if isinstance(current, int) and 1 <= current <= len(links):
+            return "".join(links[: current - 1] + [here[current - 1]] + links[current:])
+        return "".join(links)
 
     @pass_context
     def absolute(self, context: Context, url: Any) -> str:
