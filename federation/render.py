@@ -663,8 +663,6 @@ def second_core_idle(window: CpuWindow | None = None) -> bool:
         return False
 
 
-_second_core_idle = second_core_idle  # what render_content calls (tests replace it)
-
 #: Cores left free by other jobs, beyond this process's one, that make a second render
 #: process pay (on average over a :class:`CpuWindow`).
 SPARE_CORE = 0.6
@@ -826,7 +824,7 @@ class PortalRenderer:
         self.registry = registry
         self.options = options or RenderOptions()
         #: Whether a second render process would get a core of its own, when the caller
-        #: measured it (``_second_core_idle(CpuWindow)``); None: judge from the load average.
+        #: measured it (``second_core_idle(CpuWindow)``); None: judge from the load average.
         self.spare_core: bool | None = None
         self.now = now or datetime.now(UTC)
         self.language = normalise_language(registry.language)
@@ -992,7 +990,7 @@ class PortalRenderer:
             # api/index.json (every entry, ~0.5 s at 50k even when one changed) in a child:
             # no work is duplicated, so it pays even on a busy machine.
             api_share = _fork_share(writer, lambda sub: self._api_files(sub, content))
-        spare = self.spare_core if self.spare_core is not None else _second_core_idle()
+        spare = self.spare_core if self.spare_core is not None else second_core_idle()
         if fork_min and len(items) >= fork_min and spare:
             # The branch side in a child process: on two cores the render takes ~60%.
             share = _fork_share(writer, branch_side)

@@ -859,7 +859,6 @@ class _Checkpointer(threading.Thread):
     def __init__(self, path: Path) -> None:
         super().__init__(name=f"checkpoint {path.name}", daemon=True)
         self.path = path
-        self.wake = threading.Event()
         self.stopping = False
         self.checkpoints = 0
         self._state = threading.Condition()
@@ -868,7 +867,7 @@ class _Checkpointer(threading.Thread):
     def request(self) -> None:
         with self._state:
             self._asked += 1
-        self.wake.set()
+            self._state.notify_all()
 
     def settle(self, timeout: float) -> None:
         with self._state:
@@ -879,12 +878,11 @@ class _Checkpointer(threading.Thread):
         db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
         try:
             while True:
-                self.wake.wait()
-                self.wake.clear()
-                if self.stopping:
-                    return
                 with self._state:
-                    serving = self._asked
+                    self._state.wait_for(lambda: self.stopping or self._asked > self._done)
+                    if self.stopping:
+                        return
+                    serving = self._asked  # requests made meanwhile are served by this one
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 self.checkpoints += 1
                 with self._state:
@@ -899,8 +897,9 @@ class _Checkpointer(threading.Thread):
                 self._state.notify_all()
 
     def stop(self) -> None:
-        self.stopping = True
-        self.wake.set()
+        with self._state:
+            self.stopping = True
+            self._state.notify_all()
         self.join()
 
 

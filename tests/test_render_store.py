@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tongxin.federation import portal_feeds
@@ -205,21 +206,28 @@ def test_listings_written_by_a_second_process_equal_one_process(
 ) -> None:
     from tongxin.federation import render
 
-    monkeypatch.setattr(render, "_second_core_idle", lambda: True)
-    store = store_with(tmp_path / "p.sqlite", corpus())
-    health = branch_health(REGISTRY, store, now=NOW)
-    outs = {}
-    for fork_min in (0, 1):
-        out = outs[fork_min] = tmp_path / f"fork{fork_min}"
-        out.mkdir()
-        options = RenderOptions(fork_min_items=fork_min)
-        stats = PortalRenderer(REGISTRY, now=NOW, options=options).render(
-            from_rows(store), health, out
-        )
-        assert "branches/a/index.html" in stats.pages and "news/index.html" in stats.pages
+    monkeypatch.setattr(render, "second_core_idle", lambda: True)
+    outs, stats = _render_unforked_and_forked(tmp_path)
+    for out, written in zip(outs, stats, strict=True):
+        assert "branches/a/index.html" in written.pages and "news/index.html" in written.pages
         manifest = json.loads((out / ".tongxin-manifest.json").read_text(encoding="utf-8"))
         assert "branches/b/index.html" in manifest and "regions/东区/index.html" in manifest
     assert tree(outs[1]) == tree(outs[0])
+
+
+def _render_unforked_and_forked(tmp_path: Path) -> tuple[list[Path], list[Any]]:
+    """The corpus rendered twice: never forking (fork_min_items=0), and forking all it may."""
+    store = store_with(tmp_path / "p.sqlite", corpus())
+    health = branch_health(REGISTRY, store, now=NOW)
+    outs, stats = [], []
+    for fork_min in (0, 1):
+        out = tmp_path / f"fork{fork_min}"
+        out.mkdir()
+        options = RenderOptions(fork_min_items=fork_min)
+        renderer = PortalRenderer(REGISTRY, now=NOW, options=options)
+        stats.append(renderer.render(from_rows(store), health, out))
+        outs.append(out)
+    return outs, stats
 
 
 def test_the_api_index_written_by_a_child_process_equals_one_process(
@@ -228,7 +236,7 @@ def test_the_api_index_written_by_a_child_process_equals_one_process(
     """api/index.json goes to a forked child even on a busy machine (nothing is duplicated)."""
     from tongxin.federation import render
 
-    monkeypatch.setattr(render, "_second_core_idle", lambda: False)
+    monkeypatch.setattr(render, "second_core_idle", lambda: False)
     children: list[int] = []
     real_fork_share = render._fork_share
 
@@ -239,14 +247,7 @@ def test_the_api_index_written_by_a_child_process_equals_one_process(
         return share
 
     monkeypatch.setattr(render, "_fork_share", counting)
-    store = store_with(tmp_path / "p.sqlite", corpus())
-    health = branch_health(REGISTRY, store, now=NOW)
-    outs = {}
-    for fork_min in (0, 1):
-        out = outs[fork_min] = tmp_path / f"fork{fork_min}"
-        out.mkdir()
-        options = RenderOptions(fork_min_items=fork_min)
-        PortalRenderer(REGISTRY, now=NOW, options=options).render(from_rows(store), health, out)
+    outs, _stats = _render_unforked_and_forked(tmp_path)
     assert len(children) == 1, "with fork_min_items=1 the API files, and only they, fork"
     assert json.loads((outs[1] / "api" / "index.json").read_text(encoding="utf-8"))["entries"]
     assert tree(outs[1]) == tree(outs[0])
@@ -257,7 +258,7 @@ def test_listings_of_a_failed_second_process_are_written_by_the_first(
 ) -> None:
     from tongxin.federation import render
 
-    monkeypatch.setattr(render, "_second_core_idle", lambda: True)
+    monkeypatch.setattr(render, "second_core_idle", lambda: True)
 
     def broken(self: render.VersionWriter) -> render.VersionWriter:
         raise OSError("no space left on device")

@@ -235,13 +235,7 @@ def test_delta_planned_from_listing_rows_reads_only_the_changed_bodies(tmp_path:
     assert first.mode == "cold" and reads == [-1], "no base yet: every body is read"
 
     # one branch edited (its ten entries), one entry of another branch gone
-    edited = [e for e in _entries(40, 10, edited=3, tag="修订") if e.branch_id == "b3"]
-    store.record_fetch(
-        Branch("b3", "b3", "https://b3.example/feed"),
-        FetchResult("b3", "https://b3.example/feed", status=200, body=b"y"),
-        edited,
-        status="ok",
-    )
+    _edit_branch_b3(store)
     store.db.execute("DELETE FROM entries WHERE entry_id = ?", ("https://b7.example/news/e2/",))
     reads.clear()
     plan = _plan(store, v1, cache, reads)
@@ -279,13 +273,7 @@ def test_refused_planned_delta_is_built_cold_by_the_parent(tmp_path: Path) -> No
     v1, v2, cold = (_version(tmp_path, n) for n in ("v1", "v2", "cold"))
     store = _stored(tmp_path, _entries(40, 10))
     build_portal_index(store.entries(), v1, None, cache)
-    edited = [e for e in _entries(40, 10, edited=3, tag="修订") if e.branch_id == "b3"]
-    store.record_fetch(
-        Branch("b3", "b3", "https://b3.example/feed"),
-        FetchResult("b3", "https://b3.example/feed", status=200, body=b"y"),
-        edited,
-        status="ok",
-    )
+    _edit_branch_b3(store)
     plan = _plan(store, v1, cache, [])
     assert plan.mode == "delta" and not plan.complete
     (v1 / "search" / "manifest.json").unlink()  # the base cannot be read: the delta is refused
@@ -304,3 +292,14 @@ def _files(version: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not p.name.startswith(".")
     }
+
+
+def _edit_branch_b3(store: Store) -> None:
+    """Branch b3 republishes its ten entries, every one of them edited."""
+    edited = [e for e in _entries(40, 10, edited=3, tag="修订") if e.branch_id == "b3"]
+    store.record_fetch(
+        Branch("b3", "b3", "https://b3.example/feed"),
+        FetchResult("b3", "https://b3.example/feed", status=200, body=b"y"),
+        edited,
+        status="ok",
+    )
