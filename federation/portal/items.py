@@ -149,7 +149,7 @@ class _RowItem(PortalItem):
         return self.__dict__[name]
 
 
-def _row_item(row: Sequence[Any], now: datetime) -> PortalItem | None:
+def _row_item(row: tuple[Any, ...], now: datetime) -> PortalItem | None:
     """The item of one listing row; None for a page (pages are not listed)."""
     (entry_id, branch_id, origin_id, origin_name, origin_url, origin_feed, _url, _title,
      _summary, published, updated, type_, _tags, _author, pinned, expires, _reason,
@@ -181,8 +181,8 @@ def _row_item(row: Sequence[Any], now: datetime) -> PortalItem | None:
 
 
 def items_from_rows(
-    rows: Iterable[Sequence[Any]], now: datetime
-) -> tuple[list[PortalItem], list[Sequence[Any]]]:
+    rows: Iterable[tuple[Any, ...]], now: datetime
+) -> tuple[list[PortalItem], list[tuple[Any, ...]]]:
     """Listed items straight from :meth:`Store.listing_rows` (and the rows they came from).
 
     Without an :class:`Entry` per row, with display fields read lazily (:class:`_RowItem`),
@@ -190,7 +190,7 @@ def items_from_rows(
     hashing every entry was most of what a run with one branch changed cost.
     """
     items: list[PortalItem] = []
-    listed: list[Sequence[Any]] = []
+    listed: list[tuple[Any, ...]] = []
     for row in rows:
         item = _row_item(row, now)
         if item is not None:
@@ -238,7 +238,7 @@ class PortalContent:
     @classmethod
     def from_rows(
         cls,
-        rows: Iterable[Sequence[Any]],
+        rows: Iterable[tuple[Any, ...]],
         now: datetime,
         load: Callable[[Sequence[str]], list[Entry]],
     ) -> PortalContent:
@@ -257,7 +257,7 @@ class PortalContent:
 class _RowEntries(Sequence[Entry]):
     """Entries (without bodies) made from listing rows only when one is asked for."""
 
-    def __init__(self, rows: list[Sequence[Any]]) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
         self.rows = rows
 
     def __len__(self) -> int:
