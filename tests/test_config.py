@@ -136,8 +136,9 @@ def test_a_malformed_address_is_a_problem_not_a_crash() -> None:
 
 
 def test_every_framework_message_exists_in_every_language() -> None:
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     locale = Path(__file__).parent.parent / "tongxin" / "locale"
 
