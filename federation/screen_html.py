@@ -128,6 +128,23 @@ def _hiding(
                 return "opacity:0"
         except ValueError:
             pass
+    how = _hiding_by_size(decls, rules)
+    if how:
+        return how
+    if "scale(0" in decls.get("transform", "").replace(" ", ""):
+        return "transform:scale(0)"
+    colour = decls.get("color")
+    if colour:
+        background = decls.get("background-color") or decls.get("background")
+        if background and _colour(background).split(" ")[0] == _colour(colour):
+            return f"color:{colour};background:{background}"
+        if not background and not inherited_background and _colour(colour) in _WHITE:
+            return f"color:{colour}"
+    return None
+
+
+def _hiding_by_size(decls: Mapping[str, str], rules: HidingLimits) -> str | None:
+    """A tiny font, a box of no size with its overflow hidden, or off-screen positioning."""
     size = decls.get("font-size")
     if size is not None:
         px = _length_px(size)
@@ -142,15 +159,6 @@ def _hiding(
         px = _length_px(decls.get(name, "x"))
         if px is not None and px <= -rules.offscreen_px:
             return f"{name}:{decls[name]}"
-    if "scale(0" in decls.get("transform", "").replace(" ", ""):
-        return "transform:scale(0)"
-    colour = decls.get("color")
-    if colour:
-        background = decls.get("background-color") or decls.get("background")
-        if background and _colour(background).split(" ")[0] == _colour(colour):
-            return f"color:{colour};background:{background}"
-        if not background and not inherited_background and _colour(colour) in _WHITE:
-            return f"color:{colour}"
     return None
 
 
@@ -189,6 +197,18 @@ def read_html(markup: str, rules: HidingLimits, base_url: str = "") -> HtmlFacts
     if root is None:
         facts.text = markup
         return facts
+    text, hidden = _walk(root, rules, base_url, facts)
+    facts.text = "".join(text)
+    if hidden:
+        facts.hidden_text = re.sub(r"\s+", " ", "".join(hidden)).strip()
+    return facts
+
+
+def _walk(
+    root: etree._Element, rules: HidingLimits, base_url: str, facts: HtmlFacts
+) -> tuple[list[str], list[str]]:
+    """The visible and the hidden text pieces under ``root``; links and how text is hidden go
+    into ``facts``."""
     by_selector = _hidden_selectors(root, rules)
     text: list[str] = []
     hidden: list[str] = []
@@ -214,15 +234,7 @@ def read_html(markup: str, rules: HidingLimits, base_url: str = "") -> HtmlFacts
         here = background or bool(decls.get("background-color") or decls.get("background"))
         how = hidden_by
         if how is None and attrib:
-            if "hidden" in attrib:
-                how = "hidden"
-            elif decls:
-                how = _hiding(decls, rules, background)
-            if by_selector:
-                for name in (attrib.get("class") or "").split():
-                    how = how or by_selector.get("." + name)
-                if attrib.get("id"):
-                    how = how or by_selector.get("#" + attrib["id"])
+            how = _element_hiding(attrib, decls, rules, background, by_selector)
             if how and how not in facts.hidden_how:
                 facts.hidden_how.append(how)
         if tag in _BLOCK_TAGS:
@@ -237,10 +249,28 @@ def read_html(markup: str, rules: HidingLimits, base_url: str = "") -> HtmlFacts
             (hidden if how else text).append(node.text)
         for child in reversed(list(node)):
             stack.append((True, child, how, here))
-    facts.text = "".join(text)
-    if hidden:
-        facts.hidden_text = re.sub(r"\s+", " ", "".join(hidden)).strip()
-    return facts
+    return text, hidden
+
+
+def _element_hiding(
+    attrib: Any,
+    decls: Mapping[str, str],
+    rules: HidingLimits,
+    background: bool,
+    by_selector: Mapping[str, str],
+) -> str | None:
+    """How an element's own attributes (``hidden``, its style, its classes or id) hide it."""
+    how = None
+    if "hidden" in attrib:
+        how = "hidden"
+    elif decls:
+        how = _hiding(decls, rules, background)
+    if by_selector:
+        for name in (attrib.get("class") or "").split():
+            how = how or by_selector.get("." + name)
+        if attrib.get("id"):
+            how = how or by_selector.get("#" + attrib["id"])
+    return how
 
 
 def _absolute(href: str, base_url: str) -> str:
