@@ -32,7 +32,7 @@ from .options import (
 #: The content types, each a folder under ``content/`` and a URL prefix (pages have none).
 CONTENT_TYPES = ("news", "announcements", "study", "pages")
 #: The types that are dated articles (listed, in feeds); ``pages`` are standalone.
-ARTICLE_TYPES = ("news", "announcements", "study")
+ARTICLE_TYPES = tuple(kind for kind in CONTENT_TYPES if kind != "pages")
 
 
 def content_type_label(content_type: str, language: str | None) -> str:
