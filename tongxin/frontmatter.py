@@ -63,9 +63,6 @@ class ContentFile:
 
 def relative_posix(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` in POSIX style, as problems print it."""
-    text, base = str(path), str(root).rstrip(os.sep) + os.sep
-    if text.startswith(base) and os.sep == "/" and "/../" not in text and "/./" not in text:
-        return text[len(base) :]  # the common case, without relpath's normalising
     try:
         return Path(os.path.relpath(path, root)).as_posix()
     except ValueError:  # another drive on Windows
