@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from tongxin.config import ARTICLE_TYPES
+
 from ..health import health_json, sparkline_svg, status_counts
 from ..model import Branch, BranchHealth
 from .items import PortalItem, digests
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from .renderer import PortalRenderer
 
 #: Types with their own listing at the portal root, as on branch sites (``news/``).
-KNOWN_TYPES = ("news", "announcements", "study")
+KNOWN_TYPES = ARTICLE_TYPES  # the portal lists dated articles only
 _UNSAFE = re.compile(r"[\x00-\x1f/\\?#%*:|\"<>]+")
 
 
