@@ -327,7 +327,7 @@ def build_portal_index(
                 "format": STATE_FORMAT,
                 "base": plan.digest,
                 "ids": "\n".join(i for i, _key in kept),
-                "refs": "".join(stats.refs[i] for i, _key in kept),
+                "refs": "\n".join(stats.refs[i] for i, _key in kept),
                 "keys": b"".join(key for _i, key in kept),
             },
         )
@@ -336,8 +336,8 @@ def build_portal_index(
 
 #: The base's documents as the cache keeps them, for the next runs' deltas.
 STATE_FILE = "delta-base.marshal"
-#: 3: keys from the store's content hash (2 hashed the fields, bodies included)
-STATE_FORMAT = "tongxin-portal-delta-3"
+#: 4: refs of any length, one a line (3: six characters each)
+STATE_FORMAT = "tongxin-portal-delta-4"
 KEY_BYTES = 10
 #: In ``search/``: the digest of the entries the base was built from (names the base).
 BASE_FILE = ".base-id"
@@ -393,7 +393,7 @@ def _load_state(cache_dir: Path | None) -> dict[str, Any] | None:
     refs, keys = state.pop("refs"), state.pop("keys")
     size = KEY_BYTES
     # two flat dicts (id -> ref, id -> key): the plan compares keys, the delta takes refs
-    state["refs"] = dict(zip(ids, (refs[n : n + 6] for n in range(0, len(refs), 6)), strict=True))
+    state["refs"] = dict(zip(ids, refs.split("\n") if refs else [], strict=True))
     state["keys"] = dict(
         zip(ids, (keys[n : n + size] for n in range(0, len(keys), size)), strict=True)
     )

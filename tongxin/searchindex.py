@@ -71,7 +71,7 @@ from tongxin.fold import load_table
 from tongxin.lunrformat import Prepared, ShardWriter, prepare
 from tongxin.tokenizer import term_hash, tokenize
 
-FORMAT = "tongxin-search-4"
+FORMAT = "tongxin-search-5"  # 5: refs may carry a collision suffix
 FIELDS = ("title", "text", "f")
 # A shard aims at about this many postings (≈ 100 kB of JSON, ≈ 30 kB gzipped).
 POSTINGS_PER_SHARD = 4000
@@ -179,40 +179,55 @@ def _wanted_disc(doc_id: str, key: int) -> int:
     return _id_hash(doc_id) % (DISC // PART_KEYS) * PART_KEYS + key
 
 
+REF_BASE = 6  # characters of a ref before its collision suffix (``.`` and a number)
+
+
+def ref_number(ref: str) -> int:
+    """A ref's number ``n`` (what the browser reads with ``parseInt(ref, 36)``, which stops at
+    the suffix): day × DISC + the id's hash, whose value mod :data:`PART_KEYS` is the key."""
+    return int(ref[:REF_BASE], 36)
+
+
+def base_ref(day: int, doc_id: str, key: int) -> str:
+    """The ref a document takes unless another of the same day and hash sorts before it."""
+    return _base36(day, 3) + _base36(_wanted_disc(doc_id, key), 3)
+
+
 def assign_refs(
     days: Sequence[int], ids: Sequence[str], groups: Sequence[str] | None = None
 ) -> list[str]:
-    """The ref of each document: its day, then a hash of its id free on that day.
+    """The ref of each document: its day, then a hash of its id, then a suffix if needed.
 
-    The discriminator's value modulo :data:`PART_KEYS` is :func:`part_key` of the document's
-    group (its branch), so the browser reads a document's part of a split term from its ref.
-    Deterministic from the documents of the same day only: two entries of one day whose hashes
-    collide take the next free value (of the same group key) in order of (hash, id).
+    The hash's value modulo :data:`PART_KEYS` is :func:`part_key` of the document's group
+    (its branch), so the browser reads a document's part of a split term from its ref.
+    Documents whose day and hash collide share that base: in order of id, the first keeps
+    it and the others add ``.1``, ``.2``… (no capacity: any number of documents fits on a
+    day). A ref depends only on the documents of the same base (what a delta recomputes).
     """
-    by_day: dict[int, list[tuple[int, str, int]]] = {}
     keys = [part_key(g) for g in groups] if groups is not None else [part_key("")] * len(ids)
+    by_base: dict[str, list[tuple[str, int]]] = {}
     for i, (day, doc_id) in enumerate(zip(days, ids, strict=True)):
-        by_day.setdefault(day, []).append((_wanted_disc(doc_id, keys[i]), doc_id, i))
+        by_base.setdefault(base_ref(day, doc_id, keys[i]), []).append((doc_id, i))
     refs = [""] * len(days)
-    for day, members in by_day.items():
-        for i, ref in _settle(day, members):
+    for base, members in by_base.items():
+        for i, ref in _settle(base, members):
             refs[i] = ref
     return refs
 
 
-def _settle(day: int, members: list[tuple[int, str, Any]]) -> Iterable[tuple[Any, str]]:
-    """The refs of one day's documents, given as (first choice, id, tag): (tag, ref) each.
+def _settle(base: str, members: list[tuple[str, Any]]) -> Iterable[tuple[Any, str]]:
+    """The refs of the documents of one base, given as (id, tag): (tag, ref) each."""
+    for number, (_doc_id, tag) in enumerate(sorted(members)):
+        yield tag, base if number == 0 else f"{base}.{_base36_any(number)}"
 
-    In order of (first choice, id), each takes its first choice or the next value free of
-    the same group key; a day's documents of different keys never meet, so the refs of one
-    (day, key) depend on that group's documents alone (what a delta recomputes)."""
-    taken: set[int] = set()
-    for wanted, _doc_id, tag in sorted(members):
-        disc = wanted
-        while disc in taken:
-            disc = (disc + PART_KEYS) % DISC  # DISC is a multiple of PART_KEYS: key kept
-        taken.add(disc)
-        yield tag, _base36(day, 3) + _base36(disc, 3)
+
+def _base36_any(number: int) -> str:
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = _DIGITS[rest] + out
+        if not number:
+            return out
 
 
 def quantised_count(n: int) -> int:
@@ -560,7 +575,7 @@ def _build(
     # The documents of each distinct (field text, part key): a portal repeats its boilerplate
     # (and every entry of a branch and type shares its filter terms), so what depends only on
     # a text is worked out once per group, not once per document.
-    keys = [int(r, 36) % PART_KEYS for r in refs]
+    keys = [ref_number(r) % PART_KEYS for r in refs]
     groups: dict[tuple[int, int], list[int]] = {}
     prepared_of: dict[int, Prepared] = {}
     for i, ((title, text), facet) in enumerate(zip(analysed, facets, strict=True)):
@@ -742,7 +757,7 @@ def _build(
     job = _Job(refs, keys, analysed, facets, shard_of, counts, members, targets)
 
     # Meta blocks: rows keyed by ref, a block per range of n (dates: new entries touch one).
-    numbers = [int(r, 36) for r in refs]
+    numbers = [ref_number(r) for r in refs]
     width = _meta_width(numbers, meta_block)
 
     def write_meta() -> int:
@@ -905,8 +920,8 @@ def build_delta_index(
         [(d.id, d.branch, date_keys[d.id]) for d in changed], removed, base
     )
     refs_of: dict[str, str] = {}
-    for (day, _key), members in groups.items():
-        refs_of.update(_settle(day, members))
+    for base_key, members in groups.items():
+        refs_of.update(_settle(base_key, members))
     moved = sorted(
         doc_id
         for doc_id, ref in refs_of.items()
@@ -963,7 +978,7 @@ def build_delta_index(
     (delta_dir / "meta").mkdir()
     for k in range(count):
         _write(delta_dir / "shards" / f"{k}.json", writer.serialise(k).encode("utf-8"))
-    numbers = [int(r, 36) for r in refs]
+    numbers = [ref_number(r) for r in refs]
     width = _meta_width(numbers, meta_block)
     blocks: dict[int, dict[str, list[str]]] = {}
     for i in order:
@@ -1012,32 +1027,27 @@ def delta_neighbours(
     that cannot read documents later (a forked child) reads these beforehand: few, not all.
     """
     _gone, groups = _delta_groups(changed, removed, base)
-    return {doc_id for members in groups.values() for _w, doc_id, _t in members} - {
+    return {doc_id for members in groups.values() for doc_id, _t in members} - {
         doc_id for doc_id, _branch, _date in changed
     }
 
 
 def _delta_groups(
     changed: Sequence[tuple[str, str, str]], removed: Collection[str], base: Mapping[str, str]
-) -> tuple[set[str], dict[tuple[int, int], list[tuple[int, str, str]]]]:
-    """(base ids gone or superseded, the (day, group key) groups to settle again with their
-    members as ``_settle`` takes them): the changed documents and the surviving base ones."""
+) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
+    """(base ids gone or superseded, the bases to settle again with their members as
+    ``_settle`` takes them): the changed documents and the surviving base ones."""
     gone = {i for i in removed if i in base} | {i for i, _b, _d in changed if i in base}
-    groups: dict[tuple[int, int], list[tuple[int, str, str]]] = {}
+    groups: dict[str, list[tuple[str, str]]] = {}
     for doc_id, branch, date_key in changed:
-        key = part_key(branch)
-        day = day_number(date_key)
-        groups.setdefault((day, key), []).append((_wanted_disc(doc_id, key), doc_id, doc_id))
+        ref = base_ref(day_number(date_key), doc_id, part_key(branch))
+        groups.setdefault(ref, []).append((doc_id, doc_id))
     for doc_id in gone:
-        n = int(base[doc_id], 36)
-        groups.setdefault((n // DISC, n % PART_KEYS), [])
-    days = {_base36(day, 3) for day, _key in groups}
+        groups.setdefault(base[doc_id][:REF_BASE], [])
     for doc_id, ref in base.items():
-        if ref[:3] in days and doc_id not in gone:
-            n = int(ref, 36)
-            members = groups.get((n // DISC, n % PART_KEYS))
-            if members is not None:
-                members.append((_wanted_disc(doc_id, n % PART_KEYS), doc_id, doc_id))
+        members = groups.get(ref[:REF_BASE])
+        if members is not None and doc_id not in gone:
+            members.append((doc_id, doc_id))
     return gone, groups
 
 
