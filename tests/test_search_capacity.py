@@ -18,7 +18,8 @@ from tongxin.searchindex import SearchDoc, build_search_index
 from tongxin.tokenizer import tokenize
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_pipeline import Item, atom, federate, server, write_registry  # noqa: E402, F401
+from feedserver import FeedServer  # noqa: E402
+from test_pipeline import Item, atom, federate, write_registry  # noqa: E402
 
 COUNT = 5000
 
@@ -101,7 +102,12 @@ def test_a_branch_of_thousands_of_articles_on_one_day_builds(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-def test_a_feed_of_thousands_of_entries_on_one_day_publishes(server, tmp_path: Path) -> None:
+def test_a_feed_of_thousands_of_entries_on_one_day_publishes(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        _publish_one_day(server, tmp_path)
+
+
+def _publish_one_day(server: FeedServer, tmp_path: Path) -> None:
     items = [Item(f"e{i}", f"条目 {word(i)}", 1.0) for i in range(COUNT)]  # one timestamp
     server.route("/a/feeds/all.atom.xml", body=atom(server.url("/a/"), "东江", items))
     registry = write_registry(
