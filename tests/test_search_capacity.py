@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tongxin.cli import main
 from tongxin.scaffold import create_branch
-from tongxin.searchindex import SearchDoc, build_search_index
+from tongxin.search import SearchDoc, build_search_index
 from tongxin.tokenizer import tokenize
 
 sys.path.insert(0, str(Path(__file__).parent))

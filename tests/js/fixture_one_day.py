@@ -9,7 +9,7 @@ else does; its url is ``/d/<i>/`` or ``/u/<i>/``.
 import sys
 from pathlib import Path
 
-from tongxin.searchindex import SearchDoc, build_search_index
+from tongxin.search import SearchDoc, build_search_index
 
 
 def word(i: int) -> str:
