@@ -110,6 +110,7 @@ def build_search_index(
         lap = stats.lap("refs", started)
         terms = TermsCache(Path(cache_dir) / "terms.marshal" if cache_dir else None)
         fields = _analyse(collection.docs, terms, stats)
+        lap = stats.lap("analyse", lap)
         keys = [ref_number(r) % PART_KEYS for r in collection.refs]
         groups = TextGroups.of(fields, keys)
         frequency = groups.frequency()
@@ -121,7 +122,7 @@ def build_search_index(
         job = _shard_job(
             collection, keys, fields, layout, groups, files, search_dir, stats.postings
         )
-        lap = stats.lap("plan", stats.lap("analyse", lap))
+        lap = stats.lap("plan", lap)
         total = sum(layout.weights[k] for k in job.targets)
         passes = math.ceil(total / POSTINGS_PER_PASS)
         for group in pass_groups(list(job.targets), layout.weights, passes):
