@@ -1,4 +1,4 @@
-// Index round trip: tongxin.searchindex (lunr.py) builds, lunr.js loads and queries.
+// Index round trip: tongxin.search builds, lunr.js loads and queries.
 const test = require("node:test");
 const assert = require("node:assert");
 const { execFileSync } = require("node:child_process");

@@ -1,4 +1,4 @@
-/* Tongxin search: reads the sharded lunr indexes written by tongxin.searchindex.
+/* Tongxin search: reads the sharded lunr indexes written by tongxin.search.
  * The engine (createSearcher) also runs under node for the round-trip tests; the page code
  * below it only runs in a browser. Contract: ?q= is read on load; each hit is an <a href> in
  * #search-results; the number of hits is the text of #search-count. */
