@@ -176,6 +176,36 @@ def test_a_new_entry_taking_an_old_refs_base_moves_the_old_one(tmp_path: Path) -
     assert ref_number(cold.refs[new_id]) % PART_KEYS == part_key("一支部")
 
 
+def test_removing_the_first_of_a_collision_moves_the_next_to_the_bare_ref(tmp_path: Path) -> None:
+    second, first = _colliding_ids("y", "一支部", "2026-03-01")
+
+    def doc(doc_id: str, title: str) -> SearchDoc:
+        return SearchDoc(doc_id, f"/{doc_id}/", title, "网络党建", "一支部", "news", "2026-03-01")
+
+    filler = [doc(f"f{i}", f"其他{i}") for i in range(40)]
+    before = [doc(first, "先到"), doc(second, "后到"), *filler]
+    after = [before[1], *filler]
+    base = build_search_index(before, tmp_path / "base")
+    assert base.refs[second] == base.refs[first] + ".1"
+    cold = build_search_index(after, tmp_path / "cold")
+    current = {d.id: d for d in after}
+    stats = build_delta_index(
+        tmp_path / "base" / "search",
+        tmp_path / "delta",
+        [],
+        [first],
+        base.refs,
+        [(d.branch, d.type, str(d.date)) for d in after],
+        lambda ids: [current[i] for i in ids],
+        max_share=1.0,
+    )
+    assert stats.refs == {second: base.refs[first]}
+    delta = _manifest(tmp_path / "delta")["delta"]
+    assert delta["dead"] == sorted([base.refs[first], base.refs[second]])
+    live = {i: r for i, r in {**base.refs, **stats.refs}.items() if i != first}
+    assert live == cold.refs
+
+
 def test_delta_past_the_share_is_refused_and_writes_nothing(tmp_path: Path) -> None:
     docs = [
         SearchDoc(f"d{i}", f"/{i}/", f"标题{i}", "正文", "支部", "news", "2026-01-01")
