@@ -42,7 +42,6 @@ from lxml import etree
 
 from tongxin.i18n import translate
 
-from . import plainmarkup
 from .model import Branch, Entry, Registry
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("screen_rules.yaml")
@@ -281,7 +280,7 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
-BREAK = plainmarkup.BREAK  # a block boundary in extracted text; keyword runs never cross it
+BREAK = "\n\u2029\n"  # a block boundary in extracted text; keyword runs never cross it
 
 
 @dataclass
@@ -416,40 +415,12 @@ def _hidden_selectors(root: etree._Element, rules: ScreenRules) -> dict[str, str
 _NO_DECLS: dict[str, str] = {}
 
 
-# ---- fast path: plain markup read without a DOM (federation.plainmarkup)
-#
-# For plain markup the walk below can only produce text with block breaks and the links; the
-# tokenizer gives the same in a tenth of the time. It declines anything libxml2 might build
-# differently; tests/test_screen_fastpath.py checks both give the same facts on every vector.
-
-#: libxml2 2.14's HTML5 tokenizer keeps every whitespace text node the walk would see;
-#: older versions drop some, and the fast path would not match them.
-_FAST_PATH = etree.LIBXML_VERSION >= (2, 14)
-
-
-def _read_plain(markup: str, base_url: str) -> HtmlFacts | None:
-    """The facts the DOM walk would give ``markup``, or None when it is not plain markup."""
-    plain = plainmarkup.read(markup)
-    if plain is None:
-        return None
-    links = []
-    for href in plain.hrefs:
-        link = _absolute(href, base_url)
-        if link:
-            links.append(link)
-    return HtmlFacts(text=plain.text, links=links)
-
-
 def read_html(markup: str, rules: ScreenRules, base_url: str = "") -> HtmlFacts:
     """Text (with block breaks), links, and hidden text of a raw HTML fragment."""
     if not markup:
         return HtmlFacts()
     if "<" not in markup and "&" not in markup:
         return HtmlFacts(text=markup)
-    if _FAST_PATH:
-        plain = _read_plain(markup, base_url)
-        if plain is not None:
-            return plain
     return _read_dom(markup, rules, base_url)
 
 

@@ -15,13 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .model import Branch, Entry, FetchResult
 
@@ -96,6 +94,35 @@ _ENTRY_COLUMNS = (
     "type", "tags", "author", "pinned", "expires", "quarantine_reason",
 )  # fmt: skip
 
+
+class ListingRow(NamedTuple):
+    """One visible entry as :meth:`Store.listing_rows` reads it: every column but the body
+    (``content_html``), plus the stored ``content_hash``. Times are ISO 8601 text as stored,
+    ``tags`` JSON text, ``pinned`` 0 or 1."""
+
+    entry_id: str
+    branch_id: str
+    origin_branch_id: str
+    origin_branch_name: str
+    origin_branch_url: str
+    origin_feed_url: str
+    url: str
+    title: str
+    summary_html: str
+    published: str | None
+    updated: str | None
+    type: str
+    tags: str
+    author: str
+    pinned: int
+    expires: str | None
+    quarantine_reason: str | None
+    content_hash: str
+
+
+#: One entry's values as :meth:`Store.record_fetch` writes them (see :func:`entry_row`).
+EntryRow = tuple[Any, ...]
+
 # Visible: not rejected, and either clean or explicitly released.
 _VISIBLE = "(d.decision IS NULL AND e.quarantine_reason IS NULL) OR d.decision = 'release'"
 
@@ -169,7 +196,7 @@ def _iso_fast(moment: datetime | None) -> str | None:
     return iso(moment)
 
 
-def _row(entry: Entry) -> tuple[Any, ...]:
+def _row(entry: Entry) -> EntryRow:
     """The entry's column values (``_ROW_COLUMNS``), its content hash included."""
     published = _iso_fast(entry.published)
     # Most entries were never updated: the same moment, written once.
@@ -196,7 +223,7 @@ def _digest(
     return hashlib.sha256("\x1f".join([p or "" for p in parts]).encode("utf-8")).hexdigest()
 
 
-def entry_row(entry: Entry) -> tuple[Any, ...]:
+def entry_row(entry: Entry) -> EntryRow:
     """The entry's column values exactly as :meth:`Store.record_fetch` writes them (content
     hash included). Computing them is a third of storing an entry, so the ingest workers do
     it beside parsing and hand the rows to ``record_fetch(..., rows=)``."""
@@ -248,9 +275,6 @@ class Store:
         self.db.execute("PRAGMA cache_size=-32768")  # 32 MB of pages: the render reads it all
         self.db.execute("PRAGMA temp_store=MEMORY")
         self._migrate()
-        self._checkpointer: _Checkpointer | None = None
-        self._unchecked_rows = 0
-        self._deferring = False
 
     @classmethod
     def reader(cls, path: Path | str) -> Store:
@@ -262,8 +286,6 @@ class Store:
             f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None
         )
         self.db.row_factory = sqlite3.Row
-        self._checkpointer = None
-        self._unchecked_rows = 0
         return self
 
     def _migrate(self) -> None:
@@ -288,50 +310,7 @@ class Store:
         return _Transaction(self.db)
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
         self.db.close()
-
-    def _wrote(self, rows: int) -> None:
-        # A cold run writes ~160 MB of WAL; checkpointing it inside the writer's commits
-        # stalled the store twice per run. A thread on its own connection copies the WAL
-        # into the database while this one goes on writing (PASSIVE never blocks a writer,
-        # and the GIL is released inside SQLite); the writer's autocheckpoint stays as a bound.
-        self._unchecked_rows += rows
-        if self._unchecked_rows < _CHECKPOINT_ROWS or self._deferring:
-            return
-        self._checkpoint_soon()
-
-    def _checkpoint_soon(self) -> None:
-        self._unchecked_rows = 0
-        if self._checkpointer is None:
-            self._checkpointer = _Checkpointer(self.path)
-            self._checkpointer.start()
-        self._checkpointer.request()
-
-    @contextmanager
-    def checkpoints_deferred(self) -> Iterator[None]:
-        """Leave the WAL alone while the block writes, and copy it into the database after.
-
-        The cold ingest stores 50,000 entries with every core busy parsing; copying its
-        160 MB of WAL meanwhile took a tenth of the storing's time. The writer's own
-        autocheckpoint still bounds the WAL (at 256 MB). Call :meth:`settle_checkpoint`
-        before forking: a child must not inherit the copying thread inside SQLite."""
-        self._deferring = True
-        self.db.execute(f"PRAGMA wal_autocheckpoint={_DEFERRED_WAL_PAGES}")
-        try:
-            yield
-        finally:
-            self._deferring = False
-            self.db.execute(f"PRAGMA wal_autocheckpoint={_WAL_PAGES}")
-            if self._unchecked_rows:
-                self._checkpoint_soon()
-
-    def settle_checkpoint(self, timeout: float = 120.0) -> None:
-        """Return once the background copy of the WAL asked for so far is done."""
-        if self._checkpointer is not None:
-            self._checkpointer.settle(timeout)
 
     def __enter__(self) -> Store:
         return self
@@ -384,7 +363,7 @@ class Store:
         status: str,
         error: str | None = None,
         now: datetime | None = None,
-        rows: Sequence[tuple[Any, ...]] | None = None,
+        rows: Sequence[EntryRow] | None = None,
         content_hash: str | None = None,
     ) -> StoreOutcome:
         """Record one branch's fetch and upsert its entries, in one transaction.
@@ -457,7 +436,7 @@ class Store:
         branch: Branch,
         entries: list[Entry] | None,
         stamp: str,
-        given: Sequence[tuple[Any, ...]] | None = None,
+        given: Sequence[EntryRow] | None = None,
     ) -> StoreOutcome:
         """All of one branch's entries in a few statements (this runs 1000 times a run).
 
@@ -465,7 +444,7 @@ class Store:
         from the very row values that would be written; then one ``executemany`` writes the
         new and changed rows and another touches the unchanged ones.
         """
-        rows: dict[str, tuple[Any, ...]] = {}
+        rows: dict[str, EntryRow] = {}
         duplicates = 0
         if given is None or (entries is not None and len(given) != len(entries)):
             given = [_row(e) for e in entries or ()]  # not the rows of these entries
@@ -505,7 +484,6 @@ class Store:
                 updated += 1
         if writes:
             self.db.executemany(_INSERT_ENTRY, writes)
-            self._wrote(len(writes))
         if touches:
             self.db.executemany("UPDATE entries SET last_seen = ? WHERE entry_id = ?", touches)
         return StoreOutcome(new=new, updated=updated, unchanged=unchanged)
@@ -569,9 +547,9 @@ class Store:
         cursor.row_factory = None
         return [_entry_from_tuple(row) for row in cursor.execute(sql, params)]
 
-    def listing_rows(self) -> list[tuple[Any, ...]]:
-        """Visible entries newest first (as :meth:`entries`), as plain tuples of
-        ``LISTING_COLUMNS``: every column but ``content_html``, plus ``content_hash``.
+    def listing_rows(self) -> list[ListingRow]:
+        """Visible entries newest first (as :meth:`entries`), as :class:`ListingRow`: every
+        column but ``content_html``, plus ``content_hash``.
 
         What the portal's pages and API show, in one scan: reading the bodies as well cost
         twice as much at 50,000 entries, and only the feeds' newest few hundred need them
@@ -585,7 +563,7 @@ class Store:
         )
         cursor = self.db.cursor()
         cursor.row_factory = None
-        return cursor.execute(sql).fetchall()
+        return [ListingRow._make(row) for row in cursor.execute(sql)]
 
     def entries_by_id(self, entry_ids: Sequence[str]) -> list[Entry]:
         """Full entries (content included) for ``entry_ids``, in that order; unknown ids are
@@ -791,7 +769,8 @@ class Store:
 
 _SELECT_ENTRY = ", ".join(f"e.{c}" for c in _ENTRY_COLUMNS)
 #: The columns of :meth:`Store.listing_rows`, in order.
-LISTING_COLUMNS = (*(c for c in _ENTRY_COLUMNS if c != "content_html"), "content_hash")
+LISTING_COLUMNS: tuple[str, ...] = ListingRow._fields
+assert LISTING_COLUMNS == (*(c for c in _ENTRY_COLUMNS if c != "content_html"), "content_hash")
 _SELECT_LISTING = ", ".join(f"e.{c}" for c in LISTING_COLUMNS)
 _NO_TAGS = "[]"
 
@@ -840,67 +819,28 @@ def _month_keys(months: int, now: datetime | None) -> list[str]:
     return keys
 
 
-def entry_from_listing_row(row: tuple[Any, ...]) -> Entry:
+def entry_from_listing_row(row: ListingRow) -> Entry:
     """An :class:`Entry` from a :meth:`Store.listing_rows` row: everything but the body
     (``content_html`` is empty)."""
     return _entry_from_tuple((*row[:_CONTENT_AT], "", *row[_CONTENT_AT:-1]))
 
 
-#: Rows written between background checkpoints (~0.8 WAL pages each: about 32 MB of WAL).
-_CHECKPOINT_ROWS = 10_000
-#: The writer's autocheckpoint, in pages: 64 MB of WAL; 256 MB while checkpoints are deferred.
+def listing_summary(rows: Sequence[ListingRow]) -> dict[str, tuple[int, str | None]]:
+    """:meth:`Store.branch_summary` from :meth:`Store.listing_rows` already read."""
+    counts: dict[str, int] = {}
+    newest: dict[str, str | None] = {}
+    for row in rows:  # newest first, so the first seen per branch wins
+        if row.branch_id in counts:
+            counts[row.branch_id] += 1
+        else:
+            counts[row.branch_id] = 1
+            newest[row.branch_id] = row.published or row.updated
+    return {key: (count, newest[key]) for key, count in counts.items()}
+
+
+#: The writer's autocheckpoint, in pages: 64 MB of WAL (a cold run writes ~160 MB in 1,000
+#: small transactions; SQLite's default, 4 MB, checkpoints and fsyncs forty times as often).
 _WAL_PAGES = 16384
-_DEFERRED_WAL_PAGES = 65536
-
-
-class _Checkpointer(threading.Thread):
-    """Runs ``wal_checkpoint(PASSIVE)`` on its own connection each time it is asked to."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(name=f"checkpoint {path.name}", daemon=True)
-        self.path = path
-        self.stopping = False
-        self.checkpoints = 0
-        self._state = threading.Condition()
-        self._asked = self._done = 0  # requests made, requests served
-
-    def request(self) -> None:
-        with self._state:
-            self._asked += 1
-            self._state.notify_all()
-
-    def settle(self, timeout: float) -> None:
-        with self._state:
-            target = self._asked
-            self._state.wait_for(lambda: self._done >= target or not self.is_alive(), timeout)
-
-    def run(self) -> None:
-        db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-        try:
-            while True:
-                with self._state:
-                    self._state.wait_for(lambda: self.stopping or self._asked > self._done)
-                    if self.stopping:
-                        return
-                    serving = self._asked  # requests made meanwhile are served by this one
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                self.checkpoints += 1
-                with self._state:
-                    self._done = serving
-                    self._state.notify_all()
-        except sqlite3.Error:
-            pass  # only an optimisation: the writer's own autocheckpoint still bounds the WAL
-        finally:
-            db.close()
-            with self._state:
-                self._done = self._asked
-                self._state.notify_all()
-
-    def stop(self) -> None:
-        with self._state:
-            self.stopping = True
-            self._state.notify_all()
-        self.join()
 
 
 class _Transaction:
