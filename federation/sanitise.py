@@ -23,6 +23,7 @@ import nh3
 from tongxin import text
 
 from .model import Entry
+from .parse import ENTRY_TYPES
 
 ALLOWED_TAGS = frozenset(
     {
@@ -209,6 +210,3 @@ def _plain_origin(value: str) -> str:
 @lru_cache(maxsize=1024)
 def _plain_origin_name(value: str) -> str:
     return plain_text(value, TITLE_LIMIT)
-
-
-ENTRY_TYPES = ("news", "announcements", "study", "pages")
