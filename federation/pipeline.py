@@ -127,6 +127,7 @@ def run(
         results = _fetch_stage(registry, store, report, progress)
         ingested = _ingest_stage(registry, store, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress)
+        del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
     if timings_path:
