@@ -117,3 +117,21 @@ def test_a_bug_on_one_body_fails_that_branch_alone(monkeypatch) -> None:
     assert done[2].rows is None and done[2].error == "RuntimeError: a bug"
     assert done[2].bug and "broken_on_b2" in done[2].bug
     assert all(len(d.entries) == 3 for n, d in enumerate(done) if n != 2)
+
+
+def test_a_lost_worker_has_its_bodies_done_here(monkeypatch) -> None:
+    import os
+
+    import tongxin.federation.ingest as ingest_module
+
+    real, parent = ingest_module.parse_feed, os.getpid()
+
+    def dies_in_a_worker(body: bytes, **kw):
+        if os.getpid() != parent and "b3.example" in kw["url"]:
+            os._exit(1)  # killed (out of memory, say): the pool is broken
+        return real(body, **kw)
+
+    monkeypatch.setattr(ingest_module, "parse_feed", dies_in_a_worker)
+    done = ingest(jobs(20), workers=2)
+    assert [d.branch_id for d in done] == [f"b{n}" for n in range(20)]
+    assert all(len(d.entries) == 3 for d in done)
