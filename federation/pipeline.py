@@ -38,7 +38,7 @@ from .model import Branch, FetchResult, Registry
 from .progress import Progress
 from .registry import load_registry
 from .render import PortalContent, PortalRenderer, Publisher, RenderOptions  # the one import
-from .store import Store, listing_summary
+from .store import BranchState, Store, listing_summary
 
 logger = logging.getLogger("tongxin.federate")
 
@@ -124,8 +124,9 @@ def run(
     with RunLock(lock_path_for(out)), Store(db) as store:
         # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
         quarantine.apply_decisions_file(store, language=registry.language)
-        results = _fetch_stage(registry, store, report, progress)
-        ingested = _ingest_stage(registry, store, results, report, progress, workers)
+        states = store.branch_states()
+        results = _fetch_stage(registry, states, report, progress)
+        ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress)
         del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
@@ -138,20 +139,18 @@ def run(
 
 
 def _fetch_stage(
-    registry: Registry, store: Store, report: RunReport, progress: Progress
+    registry: Registry, states: dict[str, BranchState], report: RunReport, progress: Progress
 ) -> list[FetchResult]:
     """Every branch's conditional GET (see :mod:`.fetch`), in registry order."""
     from .fetch import fetch_all, user_agent
 
     branches = list(registry.branches)
-    known = store.branch_states()
-    states = {b.id: known.get(b.id) for b in branches}
     with progress.stage("fetch", len(branches)) as advance:
         t = time.perf_counter()
         results = asyncio.run(
             fetch_all(
                 branches,
-                states,
+                {b.id: states.get(b.id) for b in branches},
                 user_agent=user_agent(registry.url),
                 progress=lambda _done, _total, _result: advance(1),
             )
@@ -174,6 +173,7 @@ def _needs_ingest(result: FetchResult, state: Any) -> bool:
 def _ingest_stage(
     registry: Registry,
     store: Store,
+    states: dict[str, BranchState],
     results: list[FetchResult],
     report: RunReport,
     progress: Progress,
@@ -183,7 +183,6 @@ def _ingest_stage(
     from .screen import rules_for_registry
 
     by_id = {b.id: b for b in registry.branches}
-    states = store.branch_states()
     jobs: list[Job] = []
     for result in results:
         branch = by_id.get(result.branch_id)
