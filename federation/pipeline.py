@@ -141,7 +141,7 @@ def run(
 def _fetch_stage(
     registry: Registry, states: dict[str, BranchState], report: RunReport, progress: Progress
 ) -> list[FetchResult]:
-    """Every branch's conditional GET (see :mod:`.fetch`), in registry order."""
+    """Every branch's conditional GET (see :mod:`.fetch`), in registry order (fetch_all's)."""
     from .fetch import fetch_all, user_agent
 
     branches = list(registry.branches)
@@ -156,8 +156,7 @@ def _fetch_stage(
             )
         )
         report.timings["fetch"] = time.perf_counter() - t
-    order = {b.id: i for i, b in enumerate(branches)}
-    return sorted(results, key=lambda r: order.get(r.branch_id, len(order)))
+    return results
 
 
 def _needs_ingest(result: FetchResult, state: Any) -> bool:
