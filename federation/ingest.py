@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tongxin import parallel
 
@@ -29,6 +29,9 @@ from .model import Branch, Entry, FetchResult
 from .parse import ParseError, parse_feed
 from .sanitise import sanitise_entry
 from .store import EntryRow, body_hash, entry_from_row, entry_row
+
+if TYPE_CHECKING:
+    from .screen import ScreenRules
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ class _History:
         return self._entries
 
 
-def ingest_one(job: Job, rules: Any = None) -> Ingested:
+def ingest_one(job: Job, rules: ScreenRules | None = None) -> Ingested:
     """Parse, sanitise and (with ``rules``, from ``screen.rules_for_registry``) screen one
     body. Never raises: a bad feed or a bug comes back as the answer's ``error``."""
     digest = body_hash(job.body)
@@ -103,7 +106,7 @@ def ingest_one(job: Job, rules: Any = None) -> Ingested:
         return Ingested(job.branch.id, digest, error=text, bug=traceback.format_exc())
 
 
-def _ingest(job: Job, rules: Any, digest: str) -> Ingested:
+def _ingest(job: Job, rules: ScreenRules | None, digest: str) -> Ingested:
     started = time.perf_counter()
     try:
         parsed = parse_feed(job.body, url=job.url, branch=job.branch, content_type=job.content_type)
@@ -127,7 +130,9 @@ def _ingest(job: Job, rules: Any, digest: str) -> Ingested:
     return Ingested(job.branch.id, digest, rows=rows, seconds=seconds)
 
 
-def ingest(jobs: Sequence[Job], rules: Any = None, *, workers: int | None = None) -> list[Ingested]:
+def ingest(
+    jobs: Sequence[Job], rules: ScreenRules | None = None, *, workers: int | None = None
+) -> list[Ingested]:
     """:func:`ingest_one` of every job, in order, spread over up to ``workers`` processes
     (None: one per usable CPU; fewer than :data:`MIN_POOLED` jobs run here)."""
     if len(jobs) < MIN_POOLED and workers is None:
