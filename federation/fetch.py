@@ -267,6 +267,24 @@ def _start(branch: Branch, state: BranchState | None) -> tuple[str, dict[str, st
     return url, headers
 
 
+async def _fetch_signature(
+    session: aiohttp.ClientSession, branch: Branch, result: FetchResult, limits: Limits
+) -> None:
+    """The body's detached signature, checked; a missing or bad one drops the body."""
+    sig_url = (result.final_url or result.url) + SIGNATURE_SUFFIX
+    probe = FetchResult(branch_id=branch.id, url=sig_url)
+    try:
+        result.signature = await _get(session, sig_url, {}, limits, probe, MAX_SIGNATURE_BYTES)
+    except FetchError as error:
+        result.error = _t("signature_missing", url=sig_url, error=error)
+        result.body = None
+        return
+    problem = verify_signature(result, branch)
+    if problem:
+        result.error = problem
+        result.body = None
+
+
 async def fetch_one(
     session: aiohttp.ClientSession,
     branch: Branch,
@@ -292,20 +310,7 @@ async def fetch_one(
         async with asyncio.timeout(limits.total_timeout):
             result.body = await _get(session, url, headers, limits, result, limits.max_bytes)
             if result.body is not None and branch.requires_signature:
-                sig_url = (result.final_url or url) + SIGNATURE_SUFFIX
-                probe = FetchResult(branch_id=branch.id, url=sig_url)
-                try:
-                    result.signature = await _get(
-                        session, sig_url, {}, limits, probe, MAX_SIGNATURE_BYTES
-                    )
-                except FetchError as error:
-                    result.error = _t("signature_missing", url=sig_url, error=error)
-                    result.body = None
-                else:
-                    problem = verify_signature(result, branch)
-                    if problem:
-                        result.error = problem
-                        result.body = None
+                await _fetch_signature(session, branch, result, limits)
     except FetchError as error:
         result.error = str(error)
         result.body = None

@@ -31,6 +31,7 @@ import feedparser
 from lxml import etree
 
 from tongxin.i18n import translate
+from tongxin.settings import CONTENT_TYPES
 
 from .model import Branch, Entry, ParsedFeed
 
@@ -42,7 +43,7 @@ RSS1_NS = "http://purl.org/rss/1.0/"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-ENTRY_TYPES = ("news", "announcements", "study", "pages")
+ENTRY_TYPES = CONTENT_TYPES  # the one list (tongxin.settings)
 #: A feed is read up to this many entries; the rest are a mistake or an attack.
 MAX_ENTRIES = 5000
 
@@ -70,25 +71,15 @@ _PARSERS = threading.local()
 
 
 def _parser() -> etree.XMLParser:
-    """This thread's XML parser (an lxml parser must not be shared between threads; making
-    one per feed cost more than parsing a small feed)."""
+    """This thread's XML parser (an lxml parser must not be shared between threads), inert
+    by construction: no DTD loading, no entity substitution, no network, no huge trees."""
     parser = getattr(_PARSERS, "xml", None)
     if parser is None:
-        parser = _PARSERS.xml = _new_parser()
+        parser = _PARSERS.xml = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+            remove_comments=True, remove_pis=True, recover=False,
+        )  # fmt: skip
     return parser
-
-
-def _new_parser() -> etree.XMLParser:
-    # Inert by construction: no DTD loading, no entity substitution, no network, no huge trees.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        recover=False,
-    )
 
 
 _ENTITY_MARKERS = (b"<!ENTITY", "<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))

@@ -1,7 +1,9 @@
-"""One federate run: registry → fetch → parse → sanitise → (screen) → store → render → index.
+"""One federate run: registry → fetch → ingest (parse, sanitise, screen) → store → render →
+index.
 
-The stages live in their own modules and know nothing of each other; this module only wires
-them, times them and keeps failures where they belong:
+Each stage lives in its own module and knows nothing of the others (:mod:`.fetch`,
+:mod:`.ingest`, :mod:`.store`, :mod:`.portal`, :mod:`.index`); this module only runs them in
+order, times them and keeps failures where they belong:
 
 - a registry problem stops the run before anything is fetched (:class:`RegistryError`);
 - a second run while one is going gives up at once (:class:`LockHeld`);
@@ -16,16 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import json
 import logging
 import os
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,23 +32,18 @@ from tongxin.i18n import translate
 from . import quarantine
 from .health import branch_health, parse_time
 from .index import IndexAside, plan_portal_index
-from .ingest import (
-    Ingested,
-    IngestPool,
-    Screening,
-    default_workers,
-    ingest_bodies,
-    unchanged_body,
-)
+from .ingest import Ingested, Job, ingest, unchanged_body
 from .lock import RunLock, lock_path_for
-from .model import Branch, Entry, FetchResult, Registry
+from .model import Branch, FetchResult, Registry
 from .portal import PortalContent, PortalRenderer, Publisher, RenderOptions
+from .progress import Progress
 from .registry import load_registry
-from .store import LISTING_COLUMNS
+from .store import BranchState, Store, listing_summary
 
 logger = logging.getLogger("tongxin.federate")
 
 PHASES = ("fetch", "parse", "sanitise", "screen", "store", "render", "index")
+INGEST_PHASES = ("parse", "sanitise", "screen")
 
 
 @dataclass
@@ -84,14 +75,6 @@ class RunReport:
         return data
 
 
-def _advance_bar(bar: Any, task: Any, n: int = 1) -> None:
-    bar.advance(task, n)
-
-
-def _advance_nothing(n: int = 1) -> None:
-    """Progress reporting when there is no bar: nothing to advance."""
-
-
 def search_cache_dir(db_path: Path | str) -> Path:
     """Where a portal keeps its search shards between runs: beside its database."""
     db = Path(db_path)
@@ -108,124 +91,6 @@ def default_db_path(out_dir: Path) -> Path:
     """The store beside the output (not inside it: the output is replaced on every run)."""
     out = Path(os.path.abspath(out_dir))
     return out.parent / f"{out.name}.sqlite3"
-
-
-# --------------------------------------------------------------------------- progress
-
-
-class Progress:
-    """Where progress goes: a rich bar on a terminal, log lines under cron, or nowhere."""
-
-    def __init__(self, mode: str = "auto", language: str = "zh-CN") -> None:
-        if mode == "auto":
-            mode = "bar" if sys.stderr.isatty() else "log"
-        self.mode = mode
-        self.language = language
-        self._rich: Any = None
-        self._task: Any = None
-
-    def stage_name(self, stage: str) -> str:
-        return translate(self.language, f"portal.stages.{stage}")
-
-    @contextmanager
-    def stage(self, stage: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-        started = time.perf_counter()
-        if self.mode == "bar":
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-            from rich.progress import (
-                Progress as RichProgress,
-            )
-
-            with RichProgress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                transient=False,
-            ) as bar:
-                task = bar.add_task(self.stage_name(stage), total=total)
-                yield functools.partial(_advance_bar, bar, task)
-                bar.update(task, completed=total if total is not None else 1, total=total or 1)
-            return
-        if self.mode == "log":
-            logger.info("%s …", self.stage_name(stage))
-        yield _advance_nothing
-        if self.mode == "log":
-            logger.info(
-                translate(
-                    self.language,
-                    "portal.cli.stage",
-                    stage=self.stage_name(stage),
-                    seconds=time.perf_counter() - started,
-                )
-            )
-
-    def warn(self, message: str) -> None:
-        if self.mode != "quiet":
-            logger.warning(message)
-
-
-# --------------------------------------------------------------------------- stages
-
-
-#: Below this many branches, worker processes cost more to start (about a second) than they
-#: save: small registries (and the tests) parse in this process.
-POOL_MIN_BRANCHES = 32
-
-
-def _workers(branches: int, workers: int | None) -> int:
-    if workers is not None:
-        return max(1, workers)
-    return default_workers() if branches >= POOL_MIN_BRANCHES else 1
-
-
-def _screening(registry: Registry, db: Path) -> Screening:
-    """Screening done in the workers, beside parsing. Rules are read once per run (the registry
-    may override them under `screen:`); each branch's history comes from the store file."""
-    from .screen import rules_for_registry
-
-    return Screening(rules_for_registry(registry), db)
-
-
-class _Clock:
-    """Wall time of the ingest, apportioned to the phases it was spent waiting for."""
-
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
-        self.waited = 0.0  # seconds blocked on parse/sanitise/screen (in submit or a future)
-        self.work = dict.fromkeys(("parse", "sanitise", "screen"), 0.0)  # worker seconds
-
-    def add(self, ingested: Ingested) -> None:
-        self.work["parse"] += ingested.parse_seconds
-        self.work["sanitise"] += ingested.sanitise_seconds
-        self.work["screen"] += ingested.screen_seconds
-
-    def settle(self) -> None:
-        # The workers' own seconds overlap the fetch and each other; what the run waited for
-        # is split between the phases in the proportions the workers spent on them.
-        total = sum(self.work.values())
-        for phase, seconds in self.work.items():
-            self.timings[phase] += self.waited * seconds / total if total else 0.0
-
-
-def _fetch(
-    registry: Registry, states: dict[str, Any], arrived: Callable[[FetchResult], None]
-) -> list[FetchResult]:
-    from .fetch import fetch_all, user_agent
-
-    return asyncio.run(
-        fetch_all(
-            list(registry.branches),
-            states,
-            user_agent=user_agent(registry.url),
-            progress=lambda _done, _total, result: arrived(result),
-        )
-    )
 
 
 # --------------------------------------------------------------------------- the run
@@ -246,8 +111,8 @@ def run(
 ) -> RunReport:
     """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``.
 
-    ``workers``: processes that parse, sanitise and screen (None: one per core for a big
-    registry, none for a small one; 1: everything in this process)."""
+    ``workers``: processes that parse, sanitise and screen (None: one per usable CPU for a
+    big run, none for a few feeds; 1: everything in this process)."""
     started = time.perf_counter()
     registry = registry or load_registry(registry_path)
     if stale_days is not None:
@@ -256,22 +121,15 @@ def run(
     db = Path(db_path) if db_path else default_db_path(out)
     progress = progress or Progress("quiet", registry.language)
     report = RunReport(out=out, branches=len(registry.branches))
-    with RunLock(lock_path_for(out)):
-        from .store import Store
-
-        # Entered before the store opens here, the pool forks its workers at once (see
-        # ingest.store_closed_here), ready in milliseconds instead of after a fork server's
-        # start; it is closed again before the render.
-        pool = IngestPool(
-            _workers(len(registry.branches), workers),
-            screening=_screening(registry, db),
-            store_rows=True,
-            lazy=True,
-        )
-        with pool, Store(db) as store:
-            _ingest(registry, store, report, progress, pool)
-            pool.close()
-            _publish(registry, store, out, report, progress, now, options)
+    with RunLock(lock_path_for(out)), Store(db) as store:
+        # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
+        quarantine.apply_decisions_file(store, language=registry.language)
+        states = store.branch_states()
+        results = _fetch_stage(registry, states, report, progress)
+        ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
+        _store_stage(registry, store, results, ingested, report, progress)
+        del results, ingested  # the bodies and rows are in the store now: free them first
+        _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
     if timings_path:
         Path(timings_path).write_text(
@@ -280,113 +138,29 @@ def run(
     return report
 
 
-def _ingest(
-    registry: Registry,
-    store: Any,
-    report: RunReport,
-    progress: Progress,
-    pool: IngestPool,
-) -> None:
-    """Fetch every branch; parse, sanitise and screen the bodies in ``pool``'s worker
-    processes while the fetch goes on; then store each branch's result in registry order."""
-    # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
-    quarantine.apply_decisions_file(store, language=registry.language)
+def _fetch_stage(
+    registry: Registry, states: dict[str, BranchState], report: RunReport, progress: Progress
+) -> list[FetchResult]:
+    """Every branch's conditional GET (see :mod:`.fetch`), in registry order (fetch_all's)."""
+    from .fetch import fetch_all, user_agent
+
     branches = list(registry.branches)
-    by_id = {b.id: b for b in branches}
-    known = store.branch_states()
-    states = {b.id: known.get(b.id) for b in branches}
-    clock = _Clock(report.timings)
-    futures: dict[str, Future[Ingested]] = {}
-
-    def store_one(result: FetchResult) -> None:
-        branch = by_id.get(result.branch_id)
-        if branch is None:
-            return
-        future = futures.pop(branch.id, None)
-        if future is None and _needs_parsing(result, states.get(branch.id)):
-            future = pool.submit(branch, result)  # the fetch's callback missed it
-        try:
-            status, outcome, error_text = _store_branch(
-                store, branch, result, future, clock, report.timings, pool
-            )
-        except Exception as error:  # noqa: BLE001 - one branch never sinks the run
-            logger.exception("branch %s", branch.id)
-            status, outcome = "error", None
-            error_text = f"{type(error).__name__}: {error}"
-            try:
-                store.record_fetch(branch, result, None, status="error", error=error_text)
-            except Exception:  # noqa: BLE001
-                logger.exception("recording the failure of branch %s", branch.id)
-        if status in ("error", "gone"):
-            error_text = error_text or status
-            report.failed[branch.id] = error_text
-            progress.warn(
-                translate(
-                    registry.language,
-                    "portal.cli.branch_failed",
-                    branch=branch.id,
-                    error=error_text,
-                )
-            )
-        if outcome is not None:
-            report.new += getattr(outcome, "new", 0)
-            report.updated += getattr(outcome, "updated", 0)
-
-    # Branches are stored in registry order (so the same entry reached by two paths is
-    # always attributed the same way), but need not wait for the end of the fetch: while
-    # it goes on, each branch whose turn has come and whose parse is already done is
-    # stored at once, from the fetch's callback (never blocking on a worker there).
-    order = [b.id for b in branches]
-    received: dict[str, FetchResult] = {}
-    stored_during_fetch = 0
-    drained = 0.0
-
-    def drain() -> None:
-        nonlocal stored_during_fetch, drained
+    with progress.stage("fetch", len(branches)) as advance:
         t = time.perf_counter()
-        while stored_during_fetch < len(order):
-            result = received.get(order[stored_during_fetch])
-            if result is None:
-                break
-            future = futures.get(result.branch_id)
-            if future is not None and not future.done():
-                break
-            store_one(result)
-            stored_during_fetch += 1
-        drained += time.perf_counter() - t
-
-    def arrived(result: FetchResult) -> None:
-        advance(1)
-        branch = by_id.get(result.branch_id)
-        if branch is not None and result.error is None and result.body is not None:
-            if not unchanged_body(result, states.get(branch.id)):
-                t = time.perf_counter()
-                futures[branch.id] = pool.submit(branch, result)
-                clock.waited += time.perf_counter() - t  # in-process (one worker)
-        received[result.branch_id] = result
-        drain()
-
-    # The WAL is copied into the database after the ingest, not while it stores (see
-    # Store.checkpoints_deferred); the render waits for that copy before it forks.
-    with store.checkpoints_deferred():
-        with progress.stage("fetch", len(branches)) as advance:
-            t = time.perf_counter()
-            results = _fetch(registry, states, arrived)
-            pool.flush()  # the last bodies, held back to fill a task for the workers
-            # the fetch's own time: not the parsing waited for, nor the stores done meanwhile
-            report.timings["fetch"] = time.perf_counter() - t - clock.waited - drained
-        with progress.stage("store", len(results)) as advance:
-            advance(stored_during_fetch)
-            done = set(order[:stored_during_fetch])
-            for result in results:
-                if result.branch_id in done:
-                    continue
-                store_one(result)
-                advance(1)
-    clock.settle()
+        results = asyncio.run(
+            fetch_all(
+                branches,
+                {b.id: states.get(b.id) for b in branches},
+                user_agent=user_agent(registry.url),
+                progress=lambda _done, _total, _result: advance(1),
+            )
+        )
+        report.timings["fetch"] = time.perf_counter() - t
+    return results
 
 
-def _needs_parsing(result: FetchResult, state: Any) -> bool:
+def _needs_ingest(result: FetchResult, state: Any) -> bool:
+    """A new body: not an error, not a 304, not the same bytes as last time."""
     return (
         result.error is None
         and result.body is not None
@@ -395,59 +169,122 @@ def _needs_parsing(result: FetchResult, state: Any) -> bool:
     )
 
 
+def _ingest_stage(
+    registry: Registry,
+    store: Store,
+    states: dict[str, BranchState],
+    results: list[FetchResult],
+    report: RunReport,
+    progress: Progress,
+    workers: int | None,
+) -> dict[str, Ingested]:
+    """Parse, sanitise and screen every new body (see :mod:`.ingest`), by branch id."""
+    from .screen import rules_for_registry
+
+    by_id = {b.id: b for b in registry.branches}
+    jobs: list[Job] = []
+    for result in results:
+        branch = by_id.get(result.branch_id)
+        if branch is not None and _needs_ingest(result, states.get(branch.id)):
+            # The screen compares with what the branch published before: its stored entries,
+            # handed to the worker as plain data (workers never open the store).
+            history = store.entries(branch_id=branch.id, include_quarantined=True)
+            jobs.append(Job.of(branch, result, history))
+    if not jobs:
+        return {}
+    with progress.stage("parse", len(jobs)):
+        t = time.perf_counter()
+        done = ingest(jobs, rules_for_registry(registry), workers=workers)
+        _apportion(report.timings, done, time.perf_counter() - t)
+    return {answer.branch_id: answer for answer in done}
+
+
+def _apportion(timings: dict[str, float], done: list[Ingested], wall: float) -> None:
+    """Split the ingest's wall time between its phases as the work itself was split."""
+    work = {phase: sum(i.seconds.get(phase, 0.0) for i in done) for phase in INGEST_PHASES}
+    total = sum(work.values())
+    for phase, seconds in work.items():
+        timings[phase] += wall * seconds / total if total else 0.0
+
+
+def _store_stage(
+    registry: Registry,
+    store: Store,
+    results: list[FetchResult],
+    ingested: dict[str, Ingested],
+    report: RunReport,
+    progress: Progress,
+) -> None:
+    """Record every branch's fetch and store its new rows, in registry order (so the same
+    entry reached by two paths is always attributed the same way), one transaction each."""
+    by_id = {b.id: b for b in registry.branches}
+    with progress.stage("store", len(results)) as advance:
+        t = time.perf_counter()
+        for result in results:
+            branch = by_id.get(result.branch_id)
+            if branch is not None:
+                answer = ingested.get(branch.id)
+                _store_branch(store, branch, result, answer, report, progress, registry.language)
+            advance(1)
+        report.timings["store"] = time.perf_counter() - t
+
+
 def _store_branch(
-    store: Any,
+    store: Store,
     branch: Branch,
     result: FetchResult,
-    future: Future[Ingested] | None,
-    clock: _Clock,
-    timings: dict[str, float],
-    pool: IngestPool,
-) -> tuple[str, Any, str | None]:
-    """Record one branch's result (waiting for its parse if needed): (status, StoreOutcome,
-    error message)."""
-    entries: list[Entry] | None = None
-    rows = None
-    digest = None
-    status, error = "ok", None
-    if future is not None:
-        t = time.perf_counter()
-        pool.steal(future)  # still queued while the workers start: parse it here instead
+    answer: Ingested | None,
+    report: RunReport,
+    progress: Progress,
+    language: str,
+) -> None:
+    status, error = _status(result, answer)
+    try:
+        outcome = store.record_fetch(
+            branch,
+            result,
+            None,
+            status=status,
+            error=error,
+            rows=answer.rows if answer is not None else None,
+            content_hash=answer.body_hash if answer is not None else None,
+        )
+    except Exception as failure:  # noqa: BLE001 - one branch never sinks the run
+        logger.exception("branch %s", branch.id)
+        status, error = "error", f"{type(failure).__name__}: {failure}"
         try:
-            ingested = future.result()
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): this branch is parsed here instead, as
-            # before the pool existed, rather than failing every branch still in the pool.
-            logger.warning("ingest worker lost; parsing branch %s in process", branch.id)
-            [ingested] = ingest_bodies(
-                [(branch, result)], workers=1, screening=pool.screening, store_rows=True
-            )
-        clock.waited += time.perf_counter() - t
-        clock.add(ingested)
-        digest = ingested.body_hash
-        if ingested.feed is None:
-            status, error = "error", ingested.error or "unreadable feed"
-        else:
-            rows = ingested.rows  # sanitised, screened and ready to store, from the worker
-            entries = ingested.entries if rows is None else None
-    elif result.not_modified or (result.error is None and result.body is not None):
-        pass  # 304, or the same bytes as last time: nothing to store but the fetch itself
+            store.record_fetch(branch, result, None, status="error", error=error)
+        except Exception:  # noqa: BLE001
+            logger.exception("recording the failure of branch %s", branch.id)
     else:
-        status = "gone" if result.status == 410 else "error"
-        error = result.error or f"HTTP {result.status}"
-    t = time.perf_counter()
-    outcome = store.record_fetch(
-        branch, result, entries, status=status, error=error, rows=rows, content_hash=digest
-    )
-    timings["store"] += time.perf_counter() - t
-    return status, outcome, error
+        report.new += outcome.new
+        report.updated += outcome.updated
+    if status in ("error", "gone"):
+        report.failed[branch.id] = error or status
+        progress.warn(
+            translate(language, "portal.cli.branch_failed", branch=branch.id, error=error or status)
+        )
+
+
+def _status(result: FetchResult, answer: Ingested | None) -> tuple[str, str | None]:
+    """(status, error) to record for one branch's fetch and ingest."""
+    if answer is not None:
+        if answer.bug:
+            logger.error("branch %s: %s", answer.branch_id, answer.bug.rstrip())
+        if answer.rows is None:
+            return "error", answer.error or "unreadable feed"
+        return "ok", None
+    if result.not_modified or (result.error is None and result.body is not None):
+        return "ok", None  # 304, or the same bytes as last time: nothing to store
+    status = "gone" if result.status == 410 else "error"
+    return status, result.error or f"HTTP {result.status}"
 
 
 def _newest_per_branch(
     summary: dict[str, tuple[int, str | None]],
 ) -> tuple[dict[str, datetime], dict[str, int]]:
     """Each branch's newest visible entry's date, and its count of visible entries, from
-    :meth:`Store.branch_summary` (or :func:`_branch_summary` of the listing rows)."""
+    :meth:`Store.branch_summary` (or :func:`store.listing_summary`)."""
     newest: dict[str, datetime] = {}
     counts: dict[str, int] = {}
     for branch_id, (count, text) in summary.items():
@@ -458,32 +295,17 @@ def _newest_per_branch(
     return newest, counts
 
 
-def _branch_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, str | None]]:
-    """:meth:`Store.branch_summary` from :meth:`Store.listing_rows` already read."""
-    branch_at, published_at, updated_at = (
-        LISTING_COLUMNS.index(c) for c in ("branch_id", "published", "updated")
-    )
-    counts: dict[str, int] = {}
-    newest: dict[str, str | None] = {}
-    for row in rows:  # newest first, so the first seen per branch wins
-        branch_id = row[branch_at]
-        if branch_id in counts:
-            counts[branch_id] += 1
-        else:
-            counts[branch_id] = 1
-            newest[branch_id] = row[published_at] or row[updated_at]
-    return {key: (count, newest[key]) for key, count in counts.items()}
-
-
 def _publish(
     registry: Registry,
-    store: Any,
+    store: Store,
     out: Path,
     report: RunReport,
     progress: Progress,
     now: datetime | None,
     options: RenderOptions | None,
 ) -> None:
+    """Render the store into a new version of the portal and publish it, or, when nothing
+    changed since the last render, refresh only its health files."""
     now = now or datetime.now(UTC)
     publisher = Publisher(out)
     current = publisher.current()
@@ -504,30 +326,46 @@ def _publish(
         report.version = current
         report.entries = sum(row.entries for row in rows)
         return
+    folder = publisher.new_version(str(generation))
+    try:
+        _render_version(registry, store, renderer, folder, current, report, progress, now)
+    except BaseException:
+        publisher.discard(folder)
+        raise
+    final = publisher.publish(folder)
+    store.set_meta("rendered", f"{key}:{final.name}")
+    report.published = True
+    report.version = final
+
+
+def _render_version(
+    registry: Registry,
+    store: Store,
+    renderer: PortalRenderer,
+    folder: Path,
+    current: Path | None,
+    report: RunReport,
+    progress: Progress,
+    now: datetime,
+) -> None:
+    """The portal's pages into ``folder`` while a child builds its search index."""
     with progress.stage("render"):
         t = time.perf_counter()
-        folder = publisher.new_version(str(generation))
         # The listing (no bodies) is read once, for the pages and to plan the index. The
-        # index is built by a forked child while this process renders (two cores, the two
-        # longest phases); the bodies it needs (all for a cold build, the changed ones for a
-        # delta, none to reuse) are read here, before the fork (see IndexAside).
-        try:
-            listing = store.listing_rows()
-            t_read = time.perf_counter()
-            cache_dir = search_cache_dir(store.path)
-            plan = plan_portal_index(
-                listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
-            )
-            store.settle_checkpoint()  # no child may inherit the copying thread mid-copy
-            index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
-            del plan
-            read_seconds = time.perf_counter() - t_read
-        except BaseException:
-            publisher.discard(folder)
-            raise
+        # index is planned from it; the bodies the index needs (all for a cold build, the
+        # changed ones for a delta, none to reuse) are read here.
+        listing = store.listing_rows()
+        t_read = time.perf_counter()
+        cache_dir = search_cache_dir(store.path)
+        plan = plan_portal_index(
+            listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
+        )
+        index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
+        del plan
+        read_seconds = time.perf_counter() - t_read
         try:
             report.entries = len(listing)
-            newest, counts = _newest_per_branch(_branch_summary(listing))
+            newest, counts = _newest_per_branch(listing_summary(listing))
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
             content = PortalContent.from_rows(listing, now, store.entries_by_id)
             del listing
@@ -537,19 +375,10 @@ def _publish(
             report.timings["render"] = time.perf_counter() - t - read_seconds
         except BaseException:
             index.cancel()
-            publisher.discard(folder)
             raise
     with progress.stage("index"):
-        try:
-            result = index.result()
-        except BaseException:
-            publisher.discard(folder)
-            raise
+        result = index.result()
         # the child's own time (it overlapped the render) plus the read before the fork
         report.timings["index"] = result.seconds + read_seconds
         report.index_available = result.available
         report.index_mode = result.mode
-    final = publisher.publish(folder)
-    store.set_meta("rendered", f"{key}:{final.name}")
-    report.published = True
-    report.version = final

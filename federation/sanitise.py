@@ -20,8 +20,10 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from . import plainmarkup
+from tongxin import text
+
 from .model import Entry
+from .parse import ENTRY_TYPES
 
 ALLOWED_TAGS = frozenset(
     {
@@ -57,7 +59,6 @@ DROPPED_WITH_CONTENT = frozenset(
 )  # fmt: skip
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
-assert plainmarkup.SERIALISED_TAGS <= ALLOWED_TAGS and plainmarkup.LINK_REL == LINK_REL
 
 TITLE_LIMIT = 300
 AUTHOR_LIMIT = 200
@@ -66,8 +67,6 @@ MAX_TAGS = 30
 HTML_LIMIT = 512 * 1024  # one entry's HTML; a bigger one is a mistake or an attack
 
 _SCHEME_RE = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
-_SPACE_RE = re.compile(r"\s+")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f]")
 # A plain absolute http(s) URL that urljoin and urlsplit would hand back unchanged: an ASCII
 # host (urlsplit rejects some non-ASCII ones), no user info, path parameters, empty query or
 # fragment, spaces, controls or backslashes. Anything else takes the slow, exact path.
@@ -132,11 +131,6 @@ def clean_html(fragment: str, base_url: str) -> str:
     if not fragment:
         return ""
     fragment = fragment[:HTML_LIMIT]
-    # Plain markup (nearly every entry) is written back by the tokenizer that the screen reads
-    # it with, byte for byte as nh3 would write it: one pass instead of nh3's parse.
-    plain = plainmarkup.read(fragment)
-    if plain is not None and plain.html is not None:
-        return plain.html.strip()
     # Every entry has its own base URL, and a cleaner per base costs more than the cleaning.
     # Most feeds (Tongxin's always) hold absolute URLs only, for which the base makes no
     # difference: clean once with the shared cleaner, and only when the result still holds a
@@ -150,18 +144,13 @@ def clean_html(fragment: str, base_url: str) -> str:
 
 
 def plain_text(value: str | None, limit: int = TITLE_LIMIT) -> str:
-    """Text without tags: entities decoded, whitespace collapsed, cut at ``limit`` characters."""
+    """Text without tags (:func:`tongxin.text.plain_text`), cut at ``limit`` characters; what
+    scripts and styles hold is dropped with them first (nh3), never shown as text."""
     if not value:
         return ""
-    text = value[: limit * 8]
-    if "<" in text or "&" in text:
-        text = html.unescape(_TEXT_CLEANER.clean(text))
-    text = _SPACE_RE.sub(" ", text).strip()
-    # Control characters other than whitespace have no business in a title.
-    text = _CONTROL_RE.sub("", text)
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
+    if "<" in value:
+        value = _TEXT_CLEANER.clean(value[: limit * 8])  # text left escaped: decoded below
+    return text.plain_text(value, limit)
 
 
 def safe_url(url: str | None, base_url: str = "") -> str:
@@ -221,6 +210,3 @@ def _plain_origin(value: str) -> str:
 @lru_cache(maxsize=1024)
 def _plain_origin_name(value: str) -> str:
     return plain_text(value, TITLE_LIMIT)
-
-
-ENTRY_TYPES = ("news", "announcements", "study", "pages")

@@ -12,89 +12,38 @@ table keyed by ``entry_id``, so they survive the feed re-sending the entry.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .entryrows import (
+    ENTRY_COLUMNS,
+    LISTING_COLUMNS,
+    ROW_COLUMNS,
+    EntryRow,
+    ListingRow,
+    body_hash,
+    entry_content_hash,
+    entry_from_columns,
+    entry_from_listing_row,
+    entry_from_row,
+    entry_row,
+    iso,
+    listing_summary,
+)
 from .model import Branch, Entry, FetchResult
+from .storeschema import SCHEMA_VERSION, Transaction, connect, migrate
 
-SCHEMA_VERSION = 4
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS branch_state (
-    branch_id TEXT PRIMARY KEY,
-    registry_feed TEXT,
-    feed_url TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    http_status INTEGER,
-    status TEXT,
-    error TEXT,
-    last_attempt TEXT,
-    last_success TEXT,
-    last_entry TEXT,
-    retry_not_before TEXT,
-    content_hash TEXT
-);
-CREATE TABLE IF NOT EXISTS entries (
-    entry_id TEXT PRIMARY KEY,
-    branch_id TEXT NOT NULL,
-    origin_branch_id TEXT NOT NULL,
-    origin_branch_name TEXT NOT NULL DEFAULT '',
-    origin_branch_url TEXT NOT NULL DEFAULT '',
-    origin_feed_url TEXT NOT NULL DEFAULT '',
-    url TEXT NOT NULL,
-    title TEXT NOT NULL,
-    summary_html TEXT NOT NULL DEFAULT '',
-    content_html TEXT NOT NULL DEFAULT '',
-    published TEXT,
-    updated TEXT,
-    type TEXT NOT NULL DEFAULT 'news',
-    tags TEXT NOT NULL DEFAULT '[]',
-    author TEXT NOT NULL DEFAULT '',
-    pinned INTEGER NOT NULL DEFAULT 0,
-    expires TEXT,
-    quarantine_reason TEXT,
-    quarantine_rule TEXT,
-    content_hash TEXT NOT NULL,
-    first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entries_branch ON entries (branch_id, published);
-CREATE INDEX IF NOT EXISTS entries_held ON entries (published) WHERE quarantine_reason IS NOT NULL;
-CREATE TABLE IF NOT EXISTS decisions (
-    entry_id TEXT PRIMARY KEY,
-    decision TEXT NOT NULL CHECK (decision IN ('release', 'reject')),
-    note TEXT NOT NULL DEFAULT '',
-    decided_at TEXT NOT NULL
-);
-"""
-
-# Schema 2 dropped two indexes nothing read through (origin, published): every insert paid for
-# them, and each per-branch commit rewrote their scattered pages into the WAL. The render
-# reads all entries at once and sorts them in memory faster than walking an index.
-# Schema 4 adds a partial index of held entries: the health page counts them on every change
-# of the store, and without it that was a scan of every row (0.18 s at 50,000 entries).
-# Schema 3 keeps the rule a held entry tripped apart from the reason's evidence (the public
-# health page names the rule and must never quote the evidence).
-_MIGRATIONS = {
-    1: "DROP INDEX IF EXISTS entries_origin; DROP INDEX IF EXISTS entries_published;",
-    2: "ALTER TABLE entries ADD COLUMN quarantine_rule TEXT;",
-}
-
-_ENTRY_COLUMNS = (
-    "entry_id", "branch_id", "origin_branch_id", "origin_branch_name", "origin_branch_url",
-    "origin_feed_url", "url", "title", "summary_html", "content_html", "published", "updated",
-    "type", "tags", "author", "pinned", "expires", "quarantine_reason",
-)  # fmt: skip
+# The row shapes are the store's vocabulary; callers may import them from here.
+__all__ = [
+    "LISTING_COLUMNS", "SCHEMA_VERSION", "BranchState", "EntryRow", "ListingRow", "Store",
+    "StoreOutcome", "body_hash", "entry_content_hash", "entry_from_listing_row", "entry_from_row",
+    "entry_row", "iso", "listing_summary",
+]  # fmt: skip
 
 # Visible: not rejected, and either clean or explicitly released.
 _VISIBLE = "(d.decision IS NULL AND e.quarantine_reason IS NULL) OR d.decision = 'release'"
@@ -128,97 +77,21 @@ class StoreOutcome:
     unchanged: int = 0
 
 
-def body_hash(body: bytes) -> str:
-    """The hash stored as ``content_hash``: an unchanged 200 body need not be parsed again."""
-    return hashlib.sha256(body).hexdigest()
-
-
-def iso(moment: datetime | None) -> str | None:
-    """UTC ISO 8601 with seconds: one format, so text order is time order."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _from_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-# Columns written per entry, in order; the two times (first_seen, last_seen) come last.
-_ROW_COLUMNS = (*_ENTRY_COLUMNS, "content_hash", "quarantine_rule")
 _INSERT_ENTRY = (
-    f"INSERT OR REPLACE INTO entries ({', '.join(_ROW_COLUMNS)}, first_seen, last_seen) "
-    f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 2))})"
+    f"INSERT OR REPLACE INTO entries ({', '.join(ROW_COLUMNS)}, first_seen, last_seen) "
+    f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 2))})"
 )
-_ORIGIN = _ROW_COLUMNS.index("origin_branch_id")
-_HASH = _ROW_COLUMNS.index("content_hash")
-_RULE = _ROW_COLUMNS.index("quarantine_rule")
+_ORIGIN = ROW_COLUMNS.index("origin_branch_id")
+_HASH = ROW_COLUMNS.index("content_hash")
+_RULE = ROW_COLUMNS.index("quarantine_rule")
 #: Bumped when a remembered value (:meth:`Store._remembered`) changes shape.
 _REMEMBER_FORMAT = 1
 #: Ids per ``IN (…)`` query (SQLite allows 32766 variables; smaller keeps statements reusable).
 _IN_CHUNK = 500
 
 
-def _iso_fast(moment: datetime | None) -> str | None:
-    # iso() for the usual case, a whole-second UTC time as the parser gives it: isoformat
-    # alone then writes the same text, without the conversion.
-    if moment is not None and moment.tzinfo is UTC and not moment.microsecond:
-        return moment.isoformat()
-    return iso(moment)
-
-
-def _row(entry: Entry) -> tuple[Any, ...]:
-    """The entry's column values (``_ROW_COLUMNS``), its content hash included."""
-    published = _iso_fast(entry.published)
-    # Most entries were never updated: the same moment, written once.
-    updated = published if entry.updated == entry.published else _iso_fast(entry.updated)
-    expires = _iso_fast(entry.expires) if entry.expires is not None else None
-    tags = json.dumps(entry.tags, ensure_ascii=False) if entry.tags else "[]"
-    return (
-        entry.entry_id, entry.branch_id, entry.origin_branch_id or entry.branch_id,
-        entry.origin_branch_name, entry.origin_branch_url, entry.origin_feed_url, entry.url,
-        entry.title, entry.summary_html, entry.content_html, published, updated, entry.type,
-        tags, entry.author, int(entry.pinned), expires, entry.quarantine_reason,
-        _digest(entry, published, updated, tags, expires), entry.quarantine_rule,
-    )  # fmt: skip
-
-
-def _digest(
-    entry: Entry, published: str | None, updated: str | None, tags: str, expires: str | None
-) -> str:
-    # The same formula as every earlier version, so upgrading rewrites no stored entry.
-    parts = [
-        entry.url, entry.title, entry.summary_html, entry.content_html, published, updated,
-        entry.type, tags, entry.author, str(entry.pinned), expires, entry.quarantine_reason,
-    ]  # fmt: skip
-    return hashlib.sha256("\x1f".join([p or "" for p in parts]).encode("utf-8")).hexdigest()
-
-
-def entry_row(entry: Entry) -> tuple[Any, ...]:
-    """The entry's column values exactly as :meth:`Store.record_fetch` writes them (content
-    hash included). Computing them is a third of storing an entry, so the ingest workers do
-    it beside parsing and hand the rows to ``record_fetch(..., rows=)``."""
-    return _row(entry)
-
-
-def entry_from_row(row: Sequence[Any]) -> Entry:
-    """The entry as :func:`entry_row` wrote ``row`` (times to the second, as stored)."""
-    entry = _entry_from_tuple(tuple(row[: len(_ENTRY_COLUMNS)]))
-    entry.quarantine_rule = row[_RULE]
-    return entry
-
-
-def _entry_hash(entry: Entry) -> str:
-    """The content hash stored with ``entry`` (what "unchanged" means to the store)."""
-    return _row(entry)[_HASH]
-
-
-def entry_content_hash(entry: Entry) -> str:
-    """The ``content_hash`` :meth:`Store.record_fetch` stores for ``entry`` (the listing rows'
-    last column): it changes whenever any stored field but the origin columns does."""
-    return _entry_hash(entry)
+_SELECT_ENTRY = ", ".join(f"e.{c}" for c in ENTRY_COLUMNS)
+_SELECT_LISTING = ", ".join(f"e.{c}" for c in LISTING_COLUMNS)
 
 
 #: Held, undecided entries newest first (read through the partial index ``entries_held``).
@@ -235,22 +108,8 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints,
-        self.db.execute("PRAGMA foreign_keys=ON")  # never corrupt, and much faster per commit
-        # A run writes ~80 MB in 1000 small transactions: checkpoint (and fsync) every 64 MB of
-        # WAL rather than every 4 MB, and give the file back once checkpointed.
-        self.db.execute(f"PRAGMA wal_autocheckpoint={_WAL_PAGES}")
-        self.db.execute("PRAGMA journal_size_limit=67108864")
-        self.db.execute("PRAGMA cache_size=-32768")  # 32 MB of pages: the render reads it all
-        self.db.execute("PRAGMA temp_store=MEMORY")
-        self._migrate()
-        self._checkpointer: _Checkpointer | None = None
-        self._unchecked_rows = 0
-        self._deferring = False
+        self.db = connect(self.path)
+        migrate(self.db, self.path)
 
     @classmethod
     def reader(cls, path: Path | str) -> Store:
@@ -258,80 +117,14 @@ class Store:
         while the main process writes: WAL lets readers and the one writer run together)."""
         self = cls.__new__(cls)
         self.path = Path(path)
-        self.db = sqlite3.connect(
-            f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None
-        )
-        self.db.row_factory = sqlite3.Row
-        self._checkpointer = None
-        self._unchecked_rows = 0
+        self.db = connect(self.path, read_only=True)
         return self
 
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path}: store schema {version} is newer than this Tongxin")
-        if version < SCHEMA_VERSION:
-            # executescript commits whatever is pending, so the script carries its own BEGIN.
-            steps = (
-                "".join(_MIGRATIONS.get(v, "") for v in range(version, SCHEMA_VERSION))
-                if version
-                else ""
-            )
-            columns = {row[1] for row in self.db.execute("PRAGMA table_info(entries)")}
-            if "quarantine_rule" in columns:  # ALTER TABLE has no IF NOT EXISTS
-                steps = steps.replace(_MIGRATIONS[2], "")
-            self.db.executescript(
-                f"BEGIN IMMEDIATE;{_SCHEMA}{steps}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
-            )
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.db)
+    def _transaction(self) -> Transaction:
+        return Transaction(self.db)
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
         self.db.close()
-
-    def _wrote(self, rows: int) -> None:
-        # A cold run writes ~160 MB of WAL; checkpointing it inside the writer's commits
-        # stalled the store twice per run. A thread on its own connection copies the WAL
-        # into the database while this one goes on writing (PASSIVE never blocks a writer,
-        # and the GIL is released inside SQLite); the writer's autocheckpoint stays as a bound.
-        self._unchecked_rows += rows
-        if self._unchecked_rows < _CHECKPOINT_ROWS or self._deferring:
-            return
-        self._checkpoint_soon()
-
-    def _checkpoint_soon(self) -> None:
-        self._unchecked_rows = 0
-        if self._checkpointer is None:
-            self._checkpointer = _Checkpointer(self.path)
-            self._checkpointer.start()
-        self._checkpointer.request()
-
-    @contextmanager
-    def checkpoints_deferred(self) -> Iterator[None]:
-        """Leave the WAL alone while the block writes, and copy it into the database after.
-
-        The cold ingest stores 50,000 entries with every core busy parsing; copying its
-        160 MB of WAL meanwhile took a tenth of the storing's time. The writer's own
-        autocheckpoint still bounds the WAL (at 256 MB). Call :meth:`settle_checkpoint`
-        before forking: a child must not inherit the copying thread inside SQLite."""
-        self._deferring = True
-        self.db.execute(f"PRAGMA wal_autocheckpoint={_DEFERRED_WAL_PAGES}")
-        try:
-            yield
-        finally:
-            self._deferring = False
-            self.db.execute(f"PRAGMA wal_autocheckpoint={_WAL_PAGES}")
-            if self._unchecked_rows:
-                self._checkpoint_soon()
-
-    def settle_checkpoint(self, timeout: float = 120.0) -> None:
-        """Return once the background copy of the WAL asked for so far is done."""
-        if self._checkpointer is not None:
-            self._checkpointer.settle(timeout)
 
     def __enter__(self) -> Store:
         return self
@@ -384,12 +177,12 @@ class Store:
         status: str,
         error: str | None = None,
         now: datetime | None = None,
-        rows: Sequence[tuple[Any, ...]] | None = None,
+        rows: Sequence[EntryRow] | None = None,
         content_hash: str | None = None,
     ) -> StoreOutcome:
         """Record one branch's fetch and upsert its entries, in one transaction.
 
-        ``rows``: ``entry_row(e)`` for each of ``entries``, in the same order, when already
+        ``rows``: ``entryentry_row(e)`` for each of ``entries``, in the same order, when already
         computed (by an ingest worker); else they are computed here. With ``rows``,
         ``entries`` may be None: the rows alone are stored. ``content_hash``: ``body_hash`` of
         the result's body, when already computed (by the worker that parsed it)."""
@@ -457,7 +250,7 @@ class Store:
         branch: Branch,
         entries: list[Entry] | None,
         stamp: str,
-        given: Sequence[tuple[Any, ...]] | None = None,
+        given: Sequence[EntryRow] | None = None,
     ) -> StoreOutcome:
         """All of one branch's entries in a few statements (this runs 1000 times a run).
 
@@ -465,10 +258,10 @@ class Store:
         from the very row values that would be written; then one ``executemany`` writes the
         new and changed rows and another touches the unchanged ones.
         """
-        rows: dict[str, tuple[Any, ...]] = {}
+        rows: dict[str, EntryRow] = {}
         duplicates = 0
         if given is None or (entries is not None and len(given) != len(entries)):
-            given = [_row(e) for e in entries or ()]  # not the rows of these entries
+            given = [entry_row(e) for e in entries or ()]  # not the rows of these entries
         for row in given:
             if row[0] in rows:
                 duplicates += 1  # a feed listing one entry twice counts it once
@@ -505,7 +298,6 @@ class Store:
                 updated += 1
         if writes:
             self.db.executemany(_INSERT_ENTRY, writes)
-            self._wrote(len(writes))
         if touches:
             self.db.executemany("UPDATE entries SET last_seen = ? WHERE entry_id = ?", touches)
         return StoreOutcome(new=new, updated=updated, unchanged=unchanged)
@@ -529,7 +321,7 @@ class Store:
 
     @staticmethod
     def _entry(row: sqlite3.Row) -> Entry:
-        return _entry_from_tuple(tuple(row[c] for c in _ENTRY_COLUMNS))
+        return entry_from_columns(tuple(row[c] for c in ENTRY_COLUMNS))
 
     def entries(
         self,
@@ -567,11 +359,11 @@ class Store:
         # Plain tuples, not sqlite3.Row: this reads every entry of the portal once per render.
         cursor = self.db.cursor()
         cursor.row_factory = None
-        return [_entry_from_tuple(row) for row in cursor.execute(sql, params)]
+        return [entry_from_columns(row) for row in cursor.execute(sql, params)]
 
-    def listing_rows(self) -> list[tuple[Any, ...]]:
-        """Visible entries newest first (as :meth:`entries`), as plain tuples of
-        ``LISTING_COLUMNS``: every column but ``content_html``, plus ``content_hash``.
+    def listing_rows(self) -> list[ListingRow]:
+        """Visible entries newest first (as :meth:`entries`), as :class:`ListingRow`: every
+        column but ``content_html``, plus ``content_hash``.
 
         What the portal's pages and API show, in one scan: reading the bodies as well cost
         twice as much at 50,000 entries, and only the feeds' newest few hundred need them
@@ -585,7 +377,7 @@ class Store:
         )
         cursor = self.db.cursor()
         cursor.row_factory = None
-        return cursor.execute(sql).fetchall()
+        return [ListingRow._make(row) for row in cursor.execute(sql)]
 
     def entries_by_id(self, entry_ids: Sequence[str]) -> list[Entry]:
         """Full entries (content included) for ``entry_ids``, in that order; unknown ids are
@@ -599,7 +391,7 @@ class Store:
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT {_SELECT_ENTRY} FROM entries e WHERE e.entry_id IN ({marks})"
             for row in cursor.execute(sql, chunk):
-                found[row[0]] = _entry_from_tuple(row)
+                found[row[0]] = entry_from_columns(row)
         return [found[i] for i in entry_ids if i in found]
 
     def branch_summary(self) -> dict[str, tuple[int, str | None]]:
@@ -789,45 +581,6 @@ class Store:
         return str(self.db.execute("PRAGMA journal_mode").fetchone()[0])
 
 
-_SELECT_ENTRY = ", ".join(f"e.{c}" for c in _ENTRY_COLUMNS)
-#: The columns of :meth:`Store.listing_rows`, in order.
-LISTING_COLUMNS = (*(c for c in _ENTRY_COLUMNS if c != "content_html"), "content_hash")
-_SELECT_LISTING = ", ".join(f"e.{c}" for c in LISTING_COLUMNS)
-_NO_TAGS = "[]"
-
-
-def _entry_from_tuple(row: tuple[Any, ...]) -> Entry:
-    """An :class:`Entry` from the ``_ENTRY_COLUMNS`` values, in order (the hot read path)."""
-    (entry_id, branch_id, origin_id, origin_name, origin_url, origin_feed, url, title, summary,
-     content, published, updated, type_, tags, author, pinned, expires, reason) = row  # fmt: skip
-    from_iso = datetime.fromisoformat
-    when = from_iso(published) if published else None
-    return Entry(
-        entry_id=entry_id,
-        branch_id=branch_id,
-        url=url,
-        title=title,
-        origin_branch_id=origin_id,
-        origin_branch_name=origin_name,
-        origin_branch_url=origin_url,
-        origin_feed_url=origin_feed,
-        summary_html=summary,
-        content_html=content,
-        published=when,
-        # Most entries were never updated: share the one datetime rather than parse twice.
-        updated=when if updated == published else (from_iso(updated) if updated else None),
-        type=type_,
-        tags=[] if tags == _NO_TAGS else json.loads(tags),
-        author=author,
-        pinned=bool(pinned),
-        expires=from_iso(expires) if expires else None,
-        quarantine_reason=reason,
-    )
-
-
-_CONTENT_AT = _ENTRY_COLUMNS.index("content_html")
-
-
 def _month_keys(months: int, now: datetime | None) -> list[str]:
     """``YYYY-MM`` of the last ``months`` calendar months (UTC), oldest first."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
@@ -838,88 +591,3 @@ def _month_keys(months: int, now: datetime | None) -> list[str]:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     keys.reverse()
     return keys
-
-
-def entry_from_listing_row(row: tuple[Any, ...]) -> Entry:
-    """An :class:`Entry` from a :meth:`Store.listing_rows` row: everything but the body
-    (``content_html`` is empty)."""
-    return _entry_from_tuple((*row[:_CONTENT_AT], "", *row[_CONTENT_AT:-1]))
-
-
-#: Rows written between background checkpoints (~0.8 WAL pages each: about 32 MB of WAL).
-_CHECKPOINT_ROWS = 10_000
-#: The writer's autocheckpoint, in pages: 64 MB of WAL; 256 MB while checkpoints are deferred.
-_WAL_PAGES = 16384
-_DEFERRED_WAL_PAGES = 65536
-
-
-class _Checkpointer(threading.Thread):
-    """Runs ``wal_checkpoint(PASSIVE)`` on its own connection each time it is asked to."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(name=f"checkpoint {path.name}", daemon=True)
-        self.path = path
-        self.stopping = False
-        self.checkpoints = 0
-        self._state = threading.Condition()
-        self._asked = self._done = 0  # requests made, requests served
-
-    def request(self) -> None:
-        with self._state:
-            self._asked += 1
-            self._state.notify_all()
-
-    def settle(self, timeout: float) -> None:
-        with self._state:
-            target = self._asked
-            self._state.wait_for(lambda: self._done >= target or not self.is_alive(), timeout)
-
-    def run(self) -> None:
-        db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-        try:
-            while True:
-                with self._state:
-                    self._state.wait_for(lambda: self.stopping or self._asked > self._done)
-                    if self.stopping:
-                        return
-                    serving = self._asked  # requests made meanwhile are served by this one
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                self.checkpoints += 1
-                with self._state:
-                    self._done = serving
-                    self._state.notify_all()
-        except sqlite3.Error:
-            pass  # only an optimisation: the writer's own autocheckpoint still bounds the WAL
-        finally:
-            db.close()
-            with self._state:
-                self._done = self._asked
-                self._state.notify_all()
-
-    def stop(self) -> None:
-        with self._state:
-            self.stopping = True
-            self._state.notify_all()
-        self.join()
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK``); nests by doing nothing inside."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.outer = False
-
-    def __enter__(self) -> _Transaction:
-        if not self.db.in_transaction:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.outer = True
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if not self.outer:
-            return
-        if exc_type is None:
-            self.db.execute("COMMIT")
-        else:
-            self.db.execute("ROLLBACK")

@@ -110,7 +110,7 @@ def test_health_page_is_unchanged_by_the_sparkline_cache(tmp_path: Path) -> None
 
 
 def test_the_stores_summary_equals_the_renderers_from_the_listing(tmp_path: Path) -> None:
-    from tongxin.federation.pipeline import _branch_summary
+    from tongxin.federation.store import listing_summary
 
     spam = entry(4, quarantine_reason="赌博", quarantine_rule="terms:gambling")
     with Store(tmp_path / "p.sqlite") as store:
@@ -118,7 +118,7 @@ def test_the_stores_summary_equals_the_renderers_from_the_listing(tmp_path: Path
         store.record_fetch(B2, ok(B2), [entry(3, branch=B2, entry_id="y3")], status="ok")
         assert (
             store.branch_summary()
-            == _branch_summary(store.listing_rows())
+            == listing_summary(store.listing_rows())
             == {
                 "b1": (2, "2026-01-02T00:00:00+00:00"),
                 "b2": (1, "2026-01-03T00:00:00+00:00"),

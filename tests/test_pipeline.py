@@ -314,11 +314,11 @@ def test_one_changed_entry_rerun_builds_a_search_delta(server: FeedServer, tmp_p
     assert any("西湖甲（修订）" in p.read_text(encoding="utf-8") for p in metas)
 
 
-def test_branches_are_stored_in_registry_order_while_the_fetch_goes_on(
+def test_branches_are_stored_in_registry_order(
     server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A slow last feed does not hold back storing the branches before it; a slow first feed
-    holds back the ones after it (registry order is kept, for stable attribution)."""
+    """Branches are stored in registry order whatever order their feeds answer in (for a
+    stable attribution of an entry reached by two paths)."""
     import time
 
     from tongxin.federation import store as store_module
@@ -346,13 +346,9 @@ def test_branches_are_stored_in_registry_order_while_the_fetch_goes_on(
         return real(self, branch, *args, **kwargs)
 
     monkeypatch.setattr(store_module.Store, "record_fetch", recording)
-    started = time.monotonic()
     report = federate(registry, tmp_path / "portal", workers=1)
     assert report.published and not report.failed
     assert [branch for branch, _ in order] == ["fast1", "fast2", "slow3", "fast4"]
-    stamps = dict(order)
-    assert stamps["fast2"] - started < 1.2, "stored before the slow feed had answered"
-    assert stamps["fast4"] - started >= 1.4, "not stored before the slow branch before it"
     assert {e.branch_id for e in stored(tmp_path / "portal")} == {
         "fast1",
         "fast2",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -245,55 +244,16 @@ def test_entries_read_back_with_every_field_as_stored(tmp_path: Path) -> None:
     assert first.expires is None and first.quarantine_reason is None
 
 
-def test_background_checkpoint_keeps_every_entry(tmp_path: Path, monkeypatch) -> None:
-    import tongxin.federation.store as store_module
+def test_listing_rows_have_names_and_stay_tuples(tmp_path: Path) -> None:
+    from tongxin.federation.store import LISTING_COLUMNS, ListingRow
 
-    monkeypatch.setattr(store_module, "_CHECKPOINT_ROWS", 2)
     with Store(tmp_path / "p.sqlite") as store:
-        for n in range(1, 7):
-            store.record_fetch(B1, ok(), [entry(n)], status="ok")
-        checkpointer = store._checkpointer
-        assert checkpointer is not None
-    assert not checkpointer.is_alive()  # close stops the thread before closing the writer
-    with Store(tmp_path / "p.sqlite") as store:
-        assert store.count_entries("b1") == 6 and store.integrity_ok()
-
-
-def test_deferred_checkpoints_copy_the_wal_after_the_ingest(tmp_path: Path, monkeypatch) -> None:
-    import tongxin.federation.store as store_module
-
-    monkeypatch.setattr(store_module, "_CHECKPOINT_ROWS", 2)
-    with Store(tmp_path / "p.sqlite") as store:
-        with store.checkpoints_deferred():
-            for n in range(1, 7):
-                store.record_fetch(B1, ok(), [entry(n)], status="ok")
-            # Many rows past the threshold, yet nothing copies the WAL while storing goes on.
-            assert store._checkpointer is None
-            pages = store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-            assert pages == store_module._DEFERRED_WAL_PAGES  # still bounded
-        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16384
-        checkpointer = store._checkpointer
-        assert checkpointer is not None  # asked for as the block ends
-        store.settle_checkpoint()
-        assert checkpointer.checkpoints >= 1
-        # Everything in the WAL is now in the database too.
-        busy, frames, copied = store.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        assert busy == 0 and frames == copied
-    with Store(tmp_path / "p.sqlite") as store:
-        assert store.count_entries("b1") == 6 and store.integrity_ok()
-
-
-def test_settling_a_checkpoint_never_hangs_on_a_dead_thread(tmp_path: Path) -> None:
-    with Store(tmp_path / "p.sqlite") as store:
-        store.settle_checkpoint()  # none ever started
-        store._checkpoint_soon()
-        checkpointer = store._checkpointer
-        assert checkpointer is not None
-        checkpointer.stop()
-        checkpointer.request()  # asked again after it stopped: nobody will serve it
-        started = time.monotonic()
-        store.settle_checkpoint(timeout=30)
-        assert time.monotonic() - started < 5  # returns at once: the thread is gone
+        store.record_fetch(B1, ok(), [entry(1), entry(2)], status="ok")
+        newest, oldest = store.listing_rows()
+    assert isinstance(newest, ListingRow) and isinstance(newest, tuple)
+    assert newest.entry_id == newest[LISTING_COLUMNS.index("entry_id")]
+    assert newest.published == "2026-01-02T00:00:00+00:00" and oldest.branch_id == "b1"
+    assert newest.content_hash and "content_html" not in LISTING_COLUMNS
 
 
 def test_quarantine_rule_is_stored_and_read_back_with_held_entries(tmp_path: Path) -> None:
