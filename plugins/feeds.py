@@ -1,8 +1,7 @@
 """Atom, RSS 2.0 and JSON Feed 1.1 for a branch site: what the portal aggregates.
 
-Built once the entries are final (Pelican asks for its writer after resolving summaries'
-intra-site links): on Linux in a forked child while the pages are written, staged beside
-their final names, and renamed into place on ``finalized`` only if the build got that far:
+Written in-process on ``finalized``, once every page is written (a build that failed before
+publishes no feed):
 
 - ``feeds/all.atom.xml``: every published article with its full content;
 - ``feeds/{type}.atom.xml`` for news, announcements and study (always written, possibly empty,
@@ -38,16 +37,15 @@ from typing import Any
 from urllib.parse import quote, urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import lxml.html
 from blinker import signal
 from lxml import etree
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
-from tongxin.plugins.build_state import BACKGROUND_NICE, BuildGenerators, warm_entries
+from tongxin.plugins.build_state import BuildGenerators
 
-from tongxin.forked import ForkedTask, can_fork
 from tongxin.i18n import normalise_language, translate
+from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -222,17 +220,6 @@ def absolutize_html(html: str, base_url: str) -> str:
 
     # Tags first, then their attributes: text that merely looks like href="…" is left alone.
     return _TAG.sub(lambda tag: _URL_ATTR.sub(replace, tag[0]), html)
-
-
-def plain_text(html: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed (for summaries in the API)."""
-    if not html or not html.strip():
-        return ""
-    try:
-        text = lxml.html.fragment_fromstring(html, create_parent="div").text_content()
-    except (etree.ParserError, ValueError):
-        text = re.sub(r"<[^>]*>", " ", html)
-    return " ".join(text.split())
 
 
 def _absolute_url(site: Site, url: str) -> str:
@@ -542,32 +529,20 @@ def write_feeds(
     entries: Sequence[BranchEntry],
     max_items: int | None = None,
 ) -> list[Path]:
-    """Write every feed file under ``output_path``; return their paths (written or unchanged)."""
-    return commit_feeds(stage_feeds(output_path, site, entries, max_items))
+    """Write every feed file under ``output_path``; return their paths (written or unchanged).
 
-
-def stage_feeds(
-    output_path: str | os.PathLike[str],
-    site: Site,
-    entries: Sequence[BranchEntry],
-    max_items: int | None = None,
-) -> list[tuple[Path, Path | None]]:
-    """Write each feed that changed to its temporary name beside it (:func:`commit_feeds`
-    renames them into place): ``(path, temporary file, or None when unchanged)`` each.
-
-    Staging lets the feeds be built while the pages are still being written (in a forked
-    child, ``_start_in_background``) and published only when the build succeeds: a feed
-    never changes without its signature (``feeds_written``) following it.
+    Each file whose bytes changed is replaced atomically (:func:`write_if_changed`).
     """
     out = Path(output_path)
     entries = newest_first(e for e in entries if e.type != "pages")
     if max_items:
         entries = entries[:max_items]
-    staged: list[tuple[Path, Path | None]] = []
+    paths: list[Path] = []
 
     def put(relative: str, data: bytes) -> None:
         path = out / relative
-        staged.append((path, stage_if_changed(path, data)))
+        write_if_changed(path, data)
+        paths.append(path)
 
     all_url = site.url + "feeds/all.atom.xml"
     everything = _atom_head(site, entries, all_url, site.name, site.url)
@@ -592,21 +567,7 @@ def stage_feeds(
         put(f"feeds/{kind}.atom.xml", _atom_bytes(feed))
     put("feeds/all.rss.xml", rss_feed(site, entries, site.url + "feeds/all.rss.xml"))
     put("feeds/all.json", json_feed(site, entries, site.url + "feeds/all.json"))
-    return staged
-
-
-def commit_feeds(staged: Sequence[tuple[Path, Path | None]]) -> list[Path]:
-    """Rename staged feeds into place (each rename is atomic); return every feed's path."""
-    for path, temporary in staged:
-        if temporary is not None:
-            os.replace(temporary, path)
-    return [path for path, _ in staged]
-
-
-def discard_staged_feeds(output_path: str | os.PathLike[str]) -> None:
-    """Remove feeds staged by a build that failed (they must never be served)."""
-    for temporary in (Path(output_path) / "feeds").glob(".*.tmp"):
-        temporary.unlink(missing_ok=True)
+    return paths
 
 
 # --------------------------------------------------------------------------- Pelican wiring
@@ -614,49 +575,16 @@ def discard_staged_feeds(output_path: str | os.PathLike[str]) -> None:
 _generators = BuildGenerators()
 
 
-def _stage(output_path: str, generators: list[Any], settings: dict[str, Any]) -> tuple[int, Any]:
-    site = site_identity(settings)
-    entries = collect_entries(generators, settings, include_pages=False)
-    staged = stage_feeds(output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
-    return len(entries), staged
-
-
-_pending: list[ForkedTask] = []
-
-
-def _start_in_background(pelican: Any) -> None:
-    """On ``get_writer`` (entries final, pages not yet written): build the feeds in a forked
-    child while this process writes the pages; ``finalized`` publishes them."""
-    _pending.clear()
-    if not can_fork():
-        return  # built in-process on ``finalized``
-    output = str(pelican.output_path)
-    generators = _generators.take()
-    warm_entries(generators)
-    task = ForkedTask(
-        _stage,
-        output,
-        generators,
-        pelican.settings,
-        name="tongxin-feeds",
-        nice=BACKGROUND_NICE,
-        on_abandon=lambda: discard_staged_feeds(output),
-    )
-    _pending.append(task)
-
-
-def _write_after_build(pelican: Any) -> None:
+def write_after_build(pelican: Any) -> None:
+    """On ``finalized`` (every page written): write the feeds, then send ``feeds_written``."""
     settings = pelican.settings
-    if _pending:
-        count, staged = _pending.pop().result()
-    else:
-        count, staged = _stage(pelican.output_path, _generators.take(), settings)
-    paths = commit_feeds(staged)
-    logger.debug("tongxin feeds: %d entries, %d files", count, len(paths))
+    site = site_identity(settings)
+    entries = collect_entries(_generators.take(), settings, include_pages=False)
+    paths = write_feeds(pelican.output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
+    logger.debug("tongxin feeds: %d entries, %d files", len(entries), len(paths))
     feeds_written.send(pelican.output_path, paths=paths, settings=settings)
 
 
 def register() -> None:
     _generators.connect()
-    signals.get_writer.connect(_start_in_background)
-    signals.finalized.connect(_write_after_build)
+    signals.finalized.connect(write_after_build)

@@ -20,16 +20,10 @@ from typing import Any
 
 import lxml.html
 from pelican import signals
-from tongxin.plugins.build_state import (
-    BACKGROUND_NICE,
-    BuildGenerators,
-    usable_cpus,
-    warm_entries,
-)
+from tongxin.plugins.build_state import BuildGenerators
 
 import tongxin
 from tongxin import fold
-from tongxin.forked import ForkedTask, can_fork
 from tongxin.i18n import translate
 from tongxin.searchindex import IndexStats, SearchDoc, build_search_index
 
@@ -163,26 +157,7 @@ def _build_index(job: _IndexJob, workers: int | None = None) -> IndexStats:
     return build_search_index(docs, job.output, cache_dir=job.cache_dir, workers=workers)
 
 
-_pending: list[tuple[_IndexJob, ForkedTask]] = []
-
-
-def _start_in_background(pelican: Any) -> None:
-    """On ``get_writer`` (entries final, pages not yet written): index in a forked child.
-
-    The parent keeps one core busy with the pages; the child gets the others.
-    """
-    _pending.clear()
-    generators = _generators.take()
-    job = _job_for(pelican, generators)
-    if can_fork() and (job.articles or job.pages):
-        warm_entries(generators)
-        workers = max(1, usable_cpus() - 1)
-        task = ForkedTask(
-            _build_index, job, workers, name="tongxin-search-index", nice=BACKGROUND_NICE
-        )
-        _pending.append((job, task))
-    else:
-        _generators.remember(generators)  # built in-process on ``finalized``
+_pending: list[tuple[_IndexJob, Any]] = []  # stopgap (wt-build): built in-process below
 
 
 def _build_after_output(pelican: Any) -> None:
@@ -209,5 +184,4 @@ def _build_after_output(pelican: Any) -> None:
 
 def register() -> None:
     _generators.connect()
-    signals.get_writer.connect(_start_in_background)
     signals.finalized.connect(_build_after_output)
