@@ -19,7 +19,6 @@ import yaml
 
 import tongxin.theme
 from tongxin.i18n import normalise_language, translate
-from tongxin.templatehelpers import ThemeHelpers
 
 CONTENT_TYPES = ("news", "announcements", "study", "pages")
 ARTICLE_TYPES = ("news", "announcements", "study")
@@ -275,8 +274,6 @@ def pelican_settings(
             "site": site_context(site, language, str(site.get("url") or url)),
             "t": SiteTranslator(language),
             "page_lang": language,
-            # _macros.html's helpers in Python (tongxin/templatehelpers.py): same output.
-            "tx_theme": ThemeHelpers(),
         },
         # Our own values, for plugins and templates.
         "TONGXIN_ROOT": str(root),
