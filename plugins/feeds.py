@@ -23,6 +23,7 @@ paths it wrote, so a later stage (``feed_signing``) runs after it whatever the p
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -93,7 +94,7 @@ class BranchEntry:
     author: str | None
     lang: str | None
     pinned: bool
-    expires: date | None
+    expires: dt.date | None
     series: str | None
     order: int | None
     quiz: Any

@@ -361,13 +361,13 @@ class IncrementalWriter(Writer):
                     page = paginator.page(number)
                     values[f"{key}_paginator"], values[f"{key}_page"] = paginator, page
                 pages.append((page.save_as, values))
-        planned = []
+        planned: list[PlannedPage] = []
         for save_as, values in pages:
             local: dict[str, Any] = {"output_file": save_as}
             if relative_urls:
                 local["SITEURL"] = path_to_url(get_relative_path(save_as))
-            key = self.keys.page_key(template, ChainMap(local, values, context))
-            planned.append((Path(save_as).as_posix(), key))
+            found = self.keys.page_key(template, ChainMap(local, values, context))
+            planned.append((Path(save_as).as_posix(), found))
         return planned
 
     def _unchanged(self, pages: list[PlannedPage]) -> bool:

@@ -56,7 +56,7 @@ def package_digest() -> str:
         digest.update(importlib.metadata.version("tongxin").encode())
     except importlib.metadata.PackageNotFoundError:
         digest.update(b"unversioned")
-    folders = [Path(m.__file__).parent for m in (tongxin, tongxin.plugins, tongxin.theme)]
+    folders = [Path(str(m.__file__)).parent for m in (tongxin, tongxin.plugins, tongxin.theme)]
     for folder in folders:
         for path in sorted(folder.rglob("*")):
             if "__pycache__" in path.parts or "scaffold" in path.parts or not path.is_file():
@@ -91,7 +91,8 @@ class SiteTranslator:
         return {"language": self.language}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["language"])
+        self.language = state["language"]
+        self._plain = {}
 
 
 def site_context(site: dict[str, Any], language: str, url: str) -> dict[str, Any]:
