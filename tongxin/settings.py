@@ -7,6 +7,7 @@ choose lives in ``site.yaml``; everything else is decided here, once, for all br
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import importlib.metadata
@@ -160,6 +161,77 @@ def plugin_names() -> list[str]:
     return list(CORE_PLUGINS) + [name for name in optional if module_exists(name)]
 
 
+#: Where content comes from and where pages go (docs/internals.md, "Branch content").
+LAYOUT: dict[str, Any] = {
+    "ARTICLE_PATHS": list(ARTICLE_TYPES),
+    "PAGE_PATHS": ["pages"],
+    "STATIC_PATHS": ["files"],
+    "IGNORE_FILES": [".*", "_*", "#*"],
+    # The slug comes from the file name, never the title (see content_types); these
+    # patterns only apply to ASCII slugs, content_types sets url/save_as itself.
+    "SLUGIFY_SOURCE": "basename",
+    # Tag (and series) slugs keep their Chinese: pinyin would merge 党建 and 当建.
+    "SLUGIFY_USE_UNICODE": True,
+    "ARTICLE_URL": "{category}/{slug}/",
+    "ARTICLE_SAVE_AS": "{category}/{slug}/index.html",
+    "ARTICLE_LANG_URL": "{category}/{slug}/{lang}/",
+    "ARTICLE_LANG_SAVE_AS": "{category}/{slug}/{lang}/index.html",
+    "DRAFT_URL": "drafts/{category}/{slug}/",
+    "DRAFT_SAVE_AS": "drafts/{category}/{slug}/index.html",
+    "PAGE_URL": "{slug}/",
+    "PAGE_SAVE_AS": "{slug}/index.html",
+    "PAGE_LANG_URL": "{slug}/{lang}/",
+    "PAGE_LANG_SAVE_AS": "{slug}/{lang}/index.html",
+    "DRAFT_PAGE_URL": "drafts/{slug}/",
+    "DRAFT_PAGE_SAVE_AS": "drafts/{slug}/index.html",
+    # The category is the type: its listing is /news/, /announcements/, /study/.
+    "CATEGORY_URL": "{slug}/",
+    "CATEGORY_SAVE_AS": "{slug}/index.html",
+    "CATEGORIES_SAVE_AS": "",
+    "TAG_URL": "tags/{slug}/",
+    "TAG_SAVE_AS": "tags/{slug}/index.html",
+    "TAGS_SAVE_AS": "tags/index.html",
+    "ARCHIVES_SAVE_AS": "archives/index.html",
+    # Authors come from front matter or git and are not worth a page each.
+    "AUTHOR_SAVE_AS": "",
+    "AUTHORS_SAVE_AS": "",
+    "DIRECT_TEMPLATES": ["index", "tags", "archives"],
+    "DEFAULT_PAGINATION": 20,
+    "PAGINATION_PATTERNS": [
+        (1, "{url}", "{save_as}"),
+        (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+    ],
+    "PAGE_ORDER_BY": "basename",
+    "DEFAULT_DATE_FORMAT": "%Y-%m-%d",
+    "RELATIVE_URLS": False,
+    "MARKDOWN": {
+        "extension_configs": {
+            "markdown.extensions.codehilite": {"css_class": "highlight"},
+            "markdown.extensions.extra": {},
+        },
+        "output_format": "html5",
+    },
+}
+
+
+def _feed_settings(url: str, own_feeds: bool) -> dict[str, Any]:
+    """Feeds: plugins/feeds.py writes ours; without it, Pelican's own at the same paths."""
+    return {
+        "FEED_DOMAIN": url.rstrip("/"),
+        "FEED_ALL_ATOM": None if own_feeds else "feeds/all.atom.xml",
+        "FEED_ALL_RSS": None if own_feeds else "feeds/all.rss.xml",
+        "CATEGORY_FEED_ATOM": None if own_feeds else "feeds/{slug}.atom.xml",
+        "CATEGORY_FEED_RSS": None,
+        "TRANSLATION_FEED_ATOM": None,
+        "TRANSLATION_FEED_RSS": None,
+        "AUTHOR_FEED_ATOM": None,
+        "AUTHOR_FEED_RSS": None,
+        "TAG_FEED_ATOM": None,
+        "TAG_FEED_RSS": None,
+        "RSS_FEED_SUMMARY_ONLY": False,
+    }
+
+
 def pelican_settings(
     root: str | Path,
     output: str | Path | None = None,
@@ -189,55 +261,7 @@ def pelican_settings(
         "TIMEZONE": str(site.get("timezone") or DEFAULT_TIMEZONE),
         "THEME": str(theme_path()),
         "PLUGINS": plugins,
-        # Content layout (docs/internals.md, "Branch content").
-        "ARTICLE_PATHS": list(ARTICLE_TYPES),
-        "PAGE_PATHS": ["pages"],
-        "STATIC_PATHS": ["files"],
-        "IGNORE_FILES": [".*", "_*", "#*"],
-        # The slug comes from the file name, never the title (see content_types); these
-        # patterns only apply to ASCII slugs, content_types sets url/save_as itself.
-        "SLUGIFY_SOURCE": "basename",
-        # Tag (and series) slugs keep their Chinese: pinyin would merge 党建 and 当建.
-        "SLUGIFY_USE_UNICODE": True,
-        "ARTICLE_URL": "{category}/{slug}/",
-        "ARTICLE_SAVE_AS": "{category}/{slug}/index.html",
-        "ARTICLE_LANG_URL": "{category}/{slug}/{lang}/",
-        "ARTICLE_LANG_SAVE_AS": "{category}/{slug}/{lang}/index.html",
-        "DRAFT_URL": "drafts/{category}/{slug}/",
-        "DRAFT_SAVE_AS": "drafts/{category}/{slug}/index.html",
-        "PAGE_URL": "{slug}/",
-        "PAGE_SAVE_AS": "{slug}/index.html",
-        "PAGE_LANG_URL": "{slug}/{lang}/",
-        "PAGE_LANG_SAVE_AS": "{slug}/{lang}/index.html",
-        "DRAFT_PAGE_URL": "drafts/{slug}/",
-        "DRAFT_PAGE_SAVE_AS": "drafts/{slug}/index.html",
-        # The category is the type: its listing is /news/, /announcements/, /study/.
-        "CATEGORY_URL": "{slug}/",
-        "CATEGORY_SAVE_AS": "{slug}/index.html",
-        "CATEGORIES_SAVE_AS": "",
-        "TAG_URL": "tags/{slug}/",
-        "TAG_SAVE_AS": "tags/{slug}/index.html",
-        "TAGS_SAVE_AS": "tags/index.html",
-        "ARCHIVES_SAVE_AS": "archives/index.html",
-        # Authors come from front matter or git and are not worth a page each.
-        "AUTHOR_SAVE_AS": "",
-        "AUTHORS_SAVE_AS": "",
-        "DIRECT_TEMPLATES": ["index", "tags", "archives"],
-        "DEFAULT_PAGINATION": 20,
-        "PAGINATION_PATTERNS": [
-            (1, "{url}", "{save_as}"),
-            (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
-        ],
-        "PAGE_ORDER_BY": "basename",
-        "DEFAULT_DATE_FORMAT": "%Y-%m-%d",
-        "RELATIVE_URLS": False,
-        "MARKDOWN": {
-            "extension_configs": {
-                "markdown.extensions.codehilite": {"css_class": "highlight"},
-                "markdown.extensions.extra": {},
-            },
-            "output_format": "html5",
-        },
+        **copy.deepcopy(LAYOUT),  # Pelican may change what it is given
         # Pelican's content cache: an unchanged file is not parsed again. The reader layer
         # (not the generator layer) so that git dates and build-time flags are recomputed.
         "CACHE_CONTENT": True,
@@ -257,19 +281,7 @@ def pelican_settings(
             "auto_reload": False,
             "bytecode_cache": _bytecode_cache(root / CACHE_DIR / "jinja"),
         },
-        # Feeds: plugins/feeds.py writes ours; without it, Pelican's own at the same paths.
-        "FEED_DOMAIN": url.rstrip("/"),
-        "FEED_ALL_ATOM": None if own_feeds else "feeds/all.atom.xml",
-        "FEED_ALL_RSS": None if own_feeds else "feeds/all.rss.xml",
-        "CATEGORY_FEED_ATOM": None if own_feeds else "feeds/{slug}.atom.xml",
-        "CATEGORY_FEED_RSS": None,
-        "TRANSLATION_FEED_ATOM": None,
-        "TRANSLATION_FEED_RSS": None,
-        "AUTHOR_FEED_ATOM": None,
-        "AUTHOR_FEED_RSS": None,
-        "TAG_FEED_ATOM": None,
-        "TAG_FEED_RSS": None,
-        "RSS_FEED_SUMMARY_ONLY": False,
+        **_feed_settings(url, own_feeds),
         # What every template gets (docs/internals.md, "Theme context").
         "JINJA_GLOBALS": {
             "site": site_context(site, language, str(site.get("url") or url)),
