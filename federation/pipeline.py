@@ -46,15 +46,8 @@ from .ingest import (
 )
 from .lock import RunLock, lock_path_for
 from .model import Branch, Entry, FetchResult, Registry
+from .portal import PortalContent, PortalRenderer, Publisher, RenderOptions
 from .registry import load_registry
-from .render import (
-    CpuWindow,
-    PortalContent,
-    PortalRenderer,
-    Publisher,
-    RenderOptions,
-    second_core_idle,
-)
 from .store import LISTING_COLUMNS
 
 logger = logging.getLogger("tongxin.federate")
@@ -482,14 +475,6 @@ def _branch_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, str
     return {key: (count, newest[key]) for key, count in counts.items()}
 
 
-def _spare_core(index_mode: str, window: CpuWindow) -> bool:
-    """Whether the render may fork a second process. A cold index is the run's longest job,
-    in a child of its own: a second render process would take that child's core, and the run
-    would end later, not sooner. Otherwise, whether other jobs left a core idle (measured over
-    ``window``, before this run starts any child)."""
-    return index_mode != "cold" and second_core_idle(window)
-
-
 def _publish(
     registry: Registry,
     store: Any,
@@ -527,16 +512,12 @@ def _publish(
         # longest phases); the bodies it needs (all for a cold build, the changed ones for a
         # delta, none to reuse) are read here, before the fork (see IndexAside).
         try:
-            # Only this process works while it reads and plans: whatever else keeps the
-            # machine busy meanwhile is other jobs, which decides the render's second process.
-            window = CpuWindow()
             listing = store.listing_rows()
             t_read = time.perf_counter()
             cache_dir = search_cache_dir(store.path)
             plan = plan_portal_index(
                 listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
             )
-            renderer.spare_core = _spare_core(plan.mode, window)
             store.settle_checkpoint()  # no child may inherit the copying thread mid-copy
             index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
             del plan

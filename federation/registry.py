@@ -2,57 +2,24 @@
 
 Every problem is reported as ``path:line: message`` (in the registry's language) before anything
 is fetched, so an operator fixes a typo instead of wondering why a branch never shows up.
-The schema is declared once as data (:data:`PORTAL_FIELDS`, :data:`BRANCH_FIELDS`).
+The schema is :data:`tongxin.config.registry.REGISTRY`; this module adds the checks across
+branches (an id or a feed listed twice) and builds the :class:`Registry`.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from tongxin.i18n import LANGUAGES, normalise_language, translate
+from tongxin.config.options import is_http_url, message, parse_document, validate
+from tongxin.config.registry import REGISTRY
+from tongxin.i18n import normalise_language
 from tongxin.problems import Problem
-from tongxin.yamlsrc import KeyPath, YamlDocument, YamlSyntaxError, load_yaml
+from tongxin.yamlsrc import YamlDocument
 
 from .model import Branch, Registry
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One registry key: its kind (``str``, ``url``, ``id``, ``int``, ``list``, ``keys``)."""
-
-    kind: str
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    minimum: int | None = None
-
-
-PORTAL_FIELDS: dict[str, Field] = {
-    "name": Field("str", required=True),
-    "url": Field("url", required=True),
-    "branches": Field("list", required=True),
-    "language": Field("str", choices=LANGUAGES),
-    "description": Field("str"),
-    "stale_days": Field("int", minimum=1),
-    # Per-portal overrides of the screening rules; federation/screen.py validates the inside.
-    "screen": Field("mapping"),
-}
-
-BRANCH_FIELDS: dict[str, Field] = {
-    "id": Field("id", required=True),
-    "name": Field("str", required=True),
-    "feed": Field("url", required=True),
-    "region": Field("str"),
-    "parent": Field("str"),
-    "public_key": Field("str"),
-    "public_keys": Field("keys"),
-}
+__all__ = ["RegistryError", "dump_registry", "is_http_url", "load_registry", "parse_registry"]
 
 
 class RegistryError(Exception):
@@ -63,181 +30,45 @@ class RegistryError(Exception):
         self.problems = problems
 
 
-def is_http_url(value: Any) -> bool:
-    """True for an absolute http(s) URL with a host."""
-    if not isinstance(value, str):
-        return False
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    text = repr(value) if not isinstance(value, str) else f"“{value}”"
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-class _Checker:
-    def __init__(self, path: str, doc: YamlDocument, lang: str) -> None:
-        self.path = path
-        self.doc = doc
-        self.lang = lang
-        self.problems: list[Problem] = []
-
-    def t(self, key: str, **values: Any) -> str:
-        return translate(self.lang, f"federation.registry.{key}", **values)
-
-    def add(self, where: KeyPath, key: str, **values: Any) -> None:
-        message = self.t(key, **values)
-        self.problems.append(Problem(self.path, self.doc.line_of(where), message))
-
-    def fields(self, data: dict[str, Any], spec: dict[str, Field], where: KeyPath) -> bool:
-        """Check one mapping against its spec; True when every value is usable."""
-        ok = True
-        for key in data:
-            if key not in spec:
-                message = self.t("unknown_field", field=key)
-                close = difflib.get_close_matches(str(key), list(spec), n=1)
-                if close:
-                    message += self.t("did_you_mean", suggestion=close[0])
-                line = self.doc.line_of(where + (str(key),))
-                self.problems.append(Problem(self.path, line, message))
-                ok = False
-        for name, field in spec.items():
-            label = name  # the line already says which branch
-            if name not in data or data[name] is None:
-                if field.required:
-                    self.add(where, "required", field=label)
-                    ok = False
-                continue
-            ok = self.value(data[name], field, where + (name,), label) and ok
-        return ok
-
-    def wrong_type(self, where: KeyPath, label: str, kind: str, value: Any) -> bool:
-        expected = self.t(f"types.{kind}")
-        self.add(where, "expected_type", field=label, expected=expected, found=_describe(value))
-        return False
-
-    def value(self, value: Any, field: Field, where: KeyPath, label: str) -> bool:
-        kind = field.kind
-        if kind in ("str", "url", "id"):
-            if not isinstance(value, str):
-                return self.wrong_type(where, label, "string", value)
-            if not value.strip():
-                self.add(where, "empty", field=label)
-                return False
-            if kind == "url" and not is_http_url(value):
-                self.add(where, "url_scheme", field=label, found=_describe(value))
-                return False
-            if kind == "id" and not _ID_RE.match(value):
-                self.add(where, "id_pattern", field=label, found=_describe(value))
-                return False
-            if field.choices and value not in field.choices:
-                choices = ", ".join(field.choices)
-                self.add(where, "choice", field=label, expected=choices, found=_describe(value))
-                return False
-            return True
-        if kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                return self.wrong_type(where, label, "integer", value)
-            if field.minimum is not None and value < field.minimum:
-                self.add(where, "min_value", field=label, minimum=field.minimum, found=value)
-                return False
-            return True
-        if kind == "mapping":
-            if not isinstance(value, dict):
-                return self.wrong_type(where, label, "mapping", value)
-            return True
-        if kind in ("list", "keys"):
-            if not isinstance(value, list):
-                return self.wrong_type(where, label, "list", value)
-            if kind == "keys":
-                ok = True
-                for index, item in enumerate(value):
-                    item_label = f"{label}[{index}]"
-                    ok = self.value(item, Field("str"), where + (index,), item_label) and ok
-                return ok
-            return True
-        raise AssertionError(kind)
-
-
 def load_registry(path: Path | str) -> Registry:
     """Read and validate a registry file; raise :class:`RegistryError` listing every problem."""
     path = Path(path)
-    shown = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        message = translate(None, "federation.registry.unreadable", error=error)
-        raise RegistryError([Problem(shown, 1, message)]) from error
+        problem = Problem(str(path), 1, message(None, "registry.unreadable", error=error))
+        raise RegistryError([problem]) from error
     return parse_registry(text, path=path)
 
 
 def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
     """Validate registry YAML ``text`` (``path`` names it in messages)."""
     shown = str(path) if path is not None else "registry.yaml"
-    try:
-        doc = load_yaml(text)
-    except YamlSyntaxError as error:
-        message = translate(None, "federation.registry.yaml_syntax", detail=error.detail)
-        raise RegistryError([Problem(shown, error.line, message)]) from error
+    doc = parse_document(text, shown, "zh-CN")
+    if isinstance(doc, Problem):
+        raise RegistryError([doc])
     data = doc.data
     lang = "zh-CN"
     if isinstance(data, dict) and isinstance(data.get("language"), str):
         lang = normalise_language(data["language"])
-    check = _Checker(shown, doc, lang)
-    for key_path, line in doc.duplicates:
-        label = ".".join(str(p) for p in key_path)
-        check.problems.append(Problem(shown, line, check.t("duplicate_key", field=label)))
-    if not isinstance(data, dict):
-        check.add((), "not_a_mapping", field=shown, found=_describe(data))
-        raise RegistryError(sorted(check.problems))
-    portal_ok = check.fields(data, PORTAL_FIELDS, ())
-    branches: list[Branch] = []
-    raw_branches = data.get("branches")
-    if isinstance(raw_branches, list):
-        if not raw_branches:
-            check.add(("branches",), "no_branches")
-        seen_ids: dict[str, int] = {}
-        seen_feeds: dict[str, int] = {}
-        for index, raw in enumerate(raw_branches):
-            where: KeyPath = ("branches", index)
-            if not isinstance(raw, dict):
-                check.add(where, "not_a_mapping", field=f"branches[{index}]", found=_describe(raw))
-                continue
-            if not check.fields(raw, BRANCH_FIELDS, where):
-                continue
-            line = doc.line_of(where)
-            branch_id = raw["id"]
-            if branch_id in seen_ids:
-                check.add(where + ("id",), "duplicate_id", id=branch_id, line=seen_ids[branch_id])
-                continue
-            seen_ids[branch_id] = doc.line_of(where + ("id",))
-            feed = raw["feed"].strip()
-            if feed in seen_feeds:
-                check.add(where + ("feed",), "duplicate_feed", url=feed, line=seen_feeds[feed])
-                continue
-            seen_feeds[feed] = line
-            if "public_key" in raw and "public_keys" in raw:
-                check.add(where + ("public_keys",), "both_keys")
-                continue
-            keys = raw.get("public_keys") or ([raw["public_key"]] if raw.get("public_key") else [])
-            branches.append(
-                Branch(
-                    id=branch_id,
-                    name=raw["name"].strip(),
-                    feed=feed,
-                    region=(raw.get("region") or None),
-                    parent=(raw.get("parent") or None),
-                    public_keys=tuple(k.strip() for k in keys),
-                )
-            )
-    if check.problems or not portal_ok:
-        raise RegistryError(sorted(set(check.problems)))
+    problems = [
+        Problem(shown, line, message(lang, "duplicate_key", field=".".join(map(str, key_path))))
+        for key_path, line in doc.duplicates
+    ]
+    _, issues = validate(REGISTRY, data, lang)
+    problems += [Problem(shown, doc.line_of(issue.path), issue.message) for issue in issues]
+    # Branches with problems of their own are left out of the checks across branches.
+    bad = {issue.path[1] for issue in issues if issue.path[:1] == ("branches",) and issue.path[1:]}
+    listed = data.get("branches") if isinstance(data, dict) else None
+    usable = [
+        (index, raw)
+        for index, raw in enumerate(listed if isinstance(listed, list) else [])
+        if index not in bad and isinstance(raw, dict)
+    ]
+    branches, across = _branches(usable, doc, shown, lang)
+    problems += across
+    if problems:
+        raise RegistryError(sorted(set(problems)))
     return Registry(
         name=data["name"].strip(),
         url=data["url"].strip(),
@@ -247,6 +78,40 @@ def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
         description=data.get("description") or "",
         stale_days=data.get("stale_days") or 30,
     )
+
+
+def _branches(
+    listed: list[tuple[int, dict[str, Any]]], doc: YamlDocument, shown: str, lang: str
+) -> tuple[list[Branch], list[Problem]]:
+    """The branches, and the problems of an id or a feed listed twice."""
+    problems: list[Problem] = []
+    seen_ids: dict[str, int] = {}
+    seen_feeds: dict[str, int] = {}
+    branches: list[Branch] = []
+    for index, raw in listed:
+        branch_id, feed = raw["id"], raw["feed"].strip()
+        if branch_id in seen_ids:
+            text = message(lang, "registry.duplicate_id", id=branch_id, line=seen_ids[branch_id])
+            problems.append(Problem(shown, doc.line_of(("branches", index, "id")), text))
+            continue
+        seen_ids[branch_id] = doc.line_of(("branches", index, "id"))
+        if feed in seen_feeds:
+            text = message(lang, "registry.duplicate_feed", url=feed, line=seen_feeds[feed])
+            problems.append(Problem(shown, doc.line_of(("branches", index, "feed")), text))
+            continue
+        seen_feeds[feed] = doc.line_of(("branches", index))
+        keys = raw.get("public_keys") or ([raw["public_key"]] if raw.get("public_key") else [])
+        branches.append(
+            Branch(
+                id=branch_id,
+                name=raw["name"].strip(),
+                feed=feed,
+                region=(raw.get("region") or None),
+                parent=(raw.get("parent") or None),
+                public_keys=tuple(k.strip() for k in keys),
+            )
+        )
+    return branches, problems
 
 
 def dump_registry(registry: Registry) -> str:

@@ -29,26 +29,47 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import yaml
-from lxml import etree
 
+from tongxin.config.options import document_problems, parse_document, validate
+from tongxin.config.screen import (
+    LEVELS,
+    RULE_NAMES,
+    SCREEN_OVERRIDES,
+    SCREEN_RULES,
+    merge_rules,
+)
 from tongxin.i18n import translate
+from tongxin.problems import Problem
 
-from . import plainmarkup
 from .model import Branch, Entry, Registry
+from .screen_html import BREAK, HtmlFacts, read_html
+
+__all__ = [
+    "BREAK",
+    "RULE_NAMES",
+    "Finding",
+    "History",
+    "HtmlFacts",
+    "ScreenRules",
+    "ScreenRulesError",
+    "read_html",
+    "rule_label",
+    "rules_for_registry",
+    "screen_entries",
+    "screen_entry",
+    "screen_findings",
+    "site_domain",
+]
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("screen_rules.yaml")
-RULE_NAMES = ("terms", "keyword_run", "hidden_text", "new_domains")
-#: Raw HTML beyond this is not looked at (the sanitiser cuts there too).
-HTML_LIMIT = 512 * 1024
 #: Evidence quoted in a reason is cut to this many characters.
 EVIDENCE_LIMIT = 40
 
@@ -66,7 +87,12 @@ class Finding:
 
 
 class ScreenRulesError(ValueError):
-    """Screening rules (defaults or a registry's ``screen:`` override) that cannot be used."""
+    """Screening rules (defaults or a registry's ``screen:`` override) that cannot be used;
+    ``problems`` say where (``path:line: message``, or the message alone for a mapping)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class ScreenStore(Protocol):
@@ -112,8 +138,9 @@ class ScreenRules:
         defaults_path: Path = DEFAULT_RULES_PATH,
     ) -> ScreenRules:
         """The default rules file with ``overrides`` (a registry's ``screen:`` mapping) applied."""
-        data = yaml.safe_load(defaults_path.read_text(encoding="utf-8")) or {}
-        return cls.from_mapping(data, overrides, language=language)
+        return cls.from_mapping(
+            _read_rules_file(defaults_path, language), overrides, language=language
+        )
 
     @classmethod
     def from_mapping(
@@ -123,50 +150,36 @@ class ScreenRules:
         *,
         language: str = "zh-CN",
     ) -> ScreenRules:
-        merged = _merge(dict(data), dict(overrides or {}), language)
-        weights = merged.get("weights") or {"strong": 3, "medium": 2, "weak": 1}
-        terms: dict[str, dict[str, int]] = {}
-        for category, levels in (merged.get("terms") or {}).items():
-            bucket = terms.setdefault(str(category), {})
-            for level, words in (levels or {}).items():
-                if level not in weights:
-                    raise ScreenRulesError(_t(language, "errors.level", level=level))
-                for word in words or ():
-                    bucket[str(word)] = int(weights[level])
+        """Rules from ``data`` (the defaults' keys) with ``overrides`` applied, both validated
+        against :data:`tongxin.config.screen.SCREEN_RULES`."""
+        problems: list[str] = []
+        for schema, mapping in ((SCREEN_RULES, data), (SCREEN_OVERRIDES, overrides or {})):
+            problems += [issue.message for issue in validate(schema, mapping, language)[1]]
+        if problems:
+            raise ScreenRulesError(problems)
+        merged = merge_rules(dict(data), dict(overrides or {}))
+        weights = {**dict(zip(LEVELS, (3, 2, 1), strict=True)), **(merged.get("weights") or {})}
         allowed = {str(word) for word in merged.get("allow") or ()}
-        for bucket in terms.values():
-            for word in allowed:
-                bucket.pop(word, None)
-        rules = set(merged.get("rules", RULE_NAMES))
-        unknown = (rules | set(merged.get("disable") or ())) - set(RULE_NAMES)
-        rules -= set(merged.get("disable") or ())
-        if unknown:
-            names = ", ".join(sorted(unknown))
-            raise ScreenRulesError(_t(language, "errors.rule", rule=names, known=RULE_NAMES))
-        try:
-            return cls(
-                rules=frozenset(rules),
-                threshold=int(merged.get("threshold", 3)),
-                terms=terms,
-                context_words=tuple(str(w) for w in merged.get("context_words") or ()),
-                context_window=int(merged.get("context_window", 12)),
-                context_weight=int(merged.get("context_weight", 0)),
-                run_min_tokens=int(merged.get("run_min_tokens", 16)),
-                run_token_max_cjk=int(merged.get("run_token_max_cjk", 8)),
-                run_token_max_latin=int(merged.get("run_token_max_latin", 24)),
-                hidden_min_chars=int(merged.get("hidden_min_chars", 12)),
-                tiny_font_px=float(merged.get("tiny_font_px", 4)),
-                offscreen_px=float(merged.get("offscreen_px", 500)),
-                grace_entries=int(merged.get("grace_entries", 10)),
-                new_domain_limit=int(merged.get("new_domain_limit", 3)),
-                new_link_limit=int(merged.get("new_link_limit", 6)),
-                trusted_domains=tuple(
-                    str(d).lower().strip(".") for d in merged.get("trusted_domains") or ()
-                ),
-                language=language,
-            )
-        except (TypeError, ValueError) as error:
-            raise ScreenRulesError(_t(language, "errors.value", error=error)) from error
+        terms = {
+            str(category): {
+                str(word): int(weights[level])
+                for level, words in levels.items()
+                for word in words or ()
+                if str(word) not in allowed
+            }
+            for category, levels in (merged.get("terms") or {}).items()
+        }
+        rules = set(merged.get("rules", RULE_NAMES)) - set(merged.get("disable") or ())
+        return cls(
+            rules=frozenset(rules),
+            terms=terms,
+            context_words=tuple(str(w) for w in merged.get("context_words") or ()),
+            trusted_domains=tuple(
+                str(d).lower().strip(".") for d in merged.get("trusted_domains") or ()
+            ),
+            language=language,
+            **{name: merged[name] for name in _NUMBERS if name in merged},
+        )
 
     @cached_property
     def _term_pattern(self) -> re.Pattern[str] | None:
@@ -203,44 +216,30 @@ class ScreenRules:
         return re.compile("|".join(re.escape(w) for w in self.context_words), re.IGNORECASE)
 
 
-#: Override keys whose lists extend the defaults instead of replacing them.
-_EXTENDING = ("context_words", "trusted_domains", "allow", "disable")
-_KNOWN_KEYS = {
-    "rules", "disable", "allow", "threshold", "weights", "terms", "context_words",
-    "context_window", "context_weight", "run_min_tokens", "run_token_max_cjk",
+#: The rules' numeric settings, taken as written (the schema checked them).
+_NUMBERS = (
+    "threshold", "context_window", "context_weight", "run_min_tokens", "run_token_max_cjk",
     "run_token_max_latin", "hidden_min_chars", "tiny_font_px", "offscreen_px", "grace_entries",
-    "new_domain_limit", "new_link_limit", "trusted_domains",
-}  # fmt: skip
+    "new_domain_limit", "new_link_limit",
+)  # fmt: skip
 
 
-def _merge(data: dict[str, Any], overrides: dict[str, Any], language: str) -> dict[str, Any]:
-    for source in (data, overrides):
-        unknown = set(source) - _KNOWN_KEYS
-        if unknown:
-            raise ScreenRulesError(
-                _t(language, "errors.key", field=", ".join(sorted(map(str, unknown))))
-            )
-    for key, value in overrides.items():
-        if key in _EXTENDING:
-            if not isinstance(value, list):
-                raise ScreenRulesError(_t(language, "errors.list", field=key))
-            data[key] = list(data.get(key) or ()) + value
-        elif key == "terms":
-            if not isinstance(value, dict):
-                raise ScreenRulesError(_t(language, "errors.mapping", field=key))
-            terms = {c: {lv: list(ws or ()) for lv, ws in (lvs or {}).items()}
-                     for c, lvs in (data.get("terms") or {}).items()}  # fmt: skip
-            for category, levels in value.items():
-                if not isinstance(levels, dict):
-                    raise ScreenRulesError(
-                        _t(language, "errors.mapping", field=f"terms.{category}")
-                    )
-                bucket = terms.setdefault(category, {})
-                for level, words in levels.items():
-                    bucket[level] = list(bucket.get(level) or ()) + list(words or ())
-            data["terms"] = terms
-        else:
-            data[key] = value
+def _read_rules_file(path: Path, language: str) -> dict[str, Any]:
+    """The rules file's mapping; its problems as ``path:line: message``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problem = Problem(
+            str(path), 1, translate(language, "config.screen.unreadable", error=error)
+        )
+        raise ScreenRulesError([str(problem)]) from error
+    document = parse_document(text, str(path), language)
+    if isinstance(document, Problem):
+        raise ScreenRulesError([str(document)])
+    data = document.data if document.data is not None else {}
+    _, problems = document_problems(str(path), document, SCREEN_RULES, language, data)
+    if problems:
+        raise ScreenRulesError([str(problem) for problem in sorted(problems)])
     return data
 
 
@@ -264,274 +263,8 @@ def rules_for_registry(registry: Registry) -> ScreenRules:
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             raw = None
         if isinstance(raw, dict) and raw.get("screen") is not None:
-            if not isinstance(raw["screen"], dict):
-                raise ScreenRulesError(_t(registry.language, "errors.mapping", field="screen"))
-            overrides = raw["screen"]
+            overrides = raw["screen"]  # load_registry validated it
     return ScreenRules.load(overrides, language=registry.language)
-
-
-# --------------------------------------------------------------------------- HTML reading
-
-_BLOCK_TAGS = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "dialog",
-        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
-        "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section",
-        "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-    }
-)  # fmt: skip
-_INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
-BREAK = plainmarkup.BREAK  # a block boundary in extracted text; keyword runs never cross it
-
-
-@dataclass
-class HtmlFacts:
-    """What one pass over a raw HTML fragment found."""
-
-    text: str = ""
-    links: list[str] = field(default_factory=list)
-    hidden_text: str = ""
-    hidden_links: list[str] = field(default_factory=list)
-    hidden_how: list[str] = field(default_factory=list)
-
-
-_FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.I)
-_PARSERS = threading.local()
-
-
-def _parse_fragment(markup: str) -> etree._Element | None:
-    """The fragment's elements under a new ``<div>``, as ``lxml.html.fragment_fromstring(...,
-    create_parent="div")`` builds it, but with plain elements: lxml.html's element classes
-    cost a class lookup per element, a third of the screen's time on ordinary entries."""
-    parser = getattr(_PARSERS, "html", None)
-    if parser is None:  # one per thread: an lxml parser is not to be shared between threads
-        parser = _PARSERS.html = etree.HTMLParser()
-    markup = markup[:HTML_LIMIT]
-    if not _FULL_HTML_RE.match(markup):
-        markup = f"<html><body>{markup}</body></html>"
-    try:
-        document = etree.fromstring(markup, parser)
-    except (etree.ParserError, ValueError, TypeError):
-        return None
-    if document is None:
-        return None
-    root = etree.Element("div")
-    for body in document.iterchildren("body"):
-        if body.text and body.text.strip():
-            root.text = body.text
-        root.extend(body)
-        break
-    return root
-
-
-def _declarations(style: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for part in style.split(";"):
-        name, _, value = part.partition(":")
-        name = name.strip().lower()
-        if name and value:
-            found[name] = re.sub(r"\s*!important\s*$", "", value.strip().lower())
-    return found
-
-
-_LENGTH_RE = re.compile(r"^(-?[0-9]*\.?[0-9]+)\s*(px|pt|em|rem|%|vw|vh|cm|mm|in)?$")
-_WHITE = {"#fff", "#ffffff", "white", "rgb(255,255,255)", "rgba(255,255,255,1)", "#fefefe"}
-
-
-def _length_px(value: str) -> float | None:
-    """A CSS length in CSS pixels (em/rem/% against a 16px font); None when not a length."""
-    match = _LENGTH_RE.match(value.strip())
-    if not match:
-        return None
-    number = float(match.group(1))
-    unit = match.group(2) or "px"
-    scale = {"px": 1, "pt": 4 / 3, "em": 16, "rem": 16, "%": 0.16, "vw": 10, "vh": 7,
-             "cm": 37.8, "mm": 3.78, "in": 96}  # fmt: skip
-    return number * scale[unit]
-
-
-def _colour(value: str) -> str:
-    return re.sub(r"\s+", "", value.lower())
-
-
-def _hiding(decls: Mapping[str, str], rules: ScreenRules, inherited_background: bool) -> str | None:
-    """The CSS trick by which declarations ``decls`` hide their element, if any."""
-    if decls.get("display", "").startswith("none"):
-        return "display:none"
-    if decls.get("visibility", "").split(" ")[0] in ("hidden", "collapse"):
-        return "visibility:hidden"
-    opacity = decls.get("opacity")
-    if opacity is not None:
-        try:
-            if float(opacity.rstrip("%")) / (100 if opacity.endswith("%") else 1) < 0.1:
-                return "opacity:0"
-        except ValueError:
-            pass
-    size = decls.get("font-size")
-    if size is not None:
-        px = _length_px(size)
-        if px is not None and px < rules.tiny_font_px:
-            return f"font-size:{size}"
-    overflow_hidden = decls.get("overflow", "").startswith("hidden")
-    for name in ("height", "max-height", "width", "max-width"):
-        px = _length_px(decls.get(name, "x"))
-        if px is not None and px <= 0 and overflow_hidden:
-            return f"{name}:0;overflow:hidden"
-    for name in ("left", "top", "right", "text-indent", "margin-left", "margin-top"):
-        px = _length_px(decls.get(name, "x"))
-        if px is not None and px <= -rules.offscreen_px:
-            return f"{name}:{decls[name]}"
-    if "scale(0" in decls.get("transform", "").replace(" ", ""):
-        return "transform:scale(0)"
-    colour = decls.get("color")
-    if colour:
-        background = decls.get("background-color") or decls.get("background")
-        if background and _colour(background).split(" ")[0] == _colour(colour):
-            return f"color:{colour};background:{background}"
-        if not background and not inherited_background and _colour(colour) in _WHITE:
-            return f"color:{colour}"
-    return None
-
-
-_CSS_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
-_SIMPLE_SELECTOR_RE = re.compile(r"^[a-z0-9]*([.#])([\w-]+)$", re.I)
-
-
-def _hidden_selectors(root: etree._Element, rules: ScreenRules) -> dict[str, str]:
-    """Classes (``.x``) and ids (``#x``) that a ``<style>`` block in the fragment hides."""
-    hidden: dict[str, str] = {}
-    for style in root.iter("style"):
-        css = re.sub(r"/\*.*?\*/", "", style.text or "", flags=re.S)
-        for selectors, body in _CSS_RULE_RE.findall(css[:HTML_LIMIT]):
-            how = _hiding(_declarations(body), rules, inherited_background=True)
-            if not how:
-                continue
-            for selector in selectors.split(","):
-                match = _SIMPLE_SELECTOR_RE.match(selector.strip())
-                if match:
-                    hidden[match.group(1) + match.group(2)] = how
-    return hidden
-
-
-_NO_DECLS: dict[str, str] = {}
-
-
-# ---- fast path: plain markup read without a DOM (federation.plainmarkup)
-#
-# For plain markup the walk below can only produce text with block breaks and the links; the
-# tokenizer gives the same in a tenth of the time. It declines anything libxml2 might build
-# differently; tests/test_screen_fastpath.py checks both give the same facts on every vector.
-
-#: libxml2 2.14's HTML5 tokenizer keeps every whitespace text node the walk would see;
-#: older versions drop some, and the fast path would not match them.
-_FAST_PATH = etree.LIBXML_VERSION >= (2, 14)
-
-
-def _read_plain(markup: str, base_url: str) -> HtmlFacts | None:
-    """The facts the DOM walk would give ``markup``, or None when it is not plain markup."""
-    plain = plainmarkup.read(markup)
-    if plain is None:
-        return None
-    links = []
-    for href in plain.hrefs:
-        link = _absolute(href, base_url)
-        if link:
-            links.append(link)
-    return HtmlFacts(text=plain.text, links=links)
-
-
-def read_html(markup: str, rules: ScreenRules, base_url: str = "") -> HtmlFacts:
-    """Text (with block breaks), links, and hidden text of a raw HTML fragment."""
-    if not markup:
-        return HtmlFacts()
-    if "<" not in markup and "&" not in markup:
-        return HtmlFacts(text=markup)
-    if _FAST_PATH:
-        plain = _read_plain(markup, base_url)
-        if plain is not None:
-            return plain
-    return _read_dom(markup, rules, base_url)
-
-
-def _read_dom(markup: str, rules: ScreenRules, base_url: str = "") -> HtmlFacts:
-    """:func:`read_html` by a walk over the parsed fragment (any markup)."""
-    facts = HtmlFacts()
-    root = _parse_fragment(markup)
-    if root is None:
-        facts.text = markup
-        return facts
-    by_selector = _hidden_selectors(root, rules)
-    text: list[str] = []
-    hidden: list[str] = []
-    # Iterative walk (no recursion limit on hostile nesting). An "open" item visits an element;
-    # its "close" item, pushed first so it pops after the children, ends a block and emits the
-    # element's tail in the *parent's* visibility.
-    stack: list[tuple[bool, Any, str | None, bool]] = [(True, root, None, False)]
-    while stack:
-        opening, node, hidden_by, background = stack.pop()
-        tag = node.tag.lower() if isinstance(node.tag, str) else ""
-        if not opening:
-            if tag in _BLOCK_TAGS:
-                text.append(BREAK)
-            if node.tail:
-                (hidden if hidden_by else text).append(node.tail)
-            continue
-        stack.append((False, node, hidden_by, background))
-        if not tag or tag in _INVISIBLE_TAGS:
-            continue  # comments, scripts, styles: no visible text (their tail is handled)
-        attrib = node.attrib
-        # Most elements carry no attribute at all: nothing can hide them but their ancestors.
-        decls = _declarations(attrib["style"]) if "style" in attrib else _NO_DECLS
-        here = background or bool(decls.get("background-color") or decls.get("background"))
-        how = hidden_by
-        if how is None and attrib:
-            if "hidden" in attrib:
-                how = "hidden"
-            elif decls:
-                how = _hiding(decls, rules, background)
-            if by_selector:
-                for name in (attrib.get("class") or "").split():
-                    how = how or by_selector.get("." + name)
-                if attrib.get("id"):
-                    how = how or by_selector.get("#" + attrib["id"])
-            if how and how not in facts.hidden_how:
-                facts.hidden_how.append(how)
-        if tag in _BLOCK_TAGS:
-            text.append(BREAK)
-        if tag == "a" and node.get("href"):
-            href = _absolute(node.get("href"), base_url)
-            if href:
-                facts.links.append(href)
-                if how:
-                    facts.hidden_links.append(href)
-        if node.text:
-            (hidden if how else text).append(node.text)
-        for child in reversed(list(node)):
-            stack.append((True, child, how, here))
-    facts.text = "".join(text)
-    if hidden:
-        facts.hidden_text = re.sub(r"\s+", " ", "".join(hidden)).strip()
-    return facts
-
-
-# An absolute http(s) URL that urljoin and urlsplit would hand back unchanged with a host
-# (the same test as parse._PLAIN_HTTP_RE): most links are, and urljoin is slow.
-_PLAIN_HTTP_RE = re.compile(
-    r"https?://[-A-Za-z0-9._~%!$&'()*+,;=]+(?::[0-9]*)?(?:/[^\x00-\x20?#;\\]*)?"
-    r"(?:\?[^\x00-\x20#\\]+)?(?:#[^\x00-\x20\\]+)?"
-)
-
-
-def _absolute(href: str, base_url: str) -> str:
-    href = href.strip()
-    if _PLAIN_HTTP_RE.fullmatch(href) and "@" not in href and "[" not in href:
-        return href
-    try:
-        url = urljoin(base_url, href.strip()) if base_url else href.strip()
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return url if parts.scheme in ("http", "https") and parts.hostname else ""
 
 
 # --------------------------------------------------------------------------- domains
@@ -612,12 +345,6 @@ def _quote(text: str) -> str:
     return text if len(text) <= EVIDENCE_LIMIT else text[: EVIDENCE_LIMIT - 1] + "…"
 
 
-def check_terms(text: str, rules: ScreenRules) -> str | None:
-    """The reason when a vocabulary's distinct matched terms reach the threshold."""
-    finding = _find_terms(text, rules)
-    return finding.reason if finding else None
-
-
 def _find_terms(text: str, rules: ScreenRules) -> Finding | None:
     pattern = rules._term_pattern
     if pattern is None:
@@ -678,12 +405,6 @@ def _longest_run(tokens: list[str], rules: ScreenRules, *, cjk_only: bool) -> li
     return stripped[best_start : best_start + best_len]
 
 
-def check_keyword_run(text: str, rules: ScreenRules) -> str | None:
-    """The reason when ``text`` holds a long run of short, separator-joined keywords."""
-    finding = _find_keyword_run(text, rules)
-    return finding.reason if finding else None
-
-
 def _find_keyword_run(text: str, rules: ScreenRules) -> Finding | None:
     """:func:`check_keyword_run`'s finding.
 
@@ -714,11 +435,6 @@ def _find_keyword_run(text: str, rules: ScreenRules) -> Finding | None:
     return None
 
 
-def check_hidden(facts: HtmlFacts, rules: ScreenRules) -> str | None:
-    finding = _find_hidden(facts, rules)
-    return finding.reason if finding else None
-
-
 def _find_hidden(facts: HtmlFacts, rules: ScreenRules) -> Finding | None:
     if not facts.hidden_links and len(facts.hidden_text) < rules.hidden_min_chars:
         return None
@@ -730,13 +446,6 @@ def _find_hidden(facts: HtmlFacts, rules: ScreenRules) -> Finding | None:
         return Finding("hidden_links", reason, sample)
     sample = _quote(facts.hidden_text)
     return Finding("hidden_text", _t(rules.language, "hidden_text", how=how, sample=sample), sample)
-
-
-def check_new_domains(
-    links: Iterable[str], entry_url: str, history: History, rules: ScreenRules
-) -> str | None:
-    finding = _find_new_domains(links, entry_url, history, rules)
-    return finding.reason if finding else None
 
 
 def _find_new_domains(
@@ -875,14 +584,3 @@ def rule_label(language: str, rules: str | None) -> str:
             labels.append(label)
     separator = "、" if language.startswith("zh") else ", "
     return separator.join(labels) or _t(language, "rules.unknown")
-
-
-def screen_report(entries: Iterable[Entry], rules: ScreenRules) -> list[tuple[Entry, str]]:
-    """``(entry, reason)`` for every entry that would be held with no history (for audits)."""
-    history = History()
-    flagged = []
-    for entry in entries:
-        reason = screen_entry(entry, None, history, rules)
-        if reason:
-            flagged.append((entry, reason))
-    return flagged

@@ -20,7 +20,7 @@ from pelican.contents import Article, Page
 from pelican.urlwrappers import Category
 from pelican.utils import slugify
 
-from tongxin.check import attachment_path
+from tongxin.config import attachment_path
 
 CONTENT_TYPES = ("news", "announcements", "study", "pages")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from test_store import B1, entry, ok
 from tongxin.federation.health import branch_health, sparkline_svg
 from tongxin.federation.model import Branch, FetchResult, Registry
-from tongxin.federation.render import PortalRenderer
+from tongxin.federation.portal import PortalRenderer
 from tongxin.federation.store import Store
 
 B2 = Branch("b2", "第二支部", "https://b2.example.org/feeds/all.atom.xml")

@@ -88,3 +88,14 @@ def test_branch_ci_installs_the_lunr_that_tongxin_pins(tmp_path: Path) -> None:
         assert f"lunr@{LUNR_VERSION}" in text, ci_file
         assert "@@" not in text, ci_file
     assert "node_modules/" in (tmp_path / "b" / ".gitignore").read_text("utf-8")
+
+
+def test_an_unknown_language_is_refused_with_its_own_error(tmp_path: Path) -> None:
+    import pytest
+
+    from tongxin.scaffold import ScaffoldError, create_branch
+
+    with pytest.raises(ScaffoldError) as caught:
+        create_branch(tmp_path / "b", name="支部", url="https://b.example/", language="fr")
+    assert "fr" in str(caught.value)
+    assert not (tmp_path / "b").exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from feedserver import FeedServer
 from test_pipeline import Item, atom, federate, server, two_branches, write_registry
-from tongxin.federation import render
+from tongxin.federation.portal import PortalRenderer
 
 __all__ = ["server", "two_branches"]
 TONGXIN = str(Path(sys.executable).with_name("tongxin"))
@@ -77,7 +77,7 @@ def test_failed_render_keeps_the_previous_portal_and_exits_non_zero(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(render.PortalRenderer, "render", broken)
+    monkeypatch.setattr(PortalRenderer, "render", broken)
     with pytest.raises(RuntimeError):
         federate(two_branches, out)
     assert os.path.realpath(out) == str(first.version)

@@ -104,3 +104,9 @@ def test_duplicate_feed_and_both_key_forms_are_errors(tmp_path: Path) -> None:
 def test_bad_branch_id_is_refused(tmp_path: Path) -> None:
     found = problems(tmp_path, VALID.replace("id: county-2", "id: ../etc"))
     assert ":10: " in found[0]
+
+
+def test_screen_overrides_are_checked_with_their_lines(tmp_path: Path) -> None:
+    text = VALID.replace("stale_days: 14\n", "stale_days: 14\nscreen:\n  thresold: 2\n")
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and ":6: " in found[0] and "threshold" in found[0]

@@ -3,16 +3,14 @@ and a run with one entry changed rewrites only the pages that show it."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tongxin.federation import portal_feeds
 from tongxin.federation.health import branch_health
 from tongxin.federation.model import Branch, Entry, FetchResult, Registry
-from tongxin.federation.render import PortalContent, PortalRenderer, Publisher, RenderOptions
+from tongxin.federation.portal import PortalContent, PortalRenderer, Publisher
 from tongxin.federation.store import Store, entry_from_listing_row
 
 NOW = datetime(2026, 5, 20, tzinfo=UTC)
@@ -201,116 +199,32 @@ def test_health_from_batched_queries_equals_one_query_per_branch(tmp_path: Path)
     assert sum(row.entries for row in batched) == len(store.entries())
 
 
-def test_listings_written_by_a_second_process_equal_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tongxin.federation import render
-
-    monkeypatch.setattr(render, "second_core_idle", lambda: True)
-    outs, stats = _render_unforked_and_forked(tmp_path)
-    for out, written in zip(outs, stats, strict=True):
-        assert "branches/a/index.html" in written.pages and "news/index.html" in written.pages
-        manifest = json.loads((out / ".tongxin-manifest.json").read_text(encoding="utf-8"))
-        assert "branches/b/index.html" in manifest and "regions/东区/index.html" in manifest
-    assert tree(outs[1]) == tree(outs[0])
-
-
-def _render_unforked_and_forked(tmp_path: Path) -> tuple[list[Path], list[Any]]:
-    """The corpus rendered twice: never forking (fork_min_items=0), and forking all it may."""
-    store = store_with(tmp_path / "p.sqlite", corpus())
-    health = branch_health(REGISTRY, store, now=NOW)
-    outs, stats = [], []
-    for fork_min in (0, 1):
-        out = tmp_path / f"fork{fork_min}"
-        out.mkdir()
-        options = RenderOptions(fork_min_items=fork_min)
-        renderer = PortalRenderer(REGISTRY, now=NOW, options=options)
-        stats.append(renderer.render(from_rows(store), health, out))
-        outs.append(out)
-    return outs, stats
-
-
-def test_the_api_index_written_by_a_child_process_equals_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """api/index.json goes to a forked child even on a busy machine (nothing is duplicated)."""
-    from tongxin.federation import render
-
-    monkeypatch.setattr(render, "second_core_idle", lambda: False)
-    children: list[int] = []
-    real_fork_share = render._fork_share
-
-    def counting(writer: render.VersionWriter, job: object) -> object:
-        share = real_fork_share(writer, job)  # type: ignore[arg-type]
-        if share is not None:
-            children.append(share.task._process.pid)
-        return share
-
-    monkeypatch.setattr(render, "_fork_share", counting)
-    outs, _stats = _render_unforked_and_forked(tmp_path)
-    assert len(children) == 1, "with fork_min_items=1 the API files, and only they, fork"
-    assert json.loads((outs[1] / "api" / "index.json").read_text(encoding="utf-8"))["entries"]
-    assert tree(outs[1]) == tree(outs[0])
-
-
-def test_listings_of_a_failed_second_process_are_written_by_the_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tongxin.federation import render
-
-    monkeypatch.setattr(render, "second_core_idle", lambda: True)
-
-    def broken(self: render.VersionWriter) -> render.VersionWriter:
-        raise OSError("no space left on device")
-
-    store = store_with(tmp_path / "p.sqlite", corpus())
-    health = branch_health(REGISTRY, store, now=NOW)
-    whole = tmp_path / "whole"
-    whole.mkdir()
-    PortalRenderer(REGISTRY, now=NOW).render(from_rows(store), health, whole)
-    monkeypatch.setattr(render.VersionWriter, "sibling", broken)
-    out = tmp_path / "out"
-    out.mkdir()
-    options = RenderOptions(fork_min_items=1)
-    PortalRenderer(REGISTRY, now=NOW, options=options).render(from_rows(store), health, out)
-    assert tree(out) == tree(whole)
-
-
-def test_branch_pages_from_skeletons_equal_the_theme_template(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tongxin.federation import render
+def test_branch_pages_escape_names_and_feed_addresses(tmp_path: Path) -> None:
     from tongxin.federation.model import BranchHealth
 
     c = Branch("c", "丙支部 <&>", "https://c.example/feeds/all.atom.xml?x=1&y=2")
     d = Branch("d", "丁支部", "https://d.example/feeds/all.atom.xml", region="东区")
-    e = Branch("e", "戊支部", "https://e.example/feeds/all.atom.xml")
-    registry = Registry("门户", "https://portal.example/", [A, B, e, c, d])
-    # a: older pages; b: a few entries; e and then c: no region, no health row (c is filled
-    # into the skeleton e's page made and checked); d: no entries at all.
+    registry = Registry("门户", "https://portal.example/", [A, B, c, d])
+    # a: older pages; b: a few entries; c: no region, no health row; d: no entries at all.
     entries = [entry(n, A) for n in range(1, 200)] + [entry(n, B) for n in range(300, 305)]
-    entries += [entry(n, c) for n in range(400, 452)] + [entry(n, e) for n in range(500, 552)]
+    entries += [entry(n, c) for n in range(400, 452)]
     health = [
         BranchHealth("a", "甲支部", "ok", 200, None, "2026-05-19T03:00:00+00:00", 199, None),
         BranchHealth("b", "乙支部", "stale", 200, None, None, 5, None),
         BranchHealth("d", "丁支部", "error", None, None, None, 0, "HTTP 500"),
     ]
-    outs = {}
-    for name in ("skeleton", "template"):
-        if name == "template":
-            monkeypatch.setattr(render.PortalRenderer, "_branch_front", lambda *a, **k: None)
-        out = outs[name] = tmp_path / name
-        out.mkdir()
-        PortalRenderer(registry, now=NOW).render(entries, health, out)
-    assert tree(outs["skeleton"]) == tree(outs["template"])
-    page = (outs["skeleton"] / "branches/c/index.html").read_text(encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    PortalRenderer(registry, now=NOW).render(entries, health, out)
+    page = (out / "branches/c/index.html").read_text(encoding="utf-8")
     assert "丙支部 &lt;&amp;&gt;" in page and "x=1&amp;y=2" in page
+    assert (out / "branches/d/index.html").is_file()
 
 
 def test_the_portal_looks_for_lunr_where_the_search_plugin_does(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from tongxin.federation.render import lunr_candidates
+    from tongxin.federation.portal import lunr_candidates
     from tongxin.plugins.search_index import node_modules_candidates
 
     assert lunr_candidates() == node_modules_candidates(None)
@@ -336,42 +250,3 @@ def test_old_versions_leave_the_versions_folder_at_once_and_are_deleted_behind(
     while trash.exists() and any(trash.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not trash.exists() or not any(trash.iterdir())
-
-
-def test_a_second_render_process_forks_only_while_a_core_stays_idle(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Measured over a window of /proc/stat ticks, less this process's own CPU, not the load
-    average (which still counts this run's busy fetch, or the previous run's, for a minute)."""
-    import os
-
-    from tongxin.federation import render
-
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(render, "_TICKS", 100)
-    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # busy, by the old measure
-
-    def window(idle: int, ticks: int, own: float) -> render.CpuWindow:
-        """A window of ``ticks`` (both processors), ``idle`` of them idle, in which this
-        process used ``own`` CPU seconds."""
-        samples = iter([(1000, 5000), (1000 + idle, 5000 + ticks)])
-        clock = iter([10.0, 10.0 + own])
-        monkeypatch.setattr(render, "_cpu_ticks", lambda: next(samples))
-        monkeypatch.setattr(render, "_own_cpu", lambda: next(clock))
-        return render.CpuWindow()
-
-    # Half a second: this process busy on one core, the other idle.
-    assert render.second_core_idle(window(idle=48, ticks=100, own=0.5))
-    # The same, with this process's own thread busy on the second core for a while (the
-    # WAL copied in the background): still no other job, still a spare core.
-    assert render.second_core_idle(window(idle=20, ticks=100, own=0.8))
-    # Another job kept the second core busy: nothing to spare.
-    assert not render.second_core_idle(window(idle=5, ticks=100, own=0.5))
-    # Too short a window to tell (10 ticks): the load average decides.
-    assert not render.second_core_idle(window(idle=5, ticks=10, own=0.05))
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
-    assert render.second_core_idle(window(idle=5, ticks=10, own=0.05))
-    # One core only: never.
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
-    assert not render.second_core_idle(window(idle=95, ticks=100, own=0.05))

@@ -260,3 +260,14 @@ def test_rule_label_names_rules_and_never_fails():
     assert rule_label("zh-CN", "terms:gambling,hidden_links") == "疑似博彩内容、含有隐藏链接"
     assert rule_label("en", "keyword_run") == "looks like keyword stuffing"
     assert rule_label("zh-TW", None) == rule_label("zh-TW", "bogus") == "未通過入庫篩查"
+
+
+def test_a_bad_rules_file_names_the_line(tmp_path: Path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("threshold: 3\nrules: [terms, keyword_rum]\n", encoding="utf-8")
+    with pytest.raises(ScreenRulesError) as error:
+        ScreenRules.load(language="en", defaults_path=path)
+    assert error.value.problems == [
+        f"{path}:2: field rules[1] should be one of terms, keyword_run, hidden_text, "
+        "new_domains, found 'keyword_rum'; did you mean keyword_run?"
+    ]

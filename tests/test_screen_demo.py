@@ -19,8 +19,6 @@ from tongxin.federation.parse import parse_feed
 from tongxin.federation.screen import (
     History,
     ScreenRules,
-    _read_dom,
-    _read_plain,
     screen_entry,
     site_domain,
 )
@@ -33,7 +31,7 @@ DEMO = [ROOT] + sorted(p for p in (ROOT / "demo" / "branches").iterdir() if p.is
 @pytest.mark.slow
 def test_demo_content_has_no_false_positives(tmp_path: Path) -> None:
     rules = ScreenRules.load({"grace_entries": 0}, language="en")
-    screened = fast = 0
+    screened = 0
     flagged = []
     for source in DEMO:
         copy = tmp_path / (source.name or "root")
@@ -49,12 +47,6 @@ def test_demo_content_has_no_false_positives(tmp_path: Path) -> None:
         history = History(domains={site_domain(branch.feed)})
         for entry in sorted(entries, key=lambda e: (e.published or e.updated, e.entry_id)):
             reason = screen_entry(entry, None, history, rules)
-            for markup in (entry.summary_html, entry.content_html):
-                # The DOM-free fast path must read real content exactly as the DOM walk does.
-                plain = _read_plain(markup, entry.url)
-                if plain is not None:
-                    assert plain == _read_dom(markup, rules, entry.url), markup
-                    fast += 1
             if reason:
                 flagged.append((source.name, entry.title, reason))
             history.published_count += 1
@@ -64,4 +56,3 @@ def test_demo_content_has_no_false_positives(tmp_path: Path) -> None:
             screened += 1
     assert screened >= 40  # every demo entry went through the screen
     assert flagged == []
-    assert fast >= screened  # ordinary content mostly skips the DOM

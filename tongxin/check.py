@@ -2,10 +2,10 @@
 
 One pass over ``content/``:
 
-* ``site.yaml`` against :data:`tongxin.schema.SITE`;
-* every entry under ``content/{news,announcements,study,pages}/`` read by
+* ``site.yaml`` against :data:`tongxin.config.SITE`;
+* every entry under ``content/<type>/`` (:data:`tongxin.config.CONTENT_TYPES`) read by
   :func:`tongxin.frontmatter.read_content_file` (size, binary, encoding, YAML syntax) and
-  validated against :data:`tongxin.schema.FRONT_MATTER` (fields, types, dates, unknown
+  validated against :data:`tongxin.config.FRONT_MATTER` (fields, types, dates, unknown
   fields, ``save_as``/``url`` escaping the output folder);
 * slugs unique per type (case-insensitively), internal links and attachments that resolve;
 * ``content/files/`` (attachments, copied as static): size and symlinks only;
@@ -25,8 +25,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER, SITE, attachment_path, series_slugs
+from tongxin.config.options import Option, document_problems, parse_document
 from tongxin.frontmatter import (
-    CONTENT_TYPES,
     MAX_FILE_BYTES,
     ContentError,
     ContentFile,
@@ -38,8 +39,7 @@ from tongxin.frontmatter import (
 )
 from tongxin.i18n import translate
 from tongxin.problems import Problem
-from tongxin.schema import FRONT_MATTER, SITE, validate
-from tongxin.yamlsrc import YamlDocument, YamlSyntaxError, load_yaml
+from tongxin.yamlsrc import YamlDocument
 
 SOURCE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 #: Site paths our build writes besides entries; links into them are not checked here.
@@ -274,22 +274,18 @@ class _Checker:
         except ContentError as error:
             self.problems.extend(error.problems)
             return
-        try:
-            document = load_yaml(text)
-        except YamlSyntaxError as error:
-            self.add(rel, error.line, "yaml_syntax", detail=error.detail)
+        document = parse_document(text, rel, self.language)
+        if isinstance(document, Problem):
+            self.problems.append(document)
             return
         data = document.data if document.data is not None else {}
         self.report_document(rel, document, SITE, data)
         if isinstance(data, dict):
             self.site = data
 
-    def report_document(self, rel: str, document: YamlDocument, schema, data: Any) -> Any:
-        for key_path, line in document.duplicates:
-            self.add(rel, line, "duplicate_key", field=".".join(map(str, key_path)))
-        clean, issues = validate(schema, data, self.language)
-        for issue in issues:
-            self.problems.append(Problem(rel, document.line_of(issue.path), issue.message))
+    def report_document(self, rel: str, document: YamlDocument, schema: Option, data: Any) -> Any:
+        clean, problems = document_problems(rel, document, schema, self.language, data)
+        self.problems.extend(problems)
         return clean
 
     def check_entry(self, source: ContentFile) -> _Entry:
@@ -375,9 +371,7 @@ class _Checker:
 
     @functools.cached_property
     def _series_paths(self) -> set[str]:
-        """``/study/series/<slug>/`` of every series (plugins/content_types.py names them)."""
-        from tongxin.plugins.content_types import series_slugs
-
+        """``/study/series/<slug>/`` of every series, named as the build names them."""
         names = {entry.series for entry in self.entries if entry.series is not None}
         return {
             normalise_site_path(f"/study/series/{slug}/") for slug in series_slugs(names).values()
@@ -456,16 +450,6 @@ def normalise_site_path(path: str) -> str:
     path = re.sub(r"/index\.html?$", "/", path)
     path = path if path.endswith("/") else path + "/"
     return "/" + path.lstrip("/").lower() if path != "/" else "/"
-
-
-def attachment_path(value: str) -> str | None:
-    """The path under ``content/files/`` an attachment names, or None if it escapes."""
-    text = value.strip().replace("\\", "/").lstrip("/")
-    text = text.removeprefix("files/")
-    parts = [p for p in text.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        return None
-    return "/".join(parts)
 
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")

@@ -19,11 +19,11 @@ from typing import Any
 
 import yaml
 
-from tongxin.i18n import translate
+from tongxin.config.content import CONTENT_TYPES
+from tongxin.i18n import LANGUAGES, translate
 from tongxin.problems import Problem
 from tongxin.yamlsrc import ImpossibleDate, KeyPath, YamlSyntaxError, load_yaml, parse_date_text
 
-CONTENT_TYPES = ("news", "announcements", "study", "pages")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Larger files are refused before being read: real notices are far smaller, and a stray
@@ -63,9 +63,6 @@ class ContentFile:
 
 def relative_posix(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` in POSIX style, as problems print it."""
-    text, base = str(path), str(root).rstrip(os.sep) + os.sep
-    if text.startswith(base) and os.sep == "/" and "/../" not in text and "/./" not in text:
-        return text[len(base) :]  # the common case, without relpath's normalising
     try:
         return Path(os.path.relpath(path, root)).as_posix()
     except ValueError:  # another drive on Windows
@@ -80,7 +77,7 @@ def _language_of(site_yaml: str, mtime_ns: int) -> str:
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return "zh-CN"
     language = data.get("language") if isinstance(data, dict) else None
-    return language if language in ("zh-CN", "zh-TW", "en") else "zh-CN"
+    return language if language in LANGUAGES else "zh-CN"
 
 
 def branch_language(root: Path) -> str:
@@ -217,7 +214,9 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
     rel = relative_posix(path, root)
 
     def fail(line: int, key: str, **values: Any) -> ContentError:
-        return ContentError([Problem(rel, line, translate(lang, f"check.{key}", **values))])
+        # "config.…" names the option framework's messages, bare keys `tongxin check`'s own
+        full = key if key.startswith("config.") else f"check.{key}"
+        return ContentError([Problem(rel, line, translate(lang, full, **values))])
 
     content_type = content_type_of(path, root)
     if content_type is None:
@@ -245,10 +244,10 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
     try:
         document = load_yaml(yaml_text, first_line)
     except YamlSyntaxError as error:
-        raise fail(error.line, "yaml_syntax", detail=error.detail) from error
+        raise fail(error.line, "config.yaml_syntax", detail=error.detail) from error
     meta = document.data if document.data is not None else {}
     if not isinstance(meta, dict):
-        raise fail(first_line, "not_a_mapping", found=type(meta).__name__)
+        raise fail(first_line, "config.not_a_mapping", found=type(meta).__name__)
     meta = {str(key): value for key, value in meta.items()}
 
     if is_yaml and "body" in meta:
@@ -256,9 +255,9 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
         if value is not None and not isinstance(value, str):
             raise fail(
                 document.lines.get(("body",), 1),
-                "expected_type",
+                "config.expected_type",
                 field="body",
-                expected=translate(lang, "check.type_str"),
+                expected=translate(lang, "config.type_str"),
                 found=type(value).__name__,
             )
         body = value or ""

@@ -54,7 +54,7 @@ def _flatten(prefix: str, data: Any, into: dict[str, str]) -> None:
         into[prefix] = str(data)
 
 
-def translate(language: str | None, key: str, **values: Any) -> str:
+def translate(language: str | None, key: str, /, **values: Any) -> str:
     """The string for ``key`` in ``language``, with ``{name}`` fields filled in."""
     lang = normalise_language(language)
     for candidate in (lang, DEFAULT_LANGUAGE, "en"):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import git
 
-from tongxin.i18n import translate
+from tongxin.i18n import LANGUAGES, translate
 
 #: The lunr.js a branch's CI installs for its search page: the same pin as package.json
 #: (tests/test_new_branch.py holds the two together).
@@ -56,7 +56,7 @@ def create_branch(
 ) -> git.Repo:
     """Create the repository at ``directory`` (absent or empty) and make the first commit."""
     target = Path(directory)
-    if language not in ("zh-CN", "zh-TW", "en"):
+    if language not in LANGUAGES:
         raise ScaffoldError(translate("zh-CN", "cli.bad_language", language=language))
     if not url.startswith(("http://", "https://")):
         raise ScaffoldError(translate(language, "cli.bad_url", url=url))
@@ -106,6 +106,7 @@ def _actor(repo: git.Repo) -> git.Actor:
     """The user's git identity if configured, else a neutral one (fresh CI machines)."""
     reader = repo.config_reader()
     try:
-        return git.Actor(reader.get_value("user", "name"), reader.get_value("user", "email"))
+        name, email = reader.get_value("user", "name"), reader.get_value("user", "email")
+        return git.Actor(str(name), str(email))
     except Exception:  # no identity configured: configparser raises several kinds
         return git.Actor(*DEFAULT_AUTHOR)

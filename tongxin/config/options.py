@@ -1,12 +1,10 @@
-"""The content schema, declared once as data (in the spirit of MkDocs' ``config_options``).
+"""The option framework: a schema declared as data (in the spirit of MkDocs' ``config_options``).
 
 Each option object validates one value and reports :class:`Issue` s naming the field, what
-was expected and what was found, in the site's language. Options know nothing about files
-or lines: an issue carries the key path (``("quiz", 0, "answer")``) and the caller maps it
-to a line with :meth:`tongxin.yamlsrc.YamlDocument.line_of`.
-
-The schemas at the bottom (:data:`SITE`, :data:`FRONT_MATTER`, :data:`QUIZ_ITEM`,
-:data:`ATTACHMENT`) are the single statement of what a branch may contain.
+was expected and what was found, in the site's language (catalogue section ``config``).
+Options know nothing about files or lines: an issue carries the key path
+(``("quiz", 0, "answer")``) and :func:`document_problems` maps it to a line with
+:meth:`tongxin.yamlsrc.YamlDocument.line_of`, giving ``path:line: message`` problems.
 """
 
 from __future__ import annotations
@@ -16,12 +14,21 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from tongxin.i18n import translate
-from tongxin.yamlsrc import ImpossibleDate, KeyPath, parse_date_text
+from tongxin.problems import Problem
+from tongxin.yamlsrc import (
+    ImpossibleDate,
+    KeyPath,
+    YamlDocument,
+    YamlSyntaxError,
+    load_yaml,
+    parse_date_text,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,11 @@ def shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+def message(language: str | None, key: str, **values: Any) -> str:
+    """The framework's message ``key`` (catalogue section ``config``) in ``language``."""
+    return translate(language, f"config.{key}", **values)
+
+
 class Context:
     """The language messages are written in, and where issues are collected."""
 
@@ -63,7 +75,7 @@ class Context:
         self.issues: list[Issue] = []
 
     def t(self, key: str, **values: Any) -> str:
-        return translate(self.language, f"check.{key}", **values)
+        return message(self.language, key, **values)
 
     def report(self, path: KeyPath, key: str, **values: Any) -> None:
         values.setdefault("field", field_name(path))
@@ -86,7 +98,9 @@ class Option:
 class Type(Option):
     """A value of one Python type; ``expected`` is the catalogue key naming it."""
 
-    def __init__(self, kind: type | tuple[type, ...], expected: str, required: bool = False):
+    def __init__(
+        self, kind: type | tuple[type, ...], expected: str, required: bool = False
+    ) -> None:
         super().__init__(required)
         self.kind = kind
         self.expected = expected
@@ -127,8 +141,13 @@ class Text(Type):
 
 
 class Integer(Type):
-    def __init__(self, required: bool = False, minimum: int | None = None) -> None:
-        super().__init__(int, "type_int", required)
+    """A whole number (``number=True``: any number), at least ``minimum``."""
+
+    def __init__(
+        self, required: bool = False, minimum: float | None = None, number: bool = False
+    ) -> None:
+        kind: tuple[type, ...] = (int, float) if number else (int,)
+        super().__init__(kind, "type_number" if number else "type_int", required)
         self.minimum = minimum
 
     def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
@@ -148,14 +167,14 @@ class Choice(Option):
 
     def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
         if value not in self.choices:
-            message = ctx.t(
+            text = ctx.t(
                 "choice",
                 field=field_name(path),
                 expected=", ".join(self.choices),
                 found=shown(value),
             )
-            message += suggestion(str(value), self.choices, ctx)
-            ctx.issues.append(Issue(path, message))
+            text += suggestion(str(value), self.choices, ctx)
+            ctx.issues.append(Issue(path, text))
         return value
 
 
@@ -183,15 +202,26 @@ class DateTime(Option):
         return value
 
 
+def is_http_url(value: Any) -> bool:
+    """True for an absolute http(s) URL with a host."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value.strip())
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
 class Url(Text):
     """An absolute http(s) address."""
 
     def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
         if not isinstance(value, str):
             ctx.wrong_type(path, "type_str", value)
-            return value
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        elif not value.strip() and not self.allow_empty:
+            ctx.report(path, "empty")
+        elif not is_http_url(value):
             ctx.report(path, "url_scheme", found=shown(value))
         return value
 
@@ -203,20 +233,16 @@ class Timezone(Text):
         if not isinstance(value, str):
             ctx.wrong_type(path, "type_str", value)
         elif value not in _timezones():
-            message = ctx.t(
+            text = ctx.t(
                 "choice", field=field_name(path), expected="Asia/Shanghai, …", found=shown(value)
             )
-            ctx.issues.append(Issue(path, message + suggestion(value, _timezones(), ctx)))
+            ctx.issues.append(Issue(path, text + suggestion(value, _timezones(), ctx)))
         return value
 
 
-_TZ_CACHE: set[str] = set()
-
-
-def _timezones() -> set[str]:
-    if not _TZ_CACHE:
-        _TZ_CACHE.update(available_timezones() or {"UTC", "Asia/Shanghai", "Asia/Taipei"})
-    return _TZ_CACHE
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones() or {"UTC", "Asia/Shanghai", "Asia/Taipei"})
 
 
 class OutputPath(Text):
@@ -257,12 +283,33 @@ class ListOf(Option):
         return [self.item.validate(item, path + (index,), ctx) for index, item in enumerate(value)]
 
 
+class MapOf(Option):
+    """A mapping whose keys the writer chooses (text) and whose values satisfy ``value``."""
+
+    def __init__(self, value: Option, required: bool = False) -> None:
+        super().__init__(required)
+        self.value = value
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if not isinstance(value, dict):
+            ctx.wrong_type(path, "type_mapping", value)
+            return value
+        return {
+            str(key): self.value.validate(item, path + (str(key),), ctx)
+            for key, item in value.items()
+        }
+
+
+Rule = Callable[[dict, KeyPath, Context], None]
+
+
 class SubConfig(Option):
     """A mapping of known fields; unknown ones are errors with a did-you-mean.
 
     ``one_of`` names fields of which exactly one must be present (an attachment has a
     ``file`` or a ``url``); ``rules`` are extra checks over the whole mapping that
     relate fields to each other (a quiz answer must index an existing option).
+    ``null_is_absent``: a field written with no value (``region:``) counts as not written.
     """
 
     def __init__(
@@ -270,24 +317,28 @@ class SubConfig(Option):
         fields: dict[str, Option],
         required: bool = False,
         one_of: tuple[str, ...] = (),
-        rules: tuple[Callable[[dict, KeyPath, Context], None], ...] = (),
+        rules: tuple[Rule, ...] = (),
+        null_is_absent: bool = False,
     ) -> None:
         super().__init__(required)
         self.fields = fields
         self.one_of = one_of
         self.rules = rules
+        self.null_is_absent = null_is_absent
 
     def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
         if not isinstance(value, dict):
             ctx.wrong_type(path, "type_mapping", value)
             return value
+        if self.null_is_absent:
+            value = {key: item for key, item in value.items() if item is not None}
         clean: dict[str, Any] = {}
         for key, item in value.items():
             option = self.fields.get(key) if isinstance(key, str) else None
             if option is None:
-                message = ctx.t("unknown_field", field=field_name(path + (str(key),)))
-                message += suggestion(str(key), self.fields, ctx)
-                ctx.issues.append(Issue(path + (key,), message))
+                text = ctx.t("unknown_field", field=field_name(path + (str(key),)))
+                text += suggestion(str(key), self.fields, ctx)
+                ctx.issues.append(Issue(path + (key,), text))
                 continue
             clean[key] = option.validate(item, path + (key,), ctx)
         for key, option in self.fields.items():
@@ -308,21 +359,6 @@ def suggestion(word: str, candidates: Iterable[str], ctx: Context) -> str:
     return ctx.t("did_you_mean", suggestion=close[0]) if close else ""
 
 
-def _answer_in_range(item: dict, path: KeyPath, ctx: Context) -> None:
-    options, answer = item.get("options"), item.get("answer")
-    if not isinstance(options, list) or "answer" not in item:
-        return
-    answers = answer if isinstance(answer, list) else [answer]
-    if not answers and isinstance(answer, list):
-        ctx.report(path + ("answer",), "empty")
-    for single in answers:
-        if isinstance(single, bool) or not isinstance(single, int):
-            ctx.wrong_type(path + ("answer",), "type_int_or_list", answer)
-            return
-        if not 0 <= single < len(options):
-            ctx.report(path + ("answer",), "answer_range", found=single, count=len(options))
-
-
 def validate(schema: Option, data: Any, language: str) -> tuple[Any, list[Issue]]:
     """Validate ``data`` against ``schema``: the cleaned value and the issues found."""
     ctx = Context(language)
@@ -330,80 +366,26 @@ def validate(schema: Option, data: Any, language: str) -> tuple[Any, list[Issue]
     return clean, ctx.issues
 
 
-# --- The schema ------------------------------------------------------------------------
+def document_problems(
+    rel: str, document: YamlDocument, schema: Option, language: str, data: Any = None
+) -> tuple[Any, list[Problem]]:
+    """Validate a parsed YAML file: its clean value and ``rel:line: message`` problems.
 
-LANGUAGES = ("zh-CN", "zh-TW", "en")
-STATUSES = ("published", "draft", "hidden")
-SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+    Keys written twice are problems too. ``data`` replaces ``document.data`` (a file whose
+    empty document means an empty mapping passes ``{}``).
+    """
+    problems = [
+        Problem(rel, line, message(language, "duplicate_key", field=".".join(map(str, key_path))))
+        for key_path, line in document.duplicates
+    ]
+    clean, issues = validate(schema, document.data if data is None else data, language)
+    problems += [Problem(rel, document.line_of(issue.path), issue.message) for issue in issues]
+    return clean, problems
 
-SITE = SubConfig(
-    {
-        "name": Text(required=True),
-        "url": Url(required=True),
-        "language": Choice(LANGUAGES, required=True),
-        "description": Text(),
-        "contact": SubConfig(
-            {
-                "email": Text(pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expected="type_email"),
-                # "0755-1234567" is text in YAML but 12345678 is a number: both are fine
-                "phone": Type((str, int), "type_str"),
-                "address": Text(),
-            }
-        ),
-        "parent": Url(),
-        "nav": ListOf(SubConfig({"title": Text(required=True), "url": Text(required=True)})),
-        "timezone": Timezone(),
-        "stale_days": Integer(minimum=1),
-    }
-)
 
-#: Pelican's own metadata names, shared by every content type.
-COMMON_FIELDS: dict[str, Option] = {
-    "title": Text(required=True),
-    "date": DateTime(),
-    "modified": DateTime(),
-    "tags": ListOf(Text()),
-    "summary": Text(),
-    "slug": Text(pattern=SLUG_PATTERN, expected="type_slug"),
-    "author": Text(),
-    "status": Choice(STATUSES),
-    "lang": Choice(LANGUAGES),
-    "save_as": OutputPath(),
-    "url": OutputPath(),
-}
-
-#: ``file`` is a path under ``content/files/``; ``url`` an address elsewhere.
-ATTACHMENT = SubConfig(
-    {"title": Text(required=True), "file": Text(), "url": Text()}, one_of=("file", "url")
-)
-
-QUIZ_ITEM = SubConfig(
-    {
-        "question": Text(required=True),
-        "options": ListOf(Text(), required=True, non_empty=True),
-        "answer": Type((int, list), "type_int_or_list", required=True),
-        "explanation": Text(),
-    },
-    rules=(_answer_in_range,),
-)
-
-FRONT_MATTER: dict[str, SubConfig] = {
-    "news": SubConfig(dict(COMMON_FIELDS)),
-    "announcements": SubConfig(
-        {
-            **COMMON_FIELDS,
-            "pinned": Type(bool, "type_bool"),
-            "expires": DateTime(date_only=True),
-            "attachments": ListOf(ATTACHMENT),
-        }
-    ),
-    "study": SubConfig(
-        {
-            **COMMON_FIELDS,
-            "series": Text(),
-            "order": Integer(minimum=1),
-            "quiz": ListOf(QUIZ_ITEM),
-        }
-    ),
-    "pages": SubConfig(dict(COMMON_FIELDS)),
-}
+def parse_document(text: str, rel: str, language: str) -> YamlDocument | Problem:
+    """The YAML document of ``text``, or the ``rel:line`` problem of its syntax error."""
+    try:
+        return load_yaml(text)
+    except YamlSyntaxError as error:
+        return Problem(rel, error.line, message(language, "yaml_syntax", detail=error.detail))

@@ -1,4 +1,5 @@
-"""The content schema's option objects: each names the field, the expectation and the finding."""
+"""The option framework (tongxin/config): each option names the field, the expectation and
+the finding; the content schemas accept what a branch may contain."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from tongxin.schema import (
-    FRONT_MATTER,
-    SITE,
+from tongxin.config import CONTENT_TYPES, FRONT_MATTER, SITE
+from tongxin.config.options import (
     Choice,
     Context,
     DateTime,
@@ -121,3 +121,36 @@ def test_every_content_type_has_a_schema_sharing_pelicans_names() -> None:
         assert {"title", "date", "modified", "tags", "summary", "slug", "author", "status"} <= set(
             schema.fields
         )
+
+
+def test_front_matter_declares_every_content_type() -> None:
+    assert tuple(FRONT_MATTER) == CONTENT_TYPES
+
+
+def test_a_malformed_address_is_a_problem_not_a_crash() -> None:
+    from tongxin.config.options import Url
+
+    assert messages(Url(), "http://[::1") == [
+        "field field should be a full http:// or https:// address, found 'http://[::1'"
+    ]
+
+
+def test_every_framework_message_exists_in_every_language() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    locale = Path(__file__).parent.parent / "tongxin" / "locale"
+
+    def keys(data: dict, prefix: str = "") -> set[str]:
+        found: set[str] = set()
+        for key, value in data.items():
+            name = f"{prefix}{key}"
+            found |= keys(value, name + ".") if isinstance(value, dict) else {name}
+        return found
+
+    catalogues = {
+        lang: keys(yaml.safe_load((locale / lang / "config.yaml").read_text(encoding="utf-8")))
+        for lang in ("zh-CN", "zh-TW", "en")
+    }
+    assert catalogues["zh-TW"] == catalogues["zh-CN"] == catalogues["en"]

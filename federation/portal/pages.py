@@ -1,0 +1,374 @@
+"""The portal's HTML pages, each from the theme's Jinja templates: the home page, listings
+(types, branches, regions, months), the branches page, archives, health and search.
+
+Listings paginate "bottom-anchored": numbered pages count from the oldest entry and always
+hold ``archive_page_size`` entries, so a new entry changes the front page only, never every
+page after it. Every page is put with a fingerprint of exactly what it shows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from tongxin.config import ARTICLE_TYPES
+
+from ..health import health_json, sparkline_svg, status_counts
+from ..model import Branch, BranchHealth
+from .items import PortalItem, digests
+from .versions import VersionWriter
+
+if TYPE_CHECKING:
+    from .renderer import PortalRenderer
+
+#: Types with their own listing at the portal root, as on branch sites (``news/``).
+KNOWN_TYPES = ARTICLE_TYPES  # the portal lists dated articles only
+_UNSAFE = re.compile(r"[\x00-\x1f/\\?#%*:|\"<>]+")
+
+
+def path_segment(text: str) -> str:
+    """A folder name for a region or type: kept as UTF-8, minus what a path cannot hold."""
+    return _UNSAFE.sub("-", text).strip(" .-") or "-"
+
+
+def url_of(relative_dir: str) -> str:
+    """The link to a folder written as ``relative_dir/index.html`` (percent-encoded)."""
+    return quote(relative_dir.strip("/") + "/", safe="/-._~")
+
+
+def type_dir(ty: str) -> str:
+    return ty if ty in KNOWN_TYPES else f"types/{path_segment(ty)}"
+
+
+def _type_order(ty: str) -> tuple[int, str]:
+    return (KNOWN_TYPES.index(ty) if ty in KNOWN_TYPES else len(KNOWN_TYPES), ty)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "as_json"):
+        return value.as_json()
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class ListingHealth:
+    """What a branch's listing shows of its health row (``portal_list.html``)."""
+
+    status: str
+    last_entry: str | None
+
+
+@dataclass
+class Pager:
+    """Bottom-anchored pages: ``number`` 0 is the front page, others count from the oldest."""
+
+    number: int
+    count: int  # numbered pages (excluding the front page)
+    base: str  # folder of the listing, e.g. "news"
+
+    def href(self, number: int) -> str:
+        if number == 0:
+            return url_of(self.base)
+        # A file, not a folder per page: every folder costs a mkdir in every version.
+        return url_of(self.base) + f"page-{number}.html"
+
+    @property
+    def older(self) -> str | None:
+        if self.number == 0:
+            return self.href(self.count) if self.count else None
+        return self.href(self.number - 1) if self.number > 1 else None
+
+    @property
+    def newer(self) -> str | None:
+        if self.number == 0:
+            return None
+        return self.href(0 if self.number == self.count else self.number + 1)
+
+    def key(self) -> str:
+        """What of the pager shows on this page: only its neighbours, so adding a numbered
+        page changes the front page and the previous newest page, not all of them."""
+        return f"{self.base}|{self.number}|{self.older}|{self.newer}"
+
+
+def paginate(
+    items: Sequence[PortalItem], size: int, front_size: int | None = None
+) -> list[tuple[int, Sequence[PortalItem]]]:
+    """(page number, items) pairs; the front page (0) holds ``front_size`` (default ``size``)
+    to ``front_size + size - 1`` entries.
+
+    Numbered pages hold exactly ``size`` entries counted from the oldest, so adding entries
+    at the top leaves every numbered page as it was.
+    """
+    n = len(items)
+    least = size if front_size is None else front_size
+    older = max(0, (n - least) // size)
+    front = n - older * size
+    pages: list[tuple[int, Sequence[PortalItem]]] = [(0, items[:front])]
+    for number in range(older, 0, -1):
+        end = n - (number - 1) * size
+        pages.append((number, items[end - size : end]))
+    return pages
+
+
+def write_home(r: PortalRenderer, writer: VersionWriter, items: list[PortalItem]) -> None:
+    o = r.options
+    branches = r.registry.branches
+    pinned = [i for i in items if i.pinned and not i.expired][: o.pinned_limit]
+    latest = items[: o.home_size]
+    counts = Counter(i.type for i in items)
+    regions = Counter(b.region for b in branches if b.region)  # branches per region
+    fp = writer.fingerprint(
+        "home",
+        digests(pinned),
+        "|",
+        digests(latest),
+        json.dumps(sorted(counts.items())),
+        json.dumps(sorted(regions.items())),
+        str(len(branches)),
+    )
+    writer.put(
+        "index.html",
+        fp,
+        lambda: r.page(
+            "portal_index.html",
+            pinned_cards=[r.card(i, True) for i in pinned],
+            latest_cards=[r.card(i, True) for i in latest],
+            type_counts=[
+                (ty, counts[ty], url_of(type_dir(ty))) for ty in sorted(counts, key=_type_order)
+            ],
+            regions=[
+                (name, n, url_of(f"regions/{path_segment(name)}"))
+                for name, n in sorted(regions.items())
+            ],
+            branch_count=len(branches),
+            entry_count=len(items),
+        ),
+    )
+
+
+def write_listings(
+    r: PortalRenderer,
+    writer: VersionWriter,
+    items: list[PortalItem],
+    health: Sequence[BranchHealth],
+) -> None:
+    """Every listing: by type, by branch, by region and by month."""
+    t = r.t
+    branches = {b.id: b for b in r.registry.branches}
+    health_by_id = {row.id: row for row in health}
+    by_type: dict[str, list[PortalItem]] = defaultdict(list)
+    by_branch: dict[str, list[PortalItem]] = defaultdict(list)
+    by_region: dict[str, list[PortalItem]] = defaultdict(list)
+    by_month: dict[str, list[PortalItem]] = defaultdict(list)
+    for item in items:
+        by_type[item.type].append(item)
+        by_branch[item.branch_id].append(item)
+        branch = branches.get(item.branch_id)
+        if branch is not None and branch.region:
+            by_region[branch.region].append(item)
+        if item.month:
+            by_month[item.month].append(item)
+
+    for ty in sorted(set(by_type) | set(KNOWN_TYPES)):
+        name = t(f"theme.type_{ty}") if ty in KNOWN_TYPES else ty
+        write_listing(r, writer, type_dir(ty), by_type.get(ty, []), name, ty, show_type=False)
+    for branch in r.registry.branches:
+        _branch_listing(r, writer, branch, by_branch.get(branch.id, []), health_by_id)
+    for region, region_items in by_region.items():
+        write_listing(
+            r,
+            writer,
+            f"regions/{path_segment(region)}",
+            region_items,
+            t("portal.region_title", region=region),
+            "branches",
+            region_branches=[b for b in r.registry.branches if b.region == region],
+        )
+    for month, month_items in by_month.items():
+        year, mon = month.split("-")
+        heading = t("portal.month_title", year=int(year), month=int(mon))
+        write_listing(r, writer, f"archives/{year}/{mon}", month_items, heading, "archives")
+
+
+def _branch_listing(
+    r: PortalRenderer,
+    writer: VersionWriter,
+    branch: Branch,
+    items: list[PortalItem],
+    health: dict[str, BranchHealth],
+) -> None:
+    row = health.get(branch.id)
+    write_listing(
+        r,
+        writer,
+        f"branches/{branch.id}",
+        items,
+        branch.name,
+        "branches",
+        branch=branch,
+        # Only what the page shows: the whole row holds the fetch time, which changes
+        # every run and made every branch page's fingerprint change with it.
+        branch_health=ListingHealth(row.status, row.last_entry) if row else None,
+        status_text=r.t(f"health.status.{row.status}") if row else "",
+    )
+
+
+def write_listing(
+    r: PortalRenderer,
+    writer: VersionWriter,
+    base: str,
+    items: Sequence[PortalItem],
+    heading: str,
+    nav_active: str,
+    *,
+    show_type: bool = True,
+    **extra: Any,
+) -> None:
+    """One listing's front page and numbered pages (``portal_list.html``)."""
+    pages = paginate(items, r.options.archive_page_size, r.options.page_size)
+    count = len(pages) - 1
+    extra_key = json.dumps({k: _plain(v) for k, v in extra.items()}, sort_keys=True, default=str)
+    for number, page_items in pages:
+        pager = Pager(number, count, base)
+        relative = f"{base}/index.html" if number == 0 else f"{base}/page-{number}.html"
+        fp = writer.fingerprint(
+            "listing",
+            heading,
+            nav_active,
+            str(show_type),
+            pager.key(),
+            extra_key,
+            # Only the front page shows the total, so older pages stay byte-identical.
+            str(len(items)) if number == 0 else "",
+            digests(page_items),
+        )
+
+        def produce(page_items: Sequence[PortalItem] = page_items, pager: Pager = pager) -> str:
+            return r.page(
+                "portal_list.html",
+                heading=heading,
+                nav_active=nav_active,
+                cards=[r.card(i, show_type) for i in page_items],
+                pager=pager,
+                total=len(items) if pager.number == 0 else None,
+                **extra,
+            )
+
+        writer.put(relative, fp, produce)
+
+
+def write_branches_page(
+    r: PortalRenderer,
+    writer: VersionWriter,
+    items: list[PortalItem],
+    health: Sequence[BranchHealth],
+) -> None:
+    counts = Counter(i.branch_id for i in items)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    health_by_id = {row.id: row for row in health}
+    for branch in r.registry.branches:
+        row = health_by_id.get(branch.id)
+        groups[branch.region or ""].append(
+            {
+                "id": branch.id,
+                "name": branch.name,
+                "url": url_of(f"branches/{branch.id}"),
+                "entries": counts.get(branch.id, 0),
+                "status": row.status if row else "error",
+                "last_entry": row.last_entry if row else None,
+            }
+        )
+    regions = [
+        {
+            "name": region,
+            "url": url_of(f"regions/{path_segment(region)}") if region else None,
+            "branches": rows,
+        }
+        for region, rows in sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0]))
+    ]
+    fp = writer.fingerprint("branches", json.dumps(regions, sort_keys=True, default=str))
+    writer.put(
+        "branches/index.html",
+        fp,
+        lambda: r.page("portal_branches.html", regions=regions, nav_active="branches"),
+    )
+
+
+def write_archives_page(r: PortalRenderer, writer: VersionWriter, items: list[PortalItem]) -> None:
+    months = Counter(i.month for i in items if i.month)
+    years: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for month in sorted(months, reverse=True):
+        year, mon = month.split("-")
+        years[year].append(
+            {
+                "label": r.t("portal.month_title", year=int(year), month=int(mon)),
+                "url": url_of(f"archives/{year}/{mon}"),
+                "count": months[month],
+            }
+        )
+    data = [{"year": y, "months": m} for y, m in years.items()]
+    fp = writer.fingerprint("archives", json.dumps(data, sort_keys=True))
+    writer.put(
+        "archives/index.html",
+        fp,
+        lambda: r.page("portal_archives.html", years=data, nav_active="archives"),
+    )
+
+
+def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
+    """The health page (``health.html``): one row per branch, with its activity sparkline."""
+    rows = [
+        {
+            "row": row,
+            "status_text": r.t(f"health.status.{row.status}"),
+            "url": url_of(f"branches/{row.id}"),
+            "svg": Markup(
+                sparkline_svg(row.activity, language=r.language, branch_name=row.name, now=r.now)
+            ),
+        }
+        for row in health
+    ]
+    return r.page(
+        "health.html",
+        rows=rows,
+        counts=status_counts(list(health)),
+        stale_days=r.registry.stale_days,
+        generated=r.now,
+        nav_active="health",
+    )
+
+
+def write_health(r: PortalRenderer, writer: VersionWriter, health: Sequence[BranchHealth]) -> None:
+    """``health/index.html`` and ``health.json``."""
+    # Times change on every run, so these two are always written (they are small); the
+    # rows are in the fingerprint too, for two renders at one ``now`` (tests, replays).
+    stamp = r.now.isoformat() + json.dumps(_plain(list(health)), default=str)
+    writer.put(
+        "health/index.html", writer.fingerprint("health", stamp), lambda: health_html(r, health)
+    )
+    writer.put(
+        "health.json",
+        writer.fingerprint("health.json", stamp),
+        lambda: health_json(list(health), generated=r.now) + "\n",
+    )
+
+
+def write_search_page(r: PortalRenderer, writer: VersionWriter) -> None:
+    """The theme's search page, the same page as on branch sites."""
+    name = "search.html"
+    writer.put(
+        "search/index.html",
+        writer.fingerprint("search", name),
+        lambda: r.page(name, nav_active="search"),
+    )

@@ -1,0 +1,177 @@
+"""What a branch may contain, stated once: its content types, ``site.yaml`` and front matter.
+
+:data:`SITE`, :data:`FRONT_MATTER` (one schema per content type), :data:`QUIZ_ITEM` and
+:data:`ATTACHMENT` are validated by :mod:`tongxin.check`; the names derived from content
+(attachment paths, series page slugs) are here too, so ``tongxin check`` and the Pelican
+plugins compute them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tongxin.i18n import LANGUAGES, translate
+from tongxin.yamlsrc import KeyPath
+
+from .options import (
+    Choice,
+    Context,
+    DateTime,
+    Integer,
+    ListOf,
+    Option,
+    OutputPath,
+    SubConfig,
+    Text,
+    Timezone,
+    Type,
+    Url,
+)
+
+#: The content types, each a folder under ``content/`` and a URL prefix (pages have none).
+CONTENT_TYPES = ("news", "announcements", "study", "pages")
+#: The types that are dated articles (listed, in feeds); ``pages`` are standalone.
+ARTICLE_TYPES = tuple(kind for kind in CONTENT_TYPES if kind != "pages")
+
+
+def content_type_label(content_type: str, language: str | None) -> str:
+    """The reader-facing name of a content type (``通知公告``) in ``language``."""
+    return translate(language, f"theme.type_{content_type}")
+
+
+STATUSES = ("published", "draft", "hidden")
+SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+SITE = SubConfig(
+    {
+        "name": Text(required=True),
+        "url": Url(required=True),
+        "language": Choice(LANGUAGES, required=True),
+        "description": Text(),
+        "contact": SubConfig(
+            {
+                "email": Text(pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expected="type_email"),
+                # "0755-1234567" is text in YAML but 12345678 is a number: both are fine
+                "phone": Type((str, int), "type_str"),
+                "address": Text(),
+            }
+        ),
+        "parent": Url(),
+        "nav": ListOf(SubConfig({"title": Text(required=True), "url": Text(required=True)})),
+        "timezone": Timezone(),
+        "stale_days": Integer(minimum=1),
+    }
+)
+
+#: Pelican's own metadata names, shared by every content type.
+COMMON_FIELDS: dict[str, Option] = {
+    "title": Text(required=True),
+    "date": DateTime(),
+    "modified": DateTime(),
+    "tags": ListOf(Text()),
+    "summary": Text(),
+    "slug": Text(pattern=SLUG_PATTERN, expected="type_slug"),
+    "author": Text(),
+    "status": Choice(STATUSES),
+    "lang": Choice(LANGUAGES),
+    "save_as": OutputPath(),
+    "url": OutputPath(),
+}
+
+#: ``file`` is a path under ``content/files/``; ``url`` an address elsewhere.
+ATTACHMENT = SubConfig(
+    {"title": Text(required=True), "file": Text(), "url": Text()}, one_of=("file", "url")
+)
+
+
+def _answer_in_range(item: dict, path: KeyPath, ctx: Context) -> None:
+    options, answer = item.get("options"), item.get("answer")
+    if not isinstance(options, list) or "answer" not in item:
+        return
+    answers = answer if isinstance(answer, list) else [answer]
+    if not answers and isinstance(answer, list):
+        ctx.report(path + ("answer",), "empty")
+    for single in answers:
+        if isinstance(single, bool) or not isinstance(single, int):
+            ctx.wrong_type(path + ("answer",), "type_int_or_list", answer)
+            return
+        if not 0 <= single < len(options):
+            ctx.report(path + ("answer",), "answer_range", found=single, count=len(options))
+
+
+QUIZ_ITEM = SubConfig(
+    {
+        "question": Text(required=True),
+        "options": ListOf(Text(), required=True, non_empty=True),
+        "answer": Type((int, list), "type_int_or_list", required=True),
+        "explanation": Text(),
+    },
+    rules=(_answer_in_range,),
+)
+
+FRONT_MATTER: dict[str, SubConfig] = {
+    "news": SubConfig(dict(COMMON_FIELDS)),
+    "announcements": SubConfig(
+        {
+            **COMMON_FIELDS,
+            "pinned": Type(bool, "type_bool"),
+            "expires": DateTime(date_only=True),
+            "attachments": ListOf(ATTACHMENT),
+        }
+    ),
+    "study": SubConfig(
+        {
+            **COMMON_FIELDS,
+            "series": Text(),
+            "order": Integer(minimum=1),
+            "quiz": ListOf(QUIZ_ITEM),
+        }
+    ),
+    "pages": SubConfig(dict(COMMON_FIELDS)),
+}
+assert tuple(FRONT_MATTER) == CONTENT_TYPES
+
+
+def attachment_path(value: str) -> str | None:
+    """The path under ``content/files/`` an attachment names, or None if it escapes."""
+    text = value.strip().replace("\\", "/").lstrip("/")
+    text = text.removeprefix("files/")
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def series_slugs(names: Iterable[str], settings: dict[str, Any] | None = None) -> dict[str, str]:
+    """Each series name's URL part: its slug, with a suffix (``-2``) when two names meet.
+
+    Shared by ``tongxin check`` and the build, which must agree on the series pages written.
+    """
+    if settings is None:  # Pelican's defaults, as a branch build uses them
+        from pelican.settings import DEFAULT_CONFIG
+
+        settings = {"SLUG_REGEX_SUBSTITUTIONS": DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"]}
+    taken: set[str] = set()
+    slugs: dict[str, str] = {}
+    for name in sorted(set(names)):
+        base = series_slug(name, settings)
+        slug, number = base, 1
+        while slug.lower() in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        taken.add(slug.lower())
+        slugs[name] = slug
+    return slugs
+
+
+def series_slug(name: str, settings: dict[str, Any]) -> str:
+    """The URL part of a series page: its name slugified, Chinese kept (``党章学习``)."""
+    from pelican.utils import slugify
+
+    slug = slugify(
+        name,
+        regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
+        use_unicode=True,
+    )
+    return slug.strip("-") or "series"
