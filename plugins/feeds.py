@@ -43,6 +43,7 @@ from pelican.generators import ArticlesGenerator, PagesGenerator
 from tongxin.plugins.build_state import BuildGenerators
 
 from tongxin import feedwriter
+from tongxin.config.content import ARTICLE_TYPES
 from tongxin.feedwriter import (
     NO_DATE,
     TONGXIN_NS,
@@ -56,7 +57,7 @@ from tongxin.text import plain_text
 logger = logging.getLogger(__name__)
 
 #: Types with their own feed; ``pages`` are not news.
-FEED_TYPES = ("news", "announcements", "study")
+FEED_TYPES = ARTICLE_TYPES
 #: ``updated`` of a feed with no entries: a constant keeps the output deterministic.
 EMPTY_FEED_UPDATED = NO_DATE
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tongxin.config.content import CONTENT_TYPES
 from tongxin.frontmatter import shared_reads
 from tongxin.i18n import translate
 from tongxin.problems import Problem
@@ -220,7 +221,7 @@ def _forget_stopped_build() -> None:
 def _count_sources(content: Path) -> int:
     return sum(
         1
-        for kind in ("news", "announcements", "study", "pages")
+        for kind in CONTENT_TYPES
         for path in (content / kind).rglob("*")
         if path.is_file() and not path.name.startswith(".")
     )
