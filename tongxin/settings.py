@@ -19,10 +19,9 @@ from typing import Any
 import yaml
 
 import tongxin.theme
+from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES
 from tongxin.i18n import normalise_language, translate
 
-CONTENT_TYPES = ("news", "announcements", "study", "pages")
-ARTICLE_TYPES = ("news", "announcements", "study")
 CACHE_DIR = ".tongxin-cache"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
