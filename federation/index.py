@@ -1,6 +1,6 @@
 """The portal's search index: every stored entry, through the same builder as branch sites.
 
-``tongxin.searchindex.build_search_index`` writes ``search/`` (manifest, shards, meta) in the
+:func:`tongxin.search.build_search_index` writes ``search/`` (manifest, shards, meta) in the
 version folder being rendered. Rebuilding lunr shards for fifty thousand entries is the most
 expensive step of a run, so when the documents are exactly those of the previous version
 (same digest) its ``search/`` files are hard-linked instead, and when a few changed, the
@@ -12,14 +12,23 @@ one key per entry, without analysing any unchanged text).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import marshal
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tongxin.search import (
+    DELTA_MAX_SHARE,
+    DeltaRefused,
+    SearchDoc,
+    build_delta_index,
+    build_search_index,
+    date_key,
+    delta_neighbours,
+)
 
 from .model import Entry
 from .portal_feeds import plain_text
@@ -62,14 +71,8 @@ class IndexResult:
     mode: str = ""
 
 
-def builder_available() -> bool:
-    return importlib.util.find_spec("tongxin.searchindex") is not None
-
-
-def search_docs(entries: Sequence[Entry]) -> list:
+def search_docs(entries: Sequence[Entry]) -> list[SearchDoc]:
     """One ``SearchDoc`` per listed entry, attributed to its original branch."""
-    from tongxin.searchindex import SearchDoc
-
     docs = []
     for entry in entries:
         if (entry.type or "news") == "pages":
@@ -157,14 +160,12 @@ def _row_facts(rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, str, str, str
 
 
 def _entry_facts(entries: Sequence[Entry]) -> list[tuple[str, str, str, str]]:
-    from tongxin.searchindex import _date_key
-
     return [
         (
             e.entry_id,
             e.origin_branch_name or e.branch_id,
             e.type or "news",
-            _date_key(e.published or e.updated),
+            date_key(e.published or e.updated),
         )
         for e in entries
     ]
@@ -176,8 +177,8 @@ class IndexPlan:
 
     The caller plans (reading the state, comparing one key per entry) and reads only the
     bodies the plan needs: none to reuse the previous index, the changed entries (and the
-    few whose ref they may move) for a delta, every entry for a cold build. A forked child
-    then runs it without touching the store.
+    few whose ref they may move) for a delta, every entry for a cold build. The build then
+    runs without touching the store.
     """
 
     mode: str  # "reused" | "delta" | "cold"
@@ -218,8 +219,6 @@ def _plan(
     load: Callable[[list[str]], Sequence[Entry]],
     load_all: Callable[[], Sequence[Entry]],
 ) -> IndexPlan:
-    from tongxin.searchindex import DELTA_MAX_SHARE, delta_neighbours
-
     digest = _digest(keys)
     if previous is not None and _mark(previous / "search" / DIGEST_FILE) == digest:
         return IndexPlan("reused", keys, digest)
@@ -273,15 +272,13 @@ def build_portal_index(
 
     With ``cache_dir`` (kept between runs) and a previous version, a run where few entries
     changed writes only a delta over the previous version's base (see
-    :func:`tongxin.searchindex.build_delta_index`); a cold build, reusing the cached shards
+    :func:`tongxin.search.build_delta_index`); a cold build, reusing the cached shards
     of unchanged documents, makes a new base when the delta grew too big. ``entries`` may be
     an :class:`IndexPlan` made by :func:`plan_portal_index`: when its delta is refused and it
-    does not hold every entry, :class:`~tongxin.searchindex.DeltaRefused` is raised (the
+    does not hold every entry, :class:`~tongxin.search.DeltaRefused` is raised (the
     caller reads them all and builds ``plan.cold(...)``).
     """
     started = time.perf_counter()
-    if not builder_available():
-        return IndexResult(available=False)
     if isinstance(entries, IndexPlan):
         plan = entries
     else:
@@ -297,8 +294,6 @@ def build_portal_index(
         )
         if plan.mode == "delta":
             plan.entries, plan.complete = everything, True
-    from tongxin.searchindex import DeltaRefused, build_search_index
-
     search_dir = Path(out_dir) / "search"
     if plan.mode == "reused" and previous is not None:
         _link_tree(previous / "search", search_dir)
@@ -327,7 +322,7 @@ def build_portal_index(
                 "format": STATE_FORMAT,
                 "base": plan.digest,
                 "ids": "\n".join(i for i, _key in kept),
-                "refs": "".join(stats.refs[i] for i, _key in kept),
+                "refs": "\n".join(stats.refs[i] for i, _key in kept),
                 "keys": b"".join(key for _i, key in kept),
             },
         )
@@ -336,8 +331,8 @@ def build_portal_index(
 
 #: The base's documents as the cache keeps them, for the next runs' deltas.
 STATE_FILE = "delta-base.marshal"
-#: 3: keys from the store's content hash (2 hashed the fields, bodies included)
-STATE_FORMAT = "tongxin-portal-delta-3"
+#: 4: refs of any length, one a line (3: six characters each)
+STATE_FORMAT = "tongxin-portal-delta-4"
 KEY_BYTES = 10
 #: In ``search/``: the digest of the entries the base was built from (names the base).
 BASE_FILE = ".base-id"
@@ -363,8 +358,6 @@ def _write_marks(search_dir: Path, digest: str, base: str) -> None:
 
 def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
     """The delta of ``plan`` over the base in ``base_dir``; its document count."""
-    from tongxin.searchindex import build_delta_index
-
     by_id = {e.entry_id: e for e in plan.entries}
     build_delta_index(
         base_dir,
@@ -393,7 +386,7 @@ def _load_state(cache_dir: Path | None) -> dict[str, Any] | None:
     refs, keys = state.pop("refs"), state.pop("keys")
     size = KEY_BYTES
     # two flat dicts (id -> ref, id -> key): the plan compares keys, the delta takes refs
-    state["refs"] = dict(zip(ids, (refs[n : n + 6] for n in range(0, len(refs), 6)), strict=True))
+    state["refs"] = dict(zip(ids, refs.split("\n") if refs else [], strict=True))
     state["keys"] = dict(
         zip(ids, (keys[n : n + size] for n in range(0, len(keys), size)), strict=True)
     )
@@ -419,16 +412,12 @@ def _link_tree(old: Path, new: Path) -> None:
 
 
 class IndexAside:
-    """:func:`build_portal_index` run in a forked child (:class:`tongxin.forked.ForkedTask`)
-    while the caller renders the pages.
+    """:func:`build_portal_index` of a plan, built when :meth:`result` is asked for.
 
-    Render and index are a cold run's two longest phases and neither reads what the other
-    writes (the index only writes ``search/`` files besides the page ``search/index.html``),
-    so on two cores they overlap. The entries (or the :class:`IndexPlan` and the bodies it
-    needs) are read by the caller *before* the fork (a child must not open the SQLite store
-    of a parent that holds it open), and the child inherits them copy-on-write. A plan whose
-    delta the child finds refused is built cold here with ``load_all()`` (rare: a delta too
-    big to foresee from the plan). Where ``fork`` is missing the build runs in :meth:`result`.
+    The pipeline makes it before the render and collects it after. It runs in-process: beside
+    the render in a forked child it only won time on an idle second core, and on a busy
+    machine it competed with the render the run waits for. A plan whose delta is refused
+    (rare: a delta too big to foresee from the plan) is built cold with ``load_all()``.
     """
 
     def __init__(
@@ -439,26 +428,13 @@ class IndexAside:
         cache_dir: Path | None = None,
         load_all: Callable[[], Sequence[Entry]] | None = None,
     ) -> None:
-        from tongxin.forked import ForkedTask, can_fork
-
         self._args = (entries, out_dir, previous, cache_dir)
         self._load_all = load_all
-        self._task: ForkedTask | None = None
-        if can_fork() and builder_available():
-            self._task = ForkedTask(build_portal_index, *self._args, name="tongxin-portal-index")
-            # The parent's copy of the bodies can go now (a lost child is then an error).
-            self._task.forget_args()
-            light = replace(entries, entries=()) if isinstance(entries, IndexPlan) else entries[:0]
-            self._args = (light, *self._args[1:])
 
     def result(self) -> IndexResult:
-        """The child's result (its seconds are its own: the build, not the wait); its
-        exception is raised here."""
-        from tongxin.searchindex import DeltaRefused
-
-        task, self._task = self._task, None
+        """The index's result; its exception is raised here."""
         try:
-            return task.result() if task is not None else build_portal_index(*self._args)
+            return build_portal_index(*self._args)
         except DeltaRefused as refused:
             return self._cold(str(refused))
 
@@ -472,7 +448,4 @@ class IndexAside:
         return result
 
     def cancel(self) -> None:
-        """Stop the child (the caller's render failed and discards the version)."""
-        if self._task is not None:
-            self._task.abandon()
-            self._task = None
+        """Nothing runs before :meth:`result`: nothing to stop."""

@@ -1,11 +1,10 @@
 """Search for a branch site: the sharded index, the search page and lunr.js.
 
-The published articles and pages become :class:`~tongxin.searchindex.SearchDoc` and are
-indexed into ``OUTPUT/search/``: on Linux in a forked child started when Pelican asks for its
-writer (the entries are final then), so the index is built on another core while the pages
-are written; elsewhere in-process. On ``finalized`` the index is collected, the search page
-(``search.html``) is rendered to ``OUTPUT/search/index.html`` and ``lunr.min.js`` is copied from
-the npm package into ``OUTPUT/theme/js/`` (it is never committed, see package.json).
+On ``finalized`` (every page written) the published articles and pages become
+:class:`~tongxin.search.SearchDoc` and are indexed into ``OUTPUT/search/``, in-process; the
+search page (``search.html``) is rendered to ``OUTPUT/search/index.html`` and ``lunr.min.js``
+is copied from the npm package into ``OUTPUT/theme/js/`` (it is never committed, see
+package.json). The index reuses what the last build left in ``DIR/.tongxin-cache/search``.
 """
 
 from __future__ import annotations
@@ -13,36 +12,24 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import lxml.html
 from pelican import signals
 from tongxin.plugins.build_state import BuildGenerators
 
 import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
-from tongxin.searchindex import IndexStats, SearchDoc, build_search_index
+from tongxin.search import SearchDoc, build_search_index
+from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)
 
 
 class LunrMissing(RuntimeError):
     """node_modules/lunr was not installed (``npm ci`` or ``./scripts/test`` installs it)."""
-
-
-def plain_text(html: str | None) -> str:
-    """The text of an HTML fragment, white space collapsed."""
-    if not html or not html.strip():
-        return ""
-    try:
-        text = lxml.html.fragment_fromstring(html, create_parent="div").text_content()
-    except (ValueError, lxml.etree.ParserError):
-        return " ".join(html.split())
-    return " ".join(text.split())
 
 
 def node_modules_candidates(branch_root: Path | None) -> list[Path]:
@@ -114,63 +101,27 @@ def render_search_page(generator: Any, output: Path) -> Path:
 _generators = BuildGenerators()
 
 
-@dataclass
-class _IndexJob:
-    """One build's search index: what to index and where; built in a child or in-process."""
-
-    articles: list[Any]
-    pages: list[Any]
-    siteurl: str
-    sitename: str
-    output: Path
-    branch_root: Path
-    cache_dir: Path
-    #: the build's generators: the search page is rendered with their Jinja environment
-    generators: list[Any]
-
-
-def _job_for(pelican: Any, generators: Sequence[Any]) -> _IndexJob:
+def build_search(pelican: Any) -> None:
+    """On ``finalized``: index the build's entries, render the search page, copy lunr."""
+    generators = _generators.take()
+    settings = pelican.settings
+    output = Path(pelican.output_path)
+    branch_root = Path(settings["PATH"]).resolve().parent
     articles: list[Any] = []
     pages: list[Any] = []
     for generator in generators:
         articles.extend(getattr(generator, "articles", []) or [])
         pages.extend(getattr(generator, "pages", []) or [])
-    settings = pelican.settings
-    branch_root = Path(settings["PATH"]).resolve().parent
-    return _IndexJob(
-        articles=articles,
-        pages=pages,
-        siteurl=settings.get("SITEURL", ""),
-        sitename=settings.get("SITENAME", ""),
-        output=Path(pelican.output_path),
-        branch_root=branch_root,
-        # DIR/.tongxin-cache/search: the fold table, tokens and built shards of the last
-        # build, so that a rebuild only redoes the shards of the entries that changed.
-        cache_dir=branch_root / ".tongxin-cache" / "search",
-        generators=list(generators),
-    )
-
-
-def _build_index(job: _IndexJob, workers: int | None = None) -> IndexStats:
-    fold.use_cache_dir(job.cache_dir)
-    docs = search_docs(job.articles, job.pages, job.siteurl, job.sitename)
-    return build_search_index(docs, job.output, cache_dir=job.cache_dir, workers=workers)
-
-
-_pending: list[tuple[_IndexJob, Any]] = []  # stopgap (wt-build): built in-process below
-
-
-def _build_after_output(pelican: Any) -> None:
-    if _pending:
-        job, task = _pending.pop()
-        stats = task.result()
-    else:
-        job = _job_for(pelican, _generators.take())
-        stats = _build_index(job)
-    copy_lunr(job.output, job.branch_root, pelican.settings.get("DEFAULT_LANG"))
-    for generator in job.generators:
+    # the fold table, terms and built shards of the last build: a rebuild only redoes the
+    # shards of the entries that changed
+    cache_dir = branch_root / ".tongxin-cache" / "search"
+    fold.use_cache_dir(cache_dir)
+    docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
+    stats = build_search_index(docs, output, cache_dir=cache_dir)
+    copy_lunr(output, branch_root, settings.get("DEFAULT_LANG"))
+    for generator in generators:
         if hasattr(generator, "get_template") and hasattr(generator, "env"):
-            render_search_page(generator, job.output)
+            render_search_page(generator, output)
             break
     logger.info(
         "search: %d entries, %d shards (%d files reused), %.1f kB in %.2f s",
@@ -184,4 +135,4 @@ def _build_after_output(pelican: Any) -> None:
 
 def register() -> None:
     _generators.connect()
-    signals.finalized.connect(_build_after_output)
+    signals.finalized.connect(build_search)

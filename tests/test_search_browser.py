@@ -147,7 +147,7 @@ def test_without_javascript_the_page_points_to_the_archives(browser, site_url: s
 def split_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The same site, its index rebuilt as a portal's: two branches, every bucket in parts."""
     from tongxin.build import build_site
-    from tongxin.searchindex import SearchDoc, build_search_index
+    from tongxin.search import SearchDoc, build_search_index
 
     root = tmp_path_factory.mktemp("split")
     write_branch(root)
@@ -183,7 +183,7 @@ def delta_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import shutil
 
     from tongxin.build import build_site
-    from tongxin.searchindex import SearchDoc, build_delta_index, build_search_index
+    from tongxin.search import SearchDoc, build_delta_index, build_search_index
 
     root = tmp_path_factory.mktemp("delta")
     write_branch(root)

@@ -1,4 +1,4 @@
-"""tongxin.searchindex: the files the search page reads, and the lunr.js round trip."""
+"""tongxin.search: the files the search page reads, and the lunr.js round trip."""
 
 import json
 import shutil
@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tongxin.searchindex import (
-    DISC,
-    PART_KEYS,
-    SearchDoc,
-    _id_hash,
-    assign_refs,
-    build_search_index,
-    day_number,
-    quantised_count,
-)
+from tongxin.search import SearchDoc, build_search_index
+from tongxin.search.refs import assign_refs, base_ref, day_number, part_key, ref_number
 from tongxin.tokenizer import term_hash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +49,7 @@ def test_manifest_lists_facets_and_year_ranges_of_numbers(tmp_path):
     assert manifest["branches"] == ["一支部", "二支部"]
     assert manifest["types"] == ["news", "study"]
     assert list(manifest["years"]) == ["2026", "2024", "2020"]
-    numbers = {url: int(ref, 36) for url, ref in _refs(tmp_path).items()}
+    numbers = {url: ref_number(ref) for url, ref in _refs(tmp_path).items()}
     for url, year in (("/news/new/", "2026"), ("/study/mid/", "2024"), ("/news/old/", "2020")):
         low, high = manifest["years"][year]
         assert low <= numbers[url] <= high
@@ -75,31 +67,34 @@ def test_refs_depend_only_on_date_and_id():
     assert more[1:4] == refs
 
 
-def test_colliding_ids_on_one_day_get_distinct_refs():
-    seen: dict[int, str] = {}
-    for i in range(100_000):  # two ids whose hashes collide (birthday: a few hundred tries)
+def _colliding_ids(day: int, key: int) -> list[str]:
+    """Two ids of one base (day and hash) in a branch (birthday: a few dozen tries)."""
+    seen: dict[str, str] = {}
+    for i in range(100_000):
         doc_id = f"id{i}"
-        slot = _id_hash(doc_id) % (DISC // PART_KEYS)
-        if slot in seen:
-            pair = [seen[slot], doc_id]
-            break
-        seen[slot] = doc_id
+        base = base_ref(day, doc_id, key)
+        if base in seen:
+            return [seen[base], doc_id]
+        seen[base] = doc_id
+    raise AssertionError("no collision found")
+
+
+def test_colliding_ids_on_one_day_get_a_suffix_in_order_of_id():
     day = day_number("2025-05-05")
+    pair = _colliding_ids(day, part_key(""))
     refs = assign_refs([day, day], pair)
-    assert len(set(refs)) == 2
+    first, second = sorted(pair)
+    by_id = dict(zip(pair, refs, strict=True))
+    assert by_id[second] == by_id[first] + ".1"
+    assert ref_number(by_id[second]) == ref_number(by_id[first])  # parseInt stops at the dot
     assert assign_refs([day, day], pair[::-1]) == refs[::-1]  # not order-dependent
 
 
-def test_collection_size_for_idf_changes_only_every_few_percent():
-    assert [quantised_count(n) for n in (1, 15, 16, 17, 31, 100_000)] == [
-        1,
-        15,
-        16,
-        18,
-        32,
-        106_496,
-    ]
-    assert quantised_count(50_001) == quantised_count(51_000)
+def test_any_number_of_documents_fit_on_one_day():
+    day = day_number("2026-03-01")
+    refs = assign_refs([day] * 20_000, [f"e{i}" for i in range(20_000)])
+    assert len(set(refs)) == 20_000
+    assert {r[:3] for r in refs} == {_day36("2026-03-01")}
 
 
 def test_each_term_lives_only_in_its_hash_shard(tmp_path):
@@ -133,14 +128,14 @@ def test_metadata_blocks_are_keyed_by_ref(tmp_path):
     assert sorted(refs) == ["/news/new/", "/news/old/", "/study/mid/"]
     for url, ref in refs.items():
         block = _read(
-            tmp_path / "search" / "meta" / f"{int(ref, 36) // manifest['metaWidth']}.json"
+            tmp_path / "search" / "meta" / f"{ref_number(ref) // manifest['metaWidth']}.json"
         )
         assert block[ref][0] == url
     row = _read(
         tmp_path
         / "search"
         / "meta"
-        / f"{int(refs['/news/new/'], 36) // manifest['metaWidth']}.json"
+        / f"{ref_number(refs['/news/new/']) // manifest['metaWidth']}.json"
     )
     assert row[refs["/news/new/"]][2:5] == ["二支部", "news", "2026-02-01"]
 

@@ -18,16 +18,8 @@ from tongxin.federation.index import (
 from tongxin.federation.model import Branch, Entry, FetchResult
 from tongxin.federation.store import Store
 
-from tongxin.searchindex import (
-    DISC,
-    PART_KEYS,
-    DeltaRefused,
-    SearchDoc,
-    _wanted_disc,
-    build_delta_index,
-    build_search_index,
-    part_key,
-)
+from tongxin.search import DeltaRefused, SearchDoc, build_delta_index, build_search_index
+from tongxin.search.refs import PART_KEYS, base_ref, day_number, part_key, ref_number
 
 FACETS = ("docs", "branches", "types", "years", "typeCounts")
 
@@ -137,23 +129,23 @@ def test_unchanged_entries_link_the_previous_version(tmp_path: Path) -> None:
     assert build_portal_index(_entries(10, 5), v2, v1, cache).reused
 
 
-def _colliding_ids(day_doc: str, branch: str) -> tuple[str, str]:
-    """Two ids of the same first-choice ref (same day and branch), the smaller one second."""
-    key = part_key(branch)
-    seen: dict[int, str] = {}
+def _colliding_ids(day_doc: str, branch: str, when: str) -> tuple[str, str]:
+    """Two ids of the same base ref (same day, branch and hash), the smaller one second."""
+    day, key = day_number(when), part_key(branch)
+    seen: dict[str, str] = {}
     for n in range(100_000):
         doc_id = f"{day_doc}{n}"
-        wanted = _wanted_disc(doc_id, key)
-        if wanted in seen:
-            first, other = sorted((seen[wanted], doc_id))
+        base = base_ref(day, doc_id, key)
+        if base in seen:
+            first, other = sorted((seen[base], doc_id))
             return other, first
-        seen[wanted] = doc_id
+        seen[base] = doc_id
     raise AssertionError("no collision found")
 
 
-def test_a_new_entry_taking_an_old_refs_first_choice_moves_the_old_one(tmp_path: Path) -> None:
-    old_id, new_id = _colliding_ids("x", "一支部")
-    assert new_id < old_id  # so a cold build gives the new one the first choice
+def test_a_new_entry_taking_an_old_refs_base_moves_the_old_one(tmp_path: Path) -> None:
+    old_id, new_id = _colliding_ids("x", "一支部", "2026-03-01")
+    assert new_id < old_id  # so a cold build gives the new one the bare base
 
     def doc(doc_id: str, title: str) -> SearchDoc:
         return SearchDoc(doc_id, f"/{doc_id}/", title, "网络党建", "一支部", "news", "2026-03-01")
@@ -180,7 +172,38 @@ def test_a_new_entry_taking_an_old_refs_first_choice_moves_the_old_one(tmp_path:
     assert delta["dead"] == [base.refs[old_id]]
     refs_now = {**base.refs, **stats.refs}
     assert refs_now == cold.refs, "every live ref is the cold build's"
-    assert int(cold.refs[new_id], 36) % DISC % PART_KEYS == part_key("一支部")
+    assert cold.refs[old_id] == cold.refs[new_id] + ".1"
+    assert ref_number(cold.refs[new_id]) % PART_KEYS == part_key("一支部")
+
+
+def test_removing_the_first_of_a_collision_moves_the_next_to_the_bare_ref(tmp_path: Path) -> None:
+    second, first = _colliding_ids("y", "一支部", "2026-03-01")
+
+    def doc(doc_id: str, title: str) -> SearchDoc:
+        return SearchDoc(doc_id, f"/{doc_id}/", title, "网络党建", "一支部", "news", "2026-03-01")
+
+    filler = [doc(f"f{i}", f"其他{i}") for i in range(40)]
+    before = [doc(first, "先到"), doc(second, "后到"), *filler]
+    after = [before[1], *filler]
+    base = build_search_index(before, tmp_path / "base")
+    assert base.refs[second] == base.refs[first] + ".1"
+    cold = build_search_index(after, tmp_path / "cold")
+    current = {d.id: d for d in after}
+    stats = build_delta_index(
+        tmp_path / "base" / "search",
+        tmp_path / "delta",
+        [],
+        [first],
+        base.refs,
+        [(d.branch, d.type, str(d.date)) for d in after],
+        lambda ids: [current[i] for i in ids],
+        max_share=1.0,
+    )
+    assert stats.refs == {second: base.refs[first]}
+    delta = _manifest(tmp_path / "delta")["delta"]
+    assert delta["dead"] == sorted([base.refs[first], base.refs[second]])
+    live = {i: r for i, r in {**base.refs, **stats.refs}.items() if i != first}
+    assert live == cold.refs
 
 
 def test_delta_past_the_share_is_refused_and_writes_nothing(tmp_path: Path) -> None:

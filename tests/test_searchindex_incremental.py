@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from tongxin.searchindex import SearchDoc, build_search_index
+from tongxin.search import SearchDoc, build_search_index
 from tongxin.tokenizer import tokenize
 
 PHRASES = "网络党建 两学一做 乡村振兴 志愿服务 主题教育 组织生活会 疫情防控 Notice COVID-19".split()

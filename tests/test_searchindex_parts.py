@@ -7,8 +7,9 @@ import json
 import random
 from pathlib import Path
 
-from tongxin.lunrformat import build_lunr_index
-from tongxin.searchindex import FIELDS, PART_KEYS, SearchDoc, build_search_index, quantised_count
+from tongxin.search import FIELDS, SearchDoc, build_search_index
+from tongxin.search.format import ShardWriter, prepare
+from tongxin.search.refs import PART_KEYS, ref_number
 from tongxin.tokenizer import term_hash, tokenize
 
 PHRASES = "网络党建 两学一做 乡村振兴 志愿服务 主题教育 组织生活会 疫情防控 Notice COVID-19".split()
@@ -59,15 +60,13 @@ def _positions(text: str) -> dict[str, list[int]]:
 
 
 def _expected_shards(docs: list[SearchDoc], out: Path) -> dict[str, bytes]:
-    """Each shard file as the dict-building reference writer makes it from its own documents."""
+    """Each shard file as a one-shard writer makes it from its own documents."""
     manifest = _read(out / "search" / "manifest.json")
     shards, parts = manifest["shards"], {int(k): v for k, v in manifest["parts"].items()}
     hot = manifest["hot"]
     refs = _refs(out)
     rows = sorted(((refs[d.url], d) for d in docs), reverse=True)  # newest first, as built
-    keys = [int(ref, 36) % PART_KEYS for ref, _ in rows]
-    # a part's N is the collection's share (its own count would change with every entry)
-    whole = quantised_count(len(docs))
+    keys = [ref_number(ref) % PART_KEYS for ref, _ in rows]
     by_name: dict[str, list] = {}
     for (ref, doc), key in zip(rows, keys, strict=True):
         fields = {
@@ -87,25 +86,18 @@ def _expected_shards(docs: list[SearchDoc], out: Path) -> dict[str, bytes]:
                 split.setdefault(name, {}).setdefault(field, {})[term] = where
         for name, by_field in split.items():
             by_name.setdefault(name, []).append((ref, by_field))
-    hot_parts = {f"h{_base36(term_hash(t))}": count for t, count in hot.items()}
     expected = {}
     for name, members in by_name.items():
-        if "-" in name:
-            k, _part = name.split("-")
-            count = parts[int(k)] if k.isdigit() else hot_parts[k]
-            n = quantised_count(whole // count)
-        else:
-            n = whole
-        index = build_lunr_index(members, FIELDS, document_count=n)
-        index["fieldVectors"] = []  # the page scores from the postings (see search.js)
-        text = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
-        expected[f"{name}.json"] = text.encode("utf-8")
+        alone = ShardWriter(FIELDS, [0])  # one shard: what lunr.py builds (test_search_format)
+        for ref, by_field in members:
+            alone.add(ref, [prepare(by_field.get(field) or {}) for field in FIELDS])
+        expected[f"{name}.json"] = alone.serialise(0).encode("utf-8")
     return expected
 
 
 def test_every_shard_file_equals_the_reference_writer_on_its_own_documents(tmp_path):
     docs = _docs(120)
-    build_search_index(docs, tmp_path, shards=8, split_postings=150, workers=1)
+    build_search_index(docs, tmp_path, shards=8, split_postings=150)
     expected = _expected_shards(docs, tmp_path)
     written = {p.name: p.read_bytes() for p in (tmp_path / "search" / "shards").iterdir()}
     assert any("-" in name for name in written)  # some buckets were split
@@ -127,12 +119,12 @@ def test_a_hot_bucket_is_split_by_the_branch_key_of_each_ref(tmp_path):
             index = _read(tmp_path / "search" / "shards" / f"{k}-{part}.json")
             for _term, posting in index["invertedIndex"]:
                 for field in FIELDS:
-                    assert all(int(ref, 36) % count == part for ref in posting[field])
+                    assert all(ref_number(ref) % count == part for ref in posting[field])
     # one branch, one key: all of a branch's entries sit in the same part of a bucket
     by_branch: dict[str, set[int]] = {}
     refs = _refs(tmp_path)
     for doc in docs:
-        by_branch.setdefault(doc.branch, set()).add(int(refs[doc.url], 36) % PART_KEYS)
+        by_branch.setdefault(doc.branch, set()).add(ref_number(refs[doc.url]) % PART_KEYS)
     assert all(len(keys) == 1 for keys in by_branch.values())
 
 
@@ -165,7 +157,7 @@ def test_a_split_build_with_the_cache_equals_a_cold_build_and_touches_one_part(t
 
 def test_a_frequent_term_has_files_of_its_own_equal_to_the_reference_writer(tmp_path):
     docs = _docs(120)
-    build_search_index(docs, tmp_path, shards=8, split_postings=60, hot_postings=40, workers=1)
+    build_search_index(docs, tmp_path, shards=8, split_postings=60, hot_postings=40)
     manifest = _read(tmp_path / "search" / "manifest.json")
     assert any(manifest["hot"].values()) and not all(manifest["hot"].values())  # split and whole
     written = {p.name: p.read_bytes() for p in (tmp_path / "search" / "shards").iterdir()}

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from tongxin.plugins import search_index
-from tongxin.plugins.search_index import LunrMissing, copy_lunr, plain_text, search_docs
+from tongxin.plugins.search_index import LunrMissing, copy_lunr, search_docs
 
 
 def _content(**fields):
@@ -25,11 +25,6 @@ def _content(**fields):
     }
     defaults.update(fields)
     return SimpleNamespace(**defaults)
-
-
-def test_plain_text_drops_tags_and_collapses_space():
-    assert plain_text("<p>一\n<b>二</b></p>  <p>三</p>") == "一 二 三"
-    assert plain_text("") == ""
 
 
 def test_search_docs_take_published_articles_and_pages():

@@ -28,7 +28,7 @@ async function searcherFor(name) {
 
 async function results(searcher, query, filters, sort) {
   const r = await searcher.search(query, filters, sort);
-  const rows = await Promise.all(r.hits.map((h) => searcher.entry(h.n)));
+  const rows = await Promise.all(r.hits.map((h) => searcher.entry(h.ref)));
   return r.hits.map((h, i) => [rows[i].url, rows[i].title, Math.round(h.score * 1e9)]);
 }
 

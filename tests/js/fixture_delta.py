@@ -9,7 +9,7 @@ thresholds make the base use parts and hot-term files, as a portal's does.
 import sys
 from pathlib import Path
 
-from tongxin.searchindex import SearchDoc, build_delta_index, build_search_index
+from tongxin.search import SearchDoc, build_delta_index, build_search_index
 
 BRANCHES = ["一支部", "二支部", "三支部", "四支部"]
 TEXTS = [

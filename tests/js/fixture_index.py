@@ -8,7 +8,7 @@ which a term has files of its own.
 import sys
 from pathlib import Path
 
-from tongxin.searchindex import SearchDoc, build_search_index
+from tongxin.search import SearchDoc, build_search_index
 
 DOCS = [
     SearchDoc(

@@ -1,4 +1,4 @@
-// Index round trip: tongxin.searchindex (lunr.py) builds, lunr.js loads and queries.
+// Index round trip: tongxin.search builds, lunr.js loads and queries.
 const test = require("node:test");
 const assert = require("node:assert");
 const { execFileSync } = require("node:child_process");
@@ -32,7 +32,7 @@ async function searcherFor(shards, split, hot) {
 
 async function urls(searcher, query, filters, sort) {
   const r = await searcher.search(query, filters, sort);
-  return Promise.all(r.hits.map((h) => searcher.entry(h.n).then((e) => e.url)));
+  return Promise.all(r.hits.map((h) => searcher.entry(h.ref).then((e) => e.url)));
 }
 
 for (const shards of [1, 8]) {
@@ -81,7 +81,7 @@ test("entry metadata comes from the one block of its hit", async () => {
   const { searcher, fetched } = await searcherFor(2);
   const r = await searcher.search("加强网络党建");
   assert.strictEqual(r.hits.length, 1);
-  const e = await searcher.entry(r.hits[0].n);
+  const e = await searcher.entry(r.hits[0].ref);
   assert.strictEqual(e.url, "/news/a/");
   assert.strictEqual(e.branch, "一支部");
   assert.strictEqual(e.date, "2026-03-01");
@@ -91,7 +91,7 @@ test("entry metadata comes from the one block of its hit", async () => {
 test("numbers sort newest first and stay put when an entry is added", async () => {
   const { searcher } = await searcherFor(2);
   const r = await searcher.search("网络", {}, "newest");
-  const dates = await Promise.all(r.hits.map((h) => searcher.entry(h.n).then((e) => e.date)));
+  const dates = await Promise.all(r.hits.map((h) => searcher.entry(h.ref).then((e) => e.date)));
   assert.deepStrictEqual(dates, [...dates].sort().reverse());
 });
 

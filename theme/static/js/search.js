@@ -1,4 +1,4 @@
-/* Tongxin search: reads the sharded lunr indexes written by tongxin.searchindex.
+/* Tongxin search: reads the sharded lunr indexes written by tongxin.search.
  * The engine (createSearcher) also runs under node for the round-trip tests; the page code
  * below it only runs in a browser. Contract: ?q= is read on load; each hit is an <a href> in
  * #search-results; the number of hits is the text of #search-count. */
@@ -112,22 +112,22 @@
       return metas[j];
     }
 
-    // A document's number n is its ref read in base 36 (six digits: day, then a hash).
-    function refOf(n) {
-      var ref = n.toString(36);
-      while (ref.length < 6) ref = "0" + ref;
-      return ref;
+    // A document's number n is its ref read in base 36: six digits (day, then a hash), and
+    // parseInt stops at the suffix (".1", ".2"…) that tells apart refs of the same six.
+    function numberOf(ref) {
+      return parseInt(ref, 36);
     }
 
-    function entry(n) {
-      var inDelta = fresh[refOf(n)] === true;
-      var block = inDelta
+    function entry(ref) {
+      var n = numberOf(ref);
+      var block = fresh[ref] === true
         ? metaBlock("delta/" + Math.floor(n / delta.metaWidth))
         : metaBlock(Math.floor(n / manifest.metaWidth));
       return block.then(function (rows) {
-        var row = rows[refOf(n)];
+        var row = rows[ref];
         return {
           n: n,
+          ref: ref,
           url: row[0],
           title: row[1],
           branch: row[2],
@@ -189,8 +189,8 @@
     }
 
     /* filters: {branch, type, year} (values as in the manifest); returns Promise<{hits, words}>
-     * where hits are [{n, score}] sorted by relevance or, with sort "newest", by number
-     * (a bigger n is a later date). */
+     * where hits are [{n, ref, score}] sorted by relevance or, with sort "newest", by number
+     * (a bigger n is a later date); searcher.entry(hit.ref) reads a hit's row. */
     function search(query, filters, sort) {
       filters = filters || {};
       var words = tokenizer.tokenizeQuery(query || "");
@@ -281,7 +281,7 @@
             Object.keys(posting[f] || {}).forEach(function (ref) {
               if (seen[ref] || (skipDead && dead[ref])) return;
               seen[ref] = true;
-              var n = parseInt(ref, 36);
+              var n = numberOf(ref);
               if (!range || (n >= range[0] && n <= range[1])) candidates.push(ref);
             });
           });
@@ -297,7 +297,7 @@
         });
         var hits = [];
         candidates.forEach(function (ref) {
-          var n = parseInt(ref, 36);
+          var n = numberOf(ref);
           var positions = {};
           var where = [];
           for (var i = 0; i < lists.length; i++) {
@@ -328,15 +328,15 @@
               score += (x[0] * 2.2 * tf) / (1.2 + tf);
             });
           });
-          hits.push({ n: n, score: score });
+          hits.push({ n: n, ref: ref, score: score });
         });
         hits.sort(
           sort === "newest"
             ? function (a, b) {
-                return b.n - a.n;
+                return b.n - a.n || (a.ref < b.ref ? -1 : 1);
               }
             : function (a, b) {
-                return b.score - a.score || b.n - a.n;
+                return b.score - a.score || b.n - a.n || (a.ref < b.ref ? -1 : 1);
               }
         );
         return { hits: hits, words: words };
@@ -515,7 +515,7 @@
       more.hidden = current.shown >= current.hits.length;
       return Promise.all(
         slice.map(function (h) {
-          return searcher.entry(h.n);
+          return searcher.entry(h.ref);
         })
       ).then(function (entries) {
         if (gen !== generation) return;

@@ -1,0 +1,165 @@
+"""Reuse between builds (``cache_dir``): the terms of each text, and the built files.
+
+Every shard and meta block is keyed by the (ref, content hash) pairs of the documents in it
+and by what else shapes it; a key already in ``cache_dir/files`` is hard-linked (or copied)
+into the output instead of being built, and the terms of each distinct text are cached by
+content in ``cache_dir/terms.marshal``. The output is byte for byte that of a cold build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from itertools import chain
+from pathlib import Path
+
+from .format import Prepared, prepare_text
+from .model import FORMAT, write_atomic
+from .plan import Layout, TextGroups
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Hard-link ``source`` to ``target`` (a copy across file systems)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+class FileCache:
+    """Built files kept by key: a file whose key is cached is linked, not built."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.placed: list[tuple[Path, Path]] = []  # (cache file, output file)
+        self.reused = 0
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def target(self, name: str, output: Path) -> Path | None:
+        """Where to build ``output``, cached as ``name``; None: the cache has it."""
+        if self.folder is None:
+            return output
+        cached = self.folder / name
+        self.placed.append((cached, output))
+        if cached.exists():
+            self.reused += 1
+            return None
+        return cached
+
+    def place(self) -> None:
+        """Link every file of this build into the output."""
+        for source, target in self.placed:
+            link_or_copy(source, target)
+
+    def prune(self) -> None:
+        """Drop what this build did not use: a cache of the last build only, never growing."""
+        if self.folder is None:
+            return
+        used = {source.name for source, _ in self.placed}
+        for old in self.folder.iterdir():
+            if old.name not in used:
+                old.unlink(missing_ok=True)
+
+
+def shard_keys(
+    layout: Layout, groups: TextGroups, marks: Sequence[bytes]
+) -> tuple[dict[int, str], dict[int, list[list[int]]]]:
+    """(file -> cache key, file -> its text groups' documents). ``marks``: each document's
+    ``ref:hash;``. A file's key: the digests of its groups, sorted, and what else shapes it
+    (a bucket that starts or stops being split leaves the others alone)."""
+    digests: defaultdict[int, list[bytes]] = defaultdict(list)
+    members_of: defaultdict[int, list[list[int]]] = defaultdict(list)
+    fixed_of: dict[int, list[int]] = {}
+    split_of: dict[int, list[Sequence[int]]] = {}
+    for (pid, key), members in groups.members.items():
+        if pid not in fixed_of:
+            routes = {layout.shard_of[term] for term in groups.prepared[pid][0]}
+            fixed_of[pid] = [r for r in routes if isinstance(r, int)]
+            split_of[pid] = [r for r in routes if not isinstance(r, int)]
+        files = fixed_of[pid]
+        if split_of[pid]:
+            files = list({*files, *[route[key] for route in split_of[pid]]})
+        digest = hashlib.blake2b(b"".join(map(marks.__getitem__, members)), digest_size=12)
+        for k in files:
+            digests[k].append(digest.digest())
+            members_of[k].append(members)
+    salt = f"{FORMAT}|{layout.shard_count}|"
+    keys = {}
+    for k, found in digests.items():
+        found.sort()
+        head = f"{salt}{layout.names[k]}|{layout.of_parts.get(k, 1)}|{layout.extra.get(k, '')}|"
+        keys[k] = hashlib.blake2b(head.encode() + b"".join(found), digest_size=12).hexdigest()
+    return keys, members_of
+
+
+def documents_of(lists: list[list[int]]) -> list[int]:
+    return lists[0] if len(lists) == 1 else sorted(set(chain.from_iterable(lists)))
+
+
+def meta_key(head: str, marks: Iterable[bytes]) -> str:
+    """A meta block's cache key: its width, excerpt size, number and documents."""
+    data = f"{FORMAT}|{head}|".encode() + b"".join(marks)
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+class TermsCache:
+    """The terms of each distinct text by content: a base file, then the texts added since
+    (``…-new``) over it, so that a few new entries do not rewrite a portal's millions of
+    postings; everything is folded into a new base once the new texts are many."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.known: dict[bytes, Prepared] = {}
+        self.fresh: set[bytes] = set()
+        self.used: list[bytes] = []
+        self.new_texts: set[str] = set()  # tokenized by this run
+        if path is not None:
+            self.known.update(_load(path))
+            self.known.update(_load(_new_path(path)))
+
+    def analyse(self, texts: Iterable[str]) -> dict[str, Prepared]:
+        """text -> its terms, from the cache or tokenized now."""
+        out: dict[str, Prepared] = {}
+        for text in texts:
+            if text in out:
+                continue
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            found = self.known.get(key)
+            if found is None:
+                found = self.known[key] = prepare_text(text)
+                self.fresh.add(key)
+                self.new_texts.add(text)
+            out[text] = found
+            self.used.append(key)
+        return out
+
+    def save(self) -> None:
+        path = self.path
+        if path is None or (not self.fresh and path.exists()):
+            return
+        keep = dict.fromkeys(self.used)
+        earlier = _load(_new_path(path))
+        added = {key: self.known[key] for key in keep if key in self.fresh or key in earlier}
+        if path.exists() and len(added) * 8 < len(keep):
+            write_atomic(_new_path(path), marshal.dumps({"format": FORMAT, "texts": added}))
+            return
+        texts = {key: self.known[key] for key in keep}
+        write_atomic(path, marshal.dumps({"format": FORMAT, "texts": texts}))
+        _new_path(path).unlink(missing_ok=True)
+
+
+def _new_path(path: Path) -> Path:
+    return path.with_name(path.stem + "-new" + path.suffix)
+
+
+def _load(path: Path) -> dict[bytes, Prepared]:
+    try:
+        data = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    return data["texts"] if isinstance(data, dict) and data.get("format") == FORMAT else {}

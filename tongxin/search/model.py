@@ -1,0 +1,93 @@
+"""What the search indexes: documents, the figures of a build, and the small shared helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+#: Written in the manifest; a cache, a base or a delta of another format is not reused.
+FORMAT = "tongxin-search-5"  # 5: refs may carry a collision suffix, postings only
+FIELDS = ("title", "text", "f")
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    """One entry as the search sees it; ``text`` is plain text (no HTML)."""
+
+    id: str
+    url: str
+    title: str
+    text: str
+    branch: str = ""
+    type: str = ""
+    date: datetime | date | str | None = None
+    summary: str = ""
+
+
+@dataclass
+class IndexStats:
+    """What a build wrote and how long each stage took."""
+
+    docs: int = 0
+    shards: int = 0
+    postings: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    files: int = 0
+    built: int = 0  # shards and meta blocks computed by this run
+    reused: int = 0  # taken from the cache
+    tokenized: int = 0  # documents tokenized by this run (the others came from the cache)
+    refs: dict[str, str] = field(default_factory=dict)  # document id -> ref
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    def lap(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        self.phases[name] = round(self.phases.get(name, 0.0) + now - since, 3)
+        return now
+
+
+def date_key(value: datetime | date | str | None) -> str:
+    """The ISO text of a document's date ("" when undated): what refs and years read."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def doc_hash(doc: SearchDoc, when: str) -> str:
+    """A hash of everything a document shows or is found by (what the cache keys on)."""
+    parts = (doc.id, doc.url, doc.title, doc.text, doc.branch, doc.type, when, doc.summary)
+    joined = "\x1f".join(parts) + "\x1f"
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def excerpt(doc: SearchDoc, chars: int) -> str:
+    text = " ".join((doc.text or doc.summary).split())
+    return text if len(text) <= chars else text[:chars] + "…"
+
+
+def meta_row(doc: SearchDoc, when: str, chars: int) -> list[str]:
+    """A document's row in its meta block: what a result shows."""
+    return [doc.url, doc.title, doc.branch, doc.type, when[:10], excerpt(doc, chars)]
+
+
+def facet_terms(branch: str, kind: str) -> dict[str, list[int]]:
+    """The filters are terms of field f: a branch or type filter is one more AND-ed term."""
+    return {f"b:{branch}": [0], f"t:{kind}": [1]}
+
+
+def encode(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file: a reader (or a build sharing the cache) never sees half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
