@@ -2,39 +2,31 @@
 
 The Atom feed is the seam between portal levels: every entry carries an Atom ``<source>``
 naming the branch that *first* published it (id, title, site link, feed link), never this
-portal, so a higher portal that aggregates this feed keeps the original attribution.
-feedgen writes the Atom and RSS documents; it has no ``<source><id>``, so a small feedgen
-extension (:class:`_TongxinEntryExtension`) rebuilds the Atom ``<source>`` and adds the
-Tongxin namespace elements (type, pinned, expires) the branch feeds carry too.
+portal, so a higher portal that aggregates this feed keeps the original attribution. The
+documents are written by :mod:`tongxin.feedwriter`, the writer branch feeds use too, so the
+parser reads a portal feed exactly like a branch feed.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
-from feedgen.feed import FeedGenerator
-from lxml import etree
+from tongxin import feedwriter
+from tongxin.feedwriter import JSON_FEED_VERSION, TONGXIN_NS, TYPE_SCHEME, FeedHead, FeedItem
+from tongxin.text import plain_text
 
 from .model import Entry, Registry
 
-#: The same namespace and type scheme as branch feeds (plugins/feeds.py), so the parser
-#: reads a portal feed exactly like a branch feed.
-TONGXIN_NS = "https://tongxin.example/ns/1.0"
-TYPE_SCHEME = TONGXIN_NS + "#type"
-JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+__all__ = ["JSON_FEED_VERSION", "TONGXIN_NS", "TYPE_SCHEME", "PortalSite", "plain_text"]
+
 #: ``updated`` of a feed (or entry) without any date: a constant keeps output deterministic.
-NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
-_TAG_RE = re.compile(r"<[^>]+>")
-_SPACE_RE = re.compile(r"\s+")
+NO_DATE = feedwriter.NO_DATE
 
 
 @dataclass(frozen=True)
@@ -54,14 +46,6 @@ class PortalSite:
             language=registry.language,
             description=registry.description,
         )
-
-
-def plain_text(fragment: str, limit: int | None = None) -> str:
-    """Sanitised HTML as one line of plain text (summaries in JSON; never re-parsed as HTML)."""
-    text = _SPACE_RE.sub(" ", html.unescape(_TAG_RE.sub(" ", fragment or ""))).strip()
-    if limit and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
 
 
 def entry_date(entry: Entry) -> datetime:
@@ -93,100 +77,65 @@ def source_id(entry: Entry) -> str:
     return entry.origin_feed_url or entry.origin_branch_url or f"tag:tongxin,branch:{origin}"
 
 
-class _TongxinFeedExtension(BaseExtension):
-    def extend_ns(self) -> dict[str, str]:
-        return {"tx": TONGXIN_NS}
+def _head(site: PortalSite, feed_url: str) -> FeedHead:
+    return FeedHead(
+        title=site.name,
+        site_name=site.name,
+        site_url=site.url,
+        language=site.language,
+        feed_url=feed_url,
+        alternate=site.url,
+        description=site.description or site.name,
+        json_extension={
+            "about": TONGXIN_NS,
+            "site": {"name": site.name, "url": site.url, "language": site.language},
+            "portal": True,
+        },
+    )
 
 
-class _TongxinEntryExtension(BaseEntryExtension):
-    """Per-entry data feedgen cannot express: Atom ``<source>`` with id, and tx elements."""
-
-    def __init__(self) -> None:
-        self.entry: Entry | None = None
-
-    def _tx(self, parent: Any) -> None:
-        entry = self.entry
-        assert entry is not None
-        tx = f"{{{TONGXIN_NS}}}"
-        etree.SubElement(parent, tx + "type").text = entry.type
-        if entry.type == "announcements":
-            etree.SubElement(parent, tx + "pinned").text = "true" if entry.pinned else "false"
-        if entry.expires:
-            etree.SubElement(parent, tx + "expires").text = _iso(entry.expires)
-
-    def extend_atom(self, element: Any) -> Any:
-        entry = self.entry
-        if entry is None:
-            return element
-        for old in element.findall("source"):
-            element.remove(old)
-        source = etree.SubElement(element, "source")
-        etree.SubElement(source, "id").text = source_id(entry)
-        etree.SubElement(source, "title").text = entry.origin_branch_name or entry.branch_id
-        if entry.origin_branch_url:
-            etree.SubElement(
-                source, "link", rel="alternate", type="text/html", href=entry.origin_branch_url
-            )
-        if entry.origin_feed_url:
-            etree.SubElement(source, "link", rel="self", href=entry.origin_feed_url)
-        self._tx(element)
-        return element
-
-    def extend_rss(self, element: Any) -> Any:
-        if self.entry is not None:
-            self._tx(element)
-        return element
-
-
-def _generator(site: PortalSite, feed_url: str, entries: Sequence[Entry]) -> FeedGenerator:
-    fg = FeedGenerator()
-    fg.register_extension("tongxin", _TongxinFeedExtension, _TongxinEntryExtension)
-    fg.id(feed_url)
-    fg.title(site.name)
-    fg.subtitle(site.description or site.name)
-    fg.description(site.description or site.name)
-    fg.language(site.language)
-    fg.author({"name": site.name, "uri": site.url})
-    fg.link(href=site.url, rel="alternate")
-    fg.link(href=feed_url, rel="self")
-    fg.generator("Tongxin", uri="https://pypi.org/project/tongxin/")
-    # Newest entry's time, not the clock: an unchanged portal writes an identical feed.
-    fg.updated(max((entry_updated(e) for e in entries), default=NO_DATE))
-    # feedgen prepends entries by default; order=append keeps newest first.
-    for entry in entries:
-        fe = fg.add_entry(order="append")
-        fe.id(entry.entry_id)
-        fe.title(entry.title or entry.url)
-        fe.link(href=entry.url, rel="alternate")
-        fe.published(entry_date(entry))
-        fe.updated(entry_updated(entry))
-        if entry.author:
-            fe.author({"name": entry.author})
-        fe.category(term=entry.type, scheme=TYPE_SCHEME)
-        for tag in entry.tags:
-            fe.category(term=tag)
-        if entry.summary_html:
-            fe.summary(entry.summary_html, type="html")
-        fe.content(entry.content_html or entry.summary_html or "", type="html")
-        # RSS <source url=…> is the origin's feed; Atom's is rebuilt by the extension.
-        source_url = entry.origin_feed_url or entry.origin_branch_url
-        if source_url:
-            fe.source(url=source_url, title=entry.origin_branch_name or entry.branch_id)
-        fe.tongxin.entry = entry
-    return fg
+def feed_item(entry: Entry, title: str | None = None) -> FeedItem:
+    """One stored entry as the feed writer takes it; ``title`` overrides the entry's."""
+    expires = _iso(entry.expires)
+    return FeedItem(
+        id=entry.entry_id,
+        url=entry.url,
+        title=entry.title if title is None else title,
+        published=entry_date(entry),
+        updated=entry_updated(entry),
+        type=entry.type,
+        content_html=entry.content_html or entry.summary_html or "",
+        summary_html=entry.summary_html,
+        summary_text=plain_text(entry.summary_html, 500),
+        tags=tuple(entry.tags),
+        author=entry.author or None,
+        pinned=entry.pinned,
+        expires=expires,
+        source=feedwriter.FeedSource(
+            id=source_id(entry),
+            title=entry.origin_branch_name or entry.branch_id,
+            link=entry.origin_branch_url,
+            feed_url=entry.origin_feed_url,
+        ),
+        json_extension={
+            "type": entry.type,
+            "pinned": entry.pinned,
+            "expires": expires,
+            "source": _source_object(entry),
+        },
+    )
 
 
 def atom_feed(site: PortalSite, entries: Sequence[Entry]) -> bytes:
     """Atom 1.0, full content, every entry with ``<source>`` naming its original branch."""
-    fg = _generator(site, site.url + "feeds/all.atom.xml", entries)
-    return fg.atom_str(pretty=True)
+    items = [feed_item(e, e.title or e.url) for e in entries]
+    return feedwriter.atom_feed(_head(site, site.url + "feeds/all.atom.xml"), items)
 
 
 def rss_feed(site: PortalSite, entries: Sequence[Entry]) -> bytes:
     """RSS 2.0; ``<source url>`` names the original branch's feed."""
-    fg = _generator(site, site.url + "feeds/all.rss.xml", entries)
-    fg.link(href=site.url, rel="alternate", replace=True)
-    return fg.rss_str(pretty=True)
+    items = [feed_item(e, e.title or e.url) for e in entries]
+    return feedwriter.rss_feed(_head(site, site.url + "feeds/all.rss.xml"), items)
 
 
 def _source_object(entry: Entry) -> dict[str, Any]:
@@ -200,46 +149,8 @@ def _source_object(entry: Entry) -> dict[str, Any]:
 
 def json_feed(site: PortalSite, entries: Sequence[Entry]) -> bytes:
     """JSON Feed 1.1; the original branch travels in ``_tongxin.source``."""
-    items = []
-    for entry in entries:
-        item: dict[str, Any] = {
-            "id": entry.entry_id,
-            "url": entry.url,
-            "title": entry.title,
-            "content_html": entry.content_html or entry.summary_html,
-        }
-        summary = plain_text(entry.summary_html, 500)
-        if summary:
-            item["summary"] = summary
-        item["date_published"] = _iso(entry_date(entry))
-        item["date_modified"] = _iso(entry_updated(entry))
-        if entry.author:
-            item["authors"] = [{"name": entry.author}]
-        if entry.tags:
-            item["tags"] = list(entry.tags)
-        item["_tongxin"] = {
-            "type": entry.type,
-            "pinned": entry.pinned,
-            "expires": _iso(entry.expires),
-            "source": _source_object(entry),
-        }
-        items.append(item)
-    feed = {
-        "version": JSON_FEED_VERSION,
-        "title": site.name,
-        "home_page_url": site.url,
-        "feed_url": site.url + "feeds/all.json",
-        "description": site.description or site.name,
-        "language": site.language,
-        "authors": [{"name": site.name, "url": site.url}],
-        "_tongxin": {
-            "about": TONGXIN_NS,
-            "site": {"name": site.name, "url": site.url, "language": site.language},
-            "portal": True,
-        },
-        "items": items,
-    }
-    return (json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    items = [feed_item(e) for e in entries]
+    return feedwriter.json_feed(_head(site, site.url + "feeds/all.json"), items)
 
 
 def api_entry(

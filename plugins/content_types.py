@@ -21,8 +21,7 @@ from pelican.urlwrappers import Category
 from pelican.utils import slugify
 
 from tongxin.config import attachment_path
-
-CONTENT_TYPES = ("news", "announcements", "study", "pages")
+from tongxin.config.content import CONTENT_TYPES
 
 
 def type_of(instance: Article | Page) -> str:

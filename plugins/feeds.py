@@ -1,8 +1,7 @@
 """Atom, RSS 2.0 and JSON Feed 1.1 for a branch site: what the portal aggregates.
 
-Built once the entries are final (Pelican asks for its writer after resolving summaries'
-intra-site links): on Linux in a forked child while the pages are written, staged beside
-their final names, and renamed into place on ``finalized`` only if the build got that far:
+Written in-process on ``finalized``, once every page is written (a build that failed before
+publishes no feed):
 
 - ``feeds/all.atom.xml``: every published article with its full content;
 - ``feeds/{type}.atom.xml`` for news, announcements and study (always written, possibly empty,
@@ -24,54 +23,46 @@ paths it wrote, so a later stage (``feed_signing``) runs after it whatever the p
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
 import os
 import re
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from email.utils import format_datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import lxml.html
 from blinker import signal
-from lxml import etree
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
-from tongxin.plugins.build_state import BACKGROUND_NICE, BuildGenerators, warm_entries
+from tongxin.plugins.build_state import BuildGenerators
 
-from tongxin.forked import ForkedTask, can_fork
+from tongxin import feedwriter
+from tongxin.config.content import ARTICLE_TYPES
+from tongxin.feedwriter import (
+    NO_DATE,
+    TONGXIN_NS,
+    FeedHead,
+    FeedItem,
+    clean,
+)
 from tongxin.i18n import normalise_language, translate
+from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)
 
-#: Namespace of Tongxin's feed extension elements (Atom/RSS) and the ``about`` of ``_tongxin``.
-#: A name, not a page: ``.example`` is reserved, so it can never be claimed by someone else.
-TONGXIN_NS = "https://tongxin.example/ns/1.0"
-#: ``scheme`` of the Atom category (``domain`` of the RSS category) that carries the type.
-TYPE_SCHEME = TONGXIN_NS + "#type"
-ATOM_NS = "http://www.w3.org/2005/Atom"
-CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
-JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 #: Types with their own feed; ``pages`` are not news.
-FEED_TYPES = ("news", "announcements", "study")
+FEED_TYPES = ARTICLE_TYPES
 #: ``updated`` of a feed with no entries: a constant keeps the output deterministic.
-EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
+EMPTY_FEED_UPDATED = NO_DATE
 
 #: Sent as ``feeds_written.send(output_path, paths=[...])`` once every feed file is on disk.
 feeds_written = signal("tongxin_feeds_written")
-
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-# Clark-notation prefixes for lxml element names.
-_A = f"{{{ATOM_NS}}}"
-_TX = f"{{{TONGXIN_NS}}}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +95,7 @@ class BranchEntry:
     author: str | None
     lang: str | None
     pinned: bool
-    expires: date | None
+    expires: dt.date | None
     series: str | None
     order: int | None
     quiz: Any
@@ -189,7 +180,6 @@ _URL_ATTR = re.compile(
 )
 _ABSOLUTE = re.compile(r"^https?://", re.I)
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def absolutize_html(html: str, base_url: str) -> str:
@@ -222,17 +212,6 @@ def absolutize_html(html: str, base_url: str) -> str:
 
     # Tags first, then their attributes: text that merely looks like href="…" is left alone.
     return _TAG.sub(lambda tag: _URL_ATTR.sub(replace, tag[0]), html)
-
-
-def plain_text(html: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed (for summaries in the API)."""
-    if not html or not html.strip():
-        return ""
-    try:
-        text = lxml.html.fragment_fromstring(html, create_parent="div").text_content()
-    except (etree.ParserError, ValueError):
-        text = re.sub(r"<[^>]*>", " ", html)
-    return " ".join(text.split())
 
 
 def _absolute_url(site: Site, url: str) -> str:
@@ -270,15 +249,15 @@ def branch_entry(item: Any, site: Site, settings: dict[str, Any]) -> BranchEntry
     published = published or EMPTY_FEED_UPDATED
     modified = _aware(getattr(item, "modified", None), tz) or published
     metadata = getattr(item, "metadata", {})
-    summary_html = absolutize_html(_clean(item.summary or ""), url)
-    content_html = absolutize_html(_clean(item.get_content(site.url.rstrip("/")) or ""), url)
+    summary_html = absolutize_html(clean(item.summary or ""), url)
+    content_html = absolutize_html(clean(item.get_content(site.url.rstrip("/")) or ""), url)
     author = getattr(item, "author", None)
     entry = BranchEntry(
         id=entry_id,
         url=url,
         type=kind,
         slug=str(item.slug),
-        title=_clean(str(item.title)),
+        title=clean(str(item.title)),
         date=published,
         modified=max(modified, published),
         dated=dated,
@@ -296,12 +275,6 @@ def branch_entry(item: Any, site: Site, settings: dict[str, Any]) -> BranchEntry
     )
     _entry_cache[item] = (site.url, entry)
     return entry
-
-
-def _clean(text: str) -> str:
-    # Characters XML 1.0 forbids would make lxml refuse the whole feed (and one stray
-    # control character pasted from a word processor must not cost a branch its feed).
-    return _XML_INVALID.sub("", text)
 
 
 def newest_first(entries: Iterable[BranchEntry]) -> list[BranchEntry]:
@@ -364,176 +337,73 @@ def stage_if_changed(path: Path, data: bytes, folders: set[Path] | None = None) 
     return temporary
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+def _head(site: Site, feed_url: str, title: str, alternate: str) -> FeedHead:
+    return FeedHead(
+        title=title,
+        site_name=site.name,
+        site_url=site.url,
+        language=site.language,
+        feed_url=feed_url,
+        alternate=alternate,
+        description=site.description,
+        json_extension={
+            "about": TONGXIN_NS,
+            "site": {"name": site.name, "url": site.url, "language": site.language},
+        },
+    )
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> Any:
-    element = etree.SubElement(parent, tag, {k: _clean(v) for k, v in attrib.items()})
-    if text is not None:
-        element.text = _clean(text)
-    return element
-
-
-def _tx_extensions(parent: etree._Element, entry: BranchEntry) -> None:
-    tx = _TX
-    _sub(parent, tx + "type", entry.type)
-    if entry.type == "announcements":
-        _sub(parent, tx + "pinned", "true" if entry.pinned else "false")
-    if entry.expires:
-        _sub(parent, tx + "expires", entry.expires.isoformat())
-    if entry.series:
-        _sub(parent, tx + "series", str(entry.series))
-    if entry.order is not None:
-        _sub(parent, tx + "order", str(entry.order))
+def feed_item(entry: BranchEntry, site: Site) -> FeedItem:
+    """One entry as the feed writer (:mod:`tongxin.feedwriter`) takes it."""
+    expires = entry.expires.isoformat() if entry.expires else None
+    differs = entry.lang and normalise_language(entry.lang) != site.language
+    return FeedItem(
+        id=entry.id,
+        url=entry.url,
+        title=entry.title,
+        published=entry.date,
+        updated=entry.modified,
+        type=entry.type,
+        content_html=entry.content_html,
+        summary_html=entry.summary_html,
+        summary_text=entry.summary_text,
+        tags=entry.tags,
+        author=entry.author,
+        type_label=type_label(entry.type, site.language),
+        xml_lang=entry.lang if differs else None,
+        language=entry.lang,
+        pinned=entry.pinned,
+        expires=expires,
+        series=entry.series,
+        order=entry.order,
+        json_extension={
+            "type": entry.type,
+            "pinned": entry.pinned,
+            "expires": expires,
+            "series": entry.series,
+            "order": entry.order,
+        },
+    )
 
 
 def atom_feed(
     site: Site, entries: Sequence[BranchEntry], feed_url: str, title: str, alternate: str
 ) -> bytes:
     """An Atom 1.0 document (RFC 4287) with full content."""
-    feed = _atom_head(site, entries, feed_url, title, alternate)
-    for entry in entries:
-        _atom_entry(feed, site, entry)
-    return _atom_bytes(feed)
-
-
-def _atom_bytes(feed: etree._Element) -> bytes:
-    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
-
-
-def _atom_head(
-    site: Site, entries: Sequence[BranchEntry], feed_url: str, title: str, alternate: str
-) -> etree._Element:
-    """The ``<feed>`` element with everything but its entries."""
-    a = _A
-    feed = etree.Element(a + "feed", nsmap={None: ATOM_NS, "tx": TONGXIN_NS})
-    feed.set(_XML_LANG, site.language)
-    _sub(feed, a + "id", feed_url)
-    _sub(feed, a + "title", title, type="text")
-    if site.description:
-        _sub(feed, a + "subtitle", site.description, type="text")
-    updated = max((e.modified for e in entries), default=EMPTY_FEED_UPDATED)
-    _sub(feed, a + "updated", _iso(updated))
-    _sub(feed, a + "link", rel="self", type="application/atom+xml", href=feed_url)
-    _sub(feed, a + "link", rel="alternate", type="text/html", href=alternate)
-    author = _sub(feed, a + "author")
-    _sub(author, a + "name", site.name)
-    _sub(author, a + "uri", site.url)
-    _sub(feed, a + "generator", "Tongxin", uri="https://pypi.org/project/tongxin/")
-    return feed
-
-
-def _atom_entry(feed: etree._Element, site: Site, entry: BranchEntry) -> etree._Element:
-    """One ``<entry>``, appended to ``feed``."""
-    a = _A
-    item = _sub(feed, a + "entry")
-    if entry.lang and normalise_language(entry.lang) != site.language:
-        item.set(_XML_LANG, entry.lang)
-    _sub(item, a + "id", entry.id)
-    _sub(item, a + "title", entry.title, type="text")
-    _sub(item, a + "link", rel="alternate", type="text/html", href=entry.url)
-    _sub(item, a + "published", _iso(entry.date))
-    _sub(item, a + "updated", _iso(entry.modified))
-    if entry.author:
-        _sub(_sub(item, a + "author"), a + "name", entry.author)
-    _sub(
-        item,
-        a + "category",
-        term=entry.type,
-        scheme=TYPE_SCHEME,
-        label=type_label(entry.type, site.language),
-    )
-    for tag in entry.tags:
-        _sub(item, a + "category", term=tag)
-    if entry.summary_html:
-        _sub(item, a + "summary", entry.summary_html, type="html")
-    _sub(item, a + "content", entry.content_html, type="html")
-    _tx_extensions(item, entry)
-    return item
+    items = [feed_item(e, site) for e in entries]
+    return feedwriter.atom_feed(_head(site, feed_url, title, alternate), items)
 
 
 def rss_feed(site: Site, entries: Sequence[BranchEntry], feed_url: str) -> bytes:
     """An RSS 2.0 document: summary as ``description``, full text as ``content:encoded``."""
-    rss = etree.Element(
-        "rss",
-        {"version": "2.0"},
-        nsmap={"atom": ATOM_NS, "content": CONTENT_NS, "dc": DC_NS, "tx": TONGXIN_NS},
-    )
-    channel = _sub(rss, "channel")
-    _sub(channel, "title", site.name)
-    _sub(channel, "link", site.url)
-    _sub(channel, "description", site.description or site.name)
-    _sub(channel, "language", site.language)
-    updated = max((e.modified for e in entries), default=EMPTY_FEED_UPDATED)
-    _sub(channel, "lastBuildDate", format_datetime(updated))
-    _sub(channel, "generator", "Tongxin")
-    _sub(channel, _A + "link", rel="self", type="application/rss+xml", href=feed_url)
-    for entry in entries:
-        item = _sub(channel, "item")
-        _sub(item, "title", entry.title)
-        _sub(item, "link", entry.url)
-        _sub(item, "guid", entry.id, isPermaLink="true" if entry.id == entry.url else "false")
-        _sub(item, "pubDate", format_datetime(entry.date))
-        if entry.author:
-            _sub(item, f"{{{DC_NS}}}creator", entry.author)
-        _sub(item, "category", entry.type, domain=TYPE_SCHEME)
-        for tag in entry.tags:
-            _sub(item, "category", tag)
-        _sub(item, "description", entry.summary_html or entry.content_html)
-        _sub(item, f"{{{CONTENT_NS}}}encoded", entry.content_html)
-        _tx_extensions(item, entry)
-    return etree.tostring(rss, xml_declaration=True, encoding="utf-8", pretty_print=True)
-
-
-def _tongxin_item(entry: BranchEntry) -> dict[str, Any]:
-    return {
-        "type": entry.type,
-        "pinned": entry.pinned,
-        "expires": entry.expires.isoformat() if entry.expires else None,
-        "series": entry.series,
-        "order": entry.order,
-    }
+    items = [feed_item(e, site) for e in entries]
+    return feedwriter.rss_feed(_head(site, feed_url, site.name, site.url), items)
 
 
 def json_feed(site: Site, entries: Sequence[BranchEntry], feed_url: str) -> bytes:
     """A JSON Feed 1.1 document (https://www.jsonfeed.org/version/1.1/)."""
-    feed: dict[str, Any] = {
-        "version": JSON_FEED_VERSION,
-        "title": site.name,
-        "home_page_url": site.url,
-        "feed_url": feed_url,
-    }
-    if site.description:
-        feed["description"] = site.description
-    feed["language"] = site.language
-    feed["authors"] = [{"name": site.name, "url": site.url}]
-    feed["_tongxin"] = {
-        "about": TONGXIN_NS,
-        "site": {"name": site.name, "url": site.url, "language": site.language},
-    }
-    items = []
-    for entry in entries:
-        item: dict[str, Any] = {
-            "id": entry.id,
-            "url": entry.url,
-            "title": entry.title,
-            "content_html": entry.content_html,
-        }
-        if entry.summary_text:
-            item["summary"] = entry.summary_text
-        item["date_published"] = _iso(entry.date)
-        item["date_modified"] = _iso(entry.modified)
-        if entry.author:
-            item["authors"] = [{"name": entry.author}]
-        if entry.tags:
-            item["tags"] = list(entry.tags)
-        if entry.lang:
-            item["language"] = entry.lang
-        item["_tongxin"] = _tongxin_item(entry)
-        items.append(item)
-    feed["items"] = items
-    return (json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    items = [feed_item(e, site) for e in entries]
+    return feedwriter.json_feed(_head(site, feed_url, site.name, site.url), items)
 
 
 def write_feeds(
@@ -542,39 +412,27 @@ def write_feeds(
     entries: Sequence[BranchEntry],
     max_items: int | None = None,
 ) -> list[Path]:
-    """Write every feed file under ``output_path``; return their paths (written or unchanged)."""
-    return commit_feeds(stage_feeds(output_path, site, entries, max_items))
+    """Write every feed file under ``output_path``; return their paths (written or unchanged).
 
-
-def stage_feeds(
-    output_path: str | os.PathLike[str],
-    site: Site,
-    entries: Sequence[BranchEntry],
-    max_items: int | None = None,
-) -> list[tuple[Path, Path | None]]:
-    """Write each feed that changed to its temporary name beside it (:func:`commit_feeds`
-    renames them into place): ``(path, temporary file, or None when unchanged)`` each.
-
-    Staging lets the feeds be built while the pages are still being written (in a forked
-    child, ``_start_in_background``) and published only when the build succeeds: a feed
-    never changes without its signature (``feeds_written``) following it.
+    Each file whose bytes changed is replaced atomically (:func:`write_if_changed`).
     """
     out = Path(output_path)
     entries = newest_first(e for e in entries if e.type != "pages")
     if max_items:
         entries = entries[:max_items]
-    staged: list[tuple[Path, Path | None]] = []
+    paths: list[Path] = []
 
     def put(relative: str, data: bytes) -> None:
         path = out / relative
-        staged.append((path, stage_if_changed(path, data)))
+        write_if_changed(path, data)
+        paths.append(path)
 
+    items = [feed_item(e, site) for e in entries]
     all_url = site.url + "feeds/all.atom.xml"
-    everything = _atom_head(site, entries, all_url, site.name, site.url)
-    elements = [_atom_entry(everything, site, entry) for entry in entries]
-    put("feeds/all.atom.xml", _atom_bytes(everything))
-    kinds = sorted(set(FEED_TYPES) | {e.type for e in entries})
-    for kind in kinds:
+    everything = feedwriter.atom_head(_head(site, all_url, site.name, site.url), items)
+    elements = [feedwriter.atom_entry(everything, item) for item in items]
+    put("feeds/all.atom.xml", feedwriter.atom_bytes(everything))
+    for kind in sorted(set(FEED_TYPES) | {e.type for e in entries}):
         url = f"{site.url}feeds/{kind}.atom.xml"
         title = translate(
             site.language,
@@ -582,31 +440,18 @@ def stage_feeds(
             site=site.name,
             type=type_label(kind, site.language),
         )
-        of_kind = [e for e in entries if e.type == kind]
-        feed = _atom_head(site, of_kind, url, title, f"{site.url}{kind}/")
-        # Each entry has one type: its element, built once for all.atom.xml, moves here
-        # (same namespaces, so it serialises as if built in place).
-        for entry, element in zip(entries, elements, strict=True):
-            if entry.type == kind:
+        of_kind = [item for item in items if item.type == kind]
+        feed = feedwriter.atom_head(_head(site, url, title, f"{site.url}{kind}/"), of_kind)
+        # Each entry has one type: its element, built once for all.atom.xml, moves here.
+        for item, element in zip(items, elements, strict=True):
+            if item.type == kind:
                 feed.append(element)
-        put(f"feeds/{kind}.atom.xml", _atom_bytes(feed))
-    put("feeds/all.rss.xml", rss_feed(site, entries, site.url + "feeds/all.rss.xml"))
-    put("feeds/all.json", json_feed(site, entries, site.url + "feeds/all.json"))
-    return staged
-
-
-def commit_feeds(staged: Sequence[tuple[Path, Path | None]]) -> list[Path]:
-    """Rename staged feeds into place (each rename is atomic); return every feed's path."""
-    for path, temporary in staged:
-        if temporary is not None:
-            os.replace(temporary, path)
-    return [path for path, _ in staged]
-
-
-def discard_staged_feeds(output_path: str | os.PathLike[str]) -> None:
-    """Remove feeds staged by a build that failed (they must never be served)."""
-    for temporary in (Path(output_path) / "feeds").glob(".*.tmp"):
-        temporary.unlink(missing_ok=True)
+        put(f"feeds/{kind}.atom.xml", feedwriter.atom_bytes(feed))
+    rss_head = _head(site, site.url + "feeds/all.rss.xml", site.name, site.url)
+    put("feeds/all.rss.xml", feedwriter.rss_feed(rss_head, items))
+    json_head = _head(site, site.url + "feeds/all.json", site.name, site.url)
+    put("feeds/all.json", feedwriter.json_feed(json_head, items))
+    return paths
 
 
 # --------------------------------------------------------------------------- Pelican wiring
@@ -614,49 +459,16 @@ def discard_staged_feeds(output_path: str | os.PathLike[str]) -> None:
 _generators = BuildGenerators()
 
 
-def _stage(output_path: str, generators: list[Any], settings: dict[str, Any]) -> tuple[int, Any]:
-    site = site_identity(settings)
-    entries = collect_entries(generators, settings, include_pages=False)
-    staged = stage_feeds(output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
-    return len(entries), staged
-
-
-_pending: list[ForkedTask] = []
-
-
-def _start_in_background(pelican: Any) -> None:
-    """On ``get_writer`` (entries final, pages not yet written): build the feeds in a forked
-    child while this process writes the pages; ``finalized`` publishes them."""
-    _pending.clear()
-    if not can_fork():
-        return  # built in-process on ``finalized``
-    output = str(pelican.output_path)
-    generators = _generators.take()
-    warm_entries(generators)
-    task = ForkedTask(
-        _stage,
-        output,
-        generators,
-        pelican.settings,
-        name="tongxin-feeds",
-        nice=BACKGROUND_NICE,
-        on_abandon=lambda: discard_staged_feeds(output),
-    )
-    _pending.append(task)
-
-
-def _write_after_build(pelican: Any) -> None:
+def write_after_build(pelican: Any) -> None:
+    """On ``finalized`` (every page written): write the feeds, then send ``feeds_written``."""
     settings = pelican.settings
-    if _pending:
-        count, staged = _pending.pop().result()
-    else:
-        count, staged = _stage(pelican.output_path, _generators.take(), settings)
-    paths = commit_feeds(staged)
-    logger.debug("tongxin feeds: %d entries, %d files", count, len(paths))
+    site = site_identity(settings)
+    entries = collect_entries(_generators.take(), settings, include_pages=False)
+    paths = write_feeds(pelican.output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
+    logger.debug("tongxin feeds: %d entries, %d files", len(entries), len(paths))
     feeds_written.send(pelican.output_path, paths=paths, settings=settings)
 
 
 def register() -> None:
     _generators.connect()
-    signals.get_writer.connect(_start_in_background)
-    signals.finalized.connect(_write_after_build)
+    signals.finalized.connect(write_after_build)

@@ -22,6 +22,8 @@ import hashlib
 import json
 import logging
 import os
+from collections import ChainMap
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +33,9 @@ from pelican.contents import Content
 from pelican.paginator import Page as PaginatorPage
 from pelican.paginator import Paginator
 from pelican.urlwrappers import URLWrapper
-from pelican.utils import sanitised_join
+from pelican.utils import get_relative_path, path_to_url, sanitised_join
 from pelican.writers import Writer
-from tongxin.plugins.build_state import BuildGenerators, WriteBehind, read_files_manifest
+from tongxin.plugins.build_state import BuildGenerators, read_files_manifest
 
 from tongxin.settings import package_digest, theme_path
 
@@ -62,17 +64,13 @@ class Undigestable(Exception):
     """A context value whose content cannot be hashed: the page is always rendered."""
 
 
-class _Unchanged(str):
-    """What a skipped page "renders" to: the lazy file below then writes nothing."""
-
-
 class _Digests:
     """Per-build memo of entry digests (entries are not mutated once written)."""
 
     def __init__(self) -> None:
         self.listing: dict[int, bytes] = {}
         self.full: dict[int, bytes] = {}
-        self.lists: dict[tuple[int, int], bytes] = {}
+        self.lists: dict[tuple[int, int], tuple[Any, bytes]] = {}
         self.nav: dict[tuple[int, int], bytes] = {}
 
 
@@ -173,9 +171,10 @@ class KeyMaker:
     def many(self, entries: list[Any] | tuple[Any, ...]) -> bytes:
         key = (id(entries), len(entries))
         found = self.memo.lists.get(key)
-        if found is None:
-            found = self.memo.lists[key] = _h([self.value(e, shallow=True) for e in entries])
-        return found
+        if found is None or found[0] is not entries:
+            # The memo holds the list itself, so that its id is never reused by another.
+            found = self.memo.lists[key] = (entries, _h([self.value(e, True) for e in entries]))
+        return found[1]
 
     # --- any context value ---------------------------------------------------------
 
@@ -183,7 +182,9 @@ class KeyMaker:
         if isinstance(value, Content):
             return self.listing(value) if shallow else self.full(value)
         if isinstance(value, PaginatorPage):
-            return _h("page", value.number, value.base_name, self.many(value.object_list))
+            # A page's list is a new slice each time: digested, never memoised by its id.
+            listed = [self.value(e, shallow=True) for e in value.object_list]
+            return _h("page", value.number, value.base_name, _h(listed))
         if isinstance(value, Paginator):
             return _h("paginator", value.num_pages, value.count, value.per_page)
         if isinstance(value, list | tuple):
@@ -192,7 +193,7 @@ class KeyMaker:
             return _h(sorted((str(k), self.value(v, True)) for k, v in value.items()))
         return _h(_simple(value))
 
-    def navigation(self, context: dict[str, Any]) -> bytes:
+    def navigation(self, context: Mapping[str, Any]) -> bytes:
         categories = context.get("categories") or []
         pages = context.get("pages") or []
         key = (id(categories), id(pages))
@@ -204,7 +205,7 @@ class KeyMaker:
             )
         return found
 
-    def page_key(self, template_name: str, context: dict[str, Any]) -> str | None:
+    def page_key(self, template_name: str, context: Mapping[str, Any]) -> str | None:
         """The key of one page, or None when it must be rendered."""
         names = self.inputs.get(template_name)
         if template_name == "category.html" and self.inputs:
@@ -267,107 +268,12 @@ def manifest_usable(settings: dict[str, Any]) -> bool:
     return bool(load_manifest(settings))
 
 
-class _LazyFile:
-    """Collects a page; on close, the writer's background thread opens (and truncates) the
-    real file and writes it. Nothing is opened for a skipped page.
-
-    Whether Pelican accepts the write is decided here, at once, by its own rules: its
-    generators rely on the error to skip a tag or category page with an invalid slug.
-    """
-
-    def __init__(self, writer: IncrementalWriter, filename: str, encoding: str, override: bool):
-        self.writer, self.filename, self.encoding, self.override = (
-            writer,
-            filename,
-            encoding,
-            override,
-        )
-        self.file: Any = None
-        self.parts: list[str] | None = None
-
-    def write(self, data: str) -> int:
-        if isinstance(data, _Unchanged):
-            return 0
-        if self.file is None and self.parts is None:
-            self._begin()
-        if self.file is not None:
-            return self.file.write(data)
-        assert self.parts is not None
-        self.parts.append(data)
-        return len(data)
-
-    def _begin(self) -> None:
-        writer, name = self.writer, self.filename
-        if name in writer._overridden_files or name in writer._written_files:
-            # A second write of one file (rare): Pelican refuses it, skips it or overwrites,
-            # in this thread, once the queued writes (the first one among them) are done.
-            writer.writes.wait()
-            self.file = Writer._open_w(writer, name, self.encoding, self.override)
-            return
-        # The first write of a file: Pelican's bookkeeping, then open it on the thread.
-        if self.override:
-            writer._overridden_files.add(name)
-        writer._written_files.add(name)
-        self.parts = []
-
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-        elif self.parts:
-            text, self.parts = "".join(self.parts), []
-            self.writer.writes.submit(
-                _write_text, self.filename, self.encoding, text, size=len(text)
-            )
-
-    def __enter__(self) -> _LazyFile:
-        return self
-
-    def __exit__(self, *_exc: Any) -> None:
-        self.close()
-
-
-def _write_text(filename: str, encoding: str, text: str) -> None:
-    # os.open/os.write: what open(filename, "w") does (same mode, truncation, bytes on
-    # POSIX), without a file object's fstat, ioctl and lseek per page.
-    data = text.encode(encoding)
-    handle = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _CLOEXEC, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(handle, view) :]
-    finally:
-        os.close(handle)
-
-
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-
-
-def _make_folders(folders: list[str]) -> None:
-    for folder in folders:
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError:
-            continue  # the page writer's own makedirs reports it
-
-
-def _entry_folders(output_path: str, generators: list[Any]) -> list[str]:
-    """The folders the entries' pages go to (``news/<slug>/``), in the order written."""
-    folders: dict[str, None] = {}
-    for generator in generators:
-        for name in ("articles", "hidden_articles", "pages", "hidden_pages"):
-            for entry in getattr(generator, name, None) or []:
-                save_as = getattr(entry, "save_as", "")
-                if save_as:
-                    try:
-                        path = sanitised_join(output_path, save_as)
-                    except RuntimeError:
-                        continue  # Pelican refuses to write it; so do we
-                    folders[os.path.dirname(path)] = None
-    return list(folders)
+# --------------------------------------------------------------------------- the writer
 
 
 class _KeyedTemplate:
-    """Wraps a Jinja template: ``render`` skips work whose result is already on disk."""
+    """Wraps a Jinja template: ``render`` records the page, and renders the pages of one
+    build with equal keys (the home page's pagination copies) once."""
 
     def __init__(self, template: Any, writer: IncrementalWriter) -> None:
         self.template = template
@@ -381,61 +287,114 @@ class _KeyedTemplate:
         return getattr(self.template, name)
 
 
+#: One page a ``write_file`` call produces: (path relative to the output, key or None).
+PlannedPage = tuple[str, str | None]
+
+
 class IncrementalWriter(Writer):
-    """Pelican's writer, skipping pages whose key and file are as the last build left them."""
+    """Pelican's writer, skipping a ``write_file`` call whose every page has the key and the
+    file the last build left.
+
+    Only Pelican's public writer API is used: the generators ask :meth:`write_file` for
+    pages, and which pages a call produces is known beforehand (one, or one per
+    :class:`~pelican.paginator.Paginator` page, paginated as Pelican does). A call whose pages
+    all match is not passed on: nothing is rendered and no file is opened. Any other call is
+    Pelican's own, with a template that records what it rendered.
+    """
 
     def __init__(self, output_path: str, settings: dict[str, Any]) -> None:
         super().__init__(output_path, settings=settings)
         self.keys = KeyMaker(settings)
         self.previous = load_manifest(settings)
-        #: rel path -> key, for every page this build produced (rendered or skipped)
-        self.current: dict[str, str] = {}
+        #: rel path -> key (None: not keyable), for every page this build produced
+        self.current: dict[str, str | None] = {}
         #: rel paths rendered (and so written) by this build
-        self.fresh: list[str] = []
+        self.fresh: set[str] = set()
+        self.planned: dict[str, str | None] = {}
         self.rendered: dict[str, str] = {}
         self.skipped = 0
         self.renders = 0
-        self.writes = WriteBehind()
-        # One folder per entry, made ahead of the pages by the writing thread itself (the
-        # page writer's own makedirs then finds them, or makes one not reached yet), so no
-        # render waits on mkdir. One thread creates every folder and page: a second thread
-        # would only compete with this one for the same directories and with the renderer
-        # for the CPU and the GIL.
-        self.writes.submit(_make_folders, _entry_folders(output_path, _generators.peek()), size=1)
         _writers.append(self)
 
-    def wait(self) -> None:
-        """Return once every page is on disk; raise the first failed write."""
-        self.writes.wait()
+    def write_file(
+        self, name: Any, template: Any, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> None:  # type: ignore[override]
+        if name:
+            pages = self._plan(name, template.name, context, *args, **kwargs)
+            if self._unchanged(pages):
+                self.current.update(pages)
+                self.skipped += len(pages)
+                return
+            self.planned.update(pages)
+        super().write_file(name, _KeyedTemplate(template, self), context, *args, **kwargs)
 
-    def write_file(self, name: Any, template: Any, context: dict[str, Any], *a: Any, **kw: Any):
-        return super().write_file(name, _KeyedTemplate(template, self), context, *a, **kw)
+    def _plan(
+        self,
+        name: str,
+        template: str,
+        context: dict[str, Any],
+        relative_urls: bool = False,
+        paginated: dict[str, Any] | None = None,
+        template_name: str | None = None,
+        override_output: bool = False,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> list[PlannedPage]:
+        """The pages ``write_file`` would write, with their keys: the context Pelican gives
+        each (its own copy plus ``kwargs`` and the pagination values our keys read)."""
+        if paginated is None:
+            paginated = {k: v for k, v in kwargs.items() if k in ("articles", "dates")}
+        pages: list[tuple[str, dict[str, Any]]] = [(name, kwargs)]
+        if paginated and template_name in self.settings["PAGINATED_TEMPLATES"]:
+            per_page = (
+                self.settings["PAGINATED_TEMPLATES"][template_name]
+                or self.settings["DEFAULT_PAGINATION"]
+            )
+            paginators = {
+                key: Paginator(name, url, value, self.settings, per_page)
+                for key, value in paginated.items()
+            }
+            pages = []
+            for number in range(1, next(iter(paginators.values())).num_pages + 1):
+                values = dict(kwargs)
+                for key, paginator in paginators.items():
+                    page = paginator.page(number)
+                    values[f"{key}_paginator"], values[f"{key}_page"] = paginator, page
+                pages.append((page.save_as, values))
+        planned: list[PlannedPage] = []
+        for save_as, values in pages:
+            local: dict[str, Any] = {"output_file": save_as}
+            if relative_urls:
+                local["SITEURL"] = path_to_url(get_relative_path(save_as))
+            found = self.keys.page_key(template, ChainMap(local, values, context))
+            planned.append((Path(save_as).as_posix(), found))
+        return planned
 
-    def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
-        return _LazyFile(self, filename, encoding, override)
+    def _unchanged(self, pages: list[PlannedPage]) -> bool:
+        """True when every page has its last key and its file is as the last build left it."""
+        for rel, key in pages:
+            before = self.previous.get(rel)
+            if key is None or not before or before[0] != key:
+                return False
+            if rel in self.current:
+                # A second write of one file: Pelican's rules decide (it refuses most).
+                return False
+            try:
+                stat = os.stat(sanitised_join(self.output_path, rel))
+            except (OSError, RuntimeError):
+                return False
+            if [stat.st_size, stat.st_mtime_ns] != before[1:3]:
+                return False
+        return True
 
     def render(self, template: Any, context: dict[str, Any]) -> str:
-        name = str(context.get("output_file") or "")
-        key = self.keys.page_key(template.name, context) if name else None
+        rel = Path(str(context.get("output_file") or "")).as_posix()
+        key = self.planned.pop(rel, None)
+        self.current[rel] = key
+        self.fresh.add(rel)
         if key is None:
             self.renders += 1
             return template.render(context)
-        rel = Path(name).as_posix()
-        before = self.previous.get(rel)
-        if before and before[0] == key and rel not in self.current:
-            path = sanitised_join(self.output_path, name)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                stat = None
-            # The file must still be the one we wrote: same size and mtime.
-            if stat is not None and [stat.st_size, stat.st_mtime_ns] == before[1:3]:
-                self.current[rel] = key
-                self._written_files.add(path)
-                self.skipped += 1
-                return _Unchanged("")
-        self.current[rel] = key
-        self.fresh.append(rel)
         output = self.rendered.get(key)
         if output is None:
             self.renders += 1
@@ -453,12 +412,26 @@ def get_writer(_pelican: Any) -> type[Writer]:
     return IncrementalWriter
 
 
+def _records(writer: IncrementalWriter, output: Path) -> dict[str, list[Any]]:
+    """This build's pages: the last record of each one skipped, a new one of each written."""
+    files: dict[str, list[Any]] = {}
+    for rel, key in writer.current.items():
+        before = writer.previous.get(rel)
+        if rel not in writer.fresh and before:
+            files[rel] = list(before)
+            continue
+        try:
+            stat = (output / rel).stat()
+        except OSError:
+            continue
+        files[rel] = [key, stat.st_size, stat.st_mtime_ns]
+    return files
+
+
 def finish(pelican: Any) -> None:
     """Record this build's pages; remove the last build's pages this one did not produce."""
     writers, _writers[:] = list(_writers), []
     generators = _generators.take()
-    for writer in writers:
-        writer.wait()  # every page on disk before it is recorded
     settings = pelican.settings
     path = manifest_path(settings)
     if path is None or not writers:
@@ -467,21 +440,10 @@ def finish(pelican: Any) -> None:
     previous = load_manifest(settings)
     files: dict[str, list[Any]] = {}
     for writer in writers:
-        for rel, key in writer.current.items():
-            before = writer.previous.get(rel)
-            if rel not in writer.fresh and before:
-                files[rel] = list(before)
-                continue
-            try:
-                stat = (output / rel).stat()
-            except OSError:
-                continue
-            files[rel] = [key, stat.st_size, stat.st_mtime_ns]
+        files.update(_records(writer, output))
     produced = set(files)
     for writer in writers:
-        for written in list(writer._written_files):
-            if written != os.devnull:
-                produced.add(Path(os.path.relpath(written, output)).as_posix())
+        produced.update(writer.current)
     for generator in generators:
         for static in getattr(generator, "staticfiles", []) or []:
             if getattr(static, "save_as", None):
@@ -500,15 +462,11 @@ def finish(pelican: Any) -> None:
     logger.debug("incremental: %d pages rendered, %d unchanged", renders, skipped)
 
 
-def wait_for_writes() -> None:
-    """Let the pages of a build that stopped before ``finalized`` finish writing (and forget
-    that build: the next one must not record its pages)."""
-    writers, _writers[:] = list(_writers), []
-    for writer in writers:
-        try:
-            writer.wait()
-        except Exception:  # the build has failed already; that failure is the one to report
-            logger.debug("incremental: a page write failed after the build failed")
+def forget_build() -> None:
+    """Forget the writers of a build that stopped before ``finalized`` (the next build must
+    not record its pages)."""
+    _writers.clear()
+    _generators.take()
 
 
 def _remove(output: Path, rel: str) -> None:

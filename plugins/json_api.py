@@ -24,12 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pelican import signals
-from tongxin.plugins.build_state import (
-    BACKGROUND_NICE,
-    BuildGenerators,
-    read_files_manifest,
-    warm_entries,
-)
+from tongxin.plugins.build_state import BuildGenerators, read_files_manifest
 from tongxin.plugins.feeds import (
     EMPTY_FEED_UPDATED,
     BranchEntry,
@@ -38,8 +33,6 @@ from tongxin.plugins.feeds import (
     site_identity,
     write_if_changed,
 )
-
-from tongxin.forked import ForkedTask, can_fork
 
 logger = logging.getLogger(__name__)
 
@@ -189,36 +182,12 @@ def _write(output_path: str, generators: list[Any], settings: dict[str, Any]) ->
     return len(entries), len(written)
 
 
-_pending: list[ForkedTask] = []
-
-
-def _start_in_background(pelican: Any) -> None:
-    """On ``get_writer`` (entries final, pages not yet written): write the API from a forked
-    child while this process writes the pages; ``finalized`` waits for it."""
-    _pending.clear()
-    if can_fork():
-        generators = _generators.take()
-        warm_entries(generators)
-        task = ForkedTask(
-            _write,
-            str(pelican.output_path),
-            generators,
-            pelican.settings,
-            name="tongxin-api",
-            nice=BACKGROUND_NICE,
-        )
-        _pending.append(task)
-
-
-def _write_after_build(pelican: Any) -> None:
-    if _pending:
-        entries, written = _pending.pop().result()
-    else:
-        entries, written = _write(pelican.output_path, _generators.take(), pelican.settings)
+def write_after_build(pelican: Any) -> None:
+    """On ``finalized`` (every page written): write the API."""
+    entries, written = _write(pelican.output_path, _generators.take(), pelican.settings)
     logger.debug("tongxin api: %d entries, %d files rewritten", entries, written)
 
 
 def register() -> None:
     _generators.connect()
-    signals.get_writer.connect(_start_in_background)
-    signals.finalized.connect(_write_after_build)
+    signals.finalized.connect(write_after_build)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from tongxin.problems import Problem
 class StrictBuildError(Exception):
     """The build cannot publish this branch; ``problems`` say why (``path:line: message``)."""
 
-    def __init__(self, problems: list[Problem] | list[str]) -> None:
+    def __init__(self, problems: Sequence[Problem | str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 

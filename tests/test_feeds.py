@@ -11,9 +11,6 @@ import feedparser
 import pytest
 from lxml import etree
 from tongxin.plugins.feeds import (
-    ATOM_NS,
-    TONGXIN_NS,
-    TYPE_SCHEME,
     BranchEntry,
     Site,
     absolutize_html,
@@ -21,6 +18,8 @@ from tongxin.plugins.feeds import (
     json_feed,
     write_feeds,
 )
+
+from tongxin.feedwriter import ATOM_NS, TONGXIN_NS, TYPE_SCHEME
 
 try:
     from test_feeds_sitekit import BRANCH, DEFAULT_FILES, SITE_URL, build_site

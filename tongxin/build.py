@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tongxin.config.content import CONTENT_TYPES
 from tongxin.frontmatter import shared_reads
 from tongxin.i18n import translate
 from tongxin.problems import Problem
@@ -209,22 +210,18 @@ def _progress(enabled: bool, language: str, total: int) -> Iterator[None]:
         console.quiet = quiet
 
 
-def _stop_background_work() -> None:
-    """Background work of a build that stopped early (a strict-build error at ``finalized``):
-    pages still queued for writing are written, and the forked children (feeds, API,
-    search index) are stopped."""
+def _forget_stopped_build() -> None:
+    """A build that stopped early (a strict-build error at ``finalized``) must leave nothing
+    for the next build in this process to record."""
     incremental = sys.modules.get("tongxin.plugins.incremental")
     if incremental is not None:
-        incremental.wait_for_writes()
-    forked = sys.modules.get("tongxin.forked")
-    if forked is not None:
-        forked.abandon_forked_tasks()
+        incremental.forget_build()
 
 
 def _count_sources(content: Path) -> int:
     return sum(
         1
-        for kind in ("news", "announcements", "study", "pages")
+        for kind in CONTENT_TYPES
         for path in (content / kind).rglob("*")
         if path.is_file() and not path.name.startswith(".")
     )
@@ -307,7 +304,7 @@ def build_site(
         except StrictBuildError as error:
             raise BuildFailed(error.problems) from error
         finally:
-            _stop_background_work()
+            _forget_stopped_build()
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text(
         json.dumps(

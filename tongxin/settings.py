@@ -7,6 +7,7 @@ choose lives in ``site.yaml``; everything else is decided here, once, for all br
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import importlib.metadata
@@ -18,11 +19,9 @@ from typing import Any
 import yaml
 
 import tongxin.theme
+from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES
 from tongxin.i18n import normalise_language, translate
-from tongxin.templatehelpers import ThemeHelpers
 
-CONTENT_TYPES = ("news", "announcements", "study", "pages")
-ARTICLE_TYPES = ("news", "announcements", "study")
 CACHE_DIR = ".tongxin-cache"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -57,7 +56,7 @@ def package_digest() -> str:
         digest.update(importlib.metadata.version("tongxin").encode())
     except importlib.metadata.PackageNotFoundError:
         digest.update(b"unversioned")
-    folders = [Path(m.__file__).parent for m in (tongxin, tongxin.plugins, tongxin.theme)]
+    folders = [Path(str(m.__file__)).parent for m in (tongxin, tongxin.plugins, tongxin.theme)]
     for folder in folders:
         for path in sorted(folder.rglob("*")):
             if "__pycache__" in path.parts or "scaffold" in path.parts or not path.is_file():
@@ -92,7 +91,8 @@ class SiteTranslator:
         return {"language": self.language}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["language"])
+        self.language = state["language"]
+        self._plain = {}
 
 
 def site_context(site: dict[str, Any], language: str, url: str) -> dict[str, Any]:
@@ -160,6 +160,77 @@ def plugin_names() -> list[str]:
     return list(CORE_PLUGINS) + [name for name in optional if module_exists(name)]
 
 
+#: Where content comes from and where pages go (docs/internals.md, "Branch content").
+LAYOUT: dict[str, Any] = {
+    "ARTICLE_PATHS": list(ARTICLE_TYPES),
+    "PAGE_PATHS": ["pages"],
+    "STATIC_PATHS": ["files"],
+    "IGNORE_FILES": [".*", "_*", "#*"],
+    # The slug comes from the file name, never the title (see content_types); these
+    # patterns only apply to ASCII slugs, content_types sets url/save_as itself.
+    "SLUGIFY_SOURCE": "basename",
+    # Tag (and series) slugs keep their Chinese: pinyin would merge 党建 and 当建.
+    "SLUGIFY_USE_UNICODE": True,
+    "ARTICLE_URL": "{category}/{slug}/",
+    "ARTICLE_SAVE_AS": "{category}/{slug}/index.html",
+    "ARTICLE_LANG_URL": "{category}/{slug}/{lang}/",
+    "ARTICLE_LANG_SAVE_AS": "{category}/{slug}/{lang}/index.html",
+    "DRAFT_URL": "drafts/{category}/{slug}/",
+    "DRAFT_SAVE_AS": "drafts/{category}/{slug}/index.html",
+    "PAGE_URL": "{slug}/",
+    "PAGE_SAVE_AS": "{slug}/index.html",
+    "PAGE_LANG_URL": "{slug}/{lang}/",
+    "PAGE_LANG_SAVE_AS": "{slug}/{lang}/index.html",
+    "DRAFT_PAGE_URL": "drafts/{slug}/",
+    "DRAFT_PAGE_SAVE_AS": "drafts/{slug}/index.html",
+    # The category is the type: its listing is /news/, /announcements/, /study/.
+    "CATEGORY_URL": "{slug}/",
+    "CATEGORY_SAVE_AS": "{slug}/index.html",
+    "CATEGORIES_SAVE_AS": "",
+    "TAG_URL": "tags/{slug}/",
+    "TAG_SAVE_AS": "tags/{slug}/index.html",
+    "TAGS_SAVE_AS": "tags/index.html",
+    "ARCHIVES_SAVE_AS": "archives/index.html",
+    # Authors come from front matter or git and are not worth a page each.
+    "AUTHOR_SAVE_AS": "",
+    "AUTHORS_SAVE_AS": "",
+    "DIRECT_TEMPLATES": ["index", "tags", "archives"],
+    "DEFAULT_PAGINATION": 20,
+    "PAGINATION_PATTERNS": [
+        (1, "{url}", "{save_as}"),
+        (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+    ],
+    "PAGE_ORDER_BY": "basename",
+    "DEFAULT_DATE_FORMAT": "%Y-%m-%d",
+    "RELATIVE_URLS": False,
+    "MARKDOWN": {
+        "extension_configs": {
+            "markdown.extensions.codehilite": {"css_class": "highlight"},
+            "markdown.extensions.extra": {},
+        },
+        "output_format": "html5",
+    },
+}
+
+
+def _feed_settings(url: str, own_feeds: bool) -> dict[str, Any]:
+    """Feeds: plugins/feeds.py writes ours; without it, Pelican's own at the same paths."""
+    return {
+        "FEED_DOMAIN": url.rstrip("/"),
+        "FEED_ALL_ATOM": None if own_feeds else "feeds/all.atom.xml",
+        "FEED_ALL_RSS": None if own_feeds else "feeds/all.rss.xml",
+        "CATEGORY_FEED_ATOM": None if own_feeds else "feeds/{slug}.atom.xml",
+        "CATEGORY_FEED_RSS": None,
+        "TRANSLATION_FEED_ATOM": None,
+        "TRANSLATION_FEED_RSS": None,
+        "AUTHOR_FEED_ATOM": None,
+        "AUTHOR_FEED_RSS": None,
+        "TAG_FEED_ATOM": None,
+        "TAG_FEED_RSS": None,
+        "RSS_FEED_SUMMARY_ONLY": False,
+    }
+
+
 def pelican_settings(
     root: str | Path,
     output: str | Path | None = None,
@@ -189,55 +260,7 @@ def pelican_settings(
         "TIMEZONE": str(site.get("timezone") or DEFAULT_TIMEZONE),
         "THEME": str(theme_path()),
         "PLUGINS": plugins,
-        # Content layout (docs/internals.md, "Branch content").
-        "ARTICLE_PATHS": list(ARTICLE_TYPES),
-        "PAGE_PATHS": ["pages"],
-        "STATIC_PATHS": ["files"],
-        "IGNORE_FILES": [".*", "_*", "#*"],
-        # The slug comes from the file name, never the title (see content_types); these
-        # patterns only apply to ASCII slugs, content_types sets url/save_as itself.
-        "SLUGIFY_SOURCE": "basename",
-        # Tag (and series) slugs keep their Chinese: pinyin would merge 党建 and 当建.
-        "SLUGIFY_USE_UNICODE": True,
-        "ARTICLE_URL": "{category}/{slug}/",
-        "ARTICLE_SAVE_AS": "{category}/{slug}/index.html",
-        "ARTICLE_LANG_URL": "{category}/{slug}/{lang}/",
-        "ARTICLE_LANG_SAVE_AS": "{category}/{slug}/{lang}/index.html",
-        "DRAFT_URL": "drafts/{category}/{slug}/",
-        "DRAFT_SAVE_AS": "drafts/{category}/{slug}/index.html",
-        "PAGE_URL": "{slug}/",
-        "PAGE_SAVE_AS": "{slug}/index.html",
-        "PAGE_LANG_URL": "{slug}/{lang}/",
-        "PAGE_LANG_SAVE_AS": "{slug}/{lang}/index.html",
-        "DRAFT_PAGE_URL": "drafts/{slug}/",
-        "DRAFT_PAGE_SAVE_AS": "drafts/{slug}/index.html",
-        # The category is the type: its listing is /news/, /announcements/, /study/.
-        "CATEGORY_URL": "{slug}/",
-        "CATEGORY_SAVE_AS": "{slug}/index.html",
-        "CATEGORIES_SAVE_AS": "",
-        "TAG_URL": "tags/{slug}/",
-        "TAG_SAVE_AS": "tags/{slug}/index.html",
-        "TAGS_SAVE_AS": "tags/index.html",
-        "ARCHIVES_SAVE_AS": "archives/index.html",
-        # Authors come from front matter or git and are not worth a page each.
-        "AUTHOR_SAVE_AS": "",
-        "AUTHORS_SAVE_AS": "",
-        "DIRECT_TEMPLATES": ["index", "tags", "archives"],
-        "DEFAULT_PAGINATION": 20,
-        "PAGINATION_PATTERNS": [
-            (1, "{url}", "{save_as}"),
-            (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
-        ],
-        "PAGE_ORDER_BY": "basename",
-        "DEFAULT_DATE_FORMAT": "%Y-%m-%d",
-        "RELATIVE_URLS": False,
-        "MARKDOWN": {
-            "extension_configs": {
-                "markdown.extensions.codehilite": {"css_class": "highlight"},
-                "markdown.extensions.extra": {},
-            },
-            "output_format": "html5",
-        },
+        **copy.deepcopy(LAYOUT),  # Pelican may change what it is given
         # Pelican's content cache: an unchanged file is not parsed again. The reader layer
         # (not the generator layer) so that git dates and build-time flags are recomputed.
         "CACHE_CONTENT": True,
@@ -257,26 +280,12 @@ def pelican_settings(
             "auto_reload": False,
             "bytecode_cache": _bytecode_cache(root / CACHE_DIR / "jinja"),
         },
-        # Feeds: plugins/feeds.py writes ours; without it, Pelican's own at the same paths.
-        "FEED_DOMAIN": url.rstrip("/"),
-        "FEED_ALL_ATOM": None if own_feeds else "feeds/all.atom.xml",
-        "FEED_ALL_RSS": None if own_feeds else "feeds/all.rss.xml",
-        "CATEGORY_FEED_ATOM": None if own_feeds else "feeds/{slug}.atom.xml",
-        "CATEGORY_FEED_RSS": None,
-        "TRANSLATION_FEED_ATOM": None,
-        "TRANSLATION_FEED_RSS": None,
-        "AUTHOR_FEED_ATOM": None,
-        "AUTHOR_FEED_RSS": None,
-        "TAG_FEED_ATOM": None,
-        "TAG_FEED_RSS": None,
-        "RSS_FEED_SUMMARY_ONLY": False,
+        **_feed_settings(url, own_feeds),
         # What every template gets (docs/internals.md, "Theme context").
         "JINJA_GLOBALS": {
             "site": site_context(site, language, str(site.get("url") or url)),
             "t": SiteTranslator(language),
             "page_lang": language,
-            # _macros.html's helpers in Python (tongxin/templatehelpers.py): same output.
-            "tx_theme": ThemeHelpers(),
         },
         # Our own values, for plugins and templates.
         "TONGXIN_ROOT": str(root),
