@@ -29,9 +29,10 @@ from tongxin.search import (
     date_key,
     delta_neighbours,
 )
+from tongxin.text import plain_text
 
+from .entryrows import ListingRow
 from .model import Entry
-from .portal_feeds import plain_text
 
 DIGEST_FILE = ".docs-digest"
 #: Characters of an entry's body indexed besides its title and summary: the portal finds
@@ -118,43 +119,22 @@ def entry_keys(entries: Sequence[Entry]) -> list[tuple[str, bytes]]:
     ]
 
 
-def row_keys(rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, bytes]]:
+def row_keys(rows: Sequence[ListingRow]) -> list[tuple[str, bytes]]:
     """:func:`entry_keys` of ``Store.listing_rows()``: no body is read or hashed again (the
     stored ``content_hash`` already covers it), one short hash per entry."""
-    from .store import LISTING_COLUMNS
-
-    at = LISTING_COLUMNS.index
-    i_id, i_branch, i_name, i_hash = (
-        at("entry_id"), at("branch_id"), at("origin_branch_name"), at("content_hash")
-    )  # fmt: skip
-    blake, size = hashlib.blake2b, KEY_BYTES
-    # _key inlined: this runs over every stored entry on every run
-    return [
-        (
-            r[i_id],
-            blake(
-                f"{r[i_hash]}\x1f{r[i_name] or ''}\x1f{r[i_branch]}".encode(
-                    "utf-8", "surrogatepass"
-                ),
-                digest_size=size,
-            ).digest(),
-        )
-        for r in rows
-    ]
+    return [(r.entry_id, _key(r.content_hash, r.origin_branch_name, r.branch_id)) for r in rows]
 
 
-def _row_facts(rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, str, str, str]]:
+def _row_facts(rows: Sequence[ListingRow]) -> list[tuple[str, str, str, str]]:
     """(id, branch name, type, date key) per listing row, as :func:`search_docs` files it."""
-    from .store import LISTING_COLUMNS
-
-    at = LISTING_COLUMNS.index
-    i_id, i_branch, i_name, i_type, i_pub, i_upd = (
-        at("entry_id"), at("branch_id"), at("origin_branch_name"), at("type"),
-        at("published"), at("updated"),
-    )  # fmt: skip
     # stored times are the ISO text of the datetimes search_docs reads: same date key
     return [
-        (r[i_id], r[i_name] or r[i_branch], r[i_type] or "news", r[i_pub] or r[i_upd] or "")
+        (
+            r.entry_id,
+            r.origin_branch_name or r.branch_id,
+            r.type or "news",
+            r.published or r.updated or "",
+        )
         for r in rows
     ]
 
@@ -199,7 +179,7 @@ class IndexPlan:
 
 
 def plan_portal_index(
-    rows: Sequence[tuple[Any, ...]],
+    rows: Sequence[ListingRow],
     previous: Path | None,
     cache_dir: Path | None,
     *,

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from .. import portal_feeds
 from ..model import Entry
-from ..store import LISTING_COLUMNS, entry_from_listing_row
+from ..store import ListingRow, entry_from_listing_row
 
 
 @dataclass
@@ -109,13 +109,6 @@ def make_items(entries: Iterable[Entry], now: datetime) -> list[PortalItem]:
     return items
 
 
-# items_from_rows and _RowItem unpack listing rows in this order.
-assert LISTING_COLUMNS == (
-    "entry_id", "branch_id", "origin_branch_id", "origin_branch_name", "origin_branch_url",
-    "origin_feed_url", "url", "title", "summary_html", "published", "updated", "type", "tags",
-    "author", "pinned", "expires", "quarantine_reason", "content_hash",
-)  # fmt: skip
-
 _LAZY_FIELDS = frozenset(
     ("title", "url", "date", "modified", "summary_html", "tags", "branch_name", "branch_url")
 )
@@ -134,46 +127,43 @@ class _RowItem(PortalItem):
         # Only called for attributes not set yet: the lazy fields, on first use.
         if name not in _LAZY_FIELDS:
             raise AttributeError(name)
-        (_id, branch_id, _origin_id, origin_name, origin_url, _feed, url, title, summary,
-         published, updated, _type, tags, *_rest) = self.__dict__["_row"]  # fmt: skip
+        row: ListingRow = self.__dict__["_row"]
         self.__dict__.update(
-            title=title or url,
-            url=url,
-            date=_parse_iso(published or updated),
-            modified=_parse_iso(updated),
-            summary_html=summary or "",
-            tags=json.loads(tags),
-            branch_name=origin_name or branch_id,
-            branch_url=origin_url,
+            title=row.title or row.url,
+            url=row.url,
+            date=_parse_iso(row.published or row.updated),
+            modified=_parse_iso(row.updated),
+            summary_html=row.summary_html or "",
+            tags=json.loads(row.tags),
+            branch_name=row.origin_branch_name or row.branch_id,
+            branch_url=row.origin_branch_url,
         )
         return self.__dict__[name]
 
 
-def _row_item(row: tuple[Any, ...], now: datetime) -> PortalItem | None:
+def _row_item(row: ListingRow, now: datetime) -> PortalItem | None:
     """The item of one listing row; None for a page (pages are not listed)."""
-    (entry_id, branch_id, origin_id, origin_name, origin_url, origin_feed, _url, _title,
-     _summary, published, updated, type_, _tags, _author, pinned, expires, _reason,
-     content_hash) = row  # fmt: skip
-    type_ = type_ or "news"
+    type_ = row.type or "news"
     if type_ == "pages":
         return None
-    expired = _expired(_parse_iso(expires), now)
-    stamp = published or updated
+    expired = _expired(_parse_iso(row.expires), now)
+    stamp = row.published or row.updated
     item = object.__new__(_RowItem)
     item.__dict__ = {
         "_row": row,
-        "entry_id": entry_id,
+        "entry_id": row.entry_id,
         "type": type_,
-        "branch_id": branch_id,
-        "pinned": bool(pinned),
+        "branch_id": row.branch_id,
+        "pinned": bool(row.pinned),
         "expired": expired,
         # ISO text's year and month are the parsed date's (the offset is kept as written).
         "month": stamp[:7] if stamp else "",
         # content_hash covers every stored field but the key and the origin columns.
         "digest": _blake(
             "\x1e".join(
-                (entry_id, content_hash, branch_id, origin_id, origin_name, origin_url,
-                 origin_feed, "1" if expired else "0")
+                (row.entry_id, row.content_hash, row.branch_id, row.origin_branch_id,
+                 row.origin_branch_name, row.origin_branch_url, row.origin_feed_url,
+                 "1" if expired else "0")
             )
         ),
     }  # fmt: skip
@@ -181,8 +171,8 @@ def _row_item(row: tuple[Any, ...], now: datetime) -> PortalItem | None:
 
 
 def items_from_rows(
-    rows: Iterable[tuple[Any, ...]], now: datetime
-) -> tuple[list[PortalItem], list[tuple[Any, ...]]]:
+    rows: Iterable[ListingRow], now: datetime
+) -> tuple[list[PortalItem], list[ListingRow]]:
     """Listed items straight from :meth:`Store.listing_rows` (and the rows they came from).
 
     Without an :class:`Entry` per row, with display fields read lazily (:class:`_RowItem`),
@@ -190,7 +180,7 @@ def items_from_rows(
     hashing every entry was most of what a run with one branch changed cost.
     """
     items: list[PortalItem] = []
-    listed: list[tuple[Any, ...]] = []
+    listed: list[ListingRow] = []
     for row in rows:
         item = _row_item(row, now)
         if item is not None:
@@ -238,7 +228,7 @@ class PortalContent:
     @classmethod
     def from_rows(
         cls,
-        rows: Iterable[tuple[Any, ...]],
+        rows: Iterable[ListingRow],
         now: datetime,
         load: Callable[[Sequence[str]], list[Entry]],
     ) -> PortalContent:
@@ -257,7 +247,7 @@ class PortalContent:
 class _RowEntries(Sequence[Entry]):
     """Entries (without bodies) made from listing rows only when one is asked for."""
 
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, rows: list[ListingRow]) -> None:
         self.rows = rows
 
     def __len__(self) -> int:
