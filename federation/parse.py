@@ -30,8 +30,8 @@ from urllib.parse import urljoin
 import feedparser
 from lxml import etree
 
+from tongxin.config import CONTENT_TYPES
 from tongxin.i18n import translate
-from tongxin.settings import CONTENT_TYPES
 
 from .model import Branch, Entry, ParsedFeed
 
