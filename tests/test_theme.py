@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 import pytest
 import yaml
+from tongxin.theme.helpers import HELPERS
 
 from tongxin.i18n import LANGUAGES, translator
 
@@ -27,12 +28,14 @@ TZ = UTC
 
 def environment(autoescape: bool) -> jinja2.Environment:
     # Pelican's settings (no autoescape, trimmed blocks) or the portal renderer's (autoescape).
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=autoescape,
         trim_blocks=not autoescape,
         lstrip_blocks=not autoescape,
     )
+    env.globals["theme_helpers"] = HELPERS  # as both renderers register them
+    return env
 
 
 def entry(**fields: Any) -> SimpleNamespace:

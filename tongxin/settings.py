@@ -21,6 +21,7 @@ import yaml
 import tongxin.theme
 from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES
 from tongxin.i18n import normalise_language, translate
+from tongxin.theme.helpers import HELPERS
 
 CACHE_DIR = ".tongxin-cache"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -286,6 +287,7 @@ def pelican_settings(
             "site": site_context(site, language, str(site.get("url") or url)),
             "t": SiteTranslator(language),
             "page_lang": language,
+            "theme_helpers": HELPERS,
         },
         # Our own values, for plugins and templates.
         "TONGXIN_ROOT": str(root),

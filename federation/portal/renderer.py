@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup
+from tongxin.theme.helpers import HELPERS
 
 from tongxin.i18n import normalise_language, translator
 
@@ -94,6 +95,7 @@ class PortalRenderer:
             SITEURL=self.site_url,
             page_lang=self.language,
             THEME_STATIC_DIR="theme",
+            theme_helpers=HELPERS,
         )
         #: Each entry's card, by (entry id, show_type): one entry shows in up to five listings.
         self._cards: dict[tuple[str, bool], Markup] = {}
