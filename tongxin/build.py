@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tongxin import parallel
 from tongxin.config.content import CONTENT_TYPES
 from tongxin.frontmatter import shared_reads
 from tongxin.i18n import translate
@@ -216,6 +217,7 @@ def _forget_stopped_build() -> None:
     incremental = sys.modules.get("tongxin.plugins.incremental")
     if incremental is not None:
         incremental.forget_build()
+    parallel.abandon_all()  # work aside that the stopped build will never collect
 
 
 def _count_sources(content: Path) -> int:
