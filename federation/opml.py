@@ -21,16 +21,12 @@ from tongxin.i18n import translate
 from tongxin.problems import Problem
 
 from .model import Branch, Registry
+from .parse import secure_parser
 from .registry import RegistryError, dump_registry, is_http_url
 
 TONGXIN_OPML_NS = "https://tongxin.dev/ns/opml"
 _T = f"{{{TONGXIN_OPML_NS}}}"
 _FEED_SUFFIXES = ("feeds/all.atom.xml", "feeds/all.rss.xml", "feeds/all.json")
-
-
-def _secure_parser() -> etree.XMLParser:
-    # OPML comes from strangers too: no DTDs, no entities, no network.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def site_url_of(feed: str) -> str | None:
@@ -95,7 +91,7 @@ def import_opml(opml_path: Path | str, *, name: str | None = None, url: str | No
     opml_path = Path(opml_path)
     shown = str(opml_path)
     try:
-        tree = etree.parse(str(opml_path), _secure_parser())
+        tree = etree.parse(str(opml_path), secure_parser())
     except (OSError, etree.XMLSyntaxError) as error:
         message = translate(None, "federation.opml.invalid", error=error)
         line = getattr(error, "lineno", None) or 1

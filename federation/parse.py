@@ -20,7 +20,6 @@ import html
 import io
 import json
 import re
-import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
@@ -67,19 +66,13 @@ class ParseError(Exception):
     """The body is not a feed we can read; the message says why, for the health page."""
 
 
-_PARSERS = threading.local()
-
-
-def _parser() -> etree.XMLParser:
-    """This thread's XML parser (an lxml parser must not be shared between threads), inert
-    by construction: no DTD loading, no entity substitution, no network, no huge trees."""
-    parser = getattr(_PARSERS, "xml", None)
-    if parser is None:
-        parser = _PARSERS.xml = etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-            remove_comments=True, remove_pis=True, recover=False,
-        )  # fmt: skip
-    return parser
+def secure_parser() -> etree.XMLParser:
+    """An XML parser for what strangers send (feeds, OPML), inert by construction: no DTD
+    loading, no entity substitution, no network, no huge trees."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        remove_comments=True, remove_pis=True, recover=False,
+    )  # fmt: skip
 
 
 _ENTITY_MARKERS = (b"<!ENTITY", "<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))
@@ -580,7 +573,7 @@ def parse_feed(
         raise ParseError(translate(None, "federation.parse.html"))
     body = _fix_encoding(body, content_type)
     try:
-        root = etree.fromstring(body, _parser(), base_url=url)
+        root = etree.fromstring(body, secure_parser(), base_url=url)
     except (etree.XMLSyntaxError, ValueError) as error:
         return _parse_with_feedparser(body, branch, url, content_type, str(error))
     tag = root.tag if isinstance(root.tag, str) else ""

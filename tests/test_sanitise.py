@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
 import pytest
 from tongxin.federation.model import Entry
 from tongxin.federation.sanitise import clean_html, plain_text, safe_url, sanitise_entry
@@ -129,14 +130,20 @@ RELATIVE_AND_ODD = [
 ]
 
 
-@pytest.mark.parametrize("fragment", VECTORS + RELATIVE_AND_ODD)
+@pytest.mark.parametrize("fragment", RELATIVE_AND_ODD)
 @pytest.mark.parametrize("base", [BASE, "", "not a url"])
-def test_shared_cleaner_gives_what_a_cleaner_for_the_base_gives(fragment: str, base: str) -> None:
-    # clean_html skips building a cleaner per base URL when the base cannot matter; the
-    # output must be exactly what the resolving cleaner for that base produces.
-    from tongxin.federation.sanitise import _cleaner
-
-    assert clean_html(fragment, base) == _cleaner(base).clean(fragment).strip()
+def test_no_relative_address_survives_the_cleaner(fragment: str, base: str) -> None:
+    # Relative addresses are resolved against an http(s) base, and dropped without one: a
+    # portal page must never link into its own site by accident.
+    cleaned = clean_html(fragment, base)
+    tree = lxml.html.fragment_fromstring(cleaned, create_parent="div")
+    for element in tree.iter():
+        for name in ("href", "src"):
+            value = element.get(name)
+            if value is not None:
+                assert re.match(r"(https?:|mailto:|#)", value, re.I), (value, cleaned)
+    if base == BASE:
+        assert 'href="https://b1.example.org/p/"' in clean_html(RELATIVE_AND_ODD[0], base)
 
 
 @pytest.mark.parametrize(
