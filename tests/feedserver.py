@@ -182,6 +182,12 @@ class FeedServer:
         simple = not (route.hang or route.trickle or route.truncate)
         if simple:
             return web.Response(status=route.status, body=body, headers=headers)
+        return await self._misbehave(request, route, body, headers)
+
+    async def _misbehave(
+        self, request: web.Request, route: Route, body: bytes, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        """A response that hangs, trickles or stops half-way, as broken servers do."""
         response = web.StreamResponse(status=route.status, headers=headers)
         response.content_length = len(body)
         await response.prepare(request)

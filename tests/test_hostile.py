@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import lxml.html
@@ -158,35 +159,46 @@ def html_problems(document: str, where: str) -> list[str]:
         return []
     problems = []
     for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        tag = element.tag.lower().rsplit("}", 1)[-1]
-        label = f"{where}: <{tag}>"
-        if tag == "script":
-            # Only the theme's own scripts (by src) and JSON data blocks.
-            if element.get("type") != "application/json" and not element.get("src"):
-                problems.append(f"{label} inline script")
-            if element.get("src") and "/theme/" not in element.get("src", ""):
-                problems.append(f"{label} foreign script {element.get('src')}")
-            if "__pwned" in (element.text or ""):
-                problems.append(f"{label} injected script")
-        if tag in FORBIDDEN_TAGS:
-            problems.append(f"{label} forbidden element")
-        if tag == "meta" and (element.get("http-equiv") or "").lower() == "refresh":
-            problems.append(f"{label} meta refresh")
-        if tag == "form" and not (element.get("action") or "").rstrip("/").endswith("search"):
-            if element.get("action") != "":
-                problems.append(f"{label} foreign form {element.get('action')}")
-        for name, value in element.attrib.items():
-            short = name.lower().rsplit("}", 1)[-1]
-            if short.startswith("on"):
-                problems.append(f"{label} handler {name}")
-            if short == "style":
-                problems.append(f"{label} style attribute")
-            if name.lower() in URL_ATTRIBUTES or short in URL_ATTRIBUTES:
-                cleaned = re.sub(r"[\x00-\x20]", "", value)
-                if DANGEROUS_SCHEME.match(cleaned) or short == "srcdoc":
-                    problems.append(f"{label} {name}={value[:40]}")
+        if isinstance(element.tag, str):
+            tag = element.tag.lower().rsplit("}", 1)[-1]
+            label = f"{where}: <{tag}>"
+            problems += _element_problems(element, tag, label)
+            problems += _attribute_problems(element, label)
+    return problems
+
+
+def _element_problems(element: Any, tag: str, label: str) -> list[str]:
+    problems = []
+    if tag == "script":
+        # Only the theme's own scripts (by src) and JSON data blocks.
+        if element.get("type") != "application/json" and not element.get("src"):
+            problems.append(f"{label} inline script")
+        if element.get("src") and "/theme/" not in element.get("src", ""):
+            problems.append(f"{label} foreign script {element.get('src')}")
+        if "__pwned" in (element.text or ""):
+            problems.append(f"{label} injected script")
+    if tag in FORBIDDEN_TAGS:
+        problems.append(f"{label} forbidden element")
+    if tag == "meta" and (element.get("http-equiv") or "").lower() == "refresh":
+        problems.append(f"{label} meta refresh")
+    if tag == "form" and not (element.get("action") or "").rstrip("/").endswith("search"):
+        if element.get("action") != "":
+            problems.append(f"{label} foreign form {element.get('action')}")
+    return problems
+
+
+def _attribute_problems(element: Any, label: str) -> list[str]:
+    problems = []
+    for name, value in element.attrib.items():
+        short = name.lower().rsplit("}", 1)[-1]
+        if short.startswith("on"):
+            problems.append(f"{label} handler {name}")
+        if short == "style":
+            problems.append(f"{label} style attribute")
+        if name.lower() in URL_ATTRIBUTES or short in URL_ATTRIBUTES:
+            cleaned = re.sub(r"[\x00-\x20]", "", value)
+            if DANGEROUS_SCHEME.match(cleaned) or short == "srcdoc":
+                problems.append(f"{label} {name}={value[:40]}")
     return problems
 
 
