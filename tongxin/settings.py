@@ -40,6 +40,7 @@ OPTIONAL_PLUGINS = (
     "tongxin.plugins.feed_signing",
     "tongxin.plugins.json_api",
     "tongxin.plugins.search_index",
+    "tongxin.plugins.editor",
 )
 
 

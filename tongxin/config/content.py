@@ -43,6 +43,32 @@ def content_type_label(content_type: str, language: str | None) -> str:
 STATUSES = ("published", "draft", "hidden")
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
+#: Where the web editor (Decap CMS at ``/admin/``) reads and writes: ``local`` is
+#: ``decap-server`` on this computer (one office PC, the demo); the others are forges.
+EDITOR_BACKENDS = ("local", "gitlab", "gitea", "forgejo")
+
+
+def _forge_named(section: dict, path: KeyPath, ctx: Context) -> None:
+    backend = section.get("backend", "local")
+    if backend in EDITOR_BACKENDS and backend != "local":
+        for key in ("repo", "base_url", "app_id"):
+            if key not in section:
+                ctx.report(path, "editor_needs", backend=backend, field=".".join(map(str, path + (key,))))
+
+
+EDITOR = SubConfig(
+    {
+        "backend": Choice(EDITOR_BACKENDS),
+        "repo": Text(pattern=r"[^/\s]+(?:/[^/\s]+)+", expected="type_repo"),
+        "branch": Text(),
+        "base_url": Url(),
+        "app_id": Text(),
+        "local_port": Integer(minimum=1),
+        "workflow": Type(bool, "type_bool"),
+    },
+    rules=(_forge_named,),
+)
+
 SITE = SubConfig(
     {
         "name": Text(required=True),
@@ -61,6 +87,7 @@ SITE = SubConfig(
         "nav": ListOf(SubConfig({"title": Text(required=True), "url": Text(required=True)})),
         "timezone": Timezone(),
         "stale_days": Integer(minimum=1),
+        "editor": EDITOR,
     }
 )
 
