@@ -32,6 +32,7 @@ from tongxin.frontmatter import (
     ContentError,
     ContentFile,
     branch_language,
+    drop_blank,
     points_outside,
     read_content_file,
     read_text_checked,
@@ -278,7 +279,7 @@ class _Checker:
         if isinstance(document, Problem):
             self.problems.append(document)
             return
-        data = document.data if document.data is not None else {}
+        data = drop_blank(document.data if document.data is not None else {}, SITE)
         self.report_document(rel, document, SITE, data)
         if isinstance(data, dict):
             self.site = data

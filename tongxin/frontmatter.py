@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from tongxin.config.content import CONTENT_TYPES
+from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER
+from tongxin.config.options import ListOf, Option, SubConfig
 from tongxin.i18n import LANGUAGES, translate
 from tongxin.problems import Problem
 from tongxin.yamlsrc import ImpossibleDate, KeyPath, YamlSyntaxError, load_yaml, parse_date_text
@@ -148,6 +149,28 @@ def _split_front_matter(text: str) -> tuple[str, int, str, int] | None:
     raise ValueError("unclosed")
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def drop_blank(value: Any, option: Option | None) -> Any:
+    """``value`` without the optional fields written empty (``summary: ""``, ``author:``).
+
+    The web editor writes a field it showed and the author cleared as ``""``: that means
+    "not set", as if the line were not there. Required fields stay, so an empty title is
+    still reported as empty.
+    """
+    if isinstance(option, SubConfig) and isinstance(value, dict):
+        return {
+            key: drop_blank(item, option.fields.get(key))
+            for key, item in value.items()
+            if not (_blank(item) and key in option.fields and not option.fields[key].required)
+        }
+    if isinstance(option, ListOf) and isinstance(value, list):
+        return [drop_blank(item, option.item) for item in value]
+    return value
+
+
 def _normalise_dates(meta: dict[str, Any]) -> None:
     # YAML only recognises "2026-03-01 09:30:00"; editors also write "2026-03-01 09:30".
     for key in DATE_FIELDS:
@@ -262,6 +285,7 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
             )
         body = value or ""
         body_line = document.lines.get(("body",), 1)
+    meta = drop_blank(meta, FRONT_MATTER[content_type])
     _normalise_dates(meta)
     lines = {str(k[0]): v for k, v in document.lines.items() if len(k) == 1}
     return ContentFile(

@@ -53,7 +53,9 @@ def _forge_named(section: dict, path: KeyPath, ctx: Context) -> None:
     if backend in EDITOR_BACKENDS and backend != "local":
         for key in ("repo", "base_url", "app_id"):
             if key not in section:
-                ctx.report(path, "editor_needs", backend=backend, field=".".join(map(str, path + (key,))))
+                ctx.report(
+                    path, "editor_needs", backend=backend, field=".".join(map(str, path + (key,)))
+                )
 
 
 EDITOR = SubConfig(
