@@ -26,10 +26,12 @@ def check(directory: Path) -> None:
     """Validate a branch's content: print one `path:line: message` per problem, exit 1 if any."""
     from tongxin.check import check_branch
 
+    from tongxin.problems import errors_in
+
     problems = check_branch(directory)
     for problem in problems:
         click.echo(str(problem))
-    sys.exit(1 if problems else 0)
+    sys.exit(1 if errors_in(problems) else 0)
 
 
 # --- build, serve, new-branch (tongxin/build.py, tongxin/scaffold.py) -----------------
