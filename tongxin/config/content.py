@@ -99,7 +99,9 @@ SITE = SubConfig(
 #: A comma typed with a Chinese input method: inside a tag it merges two tags into one.
 _CJK_COMMAS = ("，", "、")
 #: (多选)/(单选) typed into a question: the quiz template adds the label itself.
-_CHOICE_LABEL = re.compile(r"[（(]\s*(?:多选|单选|多選|單選|multiple choice|single choice)\s*[)）]", re.I)
+_CHOICE_LABEL = re.compile(
+    r"[（(]\s*(?:多选|单选|多選|單選|multiple choice|single choice)\s*[)）]", re.I
+)
 
 
 def _tags_split_by_ascii_comma(meta: dict, path: KeyPath, ctx: Context) -> None:
