@@ -25,7 +25,6 @@ def main() -> None:
 def check(directory: Path) -> None:
     """Validate a branch's content: print one `path:line: message` per problem, exit 1 if any."""
     from tongxin.check import check_branch
-
     from tongxin.problems import errors_in
 
     problems = check_branch(directory)

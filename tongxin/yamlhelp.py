@@ -49,7 +49,7 @@ def _tab_indent(lines: list[str], first_line: int) -> Diagnosis | None:
 
 def _quotes(line: str, number: int) -> Diagnosis | None:
     match = _KEY_VALUE.match(line)
-    if not match or not match[2][:1] in ("'", '"'):
+    if not match or match[2][:1] not in ("'", '"'):
         return None
     quote, value = match[2][0], match[2].rstrip()
     closing = value.find(quote, 1)
