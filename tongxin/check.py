@@ -446,14 +446,12 @@ class _Checker:
         kind = entry.type
         page = f"/{entry.slug}/" if kind == "pages" else f"/{kind}/{entry.slug}/"
         resolved = os.path.normpath(PurePosixPath(page, path).as_posix())
-        # A file inside an entry's page folder (files/a.png written from news/x.md gives
-        # /news/x/files/a.png): that folder holds the page and nothing else.
         # /news/ and /news/x/ hold pages only: a file there (files/a.png written from
         # news/x.md gives /news/x/files/a.png) does not exist.
-        folder, _, name = resolved.rpartition("/")
+        parent, _, name = resolved.rpartition("/")
         first = resolved.strip("/").split("/")[0]
-        in_pages = first in CONTENT_TYPES or normalise_site_path(folder or "/") in self._site_paths
-        if "." in name and folder and in_pages:
+        in_pages = first in CONTENT_TYPES or normalise_site_path(parent or "/") in self._site_paths
+        if "." in name and parent and in_pages:
             return False
         return self.site_path_exists(resolved)
 

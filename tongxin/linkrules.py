@@ -36,7 +36,7 @@ def is_local_path(target: str) -> bool:
 
 def image_targets(body: str, first_line: int) -> list[tuple[int, str]]:
     """(line, src) of every Markdown and HTML image."""
-    found = []
+    found: list[tuple[int, str]] = []
     for index, line in enumerate(body.splitlines()):
         if "](" not in line and "<img" not in line.lower():
             continue
