@@ -95,38 +95,31 @@ def build(directory: Path, output: Path | None, siteurl: str | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Preview folder (default: DIRECTORY/.tongxin-cache/preview).",
 )
-def serve(directory: Path, port: int, output: Path | None) -> None:
-    """Build the branch for local preview (if needed) and serve it on 127.0.0.1."""
-    import functools
-    import http.server
+@click.option("--editor", is_flag=True, help="Also run the web editor (/admin/) on this computer.")
+def serve(directory: Path, port: int, output: Path | None, editor: bool) -> None:
+    """Preview on 127.0.0.1: rebuilds on every save and reloads the open page."""
+    import socket
 
     from tongxin.build import BuildFailed, build_site, output_is_current
     from tongxin.i18n import translate
+    from tongxin.serve import serve_preview
     from tongxin.settings import CACHE_DIR, load_site
 
     language = str(load_site(directory).get("language") or "zh-CN")
     siteurl = f"http://127.0.0.1:{port}"
     # A separate folder: output/ must keep the real site URL for deployment.
     out = output or directory / CACHE_DIR / "preview"
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            click.echo(translate(language, "cli.port_busy", port=port), err=True)
+            sys.exit(1)
     if not output_is_current(directory, out, siteurl):
         try:
             build_site(directory, out, siteurl)
         except BuildFailed as error:
             _print_failure(error, language)
             sys.exit(1)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except OSError:
-        click.echo(translate(language, "cli.port_busy", port=port), err=True)
-        sys.exit(1)
-    click.echo(translate(language, "cli.serving", url=siteurl + "/"))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo(translate(language, "cli.stopped"))
-    finally:
-        server.server_close()
+    serve_preview(directory, out, port, language, editor=editor)
 
 
 @main.command("new-branch")
