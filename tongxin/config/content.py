@@ -93,6 +93,8 @@ SITE = SubConfig(
         "timezone": Timezone(),
         "stale_days": Integer(minimum=1),
         "editor": EDITOR,
+        # publish each entry's git committer as its author when it names none
+        "author_from_git": Type(bool, "type_bool"),
     }
 )
 
