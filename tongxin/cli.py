@@ -135,13 +135,19 @@ def serve(directory: Path, port: int, output: Path | None, editor: bool) -> None
     type=click.Choice(["zh-CN", "zh-TW", "en"]),
     help="The site's language.",
 )
-def new_branch(directory: Path, name: str, url: str, language: str) -> None:
+@click.option(
+    "--tongxin-source",
+    "source",
+    help="What the branch's CI installs tongxin from: tongxin==VERSION, git+https://…, a "
+    "wheel (default: this checkout, or this version by name).",
+)
+def new_branch(directory: Path, name: str, url: str, language: str, source: str | None) -> None:
     """Create a git repository for one branch: content, samples, CI, pre-commit hook."""
     from tongxin.i18n import translate
     from tongxin.scaffold import ScaffoldError, create_branch
 
     try:
-        create_branch(directory, name=name, url=url, language=language)
+        create_branch(directory, name=name, url=url, language=language, source=source)
     except ScaffoldError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
