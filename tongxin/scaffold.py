@@ -108,6 +108,8 @@ def create_branch(
         if not source.is_file() or "__pycache__" in source.parts:
             continue
         relative = _target_name(source.relative_to(SCAFFOLD))
+        if language == "zh-TW":  # 回执.txt → 回執.txt, as the converted samples name it
+            relative = Path(_fill(relative.as_posix(), {}, language))
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         if source.suffix in _TEXT_SUFFIXES:
