@@ -9,28 +9,25 @@ from pathlib import Path
 
 import click
 
+from tongxin.commandline import help_text
 
-@click.group()
+
+@click.group(help=help_text("main"))
 @click.version_option(package_name="tongxin")
 def main() -> None:
     """同心 Tongxin: a federated static-site generator for organisations made of many branches."""
 
 
-@main.command()
-@click.argument(
-    "directory",
-    default=".",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
-def check(directory: Path) -> None:
+@main.command(help=help_text("check"))
+@click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
+def check(path: Path) -> None:
     """Validate a branch's content: print one `path:line: message` per problem, exit 1 if any."""
-    from tongxin.check import check_branch
-    from tongxin.problems import errors_in
+    from tongxin.commandline import run_check
 
-    problems = check_branch(directory)
-    for problem in problems:
-        click.echo(str(problem))
-    sys.exit(1 if errors_in(problems) else 0)
+    lines, status = run_check(path)
+    for line in lines:
+        click.echo(line)
+    sys.exit(status)
 
 
 # --- build, serve, new-branch (tongxin/build.py, tongxin/scaffold.py) -----------------
@@ -45,7 +42,7 @@ def _print_failure(error: Exception, language: str) -> None:
     click.echo(translate(language, "build.failed", count=len(problems)), err=True)
 
 
-@main.command()
+@main.command(help=help_text("build"))
 @click.argument(
     "directory",
     default=".",
@@ -70,19 +67,19 @@ def build(directory: Path, output: Path | None, siteurl: str | None) -> None:
     except BuildFailed as error:
         _print_failure(error, language)
         sys.exit(1)
-    if sys.stdout.isatty():
-        click.echo(
-            translate(
-                language,
-                "build.done",
-                entries=result.entries,
-                seconds=f"{result.seconds:.1f}",
-                output=result.output,
-            )
+    # one closing line, always: what was built and where
+    click.echo(
+        translate(
+            language,
+            "build.done",
+            entries=result.entries,
+            seconds=f"{result.seconds:.1f}",
+            output=result.output,
         )
+    )
 
 
-@main.command()
+@main.command(help=help_text("serve"))
 @click.argument(
     "directory",
     default=".",
@@ -122,7 +119,7 @@ def serve(directory: Path, port: int, output: Path | None, editor: bool) -> None
     serve_preview(directory, out, port, language, editor=editor)
 
 
-@main.command("new-branch")
+@main.command("new-branch", help=help_text("new_branch"))
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", required=True, help="The branch's name, e.g. 东江社区党支部.")
 @click.option(
