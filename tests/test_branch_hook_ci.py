@@ -60,7 +60,7 @@ def test_ci_installs_from_the_checkout_that_made_the_branch(branch: Path, tmp_pa
         assert "@@" not in text and "tongxin==" not in text, name
     other = tmp_path / "other"
     source = "git+https://git.example.org/tools/tongxin.git@v0.1.0"
-    create_branch(other, name="甲", url="https://a.example/", source=source)
+    create_branch(other, name="甲", url="https://a.example/", tongxin_source=source)
     assert f'pip install "{source}"' in (other / ".gitlab-ci.yml").read_text("utf-8")
 
 

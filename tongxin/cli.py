@@ -144,7 +144,7 @@ def new_branch(directory: Path, name: str, url: str, language: str, source: str 
     from tongxin.scaffold import ScaffoldError, create_branch
 
     try:
-        create_branch(directory, name=name, url=url, language=language, source=source)
+        create_branch(directory, name=name, url=url, language=language, tongxin_source=source)
     except ScaffoldError as error:
         click.echo(str(error), err=True)
         sys.exit(1)

@@ -7,7 +7,7 @@ installed package, so every branch upgrades with it.
 
 Where tongxin comes from is recorded (``@@SOURCE@@``, what ``pip install`` is given): by
 default the checkout that made the branch when tongxin runs from one, else
-``tongxin==<version>``; ``source=`` names a package index spec, a ``git+https://`` URL or a
+``tongxin==<version>``; ``tongxin_source=`` names a package index spec, a ``git+https://`` URL or a
 wheel instead. The CI files install from it and the branch README says it. The Python that
 made the branch is remembered in ``.git/tongxin-python`` (this machine only): the pre-commit
 hook tries ``tongxin`` on PATH, then that Python, then ``python3 -m tongxin``, and refuses the
@@ -79,11 +79,11 @@ def create_branch(
     name: str,
     url: str,
     language: str = "zh-CN",
-    source: str | None = None,
+    tongxin_source: str | None = None,
 ) -> git.Repo:
     """Create the repository at ``directory`` (absent or empty) and make the first commit.
 
-    ``source`` is what the CI files ``pip install`` (default: :func:`default_source`)."""
+    ``tongxin_source`` is what the CI files ``pip install`` (default: :func:`default_source`)."""
     target = Path(directory)
     if language not in LANGUAGES:
         raise ScaffoldError(translate("zh-CN", "cli.bad_language", language=language))
@@ -99,7 +99,7 @@ def create_branch(
         "VERSION": _version(),
         "LUNR": LUNR_VERSION,
         "DECAP": DECAP_VERSION,
-        "SOURCE": source or default_source(),
+        "SOURCE": tongxin_source or default_source(),
     }
 
     target.mkdir(parents=True, exist_ok=True)
