@@ -201,3 +201,35 @@ def browser_page(branch: Path) -> Iterator[tuple[Any, str, list[str]]]:
             yield page, base, outside
         finally:
             launched.close()
+
+
+def test_editor_uploads_an_attachment_into_content_files(browser_page: Any, branch: Path) -> None:
+    """An announcement whose attachment is uploaded through the file widget: the file lands
+    in content/files/ (named safely by Decap), the entry names it as files/<name>."""
+    page, base, outside = browser_page
+    source = branch / "值班表 2026.pdf"
+    source.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    page.goto(base + "/admin/#/collections/announcements/new", wait_until="load")
+    page.get_by_text("正在集合“通知公告”中编写").wait_for()
+    page.get_by_label("标题", exact=True).first.fill("关于报送党费的通知")
+    page.get_by_role("button", name="新增附件").click()
+    page.get_by_label("标题", exact=True).last.fill("值班表")
+    page.get_by_role("button", name="选择文件").first.click()
+    page.locator('input[type="file"]').set_input_files(str(source))
+    page.get_by_role("button", name="选用已选中项目").click()
+    page.get_by_role("button", name="发布").first.click()
+    page.get_by_text("立即发布").click()
+    try:
+        page.get_by_text("含未保存的修改").wait_for(state="detached", timeout=TIMEOUT_MS)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "editor-attachment.png"), full_page=True)
+    assert outside == []
+
+    written = sorted((branch / "content" / "announcements").glob("2*.md"))
+    assert len(written) == 1, written
+    entry = read_content_file(written[0], branch)
+    (attachment,) = entry.meta["attachments"]
+    assert attachment["title"] == "值班表"
+    assert re.fullmatch(r"files/[a-z0-9][a-z0-9._-]*\.pdf", attachment["file"]), attachment
+    assert (branch / "content" / attachment["file"]).read_bytes() == source.read_bytes()
+    assert check_branch(branch) == []

@@ -103,7 +103,13 @@ def _widget_kind(name: str, option: Option, language: str) -> dict[str, Any]:
     if isinstance(option, Type) and option.kind == (int, list):  # a quiz answer
         return {
             "widget": "list",
-            "field": {"name": "option", "label": label(language, name), "widget": "number"},
+            "field": {
+                "name": "option",
+                "label": label(language, name),
+                "widget": "number",
+                "value_type": "int",
+                "min": 0,
+            },
         }
     return {"widget": "text" if name in LONG_TEXT else "string"}
 
@@ -143,7 +149,9 @@ def fields_of(
 def collection(content_type: str, language: str) -> dict[str, Any]:
     """The folder collection of one content type: its fields, then the Markdown body."""
     fields = fields_of(FRONT_MATTER[content_type], language, NOT_IN_FORM)
-    fields.append({"name": "body", "label": label(language, "body"), "widget": "markdown"})
+    # a notice may be only its attachment: the text is optional, as the schema has it
+    body = {"name": "body", "label": label(language, "body"), "widget": "markdown"}
+    fields.append({**body, "required": False})
     return {
         "name": content_type,
         "label": content_type_label(content_type, language),
