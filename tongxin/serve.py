@@ -25,12 +25,12 @@ from typing import Any
 from tongxin.build import BuildFailed, build_site
 from tongxin.i18n import translate
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.25
 BUILD_PATH = "/__tongxin/build"
 RELOAD_SCRIPT = (
     "<script>(function(){var b=null;setInterval(function(){fetch('" + BUILD_PATH + "',"
     "{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){"
-    "if(b!==null&&t!==b){location.reload()}b=t}).catch(function(){})},1000)})();</script>"
+    "if(b!==null&&t!==b){location.reload()}b=t}).catch(function(){})},300)})();</script>"
 )
 
 
