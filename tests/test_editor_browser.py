@@ -36,7 +36,7 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
 TITLE = "同心社区开展冬季学习"
 BODY = "今天下午，党员们集中学习了新修订的党章。"
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 30_000
 
 
 def free_port() -> int:
@@ -232,4 +232,38 @@ def test_editor_uploads_an_attachment_into_content_files(browser_page: Any, bran
     assert attachment["title"] == "值班表"
     assert re.fullmatch(r"files/[a-z0-9][a-z0-9._-]*\.pdf", attachment["file"]), attachment
     assert (branch / "content" / attachment["file"]).read_bytes() == source.read_bytes()
+    assert check_branch(branch) == []
+
+
+def test_editor_writes_a_study_entry_with_a_quiz(browser_page: Any, branch: Path) -> None:
+    """A study material in a series with a one-question quiz, through the list widgets."""
+    page, base, outside = browser_page
+    page.goto(base + "/admin/#/collections/study/new", wait_until="load")
+    page.get_by_text("正在集合“学习园地”中编写").wait_for()
+    page.get_by_label("标题", exact=True).first.fill("党章学习（三）")
+    page.get_by_label("系列 (可选)", exact=True).fill("党章学习")
+    page.get_by_label("系列中的序号 (可选)", exact=True).fill("3")
+    page.get_by_role("button", name="新增自测题").click()
+    page.get_by_label("题目", exact=True).fill("党章由哪两部分组成？")
+    page.get_by_label("选项", exact=True).fill("总纲和条文, 序言和附录")
+    page.get_by_role("button", name="新增答案").click()
+    page.locator('input[type="number"]').last.fill("0")
+    page.get_by_label("解析 (可选)", exact=True).fill("党章由总纲和条文两部分组成。")
+    page.get_by_role("button", name="发布").first.click()
+    page.get_by_text("立即发布").click()
+    page.get_by_text("含未保存的修改").wait_for(state="detached", timeout=TIMEOUT_MS)
+    assert outside == []
+
+    written = sorted((branch / "content" / "study").glob("2*.md"))
+    assert len(written) == 1, written
+    meta = read_content_file(written[0], branch).meta
+    assert (meta["series"], meta["order"]) == ("党章学习", 3)
+    assert meta["quiz"] == [
+        {
+            "question": "党章由哪两部分组成？",
+            "options": ["总纲和条文", "序言和附录"],
+            "answer": [0],
+            "explanation": "党章由总纲和条文两部分组成。",
+        }
+    ]
     assert check_branch(branch) == []
