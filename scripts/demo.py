@@ -12,6 +12,7 @@ import contextlib
 import functools
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -131,6 +132,8 @@ def main() -> int:
         started[name] = serve(out / name, port)
 
     stack = contextlib.ExitStack()
+    # `kill` stops the demo as Ctrl-C does: the editor's decap-server stops with it
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     editing = None if args.no_serve else start_editor(out, stack)
     print()
     print("同心 Tongxin demo — 演示站点已就绪 (Ctrl-C to stop)")

@@ -76,3 +76,55 @@ def test_a_saved_edit_shows_in_the_open_page(browser, tmp_path: Path) -> None:  
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_serve_with_the_editor_runs_its_local_backend(tmp_path: Path) -> None:
+    """``tongxin serve --editor``: /admin/ is served and decap-server answers on 127.0.0.1
+    at site.yaml's editor.local_port, writing into this branch."""
+    import json
+
+    import yaml
+
+    from tongxin.editor_local import LocalBackendMissing, server_script
+
+    try:
+        server_script()
+    except LocalBackendMissing as error:
+        pytest.skip(str(error))
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    port, backend_port = free_port(), free_port()
+    site_yaml = tmp_path / "content" / "site.yaml"
+    site = yaml.safe_load(site_yaml.read_text(encoding="utf-8"))
+    site["editor"] = {"backend": "local", "local_port": backend_port}
+    site_yaml.write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tongxin", "serve", str(tmp_path), "--port", str(port), "--editor"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                config = get(f"http://127.0.0.1:{port}/admin/config.yml")
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        assert f"http://127.0.0.1:{backend_port}/api/v1" in config
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{backend_port}/api/v1",
+            data=json.dumps({"action": "info"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            info = json.loads(response.read())
+        assert info["type"] == "local_fs" and info["repo"] == tmp_path.name
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    # the backend stopped with serve
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", backend_port)) != 0

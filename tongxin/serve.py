@@ -16,6 +16,7 @@ import contextlib
 import functools
 import http.server
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -116,6 +117,10 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_preview(
     root: Path, output: Path, port: int, language: str, *, editor: bool = False
 ) -> None:
@@ -129,6 +134,8 @@ def serve_preview(
         ("127.0.0.1", port), functools.partial(handler, directory=str(output))
     )
     watcher = threading.Thread(target=rebuilder.watch, daemon=True)
+    # `kill` (SIGTERM) stops the preview as Ctrl+C does, so the editor's backend stops too
+    signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.ExitStack() as stack:
         if editor:
             from tongxin.editor import DEFAULT_LOCAL_PORT
