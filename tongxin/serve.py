@@ -58,6 +58,7 @@ class Rebuilder:
         self.root, self.output, self.siteurl, self.report = root, output, siteurl, report
         self.language = language
         self.generation = 0
+        self.building = False
         self.signature = content_signature(root)
         self.stopped = threading.Event()
 
@@ -65,20 +66,60 @@ class Rebuilder:
         signature = content_signature(self.root)
         if signature == self.signature:
             return False
+        changed = {path for path, _size, _mtime in set(signature) - set(self.signature)}
         self.signature = signature
         started = time.monotonic()
+        # The changed entries' own pages are written long before the build ends (feeds and
+        # the search index come last): reload as soon as they are on disk, again at the end.
+        early = threading.Thread(
+            target=self.reload_when_written, args=(self.pages_of(changed), time.time()), daemon=True
+        )
+        self.building = True
+        early.start()
         try:
             result = build_site(self.root, self.output, self.siteurl, progress=False)
         except BuildFailed as error:
             for problem in error.problems:
                 self.report(str(problem))
             return False
+        finally:
+            self.building = False
+            early.join()
         self.generation += 1
         seconds = f"{time.monotonic() - started:.2f}"
         self.report(
             translate(self.language, "cli.rebuilt", entries=result.entries, seconds=seconds)
         )
         return True
+
+    def pages_of(self, sources: set[str]) -> list[Path]:
+        """The output pages of changed entry files (``news/<slug>/index.html``)."""
+        from tongxin.frontmatter import ContentError, content_type_of, read_content_file
+
+        pages = []
+        for source in sorted(sources):
+            kind = content_type_of(Path(source), self.root)
+            if kind is None:
+                continue
+            try:
+                meta = read_content_file(Path(source), self.root).meta
+            except (ContentError, OSError):
+                continue
+            slug = str(meta.get("slug") or Path(source).stem.lower())
+            folder = self.output / slug if kind == "pages" else self.output / kind / slug
+            pages.append(folder / "index.html")
+        return pages
+
+    def reload_when_written(self, pages: list[Path], since: float) -> None:
+        while self.building and pages:
+            for page in pages:
+                try:
+                    if page.stat().st_mtime >= since:
+                        self.generation += 1
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.05)
 
     def watch(self) -> None:
         while not self.stopped.wait(POLL_SECONDS):
