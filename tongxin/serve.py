@@ -17,6 +17,7 @@ import functools
 import http.server
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -158,6 +159,14 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A page reloading mid-request closes its connection: not worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -171,9 +180,7 @@ def serve_preview(
     siteurl = f"http://127.0.0.1:{port}"
     rebuilder = Rebuilder(root, output, siteurl, language, lambda line: print(line, flush=True))
     handler = type("Handler", (PreviewHandler,), {"rebuilder": rebuilder})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", port), functools.partial(handler, directory=str(output))
-    )
+    server = QuietServer(("127.0.0.1", port), functools.partial(handler, directory=str(output)))
     watcher = threading.Thread(target=rebuilder.watch, daemon=True)
     # `kill` (SIGTERM) stops the preview as Ctrl+C does, so the editor's backend stops too
     signal.signal(signal.SIGTERM, _interrupt)
