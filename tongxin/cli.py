@@ -52,9 +52,9 @@ def _print_failure(error: Exception, language: str) -> None:
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default: DIRECTORY/output).",
+    help=help_text("opt_output"),
 )
-@click.option("--siteurl", help="Override site.yaml's url (local preview, demo).")
+@click.option("--siteurl", help=help_text("opt_siteurl"))
 def build(directory: Path, output: Path | None, siteurl: str | None) -> None:
     """Validate and build a branch site; on any problem print `path:line: message`, exit 1."""
     from tongxin.build import BuildFailed, build_site
@@ -85,14 +85,14 @@ def build(directory: Path, output: Path | None, siteurl: str | None) -> None:
     default=".",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
-@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", default=8000, show_default=True, help=help_text("opt_port"))
 @click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Preview folder (default: DIRECTORY/.tongxin-cache/preview).",
+    help=help_text("opt_preview"),
 )
-@click.option("--editor", is_flag=True, help="Also run the web editor (/admin/) on this computer.")
+@click.option("--editor", is_flag=True, help=help_text("opt_editor"))
 def serve(directory: Path, port: int, output: Path | None, editor: bool) -> None:
     """Preview on 127.0.0.1: rebuilds on every save and reloads the open page."""
     import socket
@@ -121,22 +121,19 @@ def serve(directory: Path, port: int, output: Path | None, editor: bool) -> None
 
 @main.command("new-branch", help=help_text("new_branch"))
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", required=True, help="The branch's name, e.g. 东江社区党支部.")
-@click.option(
-    "--url", required=True, help="The site's public URL, e.g. https://dongjiang.example/."
-)
+@click.option("--name", required=True, help=help_text("opt_name"))
+@click.option("--url", required=True, help=help_text("opt_url"))
 @click.option(
     "--language",
     default="zh-CN",
     show_default=True,
     type=click.Choice(["zh-CN", "zh-TW", "en"]),
-    help="The site's language.",
+    help=help_text("opt_language"),
 )
 @click.option(
     "--tongxin-source",
     "source",
-    help="What the branch's CI installs tongxin from: tongxin==VERSION, git+https://…, a "
-    "wheel (default: this checkout, or this version by name).",
+    help=help_text("opt_source"),
 )
 def new_branch(directory: Path, name: str, url: str, language: str, source: str | None) -> None:
     """Create a git repository for one branch: content, samples, CI, pre-commit hook."""
