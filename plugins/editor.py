@@ -19,7 +19,7 @@ import yaml
 from pelican import signals
 from tongxin.plugins.search_index import node_modules_candidates
 
-from tongxin.editor import decap_config
+from tongxin.editor import current_git_branch, decap_config
 from tongxin.i18n import normalise_language, translate
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,10 @@ def write_editor(output: Path, site: dict[str, Any], branch_root: Path | None) -
             admin.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
     write_if_changed(admin / "index.html", index_html(site).encode())
-    config = yaml.safe_dump(decap_config(site), allow_unicode=True, sort_keys=False)
+    branch = current_git_branch(branch_root) if branch_root is not None else None
+    config = yaml.safe_dump(
+        decap_config(site, git_branch=branch), allow_unicode=True, sort_keys=False
+    )
     write_if_changed(admin / "config.yml", config.encode())
     return admin
 

@@ -242,3 +242,58 @@ def test_built_site_serves_the_editor_from_itself(tmp_path: Path, language: str)
     assert (admin / "decap-cms.js").stat().st_size > 1_000_000
     config = yaml.safe_load((admin / "config.yml").read_text(encoding="utf-8"))
     assert config == json.loads(json.dumps(decap_config({**SITE_BASE, "language": language})))
+
+
+def test_local_backend_commits_each_save_when_asked(tmp_path: Path) -> None:
+    """``editor: {backend: local, commit: true}``: decap-server in git mode turns a save,
+    sent as Decap sends it, into a commit on the checked-out branch; the entry checks."""
+    import socket
+    import urllib.request
+
+    from tongxin.editor import current_git_branch
+    from tongxin.editor_local import LocalBackendMissing, local_backend, server_script
+    from tongxin.scaffold import create_branch
+
+    try:
+        server_script()
+    except LocalBackendMissing as error:
+        pytest.skip(str(error))
+    root = tmp_path / "office"
+    create_branch(root, name="东江社区党支部", url="https://dongjiang.example/")
+    branch = current_git_branch(root)
+    assert branch and decap_config(SITE_BASE, git_branch=branch)["backend"]["branch"] == branch
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (text,) = decap_files(
+        [{"format": "frontmatter", "data": dict(DECAP_ENTRIES[3][1]), "sortedKeys": ["title"]}]
+    )
+    path = "content/pages/20261206-120000.md"
+    request = {
+        "action": "persistEntry",
+        "params": {
+            "branch": branch,
+            "entry": {"slug": "20261206-120000", "path": path, "raw": text},
+            "assets": [],
+            "options": {
+                "collectionName": "pages",
+                "commitMessage": "Create Pages “关于我们”",
+                "useWorkflow": False,
+                "status": "draft",
+            },
+        },
+    }
+    with local_backend(root, port, commit=True) as url:
+        call = urllib.request.Request(
+            url, json.dumps(request).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(call, timeout=30) as response:
+            assert response.status == 200
+    log = subprocess.run(
+        ["git", "-C", str(root), "log", "--format=%s", "-1", "--", path],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert log.stdout.strip() == "Create Pages “关于我们”"
+    assert check_branch(root) == []

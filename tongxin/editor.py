@@ -15,6 +15,7 @@ title, so a retitled entry keeps its address. Uploads go to ``content/files/``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tongxin.config.content import (
@@ -185,11 +186,14 @@ def settings_collection(language: str) -> dict[str, Any]:
     }
 
 
-def backend(editor: dict[str, Any], port: int | None = None) -> dict[str, Any]:
-    """Decap's ``backend`` section for the site's ``editor:`` settings."""
+def backend(
+    editor: dict[str, Any], port: int | None = None, git_branch: str | None = None
+) -> dict[str, Any]:
+    """Decap's ``backend`` section for the site's ``editor:`` settings (``git_branch``: the
+    branch checked out, which a committing local backend must name)."""
     kind = editor.get("backend", "local")
     assert kind in EDITOR_BACKENDS, kind
-    branch = editor.get("branch", "main")
+    branch = editor.get("branch") or git_branch or "main"
     if kind == "local":
         port = port or editor.get("local_port") or DEFAULT_LOCAL_PORT
         return {"name": "proxy", "proxy_url": f"http://127.0.0.1:{port}/api/v1", "branch": branch}
@@ -204,17 +208,30 @@ def backend(editor: dict[str, Any], port: int | None = None) -> dict[str, Any]:
     return section
 
 
+def current_git_branch(root: Any) -> str | None:
+    """The branch checked out in ``root`` (None outside git or on a detached HEAD)."""
+    head = Path(root) / ".git" / "HEAD"
+    try:
+        text = head.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    prefix = "ref: refs/heads/"
+    return text[len(prefix) :] if text.startswith(prefix) else None
+
+
 def uses_workflow(editor: dict[str, Any]) -> bool:
     """The editorial workflow (drafts as merge requests): GitLab and Forgejo, on by default."""
     return editor.get("backend", "local") in ("gitlab", "forgejo") and editor.get("workflow", True)
 
 
-def decap_config(site: dict[str, Any], port: int | None = None) -> dict[str, Any]:
+def decap_config(
+    site: dict[str, Any], port: int | None = None, git_branch: str | None = None
+) -> dict[str, Any]:
     """The whole ``config.yml`` for a branch whose ``site.yaml`` is ``site`` (validated)."""
     language = normalise_language(site.get("language"))
     editor = site.get("editor") or {}
     config: dict[str, Any] = {
-        "backend": backend(editor, port),
+        "backend": backend(editor, port, git_branch),
         "locale": DECAP_LOCALES[language],
         "site_url": str(site.get("url", "")),
         "media_folder": MEDIA_FOLDER,

@@ -22,6 +22,15 @@ import tongxin
 from tongxin.i18n import translate
 
 START_TIMEOUT_S = 20.0
+#: Who commits the web editor's saves when git has no identity configured.
+EDITOR_IDENTITY = ("网页编辑器", "editor@localhost")
+
+
+def _git_identity(root: Path) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(root), "config", "user.name"], capture_output=True, text=True
+    )
+    return bool(done.stdout.strip())
 
 
 class LocalBackendMissing(RuntimeError):
@@ -51,8 +60,13 @@ def port_open(port: int) -> bool:
 
 
 @contextmanager
-def local_backend(branch_root: Path, port: int, log: Path | None = None) -> Iterator[str]:
-    """Run decap-server for ``branch_root`` on 127.0.0.1:``port``; yields its API URL."""
+def local_backend(
+    branch_root: Path, port: int, log: Path | None = None, *, commit: bool = False
+) -> Iterator[str]:
+    """Run decap-server for ``branch_root`` on 127.0.0.1:``port``; yields its API URL.
+
+    ``commit``: every save becomes a git commit on the current branch (``MODE=git``; the
+    branch must be a git repository) instead of a change in the working tree."""
     node = shutil.which("node")
     if node is None:
         raise LocalBackendMissing(translate(None, "editor.server_missing", where="node"))
@@ -61,10 +75,15 @@ def local_backend(branch_root: Path, port: int, log: Path | None = None) -> Iter
         os.environ,
         PORT=str(port),
         BIND_HOST="127.0.0.1",
-        MODE="fs",
+        MODE="git" if commit else "fs",
         GIT_REPO_DIRECTORY=str(Path(branch_root).resolve()),
         LOG_LEVEL="warn",
     )
+    if commit and not _git_identity(branch_root):
+        # a fresh office PC has no git identity: commits are signed as the web editor
+        for role in ("AUTHOR", "COMMITTER"):
+            env.setdefault(f"GIT_{role}_NAME", EDITOR_IDENTITY[0])
+            env.setdefault(f"GIT_{role}_EMAIL", EDITOR_IDENTITY[1])
     output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [node, str(script)], env=env, cwd=script.parent, stdout=output, stderr=output

@@ -191,7 +191,8 @@ def serve_preview(
 
             settings = load_site(root).get("editor") or {}
             backend_port = int(settings.get("local_port") or DEFAULT_LOCAL_PORT)
-            stack.enter_context(local_backend(root, backend_port))
+            commit = settings.get("commit") is True
+            stack.enter_context(local_backend(root, backend_port, commit=commit))
             print(translate(language, "cli.editor_at", url=f"{siteurl}/admin/"), flush=True)
         watcher.start()
         print(translate(language, "cli.serving", url=siteurl + "/"), flush=True)

@@ -69,6 +69,8 @@ EDITOR = SubConfig(
         "base_url": Url(),
         "app_id": Text(),
         "local_port": Integer(minimum=1),
+        # local backend: commit each save to git (one office PC, nobody typing git commands)
+        "commit": Type(bool, "type_bool"),
         "workflow": Type(bool, "type_bool"),
     },
     rules=(_forge_named,),
