@@ -190,6 +190,8 @@ def browser_page(branch: Path) -> Iterator[tuple[Any, str, list[str]]]:
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
             guard_loopback(page, outside)
+            # leaving a form a failed test left unsaved must not block the next test
+            page.on("dialog", lambda dialog: dialog.accept())
             page.goto(base + "/admin/", wait_until="load")
             page.get_by_role("button", name="登录").click()
             page.get_by_role("button", name="媒体").wait_for()
