@@ -76,7 +76,12 @@ def apply_git_dates(instance: Any) -> None:
     meta = instance.metadata
     need_date = "date" not in meta
     need_modified = "modified" not in meta
-    need_author = "author" not in meta and "authors" not in meta
+    # The committer is the machine's git user ("Administrator", a private name): published
+    # as the author only when site.yaml says so (author_from_git: true).
+    site = instance.settings.get("TONGXIN_SITE") or {}
+    need_author = (
+        site.get("author_from_git") is True and "author" not in meta and "authors" not in meta
+    )
     if not (need_date or need_modified or need_author):
         return
     settings = instance.settings

@@ -20,7 +20,7 @@ from typing import Any
 from pelican import signals
 
 from tongxin.frontmatter import ContentError
-from tongxin.problems import Problem
+from tongxin.problems import Problem, errors_in
 
 
 class StrictBuildError(Exception):
@@ -70,7 +70,7 @@ def start(pelican: Any) -> None:
         # Our settings keep a cache folder per code version; Pelican's default is cwd-relative.
         cache = settings.get("CACHE_PATH") if settings.get("TONGXIN_ROOT") else None
         problems = check_branch(root, cache_dir=cache)
-        if problems:
+        if errors_in(problems):
             raise StrictBuildError(problems)
     _collector = _ErrorCollector()
     for name in _WATCHED:

@@ -8,9 +8,11 @@ each reading the feeds of the level below over real HTTP, exactly as cron would.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +64,30 @@ def localise_registry(source: Path, target: Path, urls: dict[str, str], own_url:
     target.write_text(text, encoding="utf-8")
 
 
+def start_editor(out: Path, stack: contextlib.ExitStack) -> str | None:
+    """The first branch's web editor: decap-server on loopback writing into a working copy
+    (``out/dongjiang-editor``), the built site's ``admin/config.yml`` pointed at it."""
+    import yaml
+
+    from tongxin.editor import decap_config
+    from tongxin.editor_local import LocalBackendMissing, local_backend
+    from tongxin.settings import load_site
+
+    source = out / "dongjiang-editor"
+    if not source.exists():
+        shutil.copytree(BRANCHES["dongjiang"] / "content", source / "content")
+    port = free_port()
+    try:
+        stack.enter_context(local_backend(source, port, out / "decap-server.log"))
+    except LocalBackendMissing as error:
+        print(f"editor not started: {error}")
+        return None
+    config = decap_config(load_site(source), port=port)
+    admin = out / "dongjiang" / "admin" / "config.yml"
+    admin.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
+    return str(source)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "demo-output")
@@ -105,12 +131,19 @@ def main() -> int:
         port = dict((n, p) for n, _, p in servers)[name]
         started[name] = serve(out / name, port)
 
+    stack = contextlib.ExitStack()
+    # `kill` stops the demo as Ctrl-C does: the editor's decap-server stops with it
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    editing = None if args.no_serve else start_editor(out, stack)
     print()
     print("同心 Tongxin demo — 演示站点已就绪 (Ctrl-C to stop)")
     for name in reversed(PORTALS):
         print(f"  portal  {name:<11} {urls[name]}/   health: {urls[name]}/health/")
     for name in BRANCHES:
         print(f"  branch  {name:<11} {urls[name]}/")
+    if editing:
+        print(f"  editor  dongjiang   {urls['dongjiang']}/admin/   (网页编辑器，保存到 {editing})")
+        print(f"          预览编辑结果 preview: {TONGXIN} serve {editing}")
     sys.stdout.flush()
     if args.no_serve:
         return 0
@@ -121,6 +154,7 @@ def main() -> int:
     finally:
         for server in started.values():
             server.shutdown()
+        stack.close()
     return 0
 
 

@@ -68,14 +68,33 @@ def test_clean_branch_has_no_problems(branch: Path) -> None:
 def test_cli_check_exits_zero_on_a_clean_branch(branch: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(branch)])
     assert result.exit_code == 0, result.output
-    assert result.output == ""
+    # one closing line saying what was checked (issue 14: silence looked like nothing ran)
+    assert len(result.output.splitlines()) == 1
+    assert "没有发现问题" in result.output
 
 
 def test_cli_check_prints_path_line_message_and_exits_one(branch: Path) -> None:
     news(branch, "title: 标题\ndate: 2026-02-30\n")
     result = CliRunner().invoke(main, ["check", str(branch)])
     assert result.exit_code == 1
-    assert result.output.splitlines() == [f"{NEWS}:3: 字段 date 的日期不存在：'2026-02-30'"]
+    lines = result.output.splitlines()
+    assert lines[:-1] == [f"{NEWS}:3: 字段 date 的日期不存在：'2026-02-30'"]
+    assert "1 个错误" in lines[-1]
+
+
+def test_cli_check_from_a_subfolder_and_of_one_file(branch: Path) -> None:
+    news(branch, "title: 标题\ndate: 2026-02-30\n")
+    cwd = os.getcwd()
+    os.chdir(branch / "content" / "news")
+    try:
+        inside = CliRunner().invoke(main, ["check"])
+        one = CliRunner().invoke(main, ["check", str(branch / NEWS)])
+    finally:
+        os.chdir(cwd)
+    assert inside.exit_code == 1 and inside.output.startswith(f"{NEWS}:3: ")
+    assert "site.yaml" not in inside.output
+    assert one.exit_code == 1 and one.output.startswith(f"{NEWS}:3: ")
+    assert "Error" not in one.output and "Usage" not in one.output
 
 
 def test_cli_check_defaults_to_the_current_directory(branch: Path) -> None:

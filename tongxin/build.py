@@ -24,7 +24,7 @@ from tongxin import parallel
 from tongxin.config.content import CONTENT_TYPES
 from tongxin.frontmatter import shared_reads
 from tongxin.i18n import translate
-from tongxin.problems import Problem
+from tongxin.problems import Problem, errors_in
 from tongxin.settings import configured_settings, load_site, package_digest
 
 #: Written into the output folder after a successful build.
@@ -286,8 +286,10 @@ def build_site(
     # Validation parses every file; Pelican's readers then take those parses (shared_reads).
     with shared_reads(), _captured_logging(warnings_to) as printer:
         problems = check_branch(root, cache_dir=settings["CACHE_PATH"])
-        if problems:
+        if errors_in(problems):
             raise BuildFailed(problems)
+        for problem in problems:  # warnings: printed, the build goes on
+            logging.getLogger("tongxin.check").warning("%s", problem)
         # Our own output is emptied only when there is no record of what the last build
         # wrote; with one, the incremental plugin keeps unchanged pages and removes the
         # ones no longer produced.

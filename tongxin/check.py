@@ -11,7 +11,8 @@ One pass over ``content/``:
 * ``content/files/`` (attachments, copied as static): size and symlinks only;
 * anything else under ``content/`` is an error: a file the build would not publish must
   not vanish silently. Only dot-files (``.gitkeep``, ``.DS_Store``) are ignored, as Pelican
-  ignores them too. There are no warnings: every problem fails the check.
+  ignores them too. Warnings (``Problem.warning``: images hotlinked from other sites) are
+  printed and fail nothing; every other problem fails the check.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from tongxin.frontmatter import (
     ContentError,
     ContentFile,
     branch_language,
+    drop_blank,
     points_outside,
     read_content_file,
     read_text_checked,
     relative_posix,
 )
 from tongxin.i18n import translate
+from tongxin.linkrules import files_fix, image_targets, is_local_path, link_form_problems
 from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
@@ -47,7 +50,7 @@ GENERATED_PREFIXES = ("feeds", "api", "search", "theme", "tags", "tag", "archive
 
 
 #: Bumped when what the per-file cache holds changes.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_FILE = "check.json"
 
 
@@ -178,7 +181,10 @@ class _Checker:
         if not isinstance(found, dict) or found.get("signature") != signature:
             return False
         try:
-            problems = [Problem(rel, int(line), str(text)) for line, text in found["problems"]]
+            problems = [
+                Problem(rel, int(line), str(text), bool(warning))
+                for line, text, warning in found["problems"]
+            ]
             entry = found["entry"]
             restored = _Entry.from_facts(path, rel, entry) if entry is not None else None
         except (KeyError, TypeError, ValueError):
@@ -193,7 +199,7 @@ class _Checker:
         record = self.fresh.get(rel)
         if record is None:
             return
-        record["problems"] = [[p.line, p.message] for p in problems]
+        record["problems"] = [[p.line, p.message, p.warning] for p in problems]
         record["entry"] = entry.facts() if entry is not None else None
 
     def walk(self, folder: Path) -> list[Path]:
@@ -227,6 +233,9 @@ class _Checker:
         return relative_posix(path, self.root)
 
     def check_path(self, path: Path) -> None:
+        if " " in path.name or "\u3000" in path.name:
+            fixed = re.sub(r"[ \u3000]+", "-", path.name)
+            self.add(self.rel(path), 1, "space_in_name", fixed=fixed)
         parts = PurePosixPath(self.rel(path)).parts
         if parts == ("content", "site.yaml"):
             return
@@ -278,7 +287,7 @@ class _Checker:
         if isinstance(document, Problem):
             self.problems.append(document)
             return
-        data = document.data if document.data is not None else {}
+        data = drop_blank(document.data if document.data is not None else {}, SITE)
         self.report_document(rel, document, SITE, data)
         if isinstance(data, dict):
             self.site = data
@@ -298,6 +307,9 @@ class _Checker:
             slug, line = slug_value.strip(), source.lines.get("slug", 1)
         else:
             slug, line = source.path.stem.lower(), 1
+        links = markdown_links(source)
+        images = image_targets(source.body, _body_offset(source))
+        self.problems.extend(link_form_problems(rel, links, images, self.language))
         series = meta.get("series") if source.type == "study" else None
         published = meta.get("status") not in ("draft", "hidden")
         attachments = meta.get("attachments")
@@ -313,7 +325,7 @@ class _Checker:
                 if isinstance(meta.get(key), str) and meta[key].strip()
             ],
             series=str(series) if series not in (None, "") and published else None,
-            links=markdown_links(source),
+            links=links,
             attachments=[
                 (item["file"], source.locations.get(("attachments", index, "file"), 1))
                 for index, item in enumerate(attachments if isinstance(attachments, list) else [])
@@ -379,7 +391,13 @@ class _Checker:
 
     def check_links(self, entry: _Entry) -> None:
         for line, target in entry.links:
+            if is_local_path(target):
+                continue  # reported with the file's own problems (linkrules)
             if not self.link_resolves(entry, target):
+                fix = files_fix(target)
+                if fix is not None and self.link_resolves(entry, fix):
+                    self.add(entry.rel, line, "files_relative", target=target, fix=fix)
+                    continue
                 key = "missing_attachment" if "files/" in target else "broken_link"
                 self.add(entry.rel, line, key, target=target)
 
@@ -428,6 +446,13 @@ class _Checker:
         kind = entry.type
         page = f"/{entry.slug}/" if kind == "pages" else f"/{kind}/{entry.slug}/"
         resolved = os.path.normpath(PurePosixPath(page, path).as_posix())
+        # /news/ and /news/x/ hold pages only: a file there (files/a.png written from
+        # news/x.md gives /news/x/files/a.png) does not exist.
+        parent, _, name = resolved.rpartition("/")
+        first = resolved.strip("/").split("/")[0]
+        in_pages = first in CONTENT_TYPES or normalise_site_path(parent or "/") in self._site_paths
+        if "." in name and parent and in_pages:
+            return False
         return self.site_path_exists(resolved)
 
     def site_path_exists(self, path: str) -> bool:
@@ -461,11 +486,16 @@ _REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
 _HTML = re.compile(r"""\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
-def markdown_links(source: ContentFile) -> list[tuple[int, str]]:
-    """(line, target) of every link, image and HTML href/src outside code."""
+def _body_offset(source: ContentFile) -> int:
     offset = source.body_line
     if source.form == "yaml" and "\n" in source.body.rstrip("\n"):
         offset += 1  # a block scalar (body: |) starts on the line after its key
+    return offset
+
+
+def markdown_links(source: ContentFile) -> list[tuple[int, str]]:
+    """(line, target) of every link, image and HTML href/src outside code."""
+    offset = _body_offset(source)
     links: list[tuple[int, str]] = []
     fence: str | None = None
     for index, line in enumerate(source.body.splitlines()):

@@ -9,27 +9,25 @@ from pathlib import Path
 
 import click
 
+from tongxin.commandline import help_text
 
-@click.group()
+
+@click.group(help=help_text("main"))
 @click.version_option(package_name="tongxin")
 def main() -> None:
     """同心 Tongxin: a federated static-site generator for organisations made of many branches."""
 
 
-@main.command()
-@click.argument(
-    "directory",
-    default=".",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
-def check(directory: Path) -> None:
+@main.command(help=help_text("check"))
+@click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
+def check(path: Path) -> None:
     """Validate a branch's content: print one `path:line: message` per problem, exit 1 if any."""
-    from tongxin.check import check_branch
+    from tongxin.commandline import run_check
 
-    problems = check_branch(directory)
-    for problem in problems:
-        click.echo(str(problem))
-    sys.exit(1 if problems else 0)
+    lines, status = run_check(path)
+    for line in lines:
+        click.echo(line)
+    sys.exit(status)
 
 
 # --- build, serve, new-branch (tongxin/build.py, tongxin/scaffold.py) -----------------
@@ -44,7 +42,7 @@ def _print_failure(error: Exception, language: str) -> None:
     click.echo(translate(language, "build.failed", count=len(problems)), err=True)
 
 
-@main.command()
+@main.command(help=help_text("build"))
 @click.argument(
     "directory",
     default=".",
@@ -54,9 +52,9 @@ def _print_failure(error: Exception, language: str) -> None:
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default: DIRECTORY/output).",
+    help=help_text("opt_output"),
 )
-@click.option("--siteurl", help="Override site.yaml's url (local preview, demo).")
+@click.option("--siteurl", help=help_text("opt_siteurl"))
 def build(directory: Path, output: Path | None, siteurl: str | None) -> None:
     """Validate and build a branch site; on any problem print `path:line: message`, exit 1."""
     from tongxin.build import BuildFailed, build_site
@@ -69,85 +67,81 @@ def build(directory: Path, output: Path | None, siteurl: str | None) -> None:
     except BuildFailed as error:
         _print_failure(error, language)
         sys.exit(1)
-    if sys.stdout.isatty():
-        click.echo(
-            translate(
-                language,
-                "build.done",
-                entries=result.entries,
-                seconds=f"{result.seconds:.1f}",
-                output=result.output,
-            )
+    # one closing line, always: what was built and where
+    click.echo(
+        translate(
+            language,
+            "build.done",
+            entries=result.entries,
+            seconds=f"{result.seconds:.1f}",
+            output=result.output,
         )
+    )
 
 
-@main.command()
+@main.command(help=help_text("serve"))
 @click.argument(
     "directory",
     default=".",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
-@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", default=8000, show_default=True, help=help_text("opt_port"))
 @click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Preview folder (default: DIRECTORY/.tongxin-cache/preview).",
+    help=help_text("opt_preview"),
 )
-def serve(directory: Path, port: int, output: Path | None) -> None:
-    """Build the branch for local preview (if needed) and serve it on 127.0.0.1."""
-    import functools
-    import http.server
+@click.option("--editor", is_flag=True, help=help_text("opt_editor"))
+def serve(directory: Path, port: int, output: Path | None, editor: bool) -> None:
+    """Preview on 127.0.0.1: rebuilds on every save and reloads the open page."""
+    import socket
 
     from tongxin.build import BuildFailed, build_site, output_is_current
     from tongxin.i18n import translate
+    from tongxin.serve import serve_preview
     from tongxin.settings import CACHE_DIR, load_site
 
     language = str(load_site(directory).get("language") or "zh-CN")
     siteurl = f"http://127.0.0.1:{port}"
     # A separate folder: output/ must keep the real site URL for deployment.
     out = output or directory / CACHE_DIR / "preview"
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            click.echo(translate(language, "cli.port_busy", port=port), err=True)
+            sys.exit(1)
     if not output_is_current(directory, out, siteurl):
         try:
             build_site(directory, out, siteurl)
         except BuildFailed as error:
             _print_failure(error, language)
             sys.exit(1)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except OSError:
-        click.echo(translate(language, "cli.port_busy", port=port), err=True)
-        sys.exit(1)
-    click.echo(translate(language, "cli.serving", url=siteurl + "/"))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo(translate(language, "cli.stopped"))
-    finally:
-        server.server_close()
+    serve_preview(directory, out, port, language, editor=editor)
 
 
-@main.command("new-branch")
+@main.command("new-branch", help=help_text("new_branch"))
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", required=True, help="The branch's name, e.g. 东江社区党支部.")
-@click.option(
-    "--url", required=True, help="The site's public URL, e.g. https://dongjiang.example/."
-)
+@click.option("--name", required=True, help=help_text("opt_name"))
+@click.option("--url", required=True, help=help_text("opt_url"))
 @click.option(
     "--language",
     default="zh-CN",
     show_default=True,
     type=click.Choice(["zh-CN", "zh-TW", "en"]),
-    help="The site's language.",
+    help=help_text("opt_language"),
 )
-def new_branch(directory: Path, name: str, url: str, language: str) -> None:
+@click.option(
+    "--tongxin-source",
+    "source",
+    help=help_text("opt_source"),
+)
+def new_branch(directory: Path, name: str, url: str, language: str, source: str | None) -> None:
     """Create a git repository for one branch: content, samples, CI, pre-commit hook."""
     from tongxin.i18n import translate
     from tongxin.scaffold import ScaffoldError, create_branch
 
     try:
-        create_branch(directory, name=name, url=url, language=language)
+        create_branch(directory, name=name, url=url, language=language, tongxin_source=source)
     except ScaffoldError as error:
         click.echo(str(error), err=True)
         sys.exit(1)

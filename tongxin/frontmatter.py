@@ -19,9 +19,11 @@ from typing import Any
 
 import yaml
 
-from tongxin.config.content import CONTENT_TYPES
+from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER
+from tongxin.config.options import ListOf, Option, SubConfig
 from tongxin.i18n import LANGUAGES, translate
 from tongxin.problems import Problem
+from tongxin.yamlhelp import fullwidth_colon
 from tongxin.yamlsrc import ImpossibleDate, KeyPath, YamlSyntaxError, load_yaml, parse_date_text
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -148,6 +150,28 @@ def _split_front_matter(text: str) -> tuple[str, int, str, int] | None:
     raise ValueError("unclosed")
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def drop_blank(value: Any, option: Option | None) -> Any:
+    """``value`` without the optional fields written empty (``summary: ""``, ``author:``).
+
+    The web editor writes a field it showed and the author cleared as ``""``: that means
+    "not set", as if the line were not there. Required fields stay, so an empty title is
+    still reported as empty.
+    """
+    if isinstance(option, SubConfig) and isinstance(value, dict):
+        return {
+            key: drop_blank(item, option.fields.get(key))
+            for key, item in value.items()
+            if not (_blank(item) and key in option.fields and not option.fields[key].required)
+        }
+    if isinstance(option, ListOf) and isinstance(value, list):
+        return [drop_blank(item, option.item) for item in value]
+    return value
+
+
 def _normalise_dates(meta: dict[str, Any]) -> None:
     # YAML only recognises "2026-03-01 09:30:00"; editors also write "2026-03-01 09:30".
     for key in DATE_FIELDS:
@@ -244,9 +268,12 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
     try:
         document = load_yaml(yaml_text, first_line)
     except YamlSyntaxError as error:
-        raise fail(error.line, "config.yaml_syntax", detail=error.detail) from error
+        raise ContentError([Problem(rel, error.line, error.message(lang))]) from error
     meta = document.data if document.data is not None else {}
     if not isinstance(meta, dict):
+        colon = fullwidth_colon(yaml_text, first_line)  # "title：…" is one long text
+        if colon is not None:
+            raise fail(colon.line, f"config.{colon.key}", **colon.values)
         raise fail(first_line, "config.not_a_mapping", found=type(meta).__name__)
     meta = {str(key): value for key, value in meta.items()}
 
@@ -262,6 +289,7 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
             )
         body = value or ""
         body_line = document.lines.get(("body",), 1)
+    meta = drop_blank(meta, FRONT_MATTER[content_type])
     _normalise_dates(meta)
     lines = {str(k[0]): v for k, v in document.lines.items() if len(k) == 1}
     return ContentFile(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -17,6 +18,13 @@ class Problem:
     path: str
     line: int
     message: str
+    #: a warning is printed but does not fail ``check`` or the build
+    warning: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+def errors_in(problems: Iterable[Problem | str]) -> list[Problem | str]:
+    """The problems that stop a build (everything but warnings)."""
+    return [p for p in problems if not getattr(p, "warning", False)]

@@ -4,6 +4,14 @@ The files come from ``tongxin/scaffold/`` (``dot-`` names become ``.`` names, so
 never drops them as hidden files); ``@@NAME@@``, ``@@URL@@``, ``@@LANGUAGE@@`` and
 ``@@VERSION@@`` are filled in. No theme or plugins are copied: they come with the
 installed package, so every branch upgrades with it.
+
+Where tongxin comes from is recorded (``@@SOURCE@@``, what ``pip install`` is given): by
+default the checkout that made the branch when tongxin runs from one, else
+``tongxin==<version>``; ``tongxin_source=`` names a package index spec, a ``git+https://`` URL or a
+wheel instead. The CI files install from it and the branch README says it. The Python that
+made the branch is remembered in ``.git/tongxin-python`` (this machine only): the pre-commit
+hook tries ``tongxin`` on PATH, then that Python, then ``python3 -m tongxin``, and refuses the
+commit, saying how to proceed, when none can check.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import importlib.metadata
 import shutil
 import stat
+import sys
 from pathlib import Path
 
 import git
@@ -20,6 +29,8 @@ from tongxin.i18n import LANGUAGES, translate
 #: The lunr.js a branch's CI installs for its search page: the same pin as package.json
 #: (tests/test_new_branch.py holds the two together).
 LUNR_VERSION = "2.3.9"
+#: The Decap CMS bundle (the web editor at /admin/): the same pin as package.json.
+DECAP_VERSION = "3.16.3"
 SCAFFOLD = Path(__file__).parent / "scaffold"
 _TEXT_SUFFIXES = {".md", ".yaml", ".yml", ".txt", ""}
 DEFAULT_AUTHOR = ("同心 Tongxin", "tongxin@localhost")
@@ -34,6 +45,17 @@ def _version() -> str:
         return importlib.metadata.version("tongxin")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
         return "0.1.0"
+
+
+def default_source() -> str:
+    """What CI should ``pip install``: this checkout if tongxin runs from one, else the
+    released version by name."""
+    import tongxin
+
+    checkout = Path(tongxin.__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "tongxin").is_dir():
+        return str(checkout)
+    return f"tongxin=={_version()}"
 
 
 def _target_name(relative: Path) -> Path:
@@ -52,9 +74,16 @@ def _fill(text: str, values: dict[str, str], language: str) -> str:
 
 
 def create_branch(
-    directory: str | Path, *, name: str, url: str, language: str = "zh-CN"
+    directory: str | Path,
+    *,
+    name: str,
+    url: str,
+    language: str = "zh-CN",
+    tongxin_source: str | None = None,
 ) -> git.Repo:
-    """Create the repository at ``directory`` (absent or empty) and make the first commit."""
+    """Create the repository at ``directory`` (absent or empty) and make the first commit.
+
+    ``tongxin_source`` is what the CI files ``pip install`` (default: :func:`default_source`)."""
     target = Path(directory)
     if language not in LANGUAGES:
         raise ScaffoldError(translate("zh-CN", "cli.bad_language", language=language))
@@ -69,6 +98,8 @@ def create_branch(
         "LANGUAGE": language,
         "VERSION": _version(),
         "LUNR": LUNR_VERSION,
+        "DECAP": DECAP_VERSION,
+        "SOURCE": tongxin_source or default_source(),
     }
 
     target.mkdir(parents=True, exist_ok=True)
@@ -77,6 +108,8 @@ def create_branch(
         if not source.is_file() or "__pycache__" in source.parts:
             continue
         relative = _target_name(source.relative_to(SCAFFOLD))
+        if language == "zh-TW":  # 回执.txt → 回執.txt, as the converted samples name it
+            relative = Path(_fill(relative.as_posix(), {}, language))
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         if source.suffix in _TEXT_SUFFIXES:
@@ -92,6 +125,8 @@ def create_branch(
     hook.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(target / "hooks" / "pre-commit", hook)
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    # The Python (and so the venv) that made the branch: the hook's second place to look.
+    (Path(repo.git_dir) / "tongxin-python").write_text(sys.executable + "\n", encoding="utf-8")
 
     repo.index.add(written)
     actor = _actor(repo)

@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 import tongxin.theme
-from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES
+from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES, SITE
+from tongxin.frontmatter import drop_blank
 from tongxin.i18n import normalise_language, translate
 from tongxin.theme.helpers import HELPERS
 
@@ -40,6 +41,7 @@ OPTIONAL_PLUGINS = (
     "tongxin.plugins.feed_signing",
     "tongxin.plugins.json_api",
     "tongxin.plugins.search_index",
+    "tongxin.plugins.editor",
 )
 
 
@@ -143,7 +145,8 @@ def load_site(root: Path) -> dict[str, Any]:
         data = yaml.safe_load((Path(root) / "content" / "site.yaml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return {}
-    return data if isinstance(data, dict) else {}
+    # fields the web editor wrote empty ("") count as not written, as tongxin check has it
+    return drop_blank(data, SITE) if isinstance(data, dict) else {}
 
 
 def plugin_names() -> list[str]:

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from tongxin.yamlhelp import Diagnosis, diagnose
+
 #: A location key: the path of keys and list indexes from the document root,
 #: e.g. ``("quiz", 0, "answer")``. The root itself is ``()``.
 KeyPath = tuple[str | int, ...]
@@ -22,10 +24,22 @@ KeyPath = tuple[str | int, ...]
 class YamlSyntaxError(Exception):
     """The text is not YAML that the safe loader accepts; ``line`` is 1-based."""
 
-    def __init__(self, line: int, detail: str) -> None:
+    def __init__(self, line: int, detail: str, diagnosis: Diagnosis | None = None) -> None:
         super().__init__(f"line {line}: {detail}")
-        self.line = line
+        #: the line to fix: the diagnosed mistake's, else where the parser stopped
+        self.line = diagnosis.line if diagnosis else line
         self.detail = detail
+        #: the mistake in words (:mod:`tongxin.yamlhelp`), when recognised
+        self.diagnosis = diagnosis
+
+    def message(self, language: str | None) -> str:
+        """The mistake explained in ``language`` (catalogue section ``config``)."""
+        from tongxin.i18n import translate
+
+        if self.diagnosis is not None:
+            key = f"config.{self.diagnosis.key}"
+            return translate(language, key, **self.diagnosis.values)
+        return translate(language, "config.yaml_syntax", detail=self.detail)
 
 
 class ImpossibleDate(ValueError):
@@ -171,7 +185,8 @@ def load_yaml(text: str, first_line: int = 1) -> YamlDocument:
         document.data = loader.construct_document(node)
         return document
     except yaml.YAMLError as error:
-        raise YamlSyntaxError(_error_line(error, text, first_line), _error_detail(error)) from error
+        line, detail = _error_line(error, text, first_line), _error_detail(error)
+        raise YamlSyntaxError(line, detail, diagnose(text, first_line, line, detail)) from error
     except (TypeError, ValueError, RecursionError) as error:
         # e.g. a list used as a mapping key (unhashable) or absurd nesting
         raise YamlSyntaxError(first_line, str(error)) from error

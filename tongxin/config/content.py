@@ -8,7 +8,9 @@ plugins compute them the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from tongxin.i18n import LANGUAGES, translate
@@ -27,6 +29,7 @@ from .options import (
     Timezone,
     Type,
     Url,
+    shown,
 )
 
 #: The content types, each a folder under ``content/`` and a URL prefix (pages have none).
@@ -42,6 +45,36 @@ def content_type_label(content_type: str, language: str | None) -> str:
 
 STATUSES = ("published", "draft", "hidden")
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+#: Where the web editor (Decap CMS at ``/admin/``) reads and writes: ``local`` is
+#: ``decap-server`` on this computer (one office PC, the demo); the others are forges.
+EDITOR_BACKENDS = ("local", "gitlab", "gitea", "forgejo")
+
+
+def _forge_named(section: dict, path: KeyPath, ctx: Context) -> None:
+    backend = section.get("backend", "local")
+    if backend in EDITOR_BACKENDS and backend != "local":
+        for key in ("repo", "base_url", "app_id"):
+            if key not in section:
+                ctx.report(
+                    path, "editor_needs", backend=backend, field=".".join(map(str, path + (key,)))
+                )
+
+
+EDITOR = SubConfig(
+    {
+        "backend": Choice(EDITOR_BACKENDS),
+        "repo": Text(pattern=r"[^/\s]+(?:/[^/\s]+)+", expected="type_repo"),
+        "branch": Text(),
+        "base_url": Url(),
+        "app_id": Text(),
+        "local_port": Integer(minimum=1),
+        # local backend: commit each save to git (one office PC, nobody typing git commands)
+        "commit": Type(bool, "type_bool"),
+        "workflow": Type(bool, "type_bool"),
+    },
+    rules=(_forge_named,),
+)
 
 SITE = SubConfig(
     {
@@ -61,8 +94,37 @@ SITE = SubConfig(
         "nav": ListOf(SubConfig({"title": Text(required=True), "url": Text(required=True)})),
         "timezone": Timezone(),
         "stale_days": Integer(minimum=1),
+        "editor": EDITOR,
+        # publish each entry's git committer as its author when it names none
+        "author_from_git": Type(bool, "type_bool"),
     }
 )
+
+#: A comma typed with a Chinese input method: inside a tag it merges two tags into one.
+_CJK_COMMAS = ("，", "、")
+#: (多选)/(单选) typed into a question: the quiz template adds the label itself.
+_CHOICE_LABEL = re.compile(
+    r"[（(]\s*(?:多选|单选|多選|單選|multiple choice|single choice)\s*[)）]", re.I
+)
+
+
+def _tags_split_by_ascii_comma(meta: dict, path: KeyPath, ctx: Context) -> None:
+    tags = meta.get("tags")
+    for index, tag in enumerate(tags if isinstance(tags, list) else []):
+        if isinstance(tag, str) and any(comma in tag for comma in _CJK_COMMAS):
+            parts = [p.strip() for p in re.split("[，、]", tag) if p.strip()]
+            ctx.report(path + ("tags", index), "tag_cjk_comma", found=tag, fixed=", ".join(parts))
+
+
+def _expires_after_date(meta: dict, path: KeyPath, ctx: Context) -> None:
+    expires, published = meta.get("expires"), meta.get("date")
+    if isinstance(published, datetime):
+        published = published.date()
+    if isinstance(expires, datetime):
+        expires = expires.date()
+    if isinstance(expires, date) and isinstance(published, date) and expires < published:
+        ctx.report(path + ("expires",), "expires_before_date", expires=expires, date=published)
+
 
 #: Pelican's own metadata names, shared by every content type.
 COMMON_FIELDS: dict[str, Option] = {
@@ -92,12 +154,22 @@ def _answer_in_range(item: dict, path: KeyPath, ctx: Context) -> None:
     answers = answer if isinstance(answer, list) else [answer]
     if not answers and isinstance(answer, list):
         ctx.report(path + ("answer",), "empty")
+    repeated = sorted({a for a in answers if answers.count(a) > 1 and isinstance(a, int)})
+    if repeated:
+        ctx.report(path + ("answer",), "answer_repeated", found=shown(answer), repeated=repeated[0])
     for single in answers:
         if isinstance(single, bool) or not isinstance(single, int):
             ctx.wrong_type(path + ("answer",), "type_int_or_list", answer)
             return
         if not 0 <= single < len(options):
             ctx.report(path + ("answer",), "answer_range", found=single, count=len(options))
+
+
+def _no_choice_label(item: dict, path: KeyPath, ctx: Context) -> None:
+    question = item.get("question")
+    label = _CHOICE_LABEL.search(question) if isinstance(question, str) else None
+    if label:
+        ctx.report(path + ("question",), "choice_label_typed", found=label.group(0))
 
 
 QUIZ_ITEM = SubConfig(
@@ -107,18 +179,20 @@ QUIZ_ITEM = SubConfig(
         "answer": Type((int, list), "type_int_or_list", required=True),
         "explanation": Text(),
     },
-    rules=(_answer_in_range,),
+    rules=(_answer_in_range, _no_choice_label),
 )
 
+COMMON_RULES = (_tags_split_by_ascii_comma,)
 FRONT_MATTER: dict[str, SubConfig] = {
-    "news": SubConfig(dict(COMMON_FIELDS)),
+    "news": SubConfig(dict(COMMON_FIELDS), rules=COMMON_RULES),
     "announcements": SubConfig(
         {
             **COMMON_FIELDS,
             "pinned": Type(bool, "type_bool"),
             "expires": DateTime(date_only=True),
             "attachments": ListOf(ATTACHMENT),
-        }
+        },
+        rules=(*COMMON_RULES, _expires_after_date),
     ),
     "study": SubConfig(
         {
@@ -126,9 +200,10 @@ FRONT_MATTER: dict[str, SubConfig] = {
             "series": Text(),
             "order": Integer(minimum=1),
             "quiz": ListOf(QUIZ_ITEM),
-        }
+        },
+        rules=COMMON_RULES,
     ),
-    "pages": SubConfig(dict(COMMON_FIELDS)),
+    "pages": SubConfig(dict(COMMON_FIELDS), rules=COMMON_RULES),
 }
 assert tuple(FRONT_MATTER) == CONTENT_TYPES
 

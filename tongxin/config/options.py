@@ -388,4 +388,4 @@ def parse_document(text: str, rel: str, language: str) -> YamlDocument | Problem
     try:
         return load_yaml(text)
     except YamlSyntaxError as error:
-        return Problem(rel, error.line, message(language, "yaml_syntax", detail=error.detail))
+        return Problem(rel, error.line, error.message(language))

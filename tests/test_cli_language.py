@@ -1,0 +1,37 @@
+"""``--help`` of the editor-facing commands in the user's language (LC_ALL / LANG)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh_CN.UTF-8", ["检查支部网站的内容", "每次保存后自动重新生成", "输出文件夹"]),
+        ("zh_TW.UTF-8", ["檢查支部網站的內容", "每次儲存後自動重新產生", "輸出資料夾"]),
+        ("en_US.UTF-8", ["Validate a branch's content", "rebuilds on every save", "Output folder"]),
+    ],
+)
+def test_help_follows_the_users_language(lang: str, words: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+    env.update(LANG=lang)
+    env.pop("LANGUAGE", None)
+    texts = []
+    for command in ("check", "serve", "build"):
+        done = subprocess.run(
+            [sys.executable, "-m", "tongxin", command, "--help"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        texts.append(done.stdout)
+    for word, text in zip(words, texts, strict=True):
+        assert word in text, text
+    assert "分支" not in "".join(texts)

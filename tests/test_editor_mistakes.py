@@ -1,0 +1,222 @@
+"""Every editor mistake of issue 14, caught by ``tongxin check`` in the site's language.
+
+Each case is a file as a branch editor wrote it (the mistakes come from the field reports:
+a tab indent, an ASCII colon in a title, a full-width colon after ``title``, quotes inside
+quotes, the README's old ``files/photo.png`` form, a Windows path, a raw ``<img>`` to a missing
+file, a WeChat image, ``expires`` before ``date``, a Chinese comma inside ``tags``, a quiz
+answer listed twice, a space in a file name, （多选） typed by the author). For each, the
+check must name the file and line and say, in zh-CN, zh-TW and en, what is wrong and how to
+fix it; warnings must not fail the check, errors must.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tongxin.check import check_branch
+from tongxin.problems import errors_in
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    path: str
+    text: str
+    line: int
+    #: a fragment each language's message must contain: zh-CN, zh-TW, en
+    words: tuple[str, str, str]
+    warning: bool = False
+    #: the reported path, when not ``path``
+    where: str | None = None
+
+
+NEWS = "content/news/meeting.md"
+MISTAKES = {
+    "tab_indent": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\ntags:\n\t- 党建\n---\n正文\n",
+        4,
+        ("制表符（Tab 键）缩进", "定位字元（Tab 鍵）縮排", "indented with a tab"),
+    ),
+    "ascii_colon_in_title": Mistake(
+        NEWS,
+        "---\ntitle: 通知: 明天开会\ndate: 2026-12-01\n---\n正文\n",
+        2,
+        (
+            "字段 title 的内容里有英文冒号",
+            "欄位 title 的內容裡有半形冒號",
+            "value of title contains an ASCII colon",
+        ),
+    ),
+    "full_width_colon_after_title": Mistake(
+        NEWS,
+        "---\ntitle：组织生活会\ndate: 2026-12-01\n---\n正文\n",
+        2,
+        (
+            "字段 title 后面是中文冒号",
+            "欄位 title 後面是全形冒號",
+            "title is followed by a full-width colon",
+        ),
+    ),
+    "full_width_colon_on_a_later_line": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\nsummary：会议纪要\ndate: 2026-12-01\n---\n正文\n",
+        3,
+        ("写成 summary: …", "寫成 summary: …", "as summary: …"),
+    ),
+    "quotes_inside_quotes": Mistake(
+        NEWS,
+        '---\ntitle: "关于"两学一做"的通知"\n---\n正文\n',
+        2,
+        ("引号没有配对", "引號沒有配對", "quote that is not closed"),
+    ),
+    "files_form_of_the_old_readme": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\n---\n会议现场：\n\n![照片](files/photo.png)\n",
+        6,
+        ("写成 ../files/photo.png", "寫成 ../files/photo.png", "as ../files/photo.png"),
+    ),
+    "missing_image": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\n---\n![照片](../files/none.png)\n",
+        4,
+        (
+            "附件不存在：../files/none.png",
+            "附件不存在：../files/none.png",
+            "does not exist: ../files/none.png",
+        ),
+    ),
+    "windows_path": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\n---\n![照片](C:\\Users\\Administrator\\Desktop\\照片.jpg)\n",
+        4,
+        ("你电脑上的位置", "你電腦上的位置", "a place on your own computer"),
+    ),
+    "raw_img_to_a_missing_file": Mistake(
+        NEWS,
+        '---\ntitle: 组织生活会\n---\n<p>现场</p>\n<img src="../files/gone.jpg" width="300">\n',
+        5,
+        (
+            "附件不存在：../files/gone.jpg",
+            "附件不存在：../files/gone.jpg",
+            "does not exist: ../files/gone.jpg",
+        ),
+    ),
+    "wechat_hotlinked_image": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\n---\n![](https://mmbiz.qpic.cn/mmbiz_jpg/abc/640?wx_fmt=jpeg)\n",
+        4,
+        (
+            "微信公众号的服务器（mmbiz.qpic.cn）",
+            "微信公眾號的伺服器（mmbiz.qpic.cn）",
+            "WeChat's servers (mmbiz.qpic.cn)",
+        ),
+        warning=True,
+    ),
+    "other_site_image": Mistake(
+        NEWS,
+        '---\ntitle: 组织生活会\n---\n<img src="http://img.example.com/a.jpg">\n',
+        4,
+        (
+            "来自别的网站（img.example.com）",
+            "來自別的網站（img.example.com）",
+            "another site (img.example.com)",
+        ),
+        warning=True,
+    ),
+    "expires_before_date": Mistake(
+        "content/announcements/dues.md",
+        "---\ntitle: 党费收缴通知\ndate: 2026-12-10\nexpires: 2026-12-01\n---\n正文\n",
+        4,
+        (
+            "截止日期 2026-12-01 早于发布时间 2026-12-10",
+            "早於發佈時間 2026-12-10",
+            "expires (2026-12-01) is before date (2026-12-10)",
+        ),
+    ),
+    "chinese_comma_in_tags": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\ntags: [组织生活，支部建设]\n---\n正文\n",
+        3,
+        ("写成 [组织生活, 支部建设]", "寫成 [组织生活, 支部建设]", "as [组织生活, 支部建设]"),
+    ),
+    "duplicate_quiz_answer": Mistake(
+        "content/study/dangzhang-01.md",
+        "---\ntitle: 党章学习\nquiz:\n  - question: 党章由哪两部分组成？\n"
+        "    options: [总纲和条文, 序言和附录]\n    answer: [1, 1]\n---\n正文\n",
+        6,
+        (
+            "quiz[0].answer：答案 [1, 1] 里序号 1 写了两次",
+            "序號 1 寫了兩次",
+            "lists option 1 twice",
+        ),
+    ),
+    "choice_label_typed_by_the_author": Mistake(
+        "content/study/dangzhang-01.md",
+        "---\ntitle: 党章学习\nquiz:\n  - question: 以下哪些是学习方法？（多选）\n"
+        "    options: [通读, 精读]\n    answer: [0, 1]\n---\n正文\n",
+        4,
+        ("quiz[0].question：题目里写了 （多选）", "題目裡寫了 （多选）", "contains （多选）"),
+    ),
+    "space_in_an_entry_file_name": Mistake(
+        "content/news/party day.md",
+        "---\ntitle: 主题党日\n---\n正文\n",
+        1,
+        ("改成连字符，如 party-day.md", "改成連字號，如 party-day.md", "as in party-day.md"),
+    ),
+    "space_in_an_attachment_name": Mistake(
+        "content/files/duty roster.pdf",
+        "%PDF-1.4\n",
+        1,
+        ("如 duty-roster.pdf", "如 duty-roster.pdf", "as in duty-roster.pdf"),
+    ),
+}
+LANGUAGES = ("zh-CN", "zh-TW", "en")
+
+
+def make_branch(root: Path, language: str, mistake: Mistake) -> None:
+    site = {"name": "东江社区党支部", "url": "https://dongjiang.example/", "language": language}
+    (root / "content" / "files").mkdir(parents=True)
+    (root / "content" / "site.yaml").write_text(yaml.safe_dump(site, allow_unicode=True), "utf-8")
+    (root / "content" / "files" / "photo.png").write_bytes(PNG)
+    target = root / mistake.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(mistake.text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_mistake_is_explained(tmp_path: Path, name: str, language: str) -> None:
+    mistake = MISTAKES[name]
+    make_branch(tmp_path, language, mistake)
+    problems = check_branch(tmp_path)
+    where = f"{mistake.where or mistake.path}:{mistake.line}: "
+    words = mistake.words[LANGUAGES.index(language)]
+    matching = [p for p in problems if str(p).startswith(where) and words in p.message]
+    assert matching, [str(p) for p in problems]
+    assert all(p.warning is mistake.warning for p in matching)
+    # the check fails on errors and passes with only warnings
+    assert bool(errors_in(problems)) is not mistake.warning, [str(p) for p in problems]
+    # and never shows the parser's English to a Chinese editor
+    if language != "en":
+        assert not any(
+            "while scanning" in p.message or "mapping values" in p.message for p in problems
+        )
+
+
+def test_correct_forms_pass(tmp_path: Path) -> None:
+    """The fixes the messages propose are accepted."""
+    fixed = Mistake(
+        NEWS,
+        '---\ntitle: "通知: 明天开会"\ntags: [组织生活, 支部建设]\n---\n'
+        '![照片](../files/photo.png)\n<img src="../files/photo.png">\n[照片](/files/photo.png)\n',
+        1,
+        ("", "", ""),
+    )
+    make_branch(tmp_path, "zh-CN", fixed)
+    assert [str(p) for p in check_branch(tmp_path)] == []

@@ -1,0 +1,130 @@
+"""``tongxin serve`` rebuilds on save and the open page reloads itself.
+
+Runs the real command on a copy of the demo branch, opens an article in Chromium, saves a
+new title into its file and waits (bounded) for the page in the browser to show it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from browser import chromium_browser, open_page  # noqa: F401
+
+from tongxin.serve import BUILD_PATH
+
+pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parent.parent
+ARTICLE = "content/news/flood-prevention-drill.md"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode("utf-8")
+
+
+def test_a_saved_edit_shows_in_the_open_page(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tongxin", "serve", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                get(base + BUILD_PATH)
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        opened = open_page(browser, base + "/news/flood-prevention-drill/")
+        assert "/__tongxin/build" in opened.page.content()
+        source = tmp_path / ARTICLE
+        text = source.read_text(encoding="utf-8")
+        new_title = "防汛演练（已更新标题）"
+        lines = [
+            f"title: {new_title}" if line.startswith("title:") else line
+            for line in text.splitlines()
+        ]
+        saved = time.monotonic()
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        opened.page.wait_for_function(
+            f"document.body && document.body.innerText.includes({new_title!r})", timeout=20_000
+        )
+        seconds = time.monotonic() - saved
+        print(f"edit visible after {seconds:.2f} s")
+        assert seconds < 20
+        opened.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_with_the_editor_runs_its_local_backend(tmp_path: Path) -> None:
+    """``tongxin serve --editor``: /admin/ is served and decap-server answers on 127.0.0.1
+    at site.yaml's editor.local_port, writing into this branch."""
+    import json
+
+    import yaml
+
+    from tongxin.editor_local import LocalBackendMissing, server_script
+
+    try:
+        server_script()
+    except LocalBackendMissing as error:
+        pytest.skip(str(error))
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    port, backend_port = free_port(), free_port()
+    site_yaml = tmp_path / "content" / "site.yaml"
+    site = yaml.safe_load(site_yaml.read_text(encoding="utf-8"))
+    site["editor"] = {"backend": "local", "local_port": backend_port}
+    site_yaml.write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tongxin", "serve", str(tmp_path), "--port", str(port), "--editor"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                config = get(f"http://127.0.0.1:{port}/admin/config.yml")
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        assert f"http://127.0.0.1:{backend_port}/api/v1" in config
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{backend_port}/api/v1",
+            data=json.dumps({"action": "info"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            info = json.loads(response.read())
+        assert info["type"] == "local_fs" and info["repo"] == tmp_path.name
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    # the backend stopped with serve
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", backend_port)) != 0

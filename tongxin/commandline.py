@@ -1,0 +1,77 @@
+"""What the editor-facing commands need around their work: where the branch is, which
+language to speak before a ``site.yaml`` is found, and ``tongxin check``'s output.
+
+``tongxin check`` may be run from anywhere inside a branch (``content/news/``) or given a
+file: the branch is the nearest folder above holding ``content/``. Its messages, its help
+and its closing line are in the site's language, or the user's (``LC_ALL``/``LANG``)
+outside any branch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tongxin.i18n import normalise_language, translate
+from tongxin.problems import Problem, errors_in
+
+
+def user_language() -> str:
+    """The language of the user's environment (``LC_ALL``, ``LC_MESSAGES``, ``LANG``)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(name, "")
+        if value and value not in ("C", "POSIX") and not value.startswith("C."):
+            return normalise_language(value.split(".")[0].split(":")[0])
+    return "zh-CN"
+
+
+def help_text(key: str) -> str:
+    """A command's ``--help`` text in the user's language (catalogue section ``cli``)."""
+    return translate(user_language(), f"cli.help_{key}")
+
+
+def find_branch_root(path: Path) -> Path | None:
+    """The nearest folder at or above ``path`` that holds ``content/``."""
+    here = Path(path).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / "content").is_dir():
+            return folder
+    return None
+
+
+def count_sources(root: Path) -> int:
+    """Files under ``content/`` that the check reads (dot-files excepted)."""
+    count = 0
+    for _folder, dirs, files in os.walk(root / "content"):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        count += sum(not name.startswith(".") for name in files)
+    return count
+
+
+def closing_line(language: str, files: int, problems: list[Problem]) -> str:
+    """One line saying what was checked and what was found."""
+    errors = len(errors_in(problems))
+    warnings = len(problems) - errors
+    if not problems:
+        return translate(language, "cli.check_clean", files=files)
+    return translate(language, "cli.check_found", files=files, errors=errors, warnings=warnings)
+
+
+def run_check(path: Path) -> tuple[list[str], int]:
+    """Output lines and exit status of ``tongxin check PATH``."""
+    from tongxin.check import check_branch
+    from tongxin.frontmatter import branch_language
+
+    root = find_branch_root(path)
+    if root is None:
+        return [translate(user_language(), "cli.no_branch", path=path)], 2
+    language = branch_language(root)
+    problems = check_branch(root)
+    if Path(path).resolve().is_file():  # one file asked about: its problems only
+        wanted = Path(path).resolve().relative_to(root).as_posix()
+        problems = [p for p in problems if p.path == wanted]
+    lines = [str(p) for p in problems]
+    lines.append(closing_line(language, count_sources(root), problems))
+    return lines, 1 if errors_in(problems) else 0

@@ -1,0 +1,205 @@
+"""``tongxin serve``: a local preview that rebuilds on save and reloads the open page.
+
+A watcher thread compares a signature of ``content/`` (every file's path, size and mtime)
+twice a second; when it changes, the branch is rebuilt (incrementally: unchanged pages are
+kept, see ``plugins/incremental.py``) and a build counter goes up. Every HTML page the
+preview serves carries a few lines of script that ask ``/__tongxin/build`` for the counter
+and reload when it moved, so the page in the browser follows the editor's save. A failed
+rebuild prints its problems and leaves the last good preview in place. With ``editor=True``
+the web editor's local backend (decap-server, :mod:`tongxin.editor_local`) runs too, writing
+into this branch, so ``/admin/`` works on this computer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tongxin.build import BuildFailed, build_site
+from tongxin.i18n import translate
+
+POLL_SECONDS = 0.25
+BUILD_PATH = "/__tongxin/build"
+RELOAD_SCRIPT = (
+    "<script>(function(){var b=null;setInterval(function(){fetch('" + BUILD_PATH + "',"
+    "{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){"
+    "if(b!==null&&t!==b){location.reload()}b=t}).catch(function(){})},300)})();</script>"
+)
+
+
+def content_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime) of every file under ``root/content``: changes on any save."""
+    found = []
+    for folder, _dirs, files in os.walk(Path(root) / "content"):
+        for name in files:
+            path = os.path.join(folder, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            found.append((path, stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(found))
+
+
+class Rebuilder:
+    """Rebuilds the preview when ``content/`` changes; ``generation`` counts good builds."""
+
+    def __init__(
+        self, root: Path, output: Path, siteurl: str, language: str, report: Callable[[str], None]
+    ) -> None:
+        self.root, self.output, self.siteurl, self.report = root, output, siteurl, report
+        self.language = language
+        self.generation = 0
+        self.building = False
+        self.signature = content_signature(root)
+        self.stopped = threading.Event()
+
+    def rebuild_if_changed(self) -> bool:
+        signature = content_signature(self.root)
+        if signature == self.signature:
+            return False
+        changed = {path for path, _size, _mtime in set(signature) - set(self.signature)}
+        self.signature = signature
+        started = time.monotonic()
+        # The changed entries' own pages are written long before the build ends (feeds and
+        # the search index come last): reload as soon as they are on disk, again at the end.
+        early = threading.Thread(
+            target=self.reload_when_written, args=(self.pages_of(changed), time.time()), daemon=True
+        )
+        self.building = True
+        early.start()
+        try:
+            result = build_site(self.root, self.output, self.siteurl, progress=False)
+        except BuildFailed as error:
+            for problem in error.problems:
+                self.report(str(problem))
+            return False
+        finally:
+            self.building = False
+            early.join()
+        self.generation += 1
+        seconds = f"{time.monotonic() - started:.2f}"
+        self.report(
+            translate(self.language, "cli.rebuilt", entries=result.entries, seconds=seconds)
+        )
+        return True
+
+    def pages_of(self, sources: set[str]) -> list[Path]:
+        """The output pages of changed entry files (``news/<slug>/index.html``)."""
+        from tongxin.frontmatter import ContentError, content_type_of, read_content_file
+
+        pages = []
+        for source in sorted(sources):
+            kind = content_type_of(Path(source), self.root)
+            if kind is None:
+                continue
+            try:
+                meta = read_content_file(Path(source), self.root).meta
+            except (ContentError, OSError):
+                continue
+            slug = str(meta.get("slug") or Path(source).stem.lower())
+            folder = self.output / slug if kind == "pages" else self.output / kind / slug
+            pages.append(folder / "index.html")
+        return pages
+
+    def reload_when_written(self, pages: list[Path], since: float) -> None:
+        while self.building and pages:
+            for page in pages:
+                try:
+                    if page.stat().st_mtime >= since:
+                        self.generation += 1
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.05)
+
+    def watch(self) -> None:
+        while not self.stopped.wait(POLL_SECONDS):
+            self.rebuild_if_changed()
+
+
+class PreviewHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, with the reload script in every HTML page and the build counter."""
+
+    rebuilder: Rebuilder
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path == BUILD_PATH:
+            self.reply(str(self.rebuilder.generation).encode(), "text/plain")
+            return
+        target = Path(self.translate_path(path))
+        if target.is_dir():
+            target = target / "index.html"
+        if target.suffix == ".html" and target.is_file() and not path.startswith("/admin"):
+            html = target.read_text(encoding="utf-8", errors="replace")
+            html = html.replace("</body>", RELOAD_SCRIPT + "</body>", 1)
+            self.reply(html.encode(), "text/html; charset=utf-8")
+            return
+        super().do_GET()
+
+    def reply(self, body: bytes, kind: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A page reloading mid-request closes its connection: not worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def serve_preview(
+    root: Path, output: Path, port: int, language: str, *, editor: bool = False
+) -> None:
+    """Serve ``output`` on 127.0.0.1:``port`` until interrupted, rebuilding on save."""
+    from tongxin.settings import load_site
+
+    siteurl = f"http://127.0.0.1:{port}"
+    rebuilder = Rebuilder(root, output, siteurl, language, lambda line: print(line, flush=True))
+    handler = type("Handler", (PreviewHandler,), {"rebuilder": rebuilder})
+    server = QuietServer(("127.0.0.1", port), functools.partial(handler, directory=str(output)))
+    watcher = threading.Thread(target=rebuilder.watch, daemon=True)
+    # `kill` (SIGTERM) stops the preview as Ctrl+C does, so the editor's backend stops too
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.ExitStack() as stack:
+        if editor:
+            from tongxin.editor import DEFAULT_LOCAL_PORT
+            from tongxin.editor_local import local_backend
+
+            settings = load_site(root).get("editor") or {}
+            backend_port = int(settings.get("local_port") or DEFAULT_LOCAL_PORT)
+            commit = settings.get("commit") is True
+            stack.enter_context(local_backend(root, backend_port, commit=commit))
+            print(translate(language, "cli.editor_at", url=f"{siteurl}/admin/"), flush=True)
+        watcher.start()
+        print(translate(language, "cli.serving", url=siteurl + "/"), flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print(translate(language, "cli.stopped"))
+        finally:
+            rebuilder.stopped.set()
+            server.server_close()

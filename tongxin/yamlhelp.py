@@ -1,0 +1,94 @@
+"""YAML mistakes editors make, explained in words at the line to fix.
+
+PyYAML's own text ("while scanning a plain scalar, found a tab character …", "mapping values
+are not allowed here") means nothing to a branch editor, and for some mistakes it names a
+later line than the one to fix (a full-width colon after a field name is noticed on the
+next line). :func:`diagnose` looks at the source around the error and names the mistake:
+a tab used to indent, a full-width ``：`` after a field name, an ASCII ``:`` inside a
+value, quotes that do not pair up. Anything else keeps the parser's detail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+#: ``title：…``: a field name followed by a full-width colon (YAML sees one long text).
+_FULLWIDTH_KEY = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*：")
+#: ``title: …`` (or ``- question: …`` in a list): the field and its value.
+_KEY_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:[ \t]+(.*)$")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Which line to fix, the catalogue key (section ``config``) and its fields."""
+
+    line: int
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def fullwidth_colon(text: str, first_line: int) -> Diagnosis | None:
+    """The first line whose field name is followed by ``：`` instead of ``:``."""
+    for index, line in enumerate(text.splitlines()):
+        match = _FULLWIDTH_KEY.match(line)
+        if match:
+            return Diagnosis(first_line + index, "yaml_fullwidth_colon", {"field": match[1]})
+    return None
+
+
+def _tab_indent(lines: list[str], first_line: int) -> Diagnosis | None:
+    for index, line in enumerate(lines):
+        stripped = line.lstrip(" \t-")
+        indent = line[: len(line) - len(stripped)]
+        if "\t" in indent or re.match(r"^[\w-]+:\t", stripped):
+            return Diagnosis(first_line + index, "yaml_tab")
+    return None
+
+
+def _quotes(line: str, number: int) -> Diagnosis | None:
+    match = _KEY_VALUE.match(line)
+    if not match or match[2][:1] not in ("'", '"'):
+        return None
+    quote, value = match[2][0], match[2].rstrip()
+    closing = value.find(quote, 1)
+    if quote == "'":
+        while closing != -1 and value[closing + 1 : closing + 2] == "'":
+            closing = value.find(quote, closing + 2)  # '' is an escaped quote
+    rest = value[closing + 1 :].strip() if closing != -1 else ""
+    if closing == -1 or (rest and not rest.startswith("#")):
+        return Diagnosis(number, "yaml_quotes", {"field": match[1]})
+    return None
+
+
+def _colon_in_value(line: str, number: int) -> Diagnosis | None:
+    match = _KEY_VALUE.match(line)
+    if match and re.search(r":(\s|$)", match[2]):
+        return Diagnosis(number, "yaml_colon_in_value", {"field": match[1]})
+    return None
+
+
+def diagnose(text: str, first_line: int, error_line: int, detail: str) -> Diagnosis | None:
+    """Name the mistake behind a YAML syntax error reported at ``error_line`` (1-based
+    lines of the whole file; ``text`` starts at ``first_line``), or None if unknown."""
+    lines = text.splitlines()
+    found = fullwidth_colon(text, first_line)
+    if found is not None:
+        return found
+    if "\t" in text:  # a tab in indentation is always an error in YAML
+        found = _tab_indent(lines, first_line)
+        if found is not None:
+            return found
+    # The error's own line, then the line before it (an unclosed quote or a value's
+    # colon is often noticed one line late).
+    for number in (error_line, error_line - 1):
+        index = number - first_line
+        if not 0 <= index < len(lines):
+            continue
+        found = _quotes(lines[index], number)
+        if found is None and "mapping values are not allowed" in detail:
+            found = _colon_in_value(lines[index], number)
+        if found is not None:
+            return found
+    return None
