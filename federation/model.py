@@ -43,6 +43,8 @@ class Registry:
     language: str = "zh-CN"
     description: str = ""
     stale_days: int = 30
+    #: CIDRs and host names outbound requests may reach besides public addresses
+    allow_networks: tuple[str, ...] = ()
 
 
 @dataclass
@@ -65,6 +67,9 @@ class FetchResult:
     signature: bytes | None = None
     #: set (ISO 8601 UTC) when the fetch was skipped because of an earlier Retry-After
     skipped_until: str | None = None
+    #: the operator's detail of ``error`` (addresses, ports, the peer's words): log and CLI
+    #: only, never the public health page
+    detail: str | None = None
 
     @property
     def ok(self) -> bool:

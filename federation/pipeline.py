@@ -153,8 +153,13 @@ def _fetch_stage(
                 {b.id: states.get(b.id) for b in branches},
                 user_agent=user_agent(registry.url),
                 progress=lambda _done, _total, _result: advance(1),
+                allow_networks=registry.allow_networks,
+                language=registry.language,
             )
         )
+        for result in results:
+            if result.detail:  # the operator's detail; health shows only the error class
+                logger.warning("branch %s: %s (%s)", result.branch_id, result.error, result.detail)
         report.timings["fetch"] = time.perf_counter() - t
     return results
 

@@ -77,6 +77,7 @@ def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
         language=data.get("language") or "zh-CN",
         description=data.get("description") or "",
         stale_days=data.get("stale_days") or 30,
+        allow_networks=tuple(str(n).strip() for n in data.get("allow_networks") or ()),
     )
 
 

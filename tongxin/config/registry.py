@@ -20,6 +20,15 @@ def _one_key_form(branch: dict, path: KeyPath, ctx: Context) -> None:
         ctx.report(path + ("public_keys",), "registry.both_keys")
 
 
+def _networks(registry: dict, path: KeyPath, ctx: Context) -> None:
+    from federation.netguard import is_host_name, parse_network
+
+    listed = registry.get("allow_networks")
+    for index, item in enumerate(listed if isinstance(listed, list) else []):
+        if isinstance(item, str) and parse_network(item) is None and not is_host_name(item):
+            ctx.report(path + ("allow_networks", index), "registry.bad_network", value=item)
+
+
 BRANCH = SubConfig(
     {
         "id": Text(required=True, pattern=BRANCH_ID_PATTERN, expected="type_id"),
@@ -44,6 +53,10 @@ REGISTRY = SubConfig(
         "stale_days": Integer(minimum=1),
         # Per-portal overrides of the screening rules (tongxin/config/screen.py).
         "screen": SCREEN_OVERRIDES,
+        # Private ranges and host names the portal may fetch from (intranet branches); by
+        # default only public addresses are reached (federation/netguard.py).
+        "allow_networks": ListOf(Text()),
     },
+    rules=(_networks,),
     null_is_absent=True,
 )
