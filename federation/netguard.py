@@ -44,15 +44,6 @@ def parse_network(text: str) -> Network | None:
         return None
 
 
-def is_host_name(text: str) -> bool:
-    """A plausible DNS host name (letters, digits, hyphens and dots)."""
-    labels = text.strip().rstrip(".").split(".")
-    return bool(text.strip()) and all(
-        0 < len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
-        for label in labels
-    )
-
-
 def _unwrap(address: Address) -> Address:
     """The IPv4 address inside an IPv4-mapped, 6to4 or Teredo IPv6 address."""
     if isinstance(address, ipaddress.IPv6Address):

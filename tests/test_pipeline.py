@@ -259,9 +259,9 @@ def test_registry_errors_stop_the_run_before_any_fetch(tmp_path: Path, server: F
 
     registry = tmp_path / "registry.yaml"
     registry.write_text(
-        "name: 门户\nurl: https://p.example/\nallow_networks: [127.0.0.1]\nbranches:\n"
+        "name: 门户\nurl: https://p.example/\nbranches:\n"
         f"  - id: a\n    name: A\n    feed: {server.url('/a.xml')}\n"
-        "  - id: b\n    nmae: B\n    feed: ftp://nope\n",
+        "  - id: b\n    nmae: B\n    feed: ftp://nope\nallow_networks: [127.0.0.1]\n",
         encoding="utf-8",
     )
     with pytest.raises(RegistryError) as caught:

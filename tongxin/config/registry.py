@@ -6,6 +6,9 @@ Checks across branches (an id or feed listed twice) need the lines of both and a
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from tongxin.i18n import LANGUAGES
 from tongxin.yamlsrc import KeyPath
 
@@ -13,6 +16,7 @@ from .options import Choice, Context, Integer, ListOf, SubConfig, Text, Url
 from .screen import SCREEN_OVERRIDES
 
 BRANCH_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]{1,63}")
 
 
 def _one_key_form(branch: dict, path: KeyPath, ctx: Context) -> None:
@@ -20,12 +24,19 @@ def _one_key_form(branch: dict, path: KeyPath, ctx: Context) -> None:
         ctx.report(path + ("public_keys",), "registry.both_keys")
 
 
-def _networks(registry: dict, path: KeyPath, ctx: Context) -> None:
-    from federation.netguard import is_host_name, parse_network
+def _is_network_or_host(text: str) -> bool:
+    """A CIDR or address (``10.0.0.0/8``, ``::1``) or a DNS host name."""
+    try:
+        ipaddress.ip_network(text.strip().strip("[]"), strict=False)
+        return True
+    except ValueError:
+        return bool(_HOST_RE.fullmatch(text.strip().rstrip(".")))
 
+
+def _networks(registry: dict, path: KeyPath, ctx: Context) -> None:
     listed = registry.get("allow_networks")
     for index, item in enumerate(listed if isinstance(listed, list) else []):
-        if isinstance(item, str) and parse_network(item) is None and not is_host_name(item):
+        if isinstance(item, str) and not _is_network_or_host(item):
             ctx.report(path + ("allow_networks", index), "registry.bad_network", value=item)
 
 
