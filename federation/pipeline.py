@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import quarantine
+from . import moves, quarantine
 from .health import branch_health, parse_time
 from .index import IndexAside, plan_portal_index
 from .ingest import Ingested, Job, ingest, unchanged_body
@@ -127,7 +127,7 @@ def run(
         states = store.branch_states()
         results = _fetch_stage(registry, states, report, progress)
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
-        _store_stage(registry, store, results, ingested, report, progress)
+        _store_stage(registry, store, results, ingested, report, progress, now)
         del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
@@ -219,6 +219,7 @@ def _store_stage(
     ingested: dict[str, Ingested],
     report: RunReport,
     progress: Progress,
+    now: datetime | None = None,
 ) -> None:
     """Record every branch's fetch and store its new rows, in registry order (so the same
     entry reached by two paths is always attributed the same way), one transaction each."""
@@ -229,7 +230,9 @@ def _store_stage(
             branch = by_id.get(result.branch_id)
             if branch is not None:
                 answer = ingested.get(branch.id)
-                _store_branch(store, branch, result, answer, report, progress, registry.language)
+                _store_branch(
+                    store, branch, result, answer, report, progress, registry.language, now
+                )
             advance(1)
         report.timings["store"] = time.perf_counter() - t
 
@@ -242,8 +245,14 @@ def _store_branch(
     report: RunReport,
     progress: Progress,
     language: str,
+    now: datetime | None = None,
 ) -> None:
     status, error = _status(result, answer)
+    # A 301/308 moves the branch only once believable (federation/moves.py); until then the
+    # health page notes the pending move.
+    moves.consider(store, branch.id, result, now)
+    if status == "ok" and error is None:
+        error = moves.note(language, moves.pending(store, branch.id))
     try:
         outcome = store.record_fetch(
             branch,
