@@ -51,6 +51,7 @@ from tongxin.problems import Problem
 
 from .model import Branch, Entry, Registry
 from .screen_html import BREAK, HtmlFacts, read_html
+from .screen_text import blank_exempt, find_patterns, normalise, pattern_list
 
 __all__ = [
     "BREAK",
@@ -128,6 +129,8 @@ class ScreenRules:
     trusted_domains: tuple[str, ...] = ()
     #: Language of the reasons written (the portal's language).
     language: str = "zh-CN"
+    #: ``homoglyphs``, ``patterns`` and ``exempt`` as written (read by :mod:`.screen_text`)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -178,6 +181,7 @@ class ScreenRules:
                 str(d).lower().strip(".") for d in merged.get("trusted_domains") or ()
             ),
             language=language,
+            extra={**{k: merged.get(k) for k in _EXTRA}, "weights": weights},
             **{name: merged[name] for name in _NUMBERS if name in merged},
         )
 
@@ -216,6 +220,7 @@ class ScreenRules:
         return re.compile("|".join(re.escape(w) for w in self.context_words), re.IGNORECASE)
 
 
+_EXTRA = ("homoglyphs", "patterns", "exempt")
 #: The rules' numeric settings, taken as written (the schema checked them).
 _NUMBERS = (
     "threshold", "context_window", "context_weight", "run_min_tokens", "run_token_max_cjk",
@@ -350,7 +355,9 @@ def _find_terms(text: str, rules: ScreenRules) -> Finding | None:
     if pattern is None:
         return None
     context = rules._context_pattern
-    found: dict[str, dict[str, int]] = {}
+    extra = rules.extra
+    text = blank_exempt(normalise(text, extra.get("homoglyphs")), extra.get("exempt") or ())
+    found = find_patterns(text, pattern_list(extra.get("patterns"), extra.get("weights", {})))
     for match in pattern.finditer(text):
         word = match.group(0)
         weight_in_context = None
@@ -493,7 +500,7 @@ def screen_findings(
     if "terms" in rules.rules:
         text = BREAK.join(
             [source.title, source.author, " ".join(source.tags)]
-            + [f.text + BREAK + f.hidden_text for f in facts]
+            + [BREAK.join([f.text, f.hidden_text, " ".join(f.attributes)]) for f in facts]
         )
         reason = _find_terms(text, rules)
         if reason:

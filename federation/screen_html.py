@@ -52,6 +52,8 @@ class HtmlFacts:
     hidden_text: str = ""
     hidden_links: list[str] = field(default_factory=list)
     hidden_how: list[str] = field(default_factory=list)
+    #: what a crawler reads besides the text: ``alt`` and ``title`` attributes, link hosts
+    attributes: list[str] = field(default_factory=list)
 
 
 _FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.I)
@@ -131,9 +133,17 @@ def _hiding(
     how = _hiding_by_size(decls, rules)
     if how:
         return how
-    if "scale(0" in decls.get("transform", "").replace(" ", ""):
+    transform = decls.get("transform", "").replace(" ", "")
+    if "scale(0" in transform or "scalex(0" in transform or "scaley(0" in transform:
         return "transform:scale(0)"
+    if re.search(r"translate[xy3d]*\(-?\d{4,}", transform):
+        return "transform:translate"
+    clip = decls.get("clip", "").replace(" ", "") + decls.get("clip-path", "").replace(" ", "")
+    if clip.startswith(("rect(0", "rect(1px,1px", "inset(50%", "inset(100%", "circle(0")):
+        return "clip"
     colour = decls.get("color")
+    if colour and _colour(colour) in ("transparent", "rgba(0,0,0,0)", "#0000", "#00000000"):
+        return f"color:{colour}"
     if colour:
         background = decls.get("background-color") or decls.get("background")
         if background and _colour(background).split(" ")[0] == _colour(colour):
@@ -239,17 +249,29 @@ def _walk(
                 facts.hidden_how.append(how)
         if tag in _BLOCK_TAGS:
             text.append(BREAK)
-        if tag == "a" and node.get("href"):
-            href = _absolute(node.get("href"), base_url)
-            if href:
-                facts.links.append(href)
-                if how:
-                    facts.hidden_links.append(href)
+        if attrib:
+            _read_attributes(tag, attrib, base_url, how, facts)
         if node.text:
             (hidden if how else text).append(node.text)
         for child in reversed(list(node)):
             stack.append((True, child, how, here))
     return text, hidden
+
+
+def _read_attributes(
+    tag: str, attrib: Any, base_url: str, how: str | None, facts: HtmlFacts
+) -> None:
+    """What a crawler reads in attributes: ``alt``, ``title``, and a link's address and host."""
+    for name in ("alt", "title"):
+        if attrib.get(name):
+            facts.attributes.append(attrib[name])
+    if tag == "a" and attrib.get("href"):
+        href = _absolute(attrib["href"], base_url)
+        if href:
+            facts.links.append(href)
+            facts.attributes.append(urlsplit(href).hostname or "")
+            if how:
+                facts.hidden_links.append(href)
 
 
 def _element_hiding(
@@ -263,6 +285,8 @@ def _element_hiding(
     how = None
     if "hidden" in attrib:
         how = "hidden"
+    elif attrib.get("color") and _colour(attrib["color"]) in _WHITE | {"transparent"}:
+        how = f"color={attrib['color']}"  # <font color="#fff">
     elif decls:
         how = _hiding(decls, rules, background)
     if by_selector:
