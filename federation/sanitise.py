@@ -23,6 +23,7 @@ import nh3
 from tongxin import text
 
 from .model import Entry
+from .screen_html import drop_hidden
 from .parse import ENTRY_TYPES
 
 ALLOWED_TAGS = frozenset(
@@ -181,6 +182,8 @@ def clean_html(fragment: str, base_url: str) -> str:
     fragment = fragment[:HTML_LIMIT]
     if fragment.count("<") > MAX_DEPTH:
         fragment = flatten_nesting(fragment)
+    # Text hidden by styles the allowlist strips would be revealed: drop it (screen_html).
+    fragment = drop_hidden(fragment)
     cleaned = _clean(fragment, base_url)
     for _attempt in range(3):
         if len(cleaned) <= HTML_LIMIT:

@@ -305,3 +305,55 @@ def _absolute(href: str, base_url: str) -> str:
     except ValueError:
         return ""
     return url if parts.scheme in ("http", "https") and parts.hostname else ""
+
+
+@dataclass(frozen=True)
+class DefaultLimits:
+    """The default hiding thresholds (``screen_rules.yaml``'s), for the sanitiser."""
+
+    tiny_font_px: float = 4.0
+    offscreen_px: float = 500.0
+
+
+_HIDING_HINT_RE = re.compile(r"style|hidden|color\s*=", re.I)
+
+
+def drop_hidden(markup: str, rules: HidingLimits = DefaultLimits()) -> str:
+    """``markup`` without the elements a reader cannot see (by the same tests as the screen).
+
+    The sanitiser strips ``style`` attributes, so text hidden by them would be *shown* on the
+    portal: it is removed first. Markup with no hint of hiding is returned unchanged.
+    """
+    if not _HIDING_HINT_RE.search(markup):
+        return markup
+    root = _parse_fragment(markup)
+    if root is None:
+        return markup
+    by_selector = _hidden_selectors(root, rules)
+    doomed = []
+    for node in root.iter():
+        if node is root or not isinstance(node.tag, str):
+            continue
+        attrib = node.attrib
+        if not attrib:
+            continue
+        decls = _declarations(attrib["style"]) if "style" in attrib else _NO_DECLS
+        if _element_hiding(attrib, decls, rules, False, by_selector):
+            doomed.append(node)
+    if not doomed:
+        return markup
+    for node in doomed:
+        parent = node.getparent()
+        if parent is None:
+            continue
+        tail = node.tail or ""
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+        parent.remove(node)
+    inner = [root.text or ""] + [
+        etree.tostring(child, encoding=str, method="html") for child in root
+    ]
+    return "".join(inner)

@@ -66,3 +66,18 @@ def test_field_examples_and_hidden_places_are_held(title: str, html: str) -> Non
 )  # fmt: skip
 def test_near_miss_news_passes(html: str) -> None:
     assert not _held("新闻", html)
+
+
+def test_hidden_content_is_dropped_by_the_sanitiser_never_revealed() -> None:
+    from tongxin.federation.sanitise import clean_html
+
+    hidden = [
+        "<span style='color:transparent'>藏一</span>", "<font color='#ffffff'>藏二</font>",
+        "<div style='position:absolute;clip:rect(0,0,0,0)'>藏三</div>",
+        "<div style='transform:scale(0)'>藏四</div>", "<p style='font-size:1px'>藏五</p>",
+        "<div style='position:absolute;left:-9999px'>藏六</div>", "<div hidden>藏七</div>",
+        "<style>.x{display:none}</style><p class='x'>藏八</p>",
+    ]  # fmt: skip
+    cleaned = clean_html("<p>可见</p>" + "".join(hidden) + "<p>结尾</p>", "https://b.example/")
+    assert "可见" in cleaned and "结尾" in cleaned
+    assert "藏" not in cleaned, cleaned
