@@ -23,8 +23,8 @@ import nh3
 from tongxin import text
 
 from .model import Entry
-from .screen_html import drop_hidden
 from .parse import ENTRY_TYPES
+from .screen_html import drop_hidden
 
 ALLOWED_TAGS = frozenset(
     {
