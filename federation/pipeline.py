@@ -251,6 +251,8 @@ def _store_branch(
     # A 301/308 moves the branch only once believable (federation/moves.py); until then the
     # health page notes the pending move.
     moves.consider(store, branch.id, result, now)
+    if answer is not None and answer.rows:
+        quarantine.lapse_changed(store, answer.rows)  # decisions hold for their content only
     if status == "ok" and error is None:
         error = moves.note(language, moves.pending(store, branch.id))
     try:
