@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from tongxin.i18n import translate
-from tongxin.signing import SIGNATURE_SUFFIX, verify_any
+from tongxin.signing import SIGNATURE_SUFFIX, verify_signature_text
 
 from .model import Branch, FetchResult
 from .netguard import BlockedAddress, GuardedResolver, NetworkPolicy
@@ -283,7 +283,8 @@ def verify_signature(result: FetchResult, branch: Branch) -> str | None:
         signature = result.signature.decode("ascii")
     except UnicodeDecodeError:
         return _t("signature_invalid")
-    if not verify_any(result.body, signature, branch.public_keys):
+    valid, result.signed_seq = verify_signature_text(result.body, signature, branch.public_keys)
+    if not valid:
         return _t("signature_invalid")
     return None
 

@@ -70,6 +70,8 @@ class FetchResult:
     #: the operator's detail of ``error`` (addresses, ports, the peer's words): log and CLI
     #: only, never the public health page
     detail: str | None = None
+    #: the sequence inside a verified sequenced signature (tongxin.signing), else None
+    signed_seq: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import moves, quarantine
+from . import moves, quarantine, replay
 from .health import branch_health, parse_time
 from .index import IndexAside, plan_portal_index
 from .ingest import Ingested, Job, ingest, unchanged_body
@@ -247,6 +247,9 @@ def _store_branch(
     language: str,
     now: datetime | None = None,
 ) -> None:
+    rollback = replay.check(store, branch, result, language)
+    if rollback:  # an older signed feed replayed: refused, what was stored stays
+        result.error, result.body, answer = rollback, None, None
     status, error = _status(result, answer)
     # A 301/308 moves the branch only once believable (federation/moves.py); until then the
     # health page notes the pending move.
