@@ -45,6 +45,8 @@ class Registry:
     stale_days: int = 30
     #: CIDRs and host names outbound requests may reach besides public addresses
     allow_networks: tuple[str, ...] = ()
+    #: stored entries kept per branch (a branch's own ``max_entries`` wins)
+    max_entries_per_branch: int = 5000
 
 
 @dataclass

@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import moves, quarantine, replay
+from . import capping, moves, quarantine, replay
 from .health import branch_health, parse_time
 from .index import IndexAside, plan_portal_index
 from .ingest import Ingested, Job, ingest, unchanged_body
@@ -231,7 +231,15 @@ def _store_stage(
             if branch is not None:
                 answer = ingested.get(branch.id)
                 _store_branch(
-                    store, branch, result, answer, report, progress, registry.language, now
+                    store,
+                    branch,
+                    result,
+                    answer,
+                    report,
+                    progress,
+                    registry.language,
+                    now,
+                    registry.max_entries_per_branch,
                 )
             advance(1)
         report.timings["store"] = time.perf_counter() - t
@@ -246,6 +254,7 @@ def _store_branch(
     progress: Progress,
     language: str,
     now: datetime | None = None,
+    max_entries: int = capping.DEFAULT_MAX_ENTRIES,
 ) -> None:
     rollback = replay.check(store, branch, result, language)
     if rollback:  # an older signed feed replayed: refused, what was stored stays
@@ -278,6 +287,12 @@ def _store_branch(
     else:
         report.new += outcome.new
         report.updated += outcome.updated
+        if outcome.new:
+            cap = capping.cap_for(branch, max_entries)
+            if capping.enforce(store, branch, cap, language):
+                logger.warning(
+                    "branch %s: more than %d entries; the oldest were dropped", branch.id, cap
+                )
     if status in ("error", "gone"):
         report.failed[branch.id] = error or status
         progress.warn(

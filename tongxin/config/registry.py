@@ -49,6 +49,8 @@ BRANCH = SubConfig(
         "parent": Text(),
         "public_key": Text(),
         "public_keys": ListOf(Text()),
+        # this branch's cap on stored entries (else the registry's max_entries_per_branch)
+        "max_entries": Integer(minimum=1),
     },
     rules=(_one_key_form,),
     null_is_absent=True,
@@ -67,6 +69,8 @@ REGISTRY = SubConfig(
         # Private ranges and host names the portal may fetch from (intranet branches); by
         # default only public addresses are reached (federation/netguard.py).
         "allow_networks": ListOf(Text()),
+        # Stored entries per branch; the oldest beyond it are dropped (federation/capping.py).
+        "max_entries_per_branch": Integer(minimum=1),
     },
     rules=(_networks,),
     null_is_absent=True,
