@@ -61,6 +61,9 @@ SITE = SubConfig(
         "nav": ListOf(SubConfig({"title": Text(required=True), "url": Text(required=True)})),
         "timezone": Timezone(),
         "stale_days": Integer(minimum=1),
+        # Raw HTML in Markdown is published as written only when true; else it goes through
+        # the portal's allowlist (plugins/readers.py), so a hacked editor cannot add scripts.
+        "raw_html": Type(bool, "type_bool"),
     }
 )
 
