@@ -126,6 +126,7 @@ class ScreenRules:
     grace_entries: int = 10
     new_domain_limit: int = 3
     new_link_limit: int = 6
+    link_list_min: int = 5
     trusted_domains: tuple[str, ...] = ()
     #: Language of the reasons written (the portal's language).
     language: str = "zh-CN"
@@ -225,7 +226,7 @@ _EXTRA = ("homoglyphs", "patterns", "exempt")
 _NUMBERS = (
     "threshold", "context_window", "context_weight", "run_min_tokens", "run_token_max_cjk",
     "run_token_max_latin", "hidden_min_chars", "tiny_font_px", "offscreen_px", "grace_entries",
-    "new_domain_limit", "new_link_limit",
+    "new_domain_limit", "new_link_limit", "link_list_min",
 )  # fmt: skip
 
 
@@ -458,8 +459,8 @@ def _find_hidden(facts: HtmlFacts, rules: ScreenRules) -> Finding | None:
 def _find_new_domains(
     links: Iterable[str], entry_url: str, history: History, rules: ScreenRules
 ) -> Finding | None:
-    if history.published_count < rules.grace_entries:
-        return None  # too little history: a new, clean branch is not flagged
+    # Too little history: only a link list (link_list_min untrusted domains) is flagged.
+    young = history.published_count < rules.grace_entries
     own = site_domain(entry_url) if entry_url else ""
     new_links = []
     for link in links:
@@ -468,7 +469,8 @@ def _find_new_domains(
             continue
         new_links.append(domain)
     distinct = sorted(set(new_links))
-    if len(distinct) >= rules.new_domain_limit or len(new_links) >= rules.new_link_limit:
+    limit = rules.link_list_min if young else rules.new_domain_limit
+    if len(distinct) >= limit or (not young and len(new_links) >= rules.new_link_limit):
         evidence = "、".join(distinct[:4])
         reason = _t(
             rules.language, "new_domains", count=len(distinct), links=len(new_links),

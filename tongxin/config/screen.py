@@ -41,6 +41,7 @@ SCREEN_RULES = SubConfig(
         "grace_entries": Integer(minimum=0),
         "new_domain_limit": Integer(minimum=1),
         "new_link_limit": Integer(minimum=1),
+        "link_list_min": Integer(minimum=1),
         "trusted_domains": _WORDS,
         # federation/screen_text.py: look-alike characters, brand patterns, exempt phrases
         "homoglyphs": MapOf(Text()),
