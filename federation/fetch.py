@@ -19,7 +19,7 @@ import importlib.metadata
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -28,9 +28,10 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from tongxin.i18n import translate
-from tongxin.signing import SIGNATURE_SUFFIX, verify_any
+from tongxin.signing import SIGNATURE_SUFFIX, verify_signature_text
 
 from .model import Branch, FetchResult
+from .netguard import BlockedAddress, GuardedResolver, NetworkPolicy
 
 if TYPE_CHECKING:
     from .store import BranchState
@@ -66,6 +67,10 @@ class Limits:
     total_timeout: float = 60.0
     max_bytes: int = MAX_BYTES
     max_decoded_bytes: int = MAX_BYTES
+    #: which addresses may be reached (public ones plus the registry's ``allow_networks``)
+    policy: NetworkPolicy = field(default_factory=NetworkPolicy)
+    #: the portal's language, for the error classes shown on the public health page
+    language: str | None = None
 
 
 class FetchError(Exception):
@@ -168,13 +173,14 @@ async def _read_body(response: aiohttp.ClientResponse, limits: Limits, cap: int)
     return decoder.finish()
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, policy: NetworkPolicy) -> None:
     try:
         parts = urlsplit(url)
     except ValueError as error:
         raise FetchError(_t("bad_url", url=url)) from error
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(_t("bad_url", url=url))
+    policy.check_host(parts.hostname)
 
 
 async def _get(
@@ -186,7 +192,7 @@ async def _get(
     cap: int,
 ) -> bytes | None:
     """GET ``url`` following redirects by hand; fill ``result``; return the body (None on 304)."""
-    _check_url(url)
+    _check_url(url, limits.policy)
     seen = {url}
     permanent = True
     current = url
@@ -204,6 +210,7 @@ async def _get(
                 if target in seen:
                     raise FetchError(_t("redirect_loop", url=target[:200]), status)
                 seen.add(target)
+                _check_url(target, limits.policy)
                 permanent = permanent and status in _PERMANENT
                 current = target
                 continue
@@ -233,6 +240,38 @@ async def _get(
     raise FetchError(_t("too_many_redirects", limit=MAX_REDIRECTS), result.status)
 
 
+def failure_class(error: BaseException, limits: Limits) -> tuple[str, str]:
+    """(public text, operator detail) for a failed connection.
+
+    The public health page names only the class of failure, in the portal's language: which
+    port is closed, which address answered or what the peer said would make the health page a
+    port scanner. The detail (with addresses and ports) is for the operator's log and CLI.
+    """
+    detail = f"{type(error).__name__}: {error}"
+    os_error = getattr(error, "os_error", None)
+    if isinstance(error, BlockedAddress) or isinstance(os_error, BlockedAddress):
+        key = "blocked"
+    elif isinstance(error, TimeoutError):
+        key = "timeout"
+        seconds = limits.total_timeout
+        if isinstance(error, aiohttp.ConnectionTimeoutError):
+            seconds = limits.connect_timeout
+        elif isinstance(error, aiohttp.SocketTimeoutError):
+            seconds = limits.read_timeout
+        return translate(limits.language, "federation.fetch.timeout", seconds=seconds), detail
+    elif isinstance(error, aiohttp.ClientConnectorDNSError):
+        key = "dns"
+    elif isinstance(error, aiohttp.ClientSSLError):
+        key = "tls"
+    elif isinstance(error, aiohttp.ClientConnectorError):
+        key = "unreachable"
+    elif isinstance(error, aiohttp.ClientError | OSError | ValueError | UnicodeError):
+        key = "broken"
+    else:
+        key = "internal"
+    return translate(limits.language, f"federation.fetch.{key}"), detail
+
+
 def verify_signature(result: FetchResult, branch: Branch) -> str | None:
     """The error message when ``branch`` requires a signature that ``result`` lacks or fails."""
     if not branch.requires_signature or result.body is None:
@@ -244,7 +283,8 @@ def verify_signature(result: FetchResult, branch: Branch) -> str | None:
         signature = result.signature.decode("ascii")
     except UnicodeDecodeError:
         return _t("signature_invalid")
-    if not verify_any(result.body, signature, branch.public_keys):
+    valid, result.signed_seq = verify_signature_text(result.body, signature, branch.public_keys)
+    if not valid:
         return _t("signature_invalid")
     return None
 
@@ -314,23 +354,8 @@ async def fetch_one(
     except FetchError as error:
         result.error = str(error)
         result.body = None
-    except TimeoutError as error:
-        # aiohttp's connect/read timeouts are TimeoutErrors too: name the bound that fired.
-        seconds = limits.total_timeout
-        if isinstance(error, aiohttp.ConnectionTimeoutError):
-            seconds = limits.connect_timeout
-        elif isinstance(error, aiohttp.SocketTimeoutError):
-            seconds = limits.read_timeout
-        result.error = _t("timeout", seconds=seconds)
-        result.body = None
-    except aiohttp.ClientError as error:
-        result.error = _t("connection", error=str(error) or type(error).__name__)
-        result.body = None
-    except (OSError, ValueError, UnicodeError) as error:
-        result.error = _t("connection", error=str(error) or type(error).__name__)
-        result.body = None
     except Exception as error:  # noqa: BLE001 - one branch must never stop the run
-        result.error = f"{type(error).__name__}: {error}"
+        result.error, result.detail = failure_class(error, limits)
         result.body = None
     result.elapsed = time.monotonic() - started
     return result
@@ -350,10 +375,19 @@ async def fetch_all(
     user_agent: str | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
+    allow_networks: Sequence[str] = (),
+    language: str | None = None,
 ) -> list[FetchResult]:
-    """Fetch every branch's feed; results come back in the order of ``branches``."""
+    """Fetch every branch's feed; results come back in the order of ``branches``.
+
+    Only public addresses are reached, plus the CIDRs and host names in ``allow_networks``
+    (the registry's key of that name; see :mod:`.netguard`).
+    """
     states = states or {}
+    policy = NetworkPolicy(allow_networks)
     limits = Limits(
+        policy=policy,
+        language=language,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         total_timeout=total_timeout,
@@ -364,7 +398,12 @@ async def fetch_all(
         total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout
     )
     connector = aiohttp.TCPConnector(
-        limit=concurrency, limit_per_host=per_host, ttl_dns_cache=300, enable_cleanup_closed=True
+        limit=concurrency,
+        limit_per_host=per_host,
+        ttl_dns_cache=300,
+        enable_cleanup_closed=True,
+        resolver=GuardedResolver(policy),
+        socket_factory=policy.socket_factory,
     )
     headers = {
         "User-Agent": user_agent or _default_agent(),

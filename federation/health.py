@@ -141,7 +141,8 @@ def branch_health(
                 if counts is not None
                 else store.count_entries(branch.id),
                 error=getattr(state, "error", None)
-                or _quarantine_note(registry.language, held.get(branch.id)),
+                or _quarantine_note(registry.language, held.get(branch.id))
+                or _moved_note(registry.language, branch.feed, getattr(state, "feed_url", None)),
                 region=branch.region,
                 feed=getattr(state, "feed_url", None) or branch.feed,
                 activity=activity.get(branch.id, [0] * 12)
@@ -150,6 +151,13 @@ def branch_health(
             )
         )
     return rows
+
+
+def _moved_note(language: str, registered: str, fetched: str | None) -> str | None:
+    """A branch fetched from another address than its registry's (an accepted 301/308)."""
+    if not fetched or fetched == registered:
+        return None
+    return translate(language, "health.moved", url=fetched)
 
 
 def _quarantine_note(language: str, held: tuple[int, str | None] | None) -> str | None:

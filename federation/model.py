@@ -43,6 +43,10 @@ class Registry:
     language: str = "zh-CN"
     description: str = ""
     stale_days: int = 30
+    #: CIDRs and host names outbound requests may reach besides public addresses
+    allow_networks: tuple[str, ...] = ()
+    #: stored entries kept per branch (a branch's own ``max_entries`` wins)
+    max_entries_per_branch: int = 5000
 
 
 @dataclass
@@ -65,6 +69,11 @@ class FetchResult:
     signature: bytes | None = None
     #: set (ISO 8601 UTC) when the fetch was skipped because of an earlier Retry-After
     skipped_until: str | None = None
+    #: the operator's detail of ``error`` (addresses, ports, the peer's words): log and CLI
+    #: only, never the public health page
+    detail: str | None = None
+    #: the sequence inside a verified sequenced signature (tongxin.signing), else None
+    signed_seq: int | None = None
 
     @property
     def ok(self) -> bool:

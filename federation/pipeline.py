@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import quarantine
+from . import capping, moves, quarantine, replay
 from .health import branch_health, parse_time
 from .index import IndexAside, plan_portal_index
 from .ingest import Ingested, Job, ingest, unchanged_body
@@ -127,7 +127,7 @@ def run(
         states = store.branch_states()
         results = _fetch_stage(registry, states, report, progress)
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
-        _store_stage(registry, store, results, ingested, report, progress)
+        _store_stage(registry, store, results, ingested, report, progress, now)
         del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
@@ -153,8 +153,13 @@ def _fetch_stage(
                 {b.id: states.get(b.id) for b in branches},
                 user_agent=user_agent(registry.url),
                 progress=lambda _done, _total, _result: advance(1),
+                allow_networks=registry.allow_networks,
+                language=registry.language,
             )
         )
+        for result in results:
+            if result.detail:  # the operator's detail; health shows only the error class
+                logger.warning("branch %s: %s (%s)", result.branch_id, result.error, result.detail)
         report.timings["fetch"] = time.perf_counter() - t
     return results
 
@@ -214,6 +219,7 @@ def _store_stage(
     ingested: dict[str, Ingested],
     report: RunReport,
     progress: Progress,
+    now: datetime | None = None,
 ) -> None:
     """Record every branch's fetch and store its new rows, in registry order (so the same
     entry reached by two paths is always attributed the same way), one transaction each."""
@@ -224,7 +230,17 @@ def _store_stage(
             branch = by_id.get(result.branch_id)
             if branch is not None:
                 answer = ingested.get(branch.id)
-                _store_branch(store, branch, result, answer, report, progress, registry.language)
+                _store_branch(
+                    store,
+                    branch,
+                    result,
+                    answer,
+                    report,
+                    progress,
+                    registry.language,
+                    now,
+                    registry.max_entries_per_branch,
+                )
             advance(1)
         report.timings["store"] = time.perf_counter() - t
 
@@ -237,8 +253,20 @@ def _store_branch(
     report: RunReport,
     progress: Progress,
     language: str,
+    now: datetime | None = None,
+    max_entries: int = capping.DEFAULT_MAX_ENTRIES,
 ) -> None:
+    rollback = replay.check(store, branch, result, language)
+    if rollback:  # an older signed feed replayed: refused, what was stored stays
+        result.error, result.body, answer = rollback, None, None
     status, error = _status(result, answer)
+    # A 301/308 moves the branch only once believable (federation/moves.py); until then the
+    # health page notes the pending move.
+    moves.consider(store, branch.id, result, now)
+    if answer is not None and answer.rows:
+        quarantine.lapse_changed(store, answer.rows)  # decisions hold for their content only
+    if status == "ok" and error is None:
+        error = moves.note(language, moves.pending(store, branch.id))
     try:
         outcome = store.record_fetch(
             branch,
@@ -259,6 +287,12 @@ def _store_branch(
     else:
         report.new += outcome.new
         report.updated += outcome.updated
+        if outcome.new:
+            cap = capping.cap_for(branch, max_entries)
+            if capping.enforce(store, branch, cap, language):
+                logger.warning(
+                    "branch %s: more than %d entries; the oldest were dropped", branch.id, cap
+                )
     if status in ("error", "gone"):
         report.failed[branch.id] = error or status
         progress.warn(

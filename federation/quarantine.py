@@ -52,6 +52,8 @@ class DecisionStore(Protocol):
     def decisions(self) -> dict[str, tuple[str, str]]: ...
     def quarantined(self) -> list[Entry]: ...
     def entries(self, *, include_quarantined: bool = False) -> list[Entry]: ...
+    def get_meta(self, key: str, default: str | None = None) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,48 @@ def apply_decisions_file(
     known = store.decisions()
     changed = 0
     for item in read_decisions(path, language=language):
+        if store.get_meta(_LAPSED + item.entry_id):
+            continue  # made on content the branch has since changed (lapse_changed)
         if known.get(item.entry_id) != (item.decision, item.note):
             store.decide(item.entry_id, item.decision, item.note)
             changed += 1
     return changed
+
+
+_LAPSED = "lapsed:"
+
+
+def lapse_changed(store: Any, rows: Any) -> list[str]:
+    """Forget the decisions whose entry arrives with new content (``rows``: entry rows about
+    to be stored); returns their ids.
+
+    A decision holds for the content it was made on: a released entry that is later edited
+    (hacked) is screened again and held if it trips a rule; a rejected entry whose branch
+    restores a clean version shows again. The lapsed id's line in ``quarantine.yaml`` is then
+    ignored until the operator decides on the new content.
+    """
+    from .entryrows import ROW_COLUMNS
+
+    if not rows:
+        return []
+    decided = store.decisions()
+    ids = [row[0] for row in rows if row[0] in decided]
+    if not ids:
+        return []
+    at = ROW_COLUMNS.index("content_hash")
+    incoming = {row[0]: row[at] for row in rows}
+    marks = ",".join("?" * len(ids))
+    stored = dict(store.db.execute(
+        f"SELECT entry_id, content_hash FROM entries WHERE entry_id IN ({marks})", ids
+    ).fetchall())  # fmt: skip
+    lapsed = [i for i in ids if i in stored and stored[i] != incoming[i]]
+    if lapsed:
+        with store._transaction():
+            for entry_id in lapsed:
+                store.db.execute("DELETE FROM decisions WHERE entry_id = ?", (entry_id,))
+                store._set_meta(_LAPSED + entry_id, incoming[entry_id])
+            store._bump()
+    return lapsed
 
 
 def record_decision(
@@ -158,6 +198,7 @@ def record_decision(
     if decision not in DECISIONS:
         raise ValueError(decision)
     path = path or decisions_path(store.path)
+    store.set_meta(_LAPSED + entry_id, "")  # a decision on the content as it is now
     store.decide(entry_id, decision, note)
     existing: dict[str, Any] = {}
     if path.exists():

@@ -17,6 +17,7 @@ from tongxin.i18n import normalise_language
 from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
+from .capping import DEFAULT_MAX_ENTRIES
 from .model import Branch, Registry
 
 __all__ = ["RegistryError", "dump_registry", "is_http_url", "load_registry", "parse_registry"]
@@ -77,6 +78,8 @@ def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
         language=data.get("language") or "zh-CN",
         description=data.get("description") or "",
         stale_days=data.get("stale_days") or 30,
+        allow_networks=tuple(str(n).strip() for n in data.get("allow_networks") or ()),
+        max_entries_per_branch=data.get("max_entries_per_branch") or DEFAULT_MAX_ENTRIES,
     )
 
 
@@ -109,6 +112,7 @@ def _branches(
                 region=(raw.get("region") or None),
                 parent=(raw.get("parent") or None),
                 public_keys=tuple(k.strip() for k in keys),
+                extra={"max_entries": raw["max_entries"]} if raw.get("max_entries") else {},
             )
         )
     return branches, problems

@@ -24,6 +24,7 @@ from tongxin import text
 
 from .model import Entry
 from .parse import ENTRY_TYPES
+from .screen_html import drop_hidden
 
 ALLOWED_TAGS = frozenset(
     {
@@ -65,6 +66,17 @@ AUTHOR_LIMIT = 200
 TAG_LIMIT = 64
 MAX_TAGS = 30
 HTML_LIMIT = 512 * 1024  # one entry's HTML; a bigger one is a mistake or an attack
+#: Deeper nesting is flattened before the HTML parser sees it: html5ever's scope checks walk
+#: the stack of open elements, so 100,000 unclosed ``<div>`` cost a minute of CPU.
+MAX_DEPTH = 64
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*>")
+#: Not counted: void elements, and elements a start tag of their own kind closes (``<p>``
+#: after ``<p>``), which real HTML leaves unclosed and the parser handles in linear time.
+_UNCOUNTED = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+     "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "tbody", "thead",
+     "tfoot", "option", "optgroup", "rp", "rt", "colgroup", "caption"}
+)  # fmt: skip
 
 _SCHEME_RE = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 # A plain absolute http(s) URL that urljoin and urlsplit would hand back unchanged: an ASCII
@@ -118,11 +130,67 @@ def _is_http(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def flatten_nesting(fragment: str, limit: int = MAX_DEPTH) -> str:
+    """``fragment`` without the start tags (and their end tags) nested deeper than ``limit``.
+
+    One linear scan of the tags; the text stays. The result still goes through nh3, so a tag
+    removed here can only cost structure, never safety.
+    """
+    depth = 0
+    dropped = 0
+    parts: list[str] = []
+    last = 0
+    for match in _TAG_RE.finditer(fragment):
+        closing, name = match.group(1), match.group(2).lower()
+        if name in _UNCOUNTED or match.group(0).endswith("/>"):
+            continue
+        drop = False
+        if not closing:
+            depth += 1
+            drop = depth > limit
+            dropped += drop
+        elif depth > 0:
+            drop = depth > limit and dropped > 0
+            dropped -= drop
+            depth -= 1
+        if drop:
+            parts.append(fragment[last : match.start()])
+            last = match.end()
+    if not parts:
+        return fragment
+    parts.append(fragment[last:])
+    return "".join(parts)
+
+
 def clean_html(fragment: str, base_url: str) -> str:
-    """``fragment`` reduced to the allowlist, relative URLs resolved against ``base_url``."""
+    """``fragment`` reduced to the allowlist, relative URLs resolved against ``base_url``.
+
+    Linear in the input: at most :data:`HTML_LIMIT` characters are read, nesting deeper than
+    :data:`MAX_DEPTH` is flattened first, and the output is never longer than the input cap
+    (closing tags and ``rel`` attributes can make it grow: the input is then cut shorter).
+    """
     if not fragment:
         return ""
-    return _cleaner(base_url).clean(fragment[:HTML_LIMIT]).strip()
+    fragment = fragment[:HTML_LIMIT]
+    if fragment.count("<") > MAX_DEPTH:
+        fragment = flatten_nesting(fragment)
+    # Text hidden by styles the allowlist strips would be revealed: drop it (screen_html).
+    fragment = drop_hidden(fragment)
+    cleaned = _clean(fragment, base_url)
+    for _attempt in range(3):
+        if len(cleaned) <= HTML_LIMIT:
+            return cleaned
+        fragment = fragment[: int(len(fragment) * HTML_LIMIT / len(cleaned) * 0.9)]
+        cleaned = _clean(fragment, base_url)
+    return (
+        cleaned
+        if len(cleaned) <= HTML_LIMIT
+        else html.escape(plain_text(fragment, HTML_LIMIT // 8))
+    )
+
+
+def _clean(fragment: str, base_url: str) -> str:
+    return _cleaner(base_url).clean(fragment).strip()
 
 
 def plain_text(value: str | None, limit: int = TITLE_LIMIT) -> str:

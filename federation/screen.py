@@ -51,6 +51,7 @@ from tongxin.problems import Problem
 
 from .model import Branch, Entry, Registry
 from .screen_html import BREAK, HtmlFacts, read_html
+from .screen_text import blank_exempt, find_patterns, normalise, pattern_list
 
 __all__ = [
     "BREAK",
@@ -125,9 +126,12 @@ class ScreenRules:
     grace_entries: int = 10
     new_domain_limit: int = 3
     new_link_limit: int = 6
+    link_list_min: int = 5
     trusted_domains: tuple[str, ...] = ()
     #: Language of the reasons written (the portal's language).
     language: str = "zh-CN"
+    #: ``homoglyphs``, ``patterns`` and ``exempt`` as written (read by :mod:`.screen_text`)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -178,6 +182,7 @@ class ScreenRules:
                 str(d).lower().strip(".") for d in merged.get("trusted_domains") or ()
             ),
             language=language,
+            extra={**{k: merged.get(k) for k in _EXTRA}, "weights": weights},
             **{name: merged[name] for name in _NUMBERS if name in merged},
         )
 
@@ -216,11 +221,12 @@ class ScreenRules:
         return re.compile("|".join(re.escape(w) for w in self.context_words), re.IGNORECASE)
 
 
+_EXTRA = ("homoglyphs", "patterns", "exempt")
 #: The rules' numeric settings, taken as written (the schema checked them).
 _NUMBERS = (
     "threshold", "context_window", "context_weight", "run_min_tokens", "run_token_max_cjk",
     "run_token_max_latin", "hidden_min_chars", "tiny_font_px", "offscreen_px", "grace_entries",
-    "new_domain_limit", "new_link_limit",
+    "new_domain_limit", "new_link_limit", "link_list_min",
 )  # fmt: skip
 
 
@@ -350,7 +356,9 @@ def _find_terms(text: str, rules: ScreenRules) -> Finding | None:
     if pattern is None:
         return None
     context = rules._context_pattern
-    found: dict[str, dict[str, int]] = {}
+    extra = rules.extra
+    text = blank_exempt(normalise(text, extra.get("homoglyphs")), extra.get("exempt") or ())
+    found = find_patterns(text, pattern_list(extra.get("patterns"), extra.get("weights", {})))
     for match in pattern.finditer(text):
         word = match.group(0)
         weight_in_context = None
@@ -451,8 +459,8 @@ def _find_hidden(facts: HtmlFacts, rules: ScreenRules) -> Finding | None:
 def _find_new_domains(
     links: Iterable[str], entry_url: str, history: History, rules: ScreenRules
 ) -> Finding | None:
-    if history.published_count < rules.grace_entries:
-        return None  # too little history: a new, clean branch is not flagged
+    # Too little history: only a link list (link_list_min untrusted domains) is flagged.
+    young = history.published_count < rules.grace_entries
     own = site_domain(entry_url) if entry_url else ""
     new_links = []
     for link in links:
@@ -461,7 +469,8 @@ def _find_new_domains(
             continue
         new_links.append(domain)
     distinct = sorted(set(new_links))
-    if len(distinct) >= rules.new_domain_limit or len(new_links) >= rules.new_link_limit:
+    limit = rules.link_list_min if young else rules.new_domain_limit
+    if len(distinct) >= limit or (not young and len(new_links) >= rules.new_link_limit):
         evidence = "、".join(distinct[:4])
         reason = _t(
             rules.language, "new_domains", count=len(distinct), links=len(new_links),
@@ -493,7 +502,7 @@ def screen_findings(
     if "terms" in rules.rules:
         text = BREAK.join(
             [source.title, source.author, " ".join(source.tags)]
-            + [f.text + BREAK + f.hidden_text for f in facts]
+            + [BREAK.join([f.text, f.hidden_text, " ".join(f.attributes)]) for f in facts]
         )
         reason = _find_terms(text, rules)
         if reason:

@@ -52,6 +52,8 @@ class HtmlFacts:
     hidden_text: str = ""
     hidden_links: list[str] = field(default_factory=list)
     hidden_how: list[str] = field(default_factory=list)
+    #: what a crawler reads besides the text: ``alt`` and ``title`` attributes, link hosts
+    attributes: list[str] = field(default_factory=list)
 
 
 _FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.I)
@@ -131,9 +133,17 @@ def _hiding(
     how = _hiding_by_size(decls, rules)
     if how:
         return how
-    if "scale(0" in decls.get("transform", "").replace(" ", ""):
+    transform = decls.get("transform", "").replace(" ", "")
+    if "scale(0" in transform or "scalex(0" in transform or "scaley(0" in transform:
         return "transform:scale(0)"
+    if re.search(r"translate[xy3d]*\(-?\d{4,}", transform):
+        return "transform:translate"
+    clip = decls.get("clip", "").replace(" ", "") + decls.get("clip-path", "").replace(" ", "")
+    if clip.startswith(("rect(0", "rect(1px,1px", "inset(50%", "inset(100%", "circle(0")):
+        return "clip"
     colour = decls.get("color")
+    if colour and _colour(colour) in ("transparent", "rgba(0,0,0,0)", "#0000", "#00000000"):
+        return f"color:{colour}"
     if colour:
         background = decls.get("background-color") or decls.get("background")
         if background and _colour(background).split(" ")[0] == _colour(colour):
@@ -239,17 +249,29 @@ def _walk(
                 facts.hidden_how.append(how)
         if tag in _BLOCK_TAGS:
             text.append(BREAK)
-        if tag == "a" and node.get("href"):
-            href = _absolute(node.get("href"), base_url)
-            if href:
-                facts.links.append(href)
-                if how:
-                    facts.hidden_links.append(href)
+        if attrib:
+            _read_attributes(tag, attrib, base_url, how, facts)
         if node.text:
             (hidden if how else text).append(node.text)
         for child in reversed(list(node)):
             stack.append((True, child, how, here))
     return text, hidden
+
+
+def _read_attributes(
+    tag: str, attrib: Any, base_url: str, how: str | None, facts: HtmlFacts
+) -> None:
+    """What a crawler reads in attributes: ``alt``, ``title``, and a link's address and host."""
+    for name in ("alt", "title"):
+        if attrib.get(name):
+            facts.attributes.append(attrib[name])
+    if tag == "a" and attrib.get("href"):
+        href = _absolute(attrib["href"], base_url)
+        if href:
+            facts.links.append(href)
+            facts.attributes.append(urlsplit(href).hostname or "")
+            if how:
+                facts.hidden_links.append(href)
 
 
 def _element_hiding(
@@ -263,6 +285,8 @@ def _element_hiding(
     how = None
     if "hidden" in attrib:
         how = "hidden"
+    elif attrib.get("color") and _colour(attrib["color"]) in _WHITE | {"transparent"}:
+        how = f"color={attrib['color']}"  # <font color="#fff">
     elif decls:
         how = _hiding(decls, rules, background)
     if by_selector:
@@ -281,3 +305,55 @@ def _absolute(href: str, base_url: str) -> str:
     except ValueError:
         return ""
     return url if parts.scheme in ("http", "https") and parts.hostname else ""
+
+
+@dataclass(frozen=True)
+class DefaultLimits:
+    """The default hiding thresholds (``screen_rules.yaml``'s), for the sanitiser."""
+
+    tiny_font_px: float = 4.0
+    offscreen_px: float = 500.0
+
+
+_HIDING_HINT_RE = re.compile(r"style|hidden|color\s*=", re.I)
+
+
+def drop_hidden(markup: str, rules: HidingLimits = DefaultLimits()) -> str:
+    """``markup`` without the elements a reader cannot see (by the same tests as the screen).
+
+    The sanitiser strips ``style`` attributes, so text hidden by them would be *shown* on the
+    portal: it is removed first. Markup with no hint of hiding is returned unchanged.
+    """
+    if not _HIDING_HINT_RE.search(markup):
+        return markup
+    root = _parse_fragment(markup)
+    if root is None:
+        return markup
+    by_selector = _hidden_selectors(root, rules)
+    doomed = []
+    for node in root.iter():
+        if node is root or not isinstance(node.tag, str):
+            continue
+        attrib = node.attrib
+        if not attrib:
+            continue
+        decls = _declarations(attrib["style"]) if "style" in attrib else _NO_DECLS
+        if _element_hiding(attrib, decls, rules, False, by_selector):
+            doomed.append(node)
+    if not doomed:
+        return markup
+    for node in doomed:
+        parent = node.getparent()
+        if parent is None:
+            continue
+        tail = node.tail or ""
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+        parent.remove(node)
+    inner = [root.text or ""] + [
+        etree.tostring(child, encoding=str, method="html") for child in root
+    ]
+    return "".join(inner)

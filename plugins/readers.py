@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime, time
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -33,6 +34,33 @@ _PELICAN_KEYS = ("title", "date", "modified", "tags", "summary", "slug", "author
 _LINK = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])([^"']*)\2""", re.IGNORECASE)
 SOURCE_SUFFIXES = MARKDOWN_SUFFIXES + YAML_SUFFIXES
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@cache
+def _markdown_cleaner() -> Any:
+    """The portal's allowlist (federation/sanitise.py), plus ``id`` and ``class`` (heading
+    anchors, footnotes, code languages), with relative links kept as written."""
+    import nh3
+    from tongxin.federation import sanitise
+
+    attributes = {tag: set(names) for tag, names in sanitise.ALLOWED_ATTRIBUTES.items()}
+    attributes["*"] = attributes.get("*", set()) | {"id", "class"}
+    return nh3.Cleaner(
+        tags=set(sanitise.ALLOWED_TAGS),
+        clean_content_tags=set(sanitise.DROPPED_WITH_CONTENT),
+        attributes=attributes,
+        strip_comments=True,
+        link_rel=None,
+        url_schemes=set(sanitise.LINK_SCHEMES),
+        url_relative="pass_through",
+    )
+
+
+def clean_markdown_html(html: str) -> str:
+    """Markdown's output with raw HTML reduced to the allowlist (no scripts, handlers, styles)."""
+    if "<" not in html:
+        return html
+    return str(_markdown_cleaner().clean(html))
 
 
 class Tag(PelicanTag):
@@ -89,10 +117,13 @@ class TongxinMarkdownReader(BaseReader):
         self._md = Markdown(**config)
         self.root = Path(settings.get("TONGXIN_ROOT") or Path(settings["PATH"]).parent)
         self.content = Path(settings["PATH"])
+        site = settings.get("TONGXIN_SITE") or {}
+        self.raw_html = site.get("raw_html") is True
 
     def render(self, text: str) -> str:
         self._md.reset()
-        return self._md.convert(text)
+        html = self._md.convert(text)
+        return html if self.raw_html else clean_markdown_html(html)
 
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
         source = read_content_file(Path(source_path), self.root)

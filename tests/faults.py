@@ -218,8 +218,10 @@ def faults_table() -> list[Fault]:
         Fault("slow-trickle", "one byte every 0.5 s", "error", "超时", slow=True),
         Fault("hang-headers", "headers, then nothing", "error", "超时", slow=True),
         Fault("hang-body", "half a body, then nothing", "error", "超时", slow=True),
-        Fault("reset", "TCP reset instead of an answer", "error", "连接失败"),
-        Fault("truncated", "Content-Length promises more than is sent", "error", "连接失败"),
+        Fault("reset", "TCP reset instead of an answer", "error", "连接中断或响应无效"),
+        Fault(
+            "truncated", "Content-Length promises more than is sent", "error", "连接中断或响应无效"
+        ),
         Fault("huge", "a 100 MB body, streamed", "error", "响应太大"),
         Fault("gzip-bomb", "1 GB of zeros gzip-compressed", "error", "解压后太大"),
         Fault("billion-laughs", "nested XML entities", "error", "实体声明"),

@@ -66,7 +66,9 @@ class LoggedRequest:
 class FeedServer:
     """A controllable HTTP server for feed tests (see module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        #: any loopback address (127.0.0.2 stands for an intranet host in the SSRF tests)
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.log: list[LoggedRequest] = []
         self.port = 0
@@ -89,7 +91,7 @@ class FeedServer:
         return route
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def requests(self, path: str | None = None) -> list[LoggedRequest]:
         with self._lock:
@@ -133,7 +135,7 @@ class FeedServer:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         server = site._server
         assert server is not None

@@ -579,12 +579,25 @@ def test_symlink_pointing_outside_the_repository(branch: Path, tmp_path: Path) -
     assert "/etc" in the_problem(problems, "content/files/etc").message
 
 
-def test_symlink_inside_the_repository_is_followed_and_checked(branch: Path) -> None:
-    write(branch, "shared/notice.md", "---\ntitle: 共享\ntilte: 共享\n---\n")
-    (branch / "content" / "news" / "shared.md").symlink_to(branch / "shared" / "notice.md")
+def test_symlink_inside_content_is_followed_and_checked(branch: Path) -> None:
+    write(branch, "content/shared/notice.md", "---\ntitle: 共享\ntilte: 共享\n---\n")
+    (branch / "content" / "news" / "shared.md").symlink_to(branch / "content/shared/notice.md")
     (branch / "content" / "study" / "loop").symlink_to(branch / "content" / "study")
     problem = the_problem(check_branch(branch), "content/news/shared.md")
     assert problem.line == 3 and "tilte" in problem.message
+
+
+def test_symlinks_leaving_content_or_into_git_are_refused(branch: Path) -> None:
+    """A link to ``../../.git`` once published ``.git/config`` with its token."""
+    (branch / ".git").mkdir(exist_ok=True)
+    (branch / ".git" / "config").write_text("[remote]\nurl = https://token@x/\n", "utf-8")
+    write(branch, "shared/notice.md", "---\ntitle: 共享\n---\n")
+    (branch / "content" / "files" / "repo").symlink_to("../../.git")
+    (branch / "content" / "files" / "config.txt").symlink_to(branch / ".git" / "config")
+    (branch / "content" / "news" / "shared.md").symlink_to(branch / "shared" / "notice.md")
+    problems = check_branch(branch)
+    for rel in ("content/files/repo", "content/files/config.txt", "content/news/shared.md"):
+        assert ".git" in the_problem(problems, rel).message
 
 
 def test_content_folder_linked_from_outside_is_not_followed(tmp_path: Path) -> None:

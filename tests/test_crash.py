@@ -52,7 +52,12 @@ class Federation:
             {"id": f"b{n}", "name": f"分支{n}", "feed": server.url(f"/b{n}.xml")}
             for n in range(BRANCHES)
         ]
-        document = {"name": "门户", "url": "https://p.example/", "branches": branches}
+        document = {
+            "name": "门户",
+            "url": "https://p.example/",
+            "branches": branches,
+            "allow_networks": ["127.0.0.1"],
+        }
         self.registry.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 
     def next_round(self) -> None:

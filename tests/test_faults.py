@@ -100,7 +100,12 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultRun]:
         registry = tmp / "registry.yaml"
         registry.write_text(
             yaml.safe_dump(
-                {"name": "故障门户", "url": "https://portal.example/", "branches": branches},
+                {
+                    "name": "故障门户",
+                    "url": "https://portal.example/",
+                    "branches": branches,
+                    "allow_networks": ["127.0.0.1"],
+                },
                 allow_unicode=True,
             ),
             encoding="utf-8",
@@ -195,7 +200,12 @@ def test_retry_after_is_honoured_on_the_next_run(fault_run: FaultRun) -> None:
 
 
 def _write_registry(path: Path, branches: list[dict]) -> Path:
-    document = {"name": "故障门户", "url": "https://portal.example/", "branches": branches}
+    document = {
+        "name": "故障门户",
+        "url": "https://portal.example/",
+        "branches": branches,
+        "allow_networks": ["127.0.0.1"],
+    }
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     return path
 

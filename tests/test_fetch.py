@@ -18,7 +18,12 @@ from tongxin.federation.store import Store
 from tongxin.signing import generate_keypair, sign
 
 ATOM = (Path(__file__).parent / "fixtures" / "feeds" / "atom.xml").read_bytes()
-QUICK = {"total_timeout": 3.0, "read_timeout": 2.0, "connect_timeout": 2.0}
+QUICK = {
+    "total_timeout": 3.0,
+    "read_timeout": 2.0,
+    "connect_timeout": 2.0,
+    "allow_networks": ["127.0.0.1"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +138,14 @@ def test_hanging_server_is_bounded_by_the_timeout(server: FeedServer) -> None:
     server.route("/trickle", body=ATOM, trickle=0.2)
     branches = [branch(server, p) for p in ("/hang-headers", "/hang-body", "/trickle")]
     started = time.monotonic()
-    results = fetch_feeds(branches, {}, total_timeout=1.5, read_timeout=1.0, connect_timeout=1.0)
+    results = fetch_feeds(
+        branches,
+        {},
+        total_timeout=1.5,
+        read_timeout=1.0,
+        connect_timeout=1.0,
+        allow_networks=["127.0.0.1"],
+    )
     assert time.monotonic() - started < 4
     for result in results:
         assert result.body is None and result.error

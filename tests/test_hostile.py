@@ -138,7 +138,7 @@ def hostile_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile
                              "feed": server.url(f"/{kind}/feed")})  # fmt: skip
         registry = tmp / "registry.yaml"
         document = {"name": "<script>门户</script>", "url": "https://portal.example/",
-                    "branches": branches}  # fmt: skip
+                    "branches": branches, "allow_networks": ["127.0.0.1"]}  # fmt: skip
         registry.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
         out = tmp / "portal"
         report = run(registry, out, tmp / "portal.sqlite3")

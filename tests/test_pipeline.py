@@ -21,6 +21,8 @@ from tongxin.federation.pipeline import RunReport, run
 from tongxin.federation.store import Store
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+#: The test feed server listens here; the portal reaches only public addresses otherwise.
+LOOPBACK = ["127.0.0.1"]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -67,7 +69,9 @@ def atom(site_url: str, name: str, items: Sequence[Item]) -> bytes:
 def write_registry(path: Path, name: str, url: str, branches: list[dict]) -> Path:
     path.write_text(
         yaml.safe_dump(
-            {"name": name, "url": url, "branches": branches}, allow_unicode=True, sort_keys=False
+            {"name": name, "url": url, "branches": branches, "allow_networks": LOOPBACK},
+            allow_unicode=True,
+            sort_keys=False,
         ),
         encoding="utf-8",
     )
@@ -257,7 +261,7 @@ def test_registry_errors_stop_the_run_before_any_fetch(tmp_path: Path, server: F
     registry.write_text(
         "name: 门户\nurl: https://p.example/\nbranches:\n"
         f"  - id: a\n    name: A\n    feed: {server.url('/a.xml')}\n"
-        "  - id: b\n    nmae: B\n    feed: ftp://nope\n",
+        "  - id: b\n    nmae: B\n    feed: ftp://nope\nallow_networks: [127.0.0.1]\n",
         encoding="utf-8",
     )
     with pytest.raises(RegistryError) as caught:

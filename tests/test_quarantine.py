@@ -32,7 +32,8 @@ class Portal:
         self.db = tmp / "portal.sqlite3"
         branches = [{"id": "nanhu", "name": "南湖", "feed": server.url("/nanhu.xml")}]
         self.registry.write_text(
-            yaml.safe_dump({"name": "门户", "url": "https://p.example/", "branches": branches},
+            yaml.safe_dump({"name": "门户", "url": "https://p.example/", "branches": branches,
+                            "allow_networks": ["127.0.0.1"]},
                            allow_unicode=True), encoding="utf-8")  # fmt: skip
 
     def serve(self, items: list[tuple[str, str]]) -> None:

@@ -97,7 +97,12 @@ def federate(tmp_path: Path, feed_url: str, public_key: str, name: str) -> tuple
     """One portal run over the branch; returns its health row and the published entry ids."""
     registry = tmp_path / f"{name}.yaml"
     branch = {"id": "signed", "name": "签名支部", "feed": feed_url, "public_key": public_key}
-    document = {"name": "门户", "url": "https://portal.example/", "branches": [branch]}
+    document = {
+        "name": "门户",
+        "url": "https://portal.example/",
+        "branches": [branch],
+        "allow_networks": ["127.0.0.1"],
+    }
     registry.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     out = tmp_path / name
     run(registry, out, tmp_path / f"{name}.sqlite3")

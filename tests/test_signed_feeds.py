@@ -32,7 +32,12 @@ class SignedBranch:
             branch["public_keys"] = list(public_keys)
         other = {"id": "plain", "name": "普通分支", "feed": self.server.url("/plain.xml")}
         path = self.tmp / "registry.yaml"
-        document = {"name": "门户", "url": "https://p.example/", "branches": [branch, other]}
+        document = {
+            "name": "门户",
+            "url": "https://p.example/",
+            "branches": [branch, other],
+            "allow_networks": ["127.0.0.1"],
+        }
         path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
         return path
 

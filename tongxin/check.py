@@ -221,7 +221,7 @@ class _Checker:
             for child in children:
                 if child.name.startswith("."):
                     continue
-                if child.is_symlink() and points_outside(child, self.root):
+                if child.is_symlink() and points_outside(child, self.root, self.content):
                     self.add(self.rel(child), 1, "symlink_outside", target=os.readlink(child))
                 elif child.is_dir():
                     stack.append(child)

@@ -396,6 +396,52 @@ def quarantine_reject(entry_id: str, db: Path, note: str, language: str) -> None
     _decide(db, entry_id, "reject", note, language)
 
 
+# --- moves list/confirm (federation/moves.py) ------------------------------------------
+
+
+@main.group("moves")
+def moves_group() -> None:
+    """Permanent redirects waiting to take effect: list them, or confirm one."""
+
+
+@moves_group.command("list")
+@_DB_OPTION
+@_LANGUAGE_OPTION
+def moves_list(db: Path, language: str) -> None:
+    """Every branch whose server says its feed moved, with the target and how often seen."""
+    from tongxin.federation import moves
+    from tongxin.federation.store import Store
+    from tongxin.i18n import translate
+
+    with Store(db) as store:
+        found = [(b, moves.pending(store, b)) for b in sorted(store.branch_states())]
+    rows = [(branch, move) for branch, move in found if move is not None]
+    if not rows:
+        click.echo(translate(language, "federation.moves.none"))
+    for branch, move in rows:
+        click.echo(translate(language, "federation.moves.row", branch=branch, target=move.target,
+                             runs=move.runs, first=move.first_seen))  # fmt: skip
+
+
+@moves_group.command("confirm")
+@click.argument("branch_id")
+@_DB_OPTION
+@_LANGUAGE_OPTION
+def moves_confirm(branch_id: str, db: Path, language: str) -> None:
+    """Accept BRANCH_ID's pending move: the next run that is redirected there moves it."""
+    from tongxin.federation import moves
+    from tongxin.federation.store import Store
+    from tongxin.i18n import translate
+
+    with Store(db) as store:
+        move = moves.confirm(store, branch_id)
+    if move is None:
+        click.echo(translate(language, "federation.moves.not_found", branch=branch_id), err=True)
+        sys.exit(1)
+    click.echo(translate(language, "federation.moves.confirmed", branch=branch_id,
+                         target=move.target))  # fmt: skip
+
+
 # --- keys generate/verify (tongxin/signing.py, docs/signing.md) ------------------------
 
 

@@ -100,12 +100,21 @@ def content_type_of(path: Path, root: Path) -> str | None:
     return None
 
 
-def points_outside(path: Path, root: Path) -> bool:
-    """True when ``path`` (a symlink, or under one) resolves outside the repository ``root``."""
+def points_outside(path: Path, root: Path, content: Path | None = None) -> bool:
+    """True when ``path`` (a symlink, or under one) resolves outside the repository ``root``,
+    into its ``.git`` (tokens in ``.git/config``), or outside ``content`` when given."""
+    real = path.resolve()
     try:
-        path.resolve().relative_to(Path(root).resolve())
+        inside = real.relative_to(Path(root).resolve())
     except ValueError:
         return True
+    if ".git" in inside.parts:
+        return True
+    if content is not None:
+        try:
+            real.relative_to(Path(content).resolve())
+        except ValueError:
+            return True
     return False
 
 

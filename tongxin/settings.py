@@ -280,6 +280,9 @@ def pelican_settings(
             "trim_blocks": True,
             "lstrip_blocks": True,
             "extensions": [],
+            # Front-matter text (titles, tags, quiz text) is escaped, as on the portal, which
+            # renders the same theme: only the sanitised bodies are marked |safe.
+            "autoescape": True,
             # Templates do not change during a build: no stat() per include.
             "auto_reload": False,
             "bytecode_cache": _bytecode_cache(root / CACHE_DIR / "jinja"),

@@ -23,6 +23,7 @@ import base64
 import binascii
 import os
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -70,15 +71,52 @@ def sign(data: bytes, private_key_b64: str) -> str:
     return base64.b64encode(key.sign(data).signature).decode("ascii")
 
 
-def sign_file(path: str | os.PathLike[str], private_key_b64: str) -> Path:
-    """Write ``path + '.sig'`` holding the signature of the file's exact bytes; return its path.
+#: A sequenced signature: ``tongxin-sig-v2 <seq> <base64>``, where ``seq`` (the signing time,
+#: Unix seconds) is signed with the bytes, so a portal can refuse an older feed replayed.
+SEQUENCED = "tongxin-sig-v2"
 
-    Ed25519 signatures are deterministic, so re-signing an unchanged file yields the same
-    bytes; the file is then left untouched (its mtime too), like the rest of a rebuild.
+
+def signed_message(data: bytes, seq: int) -> bytes:
+    """What a sequenced signature covers: the file's bytes, then its sequence number."""
+    return data + b"\n--tongxin-signed-seq:" + str(seq).encode("ascii")
+
+
+def sign_sequenced(data: bytes, private_key_b64: str, seq: int) -> str:
+    """The ``.sig`` text of a sequenced signature of ``data``."""
+    return f"{SEQUENCED} {seq} {sign(signed_message(data, seq), private_key_b64)}"
+
+
+def verify_signature_text(
+    data: bytes, text: str, public_keys_b64: Iterable[str]
+) -> tuple[bool, int | None]:
+    """(valid, sequence) of a ``.sig`` file's text: sequenced, or a plain (older) signature."""
+    parts = text.split()
+    seq = (
+        int(parts[1]) if len(parts) == 3 and parts[0] == SEQUENCED and parts[1].isdigit() else None
+    )
+    return verify_any(data, text, public_keys_b64), seq
+
+
+def sign_file(path: str | os.PathLike[str], private_key_b64: str, seq: int | None = None) -> Path:
+    """Write ``path + '.sig'``, a sequenced signature of the file's exact bytes; its path.
+
+    ``seq`` defaults to now (Unix seconds). A signature already there that is valid for these
+    bytes and this key is kept, sequence and mtime included: an unchanged rebuild changes
+    nothing, and a sequence only grows.
     """
     source = Path(path)
-    signature = (sign(source.read_bytes(), private_key_b64) + "\n").encode("ascii")
+    data = source.read_bytes()
     target = source.with_name(source.name + SIGNATURE_SUFFIX)
+    if target.exists():
+        try:
+            old = target.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            old = ""
+        valid, old_seq = verify_signature_text(data, old, [public_key_for(private_key_b64)])
+        if valid and old_seq is not None:
+            return target
+    seq = int(time.time()) if seq is None else seq
+    signature = (sign_sequenced(data, private_key_b64, seq) + "\n").encode("ascii")
     if not (target.exists() and target.read_bytes() == signature):
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(signature)
@@ -89,8 +127,12 @@ def sign_file(path: str | os.PathLike[str], private_key_b64: str) -> Path:
 def verify(data: bytes, signature_b64: str, public_key_b64: str) -> bool:
     """True when ``signature_b64`` is a valid signature of ``data`` by ``public_key_b64``.
 
-    Never raises on bad input: a malformed key or signature is simply not valid.
+    Never raises on bad input: a malformed key or signature is simply not valid. A sequenced
+    signature's text (:data:`SEQUENCED`) is verified over the bytes and its sequence.
     """
+    parts = signature_b64.split()
+    if len(parts) == 3 and parts[0] == SEQUENCED and parts[1].isdigit():
+        data, signature_b64 = signed_message(data, int(parts[1])), parts[2]
     try:
         verify_key = VerifyKey(_decode_key(public_key_b64, "public key"))
         signature = base64.b64decode(signature_b64.strip(), validate=True)
@@ -143,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not sig_path.exists():
         print(f"{sig_path}: missing", file=sys.stderr)
         return 1
-    ok = verify(data, sig_path.read_text(encoding="ascii"), args.public_key)
+    ok, _seq = verify_signature_text(data, sig_path.read_text(encoding="ascii"), [args.public_key])
     print("ok" if ok else "BAD SIGNATURE")
     return 0 if ok else 1
 

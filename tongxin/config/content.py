@@ -97,6 +97,9 @@ SITE = SubConfig(
         "editor": EDITOR,
         # publish each entry's git committer as its author when it names none
         "author_from_git": Type(bool, "type_bool"),
+        # Raw HTML in Markdown is published as written only when true; else it goes through
+        # the portal's allowlist (plugins/readers.py), so a hacked editor cannot add scripts.
+        "raw_html": Type(bool, "type_bool"),
     }
 )
 

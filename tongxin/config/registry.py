@@ -6,6 +6,9 @@ Checks across branches (an id or feed listed twice) need the lines of both and a
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from tongxin.i18n import LANGUAGES
 from tongxin.yamlsrc import KeyPath
 
@@ -13,11 +16,28 @@ from .options import Choice, Context, Integer, ListOf, SubConfig, Text, Url
 from .screen import SCREEN_OVERRIDES
 
 BRANCH_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]{1,63}")
 
 
 def _one_key_form(branch: dict, path: KeyPath, ctx: Context) -> None:
     if "public_key" in branch and "public_keys" in branch:
         ctx.report(path + ("public_keys",), "registry.both_keys")
+
+
+def _is_network_or_host(text: str) -> bool:
+    """A CIDR or address (``10.0.0.0/8``, ``::1``) or a DNS host name."""
+    try:
+        ipaddress.ip_network(text.strip().strip("[]"), strict=False)
+        return True
+    except ValueError:
+        return bool(_HOST_RE.fullmatch(text.strip().rstrip(".")))
+
+
+def _networks(registry: dict, path: KeyPath, ctx: Context) -> None:
+    listed = registry.get("allow_networks")
+    for index, item in enumerate(listed if isinstance(listed, list) else []):
+        if isinstance(item, str) and not _is_network_or_host(item):
+            ctx.report(path + ("allow_networks", index), "registry.bad_network", value=item)
 
 
 BRANCH = SubConfig(
@@ -29,6 +49,8 @@ BRANCH = SubConfig(
         "parent": Text(),
         "public_key": Text(),
         "public_keys": ListOf(Text()),
+        # this branch's cap on stored entries (else the registry's max_entries_per_branch)
+        "max_entries": Integer(minimum=1),
     },
     rules=(_one_key_form,),
     null_is_absent=True,
@@ -44,6 +66,12 @@ REGISTRY = SubConfig(
         "stale_days": Integer(minimum=1),
         # Per-portal overrides of the screening rules (tongxin/config/screen.py).
         "screen": SCREEN_OVERRIDES,
+        # Private ranges and host names the portal may fetch from (intranet branches); by
+        # default only public addresses are reached (federation/netguard.py).
+        "allow_networks": ListOf(Text()),
+        # Stored entries per branch; the oldest beyond it are dropped (federation/capping.py).
+        "max_entries_per_branch": Integer(minimum=1),
     },
+    rules=(_networks,),
     null_is_absent=True,
 )

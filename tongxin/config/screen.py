@@ -16,7 +16,7 @@ RULE_NAMES = ("terms", "keyword_run", "hidden_text", "new_domains")
 #: Term levels, each with its weight under ``weights``.
 LEVELS = ("strong", "medium", "weak")
 #: Override keys whose lists extend the defaults instead of replacing them.
-EXTENDING = ("context_words", "trusted_domains", "allow", "disable")
+EXTENDING = ("context_words", "trusted_domains", "allow", "disable", "exempt")
 
 _WORDS = ListOf(Text())
 
@@ -41,7 +41,12 @@ SCREEN_RULES = SubConfig(
         "grace_entries": Integer(minimum=0),
         "new_domain_limit": Integer(minimum=1),
         "new_link_limit": Integer(minimum=1),
+        "link_list_min": Integer(minimum=1),
         "trusted_domains": _WORDS,
+        # federation/screen_text.py: look-alike characters, brand patterns, exempt phrases
+        "homoglyphs": MapOf(Text()),
+        "patterns": MapOf(SubConfig({level: _WORDS for level in LEVELS}, null_is_absent=True)),
+        "exempt": _WORDS,
     }
 )
 #: A registry's ``screen:`` mapping: the same keys, each optional.
