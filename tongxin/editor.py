@@ -44,8 +44,8 @@ DECAP_LOCALES = {"zh-CN": "zh_Hans", "zh-TW": "zh_Hant", "en": "en"}
 #: ``slug`` from the file name) or they are for hand-made special pages only.
 NOT_IN_FORM = frozenset({"modified", "slug", "lang", "save_as", "url"})
 #: Site settings the form leaves alone: the administrator's (the editor's own connection,
-#: whether git committers are published).
-SITE_NOT_IN_FORM = frozenset({"editor", "author_from_git"})
+#: whether git committers are published, whether raw HTML is trusted).
+SITE_NOT_IN_FORM = frozenset({"editor", "author_from_git", "raw_html"})
 #: Multi-line text fields.
 LONG_TEXT = frozenset({"summary", "description", "explanation", "question"})
 #: The file name of every new entry: its date and time, ASCII, unique to the second.
