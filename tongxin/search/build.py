@@ -29,6 +29,7 @@ from pathlib import Path
 from tongxin.fold import load_table
 
 from .cache import FileCache, TermsCache, documents_of, meta_key, shard_keys
+from .extras import T2S_PARTS, write_facets, write_t2s_parts
 from .format import Prepared, prepare
 from .model import (
     FIELDS,
@@ -38,7 +39,9 @@ from .model import (
     date_key,
     doc_hash,
     encode,
+    body_field,
     facet_terms,
+    title_field,
     meta_row,
     write_atomic,
 )
@@ -146,16 +149,20 @@ def _analyse(
     docs: list[SearchDoc], terms: TermsCache, stats: IndexStats
 ) -> list[tuple[Prepared, Prepared, Prepared]]:
     """Each document's title, text and filter terms (each distinct text analysed once)."""
-    known = terms.analyse(t for d in docs for t in (d.title, d.text))
+    known = terms.analyse(t for d in docs for t in (title_field(d), body_field(d)))
     fresh = terms.new_texts
-    stats.tokenized = sum(1 for d in docs if d.title in fresh or d.text in fresh)
-    facet_of: dict[tuple[str, str], Prepared] = {}
+    stats.tokenized = sum(
+        1 for d in docs if title_field(d) in fresh or body_field(d) in fresh
+    )
+    facet_of: dict[tuple[str, str, str], Prepared] = {}
     out = []
     for d in docs:
-        facet = facet_of.get((d.branch, d.type))
+        facet = facet_of.get((d.branch, d.type, d.region))
         if facet is None:
-            facet = facet_of[d.branch, d.type] = prepare(facet_terms(d.branch, d.type))
-        out.append((known[d.title], known[d.text], facet))
+            facet = facet_of[d.branch, d.type, d.region] = prepare(
+                facet_terms(d.branch, d.type, d.region)
+            )
+        out.append((known[title_field(d)], known[body_field(d)], facet))
     return out
 
 
@@ -240,4 +247,8 @@ def _write_manifest(collection: _Collection, layout: Layout, search_dir: Path, w
         "years": year_ranges({k[:4] for k in collection.dates}),
         "typeCounts": dict(sorted(Counter(d.type for d in docs).items())),
     }
+    manifest["regions"] = sorted({d.region for d in docs} - {""})
+    manifest["t2sParts"] = T2S_PARTS
+    write_t2s_parts(search_dir)
+    manifest["facets"] = write_facets(search_dir, docs, collection.refs)
     write_atomic(search_dir / "manifest.json", encode(manifest))

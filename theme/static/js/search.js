@@ -45,22 +45,81 @@
     var dead = {};
     var fresh = {};
 
+    var foldParts = {}; // part number -> Promise of its pairs being added to the tokenizer
+    var facetTables = null; // Promise of [base facets, delta facets] (manifest.facets)
+
     function init() {
-      return Promise.all([fetchJson("manifest.json"), fetchJson("t2s.json")]).then(function (r) {
+      // the fold table comes in parts, fetched for the characters of each query (foldFor)
+      var table = Promise.resolve(null);
+      return Promise.all([fetchJson("manifest.json"), table]).then(function (r) {
         manifest = r[0];
-        tokenizer.setTable(r[1]);
-        delta = manifest.delta || null;
-        dead = {};
-        fresh = {};
-        if (delta) {
-          delta.dead.forEach(function (ref) {
-            dead[ref] = true;
-          });
-          delta.refs.forEach(function (ref) {
-            fresh[ref] = true;
+        if (!manifest.t2sParts) {
+          return fetchJson("t2s.json").then(function (t2s) {
+            tokenizer.setTable(t2s);
+            return start();
           });
         }
-        return manifest;
+        return start();
+      });
+    }
+
+    function start() {
+      delta = manifest.delta || null;
+      dead = {};
+      fresh = {};
+      if (delta) {
+        delta.dead.forEach(function (ref) {
+          dead[ref] = true;
+        });
+        delta.refs.forEach(function (ref) {
+          fresh[ref] = true;
+        });
+      }
+      return manifest;
+    }
+
+    // The fold pairs of these characters: folding them (query) and every traditional form of
+    // them (highlighting results); parts are t2s/<code point % t2sParts>.json.
+    function foldParts_(chars) {
+      var count = manifest.t2sParts;
+      if (!count) return Promise.resolve();
+      var wanted = [];
+      chars.forEach(function (ch) {
+        if (!tokenizer.isCjk(ch)) return;
+        var k = ch.codePointAt(0) % count;
+        if (!foldParts[k]) {
+          foldParts[k] = fetchJson("t2s/" + k + ".json").then(tokenizer.addPairs);
+        }
+        wanted.push(foldParts[k]);
+      });
+      return Promise.all(wanted);
+    }
+
+    function foldFor(text) {
+      var chars = Array.from(String(text).normalize("NFKC"));
+      return foldParts_(chars).then(function () {
+        // a traditional query: the parts of its simplified forms too (for highlighting)
+        foldParts_(Array.from(tokenizer.fold(chars.join(""))));
+      });
+    }
+
+    // Each entry's [branch, type, region], for counting results (small collections only).
+    function facetsOf(hits) {
+      if (!manifest.facets) return Promise.resolve(null);
+      if (!facetTables) {
+        facetTables = Promise.all([
+          fetchJson("facets.json"),
+          delta ? fetchJson("delta/facets.json").catch(function () {
+            return null;
+          }) : null
+        ]);
+      }
+      return facetTables.then(function (tables) {
+        return hits.map(function (h) {
+          var table = fresh[h.ref] && tables[1] ? tables[1] : tables[0];
+          var i = table.refs[h.ref];
+          return i === undefined ? null : table.values[i];
+        });
       });
     }
 
@@ -156,6 +215,7 @@
     // A query word matches a field when its tokens sit at consecutive positions there: the
     // bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring itself.
     // slots: isSlot for each token of the word, computed once per query (not per candidate).
+    // Returns 2 when the word is in the title (or a tag), 1 in the text only, 0 nowhere.
     function adjacent(word, slots, positions) {
       var fields = ["title", "text"];
       for (var f = 0; f < fields.length; f++) {
@@ -177,38 +237,187 @@
           var p = starts[s] - first;
           var ok = true;
           for (var t = first + 1; t < lists.length && ok; t++) ok = !lists[t] || lists[t].indexOf(p + t) >= 0;
-          if (ok) return true;
+          if (ok) return 2 - f;
         }
       }
-      return false;
+      return 0;
     }
 
     function indexOf(list, value) {
-      for (var i = 0; i < list.length; i++) if (list[i] === value) return i;
+      for (var i = 0; i < (list || []).length; i++) if (list[i] === value) return i;
       return -1;
     }
 
-    /* filters: {branch, type, year} (values as in the manifest); returns Promise<{hits, words}>
-     * where hits are [{n, ref, score}] sorted by relevance or, with sort "newest", by number
-     * (a bigger n is a later date); searcher.entry(hit.ref) reads a hit's row. */
-    function search(query, filters, sort) {
+    var FILTERS = [
+      ["branch", "b:", "branches"],
+      ["type", "t:", "types"],
+      ["region", "r:", "regions"]
+    ];
+
+    // One term's postings, read from the files of its bucket (and the delta).
+    function termList(t, fields, bucket, recent) {
+      var size = 0;
+      var found = false;
+      var postings = bucket.indexes.map(function (idx) {
+        var posting = idx.invertedIndex[t] || null;
+        if (posting) {
+          fields.forEach(function (f) {
+            Object.keys(posting[f] || {}).forEach(function (ref) {
+              if (dead[ref]) return;
+              found = true;
+              size += 1;
+            });
+          });
+        }
+        return posting;
+      });
+      if (recent) {
+        fields.forEach(function (f) {
+          var n = Object.keys(recent[f] || {}).length;
+          if (n) found = true;
+          size += n;
+        });
+      }
+      return {
+        term: t,
+        fields: fields,
+        postings: found ? postings : null,
+        recent: recent,
+        parts: bucket.parts,
+        size: size,
+        // lunr.idf over the whole collection: size counts a document once per field
+        idf: Math.log(1 + Math.abs((manifest.docs - size + 0.5) / (size + 0.5)))
+      };
+    }
+
+    // A term's positions in one entry, by field (null: the entry lacks it).
+    function positionsIn(l, ref, n) {
+      if (!l || !l.postings) return null;
+      // a ref of the delta is looked up there only: its base postings are dead
+      var posting = fresh[ref] ? l.recent : l.postings[l.parts > 1 ? n % l.parts : 0];
+      if (!posting) return null;
+      var byField = null;
+      for (var j = 0; j < l.fields.length; j++) {
+        var e = posting[l.fields[j]] && posting[l.fields[j]][ref];
+        if (e) {
+          byField = byField || {};
+          byField[l.fields[j]] = e.p || [];
+        }
+      }
+      return byField;
+    }
+
+    // Every ref of a term's postings, once (dead base refs left out).
+    function refsOf(l, range, into, seen) {
+      function collect(posting, skipDead) {
+        if (!posting) return;
+        l.fields.forEach(function (f) {
+          Object.keys(posting[f] || {}).forEach(function (ref) {
+            if (seen[ref] || (skipDead && dead[ref])) return;
+            seen[ref] = true;
+            var n = numberOf(ref);
+            if (!range || (n >= range[0] && n <= range[1])) into.push(ref);
+          });
+        });
+      }
+      (l.postings || []).forEach(function (posting) {
+        collect(posting, true);
+      });
+      collect(l.recent, false);
+    }
+
+    // How well an entry answers the query: words matched, words in its title or tags, BM25
+    // (lunr's k1 = 1.2, from the positions: the shards carry no field vectors). null: it
+    // fails a filter or matches no word.
+    function evaluate(ref, query) {
+      var n = numberOf(ref);
+      for (var i = 0; i < query.filters.length; i++) {
+        if (!positionsIn(query.byTerm[query.filters[i]], ref, n)) return null;
+      }
+      var matched = 0;
+      var inTitle = 0;
+      var score = 0;
+      var scored = {};
+      query.words.forEach(function (w, wi) {
+        var terms = query.required[wi];
+        var positions = {};
+        for (var k = 0; k < terms.length; k++) {
+          var found = positionsIn(query.byTerm[terms[k]], ref, n);
+          if (!found) return;
+          positions[terms[k]] = found;
+        }
+        var where = adjacent(w, query.slots[wi], positions);
+        if (!where) return;
+        matched += 1;
+        if (where === 2) inTitle += 1;
+        terms.forEach(function (t) {
+          if (scored[t]) return;
+          scored[t] = true;
+          Object.keys(positions[t]).forEach(function (f) {
+            var tf = positions[t][f].length || 1;
+            score += (query.byTerm[t].idf * 2.2 * tf) / (1.2 + tf);
+          });
+        });
+      });
+      return matched ? { n: n, ref: ref, score: score, matched: matched, title: inTitle } : null;
+    }
+
+    function shortest(terms, byTerm) {
+      var best = null;
+      terms.forEach(function (t) {
+        if (!best || byTerm[t].size < best.size) best = byTerm[t];
+      });
+      return best;
+    }
+
+    function order(sort) {
+      // entries with more of the words first, then those with them in the title or tags
+      if (sort === "newest") {
+        return function (a, b) {
+          return b.matched - a.matched || b.n - a.n || (a.ref < b.ref ? -1 : 1);
+        };
+      }
+      return function (a, b) {
+        return (
+          b.matched - a.matched || b.title - a.title || b.score - a.score || b.n - a.n || (a.ref < b.ref ? -1 : 1)
+        );
+      };
+    }
+
+    /* filters: {branch, type, region, year} (values as in the manifest); returns
+     * Promise<{hits, words, partial}> where hits are [{n, ref, score, matched, title}] with every
+     * word first; when no entry has them all, partial is true and hits are the entries with
+     * some of them (most words first). Sorted by relevance (title and tag matches first) or,
+     * with sort "newest", by number (a bigger n is a later date); searcher.entry(hit.ref)
+     * reads a hit's row. */
+    function search(queryText, filters, sort) {
+      return foldFor(queryText || "").then(function () {
+        return searchFolded(queryText, filters, sort);
+      });
+    }
+
+    function searchFolded(queryText, filters, sort) {
       filters = filters || {};
-      var words = tokenizer.tokenizeQuery(query || "");
-      if (!words.length) return Promise.resolve({ hits: [], words: words });
+      var words = tokenizer.tokenizeQuery(queryText || "");
+      var empty = { hits: [], words: words, partial: false };
+      if (!words.length) return Promise.resolve(empty);
       var terms = {};
-      words.forEach(function (w) {
-        required(w).forEach(function (t) {
+      var required_ = words.map(required);
+      required_.forEach(function (list) {
+        list.forEach(function (t) {
           terms[t] = ["title", "text"];
         });
       });
-      if (filters.branch) {
-        if (indexOf(manifest.branches, filters.branch) < 0) return Promise.resolve({ hits: [], words: words });
-        terms["b:" + filters.branch] = ["f"];
+      var filterTerms = [];
+      for (var i = 0; i < FILTERS.length; i++) {
+        var value = filters[FILTERS[i][0]];
+        if (!value) continue;
+        if (indexOf(manifest[FILTERS[i][2]], value) < 0) return Promise.resolve(empty);
+        terms[FILTERS[i][1] + value] = ["f"];
+        filterTerms.push(FILTERS[i][1] + value);
       }
-      if (filters.type) {
-        if (indexOf(manifest.types, filters.type) < 0) return Promise.resolve({ hits: [], words: words });
-        terms["t:" + filters.type] = ["f"];
-      }
+      var range = filters.year && manifest.years[filters.year];
+      if (filters.year && !range) return Promise.resolve(empty);
       var byShard = {};
       Object.keys(terms).forEach(function (t) {
         var file = fileOf(t);
@@ -216,137 +425,68 @@
         (byShard[file.name] = byShard[file.name] || []).push(t);
       });
       var keys = Object.keys(byShard);
-      var termList = Object.keys(terms);
-      var deltaOf = {};
-      return Promise.all([
-        Promise.all(keys.map(shard)),
-        Promise.all(termList.map(deltaShard))
-      ]).then(function (loaded) {
-        var buckets = loaded[0];
-        termList.forEach(function (t, i) {
-          deltaOf[t] = loaded[1][i] ? loaded[1][i].invertedIndex[t] || null : null;
-        });
-        // Posting lists straight from the inverted indexes: intersect the shortest first,
-        // then check positions, then score only what survived (a common bigram can sit in
-        // tens of thousands of entries; lunr's query() would score every one of them).
-        var lists = [];
-        buckets.forEach(function (bucket, i) {
-          byShard[keys[i]].forEach(function (t) {
-            var postings = [];
-            var size = 0;
-            var found = false;
-            bucket.indexes.forEach(function (idx) {
-              var posting = idx.invertedIndex[t] || null;
-              postings.push(posting);
-              if (!posting) return;
-              terms[t].forEach(function (f) {
-                Object.keys(posting[f] || {}).forEach(function (ref) {
-                  if (dead[ref]) return;
-                  found = true;
-                  size += 1;
-                });
+      var termNames = Object.keys(terms);
+      return Promise.all([Promise.all(keys.map(shard)), Promise.all(termNames.map(deltaShard))]).then(
+        function (loaded) {
+          var recent = {};
+          termNames.forEach(function (t, i) {
+            recent[t] = loaded[1][i] ? loaded[1][i].invertedIndex[t] || null : null;
+          });
+          var byTerm = {};
+          loaded[0].forEach(function (bucket, i) {
+            byShard[keys[i]].forEach(function (t) {
+              byTerm[t] = termList(t, terms[t], bucket, recent[t]);
+            });
+          });
+          var query = {
+            words: words,
+            required: required_,
+            filters: filterTerms,
+            byTerm: byTerm,
+            slots: words.map(function (w) {
+              return w.map(function (t, i) {
+                return isSlot(w, i);
               });
+            })
+          };
+          function run(lead) {
+            var candidates = [];
+            var seen = {};
+            lead.forEach(function (l) {
+              refsOf(l, range, candidates, seen);
             });
-            var recent = deltaOf[t];
-            if (recent) {
-              terms[t].forEach(function (f) {
-                var n = Object.keys(recent[f] || {}).length;
-                if (n) found = true;
-                size += n;
-              });
-            }
-            lists.push({
-              term: t,
-              fields: terms[t],
-              postings: found ? postings : null,
-              recent: recent,
-              parts: bucket.parts,
-              size: size,
-              // lunr.idf over the whole collection: size counts a document once per field
-              idf: Math.log(1 + Math.abs((manifest.docs - size + 0.5) / (size + 0.5)))
+            var hits = [];
+            candidates.forEach(function (ref) {
+              var hit = evaluate(ref, query);
+              if (hit) hits.push(hit);
             });
-          });
-        });
-        lists.sort(function (a, b) {
-          return a.size - b.size;
-        });
-        if (!lists.length || !lists[0].postings) return { hits: [], words: words };
-        var range = filters.year && manifest.years[filters.year];
-        if (filters.year && !range) return { hits: [], words: words };
-        var candidates = [];
-        var seen = {};
-        function collect(posting, skipDead) {
-          if (!posting) return;
-          lists[0].fields.forEach(function (f) {
-            Object.keys(posting[f] || {}).forEach(function (ref) {
-              if (seen[ref] || (skipDead && dead[ref])) return;
-              seen[ref] = true;
-              var n = numberOf(ref);
-              if (!range || (n >= range[0] && n <= range[1])) candidates.push(ref);
-            });
-          });
-        }
-        lists[0].postings.forEach(function (posting) {
-          collect(posting, true);
-        });
-        collect(lists[0].recent, false);
-        var slots = words.map(function (w) {
-          return w.map(function (t, i) {
-            return isSlot(w, i);
-          });
-        });
-        var hits = [];
-        candidates.forEach(function (ref) {
-          var n = numberOf(ref);
-          var positions = {};
-          var where = [];
-          for (var i = 0; i < lists.length; i++) {
-            var l = lists[i];
-            if (!l.postings) return;
-            // a ref of the delta is looked up there only: its base postings are dead
-            var posting = fresh[ref] ? l.recent : l.postings[l.parts > 1 ? n % l.parts : 0];
-            if (!posting) return;
-            var byField = null;
-            for (var j = 0; j < l.fields.length; j++) {
-              var entry = posting[l.fields[j]] && posting[l.fields[j]][ref];
-              if (entry) {
-                byField = byField || {};
-                byField[l.fields[j]] = entry.p || [];
-              }
-            }
-            if (!byField) return;
-            positions[l.term] = byField;
-            where.push([l.idf, byField]);
+            return hits;
           }
-          for (var w = 0; w < words.length; w++) if (!adjacent(words[w], slots[w], positions)) return;
-          // BM25 (lunr's k1 = 1.2) of each term in each field, from the positions themselves:
-          // the shards carry no field vectors (they were half of every download)
-          var score = 0;
-          where.forEach(function (x) {
-            Object.keys(x[1]).forEach(function (f) {
-              var tf = x[1][f].length || 1;
-              score += (x[0] * 2.2 * tf) / (1.2 + tf);
-            });
+          // every word: candidates from the shortest list of all
+          var hits = run([shortest(termNames, byTerm)]).filter(function (h) {
+            return h.matched === words.length;
           });
-          hits.push({ n: n, ref: ref, score: score });
-        });
-        hits.sort(
-          sort === "newest"
-            ? function (a, b) {
-                return b.n - a.n || (a.ref < b.ref ? -1 : 1);
-              }
-            : function (a, b) {
-                return b.score - a.score || b.n - a.n || (a.ref < b.ref ? -1 : 1);
-              }
-        );
-        return { hits: hits, words: words };
-      });
+          var partial = false;
+          if (!hits.length && words.length > 1) {
+            // none has them all: the entries with any word (its shortest list), most words first
+            partial = true;
+            hits = run(
+              required_.map(function (list) {
+                return shortest(list.length ? list : termNames, byTerm);
+              })
+            );
+          }
+          hits.sort(order(sort));
+          return { hits: hits, words: words, partial: partial && hits.length > 0 };
+        }
+      );
     }
 
     return {
       init: init,
       search: search,
       entry: entry,
+      facetsOf: facetsOf,
       manifest: function () {
         return manifest;
       }
