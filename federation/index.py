@@ -78,8 +78,8 @@ def search_docs(entries: Sequence[Entry]) -> list[SearchDoc]:
         if (entry.type or "news") == "pages":
             continue
         text = plain_text_head(entry.content_html or entry.summary_html, TEXT_LIMIT)
-        # the summary only shows when the body has no text (the excerpt is the text's head)
-        summary = "" if text else plain_text_head(entry.summary_html, EXCERPT_CHARS)
+        # the summary is indexed (and shown) when it says what the text's head does not
+        summary = plain_text_head(entry.summary_html, EXCERPT_CHARS) if entry.content_html else ""
         docs.append(
             SearchDoc(
                 id=entry.entry_id,
@@ -90,6 +90,7 @@ def search_docs(entries: Sequence[Entry]) -> list[SearchDoc]:
                 type=entry.type or "news",
                 date=entry.published or entry.updated,
                 summary=summary,
+                tags=tuple(entry.tags or ()),
             )
         )
     return docs

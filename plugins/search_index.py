@@ -82,6 +82,7 @@ def search_docs(
                 type=_entry_type(content, default_type),
                 date=getattr(content, "date", None),
                 summary=plain_text(getattr(content, "summary", "")),
+                tags=tuple(str(tag) for tag in getattr(content, "tags", None) or ()),
             )
         )
     return docs
