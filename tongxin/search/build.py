@@ -36,13 +36,13 @@ from .model import (
     FORMAT,
     IndexStats,
     SearchDoc,
+    body_field,
     date_key,
     doc_hash,
     encode,
-    body_field,
     facet_terms,
-    title_field,
     meta_row,
+    title_field,
     write_atomic,
 )
 from .plan import HOT_POSTINGS, SPLIT_POSTINGS, Layout, TextGroups, pass_groups, plan_layout
@@ -151,9 +151,7 @@ def _analyse(
     """Each document's title, text and filter terms (each distinct text analysed once)."""
     known = terms.analyse(t for d in docs for t in (title_field(d), body_field(d)))
     fresh = terms.new_texts
-    stats.tokenized = sum(
-        1 for d in docs if title_field(d) in fresh or body_field(d) in fresh
-    )
+    stats.tokenized = sum(1 for d in docs if title_field(d) in fresh or body_field(d) in fresh)
     facet_of: dict[tuple[str, str, str], Prepared] = {}
     out = []
     for d in docs:

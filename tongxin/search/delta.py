@@ -30,12 +30,12 @@ from .model import (
     FORMAT,
     IndexStats,
     SearchDoc,
+    body_field,
     date_key,
     encode,
-    body_field,
     facet_terms,
-    title_field,
     meta_row,
+    title_field,
     write_atomic,
 )
 from .plan import POSTINGS_PER_SHARD, choose_shards

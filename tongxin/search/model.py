@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -64,8 +65,8 @@ def date_key(value: datetime | date | str | None) -> str:
 
 def doc_hash(doc: SearchDoc, when: str) -> str:
     """A hash of everything a document shows or is found by (what the cache keys on)."""
-    parts = (doc.id, doc.url, doc.title, doc.text, doc.branch, doc.type, when, doc.summary)
-    parts += (doc.region, *doc.tags)
+    parts = [doc.id, doc.url, doc.title, doc.text, doc.branch, doc.type, when, doc.summary]
+    parts += [doc.region, *doc.tags]
     joined = "\x1f".join(parts) + "\x1f"
     return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
@@ -91,9 +92,14 @@ def body_field(doc: SearchDoc) -> str:
     return f"{summary}\n{doc.text}" if summary else doc.text
 
 
+# White space that markup left before punctuation ("时间 ：", "Note :"): not in excerpts.
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[：:，,。.；;！!？?、）)」』】》])")
+
+
 def excerpt(doc: SearchDoc, chars: int) -> str:
     summary = _own_summary(doc)
     text = " ".join((f"{summary} {doc.text}" if summary else doc.text or doc.summary).split())
+    text = _SPACE_BEFORE_PUNCTUATION.sub("", text)
     return text if len(text) <= chars else text[:chars] + "…"
 
 

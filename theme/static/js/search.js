@@ -567,12 +567,16 @@
     var selects = {
       branch: doc.getElementById("search-branch"),
       type: doc.getElementById("search-type"),
+      region: doc.getElementById("search-region"),
       year: doc.getElementById("search-year"),
       sort: doc.getElementById("search-sort")
     };
     var count = doc.getElementById("search-count");
     var results = doc.getElementById("search-results");
     var more = doc.getElementById("search-more");
+    var onward = doc.getElementById("search-onward");
+    var kinds = doc.getElementById("search-kinds");
+    var partialNote = doc.getElementById("search-partial");
     var current = { hits: [], shown: 0, query: "" };
     var generation = 0;
 
@@ -621,6 +625,75 @@
       win.history.replaceState(null, "", qs ? "?" + qs : win.location.pathname);
     }
 
+    // 2025-05-13 as every other page writes it (theme.date_format in the page's language)
+    function dateText(iso) {
+      var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
+      if (!m || !strings.date) return iso || "";
+      var month = parseInt(m[2], 10);
+      var values = { year: m[1], month: month, day: parseInt(m[3], 10), month_name: strings.months[month - 1] };
+      return strings.date.replace(/\{(year|month|day|month_name)\}/g, function (all, key) {
+        return values[key];
+      });
+    }
+
+    // Counts of the query's results by each filter's values, in the selects and the kind
+    // buttons (分类展现); year from each hit's number, the others from the facet table.
+    function showCounts(hits, gen) {
+      var m = searcher.manifest();
+      var counts = { branch: {}, type: {}, region: {}, year: {} };
+      var years = Object.keys(m.years);
+      hits.forEach(function (h) {
+        for (var i = 0; i < years.length; i++) {
+          var r = m.years[years[i]];
+          if (h.n >= r[0] && h.n <= r[1]) counts.year[years[i]] = (counts.year[years[i]] || 0) + 1;
+        }
+      });
+      return searcher.facetsOf(hits).then(function (facets) {
+        if (gen !== generation) return;
+        if (facets) {
+          facets.forEach(function (f) {
+            if (!f) return;
+            counts.branch[f[0]] = (counts.branch[f[0]] || 0) + 1;
+            counts.type[f[1]] = (counts.type[f[1]] || 0) + 1;
+            if (f[2]) counts.region[f[2]] = (counts.region[f[2]] || 0) + 1;
+          });
+        }
+        Object.keys(counts).forEach(function (k) {
+          var select = selects[k];
+          if (!select || (k !== "year" && !facets)) return;
+          Array.prototype.forEach.call(select.options, function (o) {
+            if (!o.value) return;
+            var label = o.getAttribute("data-label") || o.textContent;
+            o.setAttribute("data-label", label);
+            o.textContent = label + " (" + (counts[k][o.value] || 0) + ")";
+          });
+        });
+        renderKinds(hits.length, facets ? counts.type : null);
+      });
+    }
+
+    function renderKinds(total, byType) {
+      kinds.textContent = "";
+      var current = selects.type ? selects.type.value : "";
+      var values = [""].concat(searcher.manifest().types);
+      values.forEach(function (v) {
+        var n = v ? byType && (byType[v] || 0) : total;
+        if (v && byType && !n) return;
+        var li = doc.createElement("li");
+        var b = doc.createElement("button");
+        b.type = "button";
+        b.setAttribute("aria-pressed", String(v === current));
+        b.textContent = (v ? typeLabel(v) : strings.all) + (n === null || n === undefined ? "" : " (" + n + ")");
+        b.addEventListener("click", function () {
+          selects.type.value = v;
+          run();
+        });
+        li.appendChild(b);
+        kinds.appendChild(li);
+      });
+      kinds.hidden = values.length < 3 || !total;
+    }
+
     function renderHit(e, query) {
       var li = doc.createElement("li");
       li.className = "search-hit";
@@ -628,13 +701,13 @@
       a.href = e.url;
       var titleChars = Array.from(e.title);
       appendMarked(doc, a, titleChars, findRanges(tokenizer, e.title, query), 0, titleChars.length);
-      var h = doc.createElement("h3");
+      var h = doc.createElement("h2");
       h.className = "search-hit-title";
       h.appendChild(a);
       li.appendChild(h);
       var meta = doc.createElement("p");
       meta.className = "search-hit-meta";
-      meta.textContent = [e.branch, typeLabel(e.type), e.date].filter(Boolean).join(" · ");
+      meta.textContent = [e.branch, typeLabel(e.type), dateText(e.date)].filter(Boolean).join(" · ");
       li.appendChild(meta);
       var text = Array.from(e.excerpt || "");
       var ranges = findRanges(tokenizer, e.excerpt || "", query);
@@ -672,6 +745,9 @@
       writeUrl();
       results.textContent = "";
       more.hidden = true;
+      onward.hidden = true;
+      partialNote.hidden = true;
+      if (!query) kinds.hidden = true;
       root.setAttribute("data-state", "searching");
       if (!query) {
         setStatus("prompt", null);
@@ -683,14 +759,23 @@
       var filters = {
         branch: selects.branch ? selects.branch.value : "",
         type: selects.type ? selects.type.value : "",
+        region: selects.region ? selects.region.value : "",
         year: selects.year ? selects.year.value : ""
       };
-      return searcher
-        .search(query, filters, selects.sort ? selects.sort.value : "relevance")
-        .then(function (r) {
+      var sort = selects.sort ? selects.sort.value : "relevance";
+      var filtered = filters.branch || filters.type || filters.region || filters.year;
+      return Promise.all([
+        searcher.search(query, filters, sort),
+        filtered ? searcher.search(query, {}, sort) : null
+      ])
+        .then(function (both) {
+          var r = both[0];
           if (gen !== generation) return;
           current = { hits: r.hits, shown: 0, query: query };
           setStatus(r.hits.length ? "found" : "none", r.hits.length);
+          onward.hidden = r.hits.length > 0;
+          partialNote.hidden = !r.partial;
+          showCounts((both[1] || r).hits, gen);
           return showMore(gen).then(function () {
             // for tests and assistive tools: the results on screen match the query
             if (gen === generation) root.setAttribute("data-state", "done");
@@ -749,6 +834,10 @@
           selects.branch.closest("label").hidden = m.branches.length < 2;
         }
         if (selects.type) fill(selects.type, m.types, typeLabel);
+        if (selects.region) {
+          fill(selects.region, m.regions || []);
+          selects.region.closest("label").hidden = !(m.regions && m.regions.length);
+        }
         if (selects.year) fill(selects.year, Object.keys(m.years).sort().reverse());
         readUrl();
         root.setAttribute("data-ready", "true");
