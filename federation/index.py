@@ -29,6 +29,7 @@ from tongxin.search import (
     date_key,
     delta_neighbours,
 )
+from tongxin.search.compress import compress_tree
 
 from .model import Entry
 from .portal_feeds import plain_text
@@ -433,11 +434,16 @@ class IndexAside:
         self._load_all = load_all
 
     def result(self) -> IndexResult:
-        """The index's result; its exception is raised here."""
+        """The index's result; its exception is raised here. Gzip copies of the search data
+        and the theme's assets are written beside them (after the render wrote the theme)."""
         try:
-            return build_portal_index(*self._args)
+            result = build_portal_index(*self._args)
         except DeltaRefused as refused:
-            return self._cold(str(refused))
+            result = self._cold(str(refused))
+        out_dir = Path(self._args[1])
+        for folder in (out_dir / "search", out_dir / "theme"):
+            compress_tree(folder)
+        return result
 
     def _cold(self, reason: str) -> IndexResult:
         plan = self._args[0]

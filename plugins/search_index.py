@@ -23,6 +23,7 @@ import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
 from tongxin.search import SearchDoc, build_search_index
+from tongxin.search.compress import compress_tree
 from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def build_search(pelican: Any) -> None:
         if hasattr(generator, "get_template") and hasattr(generator, "env"):
             render_search_page(generator, output)
             break
+    for folder in ("search", "theme"):  # gzip copies for servers that send them (docs/deploy.md)
+        compress_tree(output / folder)
     logger.info(
         "search: %d entries, %d shards (%d files reused), %.1f kB in %.2f s",
         stats.docs,
