@@ -271,6 +271,20 @@ def build_portal_index(
     cache_dir: Path | None = None,
 ) -> IndexResult:
     """Write ``out_dir/search/`` for ``entries``; reuse the previous version's when identical.
+    Gzip copies of its files are written beside them (those still current are kept).
+    """
+    result = _build_portal_index(entries, out_dir, previous, cache_dir)
+    compress_tree(Path(out_dir) / "search")
+    return result
+
+
+def _build_portal_index(
+    entries: Sequence[Entry] | IndexPlan,
+    out_dir: Path,
+    previous: Path | None = None,
+    cache_dir: Path | None = None,
+) -> IndexResult:
+    """:func:`build_portal_index` without the gzip copies.
 
     With ``cache_dir`` (kept between runs) and a previous version, a run where few entries
     changed writes only a delta over the previous version's base (see
@@ -434,15 +448,13 @@ class IndexAside:
         self._load_all = load_all
 
     def result(self) -> IndexResult:
-        """The index's result; its exception is raised here. Gzip copies of the search data
-        and the theme's assets are written beside them (after the render wrote the theme)."""
+        """The index's result; its exception is raised here. Gzip copies of the theme's assets
+        are written beside them too (the render has written them by now)."""
         try:
             result = build_portal_index(*self._args)
         except DeltaRefused as refused:
             result = self._cold(str(refused))
-        out_dir = Path(self._args[1])
-        for folder in (out_dir / "search", out_dir / "theme"):
-            compress_tree(folder)
+        compress_tree(Path(self._args[1]) / "theme")
         return result
 
     def _cold(self, reason: str) -> IndexResult:
