@@ -516,7 +516,12 @@ def _publish(
             t_read = time.perf_counter()
             cache_dir = search_cache_dir(store.path)
             plan = plan_portal_index(
-                listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
+                listing,
+                current,
+                cache_dir,
+                load=store.entries_by_id,
+                load_all=store.entries,
+                regions={b.id: b.region for b in registry.branches if b.region},
             )
             store.settle_checkpoint()  # no child may inherit the copying thread mid-copy
             index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
