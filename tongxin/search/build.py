@@ -30,6 +30,7 @@ from tongxin.fold import load_table
 
 from .cache import FileCache, TermsCache, documents_of, meta_key, shard_keys
 from .extras import T2S_PARTS, write_facets, write_t2s_parts
+from .first import first_terms, write_first_files
 from .format import Prepared, prepare
 from .model import (
     FIELDS,
@@ -133,7 +134,9 @@ def build_search_index(
         blocks = _write_meta_blocks(collection, meta_block, excerpt_chars, files, search_dir)
         lap = stats.lap("shards and meta", lap)
         files.place()
-        _write_manifest(collection, layout, search_dir, blocks[0])
+        first = first_terms(frequency, len(collection.docs), hot_postings)
+        write_first_files(search_dir, collection.docs, collection.refs, fields, first)
+        _write_manifest(collection, layout, search_dir, blocks[0], first)
         files.prune()
         terms.save()
         stats.lap("finish", lap)
@@ -223,7 +226,9 @@ def _write_meta_blocks(
     return width, built, list(blocks)
 
 
-def _write_manifest(collection: _Collection, layout: Layout, search_dir: Path, width: int) -> None:
+def _write_manifest(
+    collection: _Collection, layout: Layout, search_dir: Path, width: int, first: list[str]
+) -> None:
     # the fold table as one string of (traditional, simplified) pairs: a sixth smaller than
     # the object once compressed, on every first query
     table = encode("".join(t + s for t, s in sorted(load_table().items())))
@@ -247,6 +252,7 @@ def _write_manifest(collection: _Collection, layout: Layout, search_dir: Path, w
     }
     manifest["regions"] = sorted({d.region for d in docs} - {""})
     manifest["t2sParts"] = T2S_PARTS
+    manifest["first"] = first
     write_t2s_parts(search_dir)
     manifest["facets"] = write_facets(search_dir, docs, collection.refs)
     write_atomic(search_dir / "manifest.json", encode(manifest))

@@ -370,6 +370,10 @@
       return best;
     }
 
+    function order_(sort) {
+      return order(sort);
+    }
+
     function order(sort) {
       // entries with more of the words first, then those with them in the title or tags
       if (sort === "newest") {
@@ -482,9 +486,63 @@
       );
     }
 
+    /* The first screen of a query holding one of the commonest terms (manifest.first), from
+     * that term's first-screen file alone: its newest entries with it in the title or tags,
+     * then its newest with it anywhere, each checked for every word of the query in its
+     * normalised text. Promise of {hits} (at least `want`) or null (not applicable, or too
+     * few found: wait for search()). Not with filters or a delta. */
+    function first(queryText, filters, sort, want) {
+      filters = filters || {};
+      if (!manifest.first || !manifest.first.length || delta) return Promise.resolve(null);
+      if (filters.branch || filters.type || filters.region || filters.year) return Promise.resolve(null);
+      return foldFor(queryText || "").then(function () {
+        var lead = null;
+        tokenizer.tokenizeQuery(queryText || "").forEach(function (w) {
+          required(w).forEach(function (t) {
+            if (lead === null && indexOf(manifest.first, t) >= 0) lead = t;
+          });
+        });
+        if (lead === null) return null;
+        var needles = String(queryText)
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(function (w) {
+            return tokenizer.normalise(w).toLowerCase();
+          });
+        var name = tokenizer.termHash(lead).toString(36);
+        while (name.length < 7) name = "0" + name;
+        return fetchJson("shards/f" + name + ".json").then(function (data) {
+          var lists = data.terms[lead];
+          if (!lists) return null;
+          var order = sort === "newest" ? lists["new"] : lists.rel.concat(lists["new"]);
+          var seen = {};
+          var hits = [];
+          order.forEach(function (ref) {
+            if (seen[ref] || dead[ref]) return;
+            seen[ref] = true;
+            var row = data.rows[ref];
+            var inTitle = 0;
+            for (var i = 0; i < needles.length; i++) {
+              if (row[0].indexOf(needles[i]) >= 0) inTitle += 1;
+              else if (row[1].indexOf(needles[i]) < 0) return;
+            }
+            hits.push({ n: numberOf(ref), ref: ref, score: 0, matched: needles.length, title: inTitle });
+          });
+          if (sort === "newest") hits.sort(order_("newest"));
+          else hits.sort(function (a, b) {
+            return b.title - a.title || b.n - a.n;
+          });
+          return hits.length >= want ? { hits: hits.slice(0, want) } : null;
+        });
+      }).catch(function () {
+        return null;
+      });
+    }
+
     return {
       init: init,
       search: search,
+      first: first,
       entry: entry,
       facetsOf: facetsOf,
       manifest: function () {
@@ -744,6 +802,7 @@
       var query = input.value.trim();
       writeUrl();
       results.textContent = "";
+      root.removeAttribute("data-first");
       more.hidden = true;
       onward.hidden = true;
       partialNote.hidden = true;
@@ -764,6 +823,22 @@
       };
       var sort = selects.sort ? selects.sort.value : "relevance";
       var filtered = filters.branch || filters.type || filters.region || filters.year;
+      var complete = false;
+      // the commonest terms: a first screen from one small file, while the postings load
+      searcher.first(query, filters, sort, PAGE).then(function (f) {
+        if (!f || complete || gen !== generation) return;
+        return Promise.all(
+          f.hits.map(function (h) {
+            return searcher.entry(h.ref);
+          })
+        ).then(function (entries) {
+          if (complete || gen !== generation) return;
+          entries.forEach(function (e) {
+            results.appendChild(renderHit(e, query));
+          });
+          root.setAttribute("data-first", "shown");
+        });
+      });
       return Promise.all([
         searcher.search(query, filters, sort),
         filtered ? searcher.search(query, {}, sort) : null
@@ -771,6 +846,8 @@
         .then(function (both) {
           var r = both[0];
           if (gen !== generation) return;
+          complete = true;
+          results.textContent = "";
           current = { hits: r.hits, shown: 0, query: query };
           setStatus(r.hits.length ? "found" : "none", r.hits.length);
           onward.hidden = r.hits.length > 0;
