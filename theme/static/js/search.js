@@ -824,8 +824,9 @@
       var sort = selects.sort ? selects.sort.value : "relevance";
       var filtered = filters.branch || filters.type || filters.region || filters.year;
       var complete = false;
-      // the commonest terms: a first screen from one small file, while the postings load
-      searcher.first(query, filters, sort, PAGE).then(function (f) {
+      // the commonest terms: a first screen from one small file, then the postings (not
+      // before: on a slow link they would hold the first screen back)
+      var shown = searcher.first(query, filters, sort, PAGE).then(function (f) {
         if (!f || complete || gen !== generation) return;
         return Promise.all(
           f.hits.map(function (h) {
@@ -839,10 +840,14 @@
           root.setAttribute("data-first", "shown");
         });
       });
-      return Promise.all([
-        searcher.search(query, filters, sort),
-        filtered ? searcher.search(query, {}, sort) : null
-      ])
+      return shown
+        .catch(function () {})
+        .then(function () {
+          return Promise.all([
+            searcher.search(query, filters, sort),
+            filtered ? searcher.search(query, {}, sort) : null
+          ]);
+        })
         .then(function (both) {
           var r = both[0];
           if (gen !== generation) return;
