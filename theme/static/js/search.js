@@ -857,8 +857,9 @@
           setStatus(r.hits.length ? "found" : "none", r.hits.length);
           onward.hidden = r.hits.length > 0;
           partialNote.hidden = !r.partial;
-          showCounts((both[1] || r).hits, gen);
           return showMore(gen).then(function () {
+            // counts after the results: on a slow link the first screen comes first
+            showCounts((both[1] || r).hits, gen);
             // for tests and assistive tools: the results on screen match the query
             if (gen === generation) root.setAttribute("data-state", "done");
           });
