@@ -296,6 +296,7 @@ def test_partial_matches_are_labelled_and_no_result_links_onward(browser, site_u
         assert hrefs == [] and not opened.page.is_visible("#search-partial")
         link = opened.page.locator("#search-status a", has_text="文章归档")
         assert link.is_visible() and link.get_attribute("href") == "/archives/"
+        assert not opened.page.is_visible("#search-kinds")
     finally:
         opened.close()
 
