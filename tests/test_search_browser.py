@@ -262,6 +262,8 @@ def test_a_tag_and_a_summary_find_the_entry_with_a_chinese_date(browser, site_ur
         page = opened.page
         meta = page.text_content("#search-results .search-hit-meta")
         assert "2025年5月13日" in meta and "2025-05-13" not in meta
+        tags = page.text_content("#search-results .search-hit-tags")
+        assert tags == "标签：敬老" and page.text_content(".search-hit-tags mark") == "敬老"
         # result titles sit one level under the h1; one search landmark on the page
         assert page.eval_on_selector_all("#search-results h2 a", "els => els.length") == 1
         assert page.eval_on_selector_all("#search-results h3", "els => els.length") == 0

@@ -104,8 +104,9 @@ def excerpt(doc: SearchDoc, chars: int) -> str:
 
 
 def meta_row(doc: SearchDoc, when: str, chars: int) -> list[str]:
-    """A document's row in its meta block: what a result shows."""
-    return [doc.url, doc.title, doc.branch, doc.type, when[:10], excerpt(doc, chars)]
+    """A document's row in its meta block: what a result shows (its tags last, if any)."""
+    row = [doc.url, doc.title, doc.branch, doc.type, when[:10], excerpt(doc, chars)]
+    return [*row, " · ".join(doc.tags)] if doc.tags else row
 
 
 def facet_terms(branch: str, kind: str, region: str = "") -> dict[str, list[int]]:

@@ -192,7 +192,8 @@
           branch: row[2],
           type: row[3],
           date: row[4],
-          excerpt: row[5]
+          excerpt: row[5],
+          tags: row[6] || ""
         };
       });
     }
@@ -777,6 +778,14 @@
       appendMarked(doc, p, text, ranges, start, end);
       if (end < text.length) p.appendChild(doc.createTextNode("…"));
       li.appendChild(p);
+      if (e.tags) {
+        // the tags: a query may have found the entry by one of them
+        var tags = doc.createElement("p");
+        tags.className = "search-hit-tags";
+        var tagChars = Array.from(strings.tags + e.tags);
+        appendMarked(doc, tags, tagChars, findRanges(tokenizer, strings.tags + e.tags, query), 0, tagChars.length);
+        li.appendChild(tags);
+      }
       return li;
     }
 
