@@ -42,7 +42,7 @@ TEXT_LIMIT = 300
 
 #: Characters of the excerpt shown under a search result (the page shows ~110 of them around
 #: the first match); every first query downloads the meta blocks of its top hits.
-EXCERPT_CHARS = 160
+EXCERPT_CHARS = 120
 # Longest HTML entity name (&CounterClockwiseContourIntegral;) plus room: what a cut may spoil.
 _CUT_MARGIN = 40
 

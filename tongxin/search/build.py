@@ -95,7 +95,7 @@ def build_search_index(
     out_dir: Path,
     *,
     cache_dir: Path | None = None,
-    excerpt_chars: int = 160,
+    excerpt_chars: int = 120,
     meta_block: int = 8,
     shards: int | None = None,
     split_postings: int = SPLIT_POSTINGS,

@@ -73,7 +73,7 @@ def build_delta_index(
     live: Sequence[tuple[str, str, str]],
     load: Callable[[list[str]], Sequence[SearchDoc]],
     *,
-    excerpt_chars: int = 160,
+    excerpt_chars: int = 120,
     meta_block: int = 8,
     max_share: float = DELTA_MAX_SHARE,
     max_postings: int = DELTA_MAX_POSTINGS,
