@@ -29,7 +29,7 @@ from tongxin.search import (
     date_key,
     delta_neighbours,
 )
-from tongxin.search.compress import compress_tree
+from tongxin.search.compress import compress_tree, slim_scripts
 
 from .model import Entry
 from .portal_feeds import plain_text
@@ -505,7 +505,9 @@ class IndexAside:
             result = build_portal_index(*self._args)
         except DeltaRefused as refused:
             result = self._cold(str(refused))
-        compress_tree(Path(self._args[1]) / "theme")
+        theme = Path(self._args[1]) / "theme"
+        slim_scripts(theme / "js")
+        compress_tree(theme)
         return result
 
     def _cold(self, reason: str) -> IndexResult:

@@ -23,7 +23,7 @@ import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
 from tongxin.search import SearchDoc, build_search_index
-from tongxin.search.compress import compress_tree
+from tongxin.search.compress import compress_tree, slim_scripts
 from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)
@@ -125,6 +125,7 @@ def build_search(pelican: Any) -> None:
         if hasattr(generator, "get_template") and hasattr(generator, "env"):
             render_search_page(generator, output)
             break
+    slim_scripts(output / "theme" / "js")
     for folder in ("search", "theme"):  # gzip copies for servers that send them (docs/deploy.md)
         compress_tree(output / folder)
     logger.info(

@@ -41,3 +41,24 @@ def test_a_gz_shared_by_hard_link_is_replaced_not_written_through(tmp_path: Path
     compress_tree(new)
     assert gzip.decompress((old / "m.json.gz").read_bytes()) == b"1" * 1000
     assert gzip.decompress((new / "m.json.gz").read_bytes()) == b"2" * 1000
+
+
+def test_the_search_scripts_ship_without_comments_and_still_parse(tmp_path: Path):
+    import shutil
+    import subprocess
+
+    from tongxin.search.compress import SCRIPTS, slim_js, slim_scripts
+
+    source = Path(__file__).resolve().parent.parent / "theme" / "static" / "js"
+    for name in SCRIPTS:
+        shutil.copyfile(source / name, tmp_path / name)
+    assert slim_scripts(tmp_path) == 2 and slim_scripts(tmp_path) == 0  # once: idempotent
+    for name in SCRIPTS:
+        slim = (tmp_path / name).read_text("utf-8")
+        assert len(slim) * 4 < len((source / name).read_text("utf-8")) * 3
+        assert "\n//" not in slim and "\n/*" not in slim and "\n " not in slim
+        subprocess.run(["node", "--check", str(tmp_path / name)], check=True)
+    assert (
+        slim_js('a = "//x";\n  /* b\n * c */\n  // d\nf(); /* e */\n')
+        == 'a = "//x";\nf(); /* e */\n'
+    )
