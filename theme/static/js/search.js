@@ -50,14 +50,9 @@
 
     function init() {
       // the fold table comes in parts, fetched for the characters of each query (foldFor)
-      // the page's inline script may have asked for it already (options.manifest)
-      var asked = options.manifest
-        ? options.manifest.catch(function () {
-            return fetchJson("manifest.json");
-          })
-        : fetchJson("manifest.json");
-      return asked.then(function (m) {
-        manifest = m;
+      var table = Promise.resolve(null);
+      return Promise.all([fetchJson("manifest.json"), table]).then(function (r) {
+        manifest = r[0];
         if (!manifest.t2sParts) {
           return fetchJson("t2s.json").then(function (t2s) {
             tokenizer.setTable(t2s);
@@ -638,7 +633,6 @@
     var tokenizer = win.TongxinTokenizer;
     var searcher = createSearcher({
       tokenizer: tokenizer,
-      manifest: win.TongxinManifest,
       fetchJson: function (path) {
         return win.fetch(base + path).then(function (r) {
           if (!r.ok) throw new Error(path + ": HTTP " + r.status);
