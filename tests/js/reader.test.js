@@ -81,16 +81,3 @@ test("the fold table is fetched in the parts a query needs, not whole", async ()
   assert.ok(!fetched.includes("t2s.json"));
   assert.ok(parts.length >= 1 && parts.length <= 4, parts.join());
 });
-
-test("a chain of bigrams fetches every other one (and the last), with the same hits", async () => {
-  const { searcher, fetched } = await open();
-  assert.deepStrictEqual((await urls(searcher, "一网通办")).urls, ["/news/plus/"]);
-  const m = searcher.manifest();
-  const bucket = (t) => `shards/${tokenizer.termHash(t) % m.shards}.json`;
-  const shards = new Set(fetched.filter((p) => p.startsWith("shards/")));
-  assert.ok(shards.has(bucket("一网")) && shards.has(bucket("通办")));
-  if (![bucket("一网"), bucket("通办")].includes(bucket("网通"))) assert.ok(!shards.has(bucket("网通")));
-  // the characters must still be in place: 政务 … 服务 two apart is 政务服务, nothing else
-  assert.deepStrictEqual((await urls(searcher, "政务服务")).urls, ["/news/plus/"]);
-  assert.deepStrictEqual((await urls(searcher, "网党建工")).urls, []);
-});

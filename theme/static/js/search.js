@@ -203,27 +203,8 @@
     // A lone CJK character next to digits or letters (年 in 2026年) is a token of its own in
     // the query, but in the text it may open a bigram (2026年度 → 2026, 年度): such a slot is
     // not required, it only keeps its place in the chain.
-    // In a chain of CJK bigrams every other one is enough (and the last): 设预备党员先进 is
-    // 设预@p, 备党@p+2, 员先@p+4, 先进@p+5, each character in place, which is the substring
-    // itself; the bigrams between are slots too (fewer files to fetch, the same hits).
     function isSlot(word, i) {
-      if (word.length < 2) return false;
-      if (Array.from(word[i]).length === 1 && tokenizer.isCjk(word[i])) return true;
-      if (!chained(word, i - 1) || !chained(word, i)) return false;
-      var start = i - 1;
-      while (chained(word, start - 1)) start -= 1;
-      return (i - start) % 2 === 1;
-    }
-
-    // word[k] and word[k + 1] are CJK bigrams that overlap by one character
-    function chained(word, k) {
-      if (k < 0 || k + 1 >= word.length) return false;
-      var a = Array.from(word[k]);
-      var b = Array.from(word[k + 1]);
-      return (
-        a.length === 2 && b.length === 2 && tokenizer.isCjk(a[0]) && tokenizer.isCjk(a[1]) &&
-        tokenizer.isCjk(b[1]) && a[1] === b[0]
-      );
+      return word.length > 1 && Array.from(word[i]).length === 1 && tokenizer.isCjk(word[i]);
     }
 
     function required(word) {
