@@ -74,5 +74,8 @@ DOCS = [
     ),
 ]
 
+# one token between two runs (会+): 委会 and 民主 two positions apart, yet not 委会民主
+DOCS.append(SearchDoc("g1", "/news/gap/", "居委会+民主评议", "", "二支部", "news", "2023-01-05"))
+
 if __name__ == "__main__":
     build_search_index(DOCS, Path(sys.argv[1]), meta_block=2)

@@ -81,3 +81,9 @@ test("the fold table is fetched in the parts a query needs, not whole", async ()
   assert.ok(!fetched.includes("t2s.json"));
   assert.ok(parts.length >= 1 && parts.length <= 4, parts.join());
 });
+
+test("every bigram of a chain is checked: one token between two runs is no match", async () => {
+  const { searcher } = await open();
+  assert.deepStrictEqual((await urls(searcher, "委会民主")).urls, []);
+  assert.deepStrictEqual((await urls(searcher, "委会+民主")).urls, ["/news/gap/"]);
+});
