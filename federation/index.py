@@ -15,7 +15,7 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from tongxin.search import (
     date_key,
     delta_neighbours,
 )
+from tongxin.search.compress import compress_tree, slim_scripts
 from tongxin.text import plain_text
 
 from .entryrows import ListingRow
@@ -42,7 +43,7 @@ TEXT_LIMIT = 300
 
 #: Characters of the excerpt shown under a search result (the page shows ~110 of them around
 #: the first match); every first query downloads the meta blocks of its top hits.
-EXCERPT_CHARS = 160
+EXCERPT_CHARS = 120
 # Longest HTML entity name (&CounterClockwiseContourIntegral;) plus room: what a cut may spoil.
 _CUT_MARGIN = 40
 
@@ -72,15 +73,19 @@ class IndexResult:
     mode: str = ""
 
 
-def search_docs(entries: Sequence[Entry]) -> list[SearchDoc]:
-    """One ``SearchDoc`` per listed entry, attributed to its original branch."""
+def search_docs(
+    entries: Sequence[Entry], regions: Mapping[str, str] | None = None
+) -> list[SearchDoc]:
+    """One ``SearchDoc`` per listed entry, attributed to its original branch; ``regions``:
+    branch id -> region (the registry's), the region of the branch that fetched it."""
+    regions = regions or {}
     docs = []
     for entry in entries:
         if (entry.type or "news") == "pages":
             continue
         text = plain_text_head(entry.content_html or entry.summary_html, TEXT_LIMIT)
-        # the summary only shows when the body has no text (the excerpt is the text's head)
-        summary = "" if text else plain_text_head(entry.summary_html, EXCERPT_CHARS)
+        # the summary is indexed (and shown) when it says what the text's head does not
+        summary = plain_text_head(entry.summary_html, EXCERPT_CHARS) if entry.content_html else ""
         docs.append(
             SearchDoc(
                 id=entry.entry_id,
@@ -91,6 +96,8 @@ def search_docs(entries: Sequence[Entry]) -> list[SearchDoc]:
                 type=entry.type or "news",
                 date=entry.published or entry.updated,
                 summary=summary,
+                tags=tuple(entry.tags or ()),
+                region=regions.get(entry.branch_id) or "",
             )
         )
     return docs
@@ -106,6 +113,24 @@ def _key(content_hash: str, branch_name: str | None, branch_id: str) -> bytes:
     # the index files the entry under is one of the origin columns it leaves out.
     line = f"{content_hash}\x1f{branch_name or ''}\x1f{branch_id}"
     return hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=KEY_BYTES).digest()
+
+
+def with_regions(
+    keys: list[tuple[str, bytes]], branch_ids: Sequence[str], regions: Mapping[str, str] | None
+) -> list[tuple[str, bytes]]:
+    """Keys that change with the region of the entry's branch (a branch moved to another
+    region in the registry re-indexes its entries); unchanged without a region."""
+    if not regions:
+        return keys
+    out = []
+    for (entry_id, key), branch_id in zip(keys, branch_ids, strict=True):
+        region = regions.get(branch_id)
+        if region:
+            key = hashlib.blake2b(
+                key + region.encode("utf-8", "surrogatepass"), digest_size=KEY_BYTES
+            ).digest()
+        out.append((entry_id, key))
+    return out
 
 
 def entry_keys(entries: Sequence[Entry]) -> list[tuple[str, bytes]]:
@@ -172,10 +197,13 @@ class IndexPlan:
     live: list[tuple[str, str, str]] = field(default_factory=list)
     base_refs: dict[str, str] = field(default_factory=dict)
     base: str = ""
+    regions: Mapping[str, str] = field(default_factory=dict)  # branch id -> region
 
     def cold(self, entries: Sequence[Entry]) -> IndexPlan:
         """The cold build of the same documents (``entries``: all of them, with bodies)."""
-        return IndexPlan("cold", self.keys, self.digest, entries, complete=True)
+        return IndexPlan(
+            "cold", self.keys, self.digest, entries, complete=True, regions=self.regions
+        )
 
 
 def plan_portal_index(
@@ -185,10 +213,18 @@ def plan_portal_index(
     *,
     load: Callable[[list[str]], Sequence[Entry]],
     load_all: Callable[[], Sequence[Entry]],
+    regions: Mapping[str, str] | None = None,
 ) -> IndexPlan:
     """Plan the index of ``Store.listing_rows()`` rows; ``load(ids)`` / ``load_all()`` read
-    entries with bodies (``Store.entries_by_id`` / ``Store.entries``), called once at most."""
-    return _plan(row_keys(rows), _row_facts(rows), previous, cache_dir, load, load_all)
+    entries with bodies (``Store.entries_by_id`` / ``Store.entries``), called once at most;
+    ``regions``: branch id -> region (the registry's), for the search's region filter."""
+    from .store import LISTING_COLUMNS
+
+    at = LISTING_COLUMNS.index("branch_id")
+    keys = with_regions(row_keys(rows), [r[at] for r in rows], regions)
+    plan = _plan(keys, _row_facts(rows), previous, cache_dir, load, load_all)
+    plan.regions = dict(regions or {})
+    return plan
 
 
 def _plan(
@@ -247,8 +283,39 @@ def build_portal_index(
     out_dir: Path,
     previous: Path | None = None,
     cache_dir: Path | None = None,
+    regions: Mapping[str, str] | None = None,
 ) -> IndexResult:
     """Write ``out_dir/search/`` for ``entries``; reuse the previous version's when identical.
+    Gzip copies of its files are written beside them (those still current are kept).
+    ``regions`` (branch id -> region) when ``entries`` is a list (a plan has its own).
+    """
+    if not isinstance(entries, IndexPlan) and regions:
+        everything = entries
+        by_id = {e.entry_id: e for e in everything}
+        keys = with_regions(entry_keys(everything), [e.branch_id for e in everything], regions)
+        entries = _plan(
+            keys,
+            _entry_facts(everything),
+            previous,
+            cache_dir,
+            lambda ids: [by_id[i] for i in ids if i in by_id],
+            lambda: everything,
+        )
+        entries.regions = dict(regions)
+        if entries.mode == "delta":
+            entries.entries, entries.complete = everything, True
+    result = _build_portal_index(entries, out_dir, previous, cache_dir)
+    compress_tree(Path(out_dir) / "search")
+    return result
+
+
+def _build_portal_index(
+    entries: Sequence[Entry] | IndexPlan,
+    out_dir: Path,
+    previous: Path | None = None,
+    cache_dir: Path | None = None,
+) -> IndexResult:
+    """:func:`build_portal_index` without the gzip copies.
 
     With ``cache_dir`` (kept between runs) and a previous version, a run where few entries
     changed writes only a delta over the previous version's base (see
@@ -288,7 +355,7 @@ def build_portal_index(
         else:
             _write_marks(search_dir, plan.digest, plan.base)
             return IndexResult(time.perf_counter() - started, count, mode="delta")
-    docs = search_docs(plan.entries)
+    docs = search_docs(plan.entries, plan.regions)
     stats = build_search_index(
         docs, Path(out_dir), cache_dir=cache_dir, excerpt_chars=EXCERPT_CHARS
     )
@@ -342,12 +409,12 @@ def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
     build_delta_index(
         base_dir,
         out_dir,
-        search_docs([by_id[i] for i in plan.changed]),
+        search_docs([by_id[i] for i in plan.changed], plan.regions),
         plan.removed,
         plan.base_refs,
         plan.live,
         # only the documents read for the plan: one missing refuses the delta
-        lambda ids: search_docs([by_id[i] for i in ids if i in by_id]),
+        lambda ids: search_docs([by_id[i] for i in ids if i in by_id], plan.regions),
         excerpt_chars=EXCERPT_CHARS,
     )
     return len(plan.live)
@@ -412,11 +479,16 @@ class IndexAside:
         self._load_all = load_all
 
     def result(self) -> IndexResult:
-        """The index's result; its exception is raised here."""
+        """The index's result; its exception is raised here. Gzip copies of the theme's assets
+        are written beside them too (the render has written them by now)."""
         try:
-            return build_portal_index(*self._args)
+            result = build_portal_index(*self._args)
         except DeltaRefused as refused:
-            return self._cold(str(refused))
+            result = self._cold(str(refused))
+        theme = Path(self._args[1]) / "theme"
+        slim_scripts(theme / "js")
+        compress_tree(theme)
+        return result
 
     def _cold(self, reason: str) -> IndexResult:
         plan = self._args[0]

@@ -392,7 +392,12 @@ def _render_version(
         t_read = time.perf_counter()
         cache_dir = search_cache_dir(store.path)
         plan = plan_portal_index(
-            listing, current, cache_dir, load=store.entries_by_id, load_all=store.entries
+            listing,
+            current,
+            cache_dir,
+            load=store.entries_by_id,
+            load_all=store.entries,
+            regions={b.id: b.region for b in registry.branches if b.region},
         )
         index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
         del plan

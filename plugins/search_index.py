@@ -26,6 +26,7 @@ from tongxin import fold
 from tongxin.i18n import translate
 from tongxin.parallel import Aside
 from tongxin.search import SearchDoc, build_search_index
+from tongxin.search.compress import compress_tree, slim_scripts
 from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def search_docs(
                 type=_entry_type(content, default_type),
                 date=getattr(content, "date", None),
                 summary=plain_text(getattr(content, "summary", "")),
+                tags=tuple(str(tag) for tag in getattr(content, "tags", None) or ()),
             )
         )
     return docs
@@ -153,6 +155,9 @@ def build_search(pelican: Any) -> None:
         if hasattr(generator, "get_template") and hasattr(generator, "env"):
             render_search_page(generator, output)
             break
+    slim_scripts(output / "theme" / "js")
+    for folder in ("search", "theme"):  # gzip copies for servers that send them (docs/deploy.md)
+        compress_tree(output / folder)
     logger.info(
         "search: %d entries, %d shards (%d files reused), %.1f kB in %.2f s",
         stats.docs,

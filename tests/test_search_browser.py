@@ -42,6 +42,12 @@ def write_branch(root: Path) -> None:
         (content / path).write_text(
             f"---\ntitle: {title}\ndate: {date}\n---\n\n{body}\n", encoding="utf-8"
         )
+    # found only by its tag and its written summary (what an editor fills in Decap CMS)
+    (content / "news" / "visit.md").write_text(
+        "---\ntitle: 重阳节走访慰问老同志\ndate: 2025-05-13\ntags: [敬老]\n"
+        "summary: 会议时间 ：AGM 年度大会前完成走访\n---\n\n支部书记带队走访。\n",
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +253,106 @@ def test_a_base_plus_delta_index_answers_like_a_cold_one(browser, delta_site_url
     opened, hrefs, _ = search(browser, delta_site_url, "旧标题")
     opened.close()
     assert hrefs == [], "the superseded version is not found"
+
+
+def test_a_tag_and_a_summary_find_the_entry_with_a_chinese_date(browser, site_url: str) -> None:
+    opened, hrefs, count = search(browser, site_url, "敬老")
+    try:
+        assert hrefs == ["/news/visit/"] and count == "1"
+        page = opened.page
+        meta = page.text_content("#search-results .search-hit-meta")
+        assert "2025年5月13日" in meta and "2025-05-13" not in meta
+        tags = page.text_content("#search-results .search-hit-tags")
+        assert tags == "标签：敬老" and page.text_content(".search-hit-tags mark") == "敬老"
+        # result titles sit one level under the h1; one search landmark on the page
+        assert page.eval_on_selector_all("#search-results h2 a", "els => els.length") == 1
+        assert page.eval_on_selector_all("#search-results h3", "els => els.length") == 0
+        assert page.eval_on_selector_all("[role=search], search", "els => els.length") == 1
+    finally:
+        opened.close()
+    opened, hrefs, _ = search(browser, site_url, "AGM")
+    try:
+        assert hrefs == ["/news/visit/"]
+        snippet = opened.page.text_content("#search-results .search-hit-snippet")
+        assert "时间：" in snippet and " ：" not in snippet
+    finally:
+        opened.close()
+
+
+def test_one_character_queries_find_entries(browser, site_url: str) -> None:
+    for query in ("党", "黨"):
+        opened, hrefs, _ = search(browser, site_url, query)
+        opened.close()
+        assert sorted(hrefs) == ["/news/apart/", "/news/simplified/", "/news/traditional/"]
+
+
+def test_partial_matches_are_labelled_and_no_result_links_onward(browser, site_url: str) -> None:
+    opened, hrefs, _ = search(browser, site_url, "两学一做 不存在的词")
+    try:
+        assert hrefs == ["/study/liangxue/"]
+        assert opened.page.is_visible("#search-partial")
+    finally:
+        opened.close()
+    opened, hrefs, _ = search(browser, site_url, "不存在的词 也没有")
+    try:
+        assert hrefs == [] and not opened.page.is_visible("#search-partial")
+        link = opened.page.locator("#search-status a", has_text="文章归档")
+        assert link.is_visible() and link.get_attribute("href") == "/archives/"
+        assert not opened.page.is_visible("#search-kinds")
+    finally:
+        opened.close()
+
+
+def test_results_are_sorted_into_kinds_with_counts(browser, site_url: str) -> None:
+    opened, hrefs, _ = search(browser, site_url, "学")
+    try:
+        page = opened.page
+        page.wait_for_selector("#search-kinds button")
+        labels = page.eval_on_selector_all(
+            "#search-kinds button", "els => els.map(e => e.textContent)"
+        )
+        assert labels[0] == f"全部 ({len(hrefs)})"
+        assert any(label.startswith("学习园地 (") for label in labels), labels
+        page.click("#search-kinds button:has-text('学习园地')")
+        page.wait_for_function("new URL(location).searchParams.get('type') === 'study'")
+        page.wait_for_selector("#search[data-state=done]", state="attached")
+        got = page.eval_on_selector_all(
+            "#search-results a", "els => els.map(e => e.getAttribute('href'))"
+        )
+        assert got == ["/study/liangxue/"]
+        year = page.eval_on_selector_all(
+            "#search-year option", "els => els.map(e => e.textContent)"
+        )
+        assert any("(" in y for y in year[1:]), year
+    finally:
+        opened.close()
+
+
+def test_filter_selects_are_tall_enough_to_tap_on_a_phone(
+    browser, site_url: str, tmp_path: Path
+) -> None:
+    opened, _, _ = search(browser, site_url, "党建")
+    try:
+        page = opened.page
+        heights = page.eval_on_selector_all(
+            "#search select", "els => els.map(e => e.getBoundingClientRect().height)"
+        )
+        shown = [h for h in heights if h]
+        assert shown and min(shown) >= 44, heights
+        # a branch site has one branch and no regions: those filters are not shown
+        assert not page.is_visible("#search-region") and not page.is_visible("#search-branch")
+        page.screenshot(path=str(tmp_path / "search-360.png"), full_page=True)  # to look at
+    finally:
+        opened.close()
+
+
+def test_without_javascript_no_search_data_is_fetched(browser, site_url: str) -> None:
+    opened = open_page(browser, f"{site_url}/search/?q=党建", java_script=False)
+    try:
+        fetched: list[str] = []
+        opened.page.on("request", lambda req: fetched.append(req.url))
+        opened.page.reload()
+        opened.page.wait_for_load_state("load")
+        assert not [u for u in fetched if "/search/" in u and u.endswith(".json")], fetched
+    finally:
+        opened.close()

@@ -37,7 +37,7 @@ def word(i: int) -> str:
 def found(search_dir: Path, terms: list[str]) -> dict[str, list[str]]:
     """term -> urls of the entries whose title or text holds it, read from the files."""
     refs: dict[str, set[str]] = {t: set() for t in terms}
-    for shard in (search_dir / "shards").glob("*.json"):
+    for shard in (search_dir / "shards").glob("[!f]*.json"):  # f…: first-screen files
         for name, posting in json.loads(shard.read_text(encoding="utf-8"))["invertedIndex"]:
             if name in refs:
                 refs[name].update(posting["title"], posting["text"])

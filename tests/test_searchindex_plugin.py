@@ -75,3 +75,26 @@ def test_node_modules_are_looked_up_in_env_then_checkout_then_branch(tmp_path, m
     assert found[0] == tmp_path / "env"
     assert found[1] == Path(search_index.tongxin.__file__).resolve().parents[1] / "node_modules"
     assert found[2] == tmp_path / "branch" / "node_modules"
+
+
+def test_tags_and_a_written_summary_are_indexed(tmp_path):
+    """敬老 as a tag and AGM in the summary: both in the index, the tag in the title field."""
+    import json
+
+    from tongxin.search import build_search_index
+    from tongxin.tokenizer import term_hash
+
+    tagged = _content(tags=["敬老", "志愿服务"], summary="<p>The AGM papers.</p>")
+    (doc,) = search_docs([tagged], [], "", "一支部")
+    assert doc.tags == ("敬老", "志愿服务")
+    build_search_index([doc], tmp_path)
+    manifest = json.loads((tmp_path / "search" / "manifest.json").read_text("utf-8"))
+
+    def posting(term):
+        shard = tmp_path / "search" / "shards" / f"{term_hash(term) % manifest['shards']}.json"
+        index = dict(json.loads(shard.read_text("utf-8"))["invertedIndex"])
+        return index.get(term)
+
+    assert posting("敬老")["title"] and not posting("敬老")["text"]
+    assert posting("agm")["text"]
+    assert posting("党")["title"]  # one character alone

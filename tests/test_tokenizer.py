@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tongxin.tokenizer import term_hash, tokenize, tokenize_query
+from tongxin.tokenizer import index_terms, term_hash, tokenize, tokenize_query
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "tokenizer.json").read_text("utf-8"))
 
@@ -26,7 +26,22 @@ def test_term_hash_matches_shared_vectors(case):
 
 
 def test_cjk_run_becomes_overlapping_bigrams():
-    assert tokenize("互联网+") == ["互联", "联网"]
+    assert tokenize("互联网") == ["互联", "联网"]
+
+
+def test_a_symbol_after_a_term_is_part_of_it():
+    assert tokenize("互联网+") == ["互联", "联网", "网+"]
+    assert tokenize("互联网＋政务") == ["互联", "联网", "网+", "政务"]
+    assert tokenize("C++ 与 C#") == ["c", "c++", "与", "c", "c#"]
+    assert tokenize("互联网 + 政务") == ["互联", "联网", "政务"]
+
+
+def test_the_index_keeps_each_cjk_character_alone_too():
+    terms = index_terms("党建 党")
+    assert terms["党建"] == [0]
+    assert terms["党"] == [0, 1]
+    assert terms["建"] == [1]
+    assert "互联网" not in index_terms("互联网+") and index_terms("互联网+")["网+"] == [2]
 
 
 def test_digits_are_kept_apart_from_chinese():
@@ -47,16 +62,24 @@ def test_every_substring_of_a_run_is_a_chain_of_its_bigrams():
 
 
 def test_the_fast_path_splits_like_the_character_rules():
-    """tokenize() splits CJK runs with a regex; the rules say: per character, CJK or word or gap."""
+    """tokenize() splits CJK runs with a regex; the rules say: per character, CJK or word or gap,
+    and symbols right after a run add the run's last character (CJK) or word, with them."""
     import random
+    import unicodedata
 
-    from tongxin.tokenizer import _kind, normalise
+    from tongxin.tokenizer import is_cjk, is_symbol, normalise
+
+    def kind_of(char: str) -> bool | None:
+        if is_cjk(char):
+            return True
+        return False if unicodedata.category(char)[0] in "LNM" else None
 
     def by_characters(text: str) -> list[str]:
         out: list[str] = []
         kind, run = None, ""
-        for char in normalise(text) + " ":
-            current = _kind(char)
+        chars = normalise(text) + " "
+        for i, char in enumerate(chars):
+            current = kind_of(char)
             if current != kind and run:
                 if kind:
                     out.extend(
@@ -64,6 +87,11 @@ def test_the_fast_path_splits_like_the_character_rules():
                     )
                 elif kind is False:
                     out.append(run.lower())
+                end = i
+                while is_symbol(chars[end]):
+                    end += 1
+                if end > i:
+                    out.append((run[-1] if kind else run.lower()) + chars[i:end])
                 run = ""
             kind = current
             if current is not None:
@@ -71,7 +99,7 @@ def test_the_fast_path_splits_like_the_character_rules():
         return out
 
     rng = random.Random(9)
-    alphabet = "网络黨建々〇かカ한字𠀀ÅéＡ１2x_-+。， \u0301\t"
-    for _ in range(500):
+    alphabet = "网络黨建々〇かカ한字𠀀ÅéＡ１2x_-+＋#$。， \u0301\t"
+    for _ in range(800):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert tokenize(text) == by_characters(text), text

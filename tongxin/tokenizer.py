@@ -8,7 +8,10 @@ holds both implementations to the same answers):
 2. a run of CJK characters becomes its overlapping bigrams (一 run of one character stays one
    token), so any substring of two or more characters is the chain of its bigrams;
 3. a run of letters and digits of other scripts becomes one lower-cased word;
-4. everything else separates tokens.
+4. symbols written right after a run (``+`` ``#`` ``$``…: Unicode Sm and Sc, and ``#``) add one
+   token at the next position: the run's last character (a CJK run) or the word itself (other
+   scripts) followed by them: 互联网+ is 互联 联网 网+, C++ is c c++, so 互联网+ is not 互联网;
+5. everything else separates tokens.
 
 The index keeps each token's position in this stream, so the browser can check that a query's
 bigrams sit next to each other, which turns "all bigrams present" into "the substring occurs".
@@ -56,38 +59,71 @@ def _kind(char: str) -> bool | None:
     return True if is_cjk(char) else (False if _is_word_char(char) else None)
 
 
+@cache
+def is_symbol(char: str) -> bool:
+    """A character that belongs to the term it follows (rule 4): math and currency signs, #."""
+    return char == "#" or unicodedata.category(char) in ("Sm", "Sc")
+
+
+def _symbols_at(text: str, start: int) -> str:
+    end = start
+    while end < len(text) and is_symbol(text[end]):
+        end += 1
+    return text[start:end]
+
+
 def normalise(text: str) -> str:
     """What both the index and the query see before splitting: NFKC, then T→S folding."""
     return fold(unicodedata.normalize("NFKC", text))
 
 
-def _runs(text: str) -> list[tuple[bool, str]]:
-    runs: list[tuple[bool, str]] = []
-    kind: bool | None = None  # True: CJK run, False: word run, None: between runs
-    start = 0
-    for i, char in enumerate(text):
-        current = _kind(char)
-        if current != kind:
-            if kind is not None:
-                runs.append((kind, text[start:i]))
-            kind, start = current, i
-    if kind is not None:
-        runs.append((kind, text[start:]))
-    return runs
+def _word_tokens(part: str, tokens: list[str]) -> None:
+    """The words of a stretch without CJK, each followed by its symbol token if any."""
+    start = -1
+    for i, char in enumerate(part):
+        if _kind(char) is False:
+            if start < 0:
+                start = i
+            continue
+        if start >= 0:
+            word = part[start:i].lower()
+            tokens.append(word)
+            if symbols := _symbols_at(part, i):
+                tokens.append(word + symbols)
+            start = -1
+    if start >= 0:
+        tokens.append(part[start:].lower())
 
 
 def tokenize(text: str) -> list[str]:
     """The tokens of ``text``, in order (a token's index is its position)."""
     tokens: list[str] = []
-    for i, part in enumerate(_CJK_RUN.split(normalise(text))):
+    parts = _CJK_RUN.split(normalise(text))
+    for i, part in enumerate(parts):
         if i % 2:  # a CJK run: its overlapping bigrams, or the lone character
             if len(part) == 1:
                 tokens.append(part)
             else:
                 tokens += map(operator.add, part[:-1], part[1:])
+            if symbols := _symbols_at(parts[i + 1], 0):
+                tokens.append(part[-1] + symbols)
         elif part:  # no CJK in here: words only
-            tokens += [run.lower() for _cjk, run in _runs(part)]
+            _word_tokens(part, tokens)
     return tokens
+
+
+def index_terms(text: str) -> dict[str, list[int]]:
+    """What the index keeps of a text: each token's positions, and each CJK character alone
+    (at the position of its bigram), so that a one-character query (党) finds it."""
+    positions: dict[str, list[int]] = {}
+    for position, term in enumerate(tokenize(text)):
+        positions.setdefault(term, []).append(position)
+        if len(term) == 2 and _kind(term[0]) and _kind(term[1]):
+            for offset, char in enumerate(term):
+                where = positions.setdefault(char, [])
+                if not where or where[-1] < position + offset:
+                    where.append(position + offset)
+    return positions
 
 
 def tokenize_query(query: str) -> list[list[str]]:

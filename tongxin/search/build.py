@@ -29,17 +29,21 @@ from pathlib import Path
 from tongxin.fold import load_table
 
 from .cache import FileCache, TermsCache, documents_of, meta_key, shard_keys
+from .extras import T2S_PARTS, write_facets, write_t2s_parts
+from .first import first_terms, write_first_files
 from .format import Prepared, prepare
 from .model import (
     FIELDS,
     FORMAT,
     IndexStats,
     SearchDoc,
+    body_field,
     date_key,
     doc_hash,
     encode,
     facet_terms,
     meta_row,
+    title_field,
     write_atomic,
 )
 from .plan import HOT_POSTINGS, SPLIT_POSTINGS, Layout, TextGroups, pass_groups, plan_layout
@@ -91,7 +95,7 @@ def build_search_index(
     out_dir: Path,
     *,
     cache_dir: Path | None = None,
-    excerpt_chars: int = 300,
+    excerpt_chars: int = 120,
     meta_block: int = 8,
     shards: int | None = None,
     split_postings: int = SPLIT_POSTINGS,
@@ -130,7 +134,9 @@ def build_search_index(
         blocks = _write_meta_blocks(collection, meta_block, excerpt_chars, files, search_dir)
         lap = stats.lap("shards and meta", lap)
         files.place()
-        _write_manifest(collection, layout, search_dir, blocks[0])
+        first = first_terms(frequency, len(collection.docs), hot_postings)
+        write_first_files(search_dir, collection.docs, collection.refs, fields, first)
+        _write_manifest(collection, layout, search_dir, blocks[0], first)
         files.prune()
         terms.save()
         stats.lap("finish", lap)
@@ -146,16 +152,18 @@ def _analyse(
     docs: list[SearchDoc], terms: TermsCache, stats: IndexStats
 ) -> list[tuple[Prepared, Prepared, Prepared]]:
     """Each document's title, text and filter terms (each distinct text analysed once)."""
-    known = terms.analyse(t for d in docs for t in (d.title, d.text))
+    known = terms.analyse(t for d in docs for t in (title_field(d), body_field(d)))
     fresh = terms.new_texts
-    stats.tokenized = sum(1 for d in docs if d.title in fresh or d.text in fresh)
-    facet_of: dict[tuple[str, str], Prepared] = {}
+    stats.tokenized = sum(1 for d in docs if title_field(d) in fresh or body_field(d) in fresh)
+    facet_of: dict[tuple[str, str, str], Prepared] = {}
     out = []
     for d in docs:
-        facet = facet_of.get((d.branch, d.type))
+        facet = facet_of.get((d.branch, d.type, d.region))
         if facet is None:
-            facet = facet_of[d.branch, d.type] = prepare(facet_terms(d.branch, d.type))
-        out.append((known[d.title], known[d.text], facet))
+            facet = facet_of[d.branch, d.type, d.region] = prepare(
+                facet_terms(d.branch, d.type, d.region)
+            )
+        out.append((known[title_field(d)], known[body_field(d)], facet))
     return out
 
 
@@ -218,7 +226,9 @@ def _write_meta_blocks(
     return width, built, list(blocks)
 
 
-def _write_manifest(collection: _Collection, layout: Layout, search_dir: Path, width: int) -> None:
+def _write_manifest(
+    collection: _Collection, layout: Layout, search_dir: Path, width: int, first: list[str]
+) -> None:
     # the fold table as one string of (traditional, simplified) pairs: a sixth smaller than
     # the object once compressed, on every first query
     table = encode("".join(t + s for t, s in sorted(load_table().items())))
@@ -240,4 +250,9 @@ def _write_manifest(collection: _Collection, layout: Layout, search_dir: Path, w
         "years": year_ranges({k[:4] for k in collection.dates}),
         "typeCounts": dict(sorted(Counter(d.type for d in docs).items())),
     }
+    manifest["regions"] = sorted({d.region for d in docs} - {""})
+    manifest["t2sParts"] = T2S_PARTS
+    manifest["first"] = first
+    write_t2s_parts(search_dir)
+    manifest["facets"] = write_facets(search_dir, docs, collection.refs)
     write_atomic(search_dir / "manifest.json", encode(manifest))

@@ -23,16 +23,19 @@ from typing import Any
 from tongxin.tokenizer import term_hash
 
 from .cache import link_or_copy
+from .extras import write_facets
 from .format import Prepared, ShardWriter, prepare, prepare_text
 from .model import (
     FIELDS,
     FORMAT,
     IndexStats,
     SearchDoc,
+    body_field,
     date_key,
     encode,
     facet_terms,
     meta_row,
+    title_field,
     write_atomic,
 )
 from .plan import POSTINGS_PER_SHARD, choose_shards
@@ -70,7 +73,7 @@ def build_delta_index(
     live: Sequence[tuple[str, str, str]],
     load: Callable[[list[str]], Sequence[SearchDoc]],
     *,
-    excerpt_chars: int = 300,
+    excerpt_chars: int = 120,
     meta_block: int = 8,
     max_share: float = DELTA_MAX_SHARE,
     max_postings: int = DELTA_MAX_POSTINGS,
@@ -114,6 +117,8 @@ def build_delta_index(
     stats.shards, stats.built, stats.files = count, count + blocks, count + blocks + 1
     manifest.update(_live_facets(live))
     manifest["delta"] = {"shards": count, "metaWidth": width, "refs": refs, "dead": dead}
+    if manifest.get("facets"):
+        write_facets(delta_dir, docs, refs)
     write_atomic(search_dir / "manifest.json", encode(manifest))
     stats.lap("write", lap)
     stats.bytes = sum(p.stat().st_size for p in delta_dir.rglob("*.json"))
@@ -163,14 +168,16 @@ def _delta_shards(
     docs: list[SearchDoc], refs: list[str], max_postings: int
 ) -> tuple[ShardWriter, int, int]:
     """(the writer holding the delta's postings, its shard count, its postings)."""
-    texts = {t: prepare_text(t) for d in docs for t in (d.title, d.text)}
-    facet_of: dict[tuple[str, str], Prepared] = {}
+    texts = {t: prepare_text(t) for d in docs for t in (title_field(d), body_field(d))}
+    facet_of: dict[tuple[str, str, str], Prepared] = {}
     fields = []
     for d in docs:
-        facet = facet_of.get((d.branch, d.type))
+        facet = facet_of.get((d.branch, d.type, d.region))
         if facet is None:
-            facet = facet_of[d.branch, d.type] = prepare(facet_terms(d.branch, d.type))
-        fields.append([texts[d.title], texts[d.text], facet])
+            facet = facet_of[d.branch, d.type, d.region] = prepare(
+                facet_terms(d.branch, d.type, d.region)
+            )
+        fields.append([texts[title_field(d)], texts[body_field(d)], facet])
     postings = sum(len(p[0]) for by_field in fields for p in by_field)
     if postings > max_postings:
         raise DeltaRefused(f"{postings} delta postings: time for a new base")

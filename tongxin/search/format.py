@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tongxin.tokenizer import tokenize
+from tongxin.tokenizer import index_terms
 
 LUNR_VERSION = "2.3.9"
 
@@ -41,11 +41,9 @@ def prepare(positions: Mapping[str, list[int]]) -> Prepared:
 
 
 def prepare_text(text: str) -> Prepared:
-    """A field's text, tokenized, as the writer takes it (what the terms cache keeps)."""
-    positions: dict[str, list[int]] = {}
-    for position, term in enumerate(tokenize(text)):
-        positions.setdefault(term, []).append(position)
-    return prepare(positions)
+    """A field's text, tokenized (CJK characters alone too), as the writer takes it (what the
+    terms cache keeps)."""
+    return prepare(index_terms(text))
 
 
 def _json_string(text: str) -> str:

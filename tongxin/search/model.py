@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 #: Written in the manifest; a cache, a base or a delta of another format is not reused.
-FORMAT = "tongxin-search-5"  # 5: refs may carry a collision suffix, postings only
+FORMAT = "tongxin-search-6"  # 6: tags and summary indexed, CJK characters alone, symbols
 FIELDS = ("title", "text", "f")
 
 
@@ -27,6 +28,8 @@ class SearchDoc:
     type: str = ""
     date: datetime | date | str | None = None
     summary: str = ""
+    tags: tuple[str, ...] = ()
+    region: str = ""
 
 
 @dataclass
@@ -62,24 +65,57 @@ def date_key(value: datetime | date | str | None) -> str:
 
 def doc_hash(doc: SearchDoc, when: str) -> str:
     """A hash of everything a document shows or is found by (what the cache keys on)."""
-    parts = (doc.id, doc.url, doc.title, doc.text, doc.branch, doc.type, when, doc.summary)
+    parts = [doc.id, doc.url, doc.title, doc.text, doc.branch, doc.type, when, doc.summary]
+    parts += [doc.region, *doc.tags]
     joined = "\x1f".join(parts) + "\x1f"
     return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+def title_field(doc: SearchDoc) -> str:
+    """What field ``title`` indexes: the title, then each tag on a line of its own (a line
+    break ends a CJK run, so no bigram spans a title and a tag)."""
+    return "\n".join((doc.title, *doc.tags)) if doc.tags else doc.title
+
+
+def _own_summary(doc: SearchDoc) -> str:
+    """The summary when it says something the text does not (a written summary, not the
+    head of the text that Pelican makes when there is none)."""
+    summary = " ".join(doc.summary.split()).rstrip(".…")
+    if not summary or summary in " ".join(doc.text.split()):
+        return ""
+    return summary
+
+
+def body_field(doc: SearchDoc) -> str:
+    """What field ``text`` indexes: the summary (when it is not the text's head) and the text."""
+    summary = _own_summary(doc)
+    return f"{summary}\n{doc.text}" if summary else doc.text
+
+
+# White space that markup left before punctuation ("时间 ：", "Note :"): not in excerpts.
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[：:，,。.；;！!？?、）)」』】》])")
+
+
 def excerpt(doc: SearchDoc, chars: int) -> str:
-    text = " ".join((doc.text or doc.summary).split())
+    summary = _own_summary(doc)
+    text = " ".join((f"{summary} {doc.text}" if summary else doc.text or doc.summary).split())
+    text = _SPACE_BEFORE_PUNCTUATION.sub("", text)
     return text if len(text) <= chars else text[:chars] + "…"
 
 
 def meta_row(doc: SearchDoc, when: str, chars: int) -> list[str]:
-    """A document's row in its meta block: what a result shows."""
-    return [doc.url, doc.title, doc.branch, doc.type, when[:10], excerpt(doc, chars)]
+    """A document's row in its meta block: what a result shows (its tags last, if any)."""
+    row = [doc.url, doc.title, doc.branch, doc.type, when[:10], excerpt(doc, chars)]
+    return [*row, " · ".join(doc.tags)] if doc.tags else row
 
 
-def facet_terms(branch: str, kind: str) -> dict[str, list[int]]:
-    """The filters are terms of field f: a branch or type filter is one more AND-ed term."""
-    return {f"b:{branch}": [0], f"t:{kind}": [1]}
+def facet_terms(branch: str, kind: str, region: str = "") -> dict[str, list[int]]:
+    """The filters are terms of field f: a branch, type or region filter is one more AND-ed
+    term."""
+    terms = {f"b:{branch}": [0], f"t:{kind}": [1]}
+    if region:
+        terms[f"r:{region}"] = [2]
+    return terms
 
 
 def encode(data: object) -> bytes:

@@ -25,6 +25,8 @@ from .refs import PART_KEYS, base36
 # A shard aims at about this many postings (≈ 100 kB of JSON, ≈ 30 kB gzipped).
 POSTINGS_PER_SHARD = 4000
 MAX_SHARDS = 4096
+SMALL_SHARDS = 64
+SMALL_POSTINGS = 400
 #: A bucket of more postings than this is written as parts (a part aims at 3/8 of it).
 SPLIT_POSTINGS = 16_000
 #: A term of at least this many postings has files of its own.
@@ -95,8 +97,14 @@ class Layout:
 
 
 def choose_shards(postings: int) -> int:
-    """A power of two of buckets holding about :data:`POSTINGS_PER_SHARD` postings each."""
-    wanted = max(1, math.ceil(postings / POSTINGS_PER_SHARD))
+    """A power of two of buckets holding about :data:`POSTINGS_PER_SHARD` postings each; a
+    small index has up to :data:`SMALL_SHARDS` buckets of about :data:`SMALL_POSTINGS`: a
+    query of three terms then downloads a few kB, not three quarters of the index."""
+    wanted = max(
+        1,
+        math.ceil(postings / POSTINGS_PER_SHARD),
+        min(SMALL_SHARDS, math.ceil(postings / SMALL_POSTINGS)),
+    )
     return min(MAX_SHARDS, 1 << (wanted - 1).bit_length())
 
 

@@ -45,22 +45,81 @@
     var dead = {};
     var fresh = {};
 
+    var foldParts = {}; // part number -> Promise of its pairs being added to the tokenizer
+    var facetTables = null; // Promise of [base facets, delta facets] (manifest.facets)
+
     function init() {
-      return Promise.all([fetchJson("manifest.json"), fetchJson("t2s.json")]).then(function (r) {
+      // the fold table comes in parts, fetched for the characters of each query (foldFor)
+      var table = Promise.resolve(null);
+      return Promise.all([fetchJson("manifest.json"), table]).then(function (r) {
         manifest = r[0];
-        tokenizer.setTable(r[1]);
-        delta = manifest.delta || null;
-        dead = {};
-        fresh = {};
-        if (delta) {
-          delta.dead.forEach(function (ref) {
-            dead[ref] = true;
-          });
-          delta.refs.forEach(function (ref) {
-            fresh[ref] = true;
+        if (!manifest.t2sParts) {
+          return fetchJson("t2s.json").then(function (t2s) {
+            tokenizer.setTable(t2s);
+            return start();
           });
         }
-        return manifest;
+        return start();
+      });
+    }
+
+    function start() {
+      delta = manifest.delta || null;
+      dead = {};
+      fresh = {};
+      if (delta) {
+        delta.dead.forEach(function (ref) {
+          dead[ref] = true;
+        });
+        delta.refs.forEach(function (ref) {
+          fresh[ref] = true;
+        });
+      }
+      return manifest;
+    }
+
+    // The fold pairs of these characters: folding them (query) and every traditional form of
+    // them (highlighting results); parts are t2s/<code point % t2sParts>.json.
+    function foldParts_(chars) {
+      var count = manifest.t2sParts;
+      if (!count) return Promise.resolve();
+      var wanted = [];
+      chars.forEach(function (ch) {
+        if (!tokenizer.isCjk(ch)) return;
+        var k = ch.codePointAt(0) % count;
+        if (!foldParts[k]) {
+          foldParts[k] = fetchJson("t2s/" + k + ".json").then(tokenizer.addPairs);
+        }
+        wanted.push(foldParts[k]);
+      });
+      return Promise.all(wanted);
+    }
+
+    function foldFor(text) {
+      var chars = Array.from(String(text).normalize("NFKC"));
+      return foldParts_(chars).then(function () {
+        // a traditional query: the parts of its simplified forms too (for highlighting)
+        foldParts_(Array.from(tokenizer.fold(chars.join(""))));
+      });
+    }
+
+    // Each entry's [branch, type, region], for counting results (small collections only).
+    function facetsOf(hits) {
+      if (!manifest.facets) return Promise.resolve(null);
+      if (!facetTables) {
+        facetTables = Promise.all([
+          fetchJson("facets.json"),
+          delta ? fetchJson("delta/facets.json").catch(function () {
+            return null;
+          }) : null
+        ]);
+      }
+      return facetTables.then(function (tables) {
+        return hits.map(function (h) {
+          var table = fresh[h.ref] && tables[1] ? tables[1] : tables[0];
+          var i = table.refs[h.ref];
+          return i === undefined ? null : table.values[i];
+        });
       });
     }
 
@@ -133,7 +192,8 @@
           branch: row[2],
           type: row[3],
           date: row[4],
-          excerpt: row[5]
+          excerpt: row[5],
+          tags: row[6] || ""
         };
       });
     }
@@ -156,6 +216,7 @@
     // A query word matches a field when its tokens sit at consecutive positions there: the
     // bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring itself.
     // slots: isSlot for each token of the word, computed once per query (not per candidate).
+    // Returns 2 when the word is in the title (or a tag), 1 in the text only, 0 nowhere.
     function adjacent(word, slots, positions) {
       var fields = ["title", "text"];
       for (var f = 0; f < fields.length; f++) {
@@ -177,38 +238,191 @@
           var p = starts[s] - first;
           var ok = true;
           for (var t = first + 1; t < lists.length && ok; t++) ok = !lists[t] || lists[t].indexOf(p + t) >= 0;
-          if (ok) return true;
+          if (ok) return 2 - f;
         }
       }
-      return false;
+      return 0;
     }
 
     function indexOf(list, value) {
-      for (var i = 0; i < list.length; i++) if (list[i] === value) return i;
+      for (var i = 0; i < (list || []).length; i++) if (list[i] === value) return i;
       return -1;
     }
 
-    /* filters: {branch, type, year} (values as in the manifest); returns Promise<{hits, words}>
-     * where hits are [{n, ref, score}] sorted by relevance or, with sort "newest", by number
-     * (a bigger n is a later date); searcher.entry(hit.ref) reads a hit's row. */
-    function search(query, filters, sort) {
+    var FILTERS = [
+      ["branch", "b:", "branches"],
+      ["type", "t:", "types"],
+      ["region", "r:", "regions"]
+    ];
+
+    // One term's postings, read from the files of its bucket (and the delta).
+    function termList(t, fields, bucket, recent) {
+      var size = 0;
+      var found = false;
+      var postings = bucket.indexes.map(function (idx) {
+        var posting = idx.invertedIndex[t] || null;
+        if (posting) {
+          fields.forEach(function (f) {
+            Object.keys(posting[f] || {}).forEach(function (ref) {
+              if (dead[ref]) return;
+              found = true;
+              size += 1;
+            });
+          });
+        }
+        return posting;
+      });
+      if (recent) {
+        fields.forEach(function (f) {
+          var n = Object.keys(recent[f] || {}).length;
+          if (n) found = true;
+          size += n;
+        });
+      }
+      return {
+        term: t,
+        fields: fields,
+        postings: found ? postings : null,
+        recent: recent,
+        parts: bucket.parts,
+        size: size,
+        // lunr.idf over the whole collection: size counts a document once per field
+        idf: Math.log(1 + Math.abs((manifest.docs - size + 0.5) / (size + 0.5)))
+      };
+    }
+
+    // A term's positions in one entry, by field (null: the entry lacks it).
+    function positionsIn(l, ref, n) {
+      if (!l || !l.postings) return null;
+      // a ref of the delta is looked up there only: its base postings are dead
+      var posting = fresh[ref] ? l.recent : l.postings[l.parts > 1 ? n % l.parts : 0];
+      if (!posting) return null;
+      var byField = null;
+      for (var j = 0; j < l.fields.length; j++) {
+        var e = posting[l.fields[j]] && posting[l.fields[j]][ref];
+        if (e) {
+          byField = byField || {};
+          byField[l.fields[j]] = e.p || [];
+        }
+      }
+      return byField;
+    }
+
+    // Every ref of a term's postings, once (dead base refs left out).
+    function refsOf(l, range, into, seen) {
+      function collect(posting, skipDead) {
+        if (!posting) return;
+        l.fields.forEach(function (f) {
+          Object.keys(posting[f] || {}).forEach(function (ref) {
+            if (seen[ref] || (skipDead && dead[ref])) return;
+            seen[ref] = true;
+            var n = numberOf(ref);
+            if (!range || (n >= range[0] && n <= range[1])) into.push(ref);
+          });
+        });
+      }
+      (l.postings || []).forEach(function (posting) {
+        collect(posting, true);
+      });
+      collect(l.recent, false);
+    }
+
+    // How well an entry answers the query: words matched, words in its title or tags, BM25
+    // (lunr's k1 = 1.2, from the positions: the shards carry no field vectors). null: it
+    // fails a filter or matches no word.
+    function evaluate(ref, query) {
+      var n = numberOf(ref);
+      for (var i = 0; i < query.filters.length; i++) {
+        if (!positionsIn(query.byTerm[query.filters[i]], ref, n)) return null;
+      }
+      var matched = 0;
+      var inTitle = 0;
+      var score = 0;
+      var scored = {};
+      query.words.forEach(function (w, wi) {
+        var terms = query.required[wi];
+        var positions = {};
+        for (var k = 0; k < terms.length; k++) {
+          var found = positionsIn(query.byTerm[terms[k]], ref, n);
+          if (!found) return;
+          positions[terms[k]] = found;
+        }
+        var where = adjacent(w, query.slots[wi], positions);
+        if (!where) return;
+        matched += 1;
+        if (where === 2) inTitle += 1;
+        terms.forEach(function (t) {
+          if (scored[t]) return;
+          scored[t] = true;
+          Object.keys(positions[t]).forEach(function (f) {
+            var tf = positions[t][f].length || 1;
+            score += (query.byTerm[t].idf * 2.2 * tf) / (1.2 + tf);
+          });
+        });
+      });
+      return matched ? { n: n, ref: ref, score: score, matched: matched, title: inTitle } : null;
+    }
+
+    function shortest(terms, byTerm) {
+      var best = null;
+      terms.forEach(function (t) {
+        if (!best || byTerm[t].size < best.size) best = byTerm[t];
+      });
+      return best;
+    }
+
+    function order_(sort) {
+      return order(sort);
+    }
+
+    function order(sort) {
+      // entries with more of the words first, then those with them in the title or tags
+      if (sort === "newest") {
+        return function (a, b) {
+          return b.matched - a.matched || b.n - a.n || (a.ref < b.ref ? -1 : 1);
+        };
+      }
+      return function (a, b) {
+        return (
+          b.matched - a.matched || b.title - a.title || b.score - a.score || b.n - a.n || (a.ref < b.ref ? -1 : 1)
+        );
+      };
+    }
+
+    /* filters: {branch, type, region, year} (values as in the manifest); returns
+     * Promise<{hits, words, partial}> where hits are [{n, ref, score, matched, title}] with every
+     * word first; when no entry has them all, partial is true and hits are the entries with
+     * some of them (most words first). Sorted by relevance (title and tag matches first) or,
+     * with sort "newest", by number (a bigger n is a later date); searcher.entry(hit.ref)
+     * reads a hit's row. */
+    function search(queryText, filters, sort) {
+      return foldFor(queryText || "").then(function () {
+        return searchFolded(queryText, filters, sort);
+      });
+    }
+
+    function searchFolded(queryText, filters, sort) {
       filters = filters || {};
-      var words = tokenizer.tokenizeQuery(query || "");
-      if (!words.length) return Promise.resolve({ hits: [], words: words });
+      var words = tokenizer.tokenizeQuery(queryText || "");
+      var empty = { hits: [], words: words, partial: false };
+      if (!words.length) return Promise.resolve(empty);
       var terms = {};
-      words.forEach(function (w) {
-        required(w).forEach(function (t) {
+      var required_ = words.map(required);
+      required_.forEach(function (list) {
+        list.forEach(function (t) {
           terms[t] = ["title", "text"];
         });
       });
-      if (filters.branch) {
-        if (indexOf(manifest.branches, filters.branch) < 0) return Promise.resolve({ hits: [], words: words });
-        terms["b:" + filters.branch] = ["f"];
+      var filterTerms = [];
+      for (var i = 0; i < FILTERS.length; i++) {
+        var value = filters[FILTERS[i][0]];
+        if (!value) continue;
+        if (indexOf(manifest[FILTERS[i][2]], value) < 0) return Promise.resolve(empty);
+        terms[FILTERS[i][1] + value] = ["f"];
+        filterTerms.push(FILTERS[i][1] + value);
       }
-      if (filters.type) {
-        if (indexOf(manifest.types, filters.type) < 0) return Promise.resolve({ hits: [], words: words });
-        terms["t:" + filters.type] = ["f"];
-      }
+      var range = filters.year && manifest.years[filters.year];
+      if (filters.year && !range) return Promise.resolve(empty);
       var byShard = {};
       Object.keys(terms).forEach(function (t) {
         var file = fileOf(t);
@@ -216,137 +430,122 @@
         (byShard[file.name] = byShard[file.name] || []).push(t);
       });
       var keys = Object.keys(byShard);
-      var termList = Object.keys(terms);
-      var deltaOf = {};
-      return Promise.all([
-        Promise.all(keys.map(shard)),
-        Promise.all(termList.map(deltaShard))
-      ]).then(function (loaded) {
-        var buckets = loaded[0];
-        termList.forEach(function (t, i) {
-          deltaOf[t] = loaded[1][i] ? loaded[1][i].invertedIndex[t] || null : null;
-        });
-        // Posting lists straight from the inverted indexes: intersect the shortest first,
-        // then check positions, then score only what survived (a common bigram can sit in
-        // tens of thousands of entries; lunr's query() would score every one of them).
-        var lists = [];
-        buckets.forEach(function (bucket, i) {
-          byShard[keys[i]].forEach(function (t) {
-            var postings = [];
-            var size = 0;
-            var found = false;
-            bucket.indexes.forEach(function (idx) {
-              var posting = idx.invertedIndex[t] || null;
-              postings.push(posting);
-              if (!posting) return;
-              terms[t].forEach(function (f) {
-                Object.keys(posting[f] || {}).forEach(function (ref) {
-                  if (dead[ref]) return;
-                  found = true;
-                  size += 1;
-                });
+      var termNames = Object.keys(terms);
+      return Promise.all([Promise.all(keys.map(shard)), Promise.all(termNames.map(deltaShard))]).then(
+        function (loaded) {
+          var recent = {};
+          termNames.forEach(function (t, i) {
+            recent[t] = loaded[1][i] ? loaded[1][i].invertedIndex[t] || null : null;
+          });
+          var byTerm = {};
+          loaded[0].forEach(function (bucket, i) {
+            byShard[keys[i]].forEach(function (t) {
+              byTerm[t] = termList(t, terms[t], bucket, recent[t]);
+            });
+          });
+          var query = {
+            words: words,
+            required: required_,
+            filters: filterTerms,
+            byTerm: byTerm,
+            slots: words.map(function (w) {
+              return w.map(function (t, i) {
+                return isSlot(w, i);
               });
+            })
+          };
+          function run(lead) {
+            var candidates = [];
+            var seen = {};
+            lead.forEach(function (l) {
+              refsOf(l, range, candidates, seen);
             });
-            var recent = deltaOf[t];
-            if (recent) {
-              terms[t].forEach(function (f) {
-                var n = Object.keys(recent[f] || {}).length;
-                if (n) found = true;
-                size += n;
-              });
-            }
-            lists.push({
-              term: t,
-              fields: terms[t],
-              postings: found ? postings : null,
-              recent: recent,
-              parts: bucket.parts,
-              size: size,
-              // lunr.idf over the whole collection: size counts a document once per field
-              idf: Math.log(1 + Math.abs((manifest.docs - size + 0.5) / (size + 0.5)))
+            var hits = [];
+            candidates.forEach(function (ref) {
+              var hit = evaluate(ref, query);
+              if (hit) hits.push(hit);
             });
-          });
-        });
-        lists.sort(function (a, b) {
-          return a.size - b.size;
-        });
-        if (!lists.length || !lists[0].postings) return { hits: [], words: words };
-        var range = filters.year && manifest.years[filters.year];
-        if (filters.year && !range) return { hits: [], words: words };
-        var candidates = [];
-        var seen = {};
-        function collect(posting, skipDead) {
-          if (!posting) return;
-          lists[0].fields.forEach(function (f) {
-            Object.keys(posting[f] || {}).forEach(function (ref) {
-              if (seen[ref] || (skipDead && dead[ref])) return;
-              seen[ref] = true;
-              var n = numberOf(ref);
-              if (!range || (n >= range[0] && n <= range[1])) candidates.push(ref);
-            });
-          });
-        }
-        lists[0].postings.forEach(function (posting) {
-          collect(posting, true);
-        });
-        collect(lists[0].recent, false);
-        var slots = words.map(function (w) {
-          return w.map(function (t, i) {
-            return isSlot(w, i);
-          });
-        });
-        var hits = [];
-        candidates.forEach(function (ref) {
-          var n = numberOf(ref);
-          var positions = {};
-          var where = [];
-          for (var i = 0; i < lists.length; i++) {
-            var l = lists[i];
-            if (!l.postings) return;
-            // a ref of the delta is looked up there only: its base postings are dead
-            var posting = fresh[ref] ? l.recent : l.postings[l.parts > 1 ? n % l.parts : 0];
-            if (!posting) return;
-            var byField = null;
-            for (var j = 0; j < l.fields.length; j++) {
-              var entry = posting[l.fields[j]] && posting[l.fields[j]][ref];
-              if (entry) {
-                byField = byField || {};
-                byField[l.fields[j]] = entry.p || [];
-              }
-            }
-            if (!byField) return;
-            positions[l.term] = byField;
-            where.push([l.idf, byField]);
+            return hits;
           }
-          for (var w = 0; w < words.length; w++) if (!adjacent(words[w], slots[w], positions)) return;
-          // BM25 (lunr's k1 = 1.2) of each term in each field, from the positions themselves:
-          // the shards carry no field vectors (they were half of every download)
-          var score = 0;
-          where.forEach(function (x) {
-            Object.keys(x[1]).forEach(function (f) {
-              var tf = x[1][f].length || 1;
-              score += (x[0] * 2.2 * tf) / (1.2 + tf);
-            });
+          // every word: candidates from the shortest list of all
+          var hits = run([shortest(termNames, byTerm)]).filter(function (h) {
+            return h.matched === words.length;
           });
-          hits.push({ n: n, ref: ref, score: score });
+          var partial = false;
+          if (!hits.length && words.length > 1) {
+            // none has them all: the entries with any word (its shortest list), most words first
+            partial = true;
+            hits = run(
+              required_.map(function (list) {
+                return shortest(list.length ? list : termNames, byTerm);
+              })
+            );
+          }
+          hits.sort(order(sort));
+          return { hits: hits, words: words, partial: partial && hits.length > 0 };
+        }
+      );
+    }
+
+    /* The first screen of a query holding one of the commonest terms (manifest.first), from
+     * that term's first-screen file alone: its newest entries with it in the title or tags,
+     * then its newest with it anywhere, each checked for every word of the query in its
+     * normalised text. Promise of {hits} (at least `want`) or null (not applicable, or too
+     * few found: wait for search()). Not with filters or a delta. */
+    function first(queryText, filters, sort, want) {
+      filters = filters || {};
+      if (!manifest.first || !manifest.first.length || delta) return Promise.resolve(null);
+      if (filters.branch || filters.type || filters.region || filters.year) return Promise.resolve(null);
+      return foldFor(queryText || "").then(function () {
+        var lead = null;
+        tokenizer.tokenizeQuery(queryText || "").forEach(function (w) {
+          required(w).forEach(function (t) {
+            if (lead === null && indexOf(manifest.first, t) >= 0) lead = t;
+          });
         });
-        hits.sort(
-          sort === "newest"
-            ? function (a, b) {
-                return b.n - a.n || (a.ref < b.ref ? -1 : 1);
-              }
-            : function (a, b) {
-                return b.score - a.score || b.n - a.n || (a.ref < b.ref ? -1 : 1);
-              }
-        );
-        return { hits: hits, words: words };
+        if (lead === null) return null;
+        var needles = String(queryText)
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(function (w) {
+            return tokenizer.normalise(w).toLowerCase();
+          });
+        var name = tokenizer.termHash(lead).toString(36);
+        while (name.length < 7) name = "0" + name;
+        return fetchJson("shards/f" + name + ".json").then(function (data) {
+          var lists = data.terms[lead];
+          if (!lists) return null;
+          var order = sort === "newest" ? lists["new"] : lists.rel.concat(lists["new"]);
+          var seen = {};
+          var hits = [];
+          order.forEach(function (ref) {
+            if (seen[ref] || dead[ref]) return;
+            seen[ref] = true;
+            var row = data.rows[ref];
+            var inTitle = 0;
+            for (var i = 0; i < needles.length; i++) {
+              if (row[0].indexOf(needles[i]) >= 0) inTitle += 1;
+              else if (row[1].indexOf(needles[i]) < 0) return;
+            }
+            hits.push({ n: numberOf(ref), ref: ref, score: 0, matched: needles.length, title: inTitle });
+          });
+          if (sort === "newest") hits.sort(order_("newest"));
+          else hits.sort(function (a, b) {
+            return b.title - a.title || b.n - a.n;
+          });
+          return hits.length >= want ? { hits: hits.slice(0, want) } : null;
+        });
+      }).catch(function () {
+        return null;
       });
     }
 
     return {
       init: init,
       search: search,
+      first: first,
       entry: entry,
+      facetsOf: facetsOf,
       manifest: function () {
         return manifest;
       }
@@ -427,12 +626,16 @@
     var selects = {
       branch: doc.getElementById("search-branch"),
       type: doc.getElementById("search-type"),
+      region: doc.getElementById("search-region"),
       year: doc.getElementById("search-year"),
       sort: doc.getElementById("search-sort")
     };
     var count = doc.getElementById("search-count");
     var results = doc.getElementById("search-results");
     var more = doc.getElementById("search-more");
+    var onward = doc.getElementById("search-onward");
+    var kinds = doc.getElementById("search-kinds");
+    var partialNote = doc.getElementById("search-partial");
     var current = { hits: [], shown: 0, query: "" };
     var generation = 0;
 
@@ -481,6 +684,75 @@
       win.history.replaceState(null, "", qs ? "?" + qs : win.location.pathname);
     }
 
+    // 2025-05-13 as every other page writes it (theme.date_format in the page's language)
+    function dateText(iso) {
+      var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
+      if (!m || !strings.date) return iso || "";
+      var month = parseInt(m[2], 10);
+      var values = { year: m[1], month: month, day: parseInt(m[3], 10), month_name: strings.months[month - 1] };
+      return strings.date.replace(/\{(year|month|day|month_name)\}/g, function (all, key) {
+        return values[key];
+      });
+    }
+
+    // Counts of the query's results by each filter's values, in the selects and the kind
+    // buttons (分类展现); year from each hit's number, the others from the facet table.
+    function showCounts(hits, gen) {
+      var m = searcher.manifest();
+      var counts = { branch: {}, type: {}, region: {}, year: {} };
+      var years = Object.keys(m.years);
+      hits.forEach(function (h) {
+        for (var i = 0; i < years.length; i++) {
+          var r = m.years[years[i]];
+          if (h.n >= r[0] && h.n <= r[1]) counts.year[years[i]] = (counts.year[years[i]] || 0) + 1;
+        }
+      });
+      return searcher.facetsOf(hits).then(function (facets) {
+        if (gen !== generation) return;
+        if (facets) {
+          facets.forEach(function (f) {
+            if (!f) return;
+            counts.branch[f[0]] = (counts.branch[f[0]] || 0) + 1;
+            counts.type[f[1]] = (counts.type[f[1]] || 0) + 1;
+            if (f[2]) counts.region[f[2]] = (counts.region[f[2]] || 0) + 1;
+          });
+        }
+        Object.keys(counts).forEach(function (k) {
+          var select = selects[k];
+          if (!select || (k !== "year" && !facets)) return;
+          Array.prototype.forEach.call(select.options, function (o) {
+            if (!o.value) return;
+            var label = o.getAttribute("data-label") || o.textContent;
+            o.setAttribute("data-label", label);
+            o.textContent = label + " (" + (counts[k][o.value] || 0) + ")";
+          });
+        });
+        renderKinds(hits.length, facets ? counts.type : null);
+      });
+    }
+
+    function renderKinds(total, byType) {
+      kinds.textContent = "";
+      var current = selects.type ? selects.type.value : "";
+      var values = [""].concat(searcher.manifest().types);
+      values.forEach(function (v) {
+        var n = v ? byType && (byType[v] || 0) : total;
+        if (v && byType && !n) return;
+        var li = doc.createElement("li");
+        var b = doc.createElement("button");
+        b.type = "button";
+        b.setAttribute("aria-pressed", String(v === current));
+        b.textContent = (v ? typeLabel(v) : strings.all) + (n === null || n === undefined ? "" : " (" + n + ")");
+        b.addEventListener("click", function () {
+          selects.type.value = v;
+          run();
+        });
+        li.appendChild(b);
+        kinds.appendChild(li);
+      });
+      kinds.hidden = values.length < 3 || !total;
+    }
+
     function renderHit(e, query) {
       var li = doc.createElement("li");
       li.className = "search-hit";
@@ -488,13 +760,13 @@
       a.href = e.url;
       var titleChars = Array.from(e.title);
       appendMarked(doc, a, titleChars, findRanges(tokenizer, e.title, query), 0, titleChars.length);
-      var h = doc.createElement("h3");
+      var h = doc.createElement("h2");
       h.className = "search-hit-title";
       h.appendChild(a);
       li.appendChild(h);
       var meta = doc.createElement("p");
       meta.className = "search-hit-meta";
-      meta.textContent = [e.branch, typeLabel(e.type), e.date].filter(Boolean).join(" · ");
+      meta.textContent = [e.branch, typeLabel(e.type), dateText(e.date)].filter(Boolean).join(" · ");
       li.appendChild(meta);
       var text = Array.from(e.excerpt || "");
       var ranges = findRanges(tokenizer, e.excerpt || "", query);
@@ -506,6 +778,14 @@
       appendMarked(doc, p, text, ranges, start, end);
       if (end < text.length) p.appendChild(doc.createTextNode("…"));
       li.appendChild(p);
+      if (e.tags) {
+        // the tags: a query may have found the entry by one of them
+        var tags = doc.createElement("p");
+        tags.className = "search-hit-tags";
+        var tagChars = Array.from(strings.tags + e.tags);
+        appendMarked(doc, tags, tagChars, findRanges(tokenizer, strings.tags + e.tags, query), 0, tagChars.length);
+        li.appendChild(tags);
+      }
       return li;
     }
 
@@ -531,7 +811,11 @@
       var query = input.value.trim();
       writeUrl();
       results.textContent = "";
+      root.removeAttribute("data-first");
       more.hidden = true;
+      onward.hidden = true;
+      partialNote.hidden = true;
+      if (!query) kinds.hidden = true;
       root.setAttribute("data-state", "searching");
       if (!query) {
         setStatus("prompt", null);
@@ -543,15 +827,48 @@
       var filters = {
         branch: selects.branch ? selects.branch.value : "",
         type: selects.type ? selects.type.value : "",
+        region: selects.region ? selects.region.value : "",
         year: selects.year ? selects.year.value : ""
       };
-      return searcher
-        .search(query, filters, selects.sort ? selects.sort.value : "relevance")
-        .then(function (r) {
+      var sort = selects.sort ? selects.sort.value : "relevance";
+      var filtered = filters.branch || filters.type || filters.region || filters.year;
+      var complete = false;
+      // the commonest terms: a first screen from one small file, then the postings (not
+      // before: on a slow link they would hold the first screen back)
+      var shown = searcher.first(query, filters, sort, PAGE).then(function (f) {
+        if (!f || complete || gen !== generation) return;
+        return Promise.all(
+          f.hits.map(function (h) {
+            return searcher.entry(h.ref);
+          })
+        ).then(function (entries) {
+          if (complete || gen !== generation) return;
+          entries.forEach(function (e) {
+            results.appendChild(renderHit(e, query));
+          });
+          root.setAttribute("data-first", "shown");
+        });
+      });
+      return shown
+        .catch(function () {})
+        .then(function () {
+          return Promise.all([
+            searcher.search(query, filters, sort),
+            filtered ? searcher.search(query, {}, sort) : null
+          ]);
+        })
+        .then(function (both) {
+          var r = both[0];
           if (gen !== generation) return;
+          complete = true;
+          results.textContent = "";
           current = { hits: r.hits, shown: 0, query: query };
           setStatus(r.hits.length ? "found" : "none", r.hits.length);
+          onward.hidden = r.hits.length > 0;
+          partialNote.hidden = !r.partial;
           return showMore(gen).then(function () {
+            // counts after the results: on a slow link the first screen comes first
+            showCounts((both[1] || r).hits, gen);
             // for tests and assistive tools: the results on screen match the query
             if (gen === generation) root.setAttribute("data-state", "done");
           });
@@ -609,6 +926,10 @@
           selects.branch.closest("label").hidden = m.branches.length < 2;
         }
         if (selects.type) fill(selects.type, m.types, typeLabel);
+        if (selects.region) {
+          fill(selects.region, m.regions || []);
+          selects.region.closest("label").hidden = !(m.regions && m.regions.length);
+        }
         if (selects.year) fill(selects.year, Object.keys(m.years).sort().reverse());
         readUrl();
         root.setAttribute("data-ready", "true");

@@ -1,7 +1,9 @@
 /* Tongxin search tokenizer: the same rules as tongxin/tokenizer.py, held equal by
  * tests/vectors/tokenizer.json. NFKC, fold Traditional to Simplified (table from
  * search/t2s.json), CJK runs -> overlapping bigrams (one-character runs stay whole),
- * other letters/digits -> lower-cased words, everything else separates. */
+ * other letters/digits -> lower-cased words; symbols (Sm, Sc, #) right after a run add one token,
+ * the run's last CJK character or its word followed by them (互联网+ -> 互联 联网 网+);
+ * everything else separates. */
 (function (root, factory) {
   if (typeof module === "object" && module.exports) {
     module.exports = factory();
@@ -21,6 +23,7 @@
     [0x20000, 0x3134f]
   ];
   var WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+  var SYMBOL = /[\p{Sm}\p{Sc}#]/u;
   var table = {};
 
   // t2s: {traditional: simplified}, or the build's compact form, one string of pairs
@@ -33,6 +36,12 @@
       return;
     }
     table = t2s || {};
+  }
+
+  // More pairs (one part of search/t2s/, the same "TSTS…" string) over what is loaded.
+  function addPairs(pairs) {
+    var chars = Array.from(pairs || "");
+    for (var i = 0; i + 1 < chars.length; i += 2) table[chars[i]] = chars[i + 1];
   }
 
   function isCjk(ch) {
@@ -63,6 +72,7 @@
     while (i < chars.length) {
       var ch = chars[i];
       var j = i + 1;
+      var last = null;
       if (isCjk(ch)) {
         while (j < chars.length && isCjk(chars[j])) j++;
         if (j - i === 1) {
@@ -70,9 +80,17 @@
         } else {
           for (var k = i; k < j - 1; k++) tokens.push(chars[k] + chars[k + 1]);
         }
+        last = chars[j - 1];
       } else if (WORD_CHAR.test(ch)) {
         while (j < chars.length && !isCjk(chars[j]) && WORD_CHAR.test(chars[j])) j++;
-        tokens.push(chars.slice(i, j).join("").toLowerCase());
+        last = chars.slice(i, j).join("").toLowerCase();
+        tokens.push(last);
+      }
+      if (last !== null) {
+        var s = j;
+        while (s < chars.length && SYMBOL.test(chars[s])) s++;
+        if (s > j) tokens.push(last + chars.slice(j, s).join(""));
+        j = s > j ? s : j;
       }
       i = j;
     }
@@ -103,6 +121,7 @@
 
   return {
     setTable: setTable,
+    addPairs: addPairs,
     fold: fold,
     normalise: normalise,
     tokenize: tokenize,

@@ -1,0 +1,81 @@
+"""An index for what readers type (tests/js/reader.test.js): tags, summaries, one character,
+symbols in terms, several words. ``python fixture_reader.py OUT``."""
+
+import sys
+from pathlib import Path
+
+from tongxin.search import SearchDoc, build_search_index
+
+DOCS = [
+    # the tag alone says 敬老
+    SearchDoc(
+        "t1",
+        "/news/visit/",
+        "重阳节走访慰问老党员",
+        "支部书记带队走访了辖区内的老党员。",
+        "一支部",
+        "news",
+        "2025-10-11",
+        tags=("敬老", "志愿服务"),
+        region="东城区",
+    ),
+    # 敬老 in the body only: ranked after the tagged one
+    SearchDoc(
+        "t2",
+        "/news/body/",
+        "社区活动简报",
+        "本月开展读书会、敬老院慰问等活动。",
+        "二支部",
+        "news",
+        "2025-11-02",
+        region="西城区",
+    ),
+    # the written summary alone says AGM
+    SearchDoc(
+        "s1",
+        "/announcements/meeting/",
+        "Annual meeting of members",
+        "Members meet in the hall.",
+        "一支部",
+        "announcements",
+        "2026-03-01",
+        summary="The AGM agenda and papers.",
+    ),
+    SearchDoc(
+        "p1",
+        "/news/plus/",
+        "互联网+政务服务",
+        "推进互联网+政务服务，一网通办。",
+        "一支部",
+        "news",
+        "2026-02-01",
+        region="东城区",
+    ),
+    SearchDoc(
+        "p2",
+        "/news/net/",
+        "互联网党建",
+        "用好互联网开展党建工作。",
+        "二支部",
+        "study",
+        "2024-06-01",
+        region="西城区",
+    ),
+    SearchDoc("c1", "/news/tw/", "黨課", "本支部開展黨課學習。", "二支部", "study", "2024-03-05"),
+    SearchDoc(
+        "v1",
+        "/news/volunteer/",
+        "志愿服务队成立",
+        "志愿服务队今天成立。",
+        "一支部",
+        "news",
+        "2026-01-20",
+        region="东城区",
+    ),
+]
+
+# one token between two runs (会+): 委会 and 民主 two positions apart, yet not 委会民主
+DOCS.append(SearchDoc("g1", "/news/gap/", "居委会+民主评议", "", "二支部", "news", "2023-01-05"))
+
+if __name__ == "__main__":
+    build_search_index(DOCS, Path(sys.argv[1]), meta_block=2)

@@ -1,0 +1,89 @@
+// What readers type: tags, summaries, one character, symbols in terms, several words.
+const test = require("node:test");
+const assert = require("node:assert");
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { python } = require("./helpers.js");
+const tokenizer = require("../../theme/static/js/tokenizer.js");
+const { createSearcher } = require("../../theme/static/js/search.js");
+
+const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-reader-"));
+execFileSync(python(), [path.join(__dirname, "fixture_reader.py"), out]);
+const dir = path.join(out, "search");
+
+async function open() {
+  const fetched = [];
+  tokenizer.setTable({});
+  const searcher = createSearcher({
+    tokenizer,
+    fetchJson: async (p) => {
+      fetched.push(p);
+      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
+    },
+  });
+  await searcher.init();
+  return { searcher, fetched };
+}
+
+async function urls(searcher, query, filters, sort) {
+  const r = await searcher.search(query, filters, sort);
+  const found = await Promise.all(r.hits.map((h) => searcher.entry(h.ref).then((e) => e.url)));
+  return { urls: found, partial: r.partial };
+}
+
+test("a tag is found, and ranks above the same word in a body", async () => {
+  const { searcher } = await open();
+  assert.deepStrictEqual((await urls(searcher, "敬老")).urls, ["/news/visit/", "/news/body/"]);
+});
+
+test("a written summary is found", async () => {
+  const { searcher } = await open();
+  assert.deepStrictEqual((await urls(searcher, "AGM")).urls, ["/announcements/meeting/"]);
+});
+
+test("one character finds every entry holding it, simplified or traditional", async () => {
+  const { searcher } = await open();
+  const simplified = (await urls(searcher, "党", {}, "newest")).urls;
+  assert.deepStrictEqual(simplified, ["/news/visit/", "/news/net/", "/news/tw/"]);
+  assert.deepStrictEqual((await urls(searcher, "黨", {}, "newest")).urls, simplified);
+});
+
+test("a symbol that is part of a term counts", async () => {
+  const { searcher } = await open();
+  assert.deepStrictEqual((await urls(searcher, "互联网+")).urls, ["/news/plus/"]);
+  assert.deepStrictEqual((await urls(searcher, "互联网", {}, "newest")).urls, ["/news/plus/", "/news/net/"]);
+});
+
+test("several words: all of them first, else the best partial matches, labelled", async () => {
+  const { searcher } = await open();
+  const all = await urls(searcher, "志愿服务 敬老");
+  assert.deepStrictEqual(all, { urls: ["/news/visit/"], partial: false });
+  const some = await urls(searcher, "志愿服务 不存在的词");
+  assert.strictEqual(some.partial, true);
+  assert.deepStrictEqual(some.urls.sort(), ["/news/visit/", "/news/volunteer/"]);
+  assert.deepStrictEqual(await urls(searcher, "不存在的词 也没有"), { urls: [], partial: false });
+});
+
+test("filters by region, and each result's branch, type and region for counting", async () => {
+  const { searcher } = await open();
+  assert.deepStrictEqual((await urls(searcher, "互联网", { region: "西城区" })).urls, ["/news/net/"]);
+  const r = await searcher.search("互联网");
+  const facets = await searcher.facetsOf(r.hits);
+  assert.deepStrictEqual(facets.map((f) => f.join("/")).sort(), ["一支部/news/东城区", "二支部/study/西城区"]);
+});
+
+test("the fold table is fetched in the parts a query needs, not whole", async () => {
+  const { searcher, fetched } = await open();
+  await searcher.search("网络党建");
+  const parts = fetched.filter((p) => p.startsWith("t2s/"));
+  assert.ok(!fetched.includes("t2s.json"));
+  assert.ok(parts.length >= 1 && parts.length <= 4, parts.join());
+});
+
+test("every bigram of a chain is checked: one token between two runs is no match", async () => {
+  const { searcher } = await open();
+  assert.deepStrictEqual((await urls(searcher, "委会民主")).urls, []);
+  assert.deepStrictEqual((await urls(searcher, "委会+民主")).urls, ["/news/gap/"]);
+});

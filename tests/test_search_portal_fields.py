@@ -1,0 +1,86 @@
+"""What the portal's index reads from each entry: tags, the written summary, the branch's
+region (registry), and a region moved in the registry re-indexing that branch's entries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from federation.index import build_portal_index, plan_portal_index, search_docs
+from federation.model import Branch, Entry, FetchResult
+from federation.store import Store
+
+
+def _entry(branch: str, k: int, **fields) -> Entry:
+    url = f"https://{branch}.example/news/e{k}/"
+    defaults = {
+        "entry_id": url,
+        "branch_id": branch,
+        "url": url,
+        "title": f"第{k}号通知",
+        "origin_branch_name": f"{branch}支部",
+        "content_html": "<p>支部书记带队走访老党员。</p>",
+        "published": datetime(2026, 5, k + 1, tzinfo=UTC),
+    }
+    defaults.update(fields)
+    return Entry(**defaults)
+
+
+ENTRIES = [
+    _entry("b1", 1, tags=["敬老"]),
+    _entry("b1", 2, summary_html="<p>The <b>AGM</b> agenda.</p>"),
+    _entry("b2", 3),
+]
+
+
+def test_tags_summary_and_region_reach_the_search_documents() -> None:
+    docs = {d.id: d for d in search_docs(ENTRIES, {"b1": "东城区"})}
+    first, second, third = (docs[e.entry_id] for e in ENTRIES)
+    assert first.tags == ("敬老",) and first.region == "东城区"
+    assert "AGM" in second.summary
+    assert third.region == ""
+
+
+def _manifest(version: Path) -> dict:
+    return json.loads((version / "search" / "manifest.json").read_text("utf-8"))
+
+
+def test_regions_are_a_filter_with_counts(tmp_path: Path) -> None:
+    build_portal_index(ENTRIES, tmp_path / "v1", None, None, regions={"b1": "东城区"})
+    manifest = _manifest(tmp_path / "v1")
+    assert manifest["regions"] == ["东城区"] and manifest["facets"]
+    facets = json.loads((tmp_path / "v1" / "search" / "facets.json").read_text("utf-8"))
+    assert sorted(tuple(facets["values"][i]) for i in facets["refs"].values()) == [
+        ("b1支部", "news", "东城区"),
+        ("b1支部", "news", "东城区"),
+        ("b2支部", "news", ""),
+    ]
+    assert (tmp_path / "v1" / "search" / "manifest.json.gz").exists()
+
+
+def test_a_region_moved_in_the_registry_reindexes_that_branch(tmp_path: Path) -> None:
+    store = Store(tmp_path / "portal.sqlite3")
+    for branch_id in ("b1", "b2"):
+        branch = Branch(branch_id, branch_id, f"https://{branch_id}.example/feed")
+        own = [e for e in ENTRIES if e.branch_id == branch_id]
+        store.record_fetch(
+            branch, FetchResult(branch_id, branch.feed, status=200, body=b"x"), own, status="ok"
+        )
+    cache = tmp_path / "cache"
+
+    def plan(previous, regions):
+        return plan_portal_index(
+            store.listing_rows(), previous, cache, load=store.entries_by_id,
+            load_all=store.entries, regions=regions,
+        )  # fmt: skip
+
+    first = plan(None, {"b1": "东城区"})
+    build_portal_index(first, tmp_path / "v1", None, cache)
+    assert plan(tmp_path / "v1", {"b1": "东城区"}).mode == "reused"
+    moved = plan(tmp_path / "v1", {"b1": "西城区"})
+    assert moved.mode != "reused"
+    build_portal_index(moved, tmp_path / "v2", tmp_path / "v1", cache)
+    assert "西城区" in json.dumps(_manifest(tmp_path / "v2"), ensure_ascii=False) or (
+        "西城区" in (tmp_path / "v2" / "search" / "delta" / "facets.json").read_text("utf-8")
+    )
