@@ -218,10 +218,7 @@ def plan_portal_index(
     """Plan the index of ``Store.listing_rows()`` rows; ``load(ids)`` / ``load_all()`` read
     entries with bodies (``Store.entries_by_id`` / ``Store.entries``), called once at most;
     ``regions``: branch id -> region (the registry's), for the search's region filter."""
-    from .store import LISTING_COLUMNS
-
-    at = LISTING_COLUMNS.index("branch_id")
-    keys = with_regions(row_keys(rows), [r[at] for r in rows], regions)
+    keys = with_regions(row_keys(rows), [r.branch_id for r in rows], regions)
     plan = _plan(keys, _row_facts(rows), previous, cache_dir, load, load_all)
     plan.regions = dict(regions or {})
     return plan
