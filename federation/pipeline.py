@@ -30,7 +30,8 @@ from typing import Any
 from tongxin.i18n import translate
 
 from . import quarantine
-from .health import branch_health, parse_time
+from .errors import describe
+from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
 from .ingest import Ingested, Job, ingest, unchanged_body
 from .lock import RunLock, lock_path_for
@@ -66,6 +67,10 @@ class RunReport:
     #: how the search index was made: "reused", "delta", "cold" ("" when not rebuilt)
     index_mode: str = ""
     error: str | None = None
+    #: branches whose fetch answered (200 or 304, or waiting out a Retry-After)
+    fetched: int = 0
+    #: health status -> number of branches (ok, stale, error, gone, quarantined)
+    statuses: dict[str, int] = field(default_factory=dict)
 
     def timings_json(self) -> dict[str, float | str]:
         data: dict[str, float | str] = {k: round(v, 4) for k, v in self.timings.items()}
@@ -156,6 +161,7 @@ def _fetch_stage(
             )
         )
         report.timings["fetch"] = time.perf_counter() - t
+    report.fetched = sum(1 for result in results if result.error is None)
     return results
 
 
@@ -262,7 +268,13 @@ def _store_branch(
     if status in ("error", "gone"):
         report.failed[branch.id] = error or status
         progress.warn(
-            translate(language, "portal.cli.branch_failed", branch=branch.id, error=error or status)
+            translate(
+                language,
+                "portal.cli.branch_failed_class",
+                branch=branch.id,
+                text=describe(language, error or status, result.status),
+                error=error or status,
+            )
         )
 
 
@@ -325,6 +337,7 @@ def _publish(
         report.current = report.published = True
         report.version = current
         report.entries = sum(row.entries for row in rows)
+        report.statuses = status_counts(rows)
         return
     folder = publisher.new_version(str(generation))
     try:
@@ -367,6 +380,7 @@ def _render_version(
             report.entries = len(listing)
             newest, counts = _newest_per_branch(listing_summary(listing))
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
+            report.statuses = status_counts(rows)
             content = PortalContent.from_rows(listing, now, store.entries_by_id)
             del listing
             stats = renderer.render(content, rows, folder, previous=current)

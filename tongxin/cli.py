@@ -156,8 +156,11 @@ def new_branch(directory: Path, name: str, url: str, language: str) -> None:
 
 # --- federate, registry import-opml/export-opml (federation/pipeline.py, federation/opml.py) --
 
-#: Exit statuses of `tongxin federate` (75 = EX_TEMPFAIL: cron may simply try again later).
-EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_LOCKED = 1, 2, 75
+#: Exit statuses of `tongxin federate` (docs/federation.md, "Exit status"): 1 nothing
+#: published; 2 the registry is unusable; 3 published, but bad branch entries were skipped;
+#: 4 published from the store, but no branch could be fetched; 75 (EX_TEMPFAIL) another run
+#: holds the lock, cron may simply try again later.
+EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_SKIPPED, EXIT_NONE_FETCHED, EXIT_LOCKED = 1, 2, 3, 4, 75
 
 
 @main.command()
@@ -186,13 +189,17 @@ EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_LOCKED = 1, 2, 75
     help="Flag a branch stale after this many days without a new entry "
     "(default: the registry's stale_days, else 30).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option("--siteurl", help="Publish for this URL instead of the registry's url (staging).")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress; still each failure and a summary line."
+)
 def federate(
     registry: Path,
     out: Path,
     db: Path | None,
     timings: Path | None,
     stale_days: int | None,
+    siteurl: str | None,
     quiet: bool,
 ) -> None:
     """Aggregate the registry's branch feeds and publish the portal (one run, cron-ready)."""
@@ -203,45 +210,92 @@ def federate(
     from tongxin.federation.registry import RegistryError
     from tongxin.i18n import translate
 
-    mode = "quiet" if quiet else "auto"
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    language = None
     try:
+        loaded, left_out = _load_for_federate(registry, siteurl)
+        language = loaded.language
+        progress = Progress("quiet" if quiet else "auto", language)
         report = run(
-            registry, out, db, stale_days=stale_days, timings_path=timings, progress=Progress(mode)
-        )
+            registry, out, db, stale_days=stale_days, timings_path=timings,
+            progress=progress, registry=loaded,
+        )  # fmt: skip
     except RegistryError as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
-        click.echo(translate(None, "portal.cli.registry_invalid"), err=True)
+        click.echo(translate(language, "portal.cli.registry_invalid"), err=True)
         sys.exit(EXIT_REGISTRY)
     except LockHeld as error:
         click.echo(
-            translate(None, "portal.cli.lock_held", path=error.path, holder=error.holder or "?"),
+            translate(
+                language, "portal.cli.lock_held", path=error.path, holder=error.holder or "?"
+            ),
             err=True,
         )
         sys.exit(EXIT_LOCKED)
     except Exception as error:  # noqa: BLE001 - say it in one line; the old portal stays up
         logging.getLogger("tongxin.federate").exception("federate")
-        click.echo(translate(None, "portal.cli.nothing_published", error=error), err=True)
+        click.echo(translate(language, "portal.cli.nothing_published", error=error), err=True)
         sys.exit(EXIT_NOT_PUBLISHED)
-    key = "portal.cli.current" if report.current else "portal.cli.published"
-    if not quiet:
+    sys.exit(_federate_outcome(report, out, left_out, language, quiet=quiet))
+
+
+def _load_for_federate(registry: Path, siteurl: str | None):  # -> (Registry, entries left out)
+    """The registry, its bad branch entries named on stderr and left out."""
+    import dataclasses
+
+    from tongxin.federation.registry import load_registry_skipping
+    from tongxin.i18n import translate
+
+    loaded, skipped, left_out = load_registry_skipping(registry)
+    if siteurl:
+        loaded = dataclasses.replace(loaded, url=siteurl.rstrip("/") + "/")
+    for problem in skipped:
         click.echo(
-            translate(
-                None,
-                key,
-                path=out,
-                entries=report.entries,
-                branches=report.branches,
-                failed=len(report.failed),
-            ),
-            err=True,
+            translate(loaded.language, "portal.cli.branch_skipped", problem=problem), err=True
         )
-    sys.exit(0 if report.published else EXIT_NOT_PUBLISHED)
+    return loaded, left_out
+
+
+def _federate_outcome(report, out: Path, skipped: int, language: str | None, *, quiet: bool) -> int:
+    """Print what cron must see (each failure under ``-q``, one summary line always) and
+    return the exit status."""
+    from tongxin.federation.errors import describe
+    from tongxin.i18n import translate
+
+    def say(key: str, **values: object) -> None:
+        click.echo(translate(language, f"portal.cli.{key}", **values), err=True)
+
+    if quiet:  # without -q the run's log already named each failure as it happened
+        for branch_id, error in report.failed.items():
+            text = describe(language, error)
+            say("branch_failed_class", branch=branch_id, text=text, error=error)
+    if not quiet:
+        key = "current" if report.current else "published"
+        say(key, path=out, entries=report.entries, branches=report.branches,
+            failed=len(report.failed))  # fmt: skip
+    statuses = report.statuses
+    say(
+        "summary",
+        ok=report.branches - len(report.failed) - statuses.get("quarantined", 0),
+        failed=len(report.failed),
+        quarantined=statuses.get("quarantined", 0),
+        skipped=skipped,
+        branches=report.branches + skipped,
+    )
+    if not report.published:
+        return EXIT_NOT_PUBLISHED
+    if report.branches and report.fetched == 0:
+        say("none_fetched")
+        return EXIT_NONE_FETCHED
+    if skipped:
+        say("skipped_exit")
+        return EXIT_SKIPPED
+    return 0
 
 
 @main.group("registry")
@@ -328,11 +382,31 @@ def _quarantine_store(db: Path, language: str):  # -> Store, with quarantine.yam
     return store
 
 
+def _default_db(
+    ctx: click.Context, _param: click.Parameter, value: Path | None
+) -> Path:  # the store as `federate` places it: OUTPUT.sqlite3 beside the output
+    from tongxin.federation.pipeline import default_db_path
+
+    db = value or default_db_path(Path(ctx.params.get("output") or "www"))
+    if not db.is_file():
+        raise click.BadParameter(f"{db}: no such store; give --db or -o as for federate")
+    return db
+
+
 _DB_OPTION = click.option(
     "--db",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The portal's SQLite store.",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_default_db,
+    help="The portal's SQLite store (default: OUTPUT.sqlite3, as `federate` places it).",
+)
+_OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    default="www",
+    show_default=True,
+    is_eager=True,
+    type=click.Path(path_type=Path),
+    help="The portal's output path given to `federate` (locates the default --db).",
 )
 _LANGUAGE_OPTION = click.option(
     "--language",
@@ -344,9 +418,10 @@ _LANGUAGE_OPTION = click.option(
 
 
 @quarantine_group.command("list")
+@_OUTPUT_OPTION
 @_DB_OPTION
 @_LANGUAGE_OPTION
-def quarantine_list(db: Path, language: str) -> None:
+def quarantine_list(output: Path, db: Path, language: str) -> None:
     """List the entries waiting for a decision, with the rule that held each back."""
     from tongxin.i18n import translate
 
@@ -384,20 +459,22 @@ def _decide(db: Path, entry_id: str, decision: str, note: str, language: str) ->
 
 @quarantine_group.command("release")
 @click.argument("entry_id")
+@_OUTPUT_OPTION
 @_DB_OPTION
 @click.option("--note", default="", help="Why (kept in quarantine.yaml).")
 @_LANGUAGE_OPTION
-def quarantine_release(entry_id: str, db: Path, note: str, language: str) -> None:
+def quarantine_release(entry_id: str, output: Path, db: Path, note: str, language: str) -> None:
     """Publish ENTRY_ID although it matched a rule (remembered across runs)."""
     _decide(db, entry_id, "release", note, language)
 
 
 @quarantine_group.command("reject")
 @click.argument("entry_id")
+@_OUTPUT_OPTION
 @_DB_OPTION
 @click.option("--note", default="", help="Why (kept in quarantine.yaml).")
 @_LANGUAGE_OPTION
-def quarantine_reject(entry_id: str, db: Path, note: str, language: str) -> None:
+def quarantine_reject(entry_id: str, output: Path, db: Path, note: str, language: str) -> None:
     """Never publish ENTRY_ID, even when its feed sends it again (remembered across runs)."""
     _decide(db, entry_id, "reject", note, language)
 
