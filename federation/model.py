@@ -43,6 +43,8 @@ class Registry:
     language: str = "zh-CN"
     description: str = ""
     stale_days: int = 30
+    #: inspection thresholds (federation/inspection.py DEFAULTS), as the registry gives them
+    inspection: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -127,8 +129,11 @@ class BranchHealth:
     region: str | None = None
     feed: str = ""
     activity: list[int] = field(default_factory=list)  # entries per month, oldest first, 12 months
+    #: what an inspector would find (federation/inspection.py :func:`assess`), when measured
+    inspection: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
+        extra = {"inspection": self.inspection} if self.inspection is not None else {}
         return {
             "id": self.id,
             "status": self.status,
@@ -137,4 +142,5 @@ class BranchHealth:
             "last_entry": self.last_entry,
             "entries": self.entries,
             "error": self.error,
+            **extra,
         }

@@ -34,6 +34,7 @@ from .errors import describe
 from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
 from .ingest import Ingested, Job, ingest, unchanged_body
+from .inspection import inspect_rows, record_probes, thresholds
 from .lock import RunLock, lock_path_for
 from .model import Branch, FetchResult, Registry
 from .portal import PortalContent, PortalRenderer, Publisher, RenderOptions
@@ -131,6 +132,9 @@ def run(
         quarantine.apply_decisions_file(store, language=registry.language)
         states = store.branch_states()
         results = _fetch_stage(registry, states, report, progress)
+        record_probes(
+            store.db, results, now or datetime.now(UTC), thresholds(registry)["probe_seconds"]
+        )
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress)
         del results, ingested  # the bodies and rows are in the store now: free them first
@@ -331,7 +335,9 @@ def _publish(
             t = time.perf_counter()
             newest, counts = _newest_per_branch(store.branch_summary())
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
+            rows = inspect_rows(rows, store.db, registry, now)
             publisher.replace_file("health.json", renderer.health_json(rows))
+            publisher.replace_file("health.csv", renderer.health_csv(rows))
             publisher.replace_file("health/index.html", renderer.health_html(rows))
             report.timings["render"] = time.perf_counter() - t
         report.current = report.published = True
@@ -380,6 +386,7 @@ def _render_version(
             report.entries = len(listing)
             newest, counts = _newest_per_branch(listing_summary(listing))
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
+            rows = inspect_rows(rows, store.db, registry, now)
             report.statuses = status_counts(rows)
             content = PortalContent.from_rows(listing, now, store.entries_by_id)
             del listing

@@ -107,6 +107,7 @@ def parse_registry(
         language=data.get("language") or "zh-CN",
         description=data.get("description") or "",
         stale_days=data.get("stale_days") or 30,
+        inspection=dict(data.get("inspection") or {}),
     )
 
 
@@ -179,6 +180,8 @@ def dump_registry(registry: Registry) -> str:
         data["description"] = registry.description
     if registry.stale_days != 30:
         data["stale_days"] = registry.stale_days
+    if registry.inspection:
+        data["inspection"] = registry.inspection
     items = []
     for branch in registry.branches:
         item: dict[str, Any] = {"id": branch.id, "name": branch.name, "feed": branch.feed}

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from tongxin.i18n import normalise_language, translator
 
 from ..health import health_json
+from ..health_table import health_csv
 from ..model import BranchHealth, Entry, Registry
 from ..portal_feeds import PortalSite
 from . import machine, pages
@@ -164,5 +165,8 @@ class PortalRenderer:
         """The health page alone (a run with nothing new refreshes only health)."""
         return pages.health_html(self, health)
 
+    def health_csv(self, health: Sequence[BranchHealth]) -> str:
+        return health_csv(health, self.registry)
+
     def health_json(self, health: Sequence[BranchHealth]) -> str:
-        return health_json(list(health), generated=self.now) + "\n"
+        return health_json(list(health), generated=self.now, registry=self.registry) + "\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from tongxin.i18n import LANGUAGES
 from tongxin.yamlsrc import KeyPath
 
-from .options import Choice, Context, Integer, ListOf, SubConfig, Text, Url
+from .options import Choice, Context, Integer, ListOf, MapOf, SubConfig, Text, Url
 from .screen import SCREEN_OVERRIDES
 
 BRANCH_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -34,6 +34,21 @@ BRANCH = SubConfig(
     null_is_absent=True,
 )
 
+#: Inspection thresholds (federation/inspection.py DEFAULTS; docs/federation.md).
+INSPECTION = SubConfig(
+    {
+        "home_days": Integer(minimum=1),
+        "warn_days": Integer(minimum=0),
+        "kinds": MapOf(Integer(minimum=0)),
+        "overdue_columns": Integer(minimum=1),
+        "blank_columns": Integer(minimum=1),
+        "probe_seconds": Integer(minimum=1, number=True),
+        "availability_percent": Integer(minimum=0, number=True),
+        "backdated_days": Integer(minimum=1),
+    },
+    null_is_absent=True,
+)
+
 REGISTRY = SubConfig(
     {
         "name": Text(required=True),
@@ -42,6 +57,7 @@ REGISTRY = SubConfig(
         "language": Choice(LANGUAGES),
         "description": Text(),
         "stale_days": Integer(minimum=1),
+        "inspection": INSPECTION,
         # Per-portal overrides of the screening rules (tongxin/config/screen.py).
         "screen": SCREEN_OVERRIDES,
     },
