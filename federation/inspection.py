@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .model import BranchHealth, FetchResult, Registry
+from .rollup import stored, totals
 from .store import _VISIBLE
 
 #: The checklist's lines; a registry's ``inspection`` mapping overrides any of them.
@@ -179,12 +180,14 @@ def inspect_rows(
     lines = thresholds(registry)
     kinds = kinds_by_branch(db)
     probes = availability(db, now)
-    return [
-        dataclasses.replace(
-            row, inspection=assess(kinds.get(row.id, {}), probes.get(row.id), lines, now)
-        )
-        for row in rows
-    ]
+    below = stored(db)
+    inspected = []
+    for row in rows:
+        found = assess(kinds.get(row.id, {}), probes.get(row.id), lines, now)
+        if row.id in below:
+            found["rollup"] = below[row.id]
+        inspected.append(dataclasses.replace(row, inspection=found))
+    return inspected
 
 
 def portal_summary(
@@ -203,5 +206,6 @@ def portal_summary(
     summary["branches"] = len(rows)
     summary["branches_at_risk"] = sum(1 for i in inspected if i["at_risk"])
     summary["branches_failing"] = sum(1 for i in inspected if i["vetoes"])
+    summary.update(totals(rows))
     summary["thresholds"] = dict(lines)
     return summary

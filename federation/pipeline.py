@@ -138,6 +138,7 @@ def run(
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress)
         del results, ingested  # the bodies and rows are in the store now: free them first
+        _read_lower_portals(registry, store)
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
     if timings_path:
@@ -167,6 +168,17 @@ def _fetch_stage(
         report.timings["fetch"] = time.perf_counter() - t
     report.fetched = sum(1 for result in results if result.error is None)
     return results
+
+
+def _read_lower_portals(registry: Registry, store: Store) -> None:
+    """Each lower portal's health.json, for the roll-up (see :mod:`.rollup`); never fatal."""
+    from .fetch import user_agent
+    from .rollup import collect
+
+    try:
+        collect(registry, store.db, user_agent(registry.url))
+    except Exception:  # noqa: BLE001 - the roll-up is extra; the portal publishes anyway
+        logger.exception("roll-up")
 
 
 def _needs_ingest(result: FetchResult, state: Any) -> bool:

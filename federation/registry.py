@@ -164,6 +164,7 @@ def _branches(
                 region=(raw.get("region") or None),
                 parent=(raw.get("parent") or None),
                 public_keys=tuple(k.strip() for k in keys),
+                extra={"health": raw["health"].strip()} if raw.get("health") else {},
             )
         )
     return branches, problems
@@ -189,6 +190,8 @@ def dump_registry(registry: Registry) -> str:
             item["region"] = branch.region
         if branch.parent:
             item["parent"] = branch.parent
+        if branch.extra.get("health"):
+            item["health"] = branch.extra["health"]
         if len(branch.public_keys) == 1:
             item["public_key"] = branch.public_keys[0]
         elif branch.public_keys:

@@ -22,7 +22,7 @@ from tongxin.config import ARTICLE_TYPES
 
 from ..health import health_json, sparkline_svg, status_counts
 from ..health_table import generated_text, health_csv, page_rows
-from ..inspection import thresholds
+from ..inspection import portal_summary, thresholds
 from ..model import Branch, BranchHealth
 from .items import PortalItem, digests
 from .versions import VersionWriter
@@ -351,6 +351,7 @@ def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
         ),
         generated=r.now,
         generated_text=generated_text(r.now, r.registry),
+        portal=portal_summary(health, lines, r.now) if any(h.inspection for h in health) else None,
         nav_active="health",
     )
 

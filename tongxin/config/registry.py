@@ -27,6 +27,8 @@ BRANCH = SubConfig(
         "feed": Url(required=True),
         "region": Text(),
         "parent": Text(),
+        # a lower portal's health.json (roll-up); found by itself for a Tongxin portal's feed
+        "health": Url(),
         "public_key": Text(),
         "public_keys": ListOf(Text()),
     },
