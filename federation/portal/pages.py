@@ -342,6 +342,7 @@ def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
     lines = thresholds(r.registry)
     return r.page(
         "health.html",
+        output_path="health/index.html",
         rows=rows,
         counts=status_counts(list(health)),
         stale_days=r.registry.stale_days,
