@@ -94,3 +94,20 @@ def test_feeds_and_api_keep_the_public_url(branch_url, portal_url) -> None:  # t
         assert f"{PUBLIC}/feeds/all.atom.xml" in hrefs
         assert all(h.startswith(("https://", "http://")) for h in hrefs), hrefs
     assert PUBLIC in (portal_url[1] / "api/index.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("width", [360, 1024])
+def test_health_page_does_not_squeeze_branch_names(browser, portal_url, width: int) -> None:  # type: ignore[no-untyped-def]
+    opened = open_page(
+        browser, portal_url[0] + "/health/", viewport={"width": width, "height": 800}
+    )
+    try:
+        box = opened.page.evaluate(
+            "(() => { const r = document.querySelector('#branch-a th').getBoundingClientRect();"
+            " const fs = parseFloat(getComputedStyle(document.querySelector('#branch-a th a'))"
+            ".fontSize); return [r.width, fs]; })()"
+        )
+        assert box[0] >= 6 * box[1], f"branch name column {box[0]}px wide at {width}px"
+        assert opened.failed_requests == [] and opened.horizontal_overflow() <= 0
+    finally:
+        opened.close()
