@@ -114,8 +114,12 @@ def run(
     options: RenderOptions | None = None,
     registry: Registry | None = None,
     workers: int | None = None,
+    only: set[str] | None = None,
 ) -> RunReport:
     """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``.
+
+    ``only``: fetch just these branches (the pinged ones, :mod:`.hub`); the portal is still
+    rendered from every branch's stored entries.
 
     ``workers``: processes that parse, sanitise and screen (None: one per usable CPU for a
     big run, none for a few feeds; 1: everything in this process)."""
@@ -131,7 +135,7 @@ def run(
         # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
         quarantine.apply_decisions_file(store, language=registry.language)
         states = store.branch_states()
-        results = _fetch_stage(registry, states, report, progress)
+        results = _fetch_stage(registry, states, report, progress, only)
         record_probes(
             store.db, results, now or datetime.now(UTC), thresholds(registry)["probe_seconds"]
         )
@@ -149,12 +153,16 @@ def run(
 
 
 def _fetch_stage(
-    registry: Registry, states: dict[str, BranchState], report: RunReport, progress: Progress
+    registry: Registry,
+    states: dict[str, BranchState],
+    report: RunReport,
+    progress: Progress,
+    only: set[str] | None = None,
 ) -> list[FetchResult]:
     """Every branch's conditional GET (see :mod:`.fetch`), in registry order (fetch_all's)."""
     from .fetch import fetch_all, user_agent
 
-    branches = list(registry.branches)
+    branches = [b for b in registry.branches if only is None or b.id in only]
     with progress.stage("fetch", len(branches)) as advance:
         t = time.perf_counter()
         results = asyncio.run(

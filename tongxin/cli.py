@@ -191,6 +191,12 @@ EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_SKIPPED, EXIT_NONE_FETCHED, EXIT_LOCKED 
 )
 @click.option("--siteurl", help="Publish for this URL instead of the registry's url (staging).")
 @click.option(
+    "--pinged",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Fetch only the branches `tongxin hub` marked in this spool folder.",
+)
+@click.option("--parent-hub", help="After publishing, ping this hub (the portal above).")
+@click.option(
     "-q", "--quiet", is_flag=True, help="No progress; still each failure and a summary line."
 )
 def federate(
@@ -200,6 +206,8 @@ def federate(
     timings: Path | None,
     stale_days: int | None,
     siteurl: str | None,
+    pinged: Path | None,
+    parent_hub: str | None,
     quiet: bool,
 ) -> None:
     """Aggregate the registry's branch feeds and publish the portal (one run, cron-ready)."""
@@ -220,9 +228,12 @@ def federate(
         loaded, left_out = _load_for_federate(registry, siteurl)
         language = loaded.language
         progress = Progress("quiet" if quiet else "auto", language)
+        only = _take_pinged(pinged)
+        if only is not None and not only:
+            sys.exit(0)  # nothing pinged since the last run
         report = run(
             registry, out, db, stale_days=stale_days, timings_path=timings,
-            progress=progress, registry=loaded,
+            progress=progress, registry=loaded, only=only,
         )  # fmt: skip
     except RegistryError as error:
         for problem in error.problems:
@@ -241,7 +252,25 @@ def federate(
         logging.getLogger("tongxin.federate").exception("federate")
         click.echo(translate(language, "portal.cli.nothing_published", error=error), err=True)
         sys.exit(EXIT_NOT_PUBLISHED)
+    if parent_hub and report.published and not report.current:
+        _ping_parent(parent_hub, loaded, language)
     sys.exit(_federate_outcome(report, out, left_out, language, quiet=quiet))
+
+
+def _take_pinged(spool: Path | None) -> set[str] | None:
+    from tongxin.federation.hub import take_pinged
+
+    return None if spool is None else take_pinged(spool)
+
+
+def _ping_parent(hub: str, registry, language: str | None) -> None:  # registry: Registry
+    from tongxin.federation.fetch import user_agent
+    from tongxin.federation.hub import feed_url_of, ping
+    from tongxin.i18n import translate
+
+    status = ping(hub, feed_url_of(registry), user_agent=user_agent(registry.url))
+    if not 200 <= status < 300:
+        click.echo(translate(language, "portal.cli.ping_failed", hub=hub, status=status), err=True)
 
 
 def _load_for_federate(registry: Path, siteurl: str | None):  # -> (Registry, entries left out)
@@ -296,6 +325,60 @@ def _federate_outcome(report, out: Path, skipped: int, language: str | None, *, 
         say("skipped_exit")
         return EXIT_SKIPPED
     return 0
+
+
+# --- ping, hub (federation/hub.py): push instead of waiting for the next poll ----------
+
+
+@main.command("ping")
+@click.argument("hub")
+@click.option("--feed", required=True, help="The feed that changed (as the registry lists it).")
+def ping_command(hub: str, feed: str) -> None:
+    """After a deploy: tell the portal's HUB that FEED changed (WebSub publish). Exit 1 if
+    the hub did not accept it (the portal's next poll picks the change up anyway)."""
+    from tongxin.federation.hub import ping
+    from tongxin.i18n import translate
+
+    status = ping(hub, feed)
+    if 200 <= status < 300:
+        click.echo(translate(None, "portal.cli.ping_ok", hub=hub, status=status))
+        return
+    click.echo(translate(None, "portal.cli.ping_failed", hub=hub, status=status), err=True)
+    sys.exit(1)
+
+
+@main.command("hub")
+@click.argument("registry", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--spool",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder where pinged branches are marked (read by `federate --pinged`).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8090, show_default=True, help="Port to listen on.")
+@click.option(
+    "--min-interval",
+    default=60.0,
+    show_default=True,
+    help="Seconds between accepted pings of one branch (more get 429).",
+)
+def hub_command(registry: Path, spool: Path, host: str, port: int, min_interval: float) -> None:
+    """Receive publish pings for the registry's feeds; mark them in SPOOL; never build."""
+    from tongxin.federation.hub import Hub, make_server
+    from tongxin.federation.registry import RegistryError, load_registry_skipping
+    from tongxin.i18n import translate
+
+    with _registry_problems_exit(RegistryError):
+        loaded, _skipped, _left_out = load_registry_skipping(registry)
+    server = make_server(Hub(loaded, spool, min_interval=min_interval), host, port)
+    click.echo(translate(loaded.language, "portal.cli.hub_listening", host=host, port=port))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @main.group("registry")

@@ -133,9 +133,7 @@ class PortalRenderer:
         card = self._cards.get(key)
         if card is None:
             template = self.env.get_template("_entry_card.html")
-            text = template.render(
-                entry=item, show_type=show_type, card_level=2, SITEURL=prefix
-            )
+            text = template.render(entry=item, show_type=show_type, card_level=2, SITEURL=prefix)
             card = self._cards[key] = Markup(text.strip())
         return card
 
