@@ -81,6 +81,7 @@ def page_rows(rows: Sequence[BranchHealth], registry: Registry) -> list[dict[str
                 "last_success": local(row.last_success, zone),
                 "last_entry": local(row.last_entry, zone, "%Y-%m-%d"),
                 "failing": row.status in ("error", "gone"),
+                "failing_since": local(found.get("failing_since"), zone),
                 "error_text": error_text(language, row),
                 "inspection": found,
                 "overdue": kind_names(language, found.get("overdue_kinds", ())),

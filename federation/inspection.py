@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import schedule
 from .model import BranchHealth, FetchResult, Registry
 from .rollup import stored, totals
 from .store import _VISIBLE
@@ -181,11 +182,16 @@ def inspect_rows(
     kinds = kinds_by_branch(db)
     probes = availability(db, now)
     below = stored(db)
+    planned = schedule.slots(db)
     inspected = []
     for row in rows:
         found = assess(kinds.get(row.id, {}), probes.get(row.id), lines, now)
         if row.id in below:
             found["rollup"] = below[row.id]
+        slot = planned.get(row.id)
+        if slot is not None:
+            found["next_check"] = slot.next_check.isoformat(timespec="seconds")
+            found["failing_since"], found["tries"] = slot.failing_since, slot.failures
         inspected.append(dataclasses.replace(row, inspection=found))
     return inspected
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import quarantine
+from . import quarantine, schedule
 from .errors import describe
 from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
@@ -70,6 +70,7 @@ class RunReport:
     error: str | None = None
     #: branches whose fetch answered (200 or 304, or waiting out a Retry-After)
     fetched: int = 0
+    attempted: int = 0
     #: health status -> number of branches (ok, stale, error, gone, quarantined)
     statuses: dict[str, int] = field(default_factory=dict)
 
@@ -115,11 +116,13 @@ def run(
     registry: Registry | None = None,
     workers: int | None = None,
     only: set[str] | None = None,
+    adaptive: bool = False,
 ) -> RunReport:
     """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``.
 
     ``only``: fetch just these branches (the pinged ones, :mod:`.hub`); the portal is still
-    rendered from every branch's stored entries.
+    rendered from every branch's stored entries. ``adaptive``: fetch only the branches whose
+    next check has come (:mod:`.schedule`); pinged branches are fetched whatever their time.
 
     ``workers``: processes that parse, sanitise and screen (None: one per usable CPU for a
     big run, none for a few feeds; 1: everything in this process)."""
@@ -135,12 +138,14 @@ def run(
         # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
         quarantine.apply_decisions_file(store, language=registry.language)
         states = store.branch_states()
+        moment = now or datetime.now(UTC)
+        if adaptive and only is None:
+            only = schedule.due(store.db, [b.id for b in registry.branches], moment)
         results = _fetch_stage(registry, states, report, progress, only)
-        record_probes(
-            store.db, results, now or datetime.now(UTC), thresholds(registry)["probe_seconds"]
-        )
+        record_probes(store.db, results, moment, thresholds(registry)["probe_seconds"])
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress)
+        schedule.record(store.db, results, moment)
         del results, ingested  # the bodies and rows are in the store now: free them first
         _read_lower_portals(registry, store)
         _publish(registry, store, out, report, progress, now, options)
@@ -175,6 +180,7 @@ def _fetch_stage(
         )
         report.timings["fetch"] = time.perf_counter() - t
     report.fetched = sum(1 for result in results if result.error is None)
+    report.attempted = len(results)
     return results
 
 

@@ -194,6 +194,11 @@ EXIT_REGISTRY = 2
 )
 @click.option("--parent-hub", help="After publishing, ping this hub (the portal above).")
 @click.option(
+    "--adaptive",
+    is_flag=True,
+    help="Fetch only branches whose next check has come (each at its own publishing rhythm).",
+)
+@click.option(
     "-q", "--quiet", is_flag=True, help="No progress; still each failure and a summary line."
 )
 def federate(
@@ -205,6 +210,7 @@ def federate(
     siteurl: str | None,
     pinged: Path | None,
     parent_hub: str | None,
+    adaptive: bool,
     quiet: bool,
 ) -> None:
     """Aggregate the registry's branch feeds and publish the portal (one run, cron-ready)."""

@@ -30,6 +30,7 @@ def federate_main(
     siteurl: str | None,
     pinged: Path | None,
     parent_hub: str | None,
+    adaptive: bool = False,
     quiet: bool,
 ) -> int:
     """`tongxin federate`: one run; returns the exit status (see the module docstring)."""
@@ -55,7 +56,7 @@ def federate_main(
             return 0  # nothing pinged since the last run
         report = run(
             registry, out, db, stale_days=stale_days, timings_path=timings,
-            progress=progress, registry=loaded, only=only,
+            progress=progress, registry=loaded, only=only, adaptive=adaptive,
         )  # fmt: skip
     except RegistryError as error:
         for problem in error.problems:
@@ -142,7 +143,7 @@ def _federate_outcome(
     )
     if not report.published:
         return EXIT_NOT_PUBLISHED
-    if report.branches and report.fetched == 0:
+    if report.attempted and report.fetched == 0:
         say("none_fetched")
         return EXIT_NONE_FETCHED
     if skipped:
