@@ -140,7 +140,8 @@ def test_page_is_failures_first_in_the_portal_zone_and_language(portal) -> None:
         assert order[0] == "branch-down" and order[-1] == "branch-fresh", order
         down = tree.get_element_by_id("branch-down").text_content()
         assert "网站服务器出错" in down and "oops" not in down
-        assert "抓取失败；最近一次成功：从未" in down
+        assert "自 2026-06-01 10:00 起抓取失败" in down and "最近一次成功：从未" in down
+        assert ("已试 1 次" if page is portal["first_page"] else "已试 2 次") in down
         generated = tree.xpath("//p[@class='health-generated']/time")[0].text_content()
         assert generated.startswith("2026-06-01 10:") and "CST" in generated
 
