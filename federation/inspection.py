@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import schedule
+from . import backdating, schedule
 from .model import BranchHealth, FetchResult, Registry
 from .rollup import stored, totals
 from .store import _VISIBLE
@@ -183,9 +183,12 @@ def inspect_rows(
     probes = availability(db, now)
     below = stored(db)
     planned = schedule.slots(db)
+    suspect = backdating.stored(db)
     inspected = []
     for row in rows:
-        found = assess(kinds.get(row.id, {}), probes.get(row.id), lines, now)
+        found = assess(
+            kinds.get(row.id, {}), probes.get(row.id), lines, now, suspect.get(row.id, 0)
+        )
         if row.id in below:
             found["rollup"] = below[row.id]
         slot = planned.get(row.id)
@@ -208,7 +211,8 @@ def portal_summary(
             c, n, u = merged.get(kind, (0, None, 0))
             newest = max(filter(None, (n, seen["newest"])), default=None)
             merged[kind] = (c + seen["items"], newest, u + seen["undated"])
-    summary = assess(merged, None, lines, now)
+    backdated = sum(int(found.get("backdated") or 0) for found in inspected)
+    summary = assess(merged, None, lines, now, backdated)
     summary["branches"] = len(rows)
     summary["branches_at_risk"] = sum(1 for i in inspected if i["at_risk"])
     summary["branches_failing"] = sum(1 for i in inspected if i["vetoes"])

@@ -146,8 +146,8 @@ def run(
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress)
         schedule.record(store.db, results, moment)
+        _read_lower_portals(registry, store, set(ingested))
         del results, ingested  # the bodies and rows are in the store now: free them first
-        _read_lower_portals(registry, store)
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
     if timings_path:
@@ -184,14 +184,18 @@ def _fetch_stage(
     return results
 
 
-def _read_lower_portals(registry: Registry, store: Store) -> None:
-    """Each lower portal's health.json, for the roll-up (see :mod:`.rollup`); never fatal."""
+def _read_lower_portals(registry: Registry, store: Store, changed: set[str]) -> None:
+    """Each lower portal's health.json, for the roll-up (see :mod:`.rollup`), and each
+    changed branch's api/index.json, for backdated items (:mod:`.backdating`); never fatal."""
+    from . import backdating, rollup
     from .fetch import user_agent
-    from .rollup import collect
 
+    agent = user_agent(registry.url)
     try:
-        collect(registry, store.db, user_agent(registry.url))
-    except Exception:  # noqa: BLE001 - the roll-up is extra; the portal publishes anyway
+        rollup.collect(registry, store.db, agent)
+        days = int(thresholds(registry)["backdated_days"])
+        backdating.collect(registry.branches, changed, store.db, days, agent)
+    except Exception:  # noqa: BLE001 - both are extra; the portal publishes anyway
         logger.exception("roll-up")
 
 
