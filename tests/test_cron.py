@@ -123,3 +123,20 @@ def test_quarantine_list_finds_the_store_as_federate_does(
     assert result.exit_code == 0, result.output
     elsewhere = CliRunner().invoke(main, ["quarantine", "list", "-o", "nowhere"])
     assert elsewhere.exit_code == 2 and "nowhere.sqlite3" in elsewhere.output
+
+
+def test_inspection_thresholds_are_checked_with_path_and_line(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        "name: 门户\nurl: https://portal.example/\ninspection:\n  hom_days: 14\n"
+        "  kinds:\n    news: -1\nbranches:\n"
+        f"  - id: a\n    name: A\n    feed: {server.url('/a/feed.xml')}\n",
+        encoding="utf-8",
+    )
+    code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
+    assert code == 2, err
+    assert f"{registry}:4: " in err and "home_days" in err, err
+    assert f"{registry}:6: " in err, err
+    assert server.requests() == []
