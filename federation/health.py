@@ -183,7 +183,18 @@ def health_json(
             "url": registry.url,
             **portal_summary(rows, thresholds(registry), generated),
         }
-    document["branches"] = [{**row.as_json(), "name": row.name} for row in rows]
+    from .errors import error_class
+
+    document["branches"] = [
+        {
+            **row.as_json(),
+            "name": row.name,
+            "error_class": error_class(row.error, row.http_status)
+            if row.status in ("error", "gone")
+            else None,
+        }
+        for row in rows
+    ]
     return json.dumps(document, ensure_ascii=False, indent=1)
 
 

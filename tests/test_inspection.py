@@ -131,6 +131,10 @@ def test_portal_summary_counts_branches_at_risk(portal) -> None:
     assert summary["branches_at_risk"] == 5 and summary["branches_failing"] >= 4
     assert summary["home"] == "ok" and summary["days_since_newest"] == 1
     assert summary["thresholds"]["kinds"] == {"news": 14, "announcements": 180, "study": 60}
+    assert portal["by_id"]["down"]["error_class"] == "server"
+    assert portal["by_id"]["fresh"]["error_class"] is None
+    page = (portal["out"] / "health/index.html").read_text(encoding="utf-8")
+    assert "本门户：最近更新在 1 天前；6 个支部中 5 个有风险" in page
 
 
 def test_page_is_failures_first_in_the_portal_zone_and_language(portal) -> None:

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from tongxin.config import ARTICLE_TYPES
 
 from ..health import health_json, sparkline_svg, status_counts
-from ..health_table import generated_text, health_csv, page_rows
+from ..health_table import generated_text, health_csv, kind_names, page_rows
 from ..inspection import portal_summary, thresholds
 from ..model import Branch, BranchHealth
 from .items import PortalItem, digests
@@ -340,6 +340,7 @@ def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
             sparkline_svg(row.activity, language=r.language, branch_name=row.name, now=r.now)
         )
     lines = thresholds(r.registry)
+    summary = portal_summary(health, lines, r.now) if any(h.inspection for h in health) else None
     return r.page(
         "health.html",
         output_path="health/index.html",
@@ -352,7 +353,9 @@ def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
         ),
         generated=r.now,
         generated_text=generated_text(r.now, r.registry),
-        portal=portal_summary(health, lines, r.now) if any(h.inspection for h in health) else None,
+        portal=summary,
+        portal_overdue=kind_names(r.language, summary["overdue_kinds"] if summary else []),
+        portal_blank=kind_names(r.language, summary["blank_kinds"] if summary else []),
         nav_active="health",
     )
 
