@@ -122,7 +122,8 @@ def test_quarantine_list_finds_the_store_as_federate_does(
     result = CliRunner().invoke(main, ["quarantine", "list"])
     assert result.exit_code == 0, result.output
     elsewhere = CliRunner().invoke(main, ["quarantine", "list", "-o", "nowhere"])
-    assert elsewhere.exit_code == 2 and "nowhere.sqlite3" in elsewhere.output
+    assert elsewhere.exit_code == 2 and "找不到门户数据库" in elsewhere.output
+    assert "nowhere.sqlite3" in elsewhere.output
 
 
 def test_inspection_thresholds_are_checked_with_path_and_line(

@@ -106,3 +106,30 @@ def test_federate_pinged_fetches_only_pinged_branches_and_pings_its_parent(
         feeds.clear_log()
         assert runner.invoke(main, args).exit_code == 0
         assert feeds.requests() == []
+
+
+def test_the_hub_command_serves_and_refuses(feeds: FeedServer, tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    registry, spool = _registry(tmp_path, feeds), tmp_path / "spool"
+    command = [sys.executable, "-c", "from tongxin.cli import main; main()", "hub", str(registry),
+               "--spool", str(spool), "--port", str(port)]  # fmt: skip
+    hub = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 20
+        while ping(url, feeds.url("/a.xml")) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (spool / "a").is_file()
+        assert ping(url, "http://127.0.0.1:1/other.xml") == 403
+        assert ping(url, feeds.url("/a.xml")) == 429
+        result = CliRunner().invoke(main, ["ping", url, "--feed", "http://127.0.0.1:1/x.xml"])
+        assert result.exit_code == 1 and "HTTP 403" in result.stderr
+    finally:
+        hub.terminate()
+        hub.wait(timeout=10)

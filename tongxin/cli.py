@@ -322,7 +322,9 @@ def _default_db(
 
     db = value or default_db_path(Path(ctx.params.get("output") or "www"))
     if not db.is_file():
-        raise click.BadParameter(f"{db}: no such store; give --db or -o as for federate")
+        from tongxin.i18n import translate
+
+        raise click.BadParameter(translate(None, "portal.cli.no_store", path=db))
     return db
 
 
