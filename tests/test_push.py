@@ -133,3 +133,18 @@ def test_the_hub_command_serves_and_refuses(feeds: FeedServer, tmp_path: Path) -
     finally:
         hub.terminate()
         hub.wait(timeout=10)
+
+
+def test_push_latency_script_reaches_the_top_of_three_portals_in_time() -> None:
+    """scripts/push-latency, one round: three real federate processes per level on loopback."""
+    import re
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "push-latency"
+    done = subprocess.run(
+        [sys.executable, str(script), "--rounds", "1"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    worst = re.search(r"worst: ([\d.]+) s", done.stdout)
+    assert worst and float(worst.group(1)) <= 120, done.stdout
