@@ -20,9 +20,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("signature", r"签名|signature"),
         ("dns", r"name or service not known|nodename nor servname|getaddrinfo|"
                 r"temporary failure in name resolution|no address associated|域名"),
-        ("tls", r"ssl|certificate|tls|证书"),
+        # aiohttp names "ssl:default" in every connection error: not a TLS problem by itself
+        ("refused", r"connection refused|connect call failed|errno 111|拒绝连接"),
+        ("tls", r"ssl(?!:default)|certificate|\btls\b|证书"),
         ("timeout", r"timeout|timed out|超时"),
-        ("refused", r"connection refused|errno 111|拒绝连接"),
         ("too_large", r"太大|too large|压缩炸弹"),
         ("retry_later", r"retry-after|后再试|\b429\b|\b503\b"),
         ("not_found", r"\b404\b"),
