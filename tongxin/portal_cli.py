@@ -135,7 +135,7 @@ def _federate_outcome(
     statuses = report.statuses
     say(
         "summary",
-        ok=report.branches - len(report.failed) - statuses.get("quarantined", 0),
+        ok=report.fetched,  # answered this run (with --adaptive or --pinged: those fetched)
         failed=len(report.failed),
         quarantined=statuses.get("quarantined", 0),
         skipped=skipped,
