@@ -173,12 +173,36 @@ def _quarantine_note(language: str, held: tuple[int, str | None] | None) -> str 
     return translate(language, "health.quarantine_note", count=held[0], reason=reason)
 
 
-def health_json(rows: list[BranchHealth], *, generated: datetime | None = None) -> str:
-    """The ``health.json`` document (the contract shape, plus when it was generated)."""
-    document = {
-        "generated": iso(generated or datetime.now(UTC)),
-        "branches": [row.as_json() for row in rows],
-    }
+def health_json(
+    rows: list[BranchHealth],
+    *,
+    generated: datetime | None = None,
+    registry: Registry | None = None,
+) -> str:
+    """The ``health.json`` document (the contract shape, plus when it was generated, and,
+    when the rows were inspected, the portal's own inspection under ``portal``)."""
+    generated = generated or datetime.now(UTC)
+    document: dict[str, Any] = {"generated": iso(generated)}
+    if registry is not None and any(row.inspection for row in rows):
+        from .inspection import portal_summary, thresholds
+
+        document["portal"] = {
+            "name": registry.name,
+            "url": registry.url,
+            **portal_summary(rows, thresholds(registry), generated),
+        }
+    from .errors import error_class
+
+    document["branches"] = [
+        {
+            **row.as_json(),
+            "name": row.name,
+            "error_class": error_class(row.error, row.http_status)
+            if row.status in ("error", "gone")
+            else None,
+        }
+        for row in rows
+    ]
     return json.dumps(document, ensure_ascii=False, indent=1)
 
 

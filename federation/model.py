@@ -47,6 +47,8 @@ class Registry:
     allow_networks: tuple[str, ...] = ()
     #: stored entries kept per branch (a branch's own ``max_entries`` wins)
     max_entries_per_branch: int = 5000
+    #: inspection thresholds (federation/inspection.py DEFAULTS), as the registry gives them
+    inspection: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -136,8 +138,11 @@ class BranchHealth:
     region: str | None = None
     feed: str = ""
     activity: list[int] = field(default_factory=list)  # entries per month, oldest first, 12 months
+    #: what an inspector would find (federation/inspection.py :func:`assess`), when measured
+    inspection: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
+        extra = {"inspection": self.inspection} if self.inspection is not None else {}
         return {
             "id": self.id,
             "status": self.status,
@@ -146,4 +151,5 @@ class BranchHealth:
             "last_entry": self.last_entry,
             "entries": self.entries,
             "error": self.error,
+            **extra,
         }

@@ -29,10 +29,12 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import capping, moves, quarantine, replay
-from .health import branch_health, parse_time
+from . import capping, moves, quarantine, replay, schedule
+from .errors import describe
+from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
 from .ingest import Ingested, Job, ingest, unchanged_body
+from .inspection import inspect_rows, record_probes, thresholds
 from .lock import RunLock, lock_path_for
 from .model import Branch, FetchResult, Registry
 from .portal import PortalContent, PortalRenderer, Publisher, RenderOptions
@@ -66,6 +68,11 @@ class RunReport:
     #: how the search index was made: "reused", "delta", "cold" ("" when not rebuilt)
     index_mode: str = ""
     error: str | None = None
+    #: branches whose fetch answered (200 or 304, or waiting out a Retry-After)
+    fetched: int = 0
+    attempted: int = 0
+    #: health status -> number of branches (ok, stale, error, gone, quarantined)
+    statuses: dict[str, int] = field(default_factory=dict)
 
     def timings_json(self) -> dict[str, float | str]:
         data: dict[str, float | str] = {k: round(v, 4) for k, v in self.timings.items()}
@@ -108,8 +115,14 @@ def run(
     options: RenderOptions | None = None,
     registry: Registry | None = None,
     workers: int | None = None,
+    only: set[str] | None = None,
+    adaptive: bool = False,
 ) -> RunReport:
     """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``.
+
+    ``only``: fetch just these branches (the pinged ones, :mod:`.hub`); the portal is still
+    rendered from every branch's stored entries. ``adaptive``: fetch only the branches whose
+    next check has come (:mod:`.schedule`); pinged branches are fetched whatever their time.
 
     ``workers``: processes that parse, sanitise and screen (None: one per usable CPU for a
     big run, none for a few feeds; 1: everything in this process)."""
@@ -125,9 +138,15 @@ def run(
         # The operator's quarantine.yaml is read at the start of every run: editing it is enough.
         quarantine.apply_decisions_file(store, language=registry.language)
         states = store.branch_states()
-        results = _fetch_stage(registry, states, report, progress)
+        moment = now or datetime.now(UTC)
+        if adaptive and only is None:
+            only = schedule.due(store.db, [b.id for b in registry.branches], moment)
+        results = _fetch_stage(registry, states, report, progress, only)
+        record_probes(store.db, results, moment, thresholds(registry)["probe_seconds"])
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress, now)
+        schedule.record(store.db, results, moment)
+        _read_lower_portals(registry, store, set(ingested))
         del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
@@ -139,12 +158,16 @@ def run(
 
 
 def _fetch_stage(
-    registry: Registry, states: dict[str, BranchState], report: RunReport, progress: Progress
+    registry: Registry,
+    states: dict[str, BranchState],
+    report: RunReport,
+    progress: Progress,
+    only: set[str] | None = None,
 ) -> list[FetchResult]:
     """Every branch's conditional GET (see :mod:`.fetch`), in registry order (fetch_all's)."""
     from .fetch import fetch_all, user_agent
 
-    branches = list(registry.branches)
+    branches = [b for b in registry.branches if only is None or b.id in only]
     with progress.stage("fetch", len(branches)) as advance:
         t = time.perf_counter()
         results = asyncio.run(
@@ -161,7 +184,24 @@ def _fetch_stage(
             if result.detail:  # the operator's detail; health shows only the error class
                 logger.warning("branch %s: %s (%s)", result.branch_id, result.error, result.detail)
         report.timings["fetch"] = time.perf_counter() - t
+    report.fetched = sum(1 for result in results if result.error is None)
+    report.attempted = len(results)
     return results
+
+
+def _read_lower_portals(registry: Registry, store: Store, changed: set[str]) -> None:
+    """Each lower portal's health.json, for the roll-up (see :mod:`.rollup`), and each
+    changed branch's api/index.json, for backdated items (:mod:`.backdating`); never fatal."""
+    from . import backdating, rollup
+    from .fetch import user_agent
+
+    agent = user_agent(registry.url)
+    try:
+        rollup.collect(registry, store.db, agent)
+        days = int(thresholds(registry)["backdated_days"])
+        backdating.collect(registry.branches, changed, store.db, days, agent)
+    except Exception:  # noqa: BLE001 - both are extra; the portal publishes anyway
+        logger.exception("roll-up")
 
 
 def _needs_ingest(result: FetchResult, state: Any) -> bool:
@@ -296,7 +336,13 @@ def _store_branch(
     if status in ("error", "gone"):
         report.failed[branch.id] = error or status
         progress.warn(
-            translate(language, "portal.cli.branch_failed", branch=branch.id, error=error or status)
+            translate(
+                language,
+                "portal.cli.branch_failed_class",
+                branch=branch.id,
+                text=describe(language, error or status, result.status),
+                error=error or status,
+            )
         )
 
 
@@ -353,12 +399,15 @@ def _publish(
             t = time.perf_counter()
             newest, counts = _newest_per_branch(store.branch_summary())
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
+            rows = inspect_rows(rows, store.db, registry, now)
             publisher.replace_file("health.json", renderer.health_json(rows))
+            publisher.replace_file("health.csv", renderer.health_csv(rows))
             publisher.replace_file("health/index.html", renderer.health_html(rows))
             report.timings["render"] = time.perf_counter() - t
         report.current = report.published = True
         report.version = current
         report.entries = sum(row.entries for row in rows)
+        report.statuses = status_counts(rows)
         return
     folder = publisher.new_version(str(generation))
     try:
@@ -406,6 +455,8 @@ def _render_version(
             report.entries = len(listing)
             newest, counts = _newest_per_branch(listing_summary(listing))
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
+            rows = inspect_rows(rows, store.db, registry, now)
+            report.statuses = status_counts(rows)
             content = PortalContent.from_rows(listing, now, store.entries_by_id)
             del listing
             stats = renderer.render(content, rows, folder, previous=current)

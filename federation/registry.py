@@ -42,8 +42,36 @@ def load_registry(path: Path | str) -> Registry:
     return parse_registry(text, path=path)
 
 
-def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
-    """Validate registry YAML ``text`` (``path`` names it in messages)."""
+def load_registry_skipping(path: Path | str) -> tuple[Registry, list[Problem], int]:
+    """Like :func:`load_registry`, but a branch entry with a problem of its own (a typo, a
+    bad URL, an id listed twice) is left out and reported instead of stopping the portal.
+    Raises :class:`RegistryError` only when the portal's own fields are wrong or no branch
+    is usable. Returns the registry, the problems and how many entries were left out."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problem = Problem(str(path), 1, message(None, "registry.unreadable", error=error))
+        raise RegistryError([problem]) from error
+    skipped: list[Problem] = []
+    registry = parse_registry(text, path=path, skipped=skipped)
+    doc = parse_document(text, str(path), "zh-CN")
+    listed = (
+        doc.data.get("branches")
+        if not isinstance(doc, Problem) and isinstance(doc.data, dict)
+        else []
+    )
+    left_out = len(listed) - len(registry.branches) if isinstance(listed, list) else 0
+    return registry, skipped, left_out
+
+
+def parse_registry(
+    text: str, *, path: Path | str | None = None, skipped: list[Problem] | None = None
+) -> Registry:
+    """Validate registry YAML ``text`` (``path`` names it in messages).
+
+    ``skipped``: when given, problems that belong to one branch entry go there and the entry
+    is left out; the others still raise."""
     shown = str(path) if path is not None else "registry.yaml"
     doc = parse_document(text, shown, "zh-CN")
     if isinstance(doc, Problem):
@@ -68,6 +96,8 @@ def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
     ]
     branches, across = _branches(usable, doc, shown, lang)
     problems += across
+    if skipped is not None and problems:
+        problems = _set_aside(problems, skipped, doc, listed, bool(branches))
     if problems:
         raise RegistryError(sorted(set(problems)))
     return Registry(
@@ -80,7 +110,32 @@ def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
         stale_days=data.get("stale_days") or 30,
         allow_networks=tuple(str(n).strip() for n in data.get("allow_networks") or ()),
         max_entries_per_branch=data.get("max_entries_per_branch") or DEFAULT_MAX_ENTRIES,
+        inspection=dict(data.get("inspection") or {}),
     )
+
+
+def _set_aside(
+    problems: list[Problem], skipped: list[Problem], doc: YamlDocument, listed: Any, usable: bool
+) -> list[Problem]:
+    """Move the problems that lie inside one branch entry to ``skipped``; return the rest
+    (all of them when no branch is usable: a portal of nothing is not worth publishing)."""
+    spans = _branch_spans(doc, listed, doc.data if isinstance(doc.data, dict) else {})
+    portal_wide = [p for p in problems if not any(a <= p.line < b for a, b in spans)]
+    if portal_wide or not usable:
+        return problems
+    skipped.extend(sorted(set(problems)))
+    return []
+
+
+def _branch_spans(doc: YamlDocument, listed: Any, data: dict[str, Any]) -> list[tuple[int, int]]:
+    """The line range [first, next entry's first) of each branch entry (the last one ends
+    at the next top-level key, if any follows the list)."""
+    if not isinstance(listed, list) or not listed:
+        return []
+    starts = [doc.line_of(("branches", index)) for index in range(len(listed))]
+    after = [doc.line_of((key,)) for key in data if doc.line_of((key,)) > starts[-1]]
+    ends = starts[1:] + [min(after, default=10**9)]
+    return list(zip(starts, ends, strict=True))
 
 
 def _branches(
@@ -112,7 +167,11 @@ def _branches(
                 region=(raw.get("region") or None),
                 parent=(raw.get("parent") or None),
                 public_keys=tuple(k.strip() for k in keys),
-                extra={"max_entries": raw["max_entries"]} if raw.get("max_entries") else {},
+                extra={
+                    key: raw[key].strip() if isinstance(raw[key], str) else raw[key]
+                    for key in ("max_entries", "health")
+                    if raw.get(key)
+                },
             )
         )
     return branches, problems
@@ -129,6 +188,8 @@ def dump_registry(registry: Registry) -> str:
         data["description"] = registry.description
     if registry.stale_days != 30:
         data["stale_days"] = registry.stale_days
+    if registry.inspection:
+        data["inspection"] = registry.inspection
     items = []
     for branch in registry.branches:
         item: dict[str, Any] = {"id": branch.id, "name": branch.name, "feed": branch.feed}
@@ -136,6 +197,8 @@ def dump_registry(registry: Registry) -> str:
             item["region"] = branch.region
         if branch.parent:
             item["parent"] = branch.parent
+        if branch.extra.get("health"):
+            item["health"] = branch.extra["health"]
         if len(branch.public_keys) == 1:
             item["public_key"] = branch.public_keys[0]
         elif branch.public_keys:

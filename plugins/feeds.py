@@ -99,6 +99,8 @@ class BranchEntry:
     series: str | None
     order: int | None
     quiz: Any
+    #: when the entry's file was first committed (git), if known: api/ publishes it
+    first_commit: datetime | None = None
 
 
 # --------------------------------------------------------------------------- site and entries
@@ -272,6 +274,7 @@ def branch_entry(item: Any, site: Site, settings: dict[str, Any]) -> BranchEntry
         series=getattr(item, "series", metadata.get("series")) or None,
         order=_as_int(getattr(item, "order", metadata.get("order"))),
         quiz=getattr(item, "quiz", metadata.get("quiz")) or None,
+        first_commit=getattr(item, "first_commit", None),
     )
     _entry_cache[item] = (site.url, entry)
     return entry

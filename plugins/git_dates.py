@@ -82,11 +82,14 @@ def apply_git_dates(instance: Any) -> None:
     need_author = (
         site.get("author_from_git") is True and "author" not in meta and "authors" not in meta
     )
-    if not (need_date or need_modified or need_author):
-        return
     settings = instance.settings
     history = history_for(settings)
     found = history.lookup(instance.source_path) if history is not None else None
+    # Published in api/ so a portal can tell a declared date well before the file existed
+    # (a backdated item, which inspections count as a faked date).
+    instance.first_commit = found.created if found is not None else None
+    if not (need_date or need_modified or need_author):
+        return
     zone = instance.timezone
     if found is not None:
         created, modified = found.created, found.modified

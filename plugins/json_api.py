@@ -64,6 +64,9 @@ def api_entry(entry: BranchEntry, site: Site) -> dict[str, Any]:
         "series": entry.series,
         "order": entry.order,
         "api": site.url + quote(_api_relative_path(entry), safe="/"),
+        "first_commit": entry.first_commit.isoformat(timespec="seconds")
+        if entry.first_commit
+        else None,
     }
 
 

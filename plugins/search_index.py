@@ -97,6 +97,8 @@ def render_search_page(generator: Any, output: Path) -> Path:
     template = generator.get_template("search")
     context = dict(generator.context)
     context["output_file"] = "search/index.html"
+    if generator.settings.get("RELATIVE_URLS"):
+        context["SITEURL"] = ".."  # own pages and assets relative: any origin works
     target = Path(output) / "search" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(template.render(**context), encoding="utf-8")

@@ -90,7 +90,8 @@ def test_health_json_has_the_contract_shape(server: FeedServer, tmp_path: Path) 
     federate(registry, out)
     data = json.loads((out / "health.json").read_text())
     keys = {"id", "status", "http_status", "last_success", "last_entry", "entries", "error"}
-    assert [set(b) for b in data["branches"]] == [keys, keys]
+    # the contract's keys, plus the branch's name and its inspection (docs/federation.md)
+    assert [set(b) for b in data["branches"]] == [keys | {"name", "inspection", "error_class"}] * 2
     a, g = data["branches"]
     assert a["id"] == "a" and a["status"] == "ok" and a["http_status"] == 200
     assert a["entries"] == 1 and a["error"] is None

@@ -15,7 +15,7 @@ except ImportError:  # tests/ turned into a package
 
 API_ENTRY_KEYS = [
     "id", "url", "type", "title", "date", "modified", "summary", "tags", "author",
-    "pinned", "expires", "series", "order", "api",
+    "pinned", "expires", "series", "order", "api", "first_commit",
 ]  # fmt: skip
 
 

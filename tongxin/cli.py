@@ -150,8 +150,8 @@ def new_branch(directory: Path, name: str, url: str, language: str, source: str 
 
 # --- federate, registry import-opml/export-opml (federation/pipeline.py, federation/opml.py) --
 
-#: Exit statuses of `tongxin federate` (75 = EX_TEMPFAIL: cron may simply try again later).
-EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_LOCKED = 1, 2, 75
+#: Exit statuses of `tongxin federate`: see tongxin/portal_cli.py.
+EXIT_REGISTRY = 2
 
 
 @main.command()
@@ -180,62 +180,49 @@ EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_LOCKED = 1, 2, 75
     help="Flag a branch stale after this many days without a new entry "
     "(default: the registry's stale_days, else 30).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option("--siteurl", help="Publish for this URL instead of the registry's url (staging).")
+@click.option(
+    "--pinged",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Fetch only the branches `tongxin hub` marked in this spool folder.",
+)
+@click.option("--parent-hub", help="After publishing, ping this hub (the portal above).")
+@click.option(
+    "--adaptive",
+    is_flag=True,
+    help="Fetch only branches whose next check has come (each at its own publishing rhythm).",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress; still each failure and a summary line."
+)
 def federate(
     registry: Path,
     out: Path,
     db: Path | None,
     timings: Path | None,
     stale_days: int | None,
+    siteurl: str | None,
+    pinged: Path | None,
+    parent_hub: str | None,
+    adaptive: bool,
     quiet: bool,
 ) -> None:
     """Aggregate the registry's branch feeds and publish the portal (one run, cron-ready)."""
-    import logging
+    from tongxin.portal_cli import federate_main
 
-    from tongxin.federation.lock import LockHeld
-    from tongxin.federation.pipeline import Progress, run
-    from tongxin.federation.registry import RegistryError
-    from tongxin.i18n import translate
-
-    mode = "quiet" if quiet else "auto"
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
+    sys.exit(
+        federate_main(
+            registry,
+            out,
+            db,
+            timings=timings,
+            stale_days=stale_days,
+            siteurl=siteurl,
+            pinged=pinged,
+            parent_hub=parent_hub,
+            quiet=quiet,
+        )  # fmt: skip
     )
-    try:
-        report = run(
-            registry, out, db, stale_days=stale_days, timings_path=timings, progress=Progress(mode)
-        )
-    except RegistryError as error:
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
-        click.echo(translate(None, "portal.cli.registry_invalid"), err=True)
-        sys.exit(EXIT_REGISTRY)
-    except LockHeld as error:
-        click.echo(
-            translate(None, "portal.cli.lock_held", path=error.path, holder=error.holder or "?"),
-            err=True,
-        )
-        sys.exit(EXIT_LOCKED)
-    except Exception as error:  # noqa: BLE001 - say it in one line; the old portal stays up
-        logging.getLogger("tongxin.federate").exception("federate")
-        click.echo(translate(None, "portal.cli.nothing_published", error=error), err=True)
-        sys.exit(EXIT_NOT_PUBLISHED)
-    key = "portal.cli.current" if report.current else "portal.cli.published"
-    if not quiet:
-        click.echo(
-            translate(
-                None,
-                key,
-                path=out,
-                entries=report.entries,
-                branches=report.branches,
-                failed=len(report.failed),
-            ),
-            err=True,
-        )
-    sys.exit(0 if report.published else EXIT_NOT_PUBLISHED)
 
 
 @main.group("registry")
@@ -322,11 +309,33 @@ def _quarantine_store(db: Path, language: str):  # -> Store, with quarantine.yam
     return store
 
 
+def _default_db(
+    ctx: click.Context, _param: click.Parameter, value: Path | None
+) -> Path:  # the store as `federate` places it: OUTPUT.sqlite3 beside the output
+    from tongxin.federation.pipeline import default_db_path
+
+    db = value or default_db_path(Path(ctx.params.get("output") or "www"))
+    if not db.is_file():
+        from tongxin.i18n import translate
+
+        raise click.BadParameter(translate(None, "portal.cli.no_store", path=db))
+    return db
+
+
 _DB_OPTION = click.option(
     "--db",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The portal's SQLite store.",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_default_db,
+    help="The portal's SQLite store (default: OUTPUT.sqlite3, as `federate` places it).",
+)
+_OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    default="www",
+    show_default=True,
+    is_eager=True,
+    type=click.Path(path_type=Path),
+    help="The portal's output path given to `federate` (locates the default --db).",
 )
 _LANGUAGE_OPTION = click.option(
     "--language",
@@ -338,9 +347,10 @@ _LANGUAGE_OPTION = click.option(
 
 
 @quarantine_group.command("list")
+@_OUTPUT_OPTION
 @_DB_OPTION
 @_LANGUAGE_OPTION
-def quarantine_list(db: Path, language: str) -> None:
+def quarantine_list(output: Path, db: Path, language: str) -> None:
     """List the entries waiting for a decision, with the rule that held each back."""
     from tongxin.i18n import translate
 
@@ -378,20 +388,22 @@ def _decide(db: Path, entry_id: str, decision: str, note: str, language: str) ->
 
 @quarantine_group.command("release")
 @click.argument("entry_id")
+@_OUTPUT_OPTION
 @_DB_OPTION
 @click.option("--note", default="", help="Why (kept in quarantine.yaml).")
 @_LANGUAGE_OPTION
-def quarantine_release(entry_id: str, db: Path, note: str, language: str) -> None:
+def quarantine_release(entry_id: str, output: Path, db: Path, note: str, language: str) -> None:
     """Publish ENTRY_ID although it matched a rule (remembered across runs)."""
     _decide(db, entry_id, "release", note, language)
 
 
 @quarantine_group.command("reject")
 @click.argument("entry_id")
+@_OUTPUT_OPTION
 @_DB_OPTION
 @click.option("--note", default="", help="Why (kept in quarantine.yaml).")
 @_LANGUAGE_OPTION
-def quarantine_reject(entry_id: str, db: Path, note: str, language: str) -> None:
+def quarantine_reject(entry_id: str, output: Path, db: Path, note: str, language: str) -> None:
     """Never publish ENTRY_ID, even when its feed sends it again (remembered across runs)."""
     _decide(db, entry_id, "reject", note, language)
 
@@ -532,3 +544,14 @@ def keys_verify(feed_file: Path, public_keys: tuple[str, ...], language: str) ->
         return
     click.echo(translate(language, "keys.bad_signature", path=feed_file), err=True)
     sys.exit(1)
+
+
+# --- ping, hub (tongxin/portal_cli.py, federation/hub.py) ----------------------------------
+def _add_push_commands() -> None:
+    from tongxin.portal_cli import hub_command, ping_command
+
+    main.add_command(ping_command)
+    main.add_command(hub_command)
+
+
+_add_push_commands()

@@ -206,7 +206,9 @@ LAYOUT: dict[str, Any] = {
     ],
     "PAGE_ORDER_BY": "basename",
     "DEFAULT_DATE_FORMAT": "%Y-%m-%d",
-    "RELATIVE_URLS": False,
+    # Links to the site's own pages and assets are relative, so a build works from any origin
+    # (intranet IP, staging host); feeds, canonical links and api/ stay absolute (site url).
+    "RELATIVE_URLS": True,
     "MARKDOWN": {
         "extension_configs": {
             "markdown.extensions.codehilite": {"css_class": "highlight"},

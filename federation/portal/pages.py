@@ -21,6 +21,8 @@ from markupsafe import Markup
 from tongxin.config import ARTICLE_TYPES
 
 from ..health import health_json, sparkline_svg, status_counts
+from ..health_table import generated_text, health_csv, kind_names, page_rows
+from ..inspection import portal_summary, thresholds
 from ..model import Branch, BranchHealth
 from .items import PortalItem, digests
 from .versions import VersionWriter
@@ -327,31 +329,40 @@ def write_archives_page(r: PortalRenderer, writer: VersionWriter, items: list[Po
 
 
 def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
-    """The health page (``health.html``): one row per branch, with its activity sparkline."""
-    rows = [
-        {
-            "row": row,
-            "status_text": r.t(f"health.status.{row.status}"),
-            "url": url_of(f"branches/{row.id}"),
-            "svg": Markup(
-                sparkline_svg(row.activity, language=r.language, branch_name=row.name, now=r.now)
-            ),
-        }
-        for row in health
-    ]
+    """The health page (``health.html``): one row per branch, failures first, with what an
+    inspector would find (federation/health_table.py) and its activity sparkline."""
+    rows = page_rows(health, r.registry)
+    for shown in rows:
+        row = shown["row"]
+        shown["status_text"] = r.t(f"health.status.{row.status}")
+        shown["url"] = url_of(f"branches/{row.id}")
+        shown["svg"] = Markup(
+            sparkline_svg(row.activity, language=r.language, branch_name=row.name, now=r.now)
+        )
+    lines = thresholds(r.registry)
+    summary = portal_summary(health, lines, r.now) if any(h.inspection for h in health) else None
     return r.page(
         "health.html",
+        output_path="health/index.html",
         rows=rows,
         counts=status_counts(list(health)),
         stale_days=r.registry.stale_days,
+        lines=lines,
+        kinds_text="、".join(
+            f"{r.t('theme.type_' + kind)} {days}" for kind, days in lines["kinds"].items() if days
+        ),
         generated=r.now,
+        generated_text=generated_text(r.now, r.registry),
+        portal=summary,
+        portal_overdue=kind_names(r.language, summary["overdue_kinds"] if summary else []),
+        portal_blank=kind_names(r.language, summary["blank_kinds"] if summary else []),
         nav_active="health",
     )
 
 
 def write_health(r: PortalRenderer, writer: VersionWriter, health: Sequence[BranchHealth]) -> None:
-    """``health/index.html`` and ``health.json``."""
-    # Times change on every run, so these two are always written (they are small); the
+    """``health/index.html``, ``health.json`` and ``health.csv``."""
+    # Times change on every run, so these are always written (they are small); the
     # rows are in the fingerprint too, for two renders at one ``now`` (tests, replays).
     stamp = r.now.isoformat() + json.dumps(_plain(list(health)), default=str)
     writer.put(
@@ -360,7 +371,12 @@ def write_health(r: PortalRenderer, writer: VersionWriter, health: Sequence[Bran
     writer.put(
         "health.json",
         writer.fingerprint("health.json", stamp),
-        lambda: health_json(list(health), generated=r.now) + "\n",
+        lambda: health_json(list(health), generated=r.now, registry=r.registry) + "\n",
+    )
+    writer.put(
+        "health.csv",
+        writer.fingerprint("health.csv", stamp),
+        lambda: health_csv(health, r.registry),
     )
 
 

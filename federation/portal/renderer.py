@@ -20,6 +20,7 @@ from tongxin.theme.helpers import HELPERS
 from tongxin.i18n import normalise_language, translator
 
 from ..health import health_json
+from ..health_table import health_csv
 from ..model import BranchHealth, Entry, Registry
 from ..portal_feeds import PortalSite
 from . import machine, pages
@@ -39,6 +40,12 @@ class RenderOptions:
     home_size: int = 30
     feed_limit: int = 500
     pinned_limit: int = 10
+
+
+def root_prefix(relative: str) -> str:
+    """The relative way up from file ``relative`` to the site's root: ``.`` or ``../..``."""
+    depth = relative.strip("/").count("/")
+    return "/".join([".."] * depth) if depth else "."
 
 
 def _bytecode_cache(cache_dir: Path | None) -> jinja2.BytecodeCache | None:
@@ -97,13 +104,16 @@ class PortalRenderer:
             THEME_STATIC_DIR="theme",
             theme_helpers=HELPERS,
         )
-        #: Each entry's card, by (entry id, show_type): one entry shows in up to five listings.
-        self._cards: dict[tuple[str, bool], Markup] = {}
+        #: Each entry's card, by (entry id, show_type, link prefix): one entry shows in up to
+        #: five listings, at up to three depths.
+        self._cards: dict[tuple[str, bool, str], Markup] = {}
+        self._writer: VersionWriter | None = None
         self.salt = self._salt(template_dir)
 
     def _salt(self, template_dir: Path) -> str:
         """A digest of what changes every page's bytes: templates, language, identity."""
         digest = hashlib.blake2b(digest_size=16)
+        digest.update(b"links: relative\0")  # pages made with absolute links are not reused
         for path in sorted(template_dir.glob("*.html")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         digest.update(json.dumps(self.site_context, sort_keys=True, default=str).encode())
@@ -120,16 +130,24 @@ class PortalRenderer:
     def card(self, item: PortalItem, show_type: bool) -> Markup:
         """One entry's card (``_entry_card.html``), rendered once per run however many
         listings show it."""
-        key = (item.entry_id, show_type)
+        prefix = self._current_prefix()
+        key = (item.entry_id, show_type, prefix)
         card = self._cards.get(key)
         if card is None:
             template = self.env.get_template("_entry_card.html")
-            text = template.render(entry=item, show_type=show_type, card_level=2)
+            text = template.render(entry=item, show_type=show_type, card_level=2, SITEURL=prefix)
             card = self._cards[key] = Markup(text.strip())
         return card
 
-    def page(self, template: str, **context: Any) -> str:
-        return self.env.get_template(template).render(**context)
+    def page(self, template: str, output_path: str | None = None, **context: Any) -> str:
+        """A page; its links to the portal's own pages and assets are relative to where it is
+        written (``output_path``, else the file the writer is producing), so the portal works
+        from any origin. Feeds, canonical links and api/ keep absolute URLs."""
+        prefix = root_prefix(output_path) if output_path else self._current_prefix()
+        return self.env.get_template(template).render(SITEURL=prefix, **context)
+
+    def _current_prefix(self) -> str:
+        return root_prefix(getattr(self._writer, "current", None) or "index.html")
 
     def render(
         self,
@@ -147,6 +165,7 @@ class PortalRenderer:
             else PortalContent.from_entries(entries, self.now)
         )
         writer = VersionWriter(out, previous, self.salt)
+        self._writer = writer
         items = content.items
         pages.write_home(self, writer, items)
         pages.write_listings(self, writer, items, health)
@@ -166,5 +185,8 @@ class PortalRenderer:
         """The health page alone (a run with nothing new refreshes only health)."""
         return pages.health_html(self, health)
 
+    def health_csv(self, health: Sequence[BranchHealth]) -> str:
+        return health_csv(health, self.registry)
+
     def health_json(self, health: Sequence[BranchHealth]) -> str:
-        return health_json(list(health), generated=self.now) + "\n"
+        return health_json(list(health), generated=self.now, registry=self.registry) + "\n"

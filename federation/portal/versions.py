@@ -47,6 +47,8 @@ class VersionWriter:
         self.old: dict[str, str] = {}
         self.stats = RenderStats()
         self._dirs: set[Path] = set()
+        #: the file being produced (its pages link relatively from there)
+        self.current: str | None = None
         if previous is not None:
             try:
                 self.old = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
@@ -73,6 +75,7 @@ class VersionWriter:
                 return
             except OSError:
                 pass  # gone or another filesystem: produce it after all
+        self.current = relative  # pages link relatively from here (PortalRenderer.page)
         data = produce()
         _write_new(target, data.encode("utf-8") if isinstance(data, str) else data)
         self.stats.written += 1

@@ -12,7 +12,7 @@ import re
 from tongxin.i18n import LANGUAGES
 from tongxin.yamlsrc import KeyPath
 
-from .options import Choice, Context, Integer, ListOf, SubConfig, Text, Url
+from .options import Choice, Context, Integer, ListOf, MapOf, SubConfig, Text, Url
 from .screen import SCREEN_OVERRIDES
 
 BRANCH_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -47,12 +47,29 @@ BRANCH = SubConfig(
         "feed": Url(required=True),
         "region": Text(),
         "parent": Text(),
+        # a lower portal's health.json (roll-up); found by itself for a Tongxin portal's feed
+        "health": Url(),
         "public_key": Text(),
         "public_keys": ListOf(Text()),
         # this branch's cap on stored entries (else the registry's max_entries_per_branch)
         "max_entries": Integer(minimum=1),
     },
     rules=(_one_key_form,),
+    null_is_absent=True,
+)
+
+#: Inspection thresholds (federation/inspection.py DEFAULTS; docs/federation.md).
+INSPECTION = SubConfig(
+    {
+        "home_days": Integer(minimum=1),
+        "warn_days": Integer(minimum=0),
+        "kinds": MapOf(Integer(minimum=0)),
+        "overdue_columns": Integer(minimum=1),
+        "blank_columns": Integer(minimum=1),
+        "probe_seconds": Integer(minimum=1, number=True),
+        "availability_percent": Integer(minimum=0, number=True),
+        "backdated_days": Integer(minimum=1),
+    },
     null_is_absent=True,
 )
 
@@ -64,6 +81,7 @@ REGISTRY = SubConfig(
         "language": Choice(LANGUAGES),
         "description": Text(),
         "stale_days": Integer(minimum=1),
+        "inspection": INSPECTION,
         # Per-portal overrides of the screening rules (tongxin/config/screen.py).
         "screen": SCREEN_OVERRIDES,
         # Private ranges and host names the portal may fetch from (intranet branches); by

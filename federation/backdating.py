@@ -1,0 +1,99 @@
+"""Backdated items: a declared publication date well before the entry's file existed.
+
+Inspections fail a site for faked publication dates (伪造发稿日期). A Tongxin branch build
+publishes, per entry in ``api/index.json``, when its file was first committed
+(``first_commit``); an entry whose ``date`` is more than ``backdated_days`` before that is
+counted. The portal reads a branch's api/index.json when its feed changed (15 s, 5 MB at
+most) and keeps the count in the store, so the health page shows it on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from .model import Branch
+
+FEED_SUFFIX = "feeds/all.atom.xml"
+MAX_BYTES = 5 * 1024 * 1024
+TIMEOUT = 15.0
+_KEY = "backdated:"
+
+
+def api_url(branch: Branch) -> str | None:
+    """Where a Tongxin branch publishes api/index.json (None for other feeds)."""
+    if branch.feed.endswith(FEED_SUFFIX):
+        return branch.feed[: -len(FEED_SUFFIX)] + "api/index.json"
+    return None
+
+
+def _time(text: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def count_backdated(document: Any, days: int) -> int | None:
+    """Entries of an api/index.json whose date precedes their first commit by > ``days``."""
+    if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
+        return None
+    count = 0
+    for entry in document["entries"]:
+        if not isinstance(entry, dict) or not entry.get("first_commit") or not entry.get("date"):
+            continue
+        declared, first = _time(entry["date"]), _time(entry["first_commit"])
+        if declared and first and first - declared > timedelta(days=days):
+            count += 1
+    return count
+
+
+async def _read(session: aiohttp.ClientSession, url: str, days: int) -> int | None:
+    try:
+        async with session.get(url) as response:
+            if response.status != 200:
+                return None
+            body = await response.content.read(MAX_BYTES + 1)
+            if len(body) > MAX_BYTES:
+                return None
+            return count_backdated(json.loads(body), days)
+    except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeError, OSError):
+        return None
+
+
+async def _read_all(urls: dict[str, str], days: int, agent: str) -> dict[str, int | None]:
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT)
+    async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": agent}) as s:
+        counts = await asyncio.gather(*(_read(s, url, days) for url in urls.values()))
+    return dict(zip(urls, counts, strict=True))
+
+
+def collect(
+    branches: Iterable[Branch],
+    changed: set[str],
+    db: sqlite3.Connection,
+    days: int,
+    user_agent: str,
+) -> None:
+    """Recount the branches whose feed changed this run (``changed``: their ids)."""
+    urls = {b.id: u for b in branches if b.id in changed and (u := api_url(b))}
+    if not urls:
+        return
+    counts = asyncio.run(_read_all(urls, days, user_agent))
+    with db:
+        db.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [(_KEY + key, str(n)) for key, n in counts.items() if n is not None],
+        )
+
+
+def stored(db: sqlite3.Connection) -> dict[str, int]:
+    rows = db.execute("SELECT key, value FROM meta WHERE key LIKE ?", (_KEY + "%",))
+    return {key[len(_KEY) :]: int(value) for key, value in rows}

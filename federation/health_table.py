@@ -1,0 +1,127 @@
+"""The health page's rows and ``health.csv``, as an operator reads them before an inspection.
+
+Failures first (what needs the operator today on top), times in the portal's time zone,
+errors as classes in the portal's language (:mod:`.errors`), and a CSV shaped like the
+quarterly self-check tables (one row per branch, the checklist's measures as columns).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tongxin.i18n import translate
+
+from .errors import describe
+from .health import parse_time
+from .model import BranchHealth, Registry
+
+#: Where a registry without a ``timezone`` is assumed to be, by its language.
+_ZONE_BY_LANGUAGE = {"zh-CN": "Asia/Shanghai", "zh-TW": "Asia/Taipei"}
+_ORDER = {"gone": 0, "error": 0, "quarantined": 1, "stale": 4, "ok": 5}
+CSV_COLUMNS = (
+    "index", "branch", "region", "status", "newest", "days", "days_left", "overdue_count",
+    "overdue", "blank_count", "blank", "undated", "backdated", "probes", "failed_percent",
+    "vetoes", "error",
+)  # fmt: skip
+
+
+def portal_zone(registry: Registry) -> tzinfo:
+    """The registry's ``timezone``, else its language's usual zone, else UTC."""
+    name = getattr(registry, "timezone", None) or _ZONE_BY_LANGUAGE.get(registry.language)
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def local(value: str | None, zone: tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    moment = parse_time(value)
+    return moment.astimezone(zone).strftime(pattern) if moment else ""
+
+
+def severity(row: BranchHealth) -> tuple[int, int]:
+    """Sort key, failures first: unreachable, held, failing a veto, at risk, stale, fine;
+    within each, the longest silence first."""
+    found = row.inspection or {}
+    rank = _ORDER.get(row.status, 5)
+    if rank > 1 and found.get("vetoes"):
+        rank = 2
+    elif rank > 1 and found.get("at_risk"):
+        rank = 3
+    days = found.get("days_since_newest")
+    return (rank, -(days if days is not None else 10**6))
+
+
+def error_text(language: str, row: BranchHealth) -> str:
+    """What the public page says about a branch's error: its class, never library English
+    (a quarantine note is already in the portal's language)."""
+    if row.status in ("error", "gone"):
+        return describe(language, row.error or row.status, row.http_status)
+    return row.error or ""
+
+
+def kind_names(language: str, kinds: Sequence[str]) -> str:
+    return "、".join(translate(language, f"theme.type_{kind}") for kind in kinds) if kinds else ""
+
+
+def page_rows(rows: Sequence[BranchHealth], registry: Registry) -> list[dict[str, Any]]:
+    """What ``health.html`` shows per branch, failures first."""
+    zone, language = portal_zone(registry), registry.language
+    shown = []
+    for row in sorted(rows, key=severity):
+        found = row.inspection or {}
+        shown.append(
+            {
+                "row": row,
+                "last_success": local(row.last_success, zone),
+                "last_entry": local(row.last_entry, zone, "%Y-%m-%d"),
+                "failing": row.status in ("error", "gone"),
+                "failing_since": local(found.get("failing_since"), zone),
+                "error_text": error_text(language, row),
+                "inspection": found,
+                "overdue": kind_names(language, found.get("overdue_kinds", ())),
+                "blank": kind_names(language, found.get("blank_kinds", ())),
+                "vetoes": [
+                    translate(language, f"health.veto.{v}") for v in found.get("vetoes", ())
+                ],
+            }
+        )
+    return shown
+
+
+def health_csv(rows: Sequence[BranchHealth], registry: Registry) -> str:
+    """``health.csv``: the quarterly self-check table, failures first (UTF-8 with a BOM, so
+    spreadsheet programs read the Chinese right)."""
+    language = registry.language
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([translate(language, f"health.csv.{column}") for column in CSV_COLUMNS])
+    for number, shown in enumerate(page_rows(rows, registry), start=1):
+        row, found = shown["row"], shown["inspection"]
+        writer.writerow(
+            [
+                number, row.name, row.region or "",
+                translate(language, f"health.status.{row.status}"),
+                shown["last_entry"], _blank_if_none(found.get("days_since_newest")),
+                _blank_if_none(found.get("days_left")), len(found.get("overdue_kinds", ())),
+                shown["overdue"], len(found.get("blank_kinds", ())), shown["blank"],
+                found.get("undated", 0), found.get("backdated", 0), found.get("probes", 0),
+                _blank_if_none(found.get("failed_percent")), "；".join(shown["vetoes"]),
+                shown["error_text"],
+            ]
+        )  # fmt: skip
+    return "\ufeff" + buffer.getvalue()
+
+
+def _blank_if_none(value: object) -> object:
+    return "" if value is None else value
+
+
+def generated_text(now: datetime, registry: Registry) -> str:
+    zone = portal_zone(registry)
+    return now.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z").strip()

@@ -1,0 +1,50 @@
+"""Backdated items end to end: a real branch (git history, real Pelican build) declares a date
+seven months before its file was first committed; the portal, fetching the branch over HTTP
+on 127.0.0.1, reads api/index.json and counts it on the health page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from feedserver import FeedServer
+from test_e2e_branch import branch  # noqa: F401 - the fixture: a committed branch
+from tongxin.federation.pipeline import run
+
+from tongxin.build import build_site
+
+
+def test_a_date_before_the_first_commit_is_counted(branch: Path, tmp_path: Path) -> None:  # noqa: F811
+    out = tmp_path / "site"
+    build_site(branch, out, progress=False, warnings_to=None)
+    api = json.loads((out / "api/index.json").read_text(encoding="utf-8"))
+    dated = next(e for e in api["entries"] if e["url"].endswith("/news/dated/"))
+    assert dated["date"].startswith("2025-06-01") and dated["first_commit"].startswith("2026-01")
+    with FeedServer() as server:
+        for rel in ("feeds/all.atom.xml", "api/index.json"):
+            server.route(f"/dongjiang/{rel}", body=(out / rel).read_bytes(), content_type=None)
+        document = {
+            "name": "门户",
+            "url": "https://portal.example/",
+            "branches": [
+                {
+                    "id": "dongjiang",
+                    "name": "东江",
+                    "feed": server.url("/dongjiang/feeds/all.atom.xml"),
+                }
+            ],
+        }
+        registry = tmp_path / "registry.yaml"
+        registry.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        run(registry, tmp_path / "www", tmp_path / "www.sqlite3")
+        assert len(server.requests("/dongjiang/api/index.json")) == 1
+        server.clear_log()
+        run(registry, tmp_path / "www", tmp_path / "www.sqlite3")  # unchanged: not read again
+        assert server.requests("/dongjiang/api/index.json") == []
+    health = json.loads((tmp_path / "www/health.json").read_text(encoding="utf-8"))
+    found = health["branches"][0]["inspection"]
+    assert found["backdated"] == 1 and "backdated" in found["vetoes"]
+    assert health["portal"]["backdated"] == 1
+    page = (tmp_path / "www/health/index.html").read_text(encoding="utf-8")
+    assert "发布时间存疑：1 篇" in page

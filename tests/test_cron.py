@@ -1,0 +1,143 @@
+"""`tongxin federate` under cron: never silent, exit statuses an operator can alert on.
+
+Real HTTP on 127.0.0.1 (tests/feedserver.py), the real command (click's runner, in process).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from feedserver import FeedServer
+from test_pipeline import Item, atom, write_registry
+
+from tongxin.cli import main
+
+
+@pytest.fixture
+def server():
+    with FeedServer() as feeds:
+        for name in ("a", "b", "c"):
+            feeds.route(
+                f"/{name}/feed.xml",
+                body=atom(feeds.url(f"/{name}/"), f"支部{name}", [Item(f"{name}1", f"{name}标题")]),
+            )
+        feeds.route("/down/feed.xml", status=500, body=b"oops")
+        yield feeds
+
+
+def _branch(server: FeedServer, name: str, path: str | None = None) -> dict:
+    return {"id": name, "name": f"支部{name}", "feed": server.url(path or f"/{name}/feed.xml")}
+
+
+def _federate(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["federate", *args], catch_exceptions=False)
+    return result.exit_code, result.stderr
+
+
+def test_quiet_run_names_each_failure_and_sums_up(server: FeedServer, tmp_path: Path) -> None:
+    registry = write_registry(
+        tmp_path / "registry.yaml",
+        "门户",
+        "https://portal.example/",
+        [_branch(server, "a"), _branch(server, "down", "/down/feed.xml")],
+    )
+    code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    failure = [line for line in lines if "down" in line]
+    assert len(failure) == 1 and "服务器出错" in failure[0], err
+    assert lines[-1] == "汇聚结果：正常 1，失败 1，隔离 0，跳过 0（共 2 个支部）", err
+
+
+def test_no_branch_fetched_exits_4_even_quiet(tmp_path: Path) -> None:
+    with FeedServer() as dead:
+        dead.route("/x.xml", status=503, body=b"")
+        dead.route("/y.xml", reset=True)
+        registry = write_registry(
+            tmp_path / "registry.yaml",
+            "门户",
+            "https://portal.example/",
+            [_branch(dead, "x", "/x.xml"), _branch(dead, "y", "/y.xml")],
+        )
+        code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
+    assert code == 4, err
+    assert "支部 x 失败" in err and "支部 y 失败" in err
+    assert "失败 2" in err and "退出状态 4" in err
+
+
+def test_bad_branch_entry_is_skipped_and_the_rest_publishes(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        "name: 门户\nurl: https://portal.example/\nbranches:\n"
+        f"  - id: a\n    name: 支部a\n    feed: {server.url('/a/feed.xml')}\n"
+        f"  - id: b\n    nmae: 支部b\n    feed: {server.url('/b/feed.xml')}\n"
+        f"  - id: c\n    name: 支部c\n    feed: {server.url('/c/feed.xml')}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "www"
+    code, err = _federate(str(registry), "-o", str(out), "-q")
+    assert code == 3, err
+    assert f"{registry}:8: " in err and "nmae" in err, err
+    assert "跳过 1（共 3 个支部）" in err
+    assert server.requests("/b/feed.xml") == []
+    assert (out / "branches/a/index.html").is_file() and (out / "branches/c/index.html").is_file()
+    assert not (out / "branches/b").exists()
+
+
+def test_portal_wide_error_still_stops_before_fetching(server: FeedServer, tmp_path: Path) -> None:
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        "name: 门户\nurl: nope\nbranches:\n"
+        f"  - id: a\n    name: A\n    feed: {server.url('/a/feed.xml')}\n",
+        encoding="utf-8",
+    )
+    code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
+    assert code == 2 and f"{registry}:2: " in err, err
+    assert server.requests() == []
+
+
+def test_siteurl_overrides_the_registry_url(server: FeedServer, tmp_path: Path) -> None:
+    registry = write_registry(
+        tmp_path / "registry.yaml", "门户", "https://portal.example/", [_branch(server, "a")]
+    )
+    out = tmp_path / "www"
+    code, err = _federate(str(registry), "-o", str(out), "-q", "--siteurl", "http://10.0.0.5:8080")
+    assert code == 0, err
+    feed = (out / "feeds/all.atom.xml").read_text(encoding="utf-8")
+    assert "http://10.0.0.5:8080/" in feed and "portal.example" not in feed
+
+
+def test_quarantine_list_finds_the_store_as_federate_does(
+    server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = write_registry(
+        tmp_path / "registry.yaml", "门户", "https://portal.example/", [_branch(server, "a")]
+    )
+    monkeypatch.chdir(tmp_path)
+    assert _federate(str(registry), "-o", "www", "-q")[0] == 0
+    result = CliRunner().invoke(main, ["quarantine", "list"])
+    assert result.exit_code == 0, result.output
+    elsewhere = CliRunner().invoke(main, ["quarantine", "list", "-o", "nowhere"])
+    assert elsewhere.exit_code == 2 and "找不到门户数据库" in elsewhere.output
+    assert "nowhere.sqlite3" in elsewhere.output
+
+
+def test_inspection_thresholds_are_checked_with_path_and_line(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        "name: 门户\nurl: https://portal.example/\ninspection:\n  hom_days: 14\n"
+        "  kinds:\n    news: -1\nbranches:\n"
+        f"  - id: a\n    name: A\n    feed: {server.url('/a/feed.xml')}\n",
+        encoding="utf-8",
+    )
+    code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
+    assert code == 2, err
+    assert f"{registry}:4: " in err and "home_days" in err, err
+    assert f"{registry}:6: " in err, err
+    assert server.requests() == []

@@ -1,0 +1,214 @@
+"""The portal operator's commands: `tongxin federate` (its run and what cron sees), `tongxin
+ping` and `tongxin hub` (push, federation/hub.py). Registered on the group in tongxin/cli.py.
+
+Exit statuses of `tongxin federate` (docs/federation.md, "Exit status"): 0 published; 1 nothing
+published; 2 the registry is unusable; 3 published, but bad branch entries were skipped; 4
+published from the store, but no branch could be fetched; 75 (EX_TEMPFAIL) another run holds
+the lock, cron may simply try again later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_SKIPPED, EXIT_NONE_FETCHED, EXIT_LOCKED = 1, 2, 3, 4, 75
+
+
+def federate_main(
+    registry: Path,
+    out: Path,
+    db: Path | None,
+    *,
+    timings: Path | None,
+    stale_days: int | None,
+    siteurl: str | None,
+    pinged: Path | None,
+    parent_hub: str | None,
+    adaptive: bool = False,
+    quiet: bool,
+) -> int:
+    """`tongxin federate`: one run; returns the exit status (see the module docstring)."""
+    import logging
+
+    from tongxin.federation.lock import LockHeld
+    from tongxin.federation.pipeline import Progress, run
+    from tongxin.federation.registry import RegistryError
+    from tongxin.i18n import translate
+
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    language = None
+    try:
+        loaded, left_out = _load_for_federate(registry, siteurl)
+        language = loaded.language
+        progress = Progress("quiet" if quiet else "auto", language)
+        only = _take_pinged(pinged)
+        if only is not None and not only:
+            return 0  # nothing pinged since the last run
+        report = run(
+            registry, out, db, stale_days=stale_days, timings_path=timings,
+            progress=progress, registry=loaded, only=only, adaptive=adaptive,
+        )  # fmt: skip
+    except RegistryError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo(translate(language, "portal.cli.registry_invalid"), err=True)
+        return EXIT_REGISTRY
+    except LockHeld as error:
+        click.echo(
+            translate(
+                language, "portal.cli.lock_held", path=error.path, holder=error.holder or "?"
+            ),
+            err=True,
+        )
+        return EXIT_LOCKED
+    except Exception as error:  # noqa: BLE001 - say it in one line; the old portal stays up
+        logging.getLogger("tongxin.federate").exception("federate")
+        click.echo(translate(language, "portal.cli.nothing_published", error=error), err=True)
+        return EXIT_NOT_PUBLISHED
+    if parent_hub and report.published and not report.current:
+        _ping_parent(parent_hub, loaded, language)
+    return _federate_outcome(report, out, left_out, language, quiet=quiet)
+
+
+def _take_pinged(spool: Path | None) -> set[str] | None:
+    from tongxin.federation.hub import take_pinged
+
+    return None if spool is None else take_pinged(spool)
+
+
+def _ping_parent(hub: str, registry: Any, language: str | None) -> None:
+    from tongxin.federation.fetch import user_agent
+    from tongxin.federation.hub import feed_url_of, ping
+    from tongxin.i18n import translate
+
+    status = ping(hub, feed_url_of(registry), user_agent=user_agent(registry.url))
+    if not 200 <= status < 300:
+        click.echo(translate(language, "portal.cli.ping_failed", hub=hub, status=status), err=True)
+
+
+def _load_for_federate(registry: Path, siteurl: str | None) -> tuple[Any, int]:
+    """The registry, its bad branch entries named on stderr and left out."""
+    import dataclasses
+
+    from tongxin.federation.registry import load_registry_skipping
+    from tongxin.i18n import translate
+
+    loaded, skipped, left_out = load_registry_skipping(registry)
+    if siteurl:
+        loaded = dataclasses.replace(loaded, url=siteurl.rstrip("/") + "/")
+    for problem in skipped:
+        click.echo(
+            translate(loaded.language, "portal.cli.branch_skipped", problem=problem), err=True
+        )
+    return loaded, left_out
+
+
+def _federate_outcome(
+    report: Any, out: Path, skipped: int, language: str | None, *, quiet: bool
+) -> int:
+    """Print what cron must see (each failure under ``-q``, one summary line always) and
+    return the exit status."""
+    from tongxin.federation.errors import describe
+    from tongxin.i18n import translate
+
+    def say(key: str, **values: object) -> None:
+        click.echo(translate(language, f"portal.cli.{key}", **values), err=True)
+
+    if quiet:  # without -q the run's log already named each failure as it happened
+        for branch_id, error in report.failed.items():
+            text = describe(language, error)
+            say("branch_failed_class", branch=branch_id, text=text, error=error)
+    if not quiet:
+        key = "current" if report.current else "published"
+        say(key, path=out, entries=report.entries, branches=report.branches,
+            failed=len(report.failed))  # fmt: skip
+    statuses = report.statuses
+    say(
+        "summary",
+        ok=report.fetched,  # answered this run (with --adaptive or --pinged: those fetched)
+        failed=len(report.failed),
+        quarantined=statuses.get("quarantined", 0),
+        skipped=skipped,
+        branches=report.branches + skipped,
+    )
+    if not report.published:
+        return EXIT_NOT_PUBLISHED
+    if report.attempted and report.fetched == 0:
+        say("none_fetched")
+        return EXIT_NONE_FETCHED
+    if skipped:
+        say("skipped_exit")
+        return EXIT_SKIPPED
+    return 0
+
+
+@click.command("ping")
+@click.argument("hub")
+@click.option("--feed", required=True, help="The feed that changed (as the registry lists it).")
+def ping_command(hub: str, feed: str) -> None:
+    """After a deploy: tell the portal's HUB that FEED changed (WebSub publish). Exit 1 if
+    the hub did not accept it (the portal's next poll picks the change up anyway)."""
+    from tongxin.federation.hub import ping
+    from tongxin.i18n import translate
+
+    status = ping(hub, feed)
+    if 200 <= status < 300:
+        click.echo(translate(None, "portal.cli.ping_ok", hub=hub, status=status))
+        return
+    click.echo(translate(None, "portal.cli.ping_failed", hub=hub, status=status), err=True)
+    sys.exit(1)
+
+
+@click.command("hub")
+@click.argument("registry", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--spool",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder where pinged branches are marked (read by `federate --pinged`).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8090, show_default=True, help="Port to listen on.")
+@click.option(
+    "--min-interval",
+    default=60.0,
+    show_default=True,
+    help="Seconds between accepted pings of one branch (more get 429).",
+)
+def hub_command(registry: Path, spool: Path, host: str, port: int, min_interval: float) -> None:
+    """Receive publish pings for the registry's feeds; mark them in SPOOL; never build."""
+    from tongxin.federation.hub import Hub, make_server
+    from tongxin.federation.registry import RegistryError, load_registry_skipping
+    from tongxin.i18n import translate
+
+    with _registry_problems_exit(RegistryError):
+        loaded, _skipped, _left_out = load_registry_skipping(registry)
+    server = make_server(Hub(loaded, spool, min_interval=min_interval), host, port)
+    click.echo(translate(loaded.language, "portal.cli.hub_listening", host=host, port=port))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@contextlib.contextmanager
+def _registry_problems_exit(error_type: type[Exception]) -> Iterator[None]:
+    """Print a registry's `path:line: message` problems and exit with EXIT_REGISTRY."""
+    try:
+        yield
+    except error_type as error:
+        for problem in getattr(error, "problems", []):
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_REGISTRY)
