@@ -27,6 +27,7 @@ def test_a_date_before_the_first_commit_is_counted(branch: Path, tmp_path: Path)
         document = {
             "name": "门户",
             "url": "https://portal.example/",
+            "allow_networks": ["127.0.0.1"],
             "branches": [
                 {
                     "id": "dongjiang",

@@ -75,7 +75,8 @@ def test_bad_branch_entry_is_skipped_and_the_rest_publishes(
         "name: 门户\nurl: https://portal.example/\nbranches:\n"
         f"  - id: a\n    name: 支部a\n    feed: {server.url('/a/feed.xml')}\n"
         f"  - id: b\n    nmae: 支部b\n    feed: {server.url('/b/feed.xml')}\n"
-        f"  - id: c\n    name: 支部c\n    feed: {server.url('/c/feed.xml')}\n",
+        f"  - id: c\n    name: 支部c\n    feed: {server.url('/c/feed.xml')}\n"
+        "allow_networks: [127.0.0.1]\n",
         encoding="utf-8",
     )
     out = tmp_path / "www"

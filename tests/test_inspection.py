@@ -68,6 +68,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory):
         document = {
             "name": "检查门户",
             "url": "https://portal.example/",
+            "allow_networks": ["127.0.0.1"],
             "inspection": {"probe_seconds": 1, "kinds": {"study": 60}},
             "branches": branches,
         }
