@@ -25,6 +25,9 @@ class Branch:
     region: str | None = None
     parent: str | None = None
     public_keys: tuple[str, ...] = ()
+    #: a lower portal: its ``<source>`` names the original branch of the entries it relays
+    #: (see :mod:`federation.scope`)
+    portal: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -43,6 +46,8 @@ class Registry:
     language: str = "zh-CN"
     description: str = ""
     stale_days: int = 30
+    #: the zone of dates a feed writes without one, and of every date the portal shows
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass
@@ -79,10 +84,16 @@ class Entry:
     or, when the feed is a lower portal's, the branch its Atom ``<source>`` names.
     """
 
-    entry_id: str
+    entry_id: str  # the store key: ``<scope> <feed id>`` (federation.scope.entry_key)
     branch_id: str
     url: str
     title: str
+    #: the feed's own id (Atom id / RSS guid / JSON Feed id, else the link); ``entry_id``
+    #: when empty (entries made by hand in tests)
+    feed_id: str = ""
+    #: files attached (RSS enclosure, Atom rel=enclosure, JSON Feed attachments,
+    #: media:content): ``{"url", "type", "length", "title"}`` each
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     origin_branch_id: str = ""
     origin_branch_name: str = ""
     origin_branch_url: str = ""
@@ -99,6 +110,12 @@ class Entry:
     quarantine_reason: str | None = None  # why the screen held it, evidence quoted (operator)
     #: the rules it tripped, comma-separated (``terms:gambling,hidden_links``): public-safe
     quarantine_rule: str | None = None
+
+    @property
+    def public_id(self) -> str:
+        """The id the portal's own feeds give the entry: the feed's own, so an upper portal
+        reaching it both directly and through this one sees one entry."""
+        return self.feed_id or self.entry_id
 
 
 @dataclass

@@ -34,6 +34,7 @@ from tongxin.i18n import translate
 from tongxin.settings import CONTENT_TYPES
 
 from .model import Branch, Entry, ParsedFeed
+from .scope import entry_key, feed_id_of, origin_scope
 
 TONGXIN_NS = "https://tongxin.example/ns/1.0"  # as plugins/feeds.py writes it
 TYPE_SCHEME = TONGXIN_NS + "#type"
@@ -206,10 +207,13 @@ class _Builder:
         expires: datetime | None,
         origin: dict[str, str] | None,
     ) -> Entry:
-        entry_id = (entry_id or "").strip() or link or _fallback_id(self.branch, title, summary)
+        feed_id = (entry_id or "").strip() or link or _fallback_id(self.branch, title, summary)
+        scope, origin = origin_scope(self.branch, origin)
+        feed_id = feed_id_of(feed_id, origin)
         origin = origin or {}
         return Entry(
-            entry_id=entry_id[:2048],
+            entry_id=entry_key(scope, feed_id[:2048]),
+            feed_id=feed_id[:2048],
             branch_id=self.branch.id,
             url=link,
             title=title,

@@ -77,6 +77,16 @@ def source_id(entry: Entry) -> str:
     return entry.origin_feed_url or entry.origin_branch_url or f"tag:tongxin,branch:{origin}"
 
 
+def public_id(entry: Entry) -> str:
+    """The id the portal's own feeds give ``entry``: the feed's own when it is an IRI, else
+    ``<source id>#<feed id>`` (a bare ``1`` of two branches must not become one entry in a
+    reader). An upper portal trusting the ``<source>`` takes the prefix off again
+    (:func:`federation.scope.feed_id_of`), so the same entry reached directly and through
+    this portal keeps one id."""
+    feed_id = entry.public_id
+    return feed_id if ":" in feed_id else f"{source_id(entry)}#{feed_id}"
+
+
 def _head(site: PortalSite, feed_url: str) -> FeedHead:
     return FeedHead(
         title=site.name,
@@ -98,7 +108,7 @@ def feed_item(entry: Entry, title: str | None = None) -> FeedItem:
     """One stored entry as the feed writer takes it; ``title`` overrides the entry's."""
     expires = _iso(entry.expires)
     return FeedItem(
-        id=entry.entry_id,
+        id=public_id(entry),
         url=entry.url,
         title=entry.title if title is None else title,
         published=entry_date(entry),
@@ -176,7 +186,7 @@ def api_entry(
             cached = sources[key] = _source_object(entry)
         source = cached
     return {
-        "id": entry.entry_id,
+        "id": public_id(entry),
         "url": entry.url,
         "type": entry.type,
         "title": entry.title,

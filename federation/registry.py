@@ -18,6 +18,7 @@ from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
 from .model import Branch, Registry
+from .scope import with_scopes
 
 __all__ = ["RegistryError", "dump_registry", "is_http_url", "load_registry", "parse_registry"]
 
@@ -72,11 +73,12 @@ def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
     return Registry(
         name=data["name"].strip(),
         url=data["url"].strip(),
-        branches=tuple(branches),
+        branches=tuple(with_scopes(branches)),
         path=Path(path) if path is not None else None,
         language=data.get("language") or "zh-CN",
         description=data.get("description") or "",
         stale_days=data.get("stale_days") or 30,
+        timezone=data.get("timezone") or "Asia/Shanghai",
     )
 
 
@@ -109,6 +111,7 @@ def _branches(
                 region=(raw.get("region") or None),
                 parent=(raw.get("parent") or None),
                 public_keys=tuple(k.strip() for k in keys),
+                portal=raw.get("portal") is True,
             )
         )
     return branches, problems
@@ -125,6 +128,8 @@ def dump_registry(registry: Registry) -> str:
         data["description"] = registry.description
     if registry.stale_days != 30:
         data["stale_days"] = registry.stale_days
+    if registry.timezone != "Asia/Shanghai":
+        data["timezone"] = registry.timezone
     items = []
     for branch in registry.branches:
         item: dict[str, Any] = {"id": branch.id, "name": branch.name, "feed": branch.feed}
@@ -132,6 +137,8 @@ def dump_registry(registry: Registry) -> str:
             item["region"] = branch.region
         if branch.parent:
             item["parent"] = branch.parent
+        if branch.portal:
+            item["portal"] = True
         if len(branch.public_keys) == 1:
             item["public_key"] = branch.public_keys[0]
         elif branch.public_keys:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from tongxin.i18n import LANGUAGES
 from tongxin.yamlsrc import KeyPath
 
-from .options import Choice, Context, Integer, ListOf, SubConfig, Text, Url
+from .options import Choice, Context, Integer, ListOf, SubConfig, Text, Timezone, Type, Url
 from .screen import SCREEN_OVERRIDES
 
 BRANCH_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -29,6 +29,8 @@ BRANCH = SubConfig(
         "parent": Text(),
         "public_key": Text(),
         "public_keys": ListOf(Text()),
+        # a lower portal: its Atom <source> is trusted for the branches below it
+        "portal": Type(bool, "type_bool"),
     },
     rules=(_one_key_form,),
     null_is_absent=True,
@@ -42,6 +44,8 @@ REGISTRY = SubConfig(
         "language": Choice(LANGUAGES),
         "description": Text(),
         "stale_days": Integer(minimum=1),
+        # zone-less feed dates are read in it, and the portal shows every date in it
+        "timezone": Timezone(),
         # Per-portal overrides of the screening rules (tongxin/config/screen.py).
         "screen": SCREEN_OVERRIDES,
     },
