@@ -25,6 +25,8 @@ class Branch:
     region: str | None = None
     parent: str | None = None
     public_keys: tuple[str, ...] = ()
+    #: the registry's ``timezone``: the zone of dates the feed writes without one
+    timezone: str = "Asia/Shanghai"
     #: a lower portal: its ``<source>`` names the original branch of the entries it relays
     #: (see :mod:`federation.scope`)
     portal: bool = False
@@ -127,6 +129,8 @@ class ParsedFeed:
     entries: list[Entry] = field(default_factory=list)
     format: str = ""  # atom, rss, json, feedparser
     warnings: list[str] = field(default_factory=list)
+    #: when the body was fetched: entry dates further ahead are clamped to it
+    fetched: datetime | None = None
 
 
 @dataclass

@@ -22,8 +22,7 @@ import json
 import re
 import threading
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -33,6 +32,7 @@ from lxml import etree
 from tongxin.i18n import translate
 from tongxin.settings import CONTENT_TYPES
 
+from .dates import DateReader, chinese_feed, clamp_future
 from .model import Branch, Entry, ParsedFeed
 from .scope import entry_key, feed_id_of, origin_scope
 
@@ -56,6 +56,9 @@ _TX = f"{{{TONGXIN_NS}}}"
 _R1 = f"{{{RSS1_NS}}}"
 _DC = f"{{{DC_NS}}}"
 _CONTENT_ENCODED = f"{{{CONTENT_NS}}}encoded"
+_DCT = "{http://purl.org/dc/terms/}"
+_DCT_ISSUED, _DCT_CREATED, _DCT_MODIFIED = _DCT + "issued", _DCT + "created", _DCT + "modified"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _RDF_ABOUT = f"{{{RDF_NS}}}about"
 # The names looked up on every entry, spelled once (not concatenated 11 times an entry).
 _A_ID, _A_TITLE, _A_SUMMARY, _A_CONTENT = _A + "id", _A + "title", _A + "summary", _A + "content"
@@ -89,35 +92,6 @@ _HTML_RE = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s
 
 
 # --------------------------------------------------------------------------- values
-
-
-def parse_date(value: Any) -> datetime | None:
-    """An aware UTC datetime from RFC 3339, RFC 822 or anything feedparser understands."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), UTC)
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            moment = _from_struct(feedparser.datetimes._parse_date(text))
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except (OverflowError, ValueError):
-        return None
 
 
 def _bool(value: Any) -> bool:
@@ -185,10 +159,24 @@ def _fallback_id(branch: Branch, *parts: str) -> str:
 class _Builder:
     """Fills the fields every format shares (origin defaults, ids, type)."""
 
-    def __init__(self, branch: Branch, url: str, site_link: str) -> None:
+    def __init__(
+        self, branch: Branch, url: str, site_link: str, feed: ParsedFeed, language: str | None
+    ) -> None:
         self.branch = branch
         self.url = url
         self.site_link = site_link
+        self.feed = feed
+        self.date = DateReader(branch.timezone, chinese=chinese_feed(language, branch.timezone))
+        self.now: datetime = feed.fetched or datetime.now(UTC)
+        self.clamped = 0
+
+    def _clamp(self, moment: datetime | None) -> datetime | None:
+        moment, clamped = clamp_future(moment, self.now)
+        if clamped:
+            self.clamped += 1
+            if self.clamped == 1:
+                self.feed.warnings.append(translate(None, "federation.parse.future"))
+        return moment
 
     def entry(
         self,
@@ -223,8 +211,8 @@ class _Builder:
             origin_feed_url=origin.get("feed") or ("" if origin else self.url),
             summary_html=summary,
             content_html=content,
-            published=published or updated,
-            updated=updated or published,
+            published=self._clamp(published or updated),
+            updated=self._clamp(updated or published),
             type=_type_of(explicit_type, categories),
             tags=_tags(categories),
             author=author,
@@ -284,10 +272,10 @@ def _atom_source(item: etree._Element) -> dict[str, str] | None:
     return origin if origin["id"] else None
 
 
-def _parse_atom(root: etree._Element, branch: Branch, url: str) -> ParsedFeed:
+def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | None) -> ParsedFeed:
     site = _atom_link(root)
-    build = _Builder(branch, url, site)
-    feed = ParsedFeed(title=_text(root.find(_A + "title")), link=site, format="atom")
+    feed = ParsedFeed(title=_text(root.find(_A + "title")), link=site, format="atom", fetched=now)
+    build = _Builder(branch, url, site, feed, root.get(_XML_LANG))
     feed_author = _text(root.find(f"{_A}author/{_A}name"))
     for item in root.iterfind(_A + "entry"):
         if len(feed.entries) >= MAX_ENTRIES:
@@ -316,13 +304,15 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str) -> ParsedFeed:
                 title=_atom_text(first.get(_A_TITLE)),
                 summary=_atom_text(first.get(_A_SUMMARY)),
                 content=_atom_text(first.get(_A_CONTENT)),
-                published=parse_date(_text(first.get(_A_PUBLISHED))),
-                updated=parse_date(_text(first.get(_A_UPDATED))),
+                published=build.date(
+                    _text(first.get(_A_PUBLISHED)) or _text(first.get(_DCT_ISSUED))
+                ),
+                updated=build.date(_text(first.get(_A_UPDATED)) or _text(first.get(_DCT_MODIFIED))),
                 categories=categories,
                 explicit_type=_text(first.get(_TX_TYPE)) or None,
                 author=author or feed_author,
                 pinned=_bool(_text(first.get(_TX_PINNED))),
-                expires=parse_date(_text(first.get(_TX_EXPIRES))),
+                expires=build.date(_text(first.get(_TX_EXPIRES))),
                 origin=_atom_source(item) if _A_SOURCE in first else None,
             )
         )
@@ -350,8 +340,13 @@ def _rss_item(build: _Builder, item: etree._Element, ns: str, base: str) -> Entr
             "title": _text(source),
             "feed": source.get("url", ""),
         }
-    date_text = _text(item.find(ns + "pubDate")) or _text(item.find(_DC + "date"))
-    moment = parse_date(date_text)
+    moment = build.date(
+        _text(item.find(ns + "pubDate"))
+        or _text(item.find(_DC + "date"))
+        or _text(item.find(_DCT_ISSUED))
+        or _text(item.find(_DCT_CREATED))
+    )
+    changed = build.date(_text(item.find(_DCT_MODIFIED)))
     return build.entry(
         entry_id=guid,
         link=link,
@@ -359,23 +354,26 @@ def _rss_item(build: _Builder, item: etree._Element, ns: str, base: str) -> Entr
         summary=description,
         content=encoded,
         published=moment,
-        updated=moment,
+        updated=changed or moment,
         categories=categories,
         explicit_type=_text(item.find(_TX + "type")) or None,
         author=author,
         pinned=_bool(_text(item.find(_TX + "pinned"))),
-        expires=parse_date(_text(item.find(_TX + "expires"))),
+        expires=build.date(_text(item.find(_TX + "expires"))),
         origin=origin,
     )
 
 
-def _parse_rss(root: etree._Element, branch: Branch, url: str, ns: str, fmt: str) -> ParsedFeed:
+def _parse_rss(
+    root: etree._Element, branch: Branch, url: str, ns: str, fmt: str, now: datetime | None
+) -> ParsedFeed:
     channel = root.find(ns + "channel")
     if channel is None:
         raise ParseError("RSS without <channel>")
     site = _absolute(_text(channel.find(ns + "link")), url)
-    build = _Builder(branch, url, site)
-    feed = ParsedFeed(title=_text(channel.find(ns + "title")), link=site, format=fmt)
+    feed = ParsedFeed(title=_text(channel.find(ns + "title")), link=site, format=fmt, fetched=now)
+    language = _text(channel.find(ns + "language")) or _text(channel.find(_DC + "language"))
+    build = _Builder(branch, url, site, feed, language or root.get(_XML_LANG))
     # RSS 2.0 nests items in the channel; RSS 1.0 puts them beside it.
     holder = channel if ns == "" else root
     for item in holder.iterfind(ns + "item"):
@@ -389,7 +387,7 @@ def _parse_rss(root: etree._Element, branch: Branch, url: str, ns: str, fmt: str
 # --------------------------------------------------------------------------- JSON Feed
 
 
-def _parse_json(body: bytes, branch: Branch, url: str) -> ParsedFeed:
+def _parse_json(body: bytes, branch: Branch, url: str, now: datetime | None) -> ParsedFeed:
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
@@ -397,8 +395,8 @@ def _parse_json(body: bytes, branch: Branch, url: str) -> ParsedFeed:
     if not isinstance(data, dict) or "jsonfeed.org/version/" not in str(data.get("version", "")):
         raise ParseError(translate(None, "federation.parse.invalid_json", error="no version"))
     site = _absolute(str(data.get("home_page_url") or ""), url)
-    build = _Builder(branch, url, site)
-    feed = ParsedFeed(title=str(data.get("title") or ""), link=site, format="json")
+    feed = ParsedFeed(title=str(data.get("title") or ""), link=site, format="json", fetched=now)
+    build = _Builder(branch, url, site, feed, str(data.get("language") or ""))
     feed_authors = data.get("authors") or ([data["author"]] if data.get("author") else [])
     items = data.get("items")
     if not isinstance(items, list):
@@ -435,13 +433,13 @@ def _parse_json(body: bytes, branch: Branch, url: str) -> ParsedFeed:
                 title=str(item.get("title") or ""),
                 summary=html.escape(str(summary), quote=False) if summary else "",
                 content=str(content or ""),
-                published=parse_date(item.get("date_published")),
-                updated=parse_date(item.get("date_modified")),
+                published=build.date(item.get("date_published")),
+                updated=build.date(item.get("date_modified")),
                 categories=[(str(t), None) for t in tags],
                 explicit_type=str(extra.get("type") or "") or None,
                 author=author,
                 pinned=_bool(extra.get("pinned")),
-                expires=parse_date(extra.get("expires")),
+                expires=build.date(extra.get("expires")),
                 origin=origin,
             )
         )
@@ -451,18 +449,8 @@ def _parse_json(body: bytes, branch: Branch, url: str) -> ParsedFeed:
 # --------------------------------------------------------------------------- feedparser
 
 
-def _from_struct(value: Any) -> datetime | None:
-    if not value:
-        return None
-    year, month, day, hour, minute, second = (int(v) for v in value[:6])
-    try:
-        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 def _parse_with_feedparser(
-    body: bytes, branch: Branch, url: str, content_type: str | None, why: str
+    body: bytes, branch: Branch, url: str, content_type: str | None, why: str, now: datetime | None
 ) -> ParsedFeed:
     headers = {"content-location": url}
     if content_type:
@@ -477,8 +465,8 @@ def _parse_with_feedparser(
         raise ParseError(translate(None, "federation.parse.not_a_feed", error=error))
     info = result.feed
     site = _absolute(info.get("link", ""), url)
-    build = _Builder(branch, url, site)
-    feed = ParsedFeed(title=info.get("title", ""), link=site, format="feedparser")
+    feed = ParsedFeed(title=info.get("title", ""), link=site, format="feedparser", fetched=now)
+    build = _Builder(branch, url, site, feed, info.get("language"))
     if result.get("bozo"):
         feed.warnings.append(str(result.get("bozo_exception")))
     for item in result.entries[:MAX_ENTRIES]:
@@ -497,9 +485,11 @@ def _parse_with_feedparser(
                 "link": source.get("link", ""),
                 "feed": source.get("href", ""),
             }
-        published = item.get("published_parsed") or item.get("created_parsed")
-        # dict access, not .get: feedparser's .get maps updated onto published with a warning
-        updated = item["updated_parsed"] if "updated_parsed" in item else None
+        # Feedparser's own readings (*_parsed) accept a date's prefix; the raw text is read
+        # strictly. dict access, not .get: .get maps updated onto published with a warning.
+        published = build.date(item["published"] if "published" in item else None)
+        published = published or build.date(item["created"] if "created" in item else None)
+        updated = build.date(item["updated"] if "updated" in item else None)
         feed.entries.append(
             build.entry(
                 entry_id=item.get("id", ""),
@@ -507,13 +497,13 @@ def _parse_with_feedparser(
                 title=item.get("title", ""),
                 summary=summary,
                 content=content if content != summary else "",
-                published=_from_struct(published),
-                updated=_from_struct(updated),
+                published=published,
+                updated=updated,
                 categories=categories,
                 explicit_type=item.get("tx_type"),
                 author=item.get("author", ""),
                 pinned=_bool(item.get("tx_pinned")),
-                expires=parse_date(item.get("tx_expires")),
+                expires=build.date(item.get("tx_expires")),
                 origin=origin,
             )
         )
@@ -564,9 +554,15 @@ def _fix_encoding(body: bytes, content_type: str | None) -> bytes:
 
 
 def parse_feed(
-    body: bytes, *, url: str, branch: Branch, content_type: str | None = None
+    body: bytes,
+    *,
+    url: str,
+    branch: Branch,
+    content_type: str | None = None,
+    now: datetime | None = None,
 ) -> ParsedFeed:
-    """Parse one feed body fetched from ``url`` for ``branch``; raise :class:`ParseError`."""
+    """Parse one feed body fetched from ``url`` for ``branch`` at ``now`` (dates further
+    ahead are clamped to it); raise :class:`ParseError`."""
     if not body or body.isspace():
         raise ParseError(translate(None, "federation.parse.empty"))
     head = body[:65536]
@@ -577,23 +573,23 @@ def parse_feed(
     start = body.lstrip()[:1]
     kind = (content_type or "").split(";")[0].strip().lower()
     if start in (b"{", b"\xef") and (start == b"{" or body.lstrip()[3:4] == b"{"):
-        return _parse_json(body, branch, url)
+        return _parse_json(body, branch, url, now)
     if kind.endswith("json") and start != b"<":
-        return _parse_json(body, branch, url)
+        return _parse_json(body, branch, url, now)
     if _HTML_RE.match(head):
         raise ParseError(translate(None, "federation.parse.html"))
     body = _fix_encoding(body, content_type)
     try:
         root = etree.fromstring(body, _parser(), base_url=url)
     except (etree.XMLSyntaxError, ValueError) as error:
-        return _parse_with_feedparser(body, branch, url, content_type, str(error))
+        return _parse_with_feedparser(body, branch, url, content_type, str(error), now)
     tag = root.tag if isinstance(root.tag, str) else ""
     if tag == _A + "feed":
-        return _parse_atom(root, branch, url)
+        return _parse_atom(root, branch, url, now)
     if tag == "rss" and root.get("version", "").startswith("2."):
-        return _parse_rss(root, branch, url, "", "rss")
+        return _parse_rss(root, branch, url, "", "rss", now)
     if tag == f"{{{RDF_NS}}}RDF" and root.find(_R1 + "channel") is not None:
-        return _parse_rss(root, branch, url, _R1, "rdf")
+        return _parse_rss(root, branch, url, _R1, "rdf", now)
     if tag.lower() in ("html", f"{{{XHTML_NS}}}html"):
         raise ParseError(translate(None, "federation.parse.html"))
-    return _parse_with_feedparser(body, branch, url, content_type, f"unknown root <{tag}>")
+    return _parse_with_feedparser(body, branch, url, content_type, f"unknown root <{tag}>", now)

@@ -8,6 +8,7 @@ branches (an id or a feed listed twice) and builds the :class:`Registry`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,9 @@ def parse_registry(text: str, *, path: Path | str | None = None) -> Registry:
         if index not in bad and isinstance(raw, dict)
     ]
     branches, across = _branches(usable, doc, shown, lang)
+    zone = data.get("timezone") if isinstance(data, dict) else None
+    if isinstance(zone, str) and zone:
+        branches = [replace(b, timezone=zone) for b in branches]
     problems += across
     if problems:
         raise RegistryError(sorted(set(problems)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ def test_tongxin_atom_gives_type_pinned_expires_and_tags() -> None:
     notice, news = feed.entries
     assert notice.feed_id == "https://b1.example.org/announcements/spring-meeting/"
     assert notice.type == "announcements" and notice.pinned
-    assert notice.expires == datetime(2026, 3, 10, tzinfo=UTC)
+    # a date without a zone is in the registry's timezone (Asia/Shanghai by default)
+    assert notice.expires == datetime(2026, 3, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert notice.tags == ["党员大会"]
     assert notice.published == datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
     assert notice.author == "办公室"
