@@ -67,6 +67,7 @@ class Ingested:
     rows: list[EntryRow] | None = None  # None when the body could not be parsed
     error: str | None = None  # the parse error, or the bug, as one line
     bug: str | None = None  # the traceback of a bug (not a bad feed)
+    note: str | None = None  # read, but with something for the health page (a clamped date)
     #: seconds spent parsing, sanitising and screening (wherever it ran)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -127,7 +128,8 @@ def _ingest(job: Job, rules: ScreenRules | None, digest: str) -> Ingested:
         "sanitise": sanitised_at - parsed_at,
         "screen": time.perf_counter() - sanitised_at,
     }
-    return Ingested(job.branch.id, digest, rows=rows, seconds=seconds)
+    note = "; ".join(parsed.notes) or None
+    return Ingested(job.branch.id, digest, rows=rows, seconds=seconds, note=note)
 
 
 def ingest(

@@ -129,6 +129,8 @@ class ParsedFeed:
     entries: list[Entry] = field(default_factory=list)
     format: str = ""  # atom, rss, json, feedparser
     warnings: list[str] = field(default_factory=list)
+    #: what the health page says of a feed that was read (a date clamped to the fetch)
+    notes: list[str] = field(default_factory=list)
     #: when the body was fetched: entry dates further ahead are clamped to it
     fetched: datetime | None = None
 

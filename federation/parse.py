@@ -33,6 +33,7 @@ from tongxin.i18n import translate
 from tongxin.settings import CONTENT_TYPES
 
 from .dates import DateReader, chinese_feed, clamp_future
+from .encoding import fix_encoding as _fix_encoding
 from .model import Branch, Entry, ParsedFeed
 from .scope import entry_key, feed_id_of, origin_scope
 
@@ -175,7 +176,7 @@ class _Builder:
         if clamped:
             self.clamped += 1
             if self.clamped == 1:
-                self.feed.warnings.append(translate(None, "federation.parse.future"))
+                self.feed.notes.append(translate(None, "federation.parse.future"))
         return moment
 
     def entry(
@@ -510,46 +511,6 @@ def _parse_with_feedparser(
     return feed
 
 
-# --------------------------------------------------------------------------- encodings
-
-_DECLARATION_RE = re.compile(rb"^\s*<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"'][^>]*\?>")
-_XML_START_RE = re.compile(rb"^\s*<\?xml[^>]*\?>")
-
-
-def _fix_encoding(body: bytes, content_type: str | None) -> bytes:
-    """Bytes lxml can read: transcoded to UTF-8 when the declared encoding is missing or wrong.
-
-    Chinese sites often serve GBK without saying so (or while declaring UTF-8); the HTTP
-    charset wins when the document declares nothing, then GB18030 (a superset of GBK) is tried.
-    """
-    if body[:3] == b"\xef\xbb\xbf" or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return body  # a BOM says it all
-    match = _DECLARATION_RE.match(body[:512])
-    declared = match.group(1).decode("ascii").lower() if match else None
-    charset = None
-    if content_type and "charset=" in content_type.lower():
-        charset = content_type.lower().split("charset=")[1].split(";")[0].strip(" \"'")
-    candidates: list[str] = []
-    if declared is None and charset and charset not in ("utf-8", "utf8"):
-        candidates.append(charset)
-    if declared in (None, "utf-8", "utf8"):
-        try:
-            body.decode("utf-8")
-            if not candidates:
-                return body
-        except UnicodeDecodeError:
-            pass
-        candidates.append("gb18030")
-    for encoding in candidates:
-        try:
-            text = body.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        text_bytes = text.encode("utf-8")
-        return _XML_START_RE.sub(b'<?xml version="1.0" encoding="utf-8"?>', text_bytes, count=1)
-    return body
-
-
 # --------------------------------------------------------------------------- entry point
 
 
@@ -562,7 +523,20 @@ def parse_feed(
     now: datetime | None = None,
 ) -> ParsedFeed:
     """Parse one feed body fetched from ``url`` for ``branch`` at ``now`` (dates further
-    ahead are clamped to it); raise :class:`ParseError`."""
+    ahead are clamped to it); raise :class:`ParseError`, also when a document holding items
+    yields none (a silent 0 would hide the breakage from the health page)."""
+    feed = _parse_any(body, url, branch, content_type, now)
+    if not feed.entries and _ITEMS_RE.search(body[:1_000_000]):
+        raise ParseError(translate(None, "federation.parse.no_entries"))
+    return feed
+
+
+_ITEMS_RE = re.compile(rb'<(?:\w+:)?(?:item|entry)[\s>/]|"items"\s*:\s*\[\s*\{', re.I)
+
+
+def _parse_any(
+    body: bytes, url: str, branch: Branch, content_type: str | None, now: datetime | None
+) -> ParsedFeed:
     if not body or body.isspace():
         raise ParseError(translate(None, "federation.parse.empty"))
     head = body[:65536]

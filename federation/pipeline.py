@@ -273,7 +273,7 @@ def _status(result: FetchResult, answer: Ingested | None) -> tuple[str, str | No
             logger.error("branch %s: %s", answer.branch_id, answer.bug.rstrip())
         if answer.rows is None:
             return "error", answer.error or "unreadable feed"
-        return "ok", None
+        return "ok", answer.note
     if result.not_modified or (result.error is None and result.body is not None):
         return "ok", None  # 304, or the same bytes as last time: nothing to store
     status = "gone" if result.status == 410 else "error"
@@ -367,7 +367,7 @@ def _render_version(
             report.entries = len(listing)
             newest, counts = _newest_per_branch(listing_summary(listing))
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
-            content = PortalContent.from_rows(listing, now, store.entries_by_id)
+            content = PortalContent.from_rows(listing, now, store.entries_by_id, renderer.zone)
             del listing
             stats = renderer.render(content, rows, folder, previous=current)
             del content

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from tongxin.i18n import normalise_language, translator
 
+from ..dates import zone
 from ..health import health_json
 from ..model import BranchHealth, Entry, Registry
 from ..portal_feeds import PortalSite
@@ -87,7 +88,10 @@ class PortalRenderer:
             "nav": self._nav(),
             "parent": None,
             "is_portal": True,
+            # every date shown is in it (a portal page's day equals its branch page's)
+            "timezone": registry.timezone,
         }
+        self.zone = zone(registry.timezone)
         self.env.globals.update(
             site=self.site_context,
             t=self.t,
@@ -142,7 +146,7 @@ class PortalRenderer:
         content = (
             entries
             if isinstance(entries, PortalContent)
-            else PortalContent.from_entries(entries, self.now)
+            else PortalContent.from_entries(entries, self.now, self.zone)
         )
         writer = VersionWriter(out, previous, self.salt)
         items = content.items
