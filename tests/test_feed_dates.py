@@ -146,3 +146,19 @@ def test_a_document_with_items_that_yields_none_is_an_error(
     health = json.loads((tmp_path / "portal/health.json").read_text(encoding="utf-8"))
     (row,) = health["branches"]
     assert row["status"] == "error" and "条目" in row["error"]
+
+
+def test_a_feed_of_undated_entries_is_not_stale_after_a_good_fetch(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        "<link>http://x/</link><description>d</description>"
+        "<item><title>无日期</title><link>http://x/1</link></item></channel></rss>"
+    ).encode()
+    server.route("/a/rss", body=body)
+    path = registry(tmp_path / "r.yaml", server.url("/p/"), {"a": server.url("/a/rss")})
+    federate(path, tmp_path / "portal")
+    health = json.loads((tmp_path / "portal/health.json").read_text(encoding="utf-8"))
+    (row,) = health["branches"]
+    assert row["entries"] == 1 and row["status"] == "ok"
