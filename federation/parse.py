@@ -32,6 +32,7 @@ from lxml import etree
 from tongxin.i18n import translate
 from tongxin.settings import CONTENT_TYPES
 
+from . import attachments
 from .dates import DateReader, chinese_feed, clamp_future
 from .encoding import fix_encoding as _fix_encoding
 from .model import Branch, Entry, ParsedFeed
@@ -195,6 +196,7 @@ class _Builder:
         pinned: bool,
         expires: datetime | None,
         origin: dict[str, str] | None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> Entry:
         feed_id = (entry_id or "").strip() or link or _fallback_id(self.branch, title, summary)
         scope, origin = origin_scope(self.branch, origin)
@@ -219,6 +221,7 @@ class _Builder:
             author=author,
             pinned=pinned,
             expires=expires,
+            attachments=attachments or [],
         )
 
 
@@ -315,6 +318,7 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
                 pinned=_bool(_text(first.get(_TX_PINNED))),
                 expires=build.date(_text(first.get(_TX_EXPIRES))),
                 origin=_atom_source(item) if _A_SOURCE in first else None,
+                attachments=attachments.from_atom(links, item),
             )
         )
     return feed
@@ -362,6 +366,7 @@ def _rss_item(build: _Builder, item: etree._Element, ns: str, base: str) -> Entr
         pinned=_bool(_text(item.find(_TX + "pinned"))),
         expires=build.date(_text(item.find(_TX + "expires"))),
         origin=origin,
+        attachments=attachments.from_rss(item, ns, item.base or base),
     )
 
 
@@ -442,6 +447,7 @@ def _parse_json(body: bytes, branch: Branch, url: str, now: datetime | None) -> 
                 pinned=_bool(extra.get("pinned")),
                 expires=build.date(extra.get("expires")),
                 origin=origin,
+                attachments=attachments.from_json(item, url),
             )
         )
     return feed
@@ -506,6 +512,7 @@ def _parse_with_feedparser(
                 pinned=_bool(item.get("tx_pinned")),
                 expires=build.date(item.get("tx_expires")),
                 origin=origin,
+                attachments=attachments.from_feedparser(item, url),
             )
         )
     return feed

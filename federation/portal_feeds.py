@@ -121,6 +121,10 @@ def feed_item(entry: Entry, title: str | None = None) -> FeedItem:
         author=entry.author or None,
         pinned=entry.pinned,
         expires=expires,
+        attachments=tuple(
+            feedwriter.FeedAttachment(a["url"], a["type"], a["length"], a["title"])
+            for a in entry.attachments
+        ),
         source=feedwriter.FeedSource(
             id=source_id(entry),
             title=entry.origin_branch_name or entry.branch_id,
@@ -202,6 +206,7 @@ def api_entry(
         "order": None,
         "api": None,  # the full entry lives on its branch site, not on the portal
         "branch": source,
+        "attachments": [dict(a) for a in entry.attachments],
     }
 
 
@@ -234,6 +239,7 @@ def api_entry_key(entry: Entry) -> str:
         entry.origin_branch_name,
         entry.origin_branch_url,
         entry.origin_feed_url,
+        json.dumps(entry.attachments, sort_keys=True) if entry.attachments else "",
     )
     return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=12).hexdigest()
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .. import attachments as files
 from .. import portal_feeds
 from ..model import Entry
 from ..store import ListingRow, entry_from_listing_row
@@ -41,6 +42,8 @@ class PortalItem:
     branch_name: str
     branch_url: str
     month: str  # YYYY-MM of publication ("" without a date)
+    #: files attached, as the card lists them: ``{url, name, label, size}`` each
+    attachments: list[dict[str, str]]
 
     @cached_property
     def digest(self) -> str:
@@ -58,6 +61,7 @@ class PortalItem:
             "1" if self.expired else "0",
             self.branch_name,
             self.branch_url,
+            json.dumps(self.attachments, sort_keys=True) if self.attachments else "",
         )
         return _blake("\x1e".join(parts))
 
@@ -111,14 +115,29 @@ def make_items(entries: Iterable[Entry], now: datetime, zone: tzinfo = UTC) -> l
                 branch_name=entry.origin_branch_name or entry.branch_id,
                 branch_url=entry.origin_branch_url,
                 month=f"{date.year:04d}-{date.month:02d}" if date else "",
+                attachments=shown_attachments(entry.attachments),
             )
         )
     return items
 
 
 _LAZY_FIELDS = frozenset(
-    ("title", "url", "date", "modified", "summary_html", "tags", "branch_name", "branch_url")
-)
+    ("title", "url", "date", "modified", "summary_html", "tags", "branch_name", "branch_url",
+     "attachments")
+)  # fmt: skip
+
+
+def shown_attachments(stored: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Attachments as a card lists them: address, name, file type and size."""
+    return [
+        {
+            "url": str(a.get("url") or ""),
+            "name": files.name_of(a),
+            "label": files.label(a),
+            "size": files.size_text(int(a.get("length") or 0)),
+        }
+        for a in stored
+    ]
 
 
 def _parse_iso(text: str | None) -> datetime | None:
@@ -144,6 +163,9 @@ class _RowItem(PortalItem):
             tags=json.loads(row.tags),
             branch_name=row.origin_branch_name or row.branch_id,
             branch_url=row.origin_branch_url,
+            attachments=shown_attachments(json.loads(row.attachments))
+            if row.attachments != "[]"
+            else [],
         )
         return self.__dict__[name]
 
