@@ -115,7 +115,8 @@ def _ingest(job: Job, rules: ScreenRules | None, digest: str) -> Ingested:
         seconds = {"parse": time.perf_counter() - started}
         return Ingested(job.branch.id, digest, error=str(error), seconds=seconds)
     parsed_at = time.perf_counter()
-    clean = [sanitise_entry(e, e.url or job.url) for e in parsed.entries]
+    # One rule for every format: the feed's xml:base, else the entry's link, else the site.
+    clean = [sanitise_entry(e, e.base or e.url or parsed.link or job.url) for e in parsed.entries]
     sanitised_at = time.perf_counter()
     if rules is not None:
         from . import screen  # only a screening run needs it

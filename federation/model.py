@@ -112,6 +112,9 @@ class Entry:
     quarantine_reason: str | None = None  # why the screen held it, evidence quoted (operator)
     #: the rules it tripped, comma-separated (``terms:gambling,hidden_links``): public-safe
     quarantine_rule: str | None = None
+    #: the base of relative URLs in the entry's HTML when the feed sets one (Atom
+    #: ``xml:base``); else the entry's link is (not stored)
+    base: str = field(default="", compare=False)
 
     @property
     def public_id(self) -> str:

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from lxml import etree
@@ -35,6 +35,7 @@ from tongxin.settings import CONTENT_TYPES
 from . import attachments
 from .dates import DateReader, chinese_feed, clamp_future
 from .encoding import fix_encoding as _fix_encoding
+from .feedtext import atom_text, lazy_images
 from .model import Branch, Entry, ParsedFeed
 from .scope import entry_key, feed_id_of, origin_scope
 
@@ -153,6 +154,12 @@ def _tags(categories: Iterable[tuple[str, str | None]]) -> list[str]:
     return tags
 
 
+def _site_of(url: str) -> str:
+    """The site a feed address belongs to (``https://host/``)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else ""
+
+
 def _fallback_id(branch: Branch, *parts: str) -> str:
     digest = hashlib.sha1("\x00".join((branch.feed, *parts)).encode("utf-8")).hexdigest()
     return f"urn:sha1:{digest}"
@@ -197,8 +204,11 @@ class _Builder:
         expires: datetime | None,
         origin: dict[str, str] | None,
         attachments: list[dict[str, Any]] | None = None,
+        base: str = "",
     ) -> Entry:
         feed_id = (entry_id or "").strip() or link or _fallback_id(self.branch, title, summary)
+        # No link of its own: the branch's site, never the feed's XML.
+        link = link or self.site_link or _site_of(self.url)
         scope, origin = origin_scope(self.branch, origin)
         feed_id = feed_id_of(feed_id, origin)
         origin = origin or {}
@@ -212,8 +222,9 @@ class _Builder:
             origin_branch_name=origin.get("title") or (self.branch.name if not origin else ""),
             origin_branch_url=origin.get("link") or ("" if origin else self.site_link),
             origin_feed_url=origin.get("feed") or ("" if origin else self.url),
-            summary_html=summary,
-            content_html=content,
+            summary_html=lazy_images(summary),
+            content_html=lazy_images(content),
+            base=base,
             published=self._clamp(published or updated),
             updated=self._clamp(updated or published),
             type=_type_of(explicit_type, categories),
@@ -226,25 +237,6 @@ class _Builder:
 
 
 # --------------------------------------------------------------------------- Atom 1.0
-
-
-def _atom_text(element: etree._Element | None) -> str:
-    """An Atom text construct as HTML (``text`` is escaped, ``xhtml`` serialised)."""
-    if element is None:
-        return ""
-    kind = element.get("type", "text")
-    if kind == "xhtml":
-        div = element.find(f"{{{XHTML_NS}}}div")
-        holder = div if div is not None else element
-        parts = [html.escape(holder.text or "", quote=False)]
-        for child in holder:
-            etree.cleanup_namespaces(child)
-            parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
-        return re.sub(r'\sxmlns(:\w+)?="[^"]*"', "", "".join(parts)).strip()
-    text = element.text or "" if not len(element) else "".join(element.itertext())
-    if kind in ("html", "text/html"):
-        return text.strip()
-    return html.escape(text.strip(), quote=False)
 
 
 def _atom_link(element: etree._Element, rel: str = "alternate") -> str:
@@ -280,6 +272,7 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
     site = _atom_link(root)
     feed = ParsedFeed(title=_text(root.find(_A + "title")), link=site, format="atom", fetched=now)
     build = _Builder(branch, url, site, feed, root.get(_XML_LANG))
+    has_base = bool(root.xpath("boolean(//@xml:base)"))
     feed_author = _text(root.find(f"{_A}author/{_A}name"))
     for item in root.iterfind(_A + "entry"):
         if len(feed.entries) >= MAX_ENTRIES:
@@ -305,9 +298,9 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
             build.entry(
                 entry_id=_text(first.get(_A_ID)),
                 link=_first_link(links),
-                title=_atom_text(first.get(_A_TITLE)),
-                summary=_atom_text(first.get(_A_SUMMARY)),
-                content=_atom_text(first.get(_A_CONTENT)),
+                title=atom_text(first.get(_A_TITLE)),
+                summary=atom_text(first.get(_A_SUMMARY)),
+                content=atom_text(first.get(_A_CONTENT)),
                 published=build.date(
                     _text(first.get(_A_PUBLISHED)) or _text(first.get(_DCT_ISSUED))
                 ),
@@ -319,9 +312,19 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
                 expires=build.date(_text(first.get(_TX_EXPIRES))),
                 origin=_atom_source(item) if _A_SOURCE in first else None,
                 attachments=attachments.from_atom(links, item),
+                base=_content_base(first, url) if has_base else "",
             )
         )
     return feed
+
+
+def _content_base(first: dict[Any, etree._Element], url: str) -> str:
+    """The ``xml:base`` in force on an Atom entry's content (or summary); "" when it is only
+    the document's address (then the entry's link is the base, as for every format)."""
+    element = first.get(_A_CONTENT)
+    element = element if element is not None else first.get(_A_SUMMARY)
+    base = element.base if element is not None else None
+    return base if base and base != url else ""
 
 
 # --------------------------------------------------------------------------- RSS 2.0 / 1.0
@@ -329,7 +332,11 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
 
 def _rss_item(build: _Builder, item: etree._Element, ns: str, base: str) -> Entry:
     link = _absolute(_text(item.find(ns + "link")), item.base or base)
-    guid = _text(item.find(ns + "guid")) or item.get(_RDF_ABOUT, "")
+    guid_element = item.find(ns + "guid")
+    guid = _text(guid_element) or item.get(_RDF_ABOUT, "")
+    if not link and guid_element is not None and _PLAIN_HTTP_RE.fullmatch(guid):
+        if (guid_element.get("isPermaLink") or "true").strip().lower() != "false":
+            link = guid  # a permalink guid is the entry's address
     categories: list[tuple[str, str | None]] = [
         (_text(c), c.get("domain")) for c in item.iterfind(ns + "category")
     ]
@@ -463,7 +470,7 @@ def _parse_with_feedparser(
     if content_type:
         headers["content-type"] = content_type
     result = feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=True
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
     # Broken XML from which feedparser salvaged a version but no entry is not a feed we read:
     # calling it ok would hide the breakage from the health page.
@@ -480,6 +487,10 @@ def _parse_with_feedparser(
         contents = item.get("content") or []
         content = contents[0].get("value", "") if contents else ""
         summary = item.get("summary", "")
+        # Relative URLs are resolved by the sanitise stage, by the one rule of every format:
+        # feedparser's xml:base when the feed sets one, else the entry's link.
+        detail = contents[0] if contents else item.get("summary_detail") or {}
+        base = str(detail.get("base") or "") if b"xml:base" in body else ""
         if summary == content:
             content = content or ""
         categories = [(t.get("term") or "", t.get("scheme")) for t in item.get("tags", [])]
@@ -501,7 +512,7 @@ def _parse_with_feedparser(
             build.entry(
                 entry_id=item.get("id", ""),
                 link=_absolute(item.get("link", ""), url),
-                title=item.get("title", ""),
+                title=_feedparser_title(item),
                 summary=summary,
                 content=content if content != summary else "",
                 published=published,
@@ -513,9 +524,18 @@ def _parse_with_feedparser(
                 expires=build.date(item.get("tx_expires")),
                 origin=origin,
                 attachments=attachments.from_feedparser(item, url),
+                base=base,
             )
         )
     return feed
+
+
+def _feedparser_title(item: Any) -> str:
+    """The title as HTML, as every format gives it: feedparser hands text/plain titles back
+    unescaped (``如何使用 <div> 标签``), which would then be read as markup."""
+    title = str(item.get("title", ""))
+    kind = str((item.get("title_detail") or {}).get("type") or "")
+    return html.escape(title, quote=False) if kind == "text/plain" else title
 
 
 # --------------------------------------------------------------------------- entry point
