@@ -101,7 +101,16 @@ class DateReader:
             return _utc(datetime(value.year, value.month, value.day, tzinfo=self.local))
         if isinstance(value, int | float) and not isinstance(value, bool):
             return _epoch(float(value))
-        text = " ".join(str(value).split())
+        text = str(value).strip()
+        if len(text) >= 10 and text[4] == "-" and text[:4].isdigit():
+            try:  # the common case, whole or not at all (Python 3.11 reads RFC 3339)
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                moment = moment.replace(microsecond=0)
+                return _utc(moment if moment.tzinfo else moment.replace(tzinfo=self.local))
+        text = " ".join(text.split())
         if not text:
             return None
         if _EPOCH_RE.fullmatch(text):
