@@ -93,6 +93,11 @@ def from_rss(item: etree._Element, ns: str, base: str) -> list[dict[str, Any]]:
         attachment(e.get("url"), e.get("type"), e.get("length"), base=e.base or base)
         for e in item.iterfind(ns + "enclosure")
     ]
+    found += [  # Atom-style <link rel="enclosure" href> in RSS
+        attachment(e.get("href"), e.get("type"), e.get("length"), e.get("title"), base=base)
+        for e in item.iterfind(ns + "link")
+        if e.get("rel") == "enclosure"
+    ]
     return unique([*found, *_media(item, base)])
 
 

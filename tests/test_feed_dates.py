@@ -135,17 +135,24 @@ def test_a_date_far_ahead_is_clamped_to_the_fetch_with_a_note_on_health(
 def test_a_document_with_items_that_yields_none_is_an_error(
     server: FeedServer, tmp_path: Path
 ) -> None:
-    # <item>s in the Atom namespace: neither RSS nor Atom, and feedparser reads 0 entries.
-    body = (
+    # <item>s in the Atom namespace: not Atom, but readable (the forgiving parser reads them).
+    atom_items = (
         '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
         "<item><title>一</title><link href='http://x/1'/></item></feed>"
     ).encode()
-    server.route("/a/atom", body=body)
-    path = registry(tmp_path / "r.yaml", server.url("/p/"), {"a": server.url("/a/atom")})
-    federate(path, tmp_path / "portal")
+    # <item>s in a namespace no reader knows: nothing can be read, and that is an error.
+    foreign = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        '<x:item xmlns:x="urn:x"><x:title>a</x:title></x:item></channel></rss>'
+    ).encode()
+    server.route("/a/atom", body=atom_items)
+    server.route("/b/rss", body=foreign)
+    feeds = {"a": server.url("/a/atom"), "b": server.url("/b/rss")}
+    federate(registry(tmp_path / "r.yaml", server.url("/p/"), feeds), tmp_path / "portal")
     health = json.loads((tmp_path / "portal/health.json").read_text(encoding="utf-8"))
-    (row,) = health["branches"]
-    assert row["status"] == "error" and "条目" in row["error"]
+    rows = {row["id"]: row for row in health["branches"]}
+    assert rows["a"]["status"] == "ok" and rows["a"]["entries"] == 1
+    assert rows["b"]["status"] == "error" and "条目" in rows["b"]["error"]
 
 
 def test_a_feed_of_undated_entries_is_not_stale_after_a_good_fetch(
