@@ -64,6 +64,9 @@ def _fallback_id(branch: Branch, *parts: str) -> str:
     return f"urn:sha1:{digest}"
 
 
+_WEB_ID_RE = re.compile(r"https?://[^\s<>\"]+", re.I)
+
+
 class EntryBuilder:
     """Fills the fields every format shares (origin defaults, ids, type)."""
 
@@ -121,8 +124,9 @@ class EntryBuilder:
         feed_id = entry_id or link or self._fallback_id(title, summary, content)
         # No link of its own: an id that is a web address (an Atom id, as feedparser reads
         # it; RSS permalink guids are taken before), else the branch's site, never the feed.
-        if not link and PLAIN_HTTP_RE.fullmatch(entry_id):
-            link = entry_id
+        if not link and _WEB_ID_RE.fullmatch(entry_id):
+            scheme, rest = entry_id.split(":", 1)
+            link = f"{scheme.lower()}:{rest}"
         link = link or self.site_link or _site_of(self.url)
         scope, origin = origin_scope(self.branch, origin)
         feed_id = feed_id_of(feed_id, origin)
