@@ -74,6 +74,7 @@ class EntryBuilder:
         self, branch: Branch, url: str, site_link: str, feed: ParsedFeed, language: str | None
     ) -> None:
         self.branch = branch
+        self.language = (language or "").strip()[:35]
         self.url = url
         self.site_link = site_link
         self.feed = feed
@@ -119,6 +120,7 @@ class EntryBuilder:
         origin: dict[str, str] | None,
         attachments: list[dict[str, Any]] | None = None,
         base: str = "",
+        language: str | None = None,
     ) -> Entry:
         entry_id = (entry_id or "").strip()
         feed_id = entry_id or link or self._fallback_id(title, summary, content)
@@ -152,4 +154,5 @@ class EntryBuilder:
             pinned=pinned,
             expires=expires,
             attachments=attachments or [],
+            language=(language or self.language).strip()[:35],
         )

@@ -17,6 +17,7 @@ ENTRY_COLUMNS = (
     "entry_id", "branch_id", "origin_branch_id", "origin_branch_name", "origin_branch_url",
     "origin_feed_url", "url", "title", "summary_html", "content_html", "published", "updated",
     "type", "tags", "author", "pinned", "expires", "quarantine_reason", "feed_id", "attachments",
+    "language",
 )  # fmt: skip
 
 
@@ -44,6 +45,7 @@ class ListingRow(NamedTuple):
     quarantine_reason: str | None
     feed_id: str
     attachments: str  # JSON list
+    language: str
     content_hash: str
 
 
@@ -98,7 +100,7 @@ def entry_row(entry: Entry) -> EntryRow:
         entry.origin_branch_name, entry.origin_branch_url, entry.origin_feed_url, entry.url,
         entry.title, entry.summary_html, entry.content_html, published, updated, entry.type,
         tags, entry.author, int(entry.pinned), expires, entry.quarantine_reason,
-        entry.feed_id or entry.entry_id, attachments,
+        entry.feed_id or entry.entry_id, attachments, entry.language,
         _digest(entry, published, updated, tags, expires, attachments), entry.quarantine_rule,
     )  # fmt: skip
 
@@ -119,6 +121,8 @@ def _digest(
     ]  # fmt: skip
     if attachments != _NO_TAGS:
         parts.append(attachments)
+    if entry.language:
+        parts.append("lang:" + entry.language)
     return hashlib.sha256("\x1f".join([p or "" for p in parts]).encode("utf-8")).hexdigest()
 
 
@@ -145,7 +149,7 @@ def entry_from_columns(row: tuple[Any, ...]) -> Entry:
     """An :class:`Entry` from the ``ENTRY_COLUMNS`` values, in order (the hot read path)."""
     (entry_id, branch_id, origin_id, origin_name, origin_url, origin_feed, url, title, summary,
      content, published, updated, type_, tags, author, pinned, expires, reason, feed_id,
-     attachments) = row  # fmt: skip
+     attachments, language) = row  # fmt: skip
     from_iso = datetime.fromisoformat
     when = from_iso(published) if published else None
     return Entry(
@@ -170,6 +174,7 @@ def entry_from_columns(row: tuple[Any, ...]) -> Entry:
         quarantine_reason=reason,
         feed_id=feed_id,
         attachments=[] if attachments == _NO_TAGS else json.loads(attachments),
+        language=language,
     )
 
 

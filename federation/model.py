@@ -96,6 +96,9 @@ class Entry:
     #: files attached (RSS enclosure, Atom rel=enclosure, JSON Feed attachments,
     #: media:content): ``{"url", "type", "length", "title"}`` each
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    #: the language the feed declares for the entry (``xml:lang``, RSS ``<language>``,
+    #: JSON Feed ``language``); "" when it declares none
+    language: str = ""
     origin_branch_id: str = ""
     origin_branch_name: str = ""
     origin_branch_url: str = ""

@@ -199,6 +199,7 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
                 origin=_atom_source(item) if _A_SOURCE in first else None,
                 attachments=attachments.from_atom(links, item),
                 base=_content_base(first, url) if has_base else "",
+                language=item.get(_XML_LANG),
             )
         )
     return feed
@@ -346,6 +347,7 @@ def _parse_json(body: bytes, branch: Branch, url: str, now: datetime | None) -> 
                 expires=build.date(extra.get("expires")),
                 origin=origin,
                 attachments=attachments.from_json(item, url),
+                language=str(item.get("language") or "") or None,
             )
         )
     return feed

@@ -121,6 +121,9 @@ def feed_item(entry: Entry, title: str | None = None) -> FeedItem:
         author=entry.author or None,
         pinned=entry.pinned,
         expires=expires,
+        # an entry in another language says so (WCAG 3.1.2), in Atom and JSON Feed alike
+        xml_lang=entry.language or None,
+        language=entry.language or None,
         attachments=tuple(
             feedwriter.FeedAttachment(a["url"], a["type"], a["length"], a["title"])
             for a in entry.attachments

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS entries (
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     feed_id TEXT NOT NULL DEFAULT '',
-    attachments TEXT NOT NULL DEFAULT '[]'
+    attachments TEXT NOT NULL DEFAULT '[]',
+    language TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS entries_branch ON entries (branch_id, published);
 CREATE INDEX IF NOT EXISTS entries_held ON entries (published) WHERE quarantine_reason IS NOT NULL;
@@ -77,6 +78,7 @@ _MIGRATIONS = {
     # this version on); decisions follow their entry to its new key.
     4: "ALTER TABLE entries ADD COLUMN feed_id TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE entries ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';"
     "UPDATE decisions SET entry_id = (SELECT e.branch_id || ' ' || e.entry_id FROM entries e "
     "WHERE e.entry_id = decisions.entry_id) WHERE entry_id IN (SELECT entry_id FROM entries);"
     "UPDATE entries SET feed_id = entry_id, entry_id = branch_id || ' ' || entry_id;",
@@ -126,6 +128,8 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             steps = steps.replace(_MIGRATIONS[2], "")
         if "feed_id" in columns:  # already keyed by branch
             steps = steps.replace(_MIGRATIONS[4], "")
+        if "feed_id" in columns and "language" not in columns:
+            steps += "ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';"
         db.executescript(
             f"BEGIN IMMEDIATE;{_SCHEMA}{steps}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
         )

@@ -44,6 +44,8 @@ class PortalItem:
     month: str  # YYYY-MM of publication ("" without a date)
     #: files attached, as the card lists them: ``{url, name, label, size}`` each
     attachments: list[dict[str, str]]
+    #: the entry's language as its feed declares it ("" when it declares none)
+    lang: str = ""
 
     @cached_property
     def digest(self) -> str:
@@ -62,6 +64,7 @@ class PortalItem:
             self.branch_name,
             self.branch_url,
             json.dumps(self.attachments, sort_keys=True) if self.attachments else "",
+            self.lang,
         )
         return _blake("\x1e".join(parts))
 
@@ -116,6 +119,7 @@ def make_items(entries: Iterable[Entry], now: datetime, zone: tzinfo = UTC) -> l
                 branch_url=entry.origin_branch_url,
                 month=f"{date.year:04d}-{date.month:02d}" if date else "",
                 attachments=shown_attachments(entry.attachments),
+                lang=entry.language,
             )
         )
     return items
@@ -182,6 +186,7 @@ def _row_item(row: ListingRow, now: datetime, zone: tzinfo = UTC) -> PortalItem 
         "_row": row,
         "_zone": zone,
         "entry_id": row.entry_id,
+        "lang": row.language,
         "type": type_,
         "branch_id": row.branch_id,
         "pinned": bool(row.pinned),

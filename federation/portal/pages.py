@@ -125,7 +125,10 @@ def write_home(r: PortalRenderer, writer: VersionWriter, items: list[PortalItem]
     o = r.options
     branches = r.registry.branches
     pinned = [i for i in items if i.pinned and not i.expired][: o.pinned_limit]
-    latest = items[: o.home_size]
+    # Each entry once: a pinned notice is not repeated among the latest, and an expired
+    # notice leaves the home page (as on branch homes; its listings still have it).
+    shown = {i.entry_id for i in pinned}
+    latest = [i for i in items if not i.expired and i.entry_id not in shown][: o.home_size]
     counts = Counter(i.type for i in items)
     regions = Counter(b.region for b in branches if b.region)  # branches per region
     fp = writer.fingerprint(
@@ -142,8 +145,9 @@ def write_home(r: PortalRenderer, writer: VersionWriter, items: list[PortalItem]
         fp,
         lambda: r.page(
             "portal_index.html",
-            pinned_cards=[r.card(i, True) for i in pinned],
-            latest_cards=[r.card(i, True) for i in latest],
+            # under the sections' h2: the cards' titles are h3
+            pinned_cards=[r.card(i, True, level=3) for i in pinned],
+            latest_cards=[r.card(i, True, level=3) for i in latest],
             type_counts=[
                 (ty, counts[ty], url_of(type_dir(ty))) for ty in sorted(counts, key=_type_order)
             ],

@@ -100,7 +100,7 @@ class PortalRenderer:
             THEME_STATIC_DIR="theme",
         )
         #: Each entry's card, by (entry id, show_type): one entry shows in up to five listings.
-        self._cards: dict[tuple[str, bool], Markup] = {}
+        self._cards: dict[tuple[str, bool, int], Markup] = {}
         self.salt = self._salt(template_dir)
 
     def _salt(self, template_dir: Path) -> str:
@@ -119,14 +119,15 @@ class PortalRenderer:
         nav.append({"title": self.t("portal.health"), "url": "health/"})
         return nav
 
-    def card(self, item: PortalItem, show_type: bool) -> Markup:
+    def card(self, item: PortalItem, show_type: bool, level: int = 2) -> Markup:
         """One entry's card (``_entry_card.html``), rendered once per run however many
-        listings show it."""
-        key = (item.entry_id, show_type)
+        listings show it; ``level``: its title's heading level (2 under a page's h1, 3 under
+        a section's h2)."""
+        key = (item.entry_id, show_type, level)
         card = self._cards.get(key)
         if card is None:
             template = self.env.get_template("_entry_card.html")
-            text = template.render(entry=item, show_type=show_type, card_level=2)
+            text = template.render(entry=item, show_type=show_type, card_level=level)
             card = self._cards[key] = Markup(text.strip())
         return card
 
