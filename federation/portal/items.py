@@ -46,6 +46,9 @@ class PortalItem:
     attachments: list[dict[str, str]]
     #: the entry's language as its feed declares it ("" when it declares none)
     lang: str = ""
+    #: the branch that wrote it (``origin_branch_id``): the fetching branch, or one below a
+    #: lower portal
+    origin_id: str = ""
 
     @cached_property
     def digest(self) -> str:
@@ -65,6 +68,7 @@ class PortalItem:
             self.branch_url,
             json.dumps(self.attachments, sort_keys=True) if self.attachments else "",
             self.lang,
+            self.origin_id,
         )
         return _blake("\x1e".join(parts))
 
@@ -120,6 +124,7 @@ def make_items(entries: Iterable[Entry], now: datetime, zone: tzinfo = UTC) -> l
                 month=f"{date.year:04d}-{date.month:02d}" if date else "",
                 attachments=shown_attachments(entry.attachments),
                 lang=entry.language,
+                origin_id=entry.origin_branch_id or entry.branch_id,
             )
         )
     return items
@@ -187,6 +192,7 @@ def _row_item(row: ListingRow, now: datetime, zone: tzinfo = UTC) -> PortalItem 
         "_zone": zone,
         "entry_id": row.entry_id,
         "lang": row.language,
+        "origin_id": row.origin_branch_id or row.branch_id,
         "type": type_,
         "branch_id": row.branch_id,
         "pinned": bool(row.pinned),
