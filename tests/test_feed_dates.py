@@ -142,9 +142,9 @@ def test_a_document_with_items_that_yields_none_is_an_error(
     ).encode()
     # <item>s in a namespace no reader knows: nothing can be read, and that is an error.
     foreign = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-        '<x:item xmlns:x="urn:x"><x:title>a</x:title></x:item></channel></rss>'
-    ).encode()
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b'<x:item xmlns:x="urn:x"><x:title>a</x:title></x:item></channel></rss>'
+    )
     server.route("/a/atom", body=atom_items)
     server.route("/b/rss", body=foreign)
     feeds = {"a": server.url("/a/atom"), "b": server.url("/b/rss")}

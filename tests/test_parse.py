@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from tongxin.federation.model import Branch
