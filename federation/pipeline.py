@@ -32,7 +32,14 @@ from tongxin.i18n import translate
 from . import quarantine
 from .health import branch_health, parse_time
 from .index import IndexAside, plan_portal_index
-from .ingest import Ingested, Job, ingest, unchanged_body
+from .ingest import (
+    Ingested,
+    Job,
+    ingest,
+    read_under_other_settings,
+    reading_key,
+    unchanged_body,
+)
 from .lock import RunLock, lock_path_for
 from .model import Branch, FetchResult, Registry
 from .portal import PortalContent, PortalRenderer, Publisher, RenderOptions
@@ -150,7 +157,7 @@ def _fetch_stage(
         results = asyncio.run(
             fetch_all(
                 branches,
-                {b.id: states.get(b.id) for b in branches},
+                {b.id: _fetch_state(states.get(b.id), b) for b in branches},
                 user_agent=user_agent(registry.url),
                 progress=lambda _done, _total, _result: advance(1),
             )
@@ -159,14 +166,22 @@ def _fetch_stage(
     return results
 
 
-def _needs_ingest(result: FetchResult, state: Any) -> bool:
-    """A new body: not an error, not a 304, not the same bytes as last time."""
+def _needs_ingest(result: FetchResult, state: Any, branch: Branch) -> bool:
+    """A new body: not an error, not a 304, not the same bytes read the same way last time."""
     return (
         result.error is None
         and result.body is not None
         and not result.not_modified
-        and not unchanged_body(result, state)
+        and not unchanged_body(result, state, branch)
     )
+
+
+def _fetch_state(state: BranchState | None, branch: Branch) -> BranchState | None:
+    """The state the fetch sends validators from: none when the stored body was read under
+    other settings or by an older parser (it must be fetched whole and read again)."""
+    if state is not None and read_under_other_settings(state, branch):
+        return dataclasses.replace(state, etag=None, last_modified=None)
+    return state
 
 
 def _ingest_stage(
@@ -185,7 +200,7 @@ def _ingest_stage(
     jobs: list[Job] = []
     for result in results:
         branch = by_id.get(result.branch_id)
-        if branch is not None and _needs_ingest(result, states.get(branch.id)):
+        if branch is not None and _needs_ingest(result, states.get(branch.id), branch):
             # The screen compares with what the branch published before: its stored entries,
             # handed to the worker as plain data (workers never open the store).
             history = store.entries(branch_id=branch.id, include_quarantined=True)
@@ -247,7 +262,9 @@ def _store_branch(
             status=status,
             error=error,
             rows=answer.rows if answer is not None else None,
-            content_hash=answer.body_hash if answer is not None else None,
+            content_hash=answer.body_hash
+            if answer is not None
+            else (reading_key(result.body, branch) if result.body is not None else None),
         )
     except Exception as failure:  # noqa: BLE001 - one branch never sinks the run
         logger.exception("branch %s", branch.id)

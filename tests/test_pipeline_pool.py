@@ -65,7 +65,7 @@ def test_pooled_run_stores_what_the_in_process_run_stores(
     body = urllib.request.urlopen(server.url("/b3/feeds/all.atom.xml"), timeout=10).read()
     with Store(tmp_path / "pooled" / "portal.sqlite3") as store:
         state = store.branch_state("b3")
-    assert state is not None and state.content_hash == body_hash(body)
+    assert state is not None and state.content_hash.startswith(body_hash(body) + ":")
 
 
 def test_pooled_rerun_with_nothing_changed_parses_nothing(

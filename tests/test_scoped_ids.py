@@ -162,3 +162,28 @@ def test_a_schema_4_store_is_rekeyed_by_branch_keeping_decisions(
     federate(registry, tmp_path / "portal")
     titles = sorted(e.title for e in stored(tmp_path / "portal"))
     assert titles == ["held", "东江一", "西湖一", "西湖二"]
+
+
+def test_flagging_a_lower_portal_moves_its_entries_without_doubling_them(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    dj_feed = server.url("/dj/rss")
+    relayed = atom_claiming(server.url("/county/"), dj_feed, "tag:dj,1", "东江要闻")
+    server.route("/county/atom", body=relayed)
+    county = {"id": "county", "name": "县门户", "feed": server.url("/county/atom")}
+    before = write_registry(tmp_path / "a.yaml", "门户", server.url("/p/"), [county])
+    federate(before, tmp_path / "portal")
+    (first,) = stored(tmp_path / "portal")
+    assert first.entry_id == "county tag:dj,1" and first.origin_branch_id == "county"
+    with Store(tmp_path / "portal.sqlite3") as store:
+        store.decide(first.entry_id, "reject", "旧的决定")
+        first_seen = store.db.execute("SELECT first_seen FROM entries").fetchone()[0]
+    # The operator flags the county as a portal: its entry is now Dongjiang's, stored once.
+    after = write_registry(
+        tmp_path / "b.yaml", "门户", server.url("/p/"), [{**county, "portal": True}]
+    )
+    federate(after, tmp_path / "portal")
+    with Store(tmp_path / "portal.sqlite3") as store:
+        rows = store.db.execute("SELECT entry_id, first_seen FROM entries").fetchall()
+        assert [tuple(r) for r in rows] == [(f"county>{dj_feed} tag:dj,1", first_seen)]
+        assert store.decisions() == {f"county>{dj_feed} tag:dj,1": ("reject", "旧的决定")}
