@@ -31,7 +31,7 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
                 return body
         except UnicodeDecodeError:
             pass
-        candidates.append("gb18030")
+        candidates.append(_japanese(body) or "gb18030")
     for encoding in candidates:
         try:
             text = body.decode(encoding)
@@ -40,3 +40,22 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
         text_bytes = text.encode("utf-8")
         return _XML_START_RE.sub(b'<?xml version="1.0" encoding="utf-8"?>', text_bytes, count=1)
     return body
+
+
+_KANA_RE = re.compile("[\u3041-\u3096\u30a1-\u30fa]")
+_WIDE_RE = re.compile("[^\x00-\x7f\uff61-\uff9f]")
+
+
+def _japanese(body: bytes) -> str | None:
+    """``shift_jis`` or ``euc_jp`` when undeclared bytes read as Japanese: many full-width
+    kana (at least 8, a fifth of the wide characters), which Chinese text read either way
+    almost never holds (GBK read as Shift_JIS gives half-width kana, not full-width)."""
+    for encoding in ("shift_jis", "euc_jp"):
+        try:
+            text = body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        kana = len(_KANA_RE.findall(text))
+        if kana >= 8 and kana * 5 >= len(_WIDE_RE.findall(text)):
+            return encoding
+    return None
