@@ -16,7 +16,8 @@ from .model import Entry
 ENTRY_COLUMNS = (
     "entry_id", "branch_id", "origin_branch_id", "origin_branch_name", "origin_branch_url",
     "origin_feed_url", "url", "title", "summary_html", "content_html", "published", "updated",
-    "type", "tags", "author", "pinned", "expires", "quarantine_reason",
+    "type", "tags", "author", "pinned", "expires", "quarantine_reason", "feed_id", "attachments",
+    "language",
 )  # fmt: skip
 
 
@@ -42,6 +43,9 @@ class ListingRow(NamedTuple):
     pinned: int
     expires: str | None
     quarantine_reason: str | None
+    feed_id: str
+    attachments: str  # JSON list
+    language: str
     content_hash: str
 
 
@@ -86,23 +90,39 @@ def entry_row(entry: Entry) -> EntryRow:
     updated = published if entry.updated == entry.published else _iso_fast(entry.updated)
     expires = _iso_fast(entry.expires) if entry.expires is not None else None
     tags = json.dumps(entry.tags, ensure_ascii=False) if entry.tags else "[]"
+    attachments = (
+        json.dumps(entry.attachments, ensure_ascii=False, sort_keys=True)
+        if entry.attachments
+        else "[]"
+    )
     return (
         entry.entry_id, entry.branch_id, entry.origin_branch_id or entry.branch_id,
         entry.origin_branch_name, entry.origin_branch_url, entry.origin_feed_url, entry.url,
         entry.title, entry.summary_html, entry.content_html, published, updated, entry.type,
         tags, entry.author, int(entry.pinned), expires, entry.quarantine_reason,
-        _digest(entry, published, updated, tags, expires), entry.quarantine_rule,
+        entry.feed_id or entry.entry_id, attachments, entry.language,
+        _digest(entry, published, updated, tags, expires, attachments), entry.quarantine_rule,
     )  # fmt: skip
 
 
 def _digest(
-    entry: Entry, published: str | None, updated: str | None, tags: str, expires: str | None
+    entry: Entry,
+    published: str | None,
+    updated: str | None,
+    tags: str,
+    expires: str | None,
+    attachments: str,
 ) -> str:
-    # The same formula as every earlier version, so upgrading rewrites no stored entry.
+    # The same formula as every earlier version, so upgrading rewrites no stored entry
+    # (attachments join it only when there are any).
     parts = [
         entry.url, entry.title, entry.summary_html, entry.content_html, published, updated,
         entry.type, tags, entry.author, str(entry.pinned), expires, entry.quarantine_reason,
     ]  # fmt: skip
+    if attachments != _NO_TAGS:
+        parts.append(attachments)
+    if entry.language:
+        parts.append("lang:" + entry.language)
     return hashlib.sha256("\x1f".join([p or "" for p in parts]).encode("utf-8")).hexdigest()
 
 
@@ -128,7 +148,8 @@ _NO_TAGS = "[]"
 def entry_from_columns(row: tuple[Any, ...]) -> Entry:
     """An :class:`Entry` from the ``ENTRY_COLUMNS`` values, in order (the hot read path)."""
     (entry_id, branch_id, origin_id, origin_name, origin_url, origin_feed, url, title, summary,
-     content, published, updated, type_, tags, author, pinned, expires, reason) = row  # fmt: skip
+     content, published, updated, type_, tags, author, pinned, expires, reason, feed_id,
+     attachments, language) = row  # fmt: skip
     from_iso = datetime.fromisoformat
     when = from_iso(published) if published else None
     return Entry(
@@ -151,6 +172,9 @@ def entry_from_columns(row: tuple[Any, ...]) -> Entry:
         pinned=bool(pinned),
         expires=from_iso(expires) if expires else None,
         quarantine_reason=reason,
+        feed_id=feed_id,
+        attachments=[] if attachments == _NO_TAGS else json.loads(attachments),
+        language=language,
     )
 
 

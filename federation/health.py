@@ -121,9 +121,11 @@ def branch_health(
         last_entry = parse_time(newest_published.get(branch.id)) or parse_time(
             getattr(state, "last_entry", None)
         )
+        entries = counts.get(branch.id, 0) if counts is not None else store.count_entries(branch.id)
         status = classify(
             getattr(state, "status", None),
-            last_entry,
+            # a feed of undated entries is judged by its last good fetch, not called stale
+            last_entry or (last_success if entries else None),
             last_success,
             quarantined=branch.id in held,
             now=now,
@@ -137,9 +139,7 @@ def branch_health(
                 http_status=getattr(state, "http_status", None),
                 last_success=iso(last_success),
                 last_entry=iso(last_entry),
-                entries=counts.get(branch.id, 0)
-                if counts is not None
-                else store.count_entries(branch.id),
+                entries=entries,
                 error=getattr(state, "error", None)
                 or _quarantine_note(registry.language, held.get(branch.id))
                 or _moved_note(registry.language, branch.feed, getattr(state, "feed_url", None)),

@@ -15,6 +15,7 @@ cost more than it saves. A body that trips a bug fails its own branch alone.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import time
 import traceback
@@ -28,6 +29,7 @@ from tongxin import parallel
 from .model import Branch, Entry, FetchResult
 from .parse import ParseError, parse_feed
 from .sanitise import sanitise_entry
+from .scope import BELOW, RESERVED
 from .store import EntryRow, body_hash, entry_from_row, entry_row
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class Ingested:
     rows: list[EntryRow] | None = None  # None when the body could not be parsed
     error: str | None = None  # the parse error, or the bug, as one line
     bug: str | None = None  # the traceback of a bug (not a bad feed)
+    note: str | None = None  # read, but with something for the health page (a clamped date)
     #: seconds spent parsing, sanitising and screening (wherever it ran)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -76,11 +79,40 @@ class Ingested:
         return [entry_from_row(row) for row in self.rows or ()]
 
 
-def unchanged_body(result: FetchResult, state: Any) -> bool:
-    """True when a 200's body is byte for byte the one stored last time: nothing to parse,
-    sanitise, screen or store (record it with ``record_fetch(branch, result, None, ...)``)."""
+#: Bumped when parsing changes what a body yields: every stored body is read again once.
+READING = "5"
+
+
+def reading_digest(branch: Branch) -> str:
+    """What, besides the body, decides what a body yields: this parser's version and the
+    branch's settings (a lower portal flagged, its branches below, the registry's zone)."""
+    settings = [
+        READING, branch.portal, branch.timezone,
+        sorted((branch.extra.get(BELOW) or {}).items()),
+        sorted(branch.extra.get(RESERVED) or ()),
+    ]  # fmt: skip
+    return body_hash(json.dumps(settings).encode())[:16]
+
+
+def reading_key(body: bytes, branch: Branch) -> str:
+    """The ``content_hash`` stored for a body: its hash and :func:`reading_digest`, so the
+    same bytes are read again when the branch's settings or the parser change."""
+    return f"{body_hash(body)}:{reading_digest(branch)}"
+
+
+def read_under_other_settings(state: Any, branch: Branch) -> bool:
+    """Whether the stored body was read under other settings (or by an older parser): then
+    its validators must not be sent (a 304 would leave it as it was read)."""
     stored = getattr(state, "content_hash", None)
-    return bool(stored) and result.body is not None and body_hash(result.body) == stored
+    return bool(stored) and not str(stored).endswith(":" + reading_digest(branch))
+
+
+def unchanged_body(result: FetchResult, state: Any, branch: Branch) -> bool:
+    """True when a 200's body is byte for byte the one stored last time, read under the same
+    settings: nothing to parse, sanitise, screen or store (record it with
+    ``record_fetch(branch, result, None, ...)``)."""
+    stored = getattr(state, "content_hash", None)
+    return bool(stored) and result.body is not None and reading_key(result.body, branch) == stored
 
 
 class _History:
@@ -98,7 +130,7 @@ class _History:
 def ingest_one(job: Job, rules: ScreenRules | None = None) -> Ingested:
     """Parse, sanitise and (with ``rules``, from ``screen.rules_for_registry``) screen one
     body. Never raises: a bad feed or a bug comes back as the answer's ``error``."""
-    digest = body_hash(job.body)
+    digest = reading_key(job.body, job.branch)
     try:
         return _ingest(job, rules, digest)
     except Exception as error:  # noqa: BLE001 - one body's bug fails its own branch alone
@@ -114,7 +146,8 @@ def _ingest(job: Job, rules: ScreenRules | None, digest: str) -> Ingested:
         seconds = {"parse": time.perf_counter() - started}
         return Ingested(job.branch.id, digest, error=str(error), seconds=seconds)
     parsed_at = time.perf_counter()
-    clean = [sanitise_entry(e, e.url or job.url) for e in parsed.entries]
+    # One rule for every format: the feed's xml:base, else the entry's link, else the site.
+    clean = [sanitise_entry(e, e.base or e.url or parsed.link or job.url) for e in parsed.entries]
     sanitised_at = time.perf_counter()
     if rules is not None:
         from . import screen  # only a screening run needs it
@@ -127,7 +160,8 @@ def _ingest(job: Job, rules: ScreenRules | None, digest: str) -> Ingested:
         "sanitise": sanitised_at - parsed_at,
         "screen": time.perf_counter() - sanitised_at,
     }
-    return Ingested(job.branch.id, digest, rows=rows, seconds=seconds)
+    note = "; ".join(parsed.notes) or None
+    return Ingested(job.branch.id, digest, rows=rows, seconds=seconds, note=note)
 
 
 def ingest(
@@ -146,4 +180,7 @@ def ingest(
         return [work(job) for job in jobs]
 
 
-__all__ = ["Ingested", "Job", "ingest", "ingest_one", "unchanged_body"]
+__all__ = [
+    "Ingested", "Job", "ingest", "ingest_one", "read_under_other_settings", "reading_key",
+    "unchanged_body",
+]  # fmt: skip

@@ -25,6 +25,11 @@ class Branch:
     region: str | None = None
     parent: str | None = None
     public_keys: tuple[str, ...] = ()
+    #: the registry's ``timezone``: the zone of dates the feed writes without one
+    timezone: str = "Asia/Shanghai"
+    #: a lower portal: its ``<source>`` names the original branch of the entries it relays
+    #: (see :mod:`federation.scope`)
+    portal: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -49,6 +54,8 @@ class Registry:
     max_entries_per_branch: int = 5000
     #: inspection thresholds (federation/inspection.py DEFAULTS), as the registry gives them
     inspection: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: the zone of dates a feed writes without one, and of every date the portal shows
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass
@@ -90,10 +97,19 @@ class Entry:
     or, when the feed is a lower portal's, the branch its Atom ``<source>`` names.
     """
 
-    entry_id: str
+    entry_id: str  # the store key: ``<scope> <feed id>`` (federation.scope.entry_key)
     branch_id: str
     url: str
     title: str
+    #: the feed's own id (Atom id / RSS guid / JSON Feed id, else the link); ``entry_id``
+    #: when empty (entries made by hand in tests)
+    feed_id: str = ""
+    #: files attached (RSS enclosure, Atom rel=enclosure, JSON Feed attachments,
+    #: media:content): ``{"url", "type", "length", "title"}`` each
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    #: the language the feed declares for the entry (``xml:lang``, RSS ``<language>``,
+    #: JSON Feed ``language``); "" when it declares none
+    language: str = ""
     origin_branch_id: str = ""
     origin_branch_name: str = ""
     origin_branch_url: str = ""
@@ -110,6 +126,15 @@ class Entry:
     quarantine_reason: str | None = None  # why the screen held it, evidence quoted (operator)
     #: the rules it tripped, comma-separated (``terms:gambling,hidden_links``): public-safe
     quarantine_rule: str | None = None
+    #: the base of relative URLs in the entry's HTML when the feed sets one (Atom
+    #: ``xml:base``); else the entry's link is (not stored)
+    base: str = field(default="", compare=False)
+
+    @property
+    def public_id(self) -> str:
+        """The id the portal's own feeds give the entry: the feed's own, so an upper portal
+        reaching it both directly and through this one sees one entry."""
+        return self.feed_id or self.entry_id
 
 
 @dataclass
@@ -121,6 +146,10 @@ class ParsedFeed:
     entries: list[Entry] = field(default_factory=list)
     format: str = ""  # atom, rss, json, feedparser
     warnings: list[str] = field(default_factory=list)
+    #: what the health page says of a feed that was read (a date clamped to the fetch)
+    notes: list[str] = field(default_factory=list)
+    #: when the body was fetched: entry dates further ahead are clamped to it
+    fetched: datetime | None = None
 
 
 @dataclass

@@ -33,7 +33,14 @@ from . import capping, moves, quarantine, replay, schedule
 from .errors import describe
 from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
-from .ingest import Ingested, Job, ingest, unchanged_body
+from .ingest import (
+    Ingested,
+    Job,
+    ingest,
+    read_under_other_settings,
+    reading_key,
+    unchanged_body,
+)
 from .inspection import inspect_rows, record_probes, thresholds
 from .lock import RunLock, lock_path_for
 from .model import Branch, FetchResult, Registry
@@ -173,7 +180,7 @@ def _fetch_stage(
         results = asyncio.run(
             fetch_all(
                 branches,
-                {b.id: states.get(b.id) for b in branches},
+                {b.id: _fetch_state(states.get(b.id), b) for b in branches},
                 user_agent=user_agent(registry.url),
                 progress=lambda _done, _total, _result: advance(1),
                 allow_networks=registry.allow_networks,
@@ -204,14 +211,22 @@ def _read_lower_portals(registry: Registry, store: Store, changed: set[str]) -> 
         logger.exception("roll-up")
 
 
-def _needs_ingest(result: FetchResult, state: Any) -> bool:
-    """A new body: not an error, not a 304, not the same bytes as last time."""
+def _needs_ingest(result: FetchResult, state: Any, branch: Branch) -> bool:
+    """A new body: not an error, not a 304, not the same bytes read the same way last time."""
     return (
         result.error is None
         and result.body is not None
         and not result.not_modified
-        and not unchanged_body(result, state)
+        and not unchanged_body(result, state, branch)
     )
+
+
+def _fetch_state(state: BranchState | None, branch: Branch) -> BranchState | None:
+    """The state the fetch sends validators from: none when the stored body was read under
+    other settings or by an older parser (it must be fetched whole and read again)."""
+    if state is not None and read_under_other_settings(state, branch):
+        return dataclasses.replace(state, etag=None, last_modified=None)
+    return state
 
 
 def _ingest_stage(
@@ -230,7 +245,7 @@ def _ingest_stage(
     jobs: list[Job] = []
     for result in results:
         branch = by_id.get(result.branch_id)
-        if branch is not None and _needs_ingest(result, states.get(branch.id)):
+        if branch is not None and _needs_ingest(result, states.get(branch.id), branch):
             # The screen compares with what the branch published before: its stored entries,
             # handed to the worker as plain data (workers never open the store).
             history = store.entries(branch_id=branch.id, include_quarantined=True)
@@ -315,7 +330,9 @@ def _store_branch(
             status=status,
             error=error,
             rows=answer.rows if answer is not None else None,
-            content_hash=answer.body_hash if answer is not None else None,
+            content_hash=answer.body_hash
+            if answer is not None
+            else (reading_key(result.body, branch) if result.body is not None else None),
         )
     except Exception as failure:  # noqa: BLE001 - one branch never sinks the run
         logger.exception("branch %s", branch.id)
@@ -353,7 +370,7 @@ def _status(result: FetchResult, answer: Ingested | None) -> tuple[str, str | No
             logger.error("branch %s: %s", answer.branch_id, answer.bug.rstrip())
         if answer.rows is None:
             return "error", answer.error or "unreadable feed"
-        return "ok", None
+        return "ok", answer.note
     if result.not_modified or (result.error is None and result.body is not None):
         return "ok", None  # 304, or the same bytes as last time: nothing to store
     status = "gone" if result.status == 410 else "error"
@@ -457,7 +474,7 @@ def _render_version(
             rows = branch_health(registry, store, now=now, newest_published=newest, counts=counts)
             rows = inspect_rows(rows, store.db, registry, now)
             report.statuses = status_counts(rows)
-            content = PortalContent.from_rows(listing, now, store.entries_by_id)
+            content = PortalContent.from_rows(listing, now, store.entries_by_id, renderer.zone)
             del listing
             stats = renderer.render(content, rows, folder, previous=current)
             del content

@@ -77,6 +77,16 @@ def source_id(entry: Entry) -> str:
     return entry.origin_feed_url or entry.origin_branch_url or f"tag:tongxin,branch:{origin}"
 
 
+def public_id(entry: Entry) -> str:
+    """The id the portal's own feeds give ``entry``: the feed's own when it is an IRI, else
+    ``<source id>#<feed id>`` (a bare ``1`` of two branches must not become one entry in a
+    reader). An upper portal trusting the ``<source>`` takes the prefix off again
+    (:func:`federation.scope.feed_id_of`), so the same entry reached directly and through
+    this portal keeps one id."""
+    feed_id = entry.public_id
+    return feed_id if ":" in feed_id else f"{source_id(entry)}#{feed_id}"
+
+
 def _head(site: PortalSite, feed_url: str) -> FeedHead:
     return FeedHead(
         title=site.name,
@@ -98,7 +108,7 @@ def feed_item(entry: Entry, title: str | None = None) -> FeedItem:
     """One stored entry as the feed writer takes it; ``title`` overrides the entry's."""
     expires = _iso(entry.expires)
     return FeedItem(
-        id=entry.entry_id,
+        id=public_id(entry),
         url=entry.url,
         title=entry.title if title is None else title,
         published=entry_date(entry),
@@ -111,6 +121,13 @@ def feed_item(entry: Entry, title: str | None = None) -> FeedItem:
         author=entry.author or None,
         pinned=entry.pinned,
         expires=expires,
+        # an entry in another language says so (WCAG 3.1.2), in Atom and JSON Feed alike
+        xml_lang=entry.language or None,
+        language=entry.language or None,
+        attachments=tuple(
+            feedwriter.FeedAttachment(a["url"], a["type"], a["length"], a["title"])
+            for a in entry.attachments
+        ),
         source=feedwriter.FeedSource(
             id=source_id(entry),
             title=entry.origin_branch_name or entry.branch_id,
@@ -176,7 +193,7 @@ def api_entry(
             cached = sources[key] = _source_object(entry)
         source = cached
     return {
-        "id": entry.entry_id,
+        "id": public_id(entry),
         "url": entry.url,
         "type": entry.type,
         "title": entry.title,
@@ -192,6 +209,7 @@ def api_entry(
         "order": None,
         "api": None,  # the full entry lives on its branch site, not on the portal
         "branch": source,
+        "attachments": [dict(a) for a in entry.attachments],
     }
 
 
@@ -224,6 +242,7 @@ def api_entry_key(entry: Entry) -> str:
         entry.origin_branch_name,
         entry.origin_branch_url,
         entry.origin_feed_url,
+        json.dumps(entry.attachments, sort_keys=True) if entry.attachments else "",
     )
     return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=12).hexdigest()
 

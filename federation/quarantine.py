@@ -141,12 +141,15 @@ def apply_decisions_file(
     path = path or decisions_path(store.path)
     known = store.decisions()
     changed = 0
-    for item in read_decisions(path, language=language):
-        if store.get_meta(_LAPSED + item.entry_id):
-            continue  # made on content the branch has since changed (lapse_changed)
-        if known.get(item.entry_id) != (item.decision, item.note):
-            store.decide(item.entry_id, item.decision, item.note)
-            changed += 1
+    items = read_decisions(path, language=language)
+    keys = _store_keys(store) if items else {}
+    for item in items:
+        for key in keys.get(item.entry_id) or [item.entry_id]:
+            if store.get_meta(_LAPSED + key):
+                continue  # made on content the branch has since changed (lapse_changed)
+            if known.get(key) != (item.decision, item.note):
+                store.decide(key, item.decision, item.note)
+                changed += 1
     return changed
 
 
@@ -186,6 +189,17 @@ def lapse_changed(store: Any, rows: Any) -> list[str]:
     return lapsed
 
 
+def _store_keys(store: DecisionStore) -> dict[str, list[str]]:
+    """Every name an operator may give an entry (its store key ``<branch> <feed id>``, or the
+    feed's own id, which may name one entry of several branches) → the store keys."""
+    keys: dict[str, list[str]] = {}
+    for entry in store.entries(include_quarantined=True):
+        keys.setdefault(entry.entry_id, []).append(entry.entry_id)
+        if entry.feed_id and entry.feed_id != entry.entry_id:
+            keys.setdefault(entry.feed_id, []).append(entry.entry_id)
+    return keys
+
+
 def record_decision(
     store: DecisionStore,
     entry_id: str,
@@ -198,8 +212,9 @@ def record_decision(
     if decision not in DECISIONS:
         raise ValueError(decision)
     path = path or decisions_path(store.path)
-    store.set_meta(_LAPSED + entry_id, "")  # a decision on the content as it is now
-    store.decide(entry_id, decision, note)
+    for key in _store_keys(store).get(entry_id) or [entry_id]:
+        store.set_meta(_LAPSED + key, "")  # a decision on the content as it is now
+        store.decide(key, decision, note)
     existing: dict[str, Any] = {}
     if path.exists():
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -223,8 +238,9 @@ def record_decision(
 
 
 def find_entry(store: DecisionStore, entry_id: str) -> Entry | None:
-    """The stored entry with ``entry_id`` (quarantined or not), if any."""
+    """The stored entry with ``entry_id`` (its store key, or the feed's own id), quarantined
+    or not, if any."""
     for entry in store.entries(include_quarantined=True):
-        if entry.entry_id == entry_id:
+        if entry_id in (entry.entry_id, entry.feed_id):
             return entry
     return None

@@ -8,6 +8,7 @@ branches (an id or a feed listed twice) and builds the :class:`Registry`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tongxin.yamlsrc import YamlDocument
 
 from .capping import DEFAULT_MAX_ENTRIES
 from .model import Branch, Registry
+from .scope import with_scopes
 
 __all__ = ["RegistryError", "dump_registry", "is_http_url", "load_registry", "parse_registry"]
 
@@ -95,6 +97,9 @@ def parse_registry(
         if index not in bad and isinstance(raw, dict)
     ]
     branches, across = _branches(usable, doc, shown, lang)
+    zone = data.get("timezone") if isinstance(data, dict) else None
+    if isinstance(zone, str) and zone:
+        branches = [replace(b, timezone=zone) for b in branches]
     problems += across
     if skipped is not None and problems:
         problems = _set_aside(problems, skipped, doc, listed, bool(branches))
@@ -103,7 +108,7 @@ def parse_registry(
     return Registry(
         name=data["name"].strip(),
         url=data["url"].strip(),
-        branches=tuple(branches),
+        branches=tuple(with_scopes(branches)),
         path=Path(path) if path is not None else None,
         language=data.get("language") or "zh-CN",
         description=data.get("description") or "",
@@ -111,6 +116,7 @@ def parse_registry(
         allow_networks=tuple(str(n).strip() for n in data.get("allow_networks") or ()),
         max_entries_per_branch=data.get("max_entries_per_branch") or DEFAULT_MAX_ENTRIES,
         inspection=dict(data.get("inspection") or {}),
+        timezone=data.get("timezone") or "Asia/Shanghai",
     )
 
 
@@ -172,6 +178,7 @@ def _branches(
                     for key in ("max_entries", "health")
                     if raw.get(key)
                 },
+                portal=raw.get("portal") is True,
             )
         )
     return branches, problems
@@ -190,6 +197,8 @@ def dump_registry(registry: Registry) -> str:
         data["stale_days"] = registry.stale_days
     if registry.inspection:
         data["inspection"] = registry.inspection
+    if registry.timezone != "Asia/Shanghai":
+        data["timezone"] = registry.timezone
     items = []
     for branch in registry.branches:
         item: dict[str, Any] = {"id": branch.id, "name": branch.name, "feed": branch.feed}
@@ -199,6 +208,8 @@ def dump_registry(registry: Registry) -> str:
             item["parent"] = branch.parent
         if branch.extra.get("health"):
             item["health"] = branch.extra["health"]
+        if branch.portal:
+            item["portal"] = True
         if len(branch.public_keys) == 1:
             item["public_key"] = branch.public_keys[0]
         elif branch.public_keys:

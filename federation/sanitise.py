@@ -226,7 +226,8 @@ def sanitise_entry(entry: Entry, base_url: str) -> Entry:
     """A copy of ``entry`` that is safe to publish: HTML allowlisted, text fields plain."""
     base = base_url if _is_http(base_url) else ""
     url = safe_url(entry.url, base) or base
-    link_base = url or base
+    # The one rule of every format: the feed's xml:base (Entry.base), else the entry's link.
+    link_base = (entry.base if _is_http(entry.base) else "") or url or base
     tags: list[str] = []
     for tag in entry.tags[: MAX_TAGS * 2]:
         text = plain_text(tag, TAG_LIMIT)

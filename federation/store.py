@@ -36,6 +36,7 @@ from .entryrows import (
     listing_summary,
 )
 from .model import Branch, Entry, FetchResult
+from .storekeys import adopt_portal_keys
 from .storeschema import SCHEMA_VERSION, Transaction, connect, migrate
 
 # The row shapes are the store's vocabulary; callers may import them from here.
@@ -268,6 +269,8 @@ class Store:
                 continue
             rows[row[0]] = row
         stored = self._stored(list(rows))
+        if branch.portal:
+            adopt_portal_keys(self.db, branch, rows, stored, self._stored)
         writes: list[tuple[Any, ...]] = []
         touches: list[tuple[str, str]] = []
         new = updated = 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -47,7 +47,10 @@ CREATE TABLE IF NOT EXISTS entries (
     quarantine_rule TEXT,
     content_hash TEXT NOT NULL,
     first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL
+    last_seen TEXT NOT NULL,
+    feed_id TEXT NOT NULL DEFAULT '',
+    attachments TEXT NOT NULL DEFAULT '[]',
+    language TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS entries_branch ON entries (branch_id, published);
 CREATE INDEX IF NOT EXISTS entries_held ON entries (published) WHERE quarantine_reason IS NOT NULL;
@@ -69,6 +72,16 @@ CREATE TABLE IF NOT EXISTS decisions (
 _MIGRATIONS = {
     1: "DROP INDEX IF EXISTS entries_origin; DROP INDEX IF EXISTS entries_published;",
     2: "ALTER TABLE entries ADD COLUMN quarantine_rule TEXT;",
+    # Schema 5 keys entries by branch: ``<branch id> <feed id>`` (federation.scope), keeps the
+    # feed's own id in ``feed_id``, and stores attachments. Every stored entry was fetched
+    # through ``branch_id``, so that is its scope (a registry flags lower portals only from
+    # this version on); decisions follow their entry to its new key.
+    4: "ALTER TABLE entries ADD COLUMN feed_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE entries ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';"
+    "UPDATE decisions SET entry_id = (SELECT e.branch_id || ' ' || e.entry_id FROM entries e "
+    "WHERE e.entry_id = decisions.entry_id) WHERE entry_id IN (SELECT entry_id FROM entries);"
+    "UPDATE entries SET feed_id = entry_id, entry_id = branch_id || ' ' || entry_id;",
 }
 
 
@@ -113,6 +126,10 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
         columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
         if "quarantine_rule" in columns:  # ALTER TABLE has no IF NOT EXISTS
             steps = steps.replace(_MIGRATIONS[2], "")
+        if "feed_id" in columns:  # already keyed by branch
+            steps = steps.replace(_MIGRATIONS[4], "")
+        if "feed_id" in columns and "language" not in columns:
+            steps += "ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';"
         db.executescript(
             f"BEGIN IMMEDIATE;{_SCHEMA}{steps}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
         )

@@ -85,7 +85,7 @@ class Federation:
     def stored_ids(self) -> set[str]:
         with Store(self.db) as store:
             assert store.integrity_ok()
-            return {entry.entry_id for entry in store.entries(include_quarantined=True)}
+            return {entry.feed_id for entry in store.entries(include_quarantined=True)}
 
 
 def assert_complete_portal(out: Path) -> None:

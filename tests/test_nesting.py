@@ -67,8 +67,9 @@ def test_three_levels_keep_the_original_branch_attribution(
             "江城市门户",
             server.url("/city/"),
             [
-                {"id": "county", "name": "东江县门户", "feed": county_feed},
-                {"id": "dj-direct", "name": "东江社区党支部", "feed": dj_feed},
+                {"id": "county", "name": "东江县门户", "feed": county_feed, "portal": True},
+                # below the county portal: its relayed copies are this branch's entries
+                {"id": "dj-direct", "name": "东江社区党支部", "feed": dj_feed, "parent": "county"},
                 {"id": "own", "name": "市直机关党支部", "feed": own_feed},
             ],
         ),
@@ -82,7 +83,7 @@ def test_three_levels_keep_the_original_branch_attribution(
             tmp_path / "province.yaml",
             "省门户",
             server.url("/province/"),
-            [{"id": "city", "name": "江城市门户", "feed": city_feed}],
+            [{"id": "city", "name": "江城市门户", "feed": city_feed, "portal": True}],
         ),
         tmp_path / "province",
     )
@@ -111,6 +112,16 @@ def test_three_levels_keep_the_original_branch_attribution(
     # And its pages show the original branch beside each entry.
     home = (tmp_path / "province/index.html").read_text(encoding="utf-8")
     assert "东江社区党支部" in home and "西湖村党支部" in home
+    # The province counts the branches that wrote its content, not the one portal it reads,
+    # and a reader can browse by each of them.
+    assert "共汇聚 3 个支部" in home, home
+    branches_page = (tmp_path / "province/branches/index.html").read_text(encoding="utf-8")
+    for name in ("东江社区党支部", "西湖村党支部", "市直机关党支部"):
+        assert name in branches_page
+    listings = list((tmp_path / "province/branches/city/from").glob("*/index.html"))
+    assert len(listings) == 3
+    cards = sorted(page.read_text(encoding="utf-8").count('class="entry-card') for page in listings)
+    assert cards == [1, 1, 2]  # 东江: two entries; 西湖 and 市直: one each
 
 
 def test_duplicates_across_levels_appear_once_with_original_attribution(
@@ -136,8 +147,13 @@ def test_duplicates_across_levels_appear_once_with_original_attribution(
         "市门户",
         server.url("/city/"),
         [
-            {"id": "county", "name": "县门户", "feed": county_feed},
-            {"id": "dj", "name": "东江社区党支部", "feed": server.url("/dj/feeds/all.atom.xml")},
+            {"id": "county", "name": "县门户", "feed": county_feed, "portal": True},
+            {
+                "id": "dj",
+                "name": "东江社区党支部",
+                "feed": server.url("/dj/feeds/all.atom.xml"),
+                "parent": "county",
+            },
         ],
     )
     federate(registry, tmp_path / "city")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from tongxin.federation.model import Branch
@@ -22,9 +23,10 @@ def test_tongxin_atom_gives_type_pinned_expires_and_tags() -> None:
     feed = parse("atom.xml")
     assert feed.format == "atom" and feed.title == "东城社区第一支部"
     notice, news = feed.entries
-    assert notice.entry_id == "https://b1.example.org/announcements/spring-meeting/"
+    assert notice.feed_id == "https://b1.example.org/announcements/spring-meeting/"
     assert notice.type == "announcements" and notice.pinned
-    assert notice.expires == datetime(2026, 3, 10, tzinfo=UTC)
+    # a date without a zone is in the registry's timezone (Asia/Shanghai by default)
+    assert notice.expires == datetime(2026, 3, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert notice.tags == ["党员大会"]
     assert notice.published == datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
     assert notice.author == "办公室"
@@ -34,26 +36,39 @@ def test_tongxin_atom_gives_type_pinned_expires_and_tags() -> None:
 
 
 def test_portal_atom_source_becomes_origin() -> None:
-    feed = parse("portal_atom.xml", url="https://county.example.org/feeds/all.atom.xml")
+    county = Branch(
+        "county", "县门户", "https://county.example.org/feeds/all.atom.xml", portal=True
+    )
+    body = (FIXTURES / "portal_atom.xml").read_bytes()
+    url = "https://county.example.org/feeds/all.atom.xml"
+    feed = parse_feed(body, url=url, branch=county)
     first, second = feed.entries
-    assert first.branch_id == "b1"
+    assert first.branch_id == "county"
+    assert first.entry_id.startswith("county>https://b1.example.org/feeds/all.atom.xml ")
     assert first.origin_branch_id == "https://b1.example.org/feeds/all.atom.xml"
     assert first.origin_branch_name == "东城社区第一支部"
     assert first.origin_branch_url == "https://b1.example.org/"
     assert first.origin_feed_url == "https://b1.example.org/feeds/all.atom.xml"
     assert second.origin_branch_name == "东城区第三支部"
+    # From a branch not registered as a portal, <source> is not believed.
+    plain = parse_feed(body, url=url, branch=BRANCH).entries[0]
+    assert plain.origin_branch_id == "b1" and plain.entry_id.startswith("b1 ")
 
 
 def test_rss2_guid_author_relative_link_and_content() -> None:
     feed = parse("rss2.xml", url="https://union.example.net/feed/")
     agm, letter = feed.entries
     assert feed.format == "rss"
-    assert agm.entry_id == "union-post-1042" and agm.author == "Secretary"
+    assert (
+        agm.feed_id == "union-post-1042"
+        and agm.entry_id == "b1 union-post-1042"
+        and agm.author == "Secretary"
+    )
     assert agm.type == "announcements" and "Meetings" in agm.tags
     assert "the hall" in agm.content_html and "March 3" in agm.summary_html
     assert agm.published == datetime(2026, 2, 10, 18, 30, tzinfo=UTC)
     assert letter.url == "https://union.example.net/2026/01/newsletter/"
-    assert letter.entry_id == letter.url  # no guid: the link is the id
+    assert letter.feed_id == letter.url  # no guid: the link is the id
 
 
 def test_rss1_rdf() -> None:

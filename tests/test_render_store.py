@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tongxin.federation import portal_feeds
+from tongxin.federation.dates import zone
 from tongxin.federation.health import branch_health
 from tongxin.federation.model import Branch, Entry, FetchResult, Registry
 from tongxin.federation.portal import PortalContent, PortalRenderer, Publisher
@@ -63,7 +64,9 @@ def corpus() -> list[Entry]:
 
 
 def from_rows(store: Store) -> PortalContent:
-    return PortalContent.from_rows(store.listing_rows(), NOW, store.entries_by_id)
+    # dates shown in the registry's zone, as the renderer shows entries given as a list
+    local = zone(REGISTRY.timezone)
+    return PortalContent.from_rows(store.listing_rows(), NOW, store.entries_by_id, local)
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -15,7 +15,12 @@ from tongxin.federation.pipeline import run
 
 def _portal(tmp: Path, server: FeedServer, name: str, branches: list[dict]) -> Path:
     """Run portal ``name`` and serve its feed and health.json at /<name>/."""
-    document = {"name": f"门户{name}", "url": server.url(f"/{name}/"), "allow_networks": ["127.0.0.1"], "branches": branches}
+    document = {
+        "name": f"门户{name}",
+        "url": server.url(f"/{name}/"),
+        "allow_networks": ["127.0.0.1"],
+        "branches": branches,
+    }
     registry = tmp / f"{name}.yaml"
     registry.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     out = tmp / name

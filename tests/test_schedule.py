@@ -32,7 +32,12 @@ def _setup(tmp: Path, server: FeedServer) -> Path:
     server.route("/down.xml", status=500, body=b"")
     branches.append({"id": "down", "name": "down", "feed": server.url("/down.xml")})
     registry = tmp / "registry.yaml"
-    document = {"name": "门户", "url": "https://p.example/", "allow_networks": ["127.0.0.1"], "branches": branches}
+    document = {
+        "name": "门户",
+        "url": "https://p.example/",
+        "allow_networks": ["127.0.0.1"],
+        "branches": branches,
+    }
     registry.write_text(yaml.safe_dump(document), encoding="utf-8")
     return registry
 

@@ -59,6 +59,16 @@ class FeedHead:
 
 
 @dataclass(frozen=True)
+class FeedAttachment:
+    """A file attached to an item."""
+
+    url: str
+    type: str = ""  # MIME type
+    length: int = 0  # bytes; 0 when unknown
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class FeedSource:
     """The branch that first published an item (portal feeds only)."""
 
@@ -91,6 +101,9 @@ class FeedItem:
     series: str | None = None
     order: int | None = None
     source: FeedSource | None = None
+    #: files attached: Atom ``link rel="enclosure"``, RSS ``<enclosure>``, JSON Feed
+    #: ``attachments``
+    attachments: tuple[FeedAttachment, ...] = ()
     #: The item's ``_tongxin`` object in JSON Feed.
     json_extension: dict[str, Any] = field(default_factory=dict)
 
@@ -159,6 +172,14 @@ def atom_entry(feed: Any, item: FeedItem) -> Any:
     _sub(entry, _A + "id", item.id)
     _sub(entry, _A + "title", item.title, type="text")
     _sub(entry, _A + "link", rel="alternate", type="text/html", href=item.url)
+    for attached in item.attachments:
+        link = _sub(entry, _A + "link", rel="enclosure", href=attached.url)
+        if attached.type:
+            link.set("type", clean(attached.type))
+        if attached.length:
+            link.set("length", str(attached.length))
+        if attached.title:
+            link.set("title", clean(attached.title))
     _sub(entry, _A + "published", iso(item.published))
     _sub(entry, _A + "updated", iso(item.updated))
     if item.author:
@@ -236,6 +257,14 @@ def _rss_item(channel: Any, item: FeedItem) -> None:
         _sub(element, "category", tag)
     _sub(element, "description", item.summary_html or item.content_html)
     _sub(element, f"{{{CONTENT_NS}}}encoded", item.content_html)
+    for attached in item.attachments:
+        _sub(
+            element,
+            "enclosure",
+            url=attached.url,
+            length=str(attached.length),  # required; 0 when unknown, as the RSS board advises
+            type=attached.type or "application/octet-stream",
+        )
     source = item.source
     if source is not None and (source.feed_url or source.link):
         _sub(element, "source", source.title, url=source.feed_url or source.link)
@@ -279,5 +308,19 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
         data["tags"] = list(item.tags)
     if item.language:
         data["language"] = item.language
+    if item.attachments:
+        data["attachments"] = [_json_attachment(a) for a in item.attachments]
     data["_tongxin"] = item.json_extension
+    return data
+
+
+def _json_attachment(attached: FeedAttachment) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "url": attached.url,
+        "mime_type": attached.type or "application/octet-stream",
+    }
+    if attached.title:
+        data["title"] = attached.title
+    if attached.length:
+        data["size_in_bytes"] = attached.length
     return data

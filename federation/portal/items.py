@@ -12,12 +12,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
 from markupsafe import Markup
 
+from .. import attachments as files
 from .. import portal_feeds
 from ..model import Entry
 from ..store import ListingRow, entry_from_listing_row
@@ -41,6 +42,13 @@ class PortalItem:
     branch_name: str
     branch_url: str
     month: str  # YYYY-MM of publication ("" without a date)
+    #: files attached, as the card lists them: ``{url, name, label, size}`` each
+    attachments: list[dict[str, str]]
+    #: the entry's language as its feed declares it ("" when it declares none)
+    lang: str = ""
+    #: the branch that wrote it (``origin_branch_id``): the fetching branch, or one below a
+    #: lower portal
+    origin_id: str = ""
 
     @cached_property
     def digest(self) -> str:
@@ -58,6 +66,9 @@ class PortalItem:
             "1" if self.expired else "0",
             self.branch_name,
             self.branch_url,
+            json.dumps(self.attachments, sort_keys=True) if self.attachments else "",
+            self.lang,
+            self.origin_id,
         )
         return _blake("\x1e".join(parts))
 
@@ -84,17 +95,24 @@ def _expired(expires: datetime | None, now: datetime) -> bool:
     return expires < now
 
 
-def make_items(entries: Iterable[Entry], now: datetime) -> list[PortalItem]:
+def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    if moment is None or zone is UTC:
+        return moment
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+
+
+def make_items(entries: Iterable[Entry], now: datetime, zone: tzinfo = UTC) -> list[PortalItem]:
+    """Items of ``entries``, their dates (and months) in ``zone``, the registry's."""
     items = []
     for entry in entries:
-        date = entry.published or entry.updated
+        date = _local(entry.published or entry.updated, zone)
         items.append(
             PortalItem(
                 entry_id=entry.entry_id,
                 title=entry.title or entry.url,
                 url=entry.url,
                 date=date,
-                modified=entry.updated,
+                modified=_local(entry.updated, zone),
                 summary_html=entry.summary_html or "",
                 type=entry.type or "news",
                 tags=list(entry.tags),
@@ -104,14 +122,31 @@ def make_items(entries: Iterable[Entry], now: datetime) -> list[PortalItem]:
                 branch_name=entry.origin_branch_name or entry.branch_id,
                 branch_url=entry.origin_branch_url,
                 month=f"{date.year:04d}-{date.month:02d}" if date else "",
+                attachments=shown_attachments(entry.attachments),
+                lang=entry.language,
+                origin_id=entry.origin_branch_id or entry.branch_id,
             )
         )
     return items
 
 
 _LAZY_FIELDS = frozenset(
-    ("title", "url", "date", "modified", "summary_html", "tags", "branch_name", "branch_url")
-)
+    ("title", "url", "date", "modified", "summary_html", "tags", "branch_name", "branch_url",
+     "attachments")
+)  # fmt: skip
+
+
+def shown_attachments(stored: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Attachments as a card lists them: address, name, file type and size."""
+    return [
+        {
+            "url": str(a.get("url") or ""),
+            "name": files.name_of(a),
+            "label": files.label(a),
+            "size": files.size_text(int(a.get("length") or 0)),
+        }
+        for a in stored
+    ]
 
 
 def _parse_iso(text: str | None) -> datetime | None:
@@ -131,17 +166,20 @@ class _RowItem(PortalItem):
         self.__dict__.update(
             title=row.title or row.url,
             url=row.url,
-            date=_parse_iso(row.published or row.updated),
-            modified=_parse_iso(row.updated),
+            date=_local(_parse_iso(row.published or row.updated), self.__dict__["_zone"]),
+            modified=_local(_parse_iso(row.updated), self.__dict__["_zone"]),
             summary_html=row.summary_html or "",
             tags=json.loads(row.tags),
             branch_name=row.origin_branch_name or row.branch_id,
             branch_url=row.origin_branch_url,
+            attachments=shown_attachments(json.loads(row.attachments))
+            if row.attachments != "[]"
+            else [],
         )
         return self.__dict__[name]
 
 
-def _row_item(row: ListingRow, now: datetime) -> PortalItem | None:
+def _row_item(row: ListingRow, now: datetime, zone: tzinfo = UTC) -> PortalItem | None:
     """The item of one listing row; None for a page (pages are not listed)."""
     type_ = row.type or "news"
     if type_ == "pages":
@@ -151,13 +189,17 @@ def _row_item(row: ListingRow, now: datetime) -> PortalItem | None:
     item = object.__new__(_RowItem)
     item.__dict__ = {
         "_row": row,
+        "_zone": zone,
         "entry_id": row.entry_id,
+        "lang": row.language,
+        "origin_id": row.origin_branch_id or row.branch_id,
         "type": type_,
         "branch_id": row.branch_id,
         "pinned": bool(row.pinned),
         "expired": expired,
-        # ISO text's year and month are the parsed date's (the offset is kept as written).
-        "month": stamp[:7] if stamp else "",
+        # ISO text's year and month are the parsed date's (stored in UTC); another zone's
+        # month needs the date itself.
+        "month": _month(stamp, zone),
         # content_hash covers every stored field but the key and the origin columns.
         "digest": _blake(
             "\x1e".join(
@@ -170,8 +212,17 @@ def _row_item(row: ListingRow, now: datetime) -> PortalItem | None:
     return item
 
 
+def _month(stamp: str | None, zone: tzinfo) -> str:
+    if not stamp:
+        return ""
+    if zone is UTC:
+        return stamp[:7]
+    local = _local(datetime.fromisoformat(stamp), zone)
+    return f"{local.year:04d}-{local.month:02d}" if local else ""
+
+
 def items_from_rows(
-    rows: Iterable[ListingRow], now: datetime
+    rows: Iterable[ListingRow], now: datetime, zone: tzinfo = UTC
 ) -> tuple[list[PortalItem], list[ListingRow]]:
     """Listed items straight from :meth:`Store.listing_rows` (and the rows they came from).
 
@@ -182,7 +233,7 @@ def items_from_rows(
     items: list[PortalItem] = []
     listed: list[ListingRow] = []
     for row in rows:
-        item = _row_item(row, now)
+        item = _row_item(row, now, zone)
         if item is not None:
             items.append(item)
             listed.append(row)
@@ -215,10 +266,12 @@ class PortalContent:
         self.content_in_digest = content_in_digest
 
     @classmethod
-    def from_entries(cls, entries: Sequence[Entry], now: datetime) -> PortalContent:
+    def from_entries(
+        cls, entries: Sequence[Entry], now: datetime, zone: tzinfo = UTC
+    ) -> PortalContent:
         listed = [e for e in entries if (e.type or "news") != "pages"]
         return cls(
-            make_items(listed, now),
+            make_items(listed, now, zone),
             listed,
             lambda: [portal_feeds.api_entry_key(entry) for entry in listed],
             lambda n: list(listed[:n]),
@@ -231,9 +284,11 @@ class PortalContent:
         rows: Iterable[ListingRow],
         now: datetime,
         load: Callable[[Sequence[str]], list[Entry]],
+        zone: tzinfo = UTC,
     ) -> PortalContent:
-        """``load(ids)``: full entries in that order (:meth:`Store.entries_by_id`)."""
-        items, listed = items_from_rows(rows, now)
+        """``load(ids)``: full entries in that order (:meth:`Store.entries_by_id`); dates
+        shown in ``zone`` (the registry's)."""
+        items, listed = items_from_rows(rows, now, zone)
         return cls(
             items,
             _RowEntries(listed),

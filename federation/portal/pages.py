@@ -8,6 +8,7 @@ page after it. Every page is put with a fingerprint of exactly what it shows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter, defaultdict
@@ -127,9 +128,13 @@ def write_home(r: PortalRenderer, writer: VersionWriter, items: list[PortalItem]
     o = r.options
     branches = r.registry.branches
     pinned = [i for i in items if i.pinned and not i.expired][: o.pinned_limit]
-    latest = items[: o.home_size]
+    # Each entry once: a pinned notice is not repeated among the latest, and an expired
+    # notice leaves the home page (as on branch homes; its listings still have it).
+    shown = {i.entry_id for i in pinned}
+    latest = [i for i in items if not i.expired and i.entry_id not in shown][: o.home_size]
     counts = Counter(i.type for i in items)
     regions = Counter(b.region for b in branches if b.region)  # branches per region
+    writers = writing_branches(branches, items)
     fp = writer.fingerprint(
         "home",
         digests(pinned),
@@ -138,14 +143,16 @@ def write_home(r: PortalRenderer, writer: VersionWriter, items: list[PortalItem]
         json.dumps(sorted(counts.items())),
         json.dumps(sorted(regions.items())),
         str(len(branches)),
+        str(writers),
     )
     writer.put(
         "index.html",
         fp,
         lambda: r.page(
             "portal_index.html",
-            pinned_cards=[r.card(i, True) for i in pinned],
-            latest_cards=[r.card(i, True) for i in latest],
+            # under the sections' h2: the cards' titles are h3
+            pinned_cards=[r.card(i, True, level=3) for i in pinned],
+            latest_cards=[r.card(i, True, level=3) for i in latest],
             type_counts=[
                 (ty, counts[ty], url_of(type_dir(ty))) for ty in sorted(counts, key=_type_order)
             ],
@@ -153,7 +160,7 @@ def write_home(r: PortalRenderer, writer: VersionWriter, items: list[PortalItem]
                 (name, n, url_of(f"regions/{path_segment(name)}"))
                 for name, n in sorted(regions.items())
             ],
-            branch_count=len(branches),
+            branch_count=writers,
             entry_count=len(items),
         ),
     )
@@ -187,6 +194,11 @@ def write_listings(
         write_listing(r, writer, type_dir(ty), by_type.get(ty, []), name, ty, show_type=False)
     for branch in r.registry.branches:
         _branch_listing(r, writer, branch, by_branch.get(branch.id, []), health_by_id)
+    for (branch_id, _origin), origin_items in relayed_by_origin(items).items():
+        # A lower portal's entries, by the branch below it that wrote them.
+        heading = origin_items[0].branch_name
+        path = origin_path(branch_id, origin_items[0].origin_id)
+        write_listing(r, writer, path, origin_items, heading, "branches")
     for region, region_items in by_region.items():
         write_listing(
             r,
@@ -270,6 +282,35 @@ def write_listing(
         writer.put(relative, fp, produce)
 
 
+def relayed_by_origin(items: list[PortalItem]) -> dict[tuple[str, str], list[PortalItem]]:
+    """Entries relayed by a lower portal, by (fetching branch, branch that wrote them)."""
+    groups: dict[tuple[str, str], list[PortalItem]] = defaultdict(list)
+    for item in items:
+        if item.origin_id and item.origin_id != item.branch_id:
+            groups[(item.branch_id, item.origin_id)].append(item)
+    return groups
+
+
+def origin_path(branch_id: str, origin_id: str) -> str:
+    """Where the listing of one branch below the lower portal ``branch_id`` is written."""
+    digest = hashlib.blake2b(origin_id.encode(), digest_size=6).hexdigest()
+    return f"branches/{branch_id}/from/{digest}"
+
+
+def writing_branches(branches: Sequence[Branch], items: list[PortalItem]) -> int:
+    """How many branches wrote what the portal holds: each registered branch, a lower
+    portal counted as the branches below it that wrote its entries (and itself, when it
+    publishes entries of its own)."""
+    relayed: dict[str, set[str]] = defaultdict(set)
+    own: set[str] = set()
+    for item in items:
+        if item.origin_id and item.origin_id != item.branch_id:
+            relayed[item.branch_id].add(item.origin_id)
+        else:
+            own.add(item.branch_id)
+    return sum(len(relayed[b.id]) + (b.id in own) if relayed.get(b.id) else 1 for b in branches)
+
+
 def write_branches_page(
     r: PortalRenderer,
     writer: VersionWriter,
@@ -277,6 +318,15 @@ def write_branches_page(
     health: Sequence[BranchHealth],
 ) -> None:
     counts = Counter(i.branch_id for i in items)
+    below: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (branch_id, _origin), origin_items in sorted(relayed_by_origin(items).items()):
+        below[branch_id].append(
+            {
+                "name": origin_items[0].branch_name,
+                "url": url_of(origin_path(branch_id, origin_items[0].origin_id)),
+                "entries": len(origin_items),
+            }
+        )
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     health_by_id = {row.id: row for row in health}
     for branch in r.registry.branches:
@@ -289,6 +339,7 @@ def write_branches_page(
                 "entries": counts.get(branch.id, 0),
                 "status": row.status if row else "error",
                 "last_entry": row.last_entry if row else None,
+                "below": sorted(below.get(branch.id, []), key=lambda o: o["name"]),
             }
         )
     regions = [

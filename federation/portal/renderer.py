@@ -19,6 +19,7 @@ from tongxin.theme.helpers import HELPERS
 
 from tongxin.i18n import normalise_language, translator
 
+from ..dates import zone
 from ..health import health_json
 from ..health_table import health_csv
 from ..model import BranchHealth, Entry, Registry
@@ -95,7 +96,10 @@ class PortalRenderer:
             "nav": self._nav(),
             "parent": None,
             "is_portal": True,
+            # every date shown is in it (a portal page's day equals its branch page's)
+            "timezone": registry.timezone,
         }
+        self.zone = zone(registry.timezone)
         self.env.globals.update(
             site=self.site_context,
             t=self.t,
@@ -104,9 +108,9 @@ class PortalRenderer:
             THEME_STATIC_DIR="theme",
             theme_helpers=HELPERS,
         )
-        #: Each entry's card, by (entry id, show_type, link prefix): one entry shows in up to
-        #: five listings, at up to three depths.
-        self._cards: dict[tuple[str, bool, str], Markup] = {}
+        #: Each entry's card, by (entry id, show_type, heading level, link prefix): one entry
+        #: shows in up to five listings, at up to three depths.
+        self._cards: dict[tuple[str, bool, int, str], Markup] = {}
         self._writer: VersionWriter | None = None
         self.salt = self._salt(template_dir)
 
@@ -127,15 +131,18 @@ class PortalRenderer:
         nav.append({"title": self.t("portal.health"), "url": "health/"})
         return nav
 
-    def card(self, item: PortalItem, show_type: bool) -> Markup:
+    def card(self, item: PortalItem, show_type: bool, level: int = 2) -> Markup:
         """One entry's card (``_entry_card.html``), rendered once per run however many
-        listings show it."""
+        listings show it; ``level``: its title's heading level (2 under a page's h1, 3 under
+        a section's h2)."""
         prefix = self._current_prefix()
-        key = (item.entry_id, show_type, prefix)
+        key = (item.entry_id, show_type, level, prefix)
         card = self._cards.get(key)
         if card is None:
             template = self.env.get_template("_entry_card.html")
-            text = template.render(entry=item, show_type=show_type, card_level=2, SITEURL=prefix)
+            text = template.render(
+                entry=item, show_type=show_type, card_level=level, SITEURL=prefix
+            )
             card = self._cards[key] = Markup(text.strip())
         return card
 
@@ -162,7 +169,7 @@ class PortalRenderer:
         content = (
             entries
             if isinstance(entries, PortalContent)
-            else PortalContent.from_entries(entries, self.now)
+            else PortalContent.from_entries(entries, self.now, self.zone)
         )
         writer = VersionWriter(out, previous, self.salt)
         self._writer = writer

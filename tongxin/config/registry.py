@@ -12,7 +12,7 @@ import re
 from tongxin.i18n import LANGUAGES
 from tongxin.yamlsrc import KeyPath
 
-from .options import Choice, Context, Integer, ListOf, MapOf, SubConfig, Text, Url
+from .options import Choice, Context, Integer, ListOf, MapOf, SubConfig, Text, Timezone, Type, Url
 from .screen import SCREEN_OVERRIDES
 
 BRANCH_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -53,6 +53,8 @@ BRANCH = SubConfig(
         "public_keys": ListOf(Text()),
         # this branch's cap on stored entries (else the registry's max_entries_per_branch)
         "max_entries": Integer(minimum=1),
+        # a lower portal: its Atom <source> is trusted for the branches below it
+        "portal": Type(bool, "type_bool"),
     },
     rules=(_one_key_form,),
     null_is_absent=True,
@@ -82,6 +84,8 @@ REGISTRY = SubConfig(
         "description": Text(),
         "stale_days": Integer(minimum=1),
         "inspection": INSPECTION,
+        # zone-less feed dates are read in it, and the portal shows every date in it
+        "timezone": Timezone(),
         # Per-portal overrides of the screening rules (tongxin/config/screen.py).
         "screen": SCREEN_OVERRIDES,
         # Private ranges and host names the portal may fetch from (intranet branches); by

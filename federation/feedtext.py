@@ -1,0 +1,87 @@
+"""Text and HTML as feeds carry them, made into the HTML the sanitise stage cleans.
+
+- Atom text constructs (RFC 4287 §3.1): ``text`` is escaped, ``html`` passed on, ``xhtml``
+  serialised whatever prefix the XHTML namespace has (``<xh:div>`` keeps its markup), and
+  content of any other media type is base64 (§4.1.3.3): decoded, then read as HTML or text.
+- WeChat-to-RSS bridges publish ``<img data-src="…">`` (lazy loading) without ``src``: the
+  image is kept by moving ``data-src`` to ``src``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+
+from lxml import etree
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+_XHTML = f"{{{XHTML_NS}}}"
+_XMLNS_RE = re.compile(r'\sxmlns(:\w+)?="[^"]*"')
+
+
+def atom_text(element: etree._Element | None) -> str:
+    """An Atom text construct as HTML."""
+    if element is None:
+        return ""
+    kind = (element.get("type") or "text").strip().lower()
+    if kind in ("xhtml", "application/xhtml+xml"):
+        return _xhtml(element)
+    text = element.text or "" if not len(element) else "".join(element.itertext())
+    if kind in ("html", "text/html"):
+        return text.strip()
+    if kind == "text" or kind.startswith("text/"):
+        return html.escape(text.strip(), quote=False)
+    if element.get("mode") == "base64" or not (kind.endswith("/xml") or kind.endswith("+xml")):
+        return _base64(text, kind)
+    return html.escape(text.strip(), quote=False)
+
+
+def _xhtml(element: etree._Element) -> str:
+    div = element.find(f"{_XHTML}div")
+    holder = div if div is not None else element
+    for node in holder.iter():
+        # <xh:p> and <p xmlns="…xhtml"> alike become <p>: HTML knows no namespaces.
+        if isinstance(node.tag, str) and node.tag.startswith(_XHTML):
+            node.tag = node.tag[len(_XHTML) :]
+    parts = [html.escape(holder.text or "", quote=False)]
+    for child in holder:
+        etree.cleanup_namespaces(child)
+        parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
+    return _XMLNS_RE.sub("", "".join(parts)).strip()
+
+
+def _base64(text: str, kind: str) -> str:
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+        decoded = data.decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return ""  # a binary payload (an image, a PDF) is no text to show
+    return decoded.strip() if "html" in kind else html.escape(decoded.strip(), quote=False)
+
+
+_IMG_RE = re.compile(r"<img\b[^>]*>", re.I)
+_DATA_SRC_RE = re.compile(r"""\sdata-(?:src|original|lazy-src)\s*=\s*("[^"]*"|'[^']*')""", re.I)
+_SRC_RE = re.compile(r"""\ssrc\s*=\s*("[^"]*"|'[^']*')""", re.I)
+
+
+def lazy_images(fragment: str) -> str:
+    """``fragment`` with every lazy ``<img>`` given its ``data-src`` as ``src``."""
+    if "data-" not in fragment:
+        return fragment
+    return _IMG_RE.sub(_unlazy, fragment)
+
+
+def _unlazy(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    lazy = _DATA_SRC_RE.search(tag)
+    if lazy is None:
+        return tag
+    src = _SRC_RE.search(tag)
+    value = src.group(1)[1:-1].strip() if src else ""
+    if value and not value.startswith("data:"):
+        return tag  # a real src already (a placeholder data: URI is not one)
+    if src:
+        tag = tag[: src.start()] + tag[src.end() :]
+    return f"{tag[:4]} src={lazy.group(1)}{tag[4:]}"

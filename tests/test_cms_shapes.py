@@ -1,0 +1,119 @@
+"""Feeds shaped as Chinese sites' CMSs really write them, through the real federate run over
+loopback: PHPCMS/DedeCMS RSS in undeclared GBK with zone-less local dates, WordPress with a
+PDF enclosure and `+0800` dates, a WeChat-to-RSS bridge with lazy images and `CST` dates,
+a Discuz board numbering its threads 1, 2 like the others, and a Hugo JSON Feed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from feedserver import FeedServer
+from test_pipeline import federate, server, stored
+
+__all__ = ["server"]  # the fixture, re-exported for pytest
+
+
+def rss(site: str, items: str, declaration: str = '<?xml version="1.0"?>') -> str:
+    return (
+        f'{declaration}<rss version="2.0"><channel><title>站</title><link>{site}</link>'
+        f"<description>d</description><language>zh-cn</language>{items}</channel></rss>"
+    )
+
+
+def test_cms_feeds_keep_every_entry_date_and_attachment(server: FeedServer, tmp_path: Path) -> None:
+    s = {name: server.url(f"/{name}/") for name in ("phpcms", "wp", "wechat", "discuz", "hugo")}
+    phpcms = rss(  # no encoding declared, served as GBK without a charset
+        s["phpcms"],
+        f"<item><title>关于召开党员大会的通知</title><link>{s['phpcms']}html/1.html</link>"
+        "<guid>1</guid><pubDate>2026-11-20 10:20:00</pubDate>"
+        "<description>请全体党员准时参加</description></item>",
+    ).encode("gbk")
+    wordpress = rss(
+        s["wp"],
+        f"<item><title>报名表下载</title><link>{s['wp']}?p=1</link>"
+        f'<guid isPermaLink="false">{s["wp"]}?p=1</guid>'
+        "<pubDate>Fri, 20 Nov 2026 09:00:00 +0800</pubDate><description>见附件</description>"
+        f'<enclosure url="{s["wp"]}wp-content/uploads/form.pdf" length="52000" '
+        'type="application/pdf"/></item>',
+        '<?xml version="1.0" encoding="UTF-8"?>',
+    ).encode()
+    wechat = rss(
+        s["wechat"],
+        f"<item><title>主题党日活动</title><link>{s['wechat']}s/abc</link><guid>2</guid>"
+        "<pubDate>Sat, 21 Nov 2026 18:30:00 CST</pubDate><description><![CDATA[<p>"
+        '<img data-src="https://mmbiz.qpic.cn/a.jpg" alt="合影"></p>]]></description></item>',
+    ).encode()
+    discuz = rss(
+        s["discuz"],
+        "".join(
+            f"<item><title>帖子{n}</title><link>{s['discuz']}thread-{n}.html</link>"
+            f"<guid>{n}</guid><pubDate>2026/11/2{n} 08:00</pubDate>"
+            "<description>内容</description></item>"
+            for n in (1, 2)
+        ),
+    ).encode()
+    hugo = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "雨果",
+            "home_page_url": s["hugo"],
+            "items": [
+                {
+                    "id": "1",
+                    "url": f"{s['hugo']}posts/1/",
+                    "title": "学习笔记",
+                    "content_html": "<p>笔记</p>",
+                    "date_published": "2026-11-22T08:00:00+08:00",
+                },
+            ],
+        }  # fmt: skip
+    ).encode()
+    feeds = {"phpcms": phpcms, "wp": wordpress, "wechat": wechat, "discuz": discuz, "hugo": hugo}
+    branches = []
+    for name, body in feeds.items():
+        kind = "application/json" if name == "hugo" else "application/rss+xml"
+        server.route(f"/{name}/feed", body=body, content_type=kind)
+        branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/feed")})
+    path = tmp_path / "r.yaml"
+    data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    report = federate(path, tmp_path / "portal")
+    assert report.published and not report.failed
+    by_title = {e.title: e for e in stored(tmp_path / "portal")}
+    assert len(by_title) == 6  # guid "1" of three CMSs, "2" of two: nothing lost
+    assert by_title["关于召开党员大会的通知"].published == datetime(2026, 11, 20, 2, 20, tzinfo=UTC)
+    assert by_title["报名表下载"].published == datetime(2026, 11, 20, 1, tzinfo=UTC)
+    assert by_title["报名表下载"].attachments[0]["url"].endswith("form.pdf")
+    assert by_title["主题党日活动"].published == datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
+    assert 'src="https://mmbiz.qpic.cn/a.jpg"' in by_title["主题党日活动"].summary_html
+    assert by_title["帖子1"].published == datetime(2026, 11, 21, 0, tzinfo=UTC)
+    assert by_title["学习笔记"].published == datetime(2026, 11, 22, 0, tzinfo=UTC)
+    home = (tmp_path / "portal/index.html").read_text(encoding="utf-8")
+    assert "2026年11月20日" in home and "(PDF, 51 KB)" in home
+
+
+def test_undeclared_japanese_is_not_read_as_chinese(server: FeedServer, tmp_path: Path) -> None:
+    title = "ゲーム三昧な正月、ブログに記事を投稿しました"
+    chinese = "关于召开党员大会的通知，请全体党员准时参加"
+    feeds = {
+        "sjis": ("shift_jis", title),
+        "eucjp": ("euc_jp", title),
+        "gbk": ("gbk", chinese),
+    }
+    branches = []
+    for name, (encoding, text) in feeds.items():
+        body = rss(
+            server.url(f"/{name}/"),
+            f"<item><title>{text}</title><link>{server.url(f'/{name}/1')}</link></item>",
+        ).encode(encoding)
+        server.route(f"/{name}/feed", body=body, content_type="application/rss+xml")
+        branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/feed")})
+    path = tmp_path / "r.yaml"
+    data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    federate(path, tmp_path / "portal")
+    titles = {e.branch_id: e.title for e in stored(tmp_path / "portal")}
+    assert titles == {"sjis": title, "eucjp": title, "gbk": chinese}
