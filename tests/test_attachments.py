@@ -68,7 +68,10 @@ def json_with_attachments(site: str) -> bytes:
 
 def write(path: Path, url: str, branches: list[dict]) -> Path:
     path.write_text(
-        yaml.safe_dump({"name": "门户", "url": url, "branches": branches}, allow_unicode=True),
+        yaml.safe_dump(
+            {"name": "门户", "url": url, "branches": branches, "allow_networks": ["127.0.0.1"]},
+            allow_unicode=True,
+        ),
         encoding="utf-8",
     )
     return path

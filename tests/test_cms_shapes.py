@@ -79,6 +79,7 @@ def test_cms_feeds_keep_every_entry_date_and_attachment(server: FeedServer, tmp_
         branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/feed")})
     path = tmp_path / "r.yaml"
     data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    data["allow_networks"] = ["127.0.0.1"]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     report = federate(path, tmp_path / "portal")
     assert report.published and not report.failed
@@ -113,6 +114,7 @@ def test_undeclared_japanese_is_not_read_as_chinese(server: FeedServer, tmp_path
         branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/feed")})
     path = tmp_path / "r.yaml"
     data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    data["allow_networks"] = ["127.0.0.1"]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     federate(path, tmp_path / "portal")
     titles = {e.branch_id: e.title for e in stored(tmp_path / "portal")}

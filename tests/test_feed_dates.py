@@ -75,6 +75,7 @@ def registry(path: Path, url: str, feeds: dict[str, str], **extra: object) -> Pa
         "url": url,
         **extra,
         "branches": [{"id": k, "name": k, "feed": v} for k, v in feeds.items()],
+        "allow_networks": ["127.0.0.1"],
     }
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path

@@ -22,6 +22,7 @@ def run(server: FeedServer, tmp_path: Path, feeds: dict[str, bytes]) -> dict[str
         branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/feed.xml")})
     path = tmp_path / "r.yaml"
     data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    data["allow_networks"] = ["127.0.0.1"]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     federate(path, tmp_path / "portal")
     found: dict[str, list] = {}

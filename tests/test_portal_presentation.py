@@ -61,6 +61,7 @@ def test_home_shows_each_notice_once_no_expired_one_and_marks_other_languages(
     branches = [{"id": k, "name": k, "feed": server.url(f"/{k}/atom")} for k in ("a", "en", "tw")]
     path = tmp_path / "r.yaml"
     data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    data["allow_networks"] = ["127.0.0.1"]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "portal"
     federate(path, out)
