@@ -9,16 +9,13 @@ most) and keeps the count in the store, so the health page shows it on every run
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
-
 from .model import Branch
+from .netguard import read_json_documents
 
 FEED_SUFFIX = "feeds/all.atom.xml"
 MAX_BYTES = 5 * 1024 * 1024
@@ -55,38 +52,26 @@ def count_backdated(document: Any, days: int) -> int | None:
     return count
 
 
-async def _read(session: aiohttp.ClientSession, url: str, days: int) -> int | None:
-    try:
-        async with session.get(url) as response:
-            if response.status != 200:
-                return None
-            body = await response.content.read(MAX_BYTES + 1)
-            if len(body) > MAX_BYTES:
-                return None
-            return count_backdated(json.loads(body), days)
-    except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeError, OSError):
-        return None
-
-
-async def _read_all(urls: dict[str, str], days: int, agent: str) -> dict[str, int | None]:
-    timeout = aiohttp.ClientTimeout(total=TIMEOUT)
-    async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": agent}) as s:
-        counts = await asyncio.gather(*(_read(s, url, days) for url in urls.values()))
-    return dict(zip(urls, counts, strict=True))
-
-
 def collect(
     branches: Iterable[Branch],
     changed: set[str],
     db: sqlite3.Connection,
     days: int,
     user_agent: str,
+    allow_networks: Iterable[str] = (),
 ) -> None:
     """Recount the branches whose feed changed this run (``changed``: their ids)."""
     urls = {b.id: u for b in branches if b.id in changed and (u := api_url(b))}
     if not urls:
         return
-    counts = asyncio.run(_read_all(urls, days, user_agent))
+    documents = read_json_documents(
+        urls,
+        allow_networks=allow_networks,
+        user_agent=user_agent,
+        max_bytes=MAX_BYTES,
+        timeout=TIMEOUT,
+    )
+    counts = {key: count_backdated(document, days) for key, document in documents.items()}
     with db:
         db.executemany(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",

@@ -206,7 +206,9 @@ def _read_lower_portals(registry: Registry, store: Store, changed: set[str]) -> 
     try:
         rollup.collect(registry, store.db, agent)
         days = int(thresholds(registry)["backdated_days"])
-        backdating.collect(registry.branches, changed, store.db, days, agent)
+        backdating.collect(
+            registry.branches, changed, store.db, days, agent, registry.allow_networks
+        )
     except Exception:  # noqa: BLE001 - both are extra; the portal publishes anyway
         logger.exception("roll-up")
 

@@ -10,15 +10,13 @@ cannot reach it still shows the last known figures, with their date.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-import aiohttp
-
 from .model import Branch, Registry
+from .netguard import read_json_documents
 
 FEED_SUFFIX = "feeds/all.atom.xml"
 MAX_BYTES = 5 * 1024 * 1024
@@ -31,7 +29,7 @@ def health_url(branch: Branch, relays: set[str]) -> str | None:
     given = branch.extra.get("health")
     if given:
         return str(given)
-    if branch.id in relays and branch.feed.endswith(FEED_SUFFIX):
+    if (branch.portal or branch.id in relays) and branch.feed.endswith(FEED_SUFFIX):
         return branch.feed[: -len(FEED_SUFFIX)] + "health.json"
     return None
 
@@ -63,26 +61,6 @@ def summarise(document: Any) -> dict[str, Any] | None:
         return None
 
 
-async def _read(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
-    try:
-        async with session.get(url) as response:
-            if response.status != 200:
-                return None
-            body = await response.content.read(MAX_BYTES + 1)
-            if len(body) > MAX_BYTES:
-                return None
-            return summarise(json.loads(body))
-    except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeError, OSError):
-        return None
-
-
-async def _read_all(urls: dict[str, str], user_agent: str) -> dict[str, dict[str, Any] | None]:
-    timeout = aiohttp.ClientTimeout(total=TIMEOUT)
-    async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": user_agent}) as s:
-        answers = await asyncio.gather(*(_read(s, url) for url in urls.values()))
-    return dict(zip(urls, answers, strict=True))
-
-
 def collect(registry: Registry, db: sqlite3.Connection, user_agent: str) -> int:
     """Read every lower portal's health.json; keep each summary read in the store. Returns
     how many were read."""
@@ -90,7 +68,14 @@ def collect(registry: Registry, db: sqlite3.Connection, user_agent: str) -> int:
     urls = {b.id: u for b in registry.branches if (u := health_url(b, relays))}
     if not urls:
         return 0
-    answers = asyncio.run(_read_all(urls, user_agent))
+    documents = read_json_documents(
+        urls,
+        allow_networks=registry.allow_networks,
+        user_agent=user_agent,
+        max_bytes=MAX_BYTES,
+        timeout=TIMEOUT,
+    )
+    answers = {key: summarise(document) for key, document in documents.items()}
     read = {key: value for key, value in answers.items() if value is not None}
     with db:
         db.executemany(

@@ -44,6 +44,7 @@ def test_three_levels_roll_up_branches_at_risk(tmp_path: Path) -> None:
                 "id": name,
                 "name": f"门户{name}",
                 "feed": server.url(f"/{name}/feeds/all.atom.xml"),
+                "portal": True,  # a lower portal (its <source> trusted, its health read)
             }
 
         _portal(tmp_path, server, "county", [leaf("fresh"), leaf("old")])
