@@ -8,7 +8,6 @@ entry id. See docs/internals.md, "Branch content" and "What templates … can re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,8 @@ from zoneinfo import ZoneInfo
 from pelican import signals
 from pelican.contents import Article, Page
 from pelican.urlwrappers import Category
-from pelican.utils import slugify
 
-from tongxin.config import attachment_path
+from tongxin.config import attachment_path, series_slugs
 from tongxin.config.content import CONTENT_TYPES
 
 
@@ -183,38 +181,6 @@ def order_series(generator: Any) -> None:
             article.series_next = None
             article.series_url = None
     generator.context["STUDY_SERIES"] = series_list
-
-
-def series_slugs(names: Iterable[str], settings: dict[str, Any] | None = None) -> dict[str, str]:
-    """Each series name's URL part: its slug, with a suffix (``-2``) when two names meet.
-
-    Shared with ``tongxin check``, which must know the series pages a build writes.
-    """
-    if settings is None:  # Pelican's defaults, as a branch build uses them
-        from pelican.settings import DEFAULT_CONFIG
-
-        settings = {"SLUG_REGEX_SUBSTITUTIONS": DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"]}
-    taken: set[str] = set()
-    slugs: dict[str, str] = {}
-    for name in sorted(set(names)):
-        base = series_slug(name, settings)
-        slug, number = base, 1
-        while slug.lower() in taken:
-            number += 1
-            slug = f"{base}-{number}"
-        taken.add(slug.lower())
-        slugs[name] = slug
-    return slugs
-
-
-def series_slug(name: str, settings: dict[str, Any]) -> str:
-    """The URL part of a series page: its name slugified, Chinese kept (``党章学习``)."""
-    slug = slugify(
-        name,
-        regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
-        use_unicode=True,
-    )
-    return slug.strip("-") or "series"
 
 
 def write_series_pages(generator: Any, writer: Any) -> None:

@@ -142,3 +142,21 @@ def test_inspection_thresholds_are_checked_with_path_and_line(
     assert f"{registry}:4: " in err and "home_days" in err, err
     assert f"{registry}:6: " in err, err
     assert server.requests() == []
+
+
+def test_adaptive_run_leaves_a_branch_alone_until_its_next_check(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    registry = write_registry(
+        tmp_path / "registry.yaml", "门户", "https://portal.example/", [_branch(server, "a")]
+    )
+    out = str(tmp_path / "www")
+    assert _federate(str(registry), "-o", out, "-q", "--adaptive")[0] == 0
+    first = len(server.requests("/a/feed.xml"))
+    assert first == 1
+    # A minute later the branch is not due (15 minutes at the least): no request at all.
+    assert _federate(str(registry), "-o", out, "-q", "--adaptive")[0] in (0, 4)
+    assert len(server.requests("/a/feed.xml")) == first
+    # Without --adaptive every branch is asked again.
+    assert _federate(str(registry), "-o", out, "-q")[0] == 0
+    assert len(server.requests("/a/feed.xml")) == first + 1

@@ -220,6 +220,7 @@ def federate(
             siteurl=siteurl,
             pinged=pinged,
             parent_hub=parent_hub,
+            adaptive=adaptive,
             quiet=quiet,
         )  # fmt: skip
     )
