@@ -155,15 +155,21 @@ def _analyse(
     known = terms.analyse(t for d in docs for t in (title_field(d), body_field(d)))
     fresh = terms.new_texts
     stats.tokenized = sum(1 for d in docs if title_field(d) in fresh or body_field(d) in fresh)
+    return document_fields(docs, known)
+
+
+def document_fields(
+    docs: list[SearchDoc], texts: dict[str, Prepared]
+) -> list[tuple[Prepared, Prepared, Prepared]]:
+    """Each document's (title, text, filter terms), the texts analysed in ``texts``; the
+    filter terms of each (branch, type, region) prepared once."""
     facet_of: dict[tuple[str, str, str], Prepared] = {}
     out = []
     for d in docs:
-        facet = facet_of.get((d.branch, d.type, d.region))
-        if facet is None:
-            facet = facet_of[d.branch, d.type, d.region] = prepare(
-                facet_terms(d.branch, d.type, d.region)
-            )
-        out.append((known[title_field(d)], known[body_field(d)], facet))
+        key = (d.branch, d.type, d.region)
+        if key not in facet_of:
+            facet_of[key] = prepare(facet_terms(*key))
+        out.append((texts[title_field(d)], texts[body_field(d)], facet_of[key]))
     return out
 
 

@@ -22,9 +22,10 @@ from typing import Any
 
 from tongxin.tokenizer import term_hash
 
+from .build import document_fields
 from .cache import link_or_copy
 from .extras import write_facets
-from .format import Prepared, ShardWriter, prepare, prepare_text
+from .format import ShardWriter, prepare_text
 from .model import (
     FIELDS,
     FORMAT,
@@ -33,7 +34,6 @@ from .model import (
     body_field,
     date_key,
     encode,
-    facet_terms,
     meta_row,
     title_field,
     write_atomic,
@@ -169,15 +169,7 @@ def _delta_shards(
 ) -> tuple[ShardWriter, int, int]:
     """(the writer holding the delta's postings, its shard count, its postings)."""
     texts = {t: prepare_text(t) for d in docs for t in (title_field(d), body_field(d))}
-    facet_of: dict[tuple[str, str, str], Prepared] = {}
-    fields = []
-    for d in docs:
-        facet = facet_of.get((d.branch, d.type, d.region))
-        if facet is None:
-            facet = facet_of[d.branch, d.type, d.region] = prepare(
-                facet_terms(d.branch, d.type, d.region)
-            )
-        fields.append([texts[title_field(d)], texts[body_field(d)], facet])
+    fields = document_fields(docs, texts)
     postings = sum(len(p[0]) for by_field in fields for p in by_field)
     if postings > max_postings:
         raise DeltaRefused(f"{postings} delta postings: time for a new base")
