@@ -96,6 +96,11 @@ def local_backend(
                     translate(None, "editor.server_failed", port=port, code=process.poll())
                 )
             time.sleep(0.1)
+        time.sleep(0.3)  # a server that lost the port to another process exits at once
+        if process.poll() is not None:
+            raise LocalBackendMissing(
+                translate(None, "editor.server_failed", port=port, code=process.poll())
+            )
         yield f"http://127.0.0.1:{port}/api/v1"
     finally:
         process.terminate()
