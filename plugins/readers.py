@@ -12,6 +12,7 @@ import os
 import re
 from datetime import date, datetime, time
 from functools import cache
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -21,6 +22,7 @@ from pelican import signals
 from pelican.readers import BaseReader
 from pelican.urlwrappers import Author
 from pelican.urlwrappers import Tag as PelicanTag
+from pelican.utils import truncate_html_words
 
 from tongxin.frontmatter import (
     CONTENT_TYPES,
@@ -28,6 +30,7 @@ from tongxin.frontmatter import (
     YAML_SUFFIXES,
     read_content_file,
 )
+from tongxin.text import plain_text
 
 #: Front-matter keys Pelican itself interprets; everything else is passed through as is.
 _PELICAN_KEYS = ("title", "date", "modified", "tags", "summary", "slug", "author", "status", "lang")
@@ -99,6 +102,21 @@ def as_datetime(value: date | datetime) -> datetime:
     return datetime.combine(value, time())
 
 
+def auto_summary(html: str, settings: dict[str, Any]) -> str:
+    """The summary of an entry without one: Pelican's (its first ``SUMMARY_MAX_LENGTH``
+    words, a Chinese character counting as one) as plain text in one paragraph.
+
+    Made once, when the file is read (and kept in Pelican's content cache): Pelican's own
+    summary is made again for every depth of page that shows it (relative URLs), and a
+    heading or a link inside a card's summary only repeats the card's own.
+    """
+    length = settings.get("SUMMARY_MAX_LENGTH")
+    if length is not None:
+        html = truncate_html_words(html, length, settings.get("SUMMARY_END_SUFFIX") or "")
+    text = plain_text(html)
+    return f"<p>{escape(text)}</p>" if text else ""
+
+
 class TongxinMarkdownReader(BaseReader):
     """Markdown with YAML front matter between ``---`` lines."""
 
@@ -128,7 +146,12 @@ class TongxinMarkdownReader(BaseReader):
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
         source = read_content_file(Path(source_path), self.root)
         html = self.rewrite_links(self.render(source.body), Path(source_path).parent)
-        return html, self.metadata(source.meta, source_path, source.type)
+        metadata = self.metadata(source.meta, source_path, source.type)
+        if "summary" not in metadata:
+            summary = auto_summary(html, self.settings)
+            if summary:
+                metadata["summary"] = summary
+        return html, metadata
 
     def metadata(self, meta: dict[str, Any], source_path: str, kind: str) -> dict[str, Any]:
         out: dict[str, Any] = {}

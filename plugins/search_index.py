@@ -25,8 +25,8 @@ import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
 from tongxin.parallel import Aside
-from tongxin.search import SearchDoc, build_search_index
-from tongxin.search.compress import compress_tree, slim_scripts
+from tongxin.search import IndexStats, SearchDoc, build_search_index
+from tongxin.search.compress import compress_file, compress_tree, slim_scripts
 from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)
@@ -132,9 +132,17 @@ def start_index(pelican: Any) -> None:
     cache_dir = branch_root / ".tongxin-cache" / "search"
     fold.use_cache_dir(cache_dir)
     docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
-    index = functools.partial(build_search_index, cache_dir=cache_dir)
+    index = functools.partial(index_and_compress, cache_dir=cache_dir)
     task = Aside(index, docs, Path(pelican.output_path), name="tongxin search index")
     _pending.append((task, generators))
+
+
+def index_and_compress(docs: list[SearchDoc], output: Path, cache_dir: Path) -> IndexStats:
+    """The index, and its gzip copies for servers that send them (docs/deploy.md): both
+    beside the page writing."""
+    stats = build_search_index(docs, output, cache_dir=cache_dir)
+    compress_tree(output / "search")
+    return stats
 
 
 def abandon_index() -> None:
@@ -158,8 +166,9 @@ def build_search(pelican: Any) -> None:
             render_search_page(generator, output)
             break
     slim_scripts(output / "theme" / "js")
-    for folder in ("search", "theme"):  # gzip copies for servers that send them (docs/deploy.md)
-        compress_tree(output / folder)
+    # gzip copies: the search data's are written beside the index; the page's and the theme's
+    compress_file(str(output / "search" / "index.html"))
+    compress_tree(output / "theme")
     logger.info(
         "search: %d entries, %d shards (%d files reused), %.1f kB in %.2f s",
         stats.docs,

@@ -86,3 +86,36 @@ def test_relative_links_to_sources_and_files_are_rewritten(root: Path) -> None:
 )
 def test_slug_is_front_matter_or_file_name_never_title(meta: dict, name: str, slug: str) -> None:
     assert entry_slug({"title": "标题", **meta}, name) == slug
+
+
+def test_an_entry_without_summary_gets_pelicans_words_as_plain_text(root: Path) -> None:
+    """Pelican's own cut (SUMMARY_MAX_LENGTH words, a Chinese character counting as one),
+    made once when the file is read; headings, links and markup do not reach a card."""
+    path = root / "content/news/long.md"
+    body = "## 基本情况\n\n" + "社区志愿服务" * 30 + "[链接](https://x.example/) <b>粗</b>\n"
+    path.write_text(f"---\ntitle: 长文\ndate: 2026-02-01\n---\n\n{body}", encoding="utf-8")
+    html, meta = TongxinMarkdownReader(settings(root)).read(str(path))
+    summary = meta["summary"]
+    assert summary.startswith("<p>基本情况 社区志愿服务") and summary.endswith("…</p>")
+    assert "<h2>" not in summary and "<a" not in summary and "<h2>基本情况</h2>" in html
+    # 50 "words": the heading's four characters and 46 of the paragraph's
+    assert len(summary.removeprefix("<p>基本情况 ").removesuffix(" …</p>")) == 46
+
+
+def test_a_short_entry_summary_is_its_whole_text_escaped(root: Path) -> None:
+    path = root / "content/news/short.md"
+    path.write_text(
+        "---\ntitle: Short\nlang: en\n---\n\nFish & chips &lt;b&gt; at *noon*.\n", encoding="utf-8"
+    )
+    _html, meta = TongxinMarkdownReader(settings(root)).read(str(path))
+    assert meta["summary"] == "<p>Fish &amp; chips &lt;b&gt; at noon.</p>"
+
+
+def test_a_given_summary_is_kept_and_an_empty_body_has_none(root: Path) -> None:
+    given = root / "content/news/given.md"
+    given.write_text("---\ntitle: 有摘要\nsummary: 自己写的\n---\n\n正文很长。\n", encoding="utf-8")
+    empty = root / "content/news/empty.md"
+    empty.write_text("---\ntitle: 空\n---\n", encoding="utf-8")
+    reader = TongxinMarkdownReader(settings(root))
+    assert reader.read(str(given))[1]["summary"] == "<p>自己写的</p>"
+    assert "summary" not in reader.read(str(empty))[1]

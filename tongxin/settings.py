@@ -78,16 +78,19 @@ class SiteTranslator:
 
     def __init__(self, language: str) -> None:
         self.language = language
-        self._plain: dict[str, str] = {}
+        self._plain: dict[Any, str] = {}
 
     def __call__(self, key: str, **values: Any) -> str:
-        # Templates ask for the same few strings on every page: remember the ones
-        # without fields (catalogues do not change during a build).
-        if values:
+        # Templates ask for the same few strings on every page, many with the same
+        # fields (a series name, a page number): remember them (catalogues do not change
+        # during a build).
+        memo = (key, *sorted(values.items())) if values else key
+        try:
+            found = self._plain.get(memo)
+        except TypeError:  # a field value that cannot be a dict key
             return translate(self.language, key, **values)
-        found = self._plain.get(key)
         if found is None:
-            found = self._plain[key] = translate(self.language, key)
+            found = self._plain[memo] = translate(self.language, key, **values)
         return found
 
     def __getstate__(self) -> dict[str, Any]:

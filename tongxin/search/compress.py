@@ -6,7 +6,8 @@ that does not sends the search data at a quarter of its size with them.
 A ``.gz`` carries its source's modification time (``st_mtime_ns``, set on the file): one
 whose time still equals its source's is up to date and kept (a rebuild of 100,000 entries
 links most files unchanged); any other is written again. Brotli is not written: it needs a
-dependency, and on this JSON it saves a further ~10 % (measured: docs/deploy.md).
+dependency, and on this JSON it saves a further ~10 % (measured: docs/deploy.md). Level 6:
+on the search data of 2,000 articles it is 0.8 % bigger than level 9 in half the time.
 """
 
 from __future__ import annotations
@@ -21,27 +22,34 @@ SUFFIXES = (".json", ".js", ".css", ".html", ".svg", ".xml", ".txt", ".map")
 MIN_BYTES = 256
 
 
-def compress_tree(folder: Path, *, level: int = 9) -> tuple[int, int]:
+def compress_tree(folder: Path, *, level: int = 6) -> tuple[int, int]:
     """Write or refresh ``.gz`` beside every text file under ``folder``; (written, kept)."""
     written = kept = 0
     for root, _dirs, files in os.walk(folder):
         names = set(files)
         for name in files:
-            if not name.endswith(SUFFIXES) or name.startswith("."):
-                continue
-            source = os.path.join(root, name)
-            stat = os.stat(source)
-            target = source + ".gz"
-            if stat.st_size < MIN_BYTES:
-                if name + ".gz" in names:
-                    os.unlink(target)  # left from a bigger version
-                continue
-            if name + ".gz" in names and os.stat(target).st_mtime_ns == stat.st_mtime_ns:
-                kept += 1
-                continue
-            _write_gz(source, target, stat.st_mtime_ns, level)
-            written += 1
+            done = compress_file(os.path.join(root, name), name + ".gz" in names, level)
+            written += done is True
+            kept += done is False
     return written, kept
+
+
+def compress_file(source: str, has_gz: bool = True, level: int = 6) -> bool | None:
+    """Write or refresh ``source.gz`` (``has_gz``: it may exist); True written, False kept up
+    to date, None not worth compressing (a ``.gz`` left from a bigger version is removed)."""
+    name = os.path.basename(source)
+    if not name.endswith(SUFFIXES) or name.startswith("."):
+        return None
+    stat = os.stat(source)
+    target = source + ".gz"
+    if stat.st_size < MIN_BYTES:
+        if has_gz and os.path.exists(target):
+            os.unlink(target)
+        return None
+    if has_gz and os.path.exists(target) and os.stat(target).st_mtime_ns == stat.st_mtime_ns:
+        return False
+    _write_gz(source, target, stat.st_mtime_ns, level)
+    return True
 
 
 def _write_gz(source: str, target: str, mtime_ns: int, level: int) -> None:
