@@ -81,3 +81,16 @@ def test_one_pass_over_the_documents_writes_every_shard_as_its_own_index():
             if any(fields):
                 alone.add(doc["id"], [prepare(f) for f in fields])
         assert writer.serialise(k) == alone.serialise(0)
+
+
+def test_a_made_summary_is_not_indexed_again_before_the_text() -> None:
+    """A summary that is the text's head cut with " …" (what the reader makes) adds nothing:
+    the text field and the excerpt hold the text once; a written summary comes first."""
+    from tongxin.search.model import SearchDoc, body_field, excerpt
+
+    text = "基本情况 群众健康主题党日 建议老人改造网格员走访"
+    made = SearchDoc("a", "/a/", "标题", text, "支部", "news", None, "基本情况 群众健康主题党日 …")
+    assert body_field(made) == text
+    assert excerpt(made, 200) == text
+    written = SearchDoc("b", "/b/", "标题", text, "支部", "news", None, "AGM 年会")
+    assert body_field(written) == f"AGM 年会\n{text}"

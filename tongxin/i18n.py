@@ -34,6 +34,10 @@ def normalise_language(language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+#: libyaml's safe loader when PyYAML was built with it (ten times faster on the catalogues).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def catalogue(language: str) -> dict[str, str]:
     """All strings of one language, flattened to ``section.key``."""
@@ -41,7 +45,7 @@ def catalogue(language: str) -> dict[str, str]:
     folder = _LOCALE_DIR / language
     if folder.is_dir():
         for path in sorted(folder.glob("*.yaml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
             _flatten(path.stem, data, strings)
     return strings
 

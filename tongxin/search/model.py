@@ -80,7 +80,7 @@ def title_field(doc: SearchDoc) -> str:
 def _own_summary(doc: SearchDoc) -> str:
     """The summary when it says something the text does not (a written summary, not the
     head of the text that Pelican makes when there is none)."""
-    summary = " ".join(doc.summary.split()).rstrip(".…")
+    summary = " ".join(doc.summary.split()).rstrip(" .…")
     if not summary or summary in " ".join(doc.text.split()):
         return ""
     return summary
