@@ -12,22 +12,27 @@ one key per entry, without analysing any unchanged text).
 from __future__ import annotations
 
 import hashlib
-import marshal
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tongxin.search import (
-    DELTA_MAX_SHARE,
     DeltaRefused,
     SearchDoc,
     build_delta_index,
     build_search_index,
     date_key,
-    delta_neighbours,
+)
+from tongxin.search.base import (
+    DIGEST_FILE,
+    KEY_BYTES,
+    digest_of,
+    link_tree,
+    plan_delta,
+    read_mark,
+    save_base,
+    write_marks,
 )
 from tongxin.search.compress import compress_tree, slim_scripts
 from tongxin.text import plain_text
@@ -35,7 +40,6 @@ from tongxin.text import plain_text
 from .entryrows import ListingRow
 from .model import Entry
 
-DIGEST_FILE = ".docs-digest"
 #: Characters of an entry's body indexed besides its title and summary: the portal finds
 #: entries, the branch site's own search has the full text (and lunr.py costs ~1 ms per doc).
 TEXT_LIMIT = 300
@@ -105,7 +109,7 @@ def search_docs(
 
 def docs_digest(entries: Sequence[Entry]) -> str:
     """A digest of everything the index reads from ``entries``."""
-    return _digest(entry_keys(entries))
+    return digest_of(entry_keys(entries))
 
 
 def _key(content_hash: str, branch_name: str | None, branch_id: str) -> bytes:
@@ -232,45 +236,26 @@ def _plan(
     load: Callable[[list[str]], Sequence[Entry]],
     load_all: Callable[[], Sequence[Entry]],
 ) -> IndexPlan:
-    digest = _digest(keys)
-    if previous is not None and _mark(previous / "search" / DIGEST_FILE) == digest:
+    digest = digest_of(keys)
+    if previous is not None and read_mark(previous / "search" / DIGEST_FILE) == digest:
         return IndexPlan("reused", keys, digest)
-    state = _load_state(cache_dir)
-    if (
-        state is not None
-        and previous is not None
-        and _mark(previous / "search" / BASE_FILE) == state["base"]
-    ):
-        base_keys: dict[str, bytes] = state["keys"]
-        changed: list[tuple[str, str, str]] = []
-        live: list[tuple[str, str, str]] = []
-        current: set[str] = set()
-        duplicate = False
-        for (entry_id, key), (_id, branch, kind, when) in zip(keys, facts, strict=True):
-            if kind == "pages":
-                continue
-            if entry_id in current:
-                duplicate = True  # one id listed twice: the delta cannot tell which is live
-                break
-            current.add(entry_id)
-            live.append((branch, kind, when[:4]))
-            if base_keys.get(entry_id) != key:
-                changed.append((entry_id, branch, when))
-        if not duplicate and len(changed) <= DELTA_MAX_SHARE * max(len(live), 1):
-            removed = [i for i in base_keys if i not in current]
-            base_refs: dict[str, str] = state["refs"]
-            neighbours = delta_neighbours(changed, removed, base_refs)
-            wanted = [i for i, _b, _d in changed] + sorted(neighbours)
+    if previous is not None:
+        # branches' pages are not in the portal's index
+        indexed = [(k, f) for k, f in zip(keys, facts, strict=True) if f[2] != "pages"]
+        delta = plan_delta(
+            [k for k, _f in indexed], [f for _k, f in indexed], previous / "search", cache_dir
+        )
+        if delta is not None:
             return IndexPlan(
                 "delta",
                 keys,
                 digest,
-                load(wanted) if wanted else [],
-                changed=[i for i, _b, _d in changed],
-                removed=removed,
-                live=live,
-                base_refs=base_refs,
-                base=state["base"],
+                load(delta.wanted) if delta.wanted else [],
+                changed=delta.changed,
+                removed=delta.removed,
+                live=delta.live,
+                base_refs=delta.base_refs,
+                base=delta.base,
             )
     return IndexPlan("cold", keys, digest, load_all(), complete=True)
 
@@ -340,7 +325,7 @@ def _build_portal_index(
             plan.entries, plan.complete = everything, True
     search_dir = Path(out_dir) / "search"
     if plan.mode == "reused" and previous is not None:
-        _link_tree(previous / "search", search_dir)
+        link_tree(previous / "search", search_dir)
         return IndexResult(time.perf_counter() - started, len(plan.keys), True, mode="reused")
     if plan.mode == "delta" and previous is not None:
         try:
@@ -350,54 +335,16 @@ def _build_portal_index(
                 raise
             plan = plan.cold(plan.entries)  # a new base, below
         else:
-            _write_marks(search_dir, plan.digest, plan.base)
+            write_marks(search_dir, plan.digest, plan.base)
             return IndexResult(time.perf_counter() - started, count, mode="delta")
     docs = search_docs(plan.entries, plan.regions)
     stats = build_search_index(
         docs, Path(out_dir), cache_dir=cache_dir, excerpt_chars=EXCERPT_CHARS
     )
-    _write_marks(search_dir, plan.digest, plan.digest)
+    write_marks(search_dir, plan.digest, plan.digest)
     if cache_dir is not None:
-        kept = [(i, key) for i, key in plan.keys if i in stats.refs]
-        # three flat strings, not a dict of tuples: loaded on every run, 4x faster to read
-        _save_state(
-            cache_dir,
-            {
-                "format": STATE_FORMAT,
-                "base": plan.digest,
-                "ids": "\n".join(i for i, _key in kept),
-                "refs": "\n".join(stats.refs[i] for i, _key in kept),
-                "keys": b"".join(key for _i, key in kept),
-            },
-        )
+        save_base(cache_dir, plan.digest, plan.keys, stats.refs)
     return IndexResult(time.perf_counter() - started, len(docs), mode="cold")
-
-
-#: The base's documents as the cache keeps them, for the next runs' deltas.
-STATE_FILE = "delta-base.marshal"
-#: 4: refs of any length, one a line (3: six characters each)
-STATE_FORMAT = "tongxin-portal-delta-4"
-KEY_BYTES = 10
-#: In ``search/``: the digest of the entries the base was built from (names the base).
-BASE_FILE = ".base-id"
-
-
-def _digest(keys: list[tuple[str, bytes]]) -> str:
-    # one update of the joined bytes: the same digest as one update per entry, faster
-    joined = b"".join(i.encode("utf-8", "surrogatepass") + b"\x1f" + key for i, key in keys)
-    return hashlib.blake2b(joined, digest_size=16).hexdigest()
-
-
-def _mark(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="ascii")
-    except OSError:
-        return None
-
-
-def _write_marks(search_dir: Path, digest: str, base: str) -> None:
-    (search_dir / DIGEST_FILE).write_text(digest, encoding="ascii")
-    (search_dir / BASE_FILE).write_text(base, encoding="ascii")
 
 
 def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
@@ -415,44 +362,6 @@ def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
         excerpt_chars=EXCERPT_CHARS,
     )
     return len(plan.live)
-
-
-def _load_state(cache_dir: Path | None) -> dict[str, Any] | None:
-    if cache_dir is None:
-        return None
-    try:
-        state = marshal.loads((Path(cache_dir) / STATE_FILE).read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        return None
-    ids = state.pop("ids").split("\n") if state["ids"] else []
-    refs, keys = state.pop("refs"), state.pop("keys")
-    size = KEY_BYTES
-    # two flat dicts (id -> ref, id -> key): the plan compares keys, the delta takes refs
-    state["refs"] = dict(zip(ids, refs.split("\n") if refs else [], strict=True))
-    state["keys"] = dict(
-        zip(ids, (keys[n : n + size] for n in range(0, len(keys), size)), strict=True)
-    )
-    return state
-
-
-def _save_state(cache_dir: Path, state: dict[str, Any]) -> None:
-    path = Path(cache_dir) / STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(marshal.dumps(state))
-    tmp.replace(path)
-
-
-def _link_tree(old: Path, new: Path) -> None:
-    for folder, _dirs, files in os.walk(old):
-        target_dir = new / Path(folder).relative_to(old)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            target = target_dir / name
-            if not target.exists():  # index.html comes from the renderer
-                os.link(Path(folder) / name, target)
 
 
 class IndexAside:

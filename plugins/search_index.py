@@ -25,7 +25,8 @@ import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
 from tongxin.parallel import Aside
-from tongxin.search import IndexStats, SearchDoc, build_search_index
+from tongxin.search import IndexStats, SearchDoc
+from tongxin.search.base import build_in_place
 from tongxin.search.compress import compress_file, compress_tree, slim_scripts
 from tongxin.text import plain_text
 
@@ -140,7 +141,7 @@ def start_index(pelican: Any) -> None:
 def index_and_compress(docs: list[SearchDoc], output: Path, cache_dir: Path) -> IndexStats:
     """The index, and its gzip copies for servers that send them (docs/deploy.md): both
     beside the page writing."""
-    stats = build_search_index(docs, output, cache_dir=cache_dir)
+    stats = build_in_place(docs, output, cache_dir)
     compress_tree(output / "search")
     return stats
 

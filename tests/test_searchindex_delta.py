@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from tongxin.federation.index import (
-    STATE_FILE,
     IndexAside,
     build_portal_index,
     entry_keys,
@@ -19,6 +18,7 @@ from tongxin.federation.model import Branch, Entry, FetchResult
 from tongxin.federation.store import Store
 
 from tongxin.search import DeltaRefused, SearchDoc, build_delta_index, build_search_index
+from tongxin.search.base import STATE_FILE
 from tongxin.search.refs import PART_KEYS, base_ref, day_number, part_key, ref_number
 
 FACETS = ("docs", "branches", "types", "years", "typeCounts")
