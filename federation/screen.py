@@ -7,20 +7,11 @@ declared as data (``screen_rules.yaml``, overridable per portal under the regist
 key); an entry that trips one gets a ``quarantine_reason`` and the store holds it back until an
 operator releases or rejects it (:mod:`federation.quarantine`).
 
-The rules, each named in the reason it produces:
-
-``terms``
-    weighted gambling / pornography / "在线观看" stuffing vocabularies; a term next to an
-    anti-vice context word (打击、防范 …) does not count, so campaign news stays clean.
-``keyword_run``
-    a long run of short tokens separated by spaces, commas or bars, with no sentence around it.
-``hidden_text``
-    text or links a reader cannot see (``display:none``, tiny or background-coloured text,
-    off-screen positioning …) in the RAW HTML; the sanitiser strips styles, so this check needs
-    the entry as fetched, before sanitising.
-``new_domains``
-    links to several domains the branch never linked to before (skipped while the branch has
-    too little history to compare with).
+The rules, each named in the reason it produces (``screen_rules.yaml`` explains each):
+``terms`` (weighted vocabularies and brand patterns on normalised text, :mod:`.screen_text`;
+a term beside a context word does not count), ``keyword_run`` (:mod:`.screen_keywords`),
+``hidden_text`` (in the RAW HTML, before the sanitiser strips styles, :mod:`.screen_html`),
+``new_domains`` (:mod:`.screen_links`), ``update`` and ``spread`` (:mod:`.screen_run`).
 
 Pure functions over plain data, plus one read of the store per branch for its history.
 """
@@ -52,7 +43,15 @@ from .screen_html import BREAK, HtmlFacts, read_html
 from .screen_keywords import longest_keyword_run
 from .screen_links import History, ScreenStore, branch_history, is_trusted, site_domain
 from .screen_run import RunItem, added_domains, bare_number, spread_findings
-from .screen_text import blank_exempt, find_patterns, normalise, pattern_list
+from .screen_text import (
+    HAN_RE,
+    SYLLABLE_GAP,
+    blank_exempt,
+    find_patterns,
+    normalise,
+    pattern_list,
+    term_key,
+)
 
 __all__ = [
     "BREAK",
@@ -72,6 +71,8 @@ __all__ = [
 ]
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("screen_rules.yaml")
+#: A pinyin term counts with a Chinese character this near (characters either side).
+PINYIN_WINDOW = 6
 #: Evidence quoted in a reason is cut to this many characters.
 EVIDENCE_LIMIT = 40
 
@@ -191,7 +192,11 @@ class ScreenRules:
         parts = []
         for word in sorted(words, key=lambda w: (-len(w), w)):
             escaped = re.escape(word)
-            parts.append(rf"\b{escaped}\b" if word.isascii() else escaped)
+            if word.isascii():
+                # Pinyin written as syllables ("bo cai"): any separator, or none, between them.
+                escaped = escaped.replace(r"\ ", SYLLABLE_GAP)
+                escaped = rf"\b{escaped}\b"
+            parts.append(escaped)
         # A lookahead on the possible first (two) characters lets the engine reject almost
         # every position with one set test instead of trying each of ~100 alternatives there
         # (8x faster on prose). It only restates what every alternative already requires, and
@@ -207,8 +212,14 @@ class ScreenRules:
         index: dict[str, list[tuple[str, int]]] = {}
         for category, bucket in self.terms.items():
             for word, weight in bucket.items():
-                index.setdefault(word.lower(), []).append((category, weight))
+                index.setdefault(term_key(word), []).append((category, weight))
         return index
+
+    @cached_property
+    def _pinyin_keys(self) -> frozenset[str]:
+        """Terms written as pinyin syllables (``bo cai``), by :func:`term_key`."""
+        words = {word for bucket in self.terms.values() for word in bucket}
+        return frozenset(term_key(w) for w in words if w.isascii() and " " in w.strip())
 
     @cached_property
     def _context_pattern(self) -> re.Pattern[str] | None:
@@ -217,7 +228,14 @@ class ScreenRules:
         return re.compile("|".join(re.escape(w) for w in self.context_words), re.IGNORECASE)
 
 
-_EXTRA = ("homoglyphs", "patterns", "exempt", "brands")
+_EXTRA = ("homoglyphs", "homophones", "patterns", "exempt", "brands")
+
+
+def normalise_for(text: str, rules: ScreenRules) -> str:
+    """``text`` normalised with the rules' look-alike and homophone tables."""
+    return normalise(text, rules.extra.get("homoglyphs"), rules.extra.get("homophones"))
+
+
 #: The rules' numeric settings, taken as written (the schema checked them).
 _NUMBERS = (
     "threshold", "context_window", "context_weight", "run_min_tokens", "run_token_max_cjk",
@@ -290,7 +308,7 @@ def term_scores(text: str, rules: ScreenRules) -> dict[str, dict[str, int]]:
         return {}
     context = rules._context_pattern
     extra = rules.extra
-    text = blank_exempt(normalise(text, extra.get("homoglyphs")), extra.get("exempt") or ())
+    text = blank_exempt(normalise_for(text, rules), extra.get("exempt") or ())
     found = find_patterns(text, pattern_list(extra.get("patterns"), extra.get("weights", {})))
     for match in pattern.finditer(text):
         word = match.group(0)
@@ -300,7 +318,12 @@ def term_scores(text: str, rules: ScreenRules) -> dict[str, dict[str, int]]:
             around = text[max(0, match.start() - window) : match.end() + window]
             if context.search(around):
                 weight_in_context = rules.context_weight
-        for category, weight in rules._term_index.get(word.lower(), ()):
+        key = term_key(word)
+        if key in rules._pinyin_keys and not HAN_RE.search(
+            text[max(0, match.start() - PINYIN_WINDOW) : match.end() + PINYIN_WINDOW]
+        ):
+            continue  # pinyin in English prose is a name ("Professor Bo Cai"), not a disguise
+        for category, weight in rules._term_index.get(key, ()):
             score = weight if weight_in_context is None else min(weight, weight_in_context)
             bucket = found.setdefault(category, {})
             bucket[word] = max(bucket.get(word, 0), score)
@@ -480,12 +503,12 @@ def _run_item(
     # News about gambling names its context (police, regulators, revenue) somewhere in the
     # entry; a piece of a split injection does not. Only the latter adds to a run's terms.
     context = rules._context_pattern
-    in_context = context is not None and context.search(normalise(text)) is not None
+    in_context = context is not None and context.search(normalise_for(text, rules)) is not None
     return RunItem(
         entry.entry_id,
         {} if in_context else term_scores(text, rules),
         _unrelated(links, entry.url, rules) - history.domains,
-        bare_number(BREAK.join([normalise(source.title)] + [f.text for f in facts])),
+        bare_number(BREAK.join([normalise_for(source.title, rules)] + [f.text for f in facts])),
     )
 
 

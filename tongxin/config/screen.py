@@ -50,6 +50,7 @@ SCREEN_RULES = SubConfig(
         "trusted_domains": _WORDS,
         # federation/screen_text.py: look-alike characters, brand patterns, exempt phrases
         "homoglyphs": MapOf(Text()),
+        "homophones": MapOf(Text()),
         "patterns": MapOf(SubConfig({level: _WORDS for level in LEVELS}, null_is_absent=True)),
         "exempt": _WORDS,
     }
