@@ -13,6 +13,7 @@ at least 95 % of spam held, at most 2 % of clean items held.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -120,6 +121,38 @@ def measure(corpus: Path, show: bool = False) -> dict[str, float]:
     return figures
 
 
+def _words(path: Path) -> list[str]:
+    text = path.read_text("utf-8")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    if isinstance(data, dict):
+        return [str(w) for words in data.values() if isinstance(words, list) for w in words]
+    return [str(w) for w in data]
+
+
+def measure_wordlist(path: Path, show: bool = False) -> dict[str, float]:
+    """Share of stuffing lines made of an outside list's words that the screen holds (the
+    list is the outside author's idea of bad words, not ours: political names and
+    profanity are not the spam the screen is for, so this measures vocabulary reach)."""
+    words = _words(path)
+    rules, history = ScreenRules.load(), History()
+    held = 0
+    for n, word in enumerate(words):
+        line = " ".join([word, *words[n + 1 : n + 3]])
+        html = f"<p>社区开展垃圾分类宣传活动。</p><p>{line}</p>"
+        if screen_findings(_entry(n, "工作动态", html), None, history, rules):
+            held += 1
+        elif show:
+            print("MISSED", line)
+    return {
+        "wordlist": str(path),
+        "lines": len(words),
+        "held_pct": round(100 * held / max(len(words), 1), 1),
+    }
+
+
 class _Published:
     """A branch's history as the store gives it: 20 published entries."""
 
@@ -154,7 +187,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "tests/hostile/screen_corpus.yaml")
     parser.add_argument("--show", action="store_true", help="print the misses and false holds")
+    parser.add_argument(
+        "--wordlist",
+        type=Path,
+        help="an outside keyword list (JSON list, JSON object of lists, or one word a line): "
+        "each word, with the two after it, is injected as a stuffing line into a clean article",
+    )
     args = parser.parse_args()
+    if args.wordlist:
+        print(measure_wordlist(args.wordlist, args.show))
+        return 0
     figures = measure(args.corpus, args.show)
     print(figures)
     ok = figures["spam_held_pct"] >= 95 and figures["clean_held_pct"] <= 2
