@@ -123,7 +123,10 @@ def divert(store: Any, rows: Sequence[EntryRow], language: str = "zh-CN") -> lis
 def held(store: Any) -> list[Entry]:
     """Held changes waiting for a decision, as entries (the held version, its reason)."""
     found = []
-    sql = "SELECT row FROM held_changes WHERE decision IS NULL ORDER BY published DESC, entry_id"
+    sql = (  # an entry dropped since (the per-branch cap) takes its held change along
+        "SELECT row FROM held_changes WHERE decision IS NULL AND entry_id IN "
+        "(SELECT entry_id FROM entries) ORDER BY published DESC, entry_id"
+    )
     for (text,) in store.db.execute(sql):
         found.append(entry_from_row(json.loads(text)))
     return found

@@ -101,7 +101,8 @@ HELD_SQL = (
     "SELECT branch_id, rule FROM (SELECT e.branch_id, e.quarantine_rule AS rule, e.published, "
     "e.updated, e.entry_id FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id "
     "WHERE e.quarantine_reason IS NOT NULL AND d.decision IS NULL UNION ALL SELECT branch_id, "
-    "quarantine_rule, published, published, entry_id FROM held_changes WHERE decision IS NULL) "
+    "quarantine_rule, published, published, entry_id FROM held_changes WHERE decision IS NULL "
+    "AND entry_id IN (SELECT entry_id FROM entries)) "
     "ORDER BY published DESC, updated DESC, entry_id"
 )
 
