@@ -548,6 +548,8 @@ def screen_entries(
         raw_by_id = {item.entry_id: item for item in raw}
     history = branch_history(branch, store)
     run: list[RunItem] = []
+    # A first fetch (no history: every entry is new) is not judged as a run, nor read twice.
+    spread = "spread" in rules.rules and history.published_count >= rules.grace_entries
     for entry in entries:
         stored = history.stored.get(entry.entry_id)
         if stored is not None and not _changed(entry, stored):
@@ -560,9 +562,9 @@ def screen_entries(
             finding = _find_update(entry, facts, stored, history, rules)
             findings += [finding] if finding else []
         _hold(entry, findings)
-        if not findings and "spread" in rules.rules:
+        if not findings and spread:
             run.append(_run_item(entry, source, facts, history, rules))
-    if len(run) >= 2 and history.published_count >= rules.grace_entries:
+    if len(run) >= 2:
         _hold_spread(entries, run, rules)
     return entries
 
