@@ -124,6 +124,7 @@ class ScreenRules:
     update_new_domains: int = 2
     spread_entries: int = 3
     spread_threshold: int = 3
+    spread_history: int = 1
     trusted_domains: tuple[str, ...] = ()
     #: Language of the reasons written (the portal's language).
     language: str = "zh-CN"
@@ -241,7 +242,7 @@ _NUMBERS = (
     "threshold", "context_window", "context_weight", "run_min_tokens", "run_token_max_cjk",
     "run_token_max_latin", "hidden_min_chars", "tiny_font_px", "offscreen_px", "grace_entries",
     "new_domain_limit", "new_link_limit", "link_list_min", "update_new_domains",
-    "spread_entries", "spread_threshold",
+    "spread_entries", "spread_threshold", "spread_history",
 )  # fmt: skip
 
 
@@ -461,12 +462,8 @@ def _findings(
 
 
 def _changed(entry: Entry, stored: Entry) -> bool:
-    return (entry.title, entry.summary_html, entry.content_html, entry.url) != (
-        stored.title,
-        stored.summary_html,
-        stored.content_html,
-        stored.url,
-    )
+    fields = ("title", "summary_html", "content_html", "url")
+    return any(getattr(entry, name) != getattr(stored, name) for name in fields)
 
 
 def _unrelated(links: Iterable[str], entry_url: str, rules: ScreenRules) -> set[str]:
@@ -508,7 +505,7 @@ def _run_item(
         entry.entry_id,
         {} if in_context else term_scores(text, rules),
         _unrelated(links, entry.url, rules) - history.domains,
-        bare_number(BREAK.join([normalise_for(source.title, rules)] + [f.text for f in facts])),
+        bare_number(normalise_for(BREAK.join([source.title] + [f.text for f in facts]), rules)),
     )
 
 
@@ -549,7 +546,7 @@ def screen_entries(
     history = branch_history(branch, store)
     run: list[RunItem] = []
     # A first fetch (no history: every entry is new) is not judged as a run, nor read twice.
-    spread = "spread" in rules.rules and history.published_count >= rules.grace_entries
+    spread = "spread" in rules.rules and history.published_count >= rules.spread_history
     for entry in entries:
         stored = history.stored.get(entry.entry_id)
         if stored is not None and not _changed(entry, stored):

@@ -8,10 +8,11 @@ and one injection split across the new entries of one run.
 ``spread``
     A hacked branch spreads one injection over several entries, each under the threshold.
     Over the entries one run brings (new or changed, none held already), per branch:
-    the same unrelated link domain in ``spread_entries`` entries; spam terms whose distinct
+    the same unrelated link domain, or the same brand or medium term, in ``spread_entries``
+    entries; spam terms whose distinct
     weights add up to ``spread_threshold`` over at least two entries; a gambling brand
     (``brands``) in one entry and a bare number (a title or paragraph of digits alone) in
-    another. A branch without history (its first run) is not checked: every entry is new.
+    another. A branch's first fetch is not checked: every entry is new then.
 
 Pure functions over what :mod:`federation.screen` read from each entry.
 """
@@ -22,6 +23,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from .screen_text import term_key
 
 #: A title or paragraph made of one number (3 digits or more), as a split brand line leaves.
 _BARE_NUMBER = re.compile(r"(?:^|\u2029)\s*\d{3,}\s*(?=\u2029|$)")
@@ -88,11 +91,37 @@ def _by_terms(items: Sequence[RunItem], rules: Any) -> dict[str, tuple[str, str]
     return found
 
 
+def _by_repetition(
+    items: Sequence[RunItem], rules: Any, brands: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    """A brand, or a term of weight 2 or more, in ``spread_entries`` entries of the run."""
+    brands = {term_key(b) for b in brands}
+    where: dict[str, list[str]] = {}
+    for item in items:
+        words = {
+            term_key(w)
+            for b in item.scores.values()
+            for w, s in b.items()
+            if s >= 2 or (s and term_key(w) in brands)
+        }
+        for word in words:
+            where.setdefault(word, []).append(item.entry_id)
+    found: dict[str, tuple[str, str]] = {}
+    for word, ids in sorted(where.items()):
+        if len(ids) >= rules.spread_entries:
+            for entry_id in ids:
+                found.setdefault(entry_id, ("repeated", word))
+    return found
+
+
 def _by_brand(items: Sequence[RunItem], brands: Sequence[str]) -> dict[str, tuple[str, str]]:
+    brands = {term_key(b) for b in brands}
     brand_words: set[str] = set()
     branded = []
     for item in items:
-        words = {w for b in item.scores.values() for w, s in b.items() if s > 0 and w in brands}
+        words = {
+            w for b in item.scores.values() for w, s in b.items() if s and term_key(w) in brands
+        }
         if words:
             branded.append(item.entry_id)
             brand_words |= words
@@ -107,4 +136,9 @@ def spread_findings(
 ) -> dict[str, tuple[str, str]]:
     """``entry_id → (kind, evidence)`` for the entries one injection was split across;
     ``kind`` is ``domain``, ``terms:<category>`` or ``brand``."""
-    return {**_by_brand(items, brands), **_by_terms(items, rules), **_by_domain(items, rules)}
+    return {
+        **_by_repetition(items, rules, brands),
+        **_by_brand(items, brands),
+        **_by_terms(items, rules),
+        **_by_domain(items, rules),
+    }

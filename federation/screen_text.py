@@ -24,7 +24,10 @@ from tongxin.fold import fold
 
 _HAN = r"\u3400-\u9fff\uf900-\ufaff"
 #: Separators spam puts between the characters of one Chinese word.
-_SPACED_RE = re.compile(rf"(?<=[{_HAN}0-9])[\s*.·•_\-~|/\\,，、。]{{1,3}}(?=[{_HAN}0-9])")
+#: (Not U+2029, the screen's break between blocks: a paragraph never joins the next.)
+_SPACED_RE = re.compile(
+    rf"(?<=[{_HAN}0-9])[ \t\r\n\f\v\u00a0\u3000*.·•_\-~|/\\,，、。]{{1,3}}(?=[{_HAN}0-9])"
+)
 
 
 #: Latin letters spelled one by one ("b o c a i", "y.l.g.j"): joined into the word.

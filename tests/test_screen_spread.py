@@ -76,6 +76,12 @@ def test_a_first_run_is_not_judged_as_a_spread() -> None:
     assert all(entry.quarantine_reason for entry in screen_run(pieces, history=20))
 
 
+def test_a_young_branch_is_judged_from_its_second_fetch() -> None:
+    """One published entry is history enough: the next fetch's pieces are judged together."""
+    pieces = [("永利 最新活动", "<p>详情请咨询。</p>"), ("通知", "<p>77779193</p>")]
+    assert all(entry.quarantine_reason for entry in screen_run(pieces, history=1))
+
+
 def test_the_same_official_site_in_many_entries_is_not_a_spread() -> None:
     pieces = [
         (f"学习{n}", "<p>见<a href='https://www.gov.cn/zhengce/'>政策</a></p>") for n in range(5)

@@ -46,6 +46,7 @@ SCREEN_RULES = SubConfig(
         "update_new_domains": Integer(minimum=1),
         "spread_entries": Integer(minimum=2),
         "spread_threshold": Integer(minimum=1),
+        "spread_history": Integer(minimum=0),
         "brands": _WORDS,
         "trusted_domains": _WORDS,
         # federation/screen_text.py: look-alike characters, brand patterns, exempt phrases
