@@ -95,14 +95,14 @@ def _by_repetition(
     items: Sequence[RunItem], rules: Any, brands: Sequence[str]
 ) -> dict[str, tuple[str, str]]:
     """A brand, or a term of weight 2 or more, in ``spread_entries`` entries of the run."""
-    brands = {term_key(b) for b in brands}
+    keys = {term_key(b) for b in brands}
     where: dict[str, list[str]] = {}
     for item in items:
         words = {
             term_key(w)
             for b in item.scores.values()
             for w, s in b.items()
-            if s >= 2 or (s and term_key(w) in brands)
+            if s >= 2 or (s and term_key(w) in keys)
         }
         for word in words:
             where.setdefault(word, []).append(item.entry_id)
@@ -115,13 +115,11 @@ def _by_repetition(
 
 
 def _by_brand(items: Sequence[RunItem], brands: Sequence[str]) -> dict[str, tuple[str, str]]:
-    brands = {term_key(b) for b in brands}
+    keys = {term_key(b) for b in brands}
     brand_words: set[str] = set()
     branded = []
     for item in items:
-        words = {
-            w for b in item.scores.values() for w, s in b.items() if s and term_key(w) in brands
-        }
+        words = {w for b in item.scores.values() for w, s in b.items() if s and term_key(w) in keys}
         if words:
             branded.append(item.entry_id)
             brand_words |= words
