@@ -127,3 +127,30 @@ def test_a_spread_over_real_http_is_held_by_the_federate_run(tmp_path: Path) -> 
     assert "dh-nav88" not in (out / "feeds" / "all.atom.xml").read_text(encoding="utf-8")
     health = json.loads((out / "health.json").read_text(encoding="utf-8"))["branches"][0]
     assert health["status"] == "quarantined"
+
+
+def test_one_link_added_to_three_published_entries_is_held_as_changes(tmp_path: Path) -> None:
+    """A hack that edits old posts, one link each: every edit alone passes the update rule;
+    the three together are one injection. The published versions stay."""
+    with FeedServer() as server:
+        site = server.url("/nanhu/")
+        registry = tmp_path / "registry.yaml"
+        branches = [{"id": "nanhu", "name": "南湖", "feed": server.url("/nanhu.xml")}]
+        registry.write_text(
+            yaml.safe_dump({"name": "门户", "url": "https://p.example/", "branches": branches,
+                            "allow_networks": ["127.0.0.1"]}, allow_unicode=True),
+            encoding="utf-8")  # fmt: skip
+        old = [(f"old{n}", f"社区新闻{n}", f"<p>社区新闻第{n}期。</p>") for n in range(12)]
+        server.route("/nanhu.xml", body=feed(site, old))
+        out, db = tmp_path / "portal", tmp_path / "portal.sqlite3"
+        run(registry, out, db)
+        link = "<p><a href='https://nav-hub.example/'>更多</a></p>"
+        edited = [(slug, title, html + link) if n < 3 else (slug, title, html)
+                  for n, (slug, title, html) in enumerate(old)]  # fmt: skip
+        server.route("/nanhu.xml", body=feed(site, edited))
+        run(registry, out, db)
+    text = (out / "feeds" / "all.atom.xml").read_text(encoding="utf-8")
+    assert "nav-hub.example" not in text
+    assert all(f"社区新闻第{n}期" in text for n in range(3))
+    health = json.loads((out / "health.json").read_text(encoding="utf-8"))["branches"][0]
+    assert health["status"] == "quarantined"
