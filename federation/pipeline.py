@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import capping, moves, quarantine, replay, schedule
+from . import capping, heldchanges, moves, quarantine, replay, schedule
 from .errors import describe
 from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
@@ -321,6 +321,8 @@ def _store_branch(
     # health page notes the pending move.
     moves.consider(store, branch.id, result, now)
     if answer is not None and answer.rows:
+        # A held change to a published entry waits aside: the published version stays.
+        answer.rows = heldchanges.divert(store, answer.rows, language)
         quarantine.lapse_changed(store, answer.rows)  # decisions hold for their content only
     if status == "ok" and error is None:
         error = moves.note(language, moves.pending(store, branch.id))

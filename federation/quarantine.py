@@ -32,6 +32,7 @@ from tongxin.i18n import translate
 from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlSyntaxError, load_yaml
 
+from . import heldchanges
 from .model import Entry
 
 DECISIONS_FILE = "quarantine.yaml"
@@ -148,12 +149,14 @@ def apply_decisions_file(
             if store.get_meta(_LAPSED + key):
                 continue  # made on content the branch has since changed (lapse_changed)
             if known.get(key) != (item.decision, item.note):
-                store.decide(key, item.decision, item.note)
+                # A held change to a published entry takes the decision, if there is one.
+                if not heldchanges.decide(store, key, item.decision, item.note):
+                    store.decide(key, item.decision, item.note)
                 changed += 1
     return changed
 
 
-_LAPSED = "lapsed:"
+_LAPSED = heldchanges.LAPSED
 
 
 def lapse_changed(store: Any, rows: Any) -> list[str]:
@@ -213,6 +216,8 @@ def record_decision(
         raise ValueError(decision)
     path = path or decisions_path(store.path)
     for key in _store_keys(store).get(entry_id) or [entry_id]:
+        if heldchanges.decide(store, key, decision, note):
+            continue  # a decision on the held change to a published entry
         store.set_meta(_LAPSED + key, "")  # a decision on the content as it is now
         store.decide(key, decision, note)
     existing: dict[str, Any] = {}

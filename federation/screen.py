@@ -7,34 +7,23 @@ declared as data (``screen_rules.yaml``, overridable per portal under the regist
 key); an entry that trips one gets a ``quarantine_reason`` and the store holds it back until an
 operator releases or rejects it (:mod:`federation.quarantine`).
 
-The rules, each named in the reason it produces:
-
-``terms``
-    weighted gambling / pornography / "在线观看" stuffing vocabularies; a term next to an
-    anti-vice context word (打击、防范 …) does not count, so campaign news stays clean.
-``keyword_run``
-    a long run of short tokens separated by spaces, commas or bars, with no sentence around it.
-``hidden_text``
-    text or links a reader cannot see (``display:none``, tiny or background-coloured text,
-    off-screen positioning …) in the RAW HTML; the sanitiser strips styles, so this check needs
-    the entry as fetched, before sanitising.
-``new_domains``
-    links to several domains the branch never linked to before (skipped while the branch has
-    too little history to compare with).
+The rules, each named in the reason it produces (``screen_rules.yaml`` explains each):
+``terms`` (weighted vocabularies and brand patterns on normalised text, :mod:`.screen_text`;
+a term beside a context word does not count), ``keyword_run`` (:mod:`.screen_keywords`),
+``hidden_text`` (in the RAW HTML, before the sanitiser strips styles, :mod:`.screen_html`),
+``new_domains`` (:mod:`.screen_links`), ``update`` and ``spread`` (:mod:`.screen_run`).
 
 Pure functions over plain data, plus one read of the store per branch for its history.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 
 import yaml
 
@@ -51,7 +40,18 @@ from tongxin.problems import Problem
 
 from .model import Branch, Entry, Registry
 from .screen_html import BREAK, HtmlFacts, read_html
-from .screen_text import blank_exempt, find_patterns, normalise, pattern_list
+from .screen_keywords import longest_keyword_run
+from .screen_links import History, ScreenStore, branch_history, is_trusted, site_domain
+from .screen_run import RunItem, added_domains, bare_number, spread_findings
+from .screen_text import (
+    HAN_RE,
+    SYLLABLE_GAP,
+    blank_exempt,
+    find_patterns,
+    normalise,
+    pattern_list,
+    term_key,
+)
 
 __all__ = [
     "BREAK",
@@ -71,6 +71,8 @@ __all__ = [
 ]
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("screen_rules.yaml")
+#: A pinyin term counts with a Chinese character this near (characters either side).
+PINYIN_WINDOW = 6
 #: Evidence quoted in a reason is cut to this many characters.
 EVIDENCE_LIMIT = 40
 
@@ -96,14 +98,6 @@ class ScreenRulesError(ValueError):
         self.problems = problems
 
 
-class ScreenStore(Protocol):
-    """What screening reads from :class:`federation.store.Store` (tests may fake it)."""
-
-    def entries(
-        self, *, branch_id: str | None = None, include_quarantined: bool = False
-    ) -> list[Entry]: ...
-
-
 # --------------------------------------------------------------------------- rules
 
 
@@ -127,6 +121,10 @@ class ScreenRules:
     new_domain_limit: int = 3
     new_link_limit: int = 6
     link_list_min: int = 5
+    update_new_domains: int = 2
+    spread_entries: int = 3
+    spread_threshold: int = 3
+    spread_history: int = 1
     trusted_domains: tuple[str, ...] = ()
     #: Language of the reasons written (the portal's language).
     language: str = "zh-CN"
@@ -195,7 +193,11 @@ class ScreenRules:
         parts = []
         for word in sorted(words, key=lambda w: (-len(w), w)):
             escaped = re.escape(word)
-            parts.append(rf"\b{escaped}\b" if word.isascii() else escaped)
+            if word.isascii():
+                # Pinyin written as syllables ("bo cai"): any separator, or none, between them.
+                escaped = escaped.replace(r"\ ", SYLLABLE_GAP)
+                escaped = rf"\b{escaped}\b"
+            parts.append(escaped)
         # A lookahead on the possible first (two) characters lets the engine reject almost
         # every position with one set test instead of trying each of ~100 alternatives there
         # (8x faster on prose). It only restates what every alternative already requires, and
@@ -211,8 +213,14 @@ class ScreenRules:
         index: dict[str, list[tuple[str, int]]] = {}
         for category, bucket in self.terms.items():
             for word, weight in bucket.items():
-                index.setdefault(word.lower(), []).append((category, weight))
+                index.setdefault(term_key(word), []).append((category, weight))
         return index
+
+    @cached_property
+    def _pinyin_keys(self) -> frozenset[str]:
+        """Terms written as pinyin syllables (``bo cai``), by :func:`term_key`."""
+        words = {word for bucket in self.terms.values() for word in bucket}
+        return frozenset(term_key(w) for w in words if w.isascii() and " " in w.strip())
 
     @cached_property
     def _context_pattern(self) -> re.Pattern[str] | None:
@@ -221,12 +229,20 @@ class ScreenRules:
         return re.compile("|".join(re.escape(w) for w in self.context_words), re.IGNORECASE)
 
 
-_EXTRA = ("homoglyphs", "patterns", "exempt")
+_EXTRA = ("homoglyphs", "homophones", "patterns", "exempt", "brands")
+
+
+def normalise_for(text: str, rules: ScreenRules) -> str:
+    """``text`` normalised with the rules' look-alike and homophone tables."""
+    return normalise(text, rules.extra.get("homoglyphs"), rules.extra.get("homophones"))
+
+
 #: The rules' numeric settings, taken as written (the schema checked them).
 _NUMBERS = (
     "threshold", "context_window", "context_weight", "run_min_tokens", "run_token_max_cjk",
     "run_token_max_latin", "hidden_min_chars", "tiny_font_px", "offscreen_px", "grace_entries",
-    "new_domain_limit", "new_link_limit", "link_list_min",
+    "new_domain_limit", "new_link_limit", "link_list_min", "update_new_domains",
+    "spread_entries", "spread_threshold", "spread_history",
 )  # fmt: skip
 
 
@@ -273,72 +289,6 @@ def rules_for_registry(registry: Registry) -> ScreenRules:
     return ScreenRules.load(overrides, language=registry.language)
 
 
-# --------------------------------------------------------------------------- domains
-
-
-_SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "co", "mil"}
-
-
-@functools.lru_cache(maxsize=8192)
-def site_domain(url_or_host: str) -> str:
-    """The registrable part of a host: ``news.example.com.cn`` → ``example.com.cn``."""
-    host = url_or_host
-    if "/" in url_or_host:
-        try:
-            host = urlsplit(url_or_host).hostname or ""
-        except ValueError:
-            return ""
-    host = host.lower().strip(".")
-    if not host or re.fullmatch(r"[0-9.]+|\[?[0-9a-f:]+\]?", host):
-        return host  # an IP address is its own domain
-    labels = host.split(".")
-    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
-
-
-def is_trusted(host_or_url: str, rules: ScreenRules) -> bool:
-    host = host_or_url
-    if "/" in host_or_url:
-        try:
-            host = urlsplit(host_or_url).hostname or ""
-        except ValueError:
-            return False
-    host = host.lower().strip(".")
-    return any(host == d or host.endswith("." + d) for d in rules.trusted_domains)
-
-
-_HREF_RE = re.compile(r"""href=["'](https?://[^"'\s>]+)""", re.I)
-
-
-@dataclass
-class History:
-    """What the store knows about one branch, as far as screening cares."""
-
-    stored: dict[str, Entry] = field(default_factory=dict)
-    domains: set[str] = field(default_factory=set)
-    published_count: int = 0
-
-
-def branch_history(branch: Branch, store: ScreenStore | None) -> History:
-    """The branch's stored entries and every domain they (or it) ever linked to."""
-    history = History()
-    history.domains.add(site_domain(branch.feed))
-    if store is None:
-        return history
-    for entry in store.entries(branch_id=branch.id, include_quarantined=True):
-        history.stored[entry.entry_id] = entry
-        if entry.quarantine_reason:
-            continue  # a held entry's links are not history yet
-        history.published_count += 1
-        history.domains.add(site_domain(entry.url))
-        for html_text in (entry.summary_html, entry.content_html):
-            for href in _HREF_RE.findall(html_text or ""):
-                history.domains.add(site_domain(href))
-    history.domains.discard("")
-    return history
-
-
 # --------------------------------------------------------------------------- the rules
 
 
@@ -351,13 +301,15 @@ def _quote(text: str) -> str:
     return text if len(text) <= EVIDENCE_LIMIT else text[: EVIDENCE_LIMIT - 1] + "…"
 
 
-def _find_terms(text: str, rules: ScreenRules) -> Finding | None:
+def term_scores(text: str, rules: ScreenRules) -> dict[str, dict[str, int]]:
+    """Category → matched term (or brand pattern) → its weight in ``text``, context applied:
+    what the term rule sums against ``threshold`` (and the run rules across entries)."""
     pattern = rules._term_pattern
     if pattern is None:
-        return None
+        return {}
     context = rules._context_pattern
     extra = rules.extra
-    text = blank_exempt(normalise(text, extra.get("homoglyphs")), extra.get("exempt") or ())
+    text = blank_exempt(normalise_for(text, rules), extra.get("exempt") or ())
     found = find_patterns(text, pattern_list(extra.get("patterns"), extra.get("weights", {})))
     for match in pattern.finditer(text):
         word = match.group(0)
@@ -367,11 +319,20 @@ def _find_terms(text: str, rules: ScreenRules) -> Finding | None:
             around = text[max(0, match.start() - window) : match.end() + window]
             if context.search(around):
                 weight_in_context = rules.context_weight
-        for category, weight in rules._term_index.get(word.lower(), ()):
+        key = term_key(word)
+        if key in rules._pinyin_keys and not HAN_RE.search(
+            text[max(0, match.start() - PINYIN_WINDOW) : match.end() + PINYIN_WINDOW]
+        ):
+            continue  # pinyin in English prose is a name ("Professor Bo Cai"), not a disguise
+        for category, weight in rules._term_index.get(key, ()):
             score = weight if weight_in_context is None else min(weight, weight_in_context)
             bucket = found.setdefault(category, {})
             bucket[word] = max(bucket.get(word, 0), score)
-    for category, bucket in found.items():
+    return found
+
+
+def _find_terms(text: str, rules: ScreenRules) -> Finding | None:
+    for category, bucket in term_scores(text, rules).items():
         if sum(bucket.values()) >= rules.threshold:
             words = [w for w, s in sorted(bucket.items(), key=lambda kv: -kv[1]) if s > 0]
             evidence = "、".join(words[:6])
@@ -386,61 +347,13 @@ def _category_name(language: str, category: str) -> str:
     return category if name == f"screen.categories.{category}" else name
 
 
-_SENTENCE_END = re.compile(r"[。！？!?.…；;：:“”\"「」『』()（）《》]")
-#: Explicit keyword separators (the Chinese ， and 、 are not: see screen_rules.yaml).
-_MARKED_SPLIT = re.compile(r"\s*[,|｜/／·•]+\s*")
-_SPACE_SPLIT = re.compile(r"[\s,|｜/／·•]+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_WORDLIKE = re.compile(r"[^\W\d_]")
-
-
-def _longest_run(tokens: list[str], rules: ScreenRules, *, cjk_only: bool) -> list[str]:
-    best_start = best_len = run_len = 0
-    stripped = [token.strip() for token in tokens]
-    for i, token in enumerate(stripped):
-        cjk = bool(_CJK.search(token))
-        limit = rules.run_token_max_cjk if cjk else rules.run_token_max_latin
-        ok = (
-            bool(token)
-            and len(token) <= limit
-            and bool(_WORDLIKE.search(token))
-            and not _SENTENCE_END.search(token)
-            and (cjk or not cjk_only)
-        )
-        run_len = run_len + 1 if ok else 0
-        if run_len > best_len:
-            best_start, best_len = i + 1 - run_len, run_len
-    return stripped[best_start : best_start + best_len]
-
-
 def _find_keyword_run(text: str, rules: ScreenRules) -> Finding | None:
-    """:func:`check_keyword_run`'s finding.
-
-    Two readings of each block: tokens between explicit separators (``,`` ``|`` ``/``; a
-    Latin token may hold spaces, "replica watches"), and Chinese tokens between spaces (which
-    Chinese prose never puts between words; Latin prose does, so Latin never counts there).
-    """
-    # N non-empty tokens need N-1 separators between them: shorter blocks (most of them, the
-    # breaks around block elements) cannot hold a run and are not split at all.
-    shortest = 2 * rules.run_min_tokens - 3
-    for block in text.split("\u2029"):
-        if len(block) < shortest:
-            continue
-        spaced = _SPACE_SPLIT.split(block)
-        if len(spaced) < rules.run_min_tokens:
-            # Every separator of the first reading is also one of the second, so the first
-            # cannot find more (non-empty) tokens either: prose blocks stop here.
-            continue
-        best = max(
-            _longest_run(_MARKED_SPLIT.split(block), rules, cjk_only=False),
-            _longest_run(spaced, rules, cjk_only=True),
-            key=len,
-        )
-        if len(best) >= rules.run_min_tokens:
-            sample = _quote(" ".join(best[:8]))
-            reason = _t(rules.language, "keyword_run", count=len(best), sample=sample)
-            return Finding("keyword_run", reason, sample)
-    return None
+    best = longest_keyword_run(text, rules)
+    if not best:
+        return None
+    sample = _quote(" ".join(best[:8]))
+    reason = _t(rules.language, "keyword_run", count=len(best), sample=sample)
+    return Finding("keyword_run", reason, sample)
 
 
 def _find_hidden(facts: HtmlFacts, rules: ScreenRules) -> Finding | None:
@@ -465,7 +378,12 @@ def _find_new_domains(
     new_links = []
     for link in links:
         domain = site_domain(link)
-        if not domain or domain == own or domain in history.domains or is_trusted(link, rules):
+        if (
+            not domain
+            or domain == own
+            or domain in history.domains
+            or is_trusted(link, rules.trusted_domains)
+        ):
             continue
         new_links.append(domain)
     distinct = sorted(set(new_links))
@@ -488,23 +406,36 @@ def screen_entry(
     return "；".join(f.reason for f in findings) if findings else None
 
 
+def _read(entry: Entry, raw: Entry | None, rules: ScreenRules) -> tuple[Entry, list[HtmlFacts]]:
+    source = raw or entry
+    base = source.url or entry.url
+    return source, [
+        read_html(source.summary_html, rules, base),
+        read_html(source.content_html, rules, base),
+    ]
+
+
+def _terms_text(source: Entry, facts: list[HtmlFacts]) -> str:
+    return BREAK.join(
+        [source.title, source.author, " ".join(source.tags)]
+        + [BREAK.join([f.text, f.hidden_text, " ".join(f.attributes)]) for f in facts]
+    )
+
+
 def screen_findings(
     entry: Entry, raw: Entry | None, history: History, rules: ScreenRules
 ) -> list[Finding]:
     """Every rule ``entry`` trips (empty: publish it); ``raw`` is the entry before sanitising."""
-    source = raw or entry
-    base = source.url or entry.url
-    facts = [
-        read_html(source.summary_html, rules, base),
-        read_html(source.content_html, rules, base),
-    ]
+    source, facts = _read(entry, raw, rules)
+    return _findings(entry, source, facts, history, rules)
+
+
+def _findings(
+    entry: Entry, source: Entry, facts: list[HtmlFacts], history: History, rules: ScreenRules
+) -> list[Finding]:
     reasons: list[Finding] = []
     if "terms" in rules.rules:
-        text = BREAK.join(
-            [source.title, source.author, " ".join(source.tags)]
-            + [BREAK.join([f.text, f.hidden_text, " ".join(f.attributes)]) for f in facts]
-        )
-        reason = _find_terms(text, rules)
+        reason = _find_terms(_terms_text(source, facts), rules)
         if reason:
             reasons.append(reason)
     if "keyword_run" in rules.rules:
@@ -531,12 +462,59 @@ def screen_findings(
 
 
 def _changed(entry: Entry, stored: Entry) -> bool:
-    return (entry.title, entry.summary_html, entry.content_html, entry.url) != (
-        stored.title,
-        stored.summary_html,
-        stored.content_html,
-        stored.url,
+    fields = ("title", "summary_html", "content_html", "url")
+    return any(getattr(entry, name) != getattr(stored, name) for name in fields)
+
+
+def _unrelated(links: Iterable[str], entry_url: str, rules: ScreenRules) -> set[str]:
+    """Registrable domains of ``links`` but the entry's own and the trusted ones."""
+    own = site_domain(entry_url) if entry_url else ""
+    return {
+        site_domain(link)
+        for link in links
+        if site_domain(link) not in ("", own) and not is_trusted(link, rules.trusted_domains)
+    }
+
+
+def _find_update(
+    entry: Entry, facts: list[HtmlFacts], stored: Entry, history: History, rules: ScreenRules
+) -> Finding | None:
+    """The ``update`` rule: links an edit adds to domains never linked to before."""
+    before = read_html(stored.summary_html, rules, stored.url).links
+    before += read_html(stored.content_html, rules, stored.url).links
+    now = _unrelated([link for f in facts for link in f.links], entry.url, rules)
+    added = added_domains(now, (site_domain(link) for link in before), history.domains)
+    if len(added) < rules.update_new_domains:
+        return None
+    evidence = "、".join(added[:4])
+    return Finding(
+        "update", _t(rules.language, "update", count=len(added), domains=evidence), evidence
     )
+
+
+def _run_item(
+    entry: Entry, source: Entry, facts: list[HtmlFacts], history: History, rules: ScreenRules
+) -> RunItem:
+    text = _terms_text(source, facts)
+    links = [link for f in facts for link in f.links]
+    # News about gambling names its context (police, regulators, revenue) somewhere in the
+    # entry; a piece of a split injection does not. Only the latter adds to a run's terms.
+    context = rules._context_pattern
+    in_context = context is not None and context.search(normalise_for(text, rules)) is not None
+    return RunItem(
+        entry.entry_id,
+        {} if in_context else term_scores(text, rules),
+        _unrelated(links, entry.url, rules) - history.domains,
+        bare_number(normalise_for(BREAK.join([source.title] + [f.text for f in facts]), rules)),
+    )
+
+
+def _hold(entry: Entry, findings: list[Finding]) -> None:
+    if findings:
+        entry.quarantine_reason = "；".join(f.reason for f in findings)
+        entry.quarantine_rule = ",".join(f.rule for f in findings)
+    else:
+        entry.quarantine_reason = entry.quarantine_rule = None
 
 
 def screen_entries(
@@ -553,7 +531,9 @@ def screen_entries(
     parsed, before sanitising (a sequence in the same order, or a mapping by ``entry_id``) —
     hidden-text tricks only show there. Entries the store already holds unchanged are not
     screened again: they keep the store's verdict (and any operator decision stays the
-    store's). The entries are updated in place and also returned, for chaining.
+    store's). A changed entry is also judged as a change (``update``), and the run's clean
+    new or changed entries together (``spread``, :mod:`.screen_run`). The entries are updated
+    in place and also returned, for chaining.
     """
     if not entries:
         return entries
@@ -564,19 +544,36 @@ def screen_entries(
     else:
         raw_by_id = {item.entry_id: item for item in raw}
     history = branch_history(branch, store)
+    run: list[RunItem] = []
+    # A first fetch (no history: every entry is new) is not judged as a run, nor read twice.
+    spread = "spread" in rules.rules and history.published_count >= rules.spread_history
     for entry in entries:
         stored = history.stored.get(entry.entry_id)
         if stored is not None and not _changed(entry, stored):
             entry.quarantine_reason = stored.quarantine_reason
             entry.quarantine_rule = stored.quarantine_rule
             continue
-        findings = screen_findings(entry, raw_by_id.get(entry.entry_id), history, rules)
-        if findings:
-            entry.quarantine_reason = "；".join(f.reason for f in findings)
-            entry.quarantine_rule = ",".join(f.rule for f in findings)
-        else:
-            entry.quarantine_reason = entry.quarantine_rule = None
+        source, facts = _read(entry, raw_by_id.get(entry.entry_id), rules)
+        findings = _findings(entry, source, facts, history, rules)
+        if stored is not None and not findings and "update" in rules.rules:
+            finding = _find_update(entry, facts, stored, history, rules)
+            findings += [finding] if finding else []
+        _hold(entry, findings)
+        if not findings and spread:
+            run.append(_run_item(entry, source, facts, history, rules))
+    if len(run) >= 2:
+        _hold_spread(entries, run, rules)
     return entries
+
+
+def _hold_spread(entries: list[Entry], run: list[RunItem], rules: ScreenRules) -> None:
+    brands = tuple(str(b) for b in rules.extra.get("brands") or ())
+    spread = spread_findings(run, rules, brands)
+    for entry in entries:
+        if entry.entry_id in spread:
+            kind, evidence = spread[entry.entry_id]
+            reason = _t(rules.language, "spread", count=len(spread), evidence=evidence)
+            _hold(entry, [Finding("spread", reason, evidence)])
 
 
 def rule_label(language: str, rules: str | None) -> str:

@@ -24,21 +24,63 @@ from tongxin.fold import fold
 
 _HAN = r"\u3400-\u9fff\uf900-\ufaff"
 #: Separators spam puts between the characters of one Chinese word.
-_SPACED_RE = re.compile(rf"(?<=[{_HAN}0-9])[\s*.·•_\-~|/\\,，、。]{{1,3}}(?=[{_HAN}0-9])")
+#: (Not U+2029, the screen's break between blocks: a paragraph never joins the next.)
+_SPACED_RE = re.compile(
+    rf"(?<=[{_HAN}0-9])[ \t\r\n\f\v\u00a0\u3000*.·•_\-~|/\\,，、。]{{1,3}}(?=[{_HAN}0-9])"
+)
+
+
+#: Latin letters spelled one by one ("b o c a i", "y.l.g.j"): joined into the word.
+_LETTERS_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:[ .·_\-][A-Za-z])+(?![A-Za-z0-9])")
+_LETTER_GAP = re.compile(r"[ .·_\-]")
+#: Chinese characters: a pinyin term counts only beside them (in English prose it is a name).
+HAN_RE = re.compile(f"[{_HAN}]")
 
 
 def _strip_format(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
-def normalise(text: str, homoglyphs: Mapping[str, str] | None = None) -> str:
+def normalise(
+    text: str,
+    homoglyphs: Mapping[str, str] | None = None,
+    homophones: Mapping[str, str] | None = None,
+) -> str:
     """``text`` as the term rule reads it: NFKC, no format characters, look-alikes replaced,
-    Traditional folded to Simplified, characters of spaced-out Chinese words joined."""
+    Traditional folded to Simplified, characters of spaced-out Chinese words joined, and
+    homophone spellings of spam words (``homophones``: phrase → the word) written as the word.
+
+    The one place text is normalised: every rule that matches words reads this."""
     text = unicodedata.normalize("NFKC", _strip_format(text))
     if homoglyphs:
         text = text.translate(_table(tuple(sorted(homoglyphs.items()))))
     text = fold(text)
-    return _SPACED_RE.sub("", text)
+    text = _SPACED_RE.sub("", text)
+    text = _LETTERS_RE.sub(lambda match: _LETTER_GAP.sub("", match.group(0)), text)
+    if homophones:
+        pattern, table = _phrases(tuple(sorted(homophones.items())))
+        text = pattern.sub(lambda match: table[match.group(0).lower()], text)
+    return text
+
+
+#: Between the syllables of a pinyin term written with spaces ("bo cai"): any separator or none.
+SYLLABLE_GAP = r"[\s\-_.·]*"
+_GAP_RE = re.compile(SYLLABLE_GAP)
+
+
+def term_key(word: str) -> str:
+    """How a term, or the text it matched, is looked up: lower case, a pinyin term's
+    syllables joined (``Bo-Cai`` and ``bo cai`` are the term ``bo cai``)."""
+    word = word.lower()
+    return _GAP_RE.sub("", word) if word.isascii() else word
+
+
+@lru_cache(maxsize=8)
+def _phrases(pairs: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, str]]:
+    # Folded like the text, so a Traditional homophone is listed once, in Simplified.
+    table = {fold(key).lower(): value for key, value in pairs if key}
+    keys = sorted(table, key=lambda k: (-len(k), k))
+    return re.compile("|".join(re.escape(k) for k in keys), re.IGNORECASE), table
 
 
 @lru_cache(maxsize=8)

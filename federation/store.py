@@ -96,11 +96,14 @@ _SELECT_LISTING = ", ".join(f"e.{c}" for c in LISTING_COLUMNS)
 
 
 #: Held, undecided entries newest first (read through the partial index ``entries_held``).
+#: Changes to published entries held back (federation/heldchanges.py) count as held too.
 HELD_SQL = (
-    "SELECT e.branch_id, e.quarantine_rule FROM entries e "
-    "LEFT JOIN decisions d ON d.entry_id = e.entry_id "
-    "WHERE e.quarantine_reason IS NOT NULL AND d.decision IS NULL "
-    "ORDER BY e.published DESC, e.updated DESC, e.entry_id"
+    "SELECT branch_id, rule FROM (SELECT e.branch_id, e.quarantine_rule AS rule, e.published, "
+    "e.updated, e.entry_id FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id "
+    "WHERE e.quarantine_reason IS NOT NULL AND d.decision IS NULL UNION ALL SELECT branch_id, "
+    "quarantine_rule, published, published, entry_id FROM held_changes WHERE decision IS NULL "
+    "AND entry_id IN (SELECT entry_id FROM entries)) "
+    "ORDER BY published DESC, updated DESC, entry_id"
 )
 
 
@@ -533,7 +536,8 @@ class Store:
     # ------------------------------------------------------------------ quarantine
 
     def quarantined(self) -> list[Entry]:
-        """Entries held back by the screen and not yet decided, newest first."""
+        """Entries (and changes to published ones) held back by the screen and not yet
+        decided, newest first."""
         sql = (
             "SELECT e.* FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id "
             "WHERE e.quarantine_reason IS NOT NULL AND d.decision IS NULL "
@@ -544,13 +548,9 @@ class Store:
             entry = self._entry(row)
             entry.quarantine_rule = row["quarantine_rule"]
             held.append(entry)
-        return held
+        from .heldchanges import held as held_changes  # the changes to published entries
 
-    def decision(self, entry_id: str) -> str | None:
-        row = self.db.execute(
-            "SELECT decision FROM decisions WHERE entry_id = ?", (entry_id,)
-        ).fetchone()
-        return row[0] if row else None
+        return held + held_changes(self)
 
     def decisions(self) -> dict[str, tuple[str, str]]:
         """Every remembered decision: ``entry_id -> (decision, note)``."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -60,6 +60,16 @@ CREATE TABLE IF NOT EXISTS decisions (
     note TEXT NOT NULL DEFAULT '',
     decided_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS held_changes (
+    entry_id TEXT PRIMARY KEY,
+    branch_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    published TEXT,
+    row TEXT NOT NULL,
+    quarantine_rule TEXT,
+    decision TEXT CHECK (decision IS NULL OR decision = 'reject'),
+    note TEXT NOT NULL DEFAULT ''
+);
 """
 
 # Schema 2 dropped two indexes nothing read through (origin, published): every insert paid for
@@ -67,6 +77,7 @@ CREATE TABLE IF NOT EXISTS decisions (
 # reads all entries at once and sorts them in memory faster than walking an index.
 # Schema 4 adds a partial index of held entries: the health page counts them on every change
 # of the store, and without it that was a scan of every row (0.18 s at 50,000 entries).
+# Schema 6 adds held_changes: a published entry's held new version (federation/heldchanges.py).
 # Schema 3 keeps the rule a held entry tripped apart from the reason's evidence (the public
 # health page names the rule and must never quote the evidence).
 _MIGRATIONS = {

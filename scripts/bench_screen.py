@@ -13,6 +13,7 @@ at least 95 % of spam held, at most 2 % of clean items held.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -24,8 +25,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tongxin.federation.model import Entry  # noqa: E402
-from tongxin.federation.screen import History, ScreenRules, screen_findings  # noqa: E402
+from tongxin.federation.model import Branch, Entry  # noqa: E402
+from tongxin.federation.screen import (  # noqa: E402
+    History,
+    ScreenRules,
+    screen_entries,
+    screen_findings,
+)
 
 _TEXT_RE = re.compile(r">([^<]+)<")
 _S2T = opencc.OpenCC("s2t")
@@ -93,12 +99,20 @@ def measure(corpus: Path, show: bool = False) -> dict[str, float]:
         found = screen_findings(_entry(1000 + n, item["title"], item["html"]), None, history, rules)
         if found:
             clean_held.append(f"{item['title']}: {found[0].reason}")
+    split_held, run_clean_held = _measure_runs(data, rules, missed)
+    split_total = len(data.get("split") or ())
     figures = {
         "spam_items": spam_total,
         "spam_held_pct": round(100 * spam_held / spam_total, 1),
         "clean_items": len(data["clean"]),
         "clean_held_pct": round(100 * len(clean_held) / len(data["clean"]), 1),
+        "split_attacks": split_total,
+        "split_held_pct": round(100 * split_held / max(split_total, 1), 1),
+        # every clean item of the corpus as new entries of ONE run (the spread rule's worst
+        # case: a run of real news brings a handful)
+        "clean_in_one_run_held": len(run_clean_held),
     }
+    clean_held += [f"(one run) {title}" for title in run_clean_held]
     if show:
         for line in missed:
             print("MISSED", line)
@@ -107,14 +121,87 @@ def measure(corpus: Path, show: bool = False) -> dict[str, float]:
     return figures
 
 
+def _words(path: Path) -> list[str]:
+    text = path.read_text("utf-8")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    if isinstance(data, dict):
+        return [str(w) for words in data.values() if isinstance(words, list) for w in words]
+    return [str(w) for w in data]
+
+
+def measure_wordlist(path: Path, show: bool = False) -> dict[str, float]:
+    """Share of stuffing lines made of an outside list's words that the screen holds (the
+    list is the outside author's idea of bad words, not ours: political names and
+    profanity are not the spam the screen is for, so this measures vocabulary reach)."""
+    words = _words(path)
+    rules, history = ScreenRules.load(), History()
+    held = 0
+    for n, word in enumerate(words):
+        line = " ".join([word, *words[n + 1 : n + 3]])
+        html = f"<p>社区开展垃圾分类宣传活动。</p><p>{line}</p>"
+        if screen_findings(_entry(n, "工作动态", html), None, history, rules):
+            held += 1
+        elif show:
+            print("MISSED", line)
+    return {
+        "wordlist": str(path),
+        "lines": len(words),
+        "held_pct": round(100 * held / max(len(words), 1), 1),
+    }
+
+
+class _Published:
+    """A branch's history as the store gives it: 20 published entries."""
+
+    def entries(self, **_: object) -> list[Entry]:
+        return [_entry(5000 + n, "旧闻", "<p>支部旧闻。</p>") for n in range(20)]
+
+
+def _run(items: list[tuple[str, str]]) -> list[Entry]:
+    entries = [_entry(2000 + n, title, html) for n, (title, html) in enumerate(items)]
+    branch = Branch("b", "B", "https://branch.example/feed.xml")
+    return screen_entries(entries, branch, _Published(), ScreenRules.load())
+
+
+def _measure_runs(data: dict, rules: ScreenRules, missed: list[str]) -> tuple[int, list[str]]:
+    """Split attacks held (each as one run beside three clean entries), and the clean items
+    held when all of them arrive in one run."""
+    clean = [(item["title"], item["html"]) for item in data["clean"]]
+    held = 0
+    for attack in data.get("split") or ():
+        pieces = [(piece["title"], piece["html"]) for piece in attack["entries"]]
+        screened = _run(pieces + clean[:3])
+        if all(entry.quarantine_reason for entry in screened[: len(pieces)]):
+            held += 1
+        else:
+            missed.append(f"split: {attack['name']}")
+        if any(entry.quarantine_reason for entry in screened[len(pieces) :]):
+            missed.append(f"split: {attack['name']} held a clean entry beside it")
+    return held, [entry.title for entry in _run(clean) if entry.quarantine_reason]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "tests/hostile/screen_corpus.yaml")
     parser.add_argument("--show", action="store_true", help="print the misses and false holds")
+    parser.add_argument(
+        "--wordlist",
+        type=Path,
+        help="an outside keyword list (JSON list, JSON object of lists, or one word a line): "
+        "each word, with the two after it, is injected as a stuffing line into a clean article",
+    )
     args = parser.parse_args()
+    if args.wordlist:
+        print(measure_wordlist(args.wordlist, args.show))
+        return 0
     figures = measure(args.corpus, args.show)
     print(figures)
-    return 0 if figures["spam_held_pct"] >= 95 and figures["clean_held_pct"] <= 2 else 1
+    ok = figures["spam_held_pct"] >= 95 and figures["clean_held_pct"] <= 2
+    ok = ok and figures["split_held_pct"] >= 95 and not figures["clean_in_one_run_held"]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

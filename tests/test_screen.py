@@ -269,5 +269,5 @@ def test_a_bad_rules_file_names_the_line(tmp_path: Path):
         ScreenRules.load(language="en", defaults_path=path)
     assert error.value.problems == [
         f"{path}:2: field rules[1] should be one of terms, keyword_run, hidden_text, "
-        "new_domains, found 'keyword_rum'; did you mean keyword_run?"
+        "new_domains, update, spread, found 'keyword_rum'; did you mean keyword_run?"
     ]

@@ -12,7 +12,7 @@ from typing import Any
 
 from .options import Choice, Integer, ListOf, MapOf, SubConfig, Text
 
-RULE_NAMES = ("terms", "keyword_run", "hidden_text", "new_domains")
+RULE_NAMES = ("terms", "keyword_run", "hidden_text", "new_domains", "update", "spread")
 #: Term levels, each with its weight under ``weights``.
 LEVELS = ("strong", "medium", "weak")
 #: Override keys whose lists extend the defaults instead of replacing them.
@@ -42,9 +42,16 @@ SCREEN_RULES = SubConfig(
         "new_domain_limit": Integer(minimum=1),
         "new_link_limit": Integer(minimum=1),
         "link_list_min": Integer(minimum=1),
+        # federation/screen_run.py: an edit judged as a change, an injection split over a run
+        "update_new_domains": Integer(minimum=1),
+        "spread_entries": Integer(minimum=2),
+        "spread_threshold": Integer(minimum=1),
+        "spread_history": Integer(minimum=0),
+        "brands": _WORDS,
         "trusted_domains": _WORDS,
         # federation/screen_text.py: look-alike characters, brand patterns, exempt phrases
         "homoglyphs": MapOf(Text()),
+        "homophones": MapOf(Text()),
         "patterns": MapOf(SubConfig({level: _WORDS for level in LEVELS}, null_is_absent=True)),
         "exempt": _WORDS,
     }
