@@ -107,6 +107,7 @@ def build_delta_index(
     search_dir = Path(out_dir) / "search"
     search_dir.mkdir(parents=True, exist_ok=True)
     _link_base(Path(base_dir), search_dir)
+    _scrub_dead(search_dir, manifest, dead)
     delta_dir = search_dir / DELTA_DIR
     shutil.rmtree(delta_dir, ignore_errors=True)  # a link of the previous delta: replaced
     (delta_dir / "shards").mkdir(parents=True)
@@ -124,6 +125,33 @@ def build_delta_index(
     stats.bytes = sum(p.stat().st_size for p in delta_dir.rglob("*.json"))
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _scrub_dead(search_dir: Path, manifest: Mapping[str, Any], dead: Sequence[str]) -> None:
+    """Take the rows of dead refs out of the base's meta blocks and first-screen files here
+    (new files, the base's stay as they are): a deleted, retracted or rejected entry's title
+    and text leave the published files with the run that drops it, not with the next base."""
+    if not dead:
+        return
+    gone = set(dead)
+    width = int(manifest.get("metaWidth") or 0)
+    blocks = {ref_number(r) // width for r in gone} if width else set()
+    paths = [search_dir / "meta" / f"{j}.json" for j in sorted(blocks)]
+    paths += sorted((search_dir / "shards").glob("f*.json"))
+    for path in paths:
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        rows = data.get("rows", data) if isinstance(data, dict) else {}
+        if not isinstance(rows, dict) or gone.isdisjoint(rows):
+            continue
+        for ref in gone.intersection(rows):
+            del rows[ref]
+        for lists in data.get("terms", {}).values() if "terms" in data else ():
+            for key in ("rel", "new"):
+                lists[key] = [r for r in lists.get(key, []) if r not in gone]
+        write_atomic(path, encode(data))
 
 
 def _base_manifest(base_dir: Path) -> dict[str, Any]:
