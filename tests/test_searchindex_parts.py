@@ -53,15 +53,27 @@ def _refs(out: Path) -> dict[str, str]:
 
 
 def _positions(text: str) -> dict[str, list[int]]:
-    # the tokens at their positions, then each CJK character of a bigram at its own
-    # (terms in order of first appearance, as the builder numbers them)
+    # the tokens at their positions; after the bigrams of each CJK run, each of its
+    # characters at its own (terms in order of first appearance, as the builder numbers them)
     out: dict[str, list[int]] = {}
-    for i, term in enumerate(tokenize(text)):
+    tokens = tokenize(text)
+    run: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        for at, char in [*((i, t[0]) for i, t in run), (run[-1][0] + 1, run[-1][1][1])]:
+            if at not in out.setdefault(char, []):
+                out[char].append(at)
+        run.clear()
+
+    for i, term in enumerate(tokens):
+        cjk = len(term) == 2 and all(is_cjk(c) for c in term)
+        if run and not (cjk and run[-1][0] == i - 1 and run[-1][1][1] == term[0]):
+            flush()
         out.setdefault(term, []).append(i)
-        if len(term) == 2 and all(is_cjk(c) for c in term):
-            for offset, char in enumerate(term):
-                if i + offset not in out.setdefault(char, []):
-                    out[char].append(i + offset)
+        if cjk:
+            run.append((i, term))
+    if run:
+        flush()
     return {term: sorted(where) for term, where in out.items()}
 
 

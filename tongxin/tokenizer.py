@@ -22,6 +22,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import cache
 
 from tongxin.fold import fold
@@ -95,34 +96,42 @@ def _word_tokens(part: str, tokens: list[str]) -> None:
         tokens.append(part[start:].lower())
 
 
-def tokenize(text: str) -> list[str]:
-    """The tokens of ``text``, in order (a token's index is its position)."""
-    tokens: list[str] = []
+def _pieces(text: str) -> Iterator[tuple[str | None, list[str]]]:
+    """The stream cut where tokens come from: (a CJK run, its tokens) or (None, the tokens of
+    a stretch without CJK), in order."""
     parts = _CJK_RUN.split(normalise(text))
     for i, part in enumerate(parts):
         if i % 2:  # a CJK run: its overlapping bigrams, or the lone character
-            if len(part) == 1:
-                tokens.append(part)
-            else:
-                tokens += map(operator.add, part[:-1], part[1:])
+            tokens = [part] if len(part) == 1 else list(map(operator.add, part[:-1], part[1:]))
             if symbols := _symbols_at(parts[i + 1], 0):
                 tokens.append(part[-1] + symbols)
+            yield part, tokens
         elif part:  # no CJK in here: words only
-            _word_tokens(part, tokens)
-    return tokens
+            words: list[str] = []
+            _word_tokens(part, words)
+            yield None, words
+
+
+def tokenize(text: str) -> list[str]:
+    """The tokens of ``text``, in order (a token's index is its position)."""
+    return [token for _run, tokens in _pieces(text) for token in tokens]
 
 
 def index_terms(text: str) -> dict[str, list[int]]:
-    """What the index keeps of a text: each token's positions, and each CJK character alone
-    (at the position of its bigram), so that a one-character query (党) finds it."""
+    """What the index keeps of a text: each token's positions, and each character of a CJK
+    run of two or more alone, at the position of the bigram it starts (the last at the next
+    position), so that a one-character query (党) finds it."""
     positions: dict[str, list[int]] = {}
-    for position, term in enumerate(tokenize(text)):
-        positions.setdefault(term, []).append(position)
-        if len(term) == 2 and _kind(term[0]) and _kind(term[1]):
-            for offset, char in enumerate(term):
+    at = 0
+    for run, tokens in _pieces(text):
+        for position, term in enumerate(tokens, at):
+            positions.setdefault(term, []).append(position)
+        if run is not None and len(run) > 1:
+            for position, char in enumerate(run, at):
                 where = positions.setdefault(char, [])
-                if not where or where[-1] < position + offset:
-                    where.append(position + offset)
+                if not where or where[-1] < position:  # the last of the run before
+                    where.append(position)
+        at += len(tokens)
     return positions
 
 
