@@ -3,16 +3,19 @@
 Not a plugin itself (no ``register``): the feeds, JSON API, search and incremental plugins
 each need the build's generators, which Pelican hands out once, on its public
 ``all_generators_finalized`` signal; two of them keep a manifest of the files they wrote in
-the build cache.
+the build cache; three run their work in :data:`beside_pages`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
+
+from tongxin.parallel import Aside
 
 
 class BuildGenerators:
@@ -53,3 +56,77 @@ def read_files_manifest(path: Path | None, output: str | Path) -> dict[str, list
         return {}
     files = data.get("files")
     return files if isinstance(files, dict) else {}
+
+
+class _Failed:
+    """A job's exception, carried back to the plugin that asks for its result."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _run_jobs(jobs: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, (function, args) in jobs.items():
+        try:
+            results[name] = function(*args)
+        except Exception as error:  # each plugin gets its own job's error, raised there
+            results[name] = _Failed(error)
+    return results
+
+
+class BesidePages:
+    """The build work that needs the final content but none of the pages (the search index,
+    the feeds, the JSON API), run one job after another in one child process
+    (:class:`tongxin.parallel.Aside`) while Pelican writes the pages: the one place where a
+    build runs work aside.
+
+    Plugins :meth:`add` their job on ``all_generators_finalized``; the child starts at
+    ``get_writer`` (entries final, their links resolved, no page written yet) and each plugin
+    takes its :meth:`result` on ``finalized`` (the strict-build plugin waits first, so that
+    what the jobs logged counts). On two idle cores the jobs cost the build almost no time;
+    on a busy machine the child competes at the build's own priority, never last in line.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+        self._task: Aside | None = None
+        self._results: dict[str, Any] = {}
+
+    def add(self, name: str, function: Callable[..., Any], *args: Any) -> None:
+        self._jobs[name] = (function, args)
+
+    def start(self, _sender: Any = None) -> None:
+        jobs = self._jobs
+        self.abandon()  # a child a failed build left
+        if jobs:
+            self._task = Aside(_run_jobs, jobs, name="tongxin build work beside the pages")
+
+    def wait(self, _sender: Any = None) -> None:
+        """Collect the child's results (its log records are replayed here)."""
+        if self._task is not None:
+            task, self._task = self._task, None
+            self._results = task.result()
+
+    def result(self, name: str) -> Any:
+        """The answer of the job ``name``; its exception is raised here."""
+        self.wait()
+        found = self._results.pop(name, None)
+        if isinstance(found, _Failed):
+            raise found.error
+        return found
+
+    def abandon(self, _sender: Any = None) -> None:
+        """Stop what a failed build left running (``tongxin serve`` builds again)."""
+        if self._task is not None:
+            self._task.abandon()
+        self._task, self._jobs, self._results = None, {}, {}
+
+    def connect(self) -> None:
+        # Bound methods, held weakly by blinker: fine for the module-level object below.
+        signals.initialized.connect(self.abandon)
+        signals.get_writer.connect(self.start)
+
+
+#: The build's one child for work beside the page writing.
+beside_pages = BesidePages()

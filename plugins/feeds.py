@@ -1,7 +1,7 @@
 """Atom, RSS 2.0 and JSON Feed 1.1 for a branch site: what the portal aggregates.
 
-Written in-process on ``finalized``, once every page is written (a build that failed before
-publishes no feed):
+Written beside the page writing (:data:`~tongxin.plugins.build_state.beside_pages`), once the
+content is read, checked and final: a build whose content fails a check publishes no feed.
 
 - ``feeds/all.atom.xml``: every published article with its full content;
 - ``feeds/{type}.atom.xml`` for news, announcements and study (always written, possibly empty,
@@ -40,7 +40,7 @@ from blinker import signal
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
-from tongxin.plugins.build_state import BuildGenerators
+from tongxin.plugins.build_state import beside_pages
 
 from tongxin import feedwriter
 from tongxin.config.content import ARTICLE_TYPES
@@ -459,19 +459,32 @@ def write_feeds(
 
 # --------------------------------------------------------------------------- Pelican wiring
 
-_generators = BuildGenerators()
+
+def queue_feeds(generators: Any) -> None:
+    """On ``all_generators_finalized``: the feeds are a job beside the page writing
+    (:data:`~tongxin.plugins.build_state.beside_pages`)."""
+    generators = list(generators)
+    if generators:
+        first = generators[0]
+        beside_pages.add("feeds", write_branch_feeds, first.output_path, generators, first.settings)
 
 
-def write_after_build(pelican: Any) -> None:
-    """On ``finalized`` (every page written): write the feeds, then send ``feeds_written``."""
-    settings = pelican.settings
+def write_branch_feeds(output_path: str, generators: list[Any], settings: dict[str, Any]) -> int:
+    """Write the feeds of a build, then send ``feeds_written``; how many files."""
     site = site_identity(settings)
-    entries = collect_entries(_generators.take(), settings, include_pages=False)
-    paths = write_feeds(pelican.output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
-    logger.debug("tongxin feeds: %d entries, %d files", len(entries), len(paths))
-    feeds_written.send(pelican.output_path, paths=paths, settings=settings)
+    entries = collect_entries(generators, settings, include_pages=False)
+    paths = write_feeds(output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
+    feeds_written.send(output_path, paths=paths, settings=settings)
+    return len(paths)
+
+
+def feeds_done(_pelican: Any) -> None:
+    """On ``finalized``: the feeds job's outcome (its error is the build's)."""
+    files = beside_pages.result("feeds")
+    logger.debug("tongxin feeds: %s files", files)
 
 
 def register() -> None:
-    _generators.connect()
-    signals.finalized.connect(write_after_build)
+    beside_pages.connect()
+    signals.all_generators_finalized.connect(queue_feeds)
+    signals.finalized.connect(feeds_done)

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pelican import signals
-from tongxin.plugins.build_state import BuildGenerators, read_files_manifest
+from tongxin.plugins.build_state import beside_pages, read_files_manifest
 from tongxin.plugins.feeds import (
     EMPTY_FEED_UPDATED,
     BranchEntry,
@@ -173,10 +173,19 @@ def _remove_withdrawn(api_root: Path, wanted: set[Path]) -> None:
             path.unlink()
 
 
-_generators = BuildGenerators()
+def queue_api(generators: Any) -> None:
+    """On ``all_generators_finalized``: the API is a job beside the page writing
+    (:data:`~tongxin.plugins.build_state.beside_pages`)."""
+    generators = list(generators)
+    if generators:
+        first = generators[0]
+        beside_pages.add("api", write_build_api, first.output_path, generators, first.settings)
 
 
-def _write(output_path: str, generators: list[Any], settings: dict[str, Any]) -> tuple[int, int]:
+def write_build_api(
+    output_path: str, generators: list[Any], settings: dict[str, Any]
+) -> tuple[int, int]:
+    """Write the API of a build; (entries, files rewritten)."""
     site = site_identity(settings)
     entries = collect_entries(generators, settings, include_pages=True)
     # Our settings keep a cache folder per site; Pelican's default one is cwd-relative.
@@ -185,12 +194,12 @@ def _write(output_path: str, generators: list[Any], settings: dict[str, Any]) ->
     return len(entries), len(written)
 
 
-def write_after_build(pelican: Any) -> None:
-    """On ``finalized`` (every page written): write the API."""
-    entries, written = _write(pelican.output_path, _generators.take(), pelican.settings)
-    logger.debug("tongxin api: %d entries, %d files rewritten", entries, written)
+def api_done(_pelican: Any) -> None:
+    """On ``finalized``: the API job's outcome (its error is the build's)."""
+    logger.debug("tongxin api: (entries, files rewritten) %s", beside_pages.result("api"))
 
 
 def register() -> None:
-    _generators.connect()
-    signals.finalized.connect(write_after_build)
+    beside_pages.connect()
+    signals.all_generators_finalized.connect(queue_api)
+    signals.finalized.connect(api_done)

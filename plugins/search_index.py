@@ -1,8 +1,9 @@
 """Search for a branch site: the sharded index, the search page and lunr.js.
 
-When the entries are final (``get_writer``) the published articles and pages become
+When the entries are final the published articles and pages become
 :class:`~tongxin.search.SearchDoc` and are indexed into ``OUTPUT/search/`` beside the page
-writing (:func:`start_index`); on ``finalized`` the
+writing (:func:`index_job`, in :data:`~tongxin.plugins.build_state.beside_pages`); on
+``finalized`` the
 search page (``search.html``) is rendered to ``OUTPUT/search/index.html`` and ``lunr.min.js``
 is copied from the npm package into ``OUTPUT/theme/js/`` (it is never committed, see
 package.json). The index reuses what the last build left in ``DIR/.tongxin-cache/search``.
@@ -10,7 +11,6 @@ package.json). The index reuses what the last build left in ``DIR/.tongxin-cache
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import shutil
@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from pelican import signals
-from tongxin.plugins.build_state import BuildGenerators
+from tongxin.plugins.build_state import beside_pages
 
 import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
-from tongxin.parallel import Aside
 from tongxin.search import IndexStats, SearchDoc
 from tongxin.search.base import build_in_place
 from tongxin.search.compress import compress_file, compress_tree, slim_scripts
@@ -106,36 +105,36 @@ def render_search_page(generator: Any, output: Path) -> Path:
     return target
 
 
-_generators = BuildGenerators()
-#: The index being built beside the page writing, with what the search page needs after it.
-_pending: list[tuple[Aside, list[Any]]] = []
+#: The generators of the build whose index is on its way (the search page needs their
+#: templates and context on ``finalized``).
+_page_generators: list[Any] = []
 
 
-def start_index(pelican: Any) -> None:
-    """On ``get_writer`` (entries final, their links resolved, no page written yet): index
-    them beside the page writing, in a child process (:class:`tongxin.parallel.Aside`).
+def queue_index(generators: Any) -> None:
+    """On ``all_generators_finalized``: the index is a job beside the page writing
+    (:data:`~tongxin.plugins.build_state.beside_pages`; it needs nothing the pages write)."""
+    generators = list(generators)
+    if not generators:
+        return
+    _page_generators[:] = generators
+    first = generators[0]
+    beside_pages.add("search", index_job, generators, first.settings, first.output_path)
 
-    The index is a fifth of a 2,000-article build's CPU and needs nothing the pages write, so
-    on two cores it costs the build almost no time. The child runs at the build's own
-    priority: on a busy machine it competes as the build does, never last in line.
-    """
-    abandon_index()
-    generators = _generators.take()
-    settings = pelican.settings
+
+def index_job(generators: list[Any], settings: dict[str, Any], output_path: str) -> IndexStats:
+    """The published articles and pages as search documents, indexed into ``search/``."""
     branch_root = Path(settings["PATH"]).resolve().parent
     articles: list[Any] = []
     pages: list[Any] = []
     for generator in generators:
         articles.extend(getattr(generator, "articles", []) or [])
         pages.extend(getattr(generator, "pages", []) or [])
-    # the fold table, terms and built shards of the last build: a rebuild only redoes the
-    # shards of the entries that changed
+    # the fold table, terms, base and built shards of the last build: a rebuild writes a
+    # delta of the entries that changed
     cache_dir = branch_root / ".tongxin-cache" / "search"
     fold.use_cache_dir(cache_dir)
     docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
-    index = functools.partial(index_and_compress, cache_dir=cache_dir)
-    task = Aside(index, docs, Path(pelican.output_path), name="tongxin search index")
-    _pending.append((task, generators))
+    return index_and_compress(docs, Path(output_path), cache_dir)
 
 
 def index_and_compress(docs: list[SearchDoc], output: Path, cache_dir: Path) -> IndexStats:
@@ -146,18 +145,12 @@ def index_and_compress(docs: list[SearchDoc], output: Path, cache_dir: Path) -> 
     return stats
 
 
-def abandon_index() -> None:
-    """Stop an index a failed build left running (``tongxin serve`` builds again)."""
-    while _pending:
-        _pending.pop()[0].abandon()
-
-
 def build_search(pelican: Any) -> None:
-    """On ``finalized``: wait for the index, render the search page, copy lunr."""
-    if not _pending:
+    """On ``finalized``: take the index, render the search page, copy lunr."""
+    stats = beside_pages.result("search")
+    generators, _page_generators[:] = list(_page_generators), []
+    if stats is None:
         return
-    task, generators = _pending.pop()
-    stats = task.result()
     settings = pelican.settings
     output = Path(pelican.output_path)
     branch_root = Path(settings["PATH"]).resolve().parent
@@ -181,6 +174,6 @@ def build_search(pelican: Any) -> None:
 
 
 def register() -> None:
-    _generators.connect()
-    signals.get_writer.connect(start_index)
+    beside_pages.connect()
+    signals.all_generators_finalized.connect(queue_index)
     signals.finalized.connect(build_search)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pelican import signals
+from tongxin.plugins.build_state import beside_pages
 
 from tongxin.frontmatter import ContentError
 from tongxin.problems import Problem, errors_in
@@ -95,6 +96,7 @@ def raise_if_errors(_sender: Any = None) -> None:
 
 def finish(_sender: Any = None) -> None:
     try:
+        beside_pages.wait()  # what the work beside the pages logged counts too
         raise_if_errors()
     finally:
         stop()
