@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import charset_normalizer
+from charset_normalizer.utils import is_multi_byte_encoding
+
 _DECLARATION_RE = re.compile(rb"^\s*<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"'][^>]*\?>")
 _XML_START_RE = re.compile(rb"^\s*<\?xml[^>]*\?>")
 
@@ -12,7 +15,7 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
     """Bytes lxml can read: transcoded to UTF-8 when the declared encoding is missing or wrong.
 
     Chinese sites often serve GBK without saying so (or while declaring UTF-8); the HTTP
-    charset wins when the document declares nothing, then GB18030 (a superset of GBK) is tried.
+    charset wins when the document declares nothing, then :func:`_undeclared` chooses.
     """
     if body[:3] == b"\xef\xbb\xbf" or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return body  # a BOM says it all
@@ -31,7 +34,7 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
                 return body
         except UnicodeDecodeError:
             pass
-        candidates.append(_japanese(body) or "gb18030")
+        candidates.append(_undeclared(body))
     for encoding in candidates:
         try:
             text = body.decode(encoding)
@@ -42,20 +45,38 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
     return body
 
 
-_KANA_RE = re.compile("[\u3041-\u3096\u30a1-\u30fa]")
-_WIDE_RE = re.compile("[^\x00-\x7f\uff61-\uff9f]")
+#: Below this many bytes outside ASCII (32 CJK characters) charset-normalizer cannot tell
+#: Chinese from Japanese or Korean: it misread 1 in 30 short GBK titles (decap-cms-locales'
+#: zh_Hans and zh_Hant strings, the demo's text) and still 1 in 500 at 33-49 bytes; from 64
+#: on it misread none of 3,500. Shorter undeclared text is read as GB18030.
+MIN_EVIDENCE = 64
+_GB = frozenset({"gb18030", "gbk", "gb2312"})
+_ASCII = bytes(range(0x80))
 
 
-def _japanese(body: bytes) -> str | None:
-    """``shift_jis`` or ``euc_jp`` when undeclared bytes read as Japanese: many full-width
-    kana (at least 8, a fifth of the wide characters), which Chinese text read either way
-    almost never holds (GBK read as Shift_JIS gives half-width kana, not full-width)."""
-    for encoding in ("shift_jis", "euc_jp"):
-        try:
-            text = body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        kana = len(_KANA_RE.findall(text))
-        if kana >= 8 and kana * 5 >= len(_WIDE_RE.findall(text)):
-            return encoding
-    return None
+def _undeclared(body: bytes) -> str:
+    """The encoding of undeclared bytes that are not UTF-8: GB18030 (a superset of GBK and
+    GB2312, what Chinese sites serve without saying so) unless charset-normalizer finds a
+    multi-byte East Asian encoding (EUC-KR, EUC-JP, Shift_JIS, Big5 …) that reads them with
+    less chaos than GB18030 does, on enough text to tell. Single-byte readings are not
+    taken: on short Chinese text they win on the ASCII markup's letters."""
+    try:
+        body.decode("gb18030")
+        readable = True
+    except UnicodeDecodeError:
+        readable = False
+    if readable and len(body.translate(None, _ASCII)) < MIN_EVIDENCE:
+        return "gb18030"
+    matches = [
+        match
+        for match in charset_normalizer.from_bytes(body)
+        if is_multi_byte_encoding(match.encoding) and not match.encoding.startswith("utf")
+    ]
+    if not matches or matches[0].encoding in _GB:
+        return "gb18030"
+    best = matches[0]
+    if readable:
+        chinese = charset_normalizer.from_bytes(body, cp_isolation=["gb18030"]).best()
+        if chinese is not None and chinese.chaos <= best.chaos:
+            return "gb18030"
+    return best.encoding

@@ -94,28 +94,3 @@ def test_cms_feeds_keep_every_entry_date_and_attachment(server: FeedServer, tmp_
     assert by_title["学习笔记"].published == datetime(2026, 11, 22, 0, tzinfo=UTC)
     home = (tmp_path / "portal/index.html").read_text(encoding="utf-8")
     assert "2026年11月20日" in home and "(PDF, 51 KB)" in home
-
-
-def test_undeclared_japanese_is_not_read_as_chinese(server: FeedServer, tmp_path: Path) -> None:
-    title = "ゲーム三昧な正月、ブログに記事を投稿しました"
-    chinese = "关于召开党员大会的通知，请全体党员准时参加"
-    feeds = {
-        "sjis": ("shift_jis", title),
-        "eucjp": ("euc_jp", title),
-        "gbk": ("gbk", chinese),
-    }
-    branches = []
-    for name, (encoding, text) in feeds.items():
-        body = rss(
-            server.url(f"/{name}/"),
-            f"<item><title>{text}</title><link>{server.url(f'/{name}/1')}</link></item>",
-        ).encode(encoding)
-        server.route(f"/{name}/feed", body=body, content_type="application/rss+xml")
-        branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/feed")})
-    path = tmp_path / "r.yaml"
-    data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
-    data["allow_networks"] = ["127.0.0.1"]
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    federate(path, tmp_path / "portal")
-    titles = {e.branch_id: e.title for e in stored(tmp_path / "portal")}
-    assert titles == {"sjis": title, "eucjp": title, "gbk": chinese}
