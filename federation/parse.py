@@ -132,6 +132,21 @@ def _first_link(links: Iterable[etree._Element], rel: str = "alternate") -> str:
     return ""
 
 
+_OTHER_SCHEME_RE = re.compile(r"(?!https?:)[A-Za-z][A-Za-z0-9+.-]*:", re.I)  # tag:, urn:
+
+
+def _atom_id(element: etree._Element | None) -> str:
+    """An Atom id as feedparser reads it: a relative one resolved by the one URL rule (the
+    ``xml:base`` in force, else the feed's address), so an entry keeps its identity whichever
+    path parses its feed."""
+    text = _text(element)
+    if not text or element is None or _OTHER_SCHEME_RE.match(text):
+        return text
+    if _PLAIN_HTTP_RE.fullmatch(text):
+        return text
+    return _absolute(text, element.base or "")
+
+
 def _atom_source(item: etree._Element) -> dict[str, str] | None:
     source = item.find(_A + "source")
     if source is None:
@@ -175,7 +190,7 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
             author = _text(item.find(_AUTHOR_NAME))
         feed.entries.append(
             build.entry(
-                entry_id=_text(first.get(_A_ID)),
+                entry_id=_atom_id(first.get(_A_ID)),
                 link=_first_link(links),
                 title=atom_text(first.get(_A_TITLE)),
                 summary=atom_text(first.get(_A_SUMMARY)),
@@ -217,9 +232,12 @@ def _rss_item(build: EntryBuilder, item: etree._Element, ns: str, base: str) -> 
         link = _first_link(item.iterfind(ns + "link"))  # Atom-style <link href> in RSS
     guid_element = item.find(ns + "guid")
     guid = _text(guid_element) or item.get(_RDF_ABOUT, "")
-    if not link and guid_element is not None and _PLAIN_HTTP_RE.fullmatch(guid):
-        if (guid_element.get("isPermaLink") or "true").strip().lower() != "false":
-            link = guid  # a permalink guid is the entry's address
+    if guid_element is not None and guid and _permalink(guid_element):
+        # A permalink guid, even a relative one, is an address: resolved as feedparser does,
+        # so the entry keeps its id on either path; it is the entry's link if it has none.
+        guid = _absolute(guid, guid_element.base or base)
+        if not link and _PLAIN_HTTP_RE.fullmatch(guid):
+            link = guid
     categories: list[tuple[str, str | None]] = [
         (_text(c), c.get("domain")) for c in item.iterfind(ns + "category")
     ]
@@ -260,6 +278,10 @@ def _rss_item(build: EntryBuilder, item: etree._Element, ns: str, base: str) -> 
         origin=origin,
         attachments=attachments.from_rss(item, ns, item.base or base),
     )
+
+
+def _permalink(guid: etree._Element) -> bool:
+    return (guid.get("isPermaLink") or "true").strip().lower() != "false"
 
 
 def _parse_rss(
