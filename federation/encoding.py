@@ -11,6 +11,21 @@ _DECLARATION_RE = re.compile(rb"^\s*<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[
 _XML_START_RE = re.compile(rb"^\s*<\?xml[^>]*\?>")
 
 
+#: East Asian labels read as the superset browsers decode them with (WHATWG Encoding): a site
+#: declaring gb2312 serves GBK, and GBK pages carry GB18030's four-byte characters (rare
+#: characters of names: 𠀀, 䶮); libxml2 reads each label strictly and drops the document.
+SUPERSETS = {
+    **dict.fromkeys(
+        ("gb2312", "gbk", "x-gbk", "cp936", "euc-cn", "gb_2312-80", "csgb2312"), "gb18030"
+    ),
+    **dict.fromkeys(("big5", "big5-hkscs", "x-x-big5", "cn-big5", "csbig5"), "big5hkscs"),
+    **dict.fromkeys(
+        ("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis"), "cp932"
+    ),
+    **dict.fromkeys(("euc-kr", "ks_c_5601-1987", "csksc56011987", "korean"), "cp949"),
+}
+
+
 def fix_encoding(body: bytes, content_type: str | None) -> bytes:
     """Bytes lxml can read: transcoded to UTF-8 when the declared encoding is missing or wrong.
 
@@ -25,8 +40,10 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
     if content_type and "charset=" in content_type.lower():
         charset = content_type.lower().split("charset=")[1].split(";")[0].strip(" \"'")
     candidates: list[str] = []
+    if declared in SUPERSETS:
+        candidates.append(SUPERSETS[declared])
     if declared is None and charset and charset not in ("utf-8", "utf8"):
-        candidates.append(charset)
+        candidates.append(SUPERSETS.get(charset, charset))
     if declared in (None, "utf-8", "utf8"):
         try:
             body.decode("utf-8")

@@ -154,3 +154,31 @@ def test_undeclared_feeds_of_four_languages_through_federate(
     assert titles["phpcms"] == {escape(zh[0])}
     assert titles["gnuboard"] == {escape(t) for t in strings("ko", "euc_kr")[:16]}
     assert titles["blog"] == {escape(t) for t in strings("ja", "shift_jis")[16:32]}
+
+
+def test_east_asian_labels_read_as_the_superset_browsers_use(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """DedeCMS declares gb2312 and serves GBK (朱镕基, 王喆 are not in GB2312); a GBK page carries
+    GB18030's four-byte characters (𠀀); a Hong Kong site declares big5 and writes HKSCS (㗎).
+    libxml2 reads each label strictly; browsers read the superset, and so does Tongxin."""
+    feeds = {
+        "dedecms": ("gb2312", "gb18030", "朱镕基与王喆参加活动"),
+        "phpcms": ("gbk", "gb18030", "生僻字𠀀的通知"),
+        "hk": ("big5", "big5hkscs", "香港字㗎"),
+    }
+    branches = []
+    for name, (label, encoding, title) in feeds.items():
+        document = rss([title]).replace(
+            '<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{label}"?>'
+        )
+        document = document.replace("站", "s")  # a title Big5 can write
+        server.route(f"/{name}/rss", body=document.encode(encoding), content_type="text/xml")
+        branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/rss")})
+    path = tmp_path / "r.yaml"
+    data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    data["allow_networks"] = ["127.0.0.1"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    federate(path, tmp_path / "portal")
+    titles = {e.branch_id: e.title for e in stored(tmp_path / "portal")}
+    assert titles == {name: title for name, (_, _, title) in feeds.items()}
