@@ -63,9 +63,9 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
 
 
 #: Below this many bytes outside ASCII (32 CJK characters) charset-normalizer cannot tell
-#: Chinese from Japanese or Korean: it misread 1 in 30 short GBK titles (decap-cms-locales'
-#: zh_Hans and zh_Hant strings, the demo's text) and still 1 in 500 at 33-49 bytes; from 64
-#: on it misread none of 3,500. Shorter undeclared text is read as GB18030.
+#: Chinese from Japanese or Korean: in 5,381 random GBK documents of 12 to 160 such bytes
+#: (Decap CMS's zh_Hans and zh_Hant strings, the demo's text) it chose Korean or Japanese for
+#: 24, all under 50 bytes. Shorter undeclared text is read as GB18030.
 MIN_EVIDENCE = 64
 _GB = frozenset({"gb18030", "gbk", "gb2312"})
 _ASCII = bytes(range(0x80))
