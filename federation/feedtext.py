@@ -38,6 +38,17 @@ def atom_text(element: etree._Element | None) -> str:
     return html.escape(text.strip(), quote=False)
 
 
+def rss_html(element: etree._Element | None) -> str:
+    """An RSS ``description`` or ``content:encoded`` as HTML: its text (escaped HTML, or
+    CDATA), or markup written into it unescaped (``<description><p><img …></p>``), kept as
+    markup as feedparser keeps it: its text alone would lose every link and image."""
+    if element is None:
+        return ""
+    if not len(element):
+        return (element.text or "").strip()
+    return _xhtml(element)
+
+
 def _xhtml(element: etree._Element) -> str:
     div = element.find(f"{_XHTML}div")
     holder = div if div is not None else element
@@ -48,7 +59,8 @@ def _xhtml(element: etree._Element) -> str:
     parts = [html.escape(holder.text or "", quote=False)]
     for child in holder:
         etree.cleanup_namespaces(child)
-        parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
+        # as HTML: an XML <iframe/> or <div/> would swallow what follows it in a browser
+        parts.append(etree.tostring(child, method="html", encoding="unicode", with_tail=True))
     return _XMLNS_RE.sub("", "".join(parts)).strip()
 
 

@@ -34,7 +34,7 @@ from . import attachments
 from .encoding import fix_encoding as _fix_encoding
 from .entrybuilder import PLAIN_HTTP_RE as _PLAIN_HTTP_RE
 from .entrybuilder import EntryBuilder
-from .feedtext import atom_text
+from .feedtext import atom_text, rss_html
 from .model import Branch, Entry, ParsedFeed
 
 TONGXIN_NS = "https://tongxin.example/ns/1.0"  # as plugins/feeds.py writes it
@@ -57,6 +57,7 @@ _TX = f"{{{TONGXIN_NS}}}"
 _R1 = f"{{{RSS1_NS}}}"
 _DC = f"{{{DC_NS}}}"
 _CONTENT_ENCODED = f"{{{CONTENT_NS}}}encoded"
+_OLD_BODIES = (f"{{{XHTML_NS}}}body", "body", "fullitem")  # xhtml:body (Radio), CDF
 _DCT = "{http://purl.org/dc/terms/}"
 _DCT_ISSUED, _DCT_CREATED, _DCT_MODIFIED = _DCT + "issued", _DCT + "created", _DCT + "modified"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -242,8 +243,13 @@ def _rss_item(build: EntryBuilder, item: etree._Element, ns: str, base: str) -> 
         (_text(c), c.get("domain")) for c in item.iterfind(ns + "category")
     ]
     categories += [(_text(s), None) for s in item.iterfind(_DC + "subject")]
-    description = _text(item.find(ns + "description"))
-    encoded = _text(item.find(_CONTENT_ENCODED))
+    description = rss_html(item.find(ns + "description"))
+    encoded = rss_html(item.find(_CONTENT_ENCODED))
+    if not encoded:  # older full-content elements feedparser also reads
+        for name in _OLD_BODIES:
+            encoded = rss_html(item.find(name))
+            if encoded:
+                break
     author = _text(item.find(_DC + "creator")) or _text(item.find(ns + "author"))
     source = item.find(ns + "source")
     origin = None
@@ -377,6 +383,10 @@ def _parse_with_feedparser(
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    if _is_utf8(body):  # as fix_encoding left it: feedparser, not finding a declaration at
+        # the very start (a blank line before <?xml), would read it as ISO-8859-1
+        kind = (content_type or "application/xml").split(";")[0].strip()
+        headers["content-type"] = f"{kind}; charset=utf-8"
     result = feedparser.parse(
         io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
@@ -393,14 +403,14 @@ def _parse_with_feedparser(
         feed.warnings.append(str(result.get("bozo_exception")))
     for item in result.entries[:MAX_ENTRIES]:
         contents = item.get("content") or []
-        content = contents[0].get("value", "") if contents else ""
-        summary = item.get("summary", "")
+        content = _as_html(contents[0].get("value", ""), contents[0]) if contents else ""
+        summary = _as_html(item.get("summary", ""), item.get("summary_detail"))
         # Relative URLs are resolved by the sanitise stage, by the one rule of every format:
         # feedparser's xml:base when the feed sets one, else the entry's link.
         detail = contents[0] if contents else item.get("summary_detail") or {}
         base = str(detail.get("base") or "") if b"xml:base" in body else ""
-        if summary == content:
-            content = content or ""
+        if content and summary == content:
+            summary = ""  # feedparser's copy of the content, as the fast path leaves it
         categories = [(t.get("term") or "", t.get("scheme")) for t in item.get("tags", [])]
         source: dict[str, Any] = item.get("source") or {}
         origin = None
@@ -422,12 +432,12 @@ def _parse_with_feedparser(
                 link=_absolute(item.get("link", ""), url),
                 title=_feedparser_title(item),
                 summary=summary,
-                content=content if content != summary else "",
+                content=content,
                 published=published,
                 updated=updated,
                 categories=categories,
                 explicit_type=item.get("tx_type"),
-                author=item.get("author", ""),
+                author=_feedparser_author(item, info, str(result.get("version") or "")),
                 pinned=_bool(item.get("tx_pinned")),
                 expires=build.date(item.get("tx_expires")),
                 origin=origin,
@@ -438,12 +448,36 @@ def _parse_with_feedparser(
     return feed
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _feedparser_author(item: Any, info: Any, version: str) -> str:
+    """The author as the fast path reads it: in Atom the first author's name, else the
+    feed's (feedparser joins name and e-mail, and keeps the last author); in RSS the text."""
+    if not version.startswith("atom"):
+        return str(item.get("author", ""))
+    for detail in (item.get("authors") or [{}])[:1] + [info.get("author_detail") or {}]:
+        if detail.get("name"):
+            return str(detail["name"])
+    return ""
+
+
 def _feedparser_title(item: Any) -> str:
     """The title as HTML, as every format gives it: feedparser hands text/plain titles back
     unescaped (``如何使用 <div> 标签``), which would then be read as markup."""
-    title = str(item.get("title", ""))
-    kind = str((item.get("title_detail") or {}).get("type") or "")
-    return html.escape(title, quote=False) if kind == "text/plain" else title
+    return _as_html(str(item.get("title", "")), item.get("title_detail"))
+
+
+def _as_html(value: str, detail: Any) -> str:
+    """A feedparser text construct as HTML: text/plain (an Atom ``type="text"`` summary
+    holding ``&nbsp;`` as characters) escaped, as the fast path reads it."""
+    kind = str((detail or {}).get("type") or "")
+    return html.escape(value, quote=False) if kind == "text/plain" else value
 
 
 # --------------------------------------------------------------------------- entry point
