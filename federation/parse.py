@@ -449,6 +449,9 @@ def _parse_with_feedparser(
 
 
 def _is_utf8(body: bytes) -> bool:
+    """UTF-8 and not UTF-16 or UTF-32 (whose ASCII is valid UTF-8 with NUL bytes between)."""
+    if b"\x00" in body[:4096]:
+        return False
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
