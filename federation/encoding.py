@@ -34,6 +34,8 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
     """
     if body[:3] == b"\xef\xbb\xbf" or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return body  # a BOM says it all
+    if b"\x00" in body[:4]:
+        return body  # UTF-16 or UTF-32 without a BOM: "<\0?\0…", which lxml recognises
     match = _DECLARATION_RE.match(body[:512])
     declared = match.group(1).decode("ascii").lower() if match else None
     charset = None

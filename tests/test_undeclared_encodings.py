@@ -16,6 +16,8 @@ import yaml
 from feedserver import FeedServer
 from test_pipeline import federate, server, stored
 from tongxin.federation.encoding import MIN_EVIDENCE, fix_encoding
+from tongxin.federation.model import Branch
+from tongxin.federation.parse import parse_feed
 
 __all__ = ["server"]  # the fixture, re-exported for pytest
 
@@ -182,3 +184,14 @@ def test_east_asian_labels_read_as_the_superset_browsers_use(
     federate(path, tmp_path / "portal")
     titles = {e.branch_id: e.title for e in stored(tmp_path / "portal")}
     assert titles == {name: title for name, (_, _, title) in feeds.items()}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
+def test_utf16_and_utf32_feeds_are_read(encoding: str) -> None:
+    """Their ASCII is valid UTF-8 with NUL bytes between: never to be taken for UTF-8."""
+    label = encoding.replace("-le", "le").replace("-be", "be")
+    document = rss(["宽字符的通知"]).replace("?>", f' encoding="{label}"?>', 1)
+    body = document.encode(encoding)
+    branch = Branch("w", "w", "http://site.example/feed.xml")
+    feed = parse_feed(body, url=branch.feed, branch=branch, content_type="application/xml")
+    assert [e.title for e in feed.entries] == ["宽字符的通知"]
