@@ -15,7 +15,7 @@ from tongxin.i18n import translate
 from tongxin.settings import CONTENT_TYPES
 
 from .dates import DateReader, chinese_feed, clamp_future
-from .feedtext import lazy_images
+from .feedtext import lazy_images, windows_1252
 from .model import Branch, Entry, ParsedFeed
 from .scope import entry_key, feed_id_of, origin_scope
 
@@ -134,6 +134,8 @@ class EntryBuilder:
         language: str | None = None,
     ) -> Entry:
         entry_id = (entry_id or "").strip()
+        title, summary, content = windows_1252(title), windows_1252(summary), windows_1252(content)
+        author = windows_1252(author)
         feed_id = (
             entry_id or link or self._fallback_id(_visible(title), _visible(summary + content))
         )

@@ -3,6 +3,8 @@
 - Atom text constructs (RFC 4287 §3.1): ``text`` is escaped, ``html`` passed on, ``xhtml``
   serialised whatever prefix the XHTML namespace has (``<xh:div>`` keeps its markup), and
   content of any other media type is base64 (§4.1.3.3): decoded, then read as HTML or text.
+- C1 control characters (U+0080–U+009F) stand for the Windows-1252 characters of the same
+  bytes (’ “ ” … €), as browsers read ISO-8859-1 and ``&#146;`` and as feedparser does.
 - WeChat-to-RSS bridges publish ``<img data-src="…">`` (lazy loading) without ``src``: the
   image is kept by moving ``data-src`` to ``src``.
 """
@@ -45,7 +47,7 @@ def rss_html(element: etree._Element | None) -> str:
     if element is None:
         return ""
     if not len(element):
-        return (element.text or "").strip()
+        return (element.text or "").strip(" \t\r\n")  # not a trailing U+0085 (…)
     return _xhtml(element)
 
 
@@ -97,3 +99,17 @@ def _unlazy(match: re.Match[str]) -> str:
     if src:
         tag = tag[: src.start()] + tag[src.end() :]
     return f"{tag[:4]} src={lazy.group(1)}{tag[4:]}"
+
+
+_C1_RE = re.compile("[\x80-\x9f]")
+_C1 = {}
+for _byte in range(0x80, 0xA0):
+    try:
+        _C1[_byte] = bytes([_byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        pass  # 81, 8D, 8F, 90, 9D: no character in Windows-1252 either
+
+
+def windows_1252(text: str) -> str:
+    """``text`` with its C1 control characters read as Windows-1252 (``don\x92t`` → don’t)."""
+    return text.translate(_C1) if _C1_RE.search(text) else text

@@ -97,11 +97,16 @@ def _bool(value: Any) -> bool:
 
 
 def _text(element: etree._Element | None) -> str:
+    """The element's text without XML's white space around it (str.strip would also take a
+    trailing U+0085, the "…" of a Windows-1252 feed labelled Latin-1)."""
     if element is None:
         return ""
     if not len(element):  # a leaf, as nearly every feed element is: no need to walk it
-        return (element.text or "").strip()
-    return "".join(element.itertext()).strip()
+        return (element.text or "").strip(_XML_SPACE)
+    return "".join(element.itertext()).strip(_XML_SPACE)
+
+
+_XML_SPACE = " \t\r\n"
 
 
 def _absolute(link: str, base: str) -> str:

@@ -195,3 +195,29 @@ def test_utf16_and_utf32_feeds_are_read(encoding: str) -> None:
     branch = Branch("w", "w", "http://site.example/feed.xml")
     feed = parse_feed(body, url=branch.feed, branch=branch, content_type="application/xml")
     assert [e.title for e in feed.entries] == ["宽字符的通知"]
+
+
+def test_windows_1252_bytes_in_a_latin_1_feed_read_as_browsers_read_them(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """A feed declaring ISO-8859-1 written in Windows-1252 (’ “ ” € are 0x92 0x93 0x94 0x80
+    there, C1 controls in Latin-1): read as browsers and feedparser read it, on both paths."""
+    title = "Don’t miss “Open Day”: €5 entry…"
+    document = (
+        '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>t</title>'
+        "<link>http://site.example/</link><description>d</description>"
+        f"<item><title>{title}</title><link>http://site.example/1</link></item></channel></rss>"
+    )
+    body = document.encode("cp1252")
+    server.route("/fast/rss", body=body, content_type="text/xml")
+    server.route("/slow/rss", body=b"\n\n" + body, content_type="text/xml")
+    branches = [{"id": n, "name": n, "feed": server.url(f"/{n}/rss")} for n in ("fast", "slow")]
+    path = tmp_path / "r.yaml"
+    data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    data["allow_networks"] = ["127.0.0.1"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    federate(path, tmp_path / "portal")
+    assert {e.branch_id: e.title for e in stored(tmp_path / "portal")} == {
+        "fast": title,
+        "slow": title,
+    }
