@@ -434,7 +434,8 @@ def _parse_with_feedparser(
         feed.entries.append(
             build.entry(
                 entry_id=item.get("id", ""),
-                link=_absolute(item.get("link", ""), url),
+                # a link feedparser made of the id is judged as the fast path judges ids
+                link="" if _link_is_id(item) else _absolute(item.get("link", ""), url),
                 title=_feedparser_title(item),
                 summary=summary,
                 content=content,
@@ -451,6 +452,10 @@ def _parse_with_feedparser(
             )
         )
     return feed
+
+
+def _link_is_id(item: Any) -> bool:
+    return bool(item.get("guidislink")) and item.get("link") == item.get("id")
 
 
 def _is_utf8(body: bytes) -> bool:
