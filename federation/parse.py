@@ -414,7 +414,7 @@ def _parse_with_feedparser(
         # feedparser's xml:base when the feed sets one, else the entry's link.
         detail = contents[0] if contents else item.get("summary_detail") or {}
         base = str(detail.get("base") or "") if b"xml:base" in body else ""
-        if content and summary == content:
+        if content and item.get("summary") == contents[0].get("value"):
             summary = ""  # feedparser's copy of the content, as the fast path leaves it
         categories = [(t.get("term") or "", t.get("scheme")) for t in item.get("tags", [])]
         source: dict[str, Any] = item.get("source") or {}
