@@ -110,6 +110,8 @@ for _byte in range(0x80, 0xA0):
         pass  # 81, 8D, 8F, 90, 9D: no character in Windows-1252 either
 
 
-def windows_1252(text: str) -> str:
+def windows_1252(text: str | None) -> str:
     """``text`` with its C1 control characters read as Windows-1252 (``don\x92t`` → don’t)."""
+    if not text:
+        return text or ""  # feedparser leaves some fields None
     return text.translate(_C1) if _C1_RE.search(text) else text

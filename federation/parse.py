@@ -392,9 +392,16 @@ def _parse_with_feedparser(
         # the very start (a blank line before <?xml), would read it as ISO-8859-1
         kind = (content_type or "application/xml").split(";")[0].strip()
         headers["content-type"] = f"{kind}; charset=utf-8"
-    result = feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    try:
+        result = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as crash:  # noqa: BLE001 - feedparser's own bugs on broken bytes
+        # (a mangled encoding name, a GeoRSS point without coordinates): not a feed we read
+        raise ParseError(translate(None, "federation.parse.not_a_feed", error=why)) from crash
     # Broken XML from which feedparser salvaged a version but no entry is not a feed we read:
     # calling it ok would hide the breakage from the health page.
     if not result.entries and (not result.get("version") or result.get("bozo")):

@@ -61,7 +61,10 @@ def adopt_resolved_ids(
 
 def _written_forms(resolved: str, base: str) -> Iterator[str]:
     """The relative forms of ``resolved`` against ``base`` a feed may have written."""
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)  # a relayed entry's feed address is the relaying feed's word
+    except ValueError:
+        return
     if not parts.scheme or not parts.netloc:
         return
     origin = f"{parts.scheme}://{parts.netloc}"

@@ -9,11 +9,14 @@ summary of type text holding ``&nbsp;`` as characters."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import yaml
 from feedserver import FeedServer
 from test_pipeline import federate, server, stored
+from tongxin.federation.model import Branch
+from tongxin.federation.parse import ParseError, parse_feed
 
 __all__ = ["server"]  # the fixture, re-exported for pytest
 
@@ -79,3 +82,36 @@ def test_a_feed_that_turns_ill_formed_keeps_every_entry_as_it_was(
     naked = next(e for e in after.values() if e.title == "图文")
     assert server.url("/x/n/1/pic.png") in naked.summary_html
     assert "和" in naked.summary_html  # not swallowed by an <iframe/> read as HTML
+
+
+def test_mangled_feeds_are_a_parse_error_never_a_crash() -> None:
+    """Truncated, bit-flipped and spliced copies of every fixture shape (400, seeded), and two
+    that crashed feedparser itself (a mangled encoding name, a GeoRSS point without
+    coordinates): each is read or refused with a ParseError the health page can show."""
+    rng = random.Random(11)
+    bodies = [p.read_bytes().replace(b"SITE/", b"http://x/") for p in sorted(FEEDS.rglob("*.xml"))]
+    cases = [
+        b'\n<?xml version="1.0" encoding="UTF-\xb0"?><rss version="2.0"><channel><item>'
+        b"<title>a</title></item></channel></rss>",
+        b'<rss version="2.0" xmlns:gml="http://www.opengis.net/gml" xmlns:georss='
+        b'"http://www.georss.org/georss"><channel><item><title>a</title><georss:where>'
+        b"<gml:Point></gml:Point></georss:where></item></channel>&nbsp;</rss>",
+    ]
+    splices = [b"\xa4\xa2", b"\x00", b"&nbsp;", b"<![CDATA[", b"\x92", b'xml:base="::"']
+    for n in range(400):
+        body = bytearray(bodies[n % len(bodies)])
+        if n % 3 == 0:
+            body = body[: rng.randrange(len(body))]
+        elif n % 3 == 1:
+            for _ in range(rng.randint(1, 8)):
+                body[rng.randrange(len(body))] = rng.randrange(256)
+        else:
+            at = rng.randrange(len(body) + 1)
+            body[at:at] = rng.choice(splices)
+        cases.append(bytes(body))
+    branch = Branch("m", "m", "http://x/feed.xml")
+    for body in cases:
+        try:
+            parse_feed(body, url=branch.feed, branch=branch, content_type="application/xml")
+        except ParseError:
+            pass
