@@ -42,10 +42,13 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
     if content_type and "charset=" in content_type.lower():
         charset = content_type.lower().split("charset=")[1].split(";")[0].strip(" \"'")
     candidates: list[str] = []
-    if declared in SUPERSETS:
+    if declared in SUPERSETS and _plainly_utf8(body):
+        candidates.append("utf-8")  # a template's old label on a site now in UTF-8
+    elif declared in SUPERSETS:
         candidates.append(SUPERSETS[declared])
     if declared is None and charset and charset not in ("utf-8", "utf8"):
-        candidates.append(SUPERSETS.get(charset, charset))
+        if not _plainly_utf8(body):  # a server's default charset is no word on the body
+            candidates.append(SUPERSETS.get(charset, charset))
     if declared in (None, "utf-8", "utf8"):
         try:
             body.decode("utf-8")
@@ -62,6 +65,18 @@ def fix_encoding(body: bytes, content_type: str | None) -> bytes:
         text_bytes = text.encode("utf-8")
         return _XML_START_RE.sub(b'<?xml version="1.0" encoding="utf-8"?>', text_bytes, count=1)
     return body
+
+
+def _plainly_utf8(body: bytes) -> bool:
+    """Valid UTF-8 with at least 16 bytes outside ASCII: GBK, Big5, Shift_JIS or EUC-KR text
+    that long is valid UTF-8 by chance about once in ten million."""
+    if len(body.translate(None, _ASCII)) < 16:
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 #: Below this many bytes outside ASCII (32 CJK characters) charset-normalizer cannot tell

@@ -163,11 +163,13 @@ def test_east_asian_labels_read_as_the_superset_browsers_use(
 ) -> None:
     """DedeCMS declares gb2312 and serves GBK (朱镕基, 王喆 are not in GB2312); a GBK page carries
     GB18030's four-byte characters (𠀀); a Hong Kong site declares big5 and writes HKSCS (㗎).
-    libxml2 reads each label strictly; browsers read the superset, and so does Tongxin."""
+    libxml2 reads each label strictly; browsers read the superset, and so does Tongxin. A site
+    moved to UTF-8 under its old template's gb2312 label is read as UTF-8."""
     feeds = {
         "dedecms": ("gb2312", "gb18030", "朱镕基与王喆参加活动"),
         "phpcms": ("gbk", "gb18030", "生僻字𠀀的通知"),
         "hk": ("big5", "big5hkscs", "香港字㗎"),
+        "moved": ("gb2312", "utf-8", "社区志愿服务活动报名"),  # UTF-8 now: 绀惧尯… as GB18030
     }
     branches = []
     for name, (label, encoding, title) in feeds.items():
@@ -221,3 +223,28 @@ def test_windows_1252_bytes_in_a_latin_1_feed_read_as_browsers_read_them(
         "fast": title,
         "slow": title,
     }
+
+
+def test_a_servers_default_charset_does_not_turn_utf8_into_mojibake(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Chinese hosting often sends ``charset=gbk`` (Apache: ``ISO-8859-1``) for every file;
+    a UTF-8 feed without a declaration is still read as UTF-8, a GBK one as GBK."""
+    title = "社区志愿服务活动报名"  # UTF-8 bytes GB18030 would read as 绀惧尯蹇楁効…
+    feeds = {
+        "utf8": (rss([title]).encode(), "text/xml; charset=gbk"),
+        "latin": (rss([title]).encode(), "text/xml; charset=ISO-8859-1"),
+        "gbk": (rss([title]).encode("gbk"), "text/xml; charset=gbk"),
+    }
+    branches = []
+    for name, (body, kind) in feeds.items():
+        server.route(f"/{name}/rss", body=body, content_type=kind)
+        branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/rss")})
+    path = tmp_path / "r.yaml"
+    data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
+    data["allow_networks"] = ["127.0.0.1"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    federate(path, tmp_path / "portal")
+    assert {e.branch_id: e.title for e in stored(tmp_path / "portal")} == dict.fromkeys(
+        feeds, title
+    )
