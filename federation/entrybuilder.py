@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from tongxin import text
 from tongxin.i18n import translate
 from tongxin.settings import CONTENT_TYPES
 
 from .dates import DateReader, chinese_feed, clamp_future
-from .feedtext import lazy_images
+from .feedtext import lazy_images, windows_1252
 from .model import Branch, Entry, ParsedFeed
 from .scope import entry_key, feed_id_of, origin_scope
 
@@ -57,6 +58,16 @@ def _site_of(url: str) -> str:
     """The site a feed address belongs to (``https://host/``)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else ""
+
+
+def _visible(html: str) -> str:
+    """The text an entry shows, without white space: what its made-up id is made of, so the
+    id is the same whichever parse path read the feed (their markup differs in spacing,
+    quoting and whether the text is the summary or the content)."""
+    return _SPACE_RE.sub("", text.plain_text(html))
+
+
+_SPACE_RE = re.compile(r"\s+")
 
 
 def _fallback_id(branch: Branch, *parts: str) -> str:
@@ -123,7 +134,11 @@ class EntryBuilder:
         language: str | None = None,
     ) -> Entry:
         entry_id = (entry_id or "").strip()
-        feed_id = entry_id or link or self._fallback_id(title, summary, content)
+        title, summary, content = windows_1252(title), windows_1252(summary), windows_1252(content)
+        author = windows_1252(author)
+        feed_id = (
+            entry_id or link or self._fallback_id(_visible(title), _visible(summary + content))
+        )
         # No link of its own: an id that is a web address (an Atom id, as feedparser reads
         # it; RSS permalink guids are taken before), else the branch's site, never the feed.
         if not link and _WEB_ID_RE.fullmatch(entry_id):

@@ -3,6 +3,8 @@
 - Atom text constructs (RFC 4287 §3.1): ``text`` is escaped, ``html`` passed on, ``xhtml``
   serialised whatever prefix the XHTML namespace has (``<xh:div>`` keeps its markup), and
   content of any other media type is base64 (§4.1.3.3): decoded, then read as HTML or text.
+- C1 control characters (U+0080–U+009F) stand for the Windows-1252 characters of the same
+  bytes (’ “ ” … €), as browsers read ISO-8859-1 and ``&#146;`` and as feedparser does.
 - WeChat-to-RSS bridges publish ``<img data-src="…">`` (lazy loading) without ``src``: the
   image is kept by moving ``data-src`` to ``src``.
 """
@@ -38,6 +40,17 @@ def atom_text(element: etree._Element | None) -> str:
     return html.escape(text.strip(), quote=False)
 
 
+def rss_html(element: etree._Element | None) -> str:
+    """An RSS ``description`` or ``content:encoded`` as HTML: its text (escaped HTML, or
+    CDATA), or markup written into it unescaped (``<description><p><img …></p>``), kept as
+    markup as feedparser keeps it: its text alone would lose every link and image."""
+    if element is None:
+        return ""
+    if not len(element):
+        return (element.text or "").strip(" \t\r\n")  # not a trailing U+0085 (…)
+    return _xhtml(element)
+
+
 def _xhtml(element: etree._Element) -> str:
     div = element.find(f"{_XHTML}div")
     holder = div if div is not None else element
@@ -48,7 +61,8 @@ def _xhtml(element: etree._Element) -> str:
     parts = [html.escape(holder.text or "", quote=False)]
     for child in holder:
         etree.cleanup_namespaces(child)
-        parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
+        # as HTML: an XML <iframe/> or <div/> would swallow what follows it in a browser
+        parts.append(etree.tostring(child, method="html", encoding="unicode", with_tail=True))
     return _XMLNS_RE.sub("", "".join(parts)).strip()
 
 
@@ -85,3 +99,19 @@ def _unlazy(match: re.Match[str]) -> str:
     if src:
         tag = tag[: src.start()] + tag[src.end() :]
     return f"{tag[:4]} src={lazy.group(1)}{tag[4:]}"
+
+
+_C1_RE = re.compile("[\x80-\x9f]")
+_C1 = {}
+for _byte in range(0x80, 0xA0):
+    try:
+        _C1[_byte] = bytes([_byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        pass  # 81, 8D, 8F, 90, 9D: no character in Windows-1252 either
+
+
+def windows_1252(text: str | None) -> str:
+    """``text`` with its C1 control characters read as Windows-1252 (``don\x92t`` → don’t)."""
+    if not text:
+        return text or ""  # feedparser leaves some fields None
+    return text.translate(_C1) if _C1_RE.search(text) else text

@@ -34,7 +34,7 @@ from . import attachments
 from .encoding import fix_encoding as _fix_encoding
 from .entrybuilder import PLAIN_HTTP_RE as _PLAIN_HTTP_RE
 from .entrybuilder import EntryBuilder
-from .feedtext import atom_text
+from .feedtext import atom_text, rss_html
 from .model import Branch, Entry, ParsedFeed
 
 TONGXIN_NS = "https://tongxin.example/ns/1.0"  # as plugins/feeds.py writes it
@@ -57,6 +57,7 @@ _TX = f"{{{TONGXIN_NS}}}"
 _R1 = f"{{{RSS1_NS}}}"
 _DC = f"{{{DC_NS}}}"
 _CONTENT_ENCODED = f"{{{CONTENT_NS}}}encoded"
+_OLD_BODIES = (f"{{{XHTML_NS}}}body", "body", "fullitem")  # xhtml:body (Radio), CDF
 _DCT = "{http://purl.org/dc/terms/}"
 _DCT_ISSUED, _DCT_CREATED, _DCT_MODIFIED = _DCT + "issued", _DCT + "created", _DCT + "modified"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -96,11 +97,16 @@ def _bool(value: Any) -> bool:
 
 
 def _text(element: etree._Element | None) -> str:
+    """The element's text without XML's white space around it (str.strip would also take a
+    trailing U+0085, the "…" of a Windows-1252 feed labelled Latin-1)."""
     if element is None:
         return ""
     if not len(element):  # a leaf, as nearly every feed element is: no need to walk it
-        return (element.text or "").strip()
-    return "".join(element.itertext()).strip()
+        return (element.text or "").strip(_XML_SPACE)
+    return "".join(element.itertext()).strip(_XML_SPACE)
+
+
+_XML_SPACE = " \t\r\n"
 
 
 def _absolute(link: str, base: str) -> str:
@@ -130,6 +136,21 @@ def _first_link(links: Iterable[etree._Element], rel: str = "alternate") -> str:
                 return href  # absolute: no need to work out the xml:base (a walk up the tree)
             return _absolute(href, link.base or "")
     return ""
+
+
+_OTHER_SCHEME_RE = re.compile(r"(?!https?:)[A-Za-z][A-Za-z0-9+.-]*:", re.I)  # tag:, urn:
+
+
+def _atom_id(element: etree._Element | None) -> str:
+    """An Atom id as feedparser reads it: a relative one resolved by the one URL rule (the
+    ``xml:base`` in force, else the feed's address), so an entry keeps its identity whichever
+    path parses its feed."""
+    text = _text(element)
+    if not text or element is None or _OTHER_SCHEME_RE.match(text):
+        return text
+    if _PLAIN_HTTP_RE.fullmatch(text):
+        return text
+    return _absolute(text, element.base or "")
 
 
 def _atom_source(item: etree._Element) -> dict[str, str] | None:
@@ -175,7 +196,7 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
             author = _text(item.find(_AUTHOR_NAME))
         feed.entries.append(
             build.entry(
-                entry_id=_text(first.get(_A_ID)),
+                entry_id=_atom_id(first.get(_A_ID)),
                 link=_first_link(links),
                 title=atom_text(first.get(_A_TITLE)),
                 summary=atom_text(first.get(_A_SUMMARY)),
@@ -217,15 +238,23 @@ def _rss_item(build: EntryBuilder, item: etree._Element, ns: str, base: str) -> 
         link = _first_link(item.iterfind(ns + "link"))  # Atom-style <link href> in RSS
     guid_element = item.find(ns + "guid")
     guid = _text(guid_element) or item.get(_RDF_ABOUT, "")
-    if not link and guid_element is not None and _PLAIN_HTTP_RE.fullmatch(guid):
-        if (guid_element.get("isPermaLink") or "true").strip().lower() != "false":
-            link = guid  # a permalink guid is the entry's address
+    if guid_element is not None and guid and _permalink(guid_element):
+        # A permalink guid, even a relative one, is an address: resolved as feedparser does,
+        # so the entry keeps its id on either path; it is the entry's link if it has none.
+        guid = _absolute(guid, guid_element.base or base)
+        if not link and _PLAIN_HTTP_RE.fullmatch(guid):
+            link = guid
     categories: list[tuple[str, str | None]] = [
         (_text(c), c.get("domain")) for c in item.iterfind(ns + "category")
     ]
     categories += [(_text(s), None) for s in item.iterfind(_DC + "subject")]
-    description = _text(item.find(ns + "description"))
-    encoded = _text(item.find(_CONTENT_ENCODED))
+    description = rss_html(item.find(ns + "description"))
+    encoded = rss_html(item.find(_CONTENT_ENCODED))
+    if not encoded:  # older full-content elements feedparser also reads
+        for name in _OLD_BODIES:
+            encoded = rss_html(item.find(name))
+            if encoded:
+                break
     author = _text(item.find(_DC + "creator")) or _text(item.find(ns + "author"))
     source = item.find(ns + "source")
     origin = None
@@ -260,6 +289,10 @@ def _rss_item(build: EntryBuilder, item: etree._Element, ns: str, base: str) -> 
         origin=origin,
         attachments=attachments.from_rss(item, ns, item.base or base),
     )
+
+
+def _permalink(guid: etree._Element) -> bool:
+    return (guid.get("isPermaLink") or "true").strip().lower() != "false"
 
 
 def _parse_rss(
@@ -355,9 +388,20 @@ def _parse_with_feedparser(
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    result = feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    if _is_utf8(body):  # as fix_encoding left it: feedparser, not finding a declaration at
+        # the very start (a blank line before <?xml), would read it as ISO-8859-1
+        kind = (content_type or "application/xml").split(";")[0].strip()
+        headers["content-type"] = f"{kind}; charset=utf-8"
+    try:
+        result = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as crash:  # noqa: BLE001 - feedparser's own bugs on broken bytes
+        # (a mangled encoding name, a GeoRSS point without coordinates): not a feed we read
+        raise ParseError(translate(None, "federation.parse.not_a_feed", error=why)) from crash
     # Broken XML from which feedparser salvaged a version but no entry is not a feed we read:
     # calling it ok would hide the breakage from the health page.
     if not result.entries and (not result.get("version") or result.get("bozo")):
@@ -371,14 +415,14 @@ def _parse_with_feedparser(
         feed.warnings.append(str(result.get("bozo_exception")))
     for item in result.entries[:MAX_ENTRIES]:
         contents = item.get("content") or []
-        content = contents[0].get("value", "") if contents else ""
-        summary = item.get("summary", "")
+        content = _as_html(contents[0].get("value", ""), contents[0]) if contents else ""
+        summary = _as_html(item.get("summary", ""), item.get("summary_detail"))
         # Relative URLs are resolved by the sanitise stage, by the one rule of every format:
         # feedparser's xml:base when the feed sets one, else the entry's link.
         detail = contents[0] if contents else item.get("summary_detail") or {}
         base = str(detail.get("base") or "") if b"xml:base" in body else ""
-        if summary == content:
-            content = content or ""
+        if content and item.get("summary") == contents[0].get("value"):
+            summary = ""  # feedparser's copy of the content, as the fast path leaves it
         categories = [(t.get("term") or "", t.get("scheme")) for t in item.get("tags", [])]
         source: dict[str, Any] = item.get("source") or {}
         origin = None
@@ -397,15 +441,16 @@ def _parse_with_feedparser(
         feed.entries.append(
             build.entry(
                 entry_id=item.get("id", ""),
-                link=_absolute(item.get("link", ""), url),
+                # a link feedparser made of the id is judged as the fast path judges ids
+                link="" if _link_is_id(item) else _absolute(item.get("link", ""), url),
                 title=_feedparser_title(item),
                 summary=summary,
-                content=content if content != summary else "",
+                content=content,
                 published=published,
                 updated=updated,
                 categories=categories,
                 explicit_type=item.get("tx_type"),
-                author=item.get("author", ""),
+                author=_feedparser_author(item, info, str(result.get("version") or "")),
                 pinned=_bool(item.get("tx_pinned")),
                 expires=build.date(item.get("tx_expires")),
                 origin=origin,
@@ -416,12 +461,43 @@ def _parse_with_feedparser(
     return feed
 
 
+def _link_is_id(item: Any) -> bool:
+    return bool(item.get("guidislink")) and item.get("link") == item.get("id")
+
+
+def _is_utf8(body: bytes) -> bool:
+    """UTF-8 and not UTF-16 or UTF-32 (whose ASCII is valid UTF-8 with NUL bytes between)."""
+    if b"\x00" in body[:4096]:
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _feedparser_author(item: Any, info: Any, version: str) -> str:
+    """The author as the fast path reads it: in Atom the first author's name, else the
+    feed's (feedparser joins name and e-mail, and keeps the last author); in RSS the text."""
+    if not version.startswith("atom"):
+        return str(item.get("author", ""))
+    for detail in (item.get("authors") or [{}])[:1] + [info.get("author_detail") or {}]:
+        if detail.get("name"):
+            return str(detail["name"])
+    return ""
+
+
 def _feedparser_title(item: Any) -> str:
     """The title as HTML, as every format gives it: feedparser hands text/plain titles back
     unescaped (``如何使用 <div> 标签``), which would then be read as markup."""
-    title = str(item.get("title", ""))
-    kind = str((item.get("title_detail") or {}).get("type") or "")
-    return html.escape(title, quote=False) if kind == "text/plain" else title
+    return _as_html(str(item.get("title", "")), item.get("title_detail"))
+
+
+def _as_html(value: str, detail: Any) -> str:
+    """A feedparser text construct as HTML: text/plain (an Atom ``type="text"`` summary
+    holding ``&nbsp;`` as characters) escaped, as the fast path reads it."""
+    kind = str((detail or {}).get("type") or "")
+    return html.escape(value, quote=False) if kind == "text/plain" else value
 
 
 # --------------------------------------------------------------------------- entry point

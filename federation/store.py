@@ -36,7 +36,7 @@ from .entryrows import (
     listing_summary,
 )
 from .model import Branch, Entry, FetchResult
-from .storekeys import adopt_portal_keys
+from .storekeys import adopt_portal_keys, adopt_resolved_ids
 from .storeschema import SCHEMA_VERSION, Transaction, connect, migrate
 
 # The row shapes are the store's vocabulary; callers may import them from here.
@@ -274,6 +274,8 @@ class Store:
         stored = self._stored(list(rows))
         if branch.portal:
             adopt_portal_keys(self.db, branch, rows, stored, self._stored)
+        if len(stored) < len(rows):
+            adopt_resolved_ids(self.db, branch, rows, stored, self._stored)
         writes: list[tuple[Any, ...]] = []
         touches: list[tuple[str, str]] = []
         new = updated = 0

@@ -15,6 +15,8 @@ from test_pipeline import federate, server, stored
 
 __all__ = ["server"]  # the fixture, re-exported for pytest
 
+CMS = Path(__file__).parent / "fixtures" / "feeds" / "cms"
+
 
 def rss(site: str, items: str, declaration: str = '<?xml version="1.0"?>') -> str:
     return (
@@ -96,26 +98,53 @@ def test_cms_feeds_keep_every_entry_date_and_attachment(server: FeedServer, tmp_
     assert "2026年11月20日" in home and "(PDF, 51 KB)" in home
 
 
-def test_undeclared_japanese_is_not_read_as_chinese(server: FeedServer, tmp_path: Path) -> None:
-    title = "ゲーム三昧な正月、ブログに記事を投稿しました"
-    chinese = "关于召开党员大会的通知，请全体党员准时参加"
-    feeds = {
-        "sjis": ("shift_jis", title),
-        "eucjp": ("euc_jp", title),
-        "gbk": ("gbk", chinese),
-    }
-    branches = []
-    for name, (encoding, text) in feeds.items():
-        body = rss(
-            server.url(f"/{name}/"),
-            f"<item><title>{text}</title><link>{server.url(f'/{name}/1')}</link></item>",
-        ).encode(encoding)
-        server.route(f"/{name}/feed", body=body, content_type="application/rss+xml")
-        branches.append({"id": name, "name": name, "feed": server.url(f"/{name}/feed")})
+def registry_of(server: FeedServer, tmp_path: Path, names: list[str]) -> Path:
+    branches = [{"id": n, "name": n, "feed": server.url(f"/{n}/feed")} for n in names]
     path = tmp_path / "r.yaml"
     data = {"name": "门户", "url": server.url("/p/"), "branches": branches}
     data["allow_networks"] = ["127.0.0.1"]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    federate(path, tmp_path / "portal")
-    titles = {e.branch_id: e.title for e in stored(tmp_path / "portal")}
-    assert titles == {"sjis": title, "eucjp": title, "gbk": chinese}
+    return path
+
+
+def test_generator_templates_as_they_ship(server: FeedServer, tmp_path: Path) -> None:
+    """The feeds WordPress (feed-rss2.php), Jekyll (jekyll-feed), Hugo (its default rss.xml),
+    Discuz! X (rss.php, GBK, no guid) and an RSSHub-style WeChat bridge write, element for
+    element (tests/fixtures/feeds/cms/): every entry kept with its title, link, date, author,
+    tags and attachment, and relative images resolved by xml:base or the entry's link."""
+    s = {n: server.url(f"/{n}/") for n in ("wp", "jekyll", "hugo", "discuz", "wechat")}
+    files = {
+        "wp": "wordpress-rss2.xml",
+        "jekyll": "jekyll-feed.xml",
+        "hugo": "hugo-rss.xml",
+        "discuz": "discuz-x-rss-gbk.xml",
+        "wechat": "rsshub-wechat.xml",
+    }
+    # SITE/ stands for the branch's address; the Discuz! file is GBK, as it ships.
+    bodies = {
+        name: (CMS / file).read_bytes().replace(b"SITE/", s[name].encode())
+        for name, file in files.items()
+    }
+    for name, body in bodies.items():
+        server.route(f"/{name}/feed", body=body, content_type="application/xml")
+    report = federate(registry_of(server, tmp_path, list(bodies)), tmp_path / "portal")
+    assert report.published and not report.failed
+    got = {e.branch_id: e for e in stored(tmp_path / "portal", include_quarantined=True)}
+    assert sorted(got) == sorted(bodies)
+    assert all(e.quarantine_reason is None for e in got.values())
+    wp, jk, hg, dz, wx = (got[n] for n in ("wp", "jekyll", "hugo", "discuz", "wechat"))
+    assert wp.title == "关于报送材料的通知" and wp.url == s["wp"] + "2026/11/20/notice/"
+    assert wp.feed_id == s["wp"] + "?p=123" and wp.author == "admin" and wp.tags == ["通知公告"]
+    assert wp.published == datetime(2026, 11, 20, 2, tzinfo=UTC)
+    assert server.url("/wp-content/uploads/2026/11/a.jpg") in wp.content_html
+    assert [a["url"] for a in wp.attachments] == [s["wp"] + "wp-content/uploads/2026/11/form.docx"]
+    assert jk.title == "第一次学习&讨论" and jk.author == "李明" and jk.tags == ["学习"]
+    assert jk.published == datetime(2026, 11, 20, 2, 20, tzinfo=UTC)
+    assert s["jekyll"] + "assets/p.png" in jk.content_html
+    assert hg.published == datetime(2026, 11, 21, 1, tzinfo=UTC)
+    assert s["hugo"] + "posts/day/photo.jpg" in hg.summary_html
+    assert dz.title == "志愿服务报名帖" and dz.author == "王喆"
+    assert dz.url == dz.feed_id == s["discuz"] + "forum.php?mod=viewthread&tid=123"
+    assert dz.attachments[0]["url"].endswith("a.jpg")
+    assert wx.url == "https://mp.weixin.qq.com/s/AbC123" and wx.author == "某某支部"
+    assert 'src="https://mmbiz.qpic.cn/mmbiz_jpg/x/640?wx_fmt=jpeg"' in wx.summary_html

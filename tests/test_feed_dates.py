@@ -170,3 +170,43 @@ def test_a_feed_of_undated_entries_is_not_stale_after_a_good_fetch(
     health = json.loads((tmp_path / "portal/health.json").read_text(encoding="utf-8"))
     (row,) = health["branches"]
     assert row["entries"] == 1 and row["status"] == "ok"
+
+
+def test_every_date_form_reads_alike_on_both_parse_paths(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Issue 11, point 2, over loopback: dots, epoch seconds, ``+08:00`` in RFC 822, zone-less
+    CMS dates and ``dcterms:*``, each read the same by the fast path and by feedparser's (a
+    blank line before ``<?xml`` sends a feed there)."""
+    dct = "http://purl.org/dc/terms/"
+    forms = {
+        "点": "<pubDate>2026.11.20</pubDate>",
+        "纪元": "<pubDate>1763605200</pubDate>",
+        "偏移": "<pubDate>Fri, 20 Nov 2026 10:20:00 +08:00</pubDate>",
+        "无时区": "<pubDate>2026-11-20 10:20:00</pubDate>",
+        "都柏林": "<dcterms:issued>2026-11-20T10:20:00+08:00</dcterms:issued>"
+        "<dcterms:modified>2026-11-21T10:20:00+08:00</dcterms:modified>",
+    }
+    site = server.url("/a/")
+    items = "".join(
+        f"<item><title>{t}</title><link>{site}{n}/</link>{d}</item>"
+        for n, (t, d) in enumerate(forms.items())
+    )
+    body = (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dcterms="{dct}">'
+        f"<channel><title>t</title><link>{site}</link><description>d</description>"
+        f"<language>zh-CN</language>{items}</channel></rss>"
+    )
+    server.route("/fast/rss", body=body.encode())
+    server.route("/slow/rss", body=("\n\n" + body).encode())
+    feeds = {"fast": server.url("/fast/rss"), "slow": server.url("/slow/rss")}
+    federate(registry(tmp_path / "r.yaml", server.url("/p/"), feeds), tmp_path / "portal")
+    read: dict[str, dict[str, tuple]] = {"fast": {}, "slow": {}}
+    for entry in stored(tmp_path / "portal"):
+        read[entry.branch_id][entry.title] = (entry.published, entry.updated)
+    ten_past_two = datetime(2026, 11, 20, 2, 20, tzinfo=UTC)
+    assert read["fast"] == read["slow"]
+    assert read["fast"]["点"][0] == datetime(2026, 11, 19, 16, tzinfo=UTC)
+    assert read["fast"]["纪元"][0] == datetime(2025, 11, 20, 2, 20, tzinfo=UTC)
+    assert read["fast"]["偏移"][0] == read["fast"]["无时区"][0] == ten_past_two
+    assert read["fast"]["都柏林"] == (ten_past_two, ten_past_two + timedelta(days=1))
