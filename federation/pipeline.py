@@ -153,7 +153,7 @@ def run(
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress, now)
         schedule.record(store.db, results, moment)
-        _read_lower_portals(registry, store, set(ingested))
+        _read_lower_portals(registry, store, results, ingested, now)
         del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
@@ -196,21 +196,37 @@ def _fetch_stage(
     return results
 
 
-def _read_lower_portals(registry: Registry, store: Store, changed: set[str]) -> None:
+def _read_lower_portals(
+    registry: Registry,
+    store: Store,
+    results: list[FetchResult],
+    ingested: dict[str, Ingested],
+    now: datetime | None,
+) -> None:
     """Each lower portal's health.json, for the roll-up (see :mod:`.rollup`), and each
-    changed branch's api/index.json, for backdated items (:mod:`.backdating`); never fatal."""
-    from . import backdating, rollup
+    changed branch's api/index.json, read once for backdated items (:mod:`.backdating`) and
+    retracted entries (:mod:`.retractions`, with tombstones); never fatal."""
+    from . import backdating, retractions, rollup
     from .fetch import user_agent
 
     agent = user_agent(registry.url)
     try:
         rollup.collect(registry, store.db, agent)
-        days = int(thresholds(registry)["backdated_days"])
-        backdating.collect(
-            registry.branches, changed, store.db, days, agent, registry.allow_networks
-        )
-    except Exception:  # noqa: BLE001 - both are extra; the portal publishes anyway
+    except Exception:  # noqa: BLE001 - extra; the portal publishes anyway
         logger.exception("roll-up")
+    try:
+        networks = registry.allow_networks
+        documents = backdating.read(registry.branches, set(ingested), agent, networks)
+        backdating.record(documents, store.db, int(thresholds(registry)["backdated_days"]))
+        done = retractions.collect(
+            registry.branches, store, results, ingested, documents,
+            hold_percent=registry.retract_hold_percent, now=now,
+        )  # fmt: skip
+        for branch_id, outcome in done.items():
+            if outcome.retracted or outcome.held:
+                logger.warning("branch %s: %s", branch_id, outcome.summary())
+    except Exception:  # noqa: BLE001 - the store keeps what it had; the portal publishes
+        logger.exception("api/index.json and retractions")
 
 
 def _needs_ingest(result: FetchResult, state: Any, branch: Branch) -> bool:
