@@ -153,7 +153,7 @@ def run(
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         _store_stage(registry, store, results, ingested, report, progress, now)
         schedule.record(store.db, results, moment)
-        _read_lower_portals(registry, store, results, ingested, now)
+        _read_lower_portals(registry, store, results, ingested)
         del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
@@ -201,7 +201,6 @@ def _read_lower_portals(
     store: Store,
     results: list[FetchResult],
     ingested: dict[str, Ingested],
-    now: datetime | None,
 ) -> None:
     """Each lower portal's health.json, for the roll-up (see :mod:`.rollup`), and each
     changed branch's api/index.json, read once for backdated items (:mod:`.backdating`) and
@@ -219,9 +218,13 @@ def _read_lower_portals(
         documents = backdating.read(registry.branches, set(ingested), agent, networks)
         backdating.record(documents, store.db, int(thresholds(registry)["backdated_days"]))
         done = retractions.collect(
-            registry.branches, store, results, ingested, documents,
-            hold_percent=registry.retract_hold_percent, now=now,
-        )  # fmt: skip
+            registry.branches,
+            store,
+            results,
+            ingested,
+            documents,
+            hold_percent=registry.retract_hold_percent,
+        )
         for branch_id, outcome in done.items():
             if outcome.retracted or outcome.held:
                 logger.warning("branch %s: %s", branch_id, outcome.summary())

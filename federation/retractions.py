@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from .entryrows import ROW_COLUMNS
+from .entryrows import ROW_COLUMNS, iso
 from .model import Branch, FetchResult
 from .scope import entry_key
 
@@ -134,10 +134,10 @@ def complete(listed: set[str] | None, feed_ids: Iterable[str]) -> bool:
 
 def _scoped(db: sqlite3.Connection, branch_id: str) -> dict[str, str]:
     """``store key -> feed id`` of every stored entry in ``branch_id``'s own scope."""
-    prefix = entry_key(branch_id, "")
+    prefix = entry_key(branch_id, "")  # "<scope> ": keys from it up to "<scope>!" (an index range)
     rows = db.execute(
-        "SELECT entry_id, feed_id FROM entries WHERE substr(entry_id, 1, ?) = ?",
-        (len(prefix), prefix),
+        "SELECT entry_id, feed_id FROM entries WHERE entry_id >= ? AND entry_id < ?",
+        (prefix, prefix[:-1] + chr(ord(" ") + 1)),
     )
     return {key: feed_id or key[len(prefix) :] for key, feed_id in rows}
 
@@ -257,7 +257,6 @@ def retract_branch(
     refs: list[str],
     *,
     hold_percent: int = DEFAULT_HOLD_PERCENT,
-    now: datetime | None = None,
 ) -> Outcome:
     """Apply (or hold) what ``branch`` retracted this run (see the module docstring)."""
     keys, in_scope, by_tombstone = plan(store, branch, feed_ids, listed, refs)
@@ -267,8 +266,8 @@ def retract_branch(
             store.set_meta(_PENDING + branch.id, "")  # the branch lists them all again
         return outcome
     if len(keys) * 100 > hold_percent * in_scope:
-        moment = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-        outcome.held = Pending(keys, moment, in_scope, by_tombstone)
+        # the wall clock, as the store stamps last_seen: confirm keeps what was seen since
+        outcome.held = Pending(keys, iso(datetime.now(UTC)) or "", in_scope, by_tombstone)
         store.set_meta(_PENDING + branch.id, outcome.held.to_json())
         return outcome
     outcome.retracted = delete(store, keys)
@@ -292,7 +291,6 @@ def collect(
     documents: Mapping[str, Any],
     *,
     hold_percent: int = DEFAULT_HOLD_PERCENT,
-    now: datetime | None = None,
 ) -> dict[str, Outcome]:
     """Every branch read this run: its api/index.json (``documents``, by branch id) and its
     feed's tombstones, applied to the store. Only a fetch that succeeded with a new body
@@ -312,6 +310,6 @@ def collect(
         if listed is None and not refs:
             continue
         done[branch.id] = retract_branch(
-            store, branch, feed_ids, listed, refs, hold_percent=hold_percent, now=now
+            store, branch, feed_ids, listed, refs, hold_percent=hold_percent
         )
     return done
