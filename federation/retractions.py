@@ -8,7 +8,9 @@ nothing: the store keeps it. A branch says what it withdrew in one of two ways:
   file (the same read as :mod:`.backdating`, through the address guard). If the file is usable
   and *complete* (every entry of the feed just read is listed in it: a half-written, stale or
   cut file fails this), each stored entry of that branch's scope it does not list is retracted.
-  Lower portals (``portal: true``) are left out: their api lists relayed ids.
+  A lower portal (``portal: true``) is read the same way: its api names each entry's original
+  branch, mapped to a scope as its Atom ``<source>`` is (:mod:`.scope`), and every entry
+  fetched through it that it no longer lists is retracted, so a retraction climbs the levels.
 - **Any other CMS** can write RFC 6721 tombstones in its Atom feed,
   ``<at:deleted-entry ref="ENTRY ID" when="…"/>`` (namespace :data:`TOMBSTONE_NS`). A tombstone
   retracts only the entry of that id in the fetching branch's own scope (it can never name
@@ -37,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from .entryrows import ROW_COLUMNS, iso
+from .entryrows import iso
 from .model import Branch, FetchResult
-from .scope import entry_key
+from .scope import entry_key, feed_id_of, origin_scope
 
 if TYPE_CHECKING:
     from .ingest import Ingested
@@ -53,7 +55,6 @@ _ID_CHARS = 2048
 _MAX_TOMBSTONES = 5000
 _PENDING = "retract:"
 _COUNT = "retracted:"
-_FEED_ID = ROW_COLUMNS.index("feed_id")
 _IN_CHUNK = 500
 
 
@@ -110,36 +111,55 @@ def tombstone_refs(body: bytes | None) -> list[str]:
     return refs
 
 
-def listed_ids(document: Any) -> set[str] | None:
-    """The ids an api/index.json lists, or None when it is not one (any malformed entry
-    makes the whole file unusable: a retraction is never guessed from half a list)."""
+def listed_keys(document: Any, branch: Branch) -> set[str] | None:
+    """The store keys of the entries an api/index.json of ``branch`` lists, or None when it
+    is not one (any malformed entry makes the whole file unusable: a retraction is never
+    guessed from half a list). A lower portal's entries name their original branch
+    (``branch``: its ``id``, ``url``, ``feed_url``), read as its Atom ``<source>`` is."""
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
         return None
-    ids: set[str] = set()
+    keys: set[str] = set()
     for entry in document["entries"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
             return None
-        ids.add(entry["id"][:_ID_CHARS])
-    return ids
+        origin = _origin(entry.get("branch")) if branch.portal else None
+        scope, kept = origin_scope(branch, origin)
+        keys.add(entry_key(scope, feed_id_of(entry["id"], kept)[:_ID_CHARS]))
+    return keys
 
 
-def complete(listed: set[str] | None, feed_ids: Iterable[str]) -> bool:
+def _origin(source: Any) -> dict[str, str] | None:
+    """A portal api entry's ``branch`` object as the origin Atom ``<source>`` gives."""
+    if not isinstance(source, dict) or not isinstance(source.get("id"), str):
+        return None
+    fields = {"id": "id", "title": "title", "link": "url", "feed": "feed_url"}
+    return {name: str(source.get(key) or "") for name, key in fields.items()}
+
+
+def complete(listed: set[str] | None, feed_keys: Iterable[str]) -> bool:
     """An api list that holds every entry of the feed just read (a stale, cut or foreign
     file misses some)."""
-    return listed is not None and all(feed_id in listed for feed_id in feed_ids)
+    return listed is not None and all(key in listed for key in feed_keys)
 
 
 # ------------------------------------------------------------------ the store
 
 
-def _scoped(db: sqlite3.Connection, branch_id: str) -> dict[str, str]:
-    """``store key -> feed id`` of every stored entry in ``branch_id``'s own scope."""
-    prefix = entry_key(branch_id, "")  # "<scope> ": keys from it up to "<scope>!" (an index range)
-    rows = db.execute(
-        "SELECT entry_id, feed_id FROM entries WHERE entry_id >= ? AND entry_id < ?",
-        (prefix, prefix[:-1] + chr(ord(" ") + 1)),
-    )
-    return {key: feed_id or key[len(prefix) :] for key, feed_id in rows}
+def _candidates(db: sqlite3.Connection, branch: Branch) -> tuple[set[str], set[str]]:
+    """``(keys in branch's own scope, keys it may retract through its api)``: for a lower
+    portal, also every entry fetched through it."""
+    prefix = entry_key(branch.id, "")  # "<scope> ": keys from it up to "<scope>!" (an index range)
+    own = {
+        key
+        for (key,) in db.execute(
+            "SELECT entry_id FROM entries WHERE entry_id >= ? AND entry_id < ?",
+            (prefix, prefix[:-1] + chr(ord(" ") + 1)),
+        )
+    }
+    if not branch.portal:
+        return own, own
+    through = db.execute("SELECT entry_id FROM entries WHERE branch_id = ?", (branch.id,))
+    return own, own | {key for (key,) in through}
 
 
 def delete(store: Store, keys: list[str], *, seen_before: str | None = None) -> int:
@@ -233,33 +253,33 @@ def dismiss(store: Store, branch_id: str) -> Pending | None:
 def plan(
     store: Store,
     branch: Branch,
-    feed_ids: list[str],
+    feed_keys: list[str],
     listed: set[str] | None,
     refs: list[str],
 ) -> tuple[list[str], int, int]:
-    """``(store keys to retract, stored entries in scope, of them named by tombstones)``."""
-    scoped = _scoped(store.db, branch.id)
-    live = set(feed_ids)
+    """``(store keys to retract, stored entries it could retract, of them by tombstone)``."""
+    own, candidates = _candidates(store.db, branch)
+    live = set(feed_keys)
     keys: set[str] = set()
     if listed is not None:
-        keys.update(key for key, feed_id in scoped.items() if feed_id not in listed)
-    named = {entry_key(branch.id, ref) for ref in refs if ref not in live}
-    by_tombstone = {key for key in named if key in scoped}
+        keys.update(key for key in candidates if key not in listed)
+    named = {entry_key(branch.id, ref) for ref in refs}
+    by_tombstone = {key for key in named if key in own and key not in live}
     keys |= by_tombstone
-    return sorted(keys), len(scoped), len(by_tombstone)
+    return sorted(keys), len(candidates), len(by_tombstone)
 
 
 def retract_branch(
     store: Store,
     branch: Branch,
-    feed_ids: list[str],
+    feed_keys: list[str],
     listed: set[str] | None,
     refs: list[str],
     *,
     hold_percent: int = DEFAULT_HOLD_PERCENT,
 ) -> Outcome:
     """Apply (or hold) what ``branch`` retracted this run (see the module docstring)."""
-    keys, in_scope, by_tombstone = plan(store, branch, feed_ids, listed, refs)
+    keys, in_scope, by_tombstone = plan(store, branch, feed_keys, listed, refs)
     outcome = Outcome()
     if not keys:
         if pending(store, branch.id) is not None and listed is not None:
@@ -276,11 +296,11 @@ def retract_branch(
     return outcome
 
 
-def feed_ids_of(answer: Ingested | None) -> list[str] | None:
-    """The feed ids of the entries a branch's body yielded this run (None: not read)."""
+def feed_keys_of(answer: Ingested | None) -> list[str] | None:
+    """The store keys of the entries a branch's body yielded this run (None: not read)."""
     if answer is None or answer.rows is None:
         return None
-    return [str(row[_FEED_ID]) for row in answer.rows]
+    return [str(row[0]) for row in answer.rows]
 
 
 def collect(
@@ -299,17 +319,17 @@ def collect(
     done: dict[str, Outcome] = {}
     for result in results:
         branch = by_id.get(result.branch_id)
-        feed_ids = feed_ids_of(ingested.get(result.branch_id))
-        if branch is None or feed_ids is None or result.error is not None or not result.body:
+        feed_keys = feed_keys_of(ingested.get(result.branch_id))
+        if branch is None or feed_keys is None or result.error is not None or not result.body:
             continue
         listed = None
-        if not branch.portal and branch.id in documents:
-            found = listed_ids(documents[branch.id])
-            listed = found if complete(found, feed_ids) else None
+        if branch.id in documents:
+            found = listed_keys(documents[branch.id], branch)
+            listed = found if complete(found, feed_keys) else None
         refs = tombstone_refs(result.body)
         if listed is None and not refs:
             continue
         done[branch.id] = retract_branch(
-            store, branch, feed_ids, listed, refs, hold_percent=hold_percent
+            store, branch, feed_keys, listed, refs, hold_percent=hold_percent
         )
     return done

@@ -261,3 +261,44 @@ def test_a_held_retraction_can_be_dismissed(tmp_path: Path) -> None:
         federate(registry, out)
     assert len(stored(out, branch_id="a")) == 4
     assert not health(out)["a"]["inspection"].get("retract_held")
+
+
+def test_a_retraction_climbs_through_a_lower_portal(tmp_path: Path) -> None:
+    """Branch → county portal → city portal: the county reads the branch's api, the city the
+    county's (its entries name their original branch, read as their Atom <source>)."""
+    county, city = tmp_path / "county", tmp_path / "city"
+    with FeedServer() as server:
+        items = [Item(f"n{k}", f"东江第{k}号", k + 1) for k in range(6)]
+        server.route("/dj/feeds/all.atom.xml", body=atom(server.url("/dj/"), "东江", items))
+        server.route("/dj/api/index.json", body=api_index(server.url("/dj/"), items))
+        server.route("/xh.xml", body=atom(server.url("/xh/"), "西湖", [Item("x", "西湖甲")]))
+        county_registry = write_registry(
+            tmp_path / "county.yaml", "东江县门户", server.url("/county/"),
+            [{"id": "dj", "name": "东江", "feed": server.url("/dj/feeds/all.atom.xml")},
+             {"id": "xh", "name": "西湖", "feed": server.url("/xh.xml")}],
+        )  # fmt: skip
+        city_registry = write_registry(
+            tmp_path / "city.yaml", "江城市门户", server.url("/city/"),
+            [{"id": "county", "name": "东江县门户", "portal": True,
+              "feed": server.url("/county/feeds/all.atom.xml")},
+             {"id": "dj", "name": "东江", "parent": "county",
+              "feed": server.url("/dj-elsewhere/feeds/all.atom.xml")}],
+        )  # fmt: skip
+        server.route("/dj-elsewhere/feeds/all.atom.xml", status=503, body=b"down")
+
+        def both() -> None:
+            federate(county_registry, county)
+            for rel in ("feeds/all.atom.xml", "api/index.json"):
+                server.route(f"/county/{rel}", body=(county / rel).read_bytes(), content_type=None)
+            federate(city_registry, city)
+
+        both()
+        assert "东江第5号" in published_text(city) and "西湖甲" in published_text(city)
+        left = items[:5]
+        server.route("/dj/feeds/all.atom.xml", body=atom(server.url("/dj/"), "东江", left))
+        server.route("/dj/api/index.json", body=api_index(server.url("/dj/"), left))
+        both()
+    assert "东江第5号" not in published_text(county)
+    text = published_text(city)
+    assert "东江第5号" not in text and "东江第4号" in text and "西湖甲" in text
+    assert health(city)["county"]["inspection"]["retracted"] == 1
