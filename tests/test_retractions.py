@@ -6,6 +6,8 @@ until the operator confirms it."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -245,6 +247,9 @@ def test_a_mass_retraction_is_held_until_the_operator_confirms_it(tmp_path: Path
     assert "东江第5号" not in text and "东江第1号" in text and "西湖甲" in text
     found = health(out)["a"]["inspection"]
     assert found["retracted"] == 4 and not found.get("retract_held")
+    table = (out / "health.csv").read_text(encoding="utf-8").lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [r["分支撤回篇数"] for r in rows if r["支部"] == "东江"] == ["4"]
 
 
 def test_a_held_retraction_can_be_dismissed(tmp_path: Path) -> None:
