@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import capping, heldchanges, moves, quarantine, replay, schedule
+from . import capping, heldchanges, moves, quarantine, replay, retractions, schedule
 from .errors import describe
 from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
@@ -151,9 +151,11 @@ def run(
         results = _fetch_stage(registry, states, report, progress, only)
         record_probes(store.db, results, moment, thresholds(registry)["probe_seconds"])
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
+        # what each changed branch could retract before its new entries are stored
+        before = retractions.counts_before(store, registry.branches, ingested)
         _store_stage(registry, store, results, ingested, report, progress, now)
         schedule.record(store.db, results, moment)
-        _read_lower_portals(registry, store, results, ingested)
+        _read_lower_portals(registry, store, results, ingested, before)
         del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
@@ -201,11 +203,12 @@ def _read_lower_portals(
     store: Store,
     results: list[FetchResult],
     ingested: dict[str, Ingested],
+    before: dict[str, int],
 ) -> None:
     """Each lower portal's health.json, for the roll-up (see :mod:`.rollup`), and each
     changed branch's api/index.json, read once for backdated items (:mod:`.backdating`) and
     retracted entries (:mod:`.retractions`, with tombstones); never fatal."""
-    from . import backdating, retractions, rollup
+    from . import backdating, rollup
     from .fetch import user_agent
 
     agent = user_agent(registry.url)
@@ -224,6 +227,7 @@ def _read_lower_portals(
             ingested,
             documents,
             hold_percent=registry.retract_hold_percent,
+            before=before,
         )
         for branch_id, outcome in done.items():
             if outcome.retracted or outcome.held:

@@ -162,6 +162,15 @@ def _candidates(db: sqlite3.Connection, branch: Branch) -> tuple[set[str], set[s
     return own, own | {key for (key,) in through}
 
 
+def counts_before(
+    store: Store, branches: Iterable[Branch], ingested: Mapping[str, Ingested]
+) -> dict[str, int]:
+    """branch id -> entries it could retract, taken before the store stage: the share a
+    retraction is held at is of these, so a hacked branch cannot dilute a mass retraction by
+    sending as many new ids."""
+    return {b.id: len(_candidates(store.db, b)[1]) for b in branches if b.id in ingested}
+
+
 def delete(store: Store, keys: list[str], *, seen_before: str | None = None) -> int:
     """Delete ``keys`` (and their held changes) from the store, bumping its generation; with
     ``seen_before``, only entries the branch has not sent again since. Returns how many."""
@@ -257,7 +266,8 @@ def plan(
     listed: set[str] | None,
     refs: list[str],
 ) -> tuple[list[str], int, int]:
-    """``(store keys to retract, stored entries it could retract, of them by tombstone)``."""
+    """``(store keys to retract, entries it could retract, of the keys how many by
+    tombstone)``."""
     own, candidates = _candidates(store.db, branch)
     live = set(feed_keys)
     keys: set[str] = set()
@@ -277,17 +287,20 @@ def retract_branch(
     refs: list[str],
     *,
     hold_percent: int = DEFAULT_HOLD_PERCENT,
+    before: int | None = None,
 ) -> Outcome:
-    """Apply (or hold) what ``branch`` retracted this run (see the module docstring)."""
-    keys, in_scope, by_tombstone = plan(store, branch, feed_keys, listed, refs)
+    """Apply (or hold) what ``branch`` retracted this run (see the module docstring);
+    ``before``: what it could retract before this run's entries were stored."""
+    keys, candidates, by_tombstone = plan(store, branch, feed_keys, listed, refs)
+    before = candidates if before is None else min(before, candidates)
     outcome = Outcome()
     if not keys:
         if pending(store, branch.id) is not None and listed is not None:
             store.set_meta(_PENDING + branch.id, "")  # the branch lists them all again
         return outcome
-    if len(keys) * 100 > hold_percent * in_scope:
+    if len(keys) * 100 > hold_percent * before:
         # the wall clock, as the store stamps last_seen: confirm keeps what was seen since
-        outcome.held = Pending(keys, iso(datetime.now(UTC)) or "", in_scope, by_tombstone)
+        outcome.held = Pending(keys, iso(datetime.now(UTC)) or "", before, by_tombstone)
         store.set_meta(_PENDING + branch.id, outcome.held.to_json())
         return outcome
     outcome.retracted = delete(store, keys)
@@ -311,6 +324,7 @@ def collect(
     documents: Mapping[str, Any],
     *,
     hold_percent: int = DEFAULT_HOLD_PERCENT,
+    before: Mapping[str, int] | None = None,
 ) -> dict[str, Outcome]:
     """Every branch read this run: its api/index.json (``documents``, by branch id) and its
     feed's tombstones, applied to the store. Only a fetch that succeeded with a new body
@@ -330,6 +344,7 @@ def collect(
         if listed is None and not refs:
             continue
         done[branch.id] = retract_branch(
-            store, branch, feed_keys, listed, refs, hold_percent=hold_percent
-        )
+            store, branch, feed_keys, listed, refs, hold_percent=hold_percent,
+            before=(before or {}).get(branch.id),
+        )  # fmt: skip
     return done

@@ -307,3 +307,18 @@ def test_a_retraction_climbs_through_a_lower_portal(tmp_path: Path) -> None:
     text = published_text(city)
     assert "东江第5号" not in text and "东江第4号" in text and "西湖甲" in text
     assert health(city)["county"]["inspection"]["retracted"] == 1
+
+
+def test_new_ids_do_not_dilute_a_mass_retraction(tmp_path: Path) -> None:
+    """A hacked branch replacing its six entries by six new ones withdraws all it had: held,
+    though half of what the store then holds."""
+    out = tmp_path / "www"
+    with FeedServer() as server:
+        registry = _tongxin_branch(server, tmp_path, ITEMS[:6])
+        federate(registry, out)
+        spam = [Item(f"s{k}", f"替换第{k}号", 0.1) for k in range(6)]
+        server.route("/a/feeds/all.atom.xml", body=atom(server.url("/a/"), "东江", spam))
+        server.route("/a/api/index.json", body=api_index(server.url("/a/"), spam))
+        federate(registry, out)
+    assert {i.title for i in ITEMS[:6]} <= {e.title for e in stored(out, branch_id="a")}
+    assert health(out)["a"]["inspection"]["retract_held"] == 6
