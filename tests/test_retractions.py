@@ -322,3 +322,51 @@ def test_new_ids_do_not_dilute_a_mass_retraction(tmp_path: Path) -> None:
         federate(registry, out)
     assert {i.title for i in ITEMS[:6]} <= {e.title for e in stored(out, branch_id="a")}
     assert health(out)["a"]["inspection"]["retract_held"] == 6
+
+
+RFC6721_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:at="http://purl.org/atompub/tombstones/1.0">
+  <title>Example Feed</title><id>tag:example.org,2005:/feed</id>
+  <link href="{site}"/><updated>{now}</updated><author><name>John Doe</name></author>
+  {entries}
+  {stones}
+</feed>"""
+
+
+def _rfc_entry(number: int) -> str:
+    return (
+        f"<entry><title>条目{number}</title><id>tag:example.org,2005:/entries/{number}</id>"
+        f"<link href='https://blog.example/entries/{number}'/><updated>{NOW.isoformat()}</updated>"
+        f"<content type='html'>&lt;p&gt;正文{number}&lt;/p&gt;</content></entry>"
+    )
+
+
+def test_the_rfc_6721_example_shape_retracts(tmp_path: Path) -> None:
+    """The RFC's own example shape: tag: ids, the tombstone after the entries, with at:by
+    and at:comment inside, and a feed served as application/atom+xml."""
+    stone = (
+        '<at:deleted-entry ref="tag:example.org,2005:/entries/2" when="2005-11-29T12:11:12Z">'
+        "<at:by><name>John Doe</name><email>jdoe@example.org</email></at:by>"
+        '<at:comment xml:lang="la">Lorem ipsum dolor</at:comment></at:deleted-entry>'
+    )
+    out = tmp_path / "www"
+
+    def feed(numbers: range, stones: str = "") -> bytes:
+        entries = "".join(_rfc_entry(n) for n in numbers)
+        text = RFC6721_FEED.format(site="https://blog.example/", now=NOW.isoformat(),
+                                   entries=entries, stones=stones)  # fmt: skip
+        return text.encode()
+
+    with FeedServer() as server:
+        server.route("/atom", body=feed(range(1, 5)))
+        registry = write_registry(
+            tmp_path / "registry.yaml", "门户", "https://portal.example/",
+            [{"id": "blog", "name": "博客", "feed": server.url("/atom")}],
+        )  # fmt: skip
+        federate(registry, out)
+        assert "条目2" in published_text(out)
+        server.route("/atom", body=feed(range(3, 5), stone))  # entry 1 only fell off the feed
+        federate(registry, out)
+    titles = {e.title for e in stored(out)}
+    assert titles == {"条目1", "条目3", "条目4"}
+    assert "条目2" not in published_text(out)
