@@ -52,6 +52,35 @@ def count_backdated(document: Any, days: int) -> int | None:
     return count
 
 
+def read(
+    branches: Iterable[Branch],
+    changed: set[str],
+    user_agent: str,
+    allow_networks: Iterable[str] = (),
+) -> dict[str, Any]:
+    """branch id -> its parsed api/index.json (None when unreadable), for the Tongxin
+    branches whose feed changed this run (``changed``: their ids). Read once a run, for the
+    backdated count here and for retractions (:mod:`.retractions`)."""
+    urls = {b.id: u for b in branches if b.id in changed and (u := api_url(b))}
+    return read_json_documents(
+        urls,
+        allow_networks=allow_networks,
+        user_agent=user_agent,
+        max_bytes=MAX_BYTES,
+        timeout=TIMEOUT,
+    )
+
+
+def record(documents: dict[str, Any], db: sqlite3.Connection, days: int) -> None:
+    """Recount the backdated entries of each branch whose api/index.json was read."""
+    counts = {key: count_backdated(document, days) for key, document in documents.items()}
+    with db:
+        db.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [(_KEY + key, str(n)) for key, n in counts.items() if n is not None],
+        )
+
+
 def collect(
     branches: Iterable[Branch],
     changed: set[str],
@@ -61,22 +90,7 @@ def collect(
     allow_networks: Iterable[str] = (),
 ) -> None:
     """Recount the branches whose feed changed this run (``changed``: their ids)."""
-    urls = {b.id: u for b in branches if b.id in changed and (u := api_url(b))}
-    if not urls:
-        return
-    documents = read_json_documents(
-        urls,
-        allow_networks=allow_networks,
-        user_agent=user_agent,
-        max_bytes=MAX_BYTES,
-        timeout=TIMEOUT,
-    )
-    counts = {key: count_backdated(document, days) for key, document in documents.items()}
-    with db:
-        db.executemany(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-            [(_KEY + key, str(n)) for key, n in counts.items() if n is not None],
-        )
+    record(read(branches, changed, user_agent, allow_networks), db, days)
 
 
 def stored(db: sqlite3.Connection) -> dict[str, int]:

@@ -26,7 +26,7 @@ _ORDER = {"gone": 0, "error": 0, "quarantined": 1, "stale": 4, "ok": 5}
 CSV_COLUMNS = (
     "index", "branch", "region", "status", "newest", "days", "days_left", "overdue_count",
     "overdue", "blank_count", "blank", "undated", "backdated", "probes", "failed_percent",
-    "vetoes", "error",
+    "vetoes", "retracted", "retract_held", "error",
 )  # fmt: skip
 
 
@@ -112,7 +112,7 @@ def health_csv(rows: Sequence[BranchHealth], registry: Registry) -> str:
                 shown["overdue"], len(found.get("blank_kinds", ())), shown["blank"],
                 found.get("undated", 0), found.get("backdated", 0), found.get("probes", 0),
                 _blank_if_none(found.get("failed_percent")), "；".join(shown["vetoes"]),
-                shown["error_text"],
+                found.get("retracted", 0), found.get("retract_held", 0), shown["error_text"],
             ]
         )  # fmt: skip
     return "\ufeff" + buffer.getvalue()

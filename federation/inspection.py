@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import backdating, schedule
+from . import backdating, retractions, schedule
 from .model import BranchHealth, FetchResult, Registry
 from .rollup import stored, totals
 from .store import _VISIBLE
@@ -184,6 +184,7 @@ def inspect_rows(
     below = stored(db)
     planned = schedule.slots(db)
     suspect = backdating.stored(db)
+    withdrawn = retractions.stored(db)
     inspected = []
     for row in rows:
         found = assess(
@@ -191,6 +192,7 @@ def inspect_rows(
         )
         if row.id in below:
             found["rollup"] = below[row.id]
+        found.update(withdrawn.get(row.id, {}))  # retracted, retract_held
         slot = planned.get(row.id)
         if slot is not None:
             found["next_check"] = slot.next_check.isoformat(timespec="seconds")

@@ -52,6 +52,9 @@ class Registry:
     allow_networks: tuple[str, ...] = ()
     #: stored entries kept per branch (a branch's own ``max_entries`` wins)
     max_entries_per_branch: int = 5000
+    #: a branch's retraction of more than this percent of its stored entries waits for the
+    #: operator (federation/retractions.py)
+    retract_hold_percent: int = 50
     #: inspection thresholds (federation/inspection.py DEFAULTS), as the registry gives them
     inspection: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     #: the zone of dates a feed writes without one, and of every date the portal shows

@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import capping, heldchanges, moves, quarantine, replay, schedule
+from . import capping, heldchanges, moves, quarantine, replay, retractions, schedule
 from .errors import describe
 from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
@@ -151,9 +151,11 @@ def run(
         results = _fetch_stage(registry, states, report, progress, only)
         record_probes(store.db, results, moment, thresholds(registry)["probe_seconds"])
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
+        # what each changed branch could retract before its new entries are stored
+        before = retractions.counts_before(store, registry.branches, ingested)
         _store_stage(registry, store, results, ingested, report, progress, now)
         schedule.record(store.db, results, moment)
-        _read_lower_portals(registry, store, set(ingested))
+        _read_lower_portals(registry, store, results, ingested, before)
         del results, ingested  # the bodies and rows are in the store now: free them first
         _publish(registry, store, out, report, progress, now, options)
     report.timings["total"] = time.perf_counter() - started
@@ -196,21 +198,42 @@ def _fetch_stage(
     return results
 
 
-def _read_lower_portals(registry: Registry, store: Store, changed: set[str]) -> None:
+def _read_lower_portals(
+    registry: Registry,
+    store: Store,
+    results: list[FetchResult],
+    ingested: dict[str, Ingested],
+    before: dict[str, int],
+) -> None:
     """Each lower portal's health.json, for the roll-up (see :mod:`.rollup`), and each
-    changed branch's api/index.json, for backdated items (:mod:`.backdating`); never fatal."""
+    changed branch's api/index.json, read once for backdated items (:mod:`.backdating`) and
+    retracted entries (:mod:`.retractions`, with tombstones); never fatal."""
     from . import backdating, rollup
     from .fetch import user_agent
 
     agent = user_agent(registry.url)
     try:
         rollup.collect(registry, store.db, agent)
-        days = int(thresholds(registry)["backdated_days"])
-        backdating.collect(
-            registry.branches, changed, store.db, days, agent, registry.allow_networks
-        )
-    except Exception:  # noqa: BLE001 - both are extra; the portal publishes anyway
+    except Exception:  # noqa: BLE001 - extra; the portal publishes anyway
         logger.exception("roll-up")
+    try:
+        networks = registry.allow_networks
+        documents = backdating.read(registry.branches, set(ingested), agent, networks)
+        backdating.record(documents, store.db, int(thresholds(registry)["backdated_days"]))
+        done = retractions.collect(
+            registry.branches,
+            store,
+            results,
+            ingested,
+            documents,
+            hold_percent=registry.retract_hold_percent,
+            before=before,
+        )
+        for branch_id, outcome in done.items():
+            if outcome.retracted or outcome.held:
+                logger.warning("branch %s: %s", branch_id, outcome.summary())
+    except Exception:  # noqa: BLE001 - the store keeps what it had; the portal publishes
+        logger.exception("api/index.json and retractions")
 
 
 def _needs_ingest(result: FetchResult, state: Any, branch: Branch) -> bool:

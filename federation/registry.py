@@ -20,6 +20,7 @@ from tongxin.yamlsrc import YamlDocument
 
 from .capping import DEFAULT_MAX_ENTRIES
 from .model import Branch, Registry
+from .retractions import DEFAULT_HOLD_PERCENT
 from .scope import with_scopes
 
 __all__ = ["RegistryError", "dump_registry", "is_http_url", "load_registry", "parse_registry"]
@@ -115,6 +116,7 @@ def parse_registry(
         stale_days=data.get("stale_days") or 30,
         allow_networks=tuple(str(n).strip() for n in data.get("allow_networks") or ()),
         max_entries_per_branch=data.get("max_entries_per_branch") or DEFAULT_MAX_ENTRIES,
+        retract_hold_percent=data.get("retract_hold_percent") or DEFAULT_HOLD_PERCENT,
         inspection=dict(data.get("inspection") or {}),
         timezone=data.get("timezone") or "Asia/Shanghai",
     )

@@ -556,3 +556,12 @@ def _add_push_commands() -> None:
 
 
 _add_push_commands()
+
+
+def _add_retraction_commands() -> None:  # tongxin/retract_cli.py, federation/retractions.py
+    from tongxin.retract_cli import retractions_group
+
+    main.add_command(retractions_group(_DB_OPTION, _LANGUAGE_OPTION))
+
+
+_add_retraction_commands()

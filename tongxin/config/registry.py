@@ -93,6 +93,9 @@ REGISTRY = SubConfig(
         "allow_networks": ListOf(Text()),
         # Stored entries per branch; the oldest beyond it are dropped (federation/capping.py).
         "max_entries_per_branch": Integer(minimum=1),
+        # A retraction of more than this percent of a branch's stored entries in one run waits
+        # for the operator (federation/retractions.py).
+        "retract_hold_percent": Integer(minimum=1),
     },
     rules=(_networks,),
     null_is_absent=True,

@@ -1,0 +1,80 @@
+"""`tongxin retractions list|confirm|dismiss`: retractions held because a branch withdrew more
+than ``retract_hold_percent`` of its entries at once (federation/retractions.py). Registered
+on the group in tongxin/cli.py, with its shared --db and --language options."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+Decorator = Callable[[Any], Any]
+
+
+def retractions_group(db_option: Decorator, language_option: Decorator) -> click.Group:
+    """The command group, its options made by tongxin/cli.py (one definition of each)."""
+
+    @click.group("retractions")
+    def group() -> None:
+        """Retractions held for the operator: list them, apply one, or dismiss one."""
+
+    @group.command("list")
+    @db_option
+    @language_option
+    def list_command(db: Path, language: str) -> None:
+        """Every branch whose withdrawn entries wait for the operator."""
+        from tongxin.federation import retractions
+        from tongxin.federation.store import Store
+        from tongxin.i18n import translate
+
+        with Store(db) as store:
+            held = retractions.all_pending(store)
+        if not held:
+            click.echo(translate(language, "federation.retractions.none"))
+        for branch, found in sorted(held.items()):
+            click.echo(translate(language, "federation.retractions.row", branch=branch,
+                                 count=len(found.keys), stored=found.stored, seen=found.seen,
+                                 tombstones=found.tombstones))  # fmt: skip
+
+    @group.command("confirm")
+    @click.argument("branch_id")
+    @db_option
+    @language_option
+    def confirm_command(branch_id: str, db: Path, language: str) -> None:
+        """Apply BRANCH_ID's held retraction: its entries leave the store now."""
+        from tongxin.federation import retractions
+        from tongxin.federation.store import Store
+        from tongxin.i18n import translate
+
+        with Store(db) as store:
+            gone = retractions.confirm(store, branch_id)
+        if gone is None:
+            click.echo(translate(language, "federation.retractions.not_found", branch=branch_id),
+                       err=True)  # fmt: skip
+            sys.exit(1)
+        click.echo(translate(language, "federation.retractions.confirmed", branch=branch_id,
+                             count=gone))  # fmt: skip
+
+    @group.command("dismiss")
+    @click.argument("branch_id")
+    @db_option
+    @language_option
+    def dismiss_command(branch_id: str, db: Path, language: str) -> None:
+        """Drop BRANCH_ID's held retraction: its entries stay published."""
+        from tongxin.federation import retractions
+        from tongxin.federation.store import Store
+        from tongxin.i18n import translate
+
+        with Store(db) as store:
+            held = retractions.dismiss(store, branch_id)
+        if held is None:
+            click.echo(translate(language, "federation.retractions.not_found", branch=branch_id),
+                       err=True)  # fmt: skip
+            sys.exit(1)
+        click.echo(translate(language, "federation.retractions.dismissed", branch=branch_id,
+                             count=len(held.keys)))  # fmt: skip
+
+    return group
