@@ -190,7 +190,7 @@ def build_in_place(docs: Sequence[SearchDoc], out_dir: Path, cache_dir: Path) ->
             write_marks(search_dir, digest, plan.base)
             return stats
     shutil.rmtree(search_dir / DELTA_DIR, ignore_errors=True)
-    stats = build_search_index(docs, out_dir, cache_dir=cache_dir)
+    stats = build_search_index(docs, out_dir, cache_dir=cache_dir, reuse_files=False)
     write_marks(search_dir, digest, digest)
     shutil.rmtree(base_search, ignore_errors=True)
     link_tree(search_dir, base_search)

@@ -100,11 +100,15 @@ def build_search_index(
     shards: int | None = None,
     split_postings: int = SPLIT_POSTINGS,
     hot_postings: int = HOT_POSTINGS,
+    reuse_files: bool = True,
 ) -> IndexStats:
     """Index ``docs`` into ``out_dir/search/`` (replacing what was there); returns figures.
 
-    With ``cache_dir``, shards and meta blocks whose documents did not change since a build
-    that used the same cache are reused rather than rebuilt; the output is the same.
+    With ``cache_dir``, each text's terms are kept by content, and (``reuse_files``) shards
+    and meta blocks whose documents did not change since a build that used the same cache
+    are reused rather than rebuilt; the output is the same. A branch site, whose rebuilds are
+    deltas over a base (:mod:`tongxin.search.base`), keeps only the terms: keying every file
+    costs its cold builds more than the rare cold rebuild wins.
     """
     started = time.perf_counter()
     with _no_cyclic_gc():
@@ -122,7 +126,7 @@ def build_search_index(
         layout = plan_layout(frequency, len(set(keys)) > 1, shards, split_postings, hot_postings)
         stats.shards = len(layout.names)
         search_dir = Path(out_dir) / "search"
-        files = FileCache(Path(cache_dir) / "files" if cache_dir else None)
+        files = FileCache(Path(cache_dir) / "files" if cache_dir and reuse_files else None)
         job = _shard_job(
             collection, keys, fields, layout, groups, files, search_dir, stats.postings
         )

@@ -142,6 +142,7 @@ class TermsCache:
         path = self.path
         if path is None or (not self.fresh and path.exists()):
             return
+        path.parent.mkdir(parents=True, exist_ok=True)
         keep = dict.fromkeys(self.used)
         earlier = _load(_new_path(path))
         added = {key: self.known[key] for key in keep if key in self.fresh or key in earlier}
