@@ -77,7 +77,7 @@ def _run_jobs(jobs: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]]) -> di
 
 class BesidePages:
     """The build work that needs the final content but none of the pages (the search index,
-    the feeds, the JSON API), run one job after another in one child process
+    the JSON API), run one job after another in one child process
     (:class:`tongxin.parallel.Aside`) while Pelican writes the pages: the one place where a
     build runs work aside.
 

@@ -1,7 +1,9 @@
 """Atom, RSS 2.0 and JSON Feed 1.1 for a branch site: what the portal aggregates.
 
-Written beside the page writing (:data:`~tongxin.plugins.build_state.beside_pages`), once the
-content is read, checked and final: a build whose content fails a check publishes no feed.
+Written on ``finalized``, once every page is written (a build that failed before publishes no
+feed). They stay in the build's own process: the JSON API and the search index, run beside
+the page writing (:data:`~tongxin.plugins.build_state.beside_pages`), are as long as the
+pages left to write, and the feeds would only make that side the one the build waits for.
 
 - ``feeds/all.atom.xml``: every published article with its full content;
 - ``feeds/{type}.atom.xml`` for news, announcements and study (always written, possibly empty,
@@ -40,7 +42,7 @@ from blinker import signal
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
-from tongxin.plugins.build_state import beside_pages
+from tongxin.plugins.build_state import BuildGenerators
 
 from tongxin import feedwriter
 from tongxin.config.content import ARTICLE_TYPES
@@ -460,13 +462,7 @@ def write_feeds(
 # --------------------------------------------------------------------------- Pelican wiring
 
 
-def queue_feeds(generators: Any) -> None:
-    """On ``all_generators_finalized``: the feeds are a job beside the page writing
-    (:data:`~tongxin.plugins.build_state.beside_pages`)."""
-    generators = list(generators)
-    if generators:
-        first = generators[0]
-        beside_pages.add("feeds", write_branch_feeds, first.output_path, generators, first.settings)
+_generators = BuildGenerators()
 
 
 def write_branch_feeds(output_path: str, generators: list[Any], settings: dict[str, Any]) -> int:
@@ -478,13 +474,12 @@ def write_branch_feeds(output_path: str, generators: list[Any], settings: dict[s
     return len(paths)
 
 
-def feeds_done(_pelican: Any) -> None:
-    """On ``finalized``: the feeds job's outcome (its error is the build's)."""
-    files = beside_pages.result("feeds")
-    logger.debug("tongxin feeds: %s files", files)
+def write_after_build(pelican: Any) -> None:
+    """On ``finalized`` (every page written): write the feeds, then send ``feeds_written``."""
+    files = write_branch_feeds(pelican.output_path, _generators.take(), pelican.settings)
+    logger.debug("tongxin feeds: %d files", files)
 
 
 def register() -> None:
-    beside_pages.connect()
-    signals.all_generators_finalized.connect(queue_feeds)
-    signals.finalized.connect(feeds_done)
+    _generators.connect()
+    signals.finalized.connect(write_after_build)

@@ -108,7 +108,6 @@ def write_api(
     output_path: str | os.PathLike[str],
     site: Site,
     entries: Sequence[BranchEntry],
-    *,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
     """Write ``api/index.json`` and every ``api/<type>/<slug>.json``; return the paths written.
@@ -174,29 +173,25 @@ def _remove_withdrawn(api_root: Path, wanted: set[Path]) -> None:
 
 
 def queue_api(generators: Any) -> None:
-    """On ``all_generators_finalized``: the API is a job beside the page writing
+    """On ``all_generators_finalized``: the entries are normalised here (the feeds, written
+    here on ``finalized``, take the same ones from :func:`~tongxin.plugins.feeds.branch_entry`'s
+    cache) and their files written beside the page writing
     (:data:`~tongxin.plugins.build_state.beside_pages`)."""
     generators = list(generators)
-    if generators:
-        first = generators[0]
-        beside_pages.add("api", write_build_api, first.output_path, generators, first.settings)
-
-
-def write_build_api(
-    output_path: str, generators: list[Any], settings: dict[str, Any]
-) -> tuple[int, int]:
-    """Write the API of a build; (entries, files rewritten)."""
-    site = site_identity(settings)
+    if not generators:
+        return
+    settings = generators[0].settings
     entries = collect_entries(generators, settings, include_pages=True)
     # Our settings keep a cache folder per site; Pelican's default one is cwd-relative.
     cache = settings.get("CACHE_PATH") if settings.get("TONGXIN_ROOT") else None
-    written = write_api(output_path, site, entries, cache_dir=cache)
-    return len(entries), len(written)
+    site = site_identity(settings)
+    beside_pages.add("api", write_api, generators[0].output_path, site, entries, cache)
 
 
 def api_done(_pelican: Any) -> None:
     """On ``finalized``: the API job's outcome (its error is the build's)."""
-    logger.debug("tongxin api: (entries, files rewritten) %s", beside_pages.result("api"))
+    written = beside_pages.result("api")
+    logger.debug("tongxin api: %s files rewritten", len(written) if written else 0)
 
 
 def register() -> None:
