@@ -128,3 +128,25 @@ def test_serve_with_the_editor_runs_its_local_backend(tmp_path: Path) -> None:
     # the backend stopped with serve
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", backend_port)) != 0
+
+
+def test_a_page_asking_for_the_next_build_is_answered_when_it_comes(tmp_path: Path) -> None:
+    """Long polling: ``?after=N`` is held open until the counter moves, then answered at once
+    (no polling delay between the save and the reload), and bounded by its timeout."""
+    import threading
+
+    from tongxin.serve import Rebuilder
+
+    (tmp_path / "content").mkdir()
+    rebuilder = Rebuilder(tmp_path, tmp_path / "output", "", "zh-CN", print)
+    assert rebuilder.generation_after("") == 0, "a first question is answered at once"
+    started = time.monotonic()
+    assert rebuilder.generation_after("0", timeout=0.2) == 0, "no build: answered at the timeout"
+    assert time.monotonic() - started >= 0.2
+    timer = threading.Timer(0.3, rebuilder.bump)
+    timer.start()
+    started = time.monotonic()
+    assert rebuilder.generation_after("0", timeout=10) == 1
+    waited = time.monotonic() - started
+    timer.join()
+    assert 0.25 <= waited < 2, f"answered {waited:.2f} s after the question"

@@ -1,10 +1,11 @@
 """``tongxin serve``: a local preview that rebuilds on save and reloads the open page.
 
 A watcher thread compares a signature of ``content/`` (every file's path, size and mtime)
-twice a second; when it changes, the branch is rebuilt (incrementally: unchanged pages are
-kept, see ``plugins/incremental.py``) and a build counter goes up. Every HTML page the
-preview serves carries a few lines of script that ask ``/__tongxin/build`` for the counter
-and reload when it moved, so the page in the browser follows the editor's save. A failed
+four times a second; when it changes, the branch is rebuilt (incrementally: unchanged pages
+are kept, see ``plugins/incremental.py``) and a build counter goes up. Every HTML page the
+preview serves carries a few lines of script that ask ``/__tongxin/build?after=N``, which
+answers as soon as the counter moves past N (or after ``WAIT_SECONDS``), and reload when it
+moved: the page in the browser follows the editor's save with no polling delay. A failed
 rebuild prints its problems and leaves the last good preview in place. With ``editor=True``
 the web editor's local backend (decap-server, :mod:`tongxin.editor_local`) runs too, writing
 into this branch, so ``/admin/`` works on this computer.
@@ -23,16 +24,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from tongxin.build import BuildFailed, build_site
 from tongxin.i18n import translate
 
 POLL_SECONDS = 0.25
 BUILD_PATH = "/__tongxin/build"
+#: How long a page's question "has the build moved past N?" is held open (long polling).
+WAIT_SECONDS = 20.0
 RELOAD_SCRIPT = (
-    "<script>(function(){var b=null;setInterval(function(){fetch('" + BUILD_PATH + "',"
-    "{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){"
-    "if(b!==null&&t!==b){location.reload()}b=t}).catch(function(){})},300)})();</script>"
+    "<script>(function(){var b=null;function ask(){fetch('" + BUILD_PATH + "?after='+"
+    "(b===null?'':b),{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){"
+    "if(b!==null&&t!==b){location.reload();return}b=t;ask()}).catch(function(){"
+    "setTimeout(ask,1000)})}ask()})();</script>"
 )
 
 
@@ -59,6 +64,7 @@ class Rebuilder:
         self.root, self.output, self.siteurl, self.report = root, output, siteurl, report
         self.language = language
         self.generation = 0
+        self.moved = threading.Condition()
         self.building = False
         self.signature = content_signature(root)
         self.stopped = threading.Event()
@@ -86,7 +92,7 @@ class Rebuilder:
         finally:
             self.building = False
             early.join()
-        self.generation += 1
+        self.bump()
         seconds = f"{time.monotonic() - started:.2f}"
         self.report(
             translate(self.language, "cli.rebuilt", entries=result.entries, seconds=seconds)
@@ -116,11 +122,23 @@ class Rebuilder:
             for page in pages:
                 try:
                     if page.stat().st_mtime >= since:
-                        self.generation += 1
+                        self.bump()
                         return
                 except OSError:
                     pass
             time.sleep(0.05)
+
+    def bump(self) -> None:
+        """The build counter moves on: pages waiting for it reload."""
+        with self.moved:
+            self.generation += 1
+            self.moved.notify_all()
+
+    def generation_after(self, seen: str, timeout: float = WAIT_SECONDS) -> int:
+        """The counter once it is not ``seen`` (at once if it is not), or after ``timeout``."""
+        with self.moved:
+            self.moved.wait_for(lambda: str(self.generation) != seen, timeout)
+            return self.generation
 
     def watch(self) -> None:
         while not self.stopped.wait(POLL_SECONDS):
@@ -136,9 +154,10 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        path = self.path.split("?")[0]
+        path, _, query = self.path.partition("?")
         if path == BUILD_PATH:
-            self.reply(str(self.rebuilder.generation).encode(), "text/plain")
+            seen = parse_qs(query).get("after", [""])[0]
+            self.reply(str(self.rebuilder.generation_after(seen)).encode(), "text/plain")
             return
         target = Path(self.translate_path(path))
         if target.is_dir():
