@@ -173,25 +173,25 @@ def _remove_withdrawn(api_root: Path, wanted: set[Path]) -> None:
 
 
 def queue_api(generators: Any) -> None:
-    """On ``all_generators_finalized``: the entries are normalised here (the feeds, written
-    here on ``finalized``, take the same ones from :func:`~tongxin.plugins.feeds.branch_entry`'s
-    cache) and their files written beside the page writing
+    """On ``all_generators_finalized``: the API is a job beside the page writing
     (:data:`~tongxin.plugins.build_state.beside_pages`)."""
     generators = list(generators)
-    if not generators:
-        return
-    settings = generators[0].settings
+    if generators:
+        first = generators[0]
+        beside_pages.add("api", write_build_api, first.output_path, generators, first.settings)
+
+
+def write_build_api(output_path: str, generators: list[Any], settings: dict[str, Any]) -> int:
+    """Write the API of a build; how many files were rewritten."""
     entries = collect_entries(generators, settings, include_pages=True)
     # Our settings keep a cache folder per site; Pelican's default one is cwd-relative.
     cache = settings.get("CACHE_PATH") if settings.get("TONGXIN_ROOT") else None
-    site = site_identity(settings)
-    beside_pages.add("api", write_api, generators[0].output_path, site, entries, cache)
+    return len(write_api(output_path, site_identity(settings), entries, cache))
 
 
 def api_done(_pelican: Any) -> None:
     """On ``finalized``: the API job's outcome (its error is the build's)."""
-    written = beside_pages.result("api")
-    logger.debug("tongxin api: %s files rewritten", len(written) if written else 0)
+    logger.debug("tongxin api: %s files rewritten", beside_pages.result("api"))
 
 
 def register() -> None:
