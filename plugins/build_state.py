@@ -16,6 +16,7 @@ from typing import Any
 from pelican import signals
 
 from tongxin.parallel import Aside
+from tongxin.settings import PREVIEW_PAGES
 
 
 class BuildGenerators:
@@ -130,3 +131,9 @@ class BesidePages:
 
 #: The build's one child for work beside the page writing.
 beside_pages = BesidePages()
+
+
+def previewing(settings: Any) -> bool:
+    """True in a preview build: it writes only the pages in :data:`PREVIEW_PAGES`, and no
+    feed, API, index, editor or manifest (the full build after it does)."""
+    return bool(settings.get(PREVIEW_PAGES))

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from pelican import signals
+from tongxin.plugins.build_state import previewing
 from tongxin.plugins.search_index import node_modules_candidates
 
 from tongxin.editor import current_git_branch, decap_config
@@ -91,6 +92,8 @@ def write_editor(output: Path, site: dict[str, Any], branch_root: Path | None) -
 
 def build_editor(pelican: Any) -> None:
     settings = pelican.settings
+    if previewing(settings):
+        return
     site = settings.get("TONGXIN_SITE") or {}
     branch_root = Path(settings["PATH"]).resolve().parent
     write_editor(Path(pelican.output_path), site, branch_root)

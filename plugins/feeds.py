@@ -44,7 +44,7 @@ from blinker import signal
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
-from tongxin.plugins.build_state import BuildGenerators
+from tongxin.plugins.build_state import BuildGenerators, previewing
 
 from tongxin import feedwriter
 from tongxin.config.content import ARTICLE_TYPES
@@ -478,7 +478,10 @@ def write_branch_feeds(output_path: str, generators: list[Any], settings: dict[s
 
 def write_after_build(pelican: Any) -> None:
     """On ``finalized`` (every page written): write the feeds, then send ``feeds_written``."""
-    files = write_branch_feeds(pelican.output_path, _generators.take(), pelican.settings)
+    generators = _generators.take()
+    if previewing(pelican.settings):
+        return
+    files = write_branch_feeds(pelican.output_path, generators, pelican.settings)
     logger.debug("tongxin feeds: %d files", files)
 
 

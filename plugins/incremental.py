@@ -35,9 +35,9 @@ from pelican.paginator import Paginator
 from pelican.urlwrappers import URLWrapper
 from pelican.utils import get_relative_path, path_to_url, sanitised_join
 from pelican.writers import Writer
-from tongxin.plugins.build_state import BuildGenerators, read_files_manifest
+from tongxin.plugins.build_state import BuildGenerators, previewing, read_files_manifest
 
-from tongxin.settings import package_digest, theme_path
+from tongxin.settings import PREVIEW_PAGES, package_digest, theme_path
 
 logger = logging.getLogger(__name__)
 
@@ -314,11 +314,18 @@ class IncrementalWriter(Writer):
         self.rendered: dict[str, str] = {}
         self.skipped = 0
         self.renders = 0
+        self.preview: frozenset[str] | None = (
+            frozenset(settings[PREVIEW_PAGES]) if previewing(settings) else None
+        )
         _writers.append(self)
 
     def write_file(
         self, name: Any, template: Any, context: dict[str, Any], *args: Any, **kwargs: Any
     ) -> None:  # type: ignore[override]
+        if self.preview is not None:  # a preview build: only its pages, Pelican's own way
+            if name and Path(name).as_posix() in self.preview:
+                super().write_file(name, template, context, *args, **kwargs)
+            return
         if name:
             pages = self._plan(name, template.name, context, *args, **kwargs)
             if self._unchanged(pages):
@@ -434,7 +441,7 @@ def finish(pelican: Any) -> None:
     generators = _generators.take()
     settings = pelican.settings
     path = manifest_path(settings)
-    if path is None or not writers:
+    if path is None or not writers or previewing(settings):
         return
     output = Path(settings["OUTPUT_PATH"])
     previous = load_manifest(settings)

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pelican import signals
-from tongxin.plugins.build_state import beside_pages, read_files_manifest
+from tongxin.plugins.build_state import beside_pages, previewing, read_files_manifest
 from tongxin.plugins.feeds import (
     EMPTY_FEED_UPDATED,
     BranchEntry,
@@ -176,7 +176,7 @@ def queue_api(generators: Any) -> None:
     """On ``all_generators_finalized``: the API is a job beside the page writing
     (:data:`~tongxin.plugins.build_state.beside_pages`)."""
     generators = list(generators)
-    if generators:
+    if generators and not previewing(generators[0].settings):
         first = generators[0]
         beside_pages.add("api", write_build_api, first.output_path, generators, first.settings)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pelican import signals
-from tongxin.plugins.build_state import beside_pages
+from tongxin.plugins.build_state import beside_pages, previewing
 
 import tongxin
 from tongxin import fold
@@ -114,7 +114,7 @@ def queue_index(generators: Any) -> None:
     """On ``all_generators_finalized``: the index is a job beside the page writing
     (:data:`~tongxin.plugins.build_state.beside_pages`; it needs nothing the pages write)."""
     generators = list(generators)
-    if not generators:
+    if not generators or previewing(generators[0].settings):
         return
     _page_generators[:] = generators
     first = generators[0]

@@ -172,3 +172,25 @@ def test_each_study_series_gets_a_page_linked_from_listing_and_parts(branch: Pat
     link = f'study/series/{quote("党章学习")}/"'  # relative: any origin works
     assert 'href="../' + link in (out / "study/index.html").read_text(encoding="utf-8")
     assert 'href="../../' + link in (out / "study/part-2/index.html").read_text(encoding="utf-8")
+
+
+def test_a_preview_build_writes_only_the_edited_page_then_the_full_build_the_rest(
+    branch: Path,
+) -> None:
+    """``tongxin serve`` shows an edit first with a preview build of the entry's own page; the
+    listings, feeds, API, search and the build record wait for the full build after it."""
+    out = branch / "output"
+    build(branch, out)
+    others = ["index.html", "news/index.html", "feeds/all.atom.xml", "api/index.json", MARKER]
+    before = {rel: (out / rel).read_bytes() for rel in others}
+    write(branch, "news/item-05.md", news("简报五（预览）", "党建, 社区", "正文5。"))
+    build_site(branch, out, progress=False, warnings_to=None, preview=["news/item-05/index.html"])
+    assert "简报五（预览）" in (out / "news/item-05/index.html").read_text(encoding="utf-8")
+    assert {rel: (out / rel).read_bytes() for rel in others} == before
+    build(branch, out)
+    assert "简报五（预览）" in (out / "news/index.html").read_text(encoding="utf-8")
+    assert "简报五（预览）" in (out / "feeds/all.atom.xml").read_text(encoding="utf-8")
+    shutil.rmtree(branch / CACHE_DIR)
+    fresh = branch.parent / "fresh"
+    build(branch, fresh)
+    assert [d for d in tree_differences(out, fresh) if not d.startswith("search/")] == []

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from tongxin.config.content import CONTENT_TYPES
 from tongxin.frontmatter import shared_reads
 from tongxin.i18n import translate
 from tongxin.problems import Problem, errors_in
-from tongxin.settings import configured_settings, load_site, package_digest
+from tongxin.settings import PREVIEW_PAGES, configured_settings, load_site, package_digest
 
 #: Written into the output folder after a successful build.
 MARKER = ".tongxin-output"
@@ -254,13 +254,16 @@ def build_site(
     progress: bool | None = None,
     warnings_to: Any = sys.stderr,
     force: bool = False,
+    preview: Collection[str] = (),
 ) -> BuildResult:
     """Validate and build the branch at ``root``; raise :class:`BuildFailed` on any problem.
 
     ``progress`` defaults to "stderr is a terminal"; ``warnings_to`` is where warnings are
     printed (``None`` to keep them only in the result). When nothing the output depends on
     has changed since the last successful build (:func:`input_fingerprint`), the output is
-    kept as is, unless ``force``.
+    kept as is, unless ``force``. ``preview`` (output-relative paths): write only those pages,
+    checked and built from all the content as usual, and nothing else (``tongxin serve`` shows
+    the page being edited before the full build).
     """
     from pelican import Pelican
 
@@ -277,7 +280,9 @@ def build_site(
     settings = configured_settings(root, output, siteurl, checked=True)
     out = Path(settings["OUTPUT_PATH"])
     fingerprint = input_fingerprint(root, settings)
-    if not force and _previous_fingerprint(out) == fingerprint:
+    if preview:
+        settings[PREVIEW_PAGES] = frozenset(preview)
+    elif not force and _previous_fingerprint(out) == fingerprint:
         return BuildResult(out, _count_sources(root / "content"), 0.0, [], unchanged=True)
 
     _drop_stale_caches(Path(settings["CACHE_PATH"]))
@@ -296,8 +301,8 @@ def build_site(
         from tongxin.plugins.incremental import manifest_usable
 
         ours = _prepare_output(out, language, printer)
-        settings["DELETE_OUTPUT_DIRECTORY"] = ours and not (
-            (out / MARKER).exists() and manifest_usable(settings)
+        settings["DELETE_OUTPUT_DIRECTORY"] = (
+            ours and not preview and not ((out / MARKER).exists() and manifest_usable(settings))
         )
         settings["OUTPUT_RETENTION"] = [MARKER, ".git"]
         total = _count_sources(root / "content")
@@ -310,6 +315,8 @@ def build_site(
         finally:
             _forget_stopped_build()
     out.mkdir(parents=True, exist_ok=True)
+    if preview:  # the full build after it records the output
+        return BuildResult(out, total, time.perf_counter() - started, list(printer.seen))
     (out / MARKER).write_text(
         json.dumps(
             {"siteurl": settings["SITEURL"], "built": time.time(), "fingerprint": fingerprint}

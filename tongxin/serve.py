@@ -1,8 +1,10 @@
 """``tongxin serve``: a local preview that rebuilds on save and reloads the open page.
 
 A watcher thread compares a signature of ``content/`` (every file's path, size and mtime)
-four times a second; when it changes, the branch is rebuilt (incrementally: unchanged pages
-are kept, see ``plugins/incremental.py``) and a build counter goes up. Every HTML page the
+four times a second; when it changes, the edited entries' own pages are written first (a
+preview build: ``build_site(..., preview=pages)``) and a build counter goes up, then the
+branch is rebuilt (incrementally: unchanged pages are kept, see ``plugins/incremental.py``)
+and the counter goes up again. Every HTML page the
 preview serves carries a few lines of script that ask ``/__tongxin/build?after=N``, which
 answers as soon as the counter moves past N (or after ``WAIT_SECONDS``), and reload when it
 moved: the page in the browser follows the editor's save with no polling delay. A failed
@@ -76,14 +78,21 @@ class Rebuilder:
         changed = {path for path, _size, _mtime in set(signature) - set(self.signature)}
         self.signature = signature
         started = time.monotonic()
-        # The changed entries' own pages are written long before the build ends (feeds and
-        # the search index come last): reload as soon as they are on disk, again at the end.
-        early = threading.Thread(
-            target=self.reload_when_written, args=(self.pages_of(changed), time.time()), daemon=True
-        )
         self.building = True
-        early.start()
         try:
+            # The edited entries' own pages first (a preview build writes only them, from all
+            # the content), so the open page shows the save at once; then the full build.
+            pages = [p.relative_to(self.output).as_posix() for p in self.pages_of(changed)]
+            if pages:
+                build_site(
+                    self.root,
+                    self.output,
+                    self.siteurl,
+                    progress=False,
+                    warnings_to=None,
+                    preview=pages,
+                )
+                self.bump()
             result = build_site(self.root, self.output, self.siteurl, progress=False)
         except BuildFailed as error:
             for problem in error.problems:
@@ -91,7 +100,6 @@ class Rebuilder:
             return False
         finally:
             self.building = False
-            early.join()
         self.bump()
         seconds = f"{time.monotonic() - started:.2f}"
         self.report(
@@ -116,17 +124,6 @@ class Rebuilder:
             folder = self.output / slug if kind == "pages" else self.output / kind / slug
             pages.append(folder / "index.html")
         return pages
-
-    def reload_when_written(self, pages: list[Path], since: float) -> None:
-        while self.building and pages:
-            for page in pages:
-                try:
-                    if page.stat().st_mtime >= since:
-                        self.bump()
-                        return
-                except OSError:
-                    pass
-            time.sleep(0.05)
 
     def bump(self) -> None:
         """The build counter moves on: pages waiting for it reload."""

@@ -25,6 +25,9 @@ from tongxin.i18n import normalise_language, translate
 from tongxin.theme.helpers import HELPERS
 
 CACHE_DIR = ".tongxin-cache"
+#: A setting: the output pages (paths relative to the output) a preview build writes, ahead of
+#: the full build (``tongxin serve``); every other output is left as it is.
+PREVIEW_PAGES = "TONGXIN_PREVIEW_PAGES"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 #: Our plugins, in the order they must register: strict_build first so that it sees
