@@ -315,20 +315,19 @@ def build_site(
         finally:
             _forget_stopped_build()
     out.mkdir(parents=True, exist_ok=True)
-    if preview:  # the full build after it records the output
-        return BuildResult(out, total, time.perf_counter() - started, list(printer.seen))
-    (out / MARKER).write_text(
-        json.dumps(
-            {"siteurl": settings["SITEURL"], "built": time.time(), "fingerprint": fingerprint}
-        ),
-        encoding="utf-8",
-    )
+    if not preview:  # the full build after a preview records the output
+        _record_build(out, settings["SITEURL"], fingerprint)
     return BuildResult(
         output=out,
         entries=total,
         seconds=time.perf_counter() - started,
         warnings=list(printer.seen),
     )
+
+
+def _record_build(out: Path, siteurl: str, fingerprint: str) -> None:
+    record = {"siteurl": siteurl, "built": time.time(), "fingerprint": fingerprint}
+    (out / MARKER).write_text(json.dumps(record), encoding="utf-8")
 
 
 def output_is_current(root: str | Path, output: str | Path, siteurl: str) -> bool:
