@@ -189,7 +189,22 @@ def clean_html(fragment: str, base_url: str) -> str:
     )
 
 
+#: An attribute holding a URL whose value does not start with a scheme (relative, ``//host``,
+#: ``#frag``): only such a fragment needs a cleaner made for its own base.
+_RELATIVE_URL_RE = re.compile(
+    r"""\b(?:href|src|srcset|cite|poster|action|background|longdesc|usemap|data)\s*=\s*"""
+    r"""(?!["']?\s*[a-zA-Z][a-zA-Z0-9+.\-]*:)""",
+    re.IGNORECASE,
+)
+#: The base of fragments with no relative URL (the cleaner's output does not depend on it).
+_ANY_BASE = "http://tongxin.invalid/"
+
+
 def _clean(fragment: str, base_url: str) -> str:
+    # A cleaner per base costs more than cleaning one entry: most entries (absolute links
+    # only, or none) share one.
+    if _is_http(base_url) and not _RELATIVE_URL_RE.search(fragment):
+        base_url = _ANY_BASE
     return _cleaner(base_url).clean(fragment).strip()
 
 

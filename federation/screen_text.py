@@ -37,8 +37,17 @@ _LETTER_GAP = re.compile(r"[ .·_\-]")
 HAN_RE = re.compile(f"[{_HAN}]")
 
 
+@lru_cache(maxsize=1)
+def _format_characters() -> re.Pattern[str]:
+    """Every format character (Unicode category Cf: zero-width, direction marks, tags); they
+    live in planes 0, 1 and 14 (``tests/test_screen.py`` holds that against all of Unicode)."""
+    planes = (*range(0x20000), *range(0xE0000, 0xE1000))
+    found = [chr(c) for c in planes if unicodedata.category(chr(c)) == "Cf"]
+    return re.compile("[" + "".join(re.escape(ch) for ch in found) + "]")
+
+
 def _strip_format(text: str) -> str:
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _format_characters().sub("", text)
 
 
 def normalise(

@@ -112,3 +112,18 @@ def test_plain_text_titles_and_wechat_lazy_images(server: FeedServer, tmp_path: 
     assert entry.title == "如何使用 <div> 标签"
     html = entry.content_html or entry.summary_html
     assert 'src="https://mmbiz.qpic.cn/x.jpg"' in html, html
+
+
+def test_entries_share_a_cleaner_unless_they_hold_a_relative_url() -> None:
+    """A cleaner is made per base only for a fragment with a relative URL: the output of one
+    with absolute URLs only does not depend on the base (and is the same either way)."""
+    from tongxin.federation.sanitise import clean_html
+
+    absolute = '<p><a href="https://a.example/x">x</a> <img src="http://b.example/i.png"></p>'
+    assert clean_html(absolute, "https://one.example/post/1") == clean_html(
+        absolute, "https://two.example/post/2"
+    )
+    relative = '<p><a href="../y">y</a> <a href="https://a.example/x">x</a></p>'
+    one = clean_html(relative, "https://one.example/post/1")
+    assert 'href="https://one.example/y"' in one and 'href="https://a.example/x"' in one
+    assert 'href="https://two.example/y"' in clean_html(relative, "https://two.example/post/2")

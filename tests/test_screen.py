@@ -271,3 +271,15 @@ def test_a_bad_rules_file_names_the_line(tmp_path: Path):
         f"{path}:2: field rules[1] should be one of terms, keyword_run, hidden_text, "
         "new_domains, update, spread, found 'keyword_rum'; did you mean keyword_run?"
     ]
+
+
+def test_every_format_character_is_stripped_before_matching() -> None:
+    """The screen's format-character class holds every Cf character of Unicode."""
+    import sys
+    import unicodedata
+
+    from tongxin.federation.screen_text import normalise
+
+    every = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(every) > 150
+    assert normalise("永" + "".join(every) + "利") == "永利"
