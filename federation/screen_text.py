@@ -42,8 +42,15 @@ def _format_characters() -> re.Pattern[str]:
     """Every format character (Unicode category Cf: zero-width, direction marks, tags); they
     live in planes 0, 1 and 14 (``tests/test_screen.py`` holds that against all of Unicode)."""
     planes = (*range(0x20000), *range(0xE0000, 0xE1000))
-    found = [chr(c) for c in planes if unicodedata.category(chr(c)) == "Cf"]
-    return re.compile("[" + "".join(re.escape(ch) for ch in found) + "]")
+    ranges: list[list[int]] = []
+    for c in planes:
+        if unicodedata.category(chr(c)) == "Cf":
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    # as ranges, not one item per character: the class is tested at every character
+    return re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]")
 
 
 def _strip_format(text: str) -> str:
