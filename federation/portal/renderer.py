@@ -43,6 +43,10 @@ class RenderOptions:
     pinned_limit: int = 10
 
 
+#: Stands for a card's way up to the root (private-use characters: never in any text).
+_ROOT_STAND_IN = "\ue000root\ue000"
+
+
 def root_prefix(relative: str) -> str:
     """The relative way up from file ``relative`` to the site's root: ``.`` or ``../..``."""
     depth = relative.strip("/").count("/")
@@ -110,7 +114,7 @@ class PortalRenderer:
         )
         #: Each entry's card, by (entry id, show_type, heading level, link prefix): one entry
         #: shows in up to five listings, at up to three depths.
-        self._cards: dict[tuple[str, bool, int, str], Markup] = {}
+        self._cards: dict[tuple[str, bool, int], str] = {}
         self._writer: VersionWriter | None = None
         self.salt = self._salt(template_dir)
 
@@ -133,18 +137,18 @@ class PortalRenderer:
 
     def card(self, item: PortalItem, show_type: bool, level: int = 2) -> Markup:
         """One entry's card (``_entry_card.html``), rendered once per run however many
-        listings show it; ``level``: its title's heading level (2 under a page's h1, 3 under
-        a section's h2)."""
-        prefix = self._current_prefix()
-        key = (item.entry_id, show_type, level, prefix)
+        listings show it, at whatever depth; ``level``: its title's heading level (2 under a
+        page's h1, 3 under a section's h2)."""
+        key = (item.entry_id, show_type, level)
         card = self._cards.get(key)
         if card is None:
+            # rendered with a stand-in for the way up to the root, put in per listing page
             template = self.env.get_template("_entry_card.html")
             text = template.render(
-                entry=item, show_type=show_type, card_level=level, SITEURL=prefix
+                entry=item, show_type=show_type, card_level=level, SITEURL=_ROOT_STAND_IN
             )
-            card = self._cards[key] = Markup(text.strip())
-        return card
+            card = self._cards[key] = text.strip()
+        return Markup(card.replace(_ROOT_STAND_IN, self._current_prefix()))
 
     def page(self, template: str, output_path: str | None = None, **context: Any) -> str:
         """A page; its links to the portal's own pages and assets are relative to where it is
