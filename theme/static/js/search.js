@@ -95,12 +95,17 @@
       return Promise.all(wanted);
     }
 
+    // The parts a query's own characters need (to fold it). A traditional query's simplified
+    // forms have parts of their own (other traditional forms, for highlighting only): they are
+    // fetched by highlightParts once the first screen is shown, never before the query's files
+    // (on a slow link a browser opens six connections: they would hold the shards back).
     function foldFor(text) {
+      return foldParts_(Array.from(String(text).normalize("NFKC")));
+    }
+
+    function highlightParts(text) {
       var chars = Array.from(String(text).normalize("NFKC"));
-      return foldParts_(chars).then(function () {
-        // a traditional query: the parts of its simplified forms too (for highlighting)
-        foldParts_(Array.from(tokenizer.fold(chars.join(""))));
-      });
+      return foldParts_(Array.from(tokenizer.fold(chars.join("")))).catch(function () {});
     }
 
     // Each entry's [branch, type, region], for counting results (small collections only).
@@ -544,6 +549,7 @@
       init: init,
       search: search,
       first: first,
+      highlightParts: highlightParts,
       entry: entry,
       facetsOf: facetsOf,
       manifest: function () {
@@ -869,6 +875,7 @@
           return showMore(gen).then(function () {
             // counts after the results: on a slow link the first screen comes first
             showCounts((both[1] || r).hits, gen);
+            searcher.highlightParts(query);
             // for tests and assistive tools: the results on screen match the query
             if (gen === generation) root.setAttribute("data-state", "done");
           });
