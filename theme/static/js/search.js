@@ -20,7 +20,9 @@
     typeof lunr !== "undefined" ? lunr : typeof require === "function" ? require("lunr") : null;
 
   function loadIndex(data) {
-    var idx = lunrLib.Index.load(data);
+    // the page loads lunr.js async, after this script may have run: the global is looked up here
+    var lib = lunrLib || (typeof lunr !== "undefined" ? lunr : null);
+    var idx = lib.Index.load(data);
     return {
       invertedIndex: idx.invertedIndex,
       vector: function (field, ref) {
@@ -401,8 +403,25 @@
      * with sort "newest", by number (a bigger n is a later date); searcher.entry(hit.ref)
      * reads a hit's row. */
     function search(queryText, filters, sort) {
+      guessShards(queryText || "");
       return foldFor(queryText || "").then(function () {
         return searchFolded(queryText, filters, sort);
+      });
+    }
+
+    // A small index (SMALL_GUESS documents at most: its buckets are a kilobyte or two) asks
+    // for the buckets of the query as typed while its fold parts load: a query in simplified
+    // characters folds to itself, so the guess is right and the round trip of the fold parts
+    // is off the way to the first screen; a traditional one wastes a few small files.
+    var SMALL_GUESS = 2000;
+    function guessShards(queryText) {
+      if (!manifest || manifest.docs > SMALL_GUESS) return;
+      tokenizer.tokenizeQuery(queryText).forEach(function (w) {
+        required(w).forEach(function (t) {
+          var file = fileOf(t);
+          parts[file.name] = file.parts;
+          shard(file.name).catch(function () {});
+        });
       });
     }
 
@@ -618,12 +637,28 @@
     // Results per screen: each hit of a first page costs a meta block request of its own.
     var PAGE = 10;
     var tokenizer = win.TongxinTokenizer;
+    // lunr.js loads async (#search-lunr): this script runs as soon as it is here, asks for the
+    // query's shards, and reads them once lunr is there too.
+    var lunrTag = doc.getElementById("search-lunr");
+    var lunrReady =
+      typeof win.lunr !== "undefined" || !lunrTag
+        ? Promise.resolve()
+        : new Promise(function (resolve, reject) {
+            lunrTag.addEventListener("load", resolve);
+            lunrTag.addEventListener("error", function () {
+              reject(new Error("lunr.min.js: not loaded"));
+            });
+          });
     var searcher = createSearcher({
       tokenizer: tokenizer,
       fetchJson: function (path) {
-        return win.fetch(base + path).then(function (r) {
+        var data = win.fetch(base + path).then(function (r) {
           if (!r.ok) throw new Error(path + ": HTTP " + r.status);
           return r.json();
+        });
+        if (!/(^|\/)shards\/[^f]/.test(path)) return data; // f…: first-screen rows, plain JSON
+        return Promise.all([data, lunrReady]).then(function (both) {
+          return both[0];
         });
       }
     });
