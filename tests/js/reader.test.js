@@ -102,3 +102,13 @@ test("a traditional query waits only for its own characters' fold parts; highlig
   await searcher.highlightParts("互聯網");
   for (const p of later) assert.ok(fetched.includes(p), p);
 });
+
+test("a small index asks for the query's buckets before its fold parts are in; a wrong guess still finds", async () => {
+  const { searcher, fetched } = await open();
+  const simplified = await urls(searcher, "互联网");
+  const firstShard = fetched.findIndex((p) => p.startsWith("shards/"));
+  const firstPart = fetched.findIndex((p) => p.startsWith("t2s/"));
+  assert.ok(firstShard >= 0 && firstShard < firstPart, fetched.join());
+  const other = await open();
+  assert.deepStrictEqual(await urls(other.searcher, "互聯網"), simplified);
+});
