@@ -522,12 +522,17 @@
       if (filters.branch || filters.type || filters.region || filters.year) return Promise.resolve(null);
       return foldFor(queryText || "").then(function () {
         var lead = null;
+        var allHot = true;
         tokenizer.tokenizeQuery(queryText || "").forEach(function (w) {
           required(w).forEach(function (t) {
             if (lead === null && indexOf(manifest.first, t) >= 0) lead = t;
+            if (!manifest.hot || !Object.prototype.hasOwnProperty.call(manifest.hot, t)) allHot = false;
           });
         });
-        if (lead === null) return null;
+        // a term that is not hot (fewer than HOT_POSTINGS entries) is rare among the lead's
+        // newest rows: they would seldom fill a page, and waiting for them costs a round trip
+        // before the postings are asked for
+        if (lead === null || !allHot) return null;
         var needles = String(queryText)
           .split(/\s+/)
           .filter(Boolean)
