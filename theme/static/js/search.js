@@ -409,13 +409,13 @@
       });
     }
 
-    // A small index (SMALL_GUESS documents at most: its buckets are a kilobyte or two) asks
-    // for the buckets of the query as typed while its fold parts load: a query in simplified
-    // characters folds to itself, so the guess is right and the round trip of the fold parts
-    // is off the way to the first screen; a traditional one wastes a few small files.
-    var SMALL_GUESS = 2000;
+    // A small index (64 documents at most, or no more than its buckets: a bucket is a
+    // kilobyte or two) asks for the buckets of the query as typed while its fold parts load:
+    // a query in simplified characters folds to itself, so the guess is right and the round
+    // trip of the fold parts is off the way to the first screen; a traditional one wastes a
+    // few small files.
     function guessShards(queryText) {
-      if (!manifest || manifest.docs > SMALL_GUESS) return;
+      if (!manifest || manifest.docs > Math.max(manifest.shards, 64)) return;
       tokenizer.tokenizeQuery(queryText).forEach(function (w) {
         required(w).forEach(function (t) {
           var file = fileOf(t);
