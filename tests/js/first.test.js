@@ -63,3 +63,19 @@ test("every word is checked: a rarer second word narrows the first screen", asyn
   assert.strictEqual(await searcher.first("党建 不存在", {}, "newest", 5), null);
   assert.strictEqual(await searcher.first("党建", { type: "news" }, "newest", 5), null);
 });
+
+test("a query with a term that is not hot skips the first-screen file (a round trip saved)", async () => {
+  const fetched = [];
+  const searcher = createSearcher({
+    tokenizer,
+    fetchJson: async (p) => {
+      fetched.push(p);
+      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
+    },
+  });
+  await searcher.init();
+  assert.ok(!Object.prototype.hasOwnProperty.call(searcher.manifest().hot, "建工"));
+  assert.strictEqual(await searcher.first("党建工作", {}, "newest", 3), null);
+  assert.ok(!fetched.some((p) => p.startsWith("shards/f")), fetched.join());
+  assert.strictEqual((await searcher.search("党建工作", {}, "newest")).hits.length, 18);
+});

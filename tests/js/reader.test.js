@@ -87,3 +87,28 @@ test("every bigram of a chain is checked: one token between two runs is no match
   assert.deepStrictEqual((await urls(searcher, "委会民主")).urls, []);
   assert.deepStrictEqual((await urls(searcher, "委会+民主")).urls, ["/news/gap/"]);
 });
+
+test("a traditional query waits only for its own characters' fold parts; highlighting's come after", async () => {
+  const { searcher, fetched } = await open();
+  const manifest = searcher.manifest();
+  const part = (ch) => `t2s/${ch.codePointAt(0) % manifest.t2sParts}.json`;
+  const r = await searcher.search("互聯網");
+  assert.ok(r.hits.length >= 1);
+  const own = new Set(Array.from("互聯網").map(part));
+  const later = Array.from("互联网").map(part).filter((p) => !own.has(p));
+  assert.ok(later.length >= 1, "the test needs a simplified form in another part");
+  const before = fetched.filter((p) => p.startsWith("t2s/"));
+  assert.deepStrictEqual(new Set(before), own);
+  await searcher.highlightParts("互聯網");
+  for (const p of later) assert.ok(fetched.includes(p), p);
+});
+
+test("a small index asks for the query's buckets before its fold parts are in; a wrong guess still finds", async () => {
+  const { searcher, fetched } = await open();
+  const simplified = await urls(searcher, "互联网");
+  const firstShard = fetched.findIndex((p) => p.startsWith("shards/"));
+  const firstPart = fetched.findIndex((p) => p.startsWith("t2s/"));
+  assert.ok(firstShard >= 0 && firstShard < firstPart, fetched.join());
+  const other = await open();
+  assert.deepStrictEqual(await urls(other.searcher, "互聯網"), simplified);
+});

@@ -20,7 +20,7 @@ from .model import SearchDoc, encode, write_atomic
 
 #: Up to this many entries the page gets the facet table (≈ 12 bytes an entry before gzip).
 FACET_DOCS = 5000
-T2S_PARTS = 64
+T2S_PARTS = 256
 
 
 def facet_table(docs: Sequence[SearchDoc], refs: Sequence[str]) -> dict[str, object]:

@@ -25,8 +25,8 @@ from .refs import PART_KEYS, base36
 # A shard aims at about this many postings (≈ 100 kB of JSON, ≈ 30 kB gzipped).
 POSTINGS_PER_SHARD = 4000
 MAX_SHARDS = 4096
-SMALL_SHARDS = 64
-SMALL_POSTINGS = 400
+SMALL_SHARDS = 128
+SMALL_POSTINGS = 100
 #: A bucket of more postings than this is written as parts (a part aims at 3/8 of it).
 SPLIT_POSTINGS = 16_000
 #: A term of at least this many postings has files of its own.

@@ -9,7 +9,7 @@
   pre("./manifest.json");
   var q = new URLSearchParams(location.search).get("q") || "", seen = {};
   Array.from(q.normalize("NFKC")).forEach(function (c) {
-    var k = c.codePointAt(0) % 64;
+    var k = c.codePointAt(0) % 256;
     if (c.codePointAt(0) >= 0x3400 && !seen[k]) { seen[k] = 1; pre("./t2s/" + k + ".json"); }
   });
 })(document);

@@ -20,7 +20,9 @@
     typeof lunr !== "undefined" ? lunr : typeof require === "function" ? require("lunr") : null;
 
   function loadIndex(data) {
-    var idx = lunrLib.Index.load(data);
+    // the page loads lunr.js async, after this script may have run: the global is looked up here
+    var lib = lunrLib || (typeof lunr !== "undefined" ? lunr : null);
+    var idx = lib.Index.load(data);
     return {
       invertedIndex: idx.invertedIndex,
       vector: function (field, ref) {
@@ -95,12 +97,17 @@
       return Promise.all(wanted);
     }
 
+    // The parts a query's own characters need (to fold it). A traditional query's simplified
+    // forms have parts of their own (other traditional forms, for highlighting only): they are
+    // fetched by highlightParts once the first screen is shown, never before the query's files
+    // (on a slow link a browser opens six connections: they would hold the shards back).
     function foldFor(text) {
+      return foldParts_(Array.from(String(text).normalize("NFKC")));
+    }
+
+    function highlightParts(text) {
       var chars = Array.from(String(text).normalize("NFKC"));
-      return foldParts_(chars).then(function () {
-        // a traditional query: the parts of its simplified forms too (for highlighting)
-        foldParts_(Array.from(tokenizer.fold(chars.join(""))));
-      });
+      return foldParts_(Array.from(tokenizer.fold(chars.join("")))).catch(function () {});
     }
 
     // Each entry's [branch, type, region], for counting results (small collections only).
@@ -396,8 +403,25 @@
      * with sort "newest", by number (a bigger n is a later date); searcher.entry(hit.ref)
      * reads a hit's row. */
     function search(queryText, filters, sort) {
+      guessShards(queryText || "");
       return foldFor(queryText || "").then(function () {
         return searchFolded(queryText, filters, sort);
+      });
+    }
+
+    // A small index (64 documents at most, or no more than its buckets: a bucket is a
+    // kilobyte or two) asks for the buckets of the query as typed while its fold parts load:
+    // a query in simplified characters folds to itself, so the guess is right and the round
+    // trip of the fold parts is off the way to the first screen; a traditional one wastes a
+    // few small files.
+    function guessShards(queryText) {
+      if (!manifest || manifest.docs > Math.max(manifest.shards, 64)) return;
+      tokenizer.tokenizeQuery(queryText).forEach(function (w) {
+        required(w).forEach(function (t) {
+          var file = fileOf(t);
+          parts[file.name] = file.parts;
+          shard(file.name).catch(function () {});
+        });
       });
     }
 
@@ -498,12 +522,17 @@
       if (filters.branch || filters.type || filters.region || filters.year) return Promise.resolve(null);
       return foldFor(queryText || "").then(function () {
         var lead = null;
+        var allHot = true;
         tokenizer.tokenizeQuery(queryText || "").forEach(function (w) {
           required(w).forEach(function (t) {
             if (lead === null && indexOf(manifest.first, t) >= 0) lead = t;
+            if (!manifest.hot || !Object.prototype.hasOwnProperty.call(manifest.hot, t)) allHot = false;
           });
         });
-        if (lead === null) return null;
+        // a term that is not hot (fewer than HOT_POSTINGS entries) is rare among the lead's
+        // newest rows: they would seldom fill a page, and waiting for them costs a round trip
+        // before the postings are asked for
+        if (lead === null || !allHot) return null;
         var needles = String(queryText)
           .split(/\s+/)
           .filter(Boolean)
@@ -544,6 +573,7 @@
       init: init,
       search: search,
       first: first,
+      highlightParts: highlightParts,
       entry: entry,
       facetsOf: facetsOf,
       manifest: function () {
@@ -612,12 +642,28 @@
     // Results per screen: each hit of a first page costs a meta block request of its own.
     var PAGE = 10;
     var tokenizer = win.TongxinTokenizer;
+    // lunr.js loads async (#search-lunr): this script runs as soon as it is here, asks for the
+    // query's shards, and reads them once lunr is there too.
+    var lunrTag = doc.getElementById("search-lunr");
+    var lunrReady =
+      typeof win.lunr !== "undefined" || !lunrTag
+        ? Promise.resolve()
+        : new Promise(function (resolve, reject) {
+            lunrTag.addEventListener("load", resolve);
+            lunrTag.addEventListener("error", function () {
+              reject(new Error("lunr.min.js: not loaded"));
+            });
+          });
     var searcher = createSearcher({
       tokenizer: tokenizer,
       fetchJson: function (path) {
-        return win.fetch(base + path).then(function (r) {
+        var data = win.fetch(base + path).then(function (r) {
           if (!r.ok) throw new Error(path + ": HTTP " + r.status);
           return r.json();
+        });
+        if (!/(^|\/)shards\/[^f]/.test(path)) return data; // f…: first-screen rows, plain JSON
+        return Promise.all([data, lunrReady]).then(function (both) {
+          return both[0];
         });
       }
     });
@@ -869,6 +915,7 @@
           return showMore(gen).then(function () {
             // counts after the results: on a slow link the first screen comes first
             showCounts((both[1] || r).hits, gen);
+            searcher.highlightParts(query);
             // for tests and assistive tools: the results on screen match the query
             if (gen === generation) root.setAttribute("data-state", "done");
           });
