@@ -91,23 +91,31 @@ class BesidePages:
 
     def __init__(self) -> None:
         self._jobs: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+        self._here: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
         self._task: Aside | None = None
         self._results: dict[str, Any] = {}
 
     def add(self, name: str, function: Callable[..., Any], *args: Any) -> None:
+        """A job for the child."""
         self._jobs[name] = (function, args)
 
+    def here(self, name: str, function: Callable[..., Any], *args: Any) -> None:
+        """A job for this process, run as soon as the child is started (before the pages):
+        work whose output is published only on ``finalized``, done while the child runs."""
+        self._here[name] = (function, args)
+
     def start(self, _sender: Any = None) -> None:
-        jobs = self._jobs
+        jobs, here = self._jobs, self._here
         self.abandon()  # a child a failed build left
         if jobs:
             self._task = Aside(_run_jobs, jobs, name="tongxin build work beside the pages")
+        self._results.update(_run_jobs(here))
 
     def wait(self, _sender: Any = None) -> None:
         """Collect the child's results (its log records are replayed here)."""
         if self._task is not None:
             task, self._task = self._task, None
-            self._results = task.result()
+            self._results.update(task.result())
 
     def result(self, name: str) -> Any:
         """The answer of the job ``name``; its exception is raised here."""
@@ -121,7 +129,7 @@ class BesidePages:
         """Stop what a failed build left running (``tongxin serve`` builds again)."""
         if self._task is not None:
             self._task.abandon()
-        self._task, self._jobs, self._results = None, {}, {}
+        self._task, self._jobs, self._here, self._results = None, {}, {}, {}
 
     def connect(self) -> None:
         # Bound methods, held weakly by blinker: fine for the module-level object below.

@@ -1,11 +1,8 @@
 """Atom, RSS 2.0 and JSON Feed 1.1 for a branch site: what the portal aggregates.
 
-Written on ``finalized``, once every page is written (a build that failed before publishes no
-feed). They stay in the build's own process: the JSON API and the search index, run beside
-the page writing (:data:`~tongxin.plugins.build_state.beside_pages`), are as long as the
-pages left to write, and the feeds would only make that side the one the build waits for.
-The API normalises the same entries in its child: done here before the child starts, that
-work would delay every page (and ``tongxin serve``'s reload) by a quarter second.
+Made in the build's own process while the child beside the pages (the JSON API and the search
+index, :data:`~tongxin.plugins.build_state.beside_pages`) runs, and published on
+``finalized``, once every page is written (a build that failed before publishes no feed).
 
 - ``feeds/all.atom.xml``: every published article with its full content;
 - ``feeds/{type}.atom.xml`` for news, announcements and study (always written, possibly empty,
@@ -44,7 +41,7 @@ from blinker import signal
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import ArticlesGenerator, PagesGenerator
-from tongxin.plugins.build_state import BuildGenerators, previewing
+from tongxin.plugins.build_state import beside_pages, previewing
 
 from tongxin import feedwriter
 from tongxin.config.content import ARTICLE_TYPES
@@ -413,32 +410,19 @@ def json_feed(site: Site, entries: Sequence[BranchEntry], feed_url: str) -> byte
     return feedwriter.json_feed(_head(site, feed_url, site.name, site.url), items)
 
 
-def write_feeds(
-    output_path: str | os.PathLike[str],
-    site: Site,
-    entries: Sequence[BranchEntry],
-    max_items: int | None = None,
-) -> list[Path]:
-    """Write every feed file under ``output_path``; return their paths (written or unchanged).
-
-    Each file whose bytes changed is replaced atomically (:func:`write_if_changed`).
-    """
-    out = Path(output_path)
+def feed_files(
+    site: Site, entries: Sequence[BranchEntry], max_items: int | None = None
+) -> dict[str, bytes]:
+    """Every feed file's bytes, by path relative to the output."""
     entries = newest_first(e for e in entries if e.type != "pages")
     if max_items:
         entries = entries[:max_items]
-    paths: list[Path] = []
-
-    def put(relative: str, data: bytes) -> None:
-        path = out / relative
-        write_if_changed(path, data)
-        paths.append(path)
-
+    files: dict[str, bytes] = {}
     items = [feed_item(e, site) for e in entries]
     all_url = site.url + "feeds/all.atom.xml"
     everything = feedwriter.atom_head(_head(site, all_url, site.name, site.url), items)
     elements = [feedwriter.atom_entry(everything, item) for item in items]
-    put("feeds/all.atom.xml", feedwriter.atom_bytes(everything))
+    files["feeds/all.atom.xml"] = feedwriter.atom_bytes(everything)
     for kind in sorted(set(FEED_TYPES) | {e.type for e in entries}):
         url = f"{site.url}feeds/{kind}.atom.xml"
         title = translate(
@@ -453,38 +437,66 @@ def write_feeds(
         for item, element in zip(items, elements, strict=True):
             if item.type == kind:
                 feed.append(element)
-        put(f"feeds/{kind}.atom.xml", feedwriter.atom_bytes(feed))
+        files[f"feeds/{kind}.atom.xml"] = feedwriter.atom_bytes(feed)
     rss_head = _head(site, site.url + "feeds/all.rss.xml", site.name, site.url)
-    put("feeds/all.rss.xml", feedwriter.rss_feed(rss_head, items))
+    files["feeds/all.rss.xml"] = feedwriter.rss_feed(rss_head, items)
     json_head = _head(site, site.url + "feeds/all.json", site.name, site.url)
-    put("feeds/all.json", feedwriter.json_feed(json_head, items))
+    files["feeds/all.json"] = feedwriter.json_feed(json_head, items)
+    return files
+
+
+def write_feeds(
+    output_path: str | os.PathLike[str],
+    site: Site,
+    entries: Sequence[BranchEntry],
+    max_items: int | None = None,
+) -> list[Path]:
+    """Write every feed file under ``output_path``; return their paths (written or unchanged).
+
+    Each file whose bytes changed is replaced atomically (:func:`write_if_changed`).
+    """
+    return publish(output_path, feed_files(site, entries, max_items))
+
+
+def publish(output_path: str | os.PathLike[str], files: dict[str, bytes]) -> list[Path]:
+    """Write ``files`` (relative path → bytes) where their bytes changed; their paths."""
+    paths = []
+    for relative, data in files.items():
+        path = Path(output_path) / relative
+        write_if_changed(path, data)
+        paths.append(path)
     return paths
 
 
 # --------------------------------------------------------------------------- Pelican wiring
 
 
-_generators = BuildGenerators()
+def queue_feeds(generators: Any) -> None:
+    """On ``all_generators_finalized``: the feeds are made in this process while the child
+    beside the pages runs (:meth:`~tongxin.plugins.build_state.BesidePages.here`), and
+    published on ``finalized``."""
+    generators = list(generators)
+    if generators and not previewing(generators[0].settings):
+        beside_pages.here("feeds", branch_feed_files, generators, generators[0].settings)
 
 
-def write_branch_feeds(output_path: str, generators: list[Any], settings: dict[str, Any]) -> int:
-    """Write the feeds of a build, then send ``feeds_written``; how many files."""
-    site = site_identity(settings)
+def branch_feed_files(generators: list[Any], settings: dict[str, Any]) -> dict[str, bytes]:
+    """The feed files of a build (relative path → bytes)."""
     entries = collect_entries(generators, settings, include_pages=False)
-    paths = write_feeds(output_path, site, entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
-    feeds_written.send(output_path, paths=paths, settings=settings)
-    return len(paths)
+    return feed_files(site_identity(settings), entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
 
 
 def write_after_build(pelican: Any) -> None:
-    """On ``finalized`` (every page written): write the feeds, then send ``feeds_written``."""
-    generators = _generators.take()
-    if previewing(pelican.settings):
+    """On ``finalized`` (every page written): publish the feeds, then send ``feeds_written``."""
+    files = beside_pages.result("feeds")
+    if files is None:
         return
-    files = write_branch_feeds(pelican.output_path, generators, pelican.settings)
-    logger.debug("tongxin feeds: %d files", files)
+    paths = publish(pelican.output_path, files)
+    feeds_written.send(pelican.output_path, paths=paths, settings=pelican.settings)
+    logger.debug("tongxin feeds: %d files", len(paths))
 
 
 def register() -> None:
-    _generators.connect()
+    beside_pages.connect()
+    signals.all_generators_finalized.connect(queue_feeds)
     signals.finalized.connect(write_after_build)
