@@ -88,6 +88,26 @@ _GB = frozenset({"gb18030", "gbk", "gb2312"})
 _ASCII = bytes(range(0x80))
 
 
+#: Hiragana and (full-width) katakana: Chinese text has next to none.
+_KANA_RE = re.compile("[\u3041-\u30ff]")
+
+
+def _japanese(body: bytes) -> str | None:
+    """Shift_JIS or EUC-JP for short undeclared text that reads as Japanese: a third or more
+    of its characters outside ASCII are kana (の, に, ゲーム). GBK Chinese read as either has
+    next to no kana (its bytes make kanji and half-width katakana), so Chinese is never taken
+    for it; short Korean still is (its syllables read as Chinese in GB18030)."""
+    for encoding in ("shift_jis", "euc_jp"):
+        try:
+            text = body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        wide = sum(1 for ch in text if ord(ch) > 0x7F)
+        if wide and 3 * len(_KANA_RE.findall(text)) >= wide:
+            return encoding
+    return None
+
+
 def _undeclared(body: bytes) -> str:
     """The encoding of undeclared bytes that are not UTF-8: GB18030 (a superset of GBK and
     GB2312, what Chinese sites serve without saying so) unless charset-normalizer finds a
@@ -100,7 +120,7 @@ def _undeclared(body: bytes) -> str:
     except UnicodeDecodeError:
         readable = False
     if readable and len(body.translate(None, _ASCII)) < MIN_EVIDENCE:
-        return "gb18030"
+        return _japanese(body) or "gb18030"
     matches = [
         match
         for match in charset_normalizer.from_bytes(body)

@@ -248,3 +248,29 @@ def test_a_servers_default_charset_does_not_turn_utf8_into_mojibake(
     assert {e.branch_id: e.title for e in stored(tmp_path / "portal")} == dict.fromkeys(
         feeds, title
     )
+
+
+@pytest.mark.parametrize("encoding", ["shift_jis", "euc_jp"])
+def test_short_undeclared_japanese_is_read_by_its_kana(encoding: str) -> None:
+    """One short Japanese title (under MIN_EVIDENCE bytes) is read as Japanese by its kana;
+    short Chinese of the same length never is (its bytes give no kana in either)."""
+    title = "ゲーム三昧な正月、ブログに記事を投稿しました"
+    body = rss([title]).encode(encoding)
+    assert len(re.findall(rb"[\x80-\xff]", body)) < MIN_EVIDENCE
+    assert f"<title>{title}</title>" in fix_encoding(body, None).decode("utf-8")
+    checked = 0
+    for chinese in strings("zh_Hans", "gbk") + ["关于召开党员大会的通知，请全体党员准时参加"]:
+        raw = rss([chinese]).encode("gbk")
+        if len(re.findall(rb"[\x80-\xff]", raw)) >= MIN_EVIDENCE or _valid_utf8(raw):
+            continue  # long: the detector's; valid UTF-8 by chance (筛选): read as UTF-8
+        assert f"<title>{chinese}</title>" in fix_encoding(raw, None).decode("utf-8")
+        checked += 1
+    assert checked > 50
+
+
+def _valid_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
