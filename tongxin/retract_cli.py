@@ -45,18 +45,7 @@ def retractions_group(db_option: Decorator, language_option: Decorator) -> click
     @language_option
     def confirm_command(branch_id: str, db: Path, language: str) -> None:
         """Apply BRANCH_ID's held retraction: its entries leave the store now."""
-        from tongxin.federation import retractions
-        from tongxin.federation.store import Store
-        from tongxin.i18n import translate
-
-        with Store(db) as store:
-            gone = retractions.confirm(store, branch_id)
-        if gone is None:
-            click.echo(translate(language, "federation.retractions.not_found", branch=branch_id),
-                       err=True)  # fmt: skip
-            sys.exit(1)
-        click.echo(translate(language, "federation.retractions.confirmed", branch=branch_id,
-                             count=gone))  # fmt: skip
+        _settle(branch_id, db, language, "confirm")
 
     @group.command("dismiss")
     @click.argument("branch_id")
@@ -64,17 +53,27 @@ def retractions_group(db_option: Decorator, language_option: Decorator) -> click
     @language_option
     def dismiss_command(branch_id: str, db: Path, language: str) -> None:
         """Drop BRANCH_ID's held retraction: its entries stay published."""
-        from tongxin.federation import retractions
-        from tongxin.federation.store import Store
-        from tongxin.i18n import translate
-
-        with Store(db) as store:
-            held = retractions.dismiss(store, branch_id)
-        if held is None:
-            click.echo(translate(language, "federation.retractions.not_found", branch=branch_id),
-                       err=True)  # fmt: skip
-            sys.exit(1)
-        click.echo(translate(language, "federation.retractions.dismissed", branch=branch_id,
-                             count=len(held.keys)))  # fmt: skip
+        _settle(branch_id, db, language, "dismiss")
 
     return group
+
+
+def _settle(branch_id: str, db: Path, language: str, action: str) -> None:
+    """Confirm or dismiss a branch's held retraction and say what became of its entries."""
+    from tongxin.federation import retractions
+    from tongxin.federation.store import Store
+    from tongxin.i18n import translate
+
+    with Store(db) as store:
+        if action == "confirm":
+            outcome = retractions.confirm(store, branch_id)
+            count = outcome
+        else:
+            held = retractions.dismiss(store, branch_id)
+            outcome, count = held, len(held.keys) if held is not None else 0
+    if outcome is None:
+        message = translate(language, "federation.retractions.not_found", branch=branch_id)
+        click.echo(message, err=True)
+        sys.exit(1)
+    done = "confirmed" if action == "confirm" else "dismissed"
+    click.echo(translate(language, f"federation.retractions.{done}", branch=branch_id, count=count))
