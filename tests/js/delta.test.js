@@ -5,25 +5,14 @@ const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { python } = require("./helpers.js");
-const tokenizer = require("../../theme/static/js/tokenizer.js");
-const { createSearcher } = require("../../theme/static/js/search.js");
+const { python, searcherOver } = require("./helpers.js");
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-delta-"));
 execFileSync(python(), [path.join(__dirname, "fixture_delta.py"), out]);
 
 async function searcherFor(name) {
   const dir = path.join(out, name, "search");
-  const fetched = [];
-  const searcher = createSearcher({
-    tokenizer,
-    fetchJson: async (p) => {
-      fetched.push(p);
-      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
-    },
-  });
-  await searcher.init();
-  return { searcher, fetched };
+  return searcherOver(dir);
 }
 
 async function results(searcher, query, filters, sort) {

@@ -5,26 +5,16 @@ const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { python } = require("./helpers.js");
+const { python, searcherOver } = require("./helpers.js");
 const tokenizer = require("../../theme/static/js/tokenizer.js");
-const { createSearcher } = require("../../theme/static/js/search.js");
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-first-"));
 execFileSync(python(), [path.join(__dirname, "fixture_common.py"), out]);
 const dir = path.join(out, "search");
 
 async function open() {
-  const fetched = [];
   tokenizer.setTable({});
-  const searcher = createSearcher({
-    tokenizer,
-    fetchJson: async (p) => {
-      fetched.push(p);
-      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
-    },
-  });
-  await searcher.init();
-  return { searcher, fetched };
+  return searcherOver(dir);
 }
 
 test("the commonest terms have first-screen files", async () => {
@@ -65,15 +55,7 @@ test("every word is checked: a rarer second word narrows the first screen", asyn
 });
 
 test("a query with a term that is not hot skips the first-screen file (a round trip saved)", async () => {
-  const fetched = [];
-  const searcher = createSearcher({
-    tokenizer,
-    fetchJson: async (p) => {
-      fetched.push(p);
-      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
-    },
-  });
-  await searcher.init();
+  const { searcher, fetched } = await searcherOver(dir);
   assert.ok(!Object.prototype.hasOwnProperty.call(searcher.manifest().hot, "建工"));
   assert.strictEqual(await searcher.first("党建工作", {}, "newest", 3), null);
   assert.ok(!fetched.some((p) => p.startsWith("shards/f")), fetched.join());

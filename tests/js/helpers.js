@@ -19,4 +19,22 @@ function loadT2s() {
   return JSON.parse(fs.readFileSync(out, "utf8"));
 }
 
-module.exports = { ROOT, python, loadT2s };
+// A searcher (search.js) reading the index in `dir` (a search/ folder) from disk, started;
+// `fetched`: the files it asked for, in order. `extra`: more createSearcher options (lunr).
+async function searcherOver(dir, extra = {}) {
+  const { createSearcher } = require("../../theme/static/js/search.js");
+  const tokenizer = require("../../theme/static/js/tokenizer.js");
+  const fetched = [];
+  const searcher = createSearcher({
+    tokenizer,
+    ...extra,
+    fetchJson: async (p) => {
+      fetched.push(p);
+      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
+    },
+  });
+  await searcher.init();
+  return { searcher, fetched };
+}
+
+module.exports = { ROOT, python, loadT2s, searcherOver };

@@ -5,26 +5,16 @@ const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { python } = require("./helpers.js");
+const { python, searcherOver } = require("./helpers.js");
 const tokenizer = require("../../theme/static/js/tokenizer.js");
-const { createSearcher } = require("../../theme/static/js/search.js");
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-reader-"));
 execFileSync(python(), [path.join(__dirname, "fixture_reader.py"), out]);
 const dir = path.join(out, "search");
 
 async function open() {
-  const fetched = [];
   tokenizer.setTable({});
-  const searcher = createSearcher({
-    tokenizer,
-    fetchJson: async (p) => {
-      fetched.push(p);
-      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
-    },
-  });
-  await searcher.init();
-  return { searcher, fetched };
+  return searcherOver(dir);
 }
 
 async function urls(searcher, query, filters, sort) {

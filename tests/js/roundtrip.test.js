@@ -5,10 +5,9 @@ const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { ROOT, python } = require("./helpers.js");
+const { ROOT, python, searcherOver } = require("./helpers.js");
 const lunr = require(path.join(process.env.TONGXIN_NODE_MODULES || path.join(ROOT, "node_modules"), "lunr"));
-const tokenizer = require("../../theme/static/js/tokenizer.js");
-const { createSearcher, loadIndex } = require("../../theme/static/js/search.js");
+const { loadIndex } = require("../../theme/static/js/search.js");
 
 async function searcherFor(shards, split, hot) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "tongxin-index-"));
@@ -17,17 +16,7 @@ async function searcherFor(shards, split, hot) {
   if (hot) args.push(String(hot));
   execFileSync(python(), args);
   const dir = path.join(out, "search");
-  const fetched = [];
-  const searcher = createSearcher({
-    lunr,
-    tokenizer,
-    fetchJson: async (p) => {
-      fetched.push(p);
-      return JSON.parse(fs.readFileSync(path.join(dir, p), "utf8"));
-    },
-  });
-  await searcher.init();
-  return { searcher, fetched };
+  return searcherOver(dir, { lunr });
 }
 
 async function urls(searcher, query, filters, sort) {
