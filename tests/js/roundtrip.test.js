@@ -7,6 +7,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { ROOT, python, searcherOver } = require("./helpers.js");
 const lunr = require(path.join(process.env.TONGXIN_NODE_MODULES || path.join(ROOT, "node_modules"), "lunr"));
+const tokenizer = require("../../theme/static/js/tokenizer.js");
 const { loadIndex } = require("../../theme/static/js/search.js");
 
 async function searcherFor(shards, split, hot) {
