@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tongxin import parallel
 from tongxin.search import (
     DeltaRefused,
     SearchDoc,
@@ -365,12 +366,14 @@ def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
 
 
 class IndexAside:
-    """:func:`build_portal_index` of a plan, built when :meth:`result` is asked for.
+    """:func:`build_portal_index` of a plan, in a forked child beside the render.
 
-    The pipeline makes it before the render and collects it after. It runs in-process: beside
-    the render in a forked child it only won time on an idle second core, and on a busy
-    machine it competed with the render the run waits for. A plan whose delta is refused
-    (rare: a delta too big to foresee from the plan) is built cold with ``load_all()``.
+    The pipeline makes it before the render and collects it after. The child needs no store
+    (the plan holds the bodies) and runs at the run's own priority: on an idle machine it
+    takes the second core, on a busy one it gets its own share of the CPU instead of waiting
+    for the render's. A plan whose delta is refused (rare: a delta too big to foresee from
+    the plan) is built cold here, in the parent, with ``load_all()`` (the store's connection
+    stays in the process that opened it).
     """
 
     def __init__(
@@ -383,12 +386,13 @@ class IndexAside:
     ) -> None:
         self._args = (entries, out_dir, previous, cache_dir)
         self._load_all = load_all
+        self._aside = parallel.Aside(build_portal_index, *self._args, name="portal-index")
 
     def result(self) -> IndexResult:
         """The index's result; its exception is raised here. Gzip copies of the theme's assets
         are written beside them too (the render has written them by now)."""
         try:
-            result = build_portal_index(*self._args)
+            result: IndexResult = self._aside.result()
         except DeltaRefused as refused:
             result = self._cold(str(refused))
         theme = Path(self._args[1]) / "theme"
@@ -406,4 +410,5 @@ class IndexAside:
         return result
 
     def cancel(self) -> None:
-        """Nothing runs before :meth:`result`: nothing to stop."""
+        """Stop the child (the render failed: its version is discarded)."""
+        self._aside.abandon()
