@@ -89,6 +89,8 @@ class PortalRenderer:
             loader=jinja2.FileSystemLoader(str(template_dir)),
             autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
             bytecode_cache=_bytecode_cache(cache_dir),
+            # one run renders with the templates it started with: no stat per get_template
+            auto_reload=False,
         )
         self.site_url = self.site.url.rstrip("/")
         self.site_context: dict[str, Any] = {
