@@ -104,3 +104,13 @@ def test_an_english_branch_has_english_samples(tmp_path: Path) -> None:
     site = yaml.safe_load((target / "content/site.yaml").read_text(encoding="utf-8"))
     assert site["language"] == "en" and site["nav"][0]["title"] == "About us"
     assert check_branch(target) == []
+
+
+def test_windows_system_files_are_ignored_by_git_in_a_new_branch(tmp_path: Path) -> None:
+    target = tmp_path / "b"
+    code, output = new_branch(target, "东江社区党支部")
+    assert code == 0, output
+    repo = git.Repo(target)
+    names = ["content/files/Thumbs.db", "content/desktop.ini", "content/files/~$报名表.docx"]
+    ignored = repo.git.check_ignore(*names).splitlines()
+    assert len(ignored) == len(names), ignored

@@ -99,7 +99,9 @@ def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
                 stat = os.stat(path)
             except OSError:
                 continue  # a dangling link: check reports it
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            # surrogateescape: a name that is not UTF-8 (check reports it) must not crash here
+            line = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
+            digest.update(line.encode("utf-8", "surrogateescape"))
     try:
         import git
 

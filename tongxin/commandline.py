@@ -42,11 +42,13 @@ def find_branch_root(path: Path) -> Path | None:
 
 
 def count_sources(root: Path) -> int:
-    """Files under ``content/`` that the check reads (dot-files excepted)."""
+    """Files under ``content/`` that the check reads (dot-files and Thumbs.db excepted)."""
+    from tongxin.checknames import is_system_file
+
     count = 0
     for _folder, dirs, files in os.walk(root / "content"):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        count += sum(not name.startswith(".") for name in files)
+        count += sum(not name.startswith(".") and not is_system_file(name) for name in files)
     return count
 
 
