@@ -166,3 +166,19 @@ def test_a_utf16_file_is_told_to_be_saved_as_utf8(
     problems = errors_in(check_branch(root))
     assert len(problems) == 1 and words in str(problems[0]) and "UTF-8" in str(problems[0])
     assert "二进制" not in str(problems[0]) and "binary" not in str(problems[0])
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh-CN", "在 content/ 里面"), ("zh-TW", "在 content/ 裡面"), ("en", "is inside content/")],
+)
+@pytest.mark.parametrize("output", ["content", "content/news/out", "content/../content/files"])
+def test_an_output_folder_inside_content_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str, words: str, output: str
+) -> None:
+    root = make_branch(tmp_path / "b", language)
+    monkeypatch.chdir(root)
+    before = sorted(p.relative_to(root) for p in (root / "content").rglob("*"))
+    result = CliRunner().invoke(main, ["build", "-o", output])
+    assert result.exit_code == 1 and words in result.output, result.output
+    assert sorted(p.relative_to(root) for p in (root / "content").rglob("*")) == before

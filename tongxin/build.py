@@ -281,6 +281,8 @@ def build_site(
     _check_signing_key(language)
     settings = configured_settings(root, output, siteurl, checked=True)
     out = Path(settings["OUTPUT_PATH"])
+    if out.resolve().is_relative_to(root / "content"):  # -o content: pages would become sources
+        raise BuildFailed([translate(language, "build.output_in_content", output=out)])
     fingerprint = input_fingerprint(root, settings)
     if preview:
         settings[PREVIEW_PAGES] = frozenset(preview)
