@@ -71,9 +71,13 @@ def run_check(path: Path) -> tuple[list[str], int]:
         return [translate(user_language(), "cli.no_branch", path=path)], 2
     language = branch_language(root)
     problems = check_branch(root)
-    if Path(path).resolve().is_file():  # one file asked about: its problems only
+    files = count_sources(root)
+    if Path(path).resolve().is_file():
+        # One file asked about (the README's `tongxin check content/news/x.md`): its own
+        # problems, and site.yaml's, which it is read with; other files' are not its.
         wanted = Path(path).resolve().relative_to(root).as_posix()
-        problems = [p for p in problems if p.path == wanted]
+        problems = [p for p in problems if p.path in (wanted, "content/site.yaml")]
+        files = 1
     lines = [str(p) for p in problems]
-    lines.append(closing_line(language, count_sources(root), problems))
+    lines.append(closing_line(language, files, problems))
     return lines, 1 if errors_in(problems) else 0
