@@ -216,6 +216,18 @@ MISTAKES = {
         3,
         ("是不是想写 title", "是不是想寫 title", "did you mean title"),
     ),
+    "markdown_bold_title": Mistake(
+        NEWS,
+        "---\ntitle: *重要*通知\n---\n正文\n",
+        2,
+        ('写成 title: "*重要*通知"', '寫成 title: "*重要*通知"', 'as title: "*重要*通知"'),
+    ),
+    "at_sign_title": Mistake(
+        NEWS,
+        "---\ntitle: @全体党员 开会\n---\n正文\n",
+        2,
+        ("以“@”开头", "以「@」開頭", 'starts with "@"'),
+    ),
 }
 LANGUAGES = ("zh-CN", "zh-TW", "en")
 

@@ -59,8 +59,14 @@ def undecodable(path: str) -> bool:
 
 
 def printable_path(path: str) -> str:
-    """``path`` safe to print: undecodable bytes shown as ``\\xb1``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """``path`` safe to print: every non-ASCII byte of a part that is not UTF-8 as ``\\xb1``
+    (a GBK name partly reads as UTF-8 by chance; half-decoded it could not be typed)."""
+    parts = []
+    for part in path.split("/"):
+        if undecodable(part):
+            part = "".join(chr(b) if b < 128 else f"\\x{b:02x}" for b in os.fsencode(part))
+        parts.append(part)
+    return "/".join(parts)
 
 
 def gbk_guess(name: str) -> str | None:

@@ -102,6 +102,22 @@ def _indent(lines: list[str], first_line: int, error_line: int) -> Diagnosis | N
     return None
 
 
+def _special_start(lines: list[str], first_line: int, error_line: int) -> Diagnosis | None:
+    """``title: *重要*通知`` (Markdown bold), ``tags: &x``, ``@…``: YAML's own symbols."""
+    for index in range(min(error_line - first_line, len(lines) - 1), -1, -1):
+        match = _KEY_VALUE.match(lines[index])
+        if match and match[2][:1] in _SPECIAL:
+            value = match[2].strip().replace('"', "“")
+            fixed = f'{match[1]}: "{value}"'
+            values = {"field": match[1], "char": match[2][0], "fixed": fixed}
+            return Diagnosis(first_line + index, "yaml_special_start", values)
+    return None
+
+
+#: Characters YAML reserves at the start of a plain value.
+_SPECIAL = ("*", "&", "@", "`", "%")
+
+
 def _by_detail(lines: list[str], first_line: int, error_line: int, detail: str) -> Diagnosis | None:
     """Mistakes the parser's own words point at (after the line-based ones)."""
     index = error_line - first_line
@@ -111,6 +127,8 @@ def _by_detail(lines: list[str], first_line: int, error_line: int, detail: str) 
         return _unclosed_bracket(lines, first_line, error_line)
     if "mapping values are not allowed" in detail:
         return _indent(lines, first_line, error_line)
+    if "alias" in detail or "anchor" in detail or "cannot start any token" in detail:
+        return _special_start(lines, first_line, error_line)
     return None
 
 
