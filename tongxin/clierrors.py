@@ -80,10 +80,13 @@ class LocalisedGroup(click.Group):
             return super().main(*args, **kwargs)
         kwargs["standalone_mode"] = False
         try:
-            return super().main(*args, **kwargs)
+            # Not standalone, Click returns what it would have exited with (--help: 0) or
+            # the command's return value; exit as standalone Click does.
+            result = super().main(*args, **kwargs)
         except click.ClickException as error:
             print_usage_error(error, user_language())
             sys.exit(error.exit_code)
         except click.Abort:
             click.echo(translate(user_language(), "cli.usage_aborted"), err=True)
             sys.exit(1)
+        sys.exit(result if isinstance(result, int) and not isinstance(result, bool) else 0)
