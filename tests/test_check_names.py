@@ -182,3 +182,14 @@ def test_an_output_folder_inside_content_is_refused(
     result = CliRunner().invoke(main, ["build", "-o", output])
     assert result.exit_code == 1 and words in result.output, result.output
     assert sorted(p.relative_to(root) for p in (root / "content").rglob("*")) == before
+
+
+@pytest.mark.parametrize("section", ["cli", "check", "config", "build"])
+def test_message_catalogues_have_the_same_keys_in_every_language(section: str) -> None:
+    locale = Path(__file__).parents[1] / "tongxin/locale"
+    keys = {
+        language: set(yaml.safe_load((locale / language / f"{section}.yaml").read_text("utf-8")))
+        for language in LANGUAGES
+    }
+    for language in LANGUAGES:
+        assert keys[language] == keys["zh-CN"], (language, keys[language] ^ keys["zh-CN"])
