@@ -8,6 +8,7 @@ turns that into a failed build instead of Pelican's "log and skip".
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from datetime import date, datetime, time
@@ -216,11 +217,18 @@ class TongxinYamlReader(TongxinMarkdownReader):
     file_extensions = ["yaml", "yml"]
 
 
+def _case_variants(word: str) -> set[str]:
+    """``md`` → md, mD, Md, MD (256 spellings of "markdown": a dictionary lookup each)."""
+    return {"".join(chars) for chars in itertools.product(*((c.lower(), c.upper()) for c in word))}
+
+
 def add_readers(readers: Any) -> None:
     # Replace Pelican's Markdown reader: its "Key: value" metadata is not our format.
+    # Every spelling of the suffix (.MD, .Md, .YML from Windows): check reads them all alike.
     for cls in (TongxinMarkdownReader, TongxinYamlReader):
         for extension in cls.file_extensions:
-            readers.reader_classes[extension] = cls
+            for spelling in _case_variants(extension):
+                readers.reader_classes[spelling] = cls
     for extension in ("mkd", "mdown", "rst", "htm", "html"):
         readers.reader_classes.pop(extension, None)
 

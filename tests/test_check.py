@@ -122,7 +122,7 @@ def test_yaml_syntax_error_points_at_the_line_that_opened_the_bracket(branch: Pa
     news(branch, "title: 标题\ntags: [一, 二\nauthor: 李明\n")
     problem = the_problem(check_branch(branch), NEWS)
     assert problem.line == 3
-    assert problem.message.startswith("YAML 语法错误")
+    assert problem.message.startswith("字段 tags 的方括号“[”没有配对的“]”")
 
 
 def test_yaml_syntax_error_in_site_yaml(branch: Path) -> None:

@@ -175,6 +175,59 @@ MISTAKES = {
         1,
         ("如 duty-roster.pdf", "如 duty-roster.pdf", "as in duty-roster.pdf"),
     ),
+    # The tester's (session 6): PyYAML's English, "null", no fix shown, zh-cn → zh-TW.
+    "backslash_in_double_quotes": Mistake(
+        NEWS,
+        '---\ntitle: "关于\\下发通知"\n---\n正文\n',
+        2,
+        (
+            "请改用单引号（title: '关于\\下发通知'）",
+            "請改用單引號（title: '关于\\下发通知'）",
+            "use single quotes",
+        ),
+    ),
+    "unclosed_bracket": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\ntags: [组织生活, 支部建设\nsummary: 摘要\n---\n正文\n",
+        3,
+        ("方括号“[”没有配对的“]”", "方括號「[」沒有配對的「]」", "does not close it"),
+    ),
+    "indented_key": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\n  summary: 摘要\n---\n正文\n",
+        3,
+        ("这一行比上一行多缩进了：字段 summary", "多縮排了：欄位 summary", "indented more"),
+    ),
+    "empty_title": Mistake(
+        NEWS,
+        "---\ntitle:\n---\n正文\n",
+        2,
+        ("字段 title 是空的", "欄位 title 是空的", "field title is empty"),
+    ),
+    "comma_tags": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\ntags: 组织生活, 支部建设\n---\n正文\n",
+        3,
+        ("[组织生活, 支部建设]", "[组织生活, 支部建设]", "[组织生活, 支部建设]"),
+    ),
+    "chinese_field_name": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\n标题: 组织生活会\n---\n正文\n",
+        3,
+        ("是不是想写 title", "是不是想寫 title", "did you mean title"),
+    ),
+    "markdown_bold_title": Mistake(
+        NEWS,
+        "---\ntitle: *重要*通知\n---\n正文\n",
+        2,
+        ('写成 title: "*重要*通知"', '寫成 title: "*重要*通知"', 'as title: "*重要*通知"'),
+    ),
+    "at_sign_title": Mistake(
+        NEWS,
+        "---\ntitle: @全体党员 开会\n---\n正文\n",
+        2,
+        ("以“@”开头", "以「@」開頭", 'starts with "@"'),
+    ),
 }
 LANGUAGES = ("zh-CN", "zh-TW", "en")
 
@@ -220,3 +273,19 @@ def test_correct_forms_pass(tmp_path: Path) -> None:
     )
     make_branch(tmp_path, "zh-CN", fixed)
     assert [str(p) for p in check_branch(tmp_path)] == []
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"), [("zh-cn", "zh-CN"), ("ZH-TW", "zh-TW"), ("EN", "en")]
+)
+def test_a_language_in_the_wrong_case_suggests_the_same_language(
+    tmp_path: Path, written: str, meant: str
+) -> None:
+    make_branch(
+        tmp_path, "zh-CN", Mistake(NEWS, "---\ntitle: 组织生活会\n---\n正文\n", 1, ("",) * 3)
+    )
+    site = tmp_path / "content/site.yaml"
+    site.write_text(site.read_text("utf-8").replace("language: zh-CN", f"language: {written}"))
+    problems = [str(p) for p in check_branch(tmp_path)]
+    assert len(problems) == 1 and problems[0].startswith("content/site.yaml:"), problems
+    assert problems[0].endswith(f"是不是想写 {meant}？"), problems

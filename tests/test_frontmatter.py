@@ -63,7 +63,7 @@ def test_impossible_date_is_left_as_text_for_the_checker(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("rel", "data", "line", "words"),
     [
-        ("content/news/a.md", "---\ntitle: [x\n---\n", 2, "YAML"),
+        ("content/news/a.md", "---\ntitle: [x\n---\n", 2, "方括号“[”没有配对"),
         ("content/news/a.md", "no front matter\n", 1, "---"),
         ("content/news/a.md", b"---\ntitle: x\n---\n\x00", 4, "二进制"),
         ("content/news/a.md", b"---\ntitle: \xc4\xe3\n---\n", 2, "UTF-8"),

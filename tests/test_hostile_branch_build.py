@@ -184,13 +184,13 @@ CASES: dict[str, Case] = {
         lambda s: s.write("news/bad.md", _front("title: 好", "tags: [未闭合, 列表")),
         "content/news/bad.md",
         None,  # the YAML library reports where it noticed, which may be the closing line
-        ("YAML",),
+        ("方括号“[”没有配对",),
     ),
     "invalid-yaml-site": Case(
         lambda s: s.write("site.yaml", "name: 测试支部\nurl: https://t.example/\nlanguage: [zh\n"),
         "content/site.yaml",
         None,
-        ("YAML",),
+        ("方括号“[”没有配对",),
     ),
     "wrong-type-list": Case(
         lambda s: s.write("news/bad.md", _front("title: 好", "tags: 5")),
@@ -404,11 +404,12 @@ def test_build_succeeds_once_the_bad_file_is_fixed(scene: Scene) -> None:
 
 
 def test_path_like_tags_and_series_stay_inside_the_output(scene: Scene) -> None:
-    # Tags and series become folder names; they are slugified, never used as paths.
+    # Tags and series become folder names; they are slugified, never used as paths. (A tag
+    # of dots alone, '../..', has no slug: check refuses it, tests/test_cli_usage_errors.py.)
     escape = f"../../../..{scene.base}/abs-target/evil"
     scene.write(
         "study/bad.md",
-        _front("title: 标签", f"series: '{escape}'", "order: 2", f"tags: ['{escape}', '../..']"),
+        _front("title: 标签", f"series: '{escape}'", "order: 2", f"tags: ['{escape}', '../a']"),
     )
     before = snapshot(scene.base, scene.root)
     result = scene.build()

@@ -99,7 +99,9 @@ def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
                 stat = os.stat(path)
             except OSError:
                 continue  # a dangling link: check reports it
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            # surrogateescape: a name that is not UTF-8 (check reports it) must not crash here
+            line = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
+            digest.update(line.encode("utf-8", "surrogateescape"))
     try:
         import git
 
@@ -279,6 +281,8 @@ def build_site(
     _check_signing_key(language)
     settings = configured_settings(root, output, siteurl, checked=True)
     out = Path(settings["OUTPUT_PATH"])
+    if out.resolve().is_relative_to(root / "content"):  # -o content: pages would become sources
+        raise BuildFailed([translate(language, "build.output_in_content", output=out)])
     fingerprint = input_fingerprint(root, settings)
     if preview:
         settings[PREVIEW_PAGES] = frozenset(preview)

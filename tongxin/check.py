@@ -26,6 +26,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tongxin.checknames import (
+    RESERVED_PAGE_SLUGS,
+    gbk_guess,
+    is_system_file,
+    printable_path,
+    undecodable,
+)
 from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER, SITE, attachment_path, series_slugs
 from tongxin.config.options import Option, document_problems, parse_document
 from tongxin.frontmatter import (
@@ -50,7 +57,7 @@ GENERATED_PREFIXES = ("feeds", "api", "search", "theme", "tags", "tag", "archive
 
 
 #: Bumped when what the per-file cache holds changes.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 CACHE_FILE = "check.json"
 
 
@@ -219,8 +226,8 @@ class _Checker:
                 self.add(self.rel(current), 1, "unreadable", error=error.strerror or str(error))
                 continue
             for child in children:
-                if child.name.startswith("."):
-                    continue
+                if child.name.startswith(".") or is_system_file(child.name):
+                    continue  # .gitkeep, .DS_Store, Thumbs.db, ~$报名表.docx: never content
                 if child.is_symlink() and points_outside(child, self.root, self.content):
                     self.add(self.rel(child), 1, "symlink_outside", target=os.readlink(child))
                 elif child.is_dir():
@@ -233,6 +240,9 @@ class _Checker:
         return relative_posix(path, self.root)
 
     def check_path(self, path: Path) -> None:
+        if undecodable(self.rel(path)):
+            self.name_not_utf8(path)
+            return
         if " " in path.name or "\u3000" in path.name:
             fixed = re.sub(r"[ \u3000]+", "-", path.name)
             self.add(self.rel(path), 1, "space_in_name", fixed=fixed)
@@ -254,6 +264,13 @@ class _Checker:
             return
         entry = self.check_entry(source)
         self.remember(rel, self.problems[before:], entry)
+
+    def name_not_utf8(self, path: Path) -> None:
+        rel = self.rel(path)
+        bad = next(part for part in PurePosixPath(rel).parts if undecodable(part))
+        guess = gbk_guess(bad)
+        hint = self.t("name_gbk_guess", name=guess) if guess else ""
+        self.problems.append(Problem(printable_path(rel), 1, self.t("name_not_utf8", hint=hint)))
 
     def check_attachment_file(self, path: Path) -> None:
         try:
@@ -307,6 +324,9 @@ class _Checker:
             slug, line = slug_value.strip(), source.lines.get("slug", 1)
         else:
             slug, line = source.path.stem.lower(), 1
+        if source.type == "pages" and slug.lower() in RESERVED_PAGE_SLUGS:
+            key = "page_reserved_slug" if line > 1 else "page_reserved"
+            self.add(rel, line, key, slug=slug)
         links = markdown_links(source)
         images = image_targets(source.body, _body_offset(source))
         self.problems.extend(link_form_problems(rel, links, images, self.language))

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
+from tongxin.clierrors import LocalisedGroup
 from tongxin.commandline import help_text
 
 
-@click.group(help=help_text("main"))
+@click.group(cls=LocalisedGroup, help=help_text("main"))
 @click.version_option(package_name="tongxin")
 def main() -> None:
     """同心 Tongxin: a federated static-site generator for organisations made of many branches."""

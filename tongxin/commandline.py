@@ -42,11 +42,13 @@ def find_branch_root(path: Path) -> Path | None:
 
 
 def count_sources(root: Path) -> int:
-    """Files under ``content/`` that the check reads (dot-files excepted)."""
+    """Files under ``content/`` that the check reads (dot-files and Thumbs.db excepted)."""
+    from tongxin.checknames import is_system_file
+
     count = 0
     for _folder, dirs, files in os.walk(root / "content"):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        count += sum(not name.startswith(".") for name in files)
+        count += sum(not name.startswith(".") and not is_system_file(name) for name in files)
     return count
 
 
@@ -69,9 +71,13 @@ def run_check(path: Path) -> tuple[list[str], int]:
         return [translate(user_language(), "cli.no_branch", path=path)], 2
     language = branch_language(root)
     problems = check_branch(root)
-    if Path(path).resolve().is_file():  # one file asked about: its problems only
+    files = count_sources(root)
+    if Path(path).resolve().is_file():
+        # One file asked about (the README's `tongxin check content/news/x.md`): its own
+        # problems, and site.yaml's, which it is read with; other files' are not its.
         wanted = Path(path).resolve().relative_to(root).as_posix()
-        problems = [p for p in problems if p.path == wanted]
+        problems = [p for p in problems if p.path in (wanted, "content/site.yaml")]
+        files = 1
     lines = [str(p) for p in problems]
-    lines.append(closing_line(language, count_sources(root), problems))
+    lines.append(closing_line(language, files, problems))
     return lines, 1 if errors_in(problems) else 0

@@ -139,6 +139,8 @@ def read_text_checked(path: Path, root: Path, language: str) -> str:
         raw = path.read_bytes()
     except OSError as error:
         raise fail(1, "unreadable", error=error.strerror or str(error)) from error
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode" (UTF-16)
+        raise fail(1, "utf16")
     if b"\x00" in raw:
         raise fail(raw[: raw.index(b"\x00")].count(b"\n") + 1, "binary")
     try:

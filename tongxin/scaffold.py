@@ -2,8 +2,10 @@
 
 The files come from ``tongxin/scaffold/`` (``dot-`` names become ``.`` names, so packaging
 never drops them as hidden files); ``@@NAME@@``, ``@@URL@@``, ``@@LANGUAGE@@`` and
-``@@VERSION@@`` are filled in. No theme or plugins are copied: they come with the
-installed package, so every branch upgrades with it.
+``@@VERSION@@`` are filled in; inside YAML, ``@@NAME_YAML@@`` and the like are the value as
+one quoted, escaped YAML scalar, so a name with quotes or backslashes stays valid. An
+English branch takes its samples from ``scaffold/lang-en/``. No theme or plugins are
+copied: they come with the installed package, so every branch upgrades with it.
 
 Where tongxin comes from is recorded (``@@SOURCE@@``, what ``pip install`` is given): by
 default the checkout that made the branch when tongxin runs from one, else
@@ -20,9 +22,11 @@ import importlib.metadata
 import shutil
 import stat
 import sys
+import unicodedata
 from pathlib import Path
 
 import git
+import yaml
 
 from tongxin.i18n import LANGUAGES, translate
 
@@ -73,6 +77,39 @@ def _fill(text: str, values: dict[str, str], language: str) -> str:
     return text
 
 
+def yaml_scalar(value: str) -> str:
+    """``value`` as one YAML scalar, quoted and escaped as needed (``"两新"…`` → ``'"两新"…'``)."""
+    text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=1 << 30)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _check_name(name: str, language: str) -> None:
+    if not name.strip():
+        raise ScaffoldError(translate(language, "cli.name_empty"))
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        raise ScaffoldError(translate(language, "cli.name_control"))
+
+
+def _scaffold_files(language: str) -> list[tuple[Path, Path]]:
+    """(target path, source file) of every file a branch in ``language`` gets.
+
+    ``scaffold/lang-<language>/`` (English) replaces the samples under ``content/`` as a
+    whole (their file names are localised too) and any other file it holds."""
+    files: dict[Path, Path] = {}
+    for source in SCAFFOLD.rglob("*"):
+        relative = source.relative_to(SCAFFOLD)
+        if source.is_file() and "__pycache__" not in source.parts:
+            if not relative.parts[0].startswith("lang-"):
+                files[_target_name(relative)] = source
+    overlay = SCAFFOLD / f"lang-{language}"
+    if overlay.is_dir():
+        files = {target: source for target, source in files.items() if target.parts[0] != "content"}
+        for source in overlay.rglob("*"):
+            if source.is_file() and "__pycache__" not in source.parts:
+                files[_target_name(source.relative_to(overlay))] = source
+    return sorted(files.items())
+
+
 def create_branch(
     directory: str | Path,
     *,
@@ -83,16 +120,26 @@ def create_branch(
 ) -> git.Repo:
     """Create the repository at ``directory`` (absent or empty) and make the first commit.
 
-    ``tongxin_source`` is what the CI files ``pip install`` (default: :func:`default_source`)."""
+    ``tongxin_source`` is what the CI files ``pip install`` (default: :func:`default_source`).
+    Everything is checked before the first file is written; when anything fails after
+    that, what was made is removed again, so the same command can simply be rerun."""
     target = Path(directory)
     if language not in LANGUAGES:
         raise ScaffoldError(translate("zh-CN", "cli.bad_language", language=language))
+    _check_name(name, language)
+    name = name.strip()
     if not url.startswith(("http://", "https://")):
         raise ScaffoldError(translate(language, "cli.bad_url", url=url))
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ScaffoldError(translate(language, "cli.not_empty", path=target))
     url = url.rstrip("/") + "/"
     values = {
+        "NAME_YAML": yaml_scalar(name),
+        "URL_YAML": yaml_scalar(url),
+        "DESCRIPTION_YAML": yaml_scalar(translate(language, "cli.scaffold_description", name=name)),
+        "ABOUT_SUMMARY_YAML": yaml_scalar(
+            translate(language, "cli.scaffold_about_summary", name=name)
+        ),
         "NAME": name,
         "URL": url,
         "LANGUAGE": language,
@@ -101,13 +148,35 @@ def create_branch(
         "DECAP": DECAP_VERSION,
         "SOURCE": tongxin_source or default_source(),
     }
+    existed = target.exists()
+    try:
+        return _make_branch(target, values, language, name)
+    except Exception as error:
+        _remove_made(target, existed)
+        if isinstance(error, ScaffoldError):
+            raise
+        reason = getattr(error, "stderr", None) or str(error)
+        raise ScaffoldError(
+            translate(language, "cli.scaffold_failed", path=target, error=str(reason).strip())
+        ) from error
 
+
+def _remove_made(target: Path, existed: bool) -> None:
+    """Remove what a failed :func:`create_branch` made (the folder too, unless it was there)."""
+    if not existed:
+        shutil.rmtree(target, ignore_errors=True)
+        return
+    for child in list(target.iterdir()):
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _make_branch(target: Path, values: dict[str, str], language: str, name: str) -> git.Repo:
     target.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
-    for source in sorted(SCAFFOLD.rglob("*")):
-        if not source.is_file() or "__pycache__" in source.parts:
-            continue
-        relative = _target_name(source.relative_to(SCAFFOLD))
+    for relative, source in _scaffold_files(language):
         if language == "zh-TW":  # 回执.txt → 回執.txt, as the converted samples name it
             relative = Path(_fill(relative.as_posix(), {}, language))
         destination = target / relative
@@ -130,7 +199,7 @@ def create_branch(
 
     repo.index.add(written)
     actor = _actor(repo)
-    # index.commit does not run hooks: the new repository is known to be valid.
+    # index.commit runs the pre-commit hook just installed: the new branch is checked once.
     repo.index.commit(
         translate(language, "cli.commit_message", name=name), author=actor, committer=actor
     )

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -165,6 +166,24 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
             self.reply(html.encode(), "text/html; charset=utf-8")
             return
         super().do_GET()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if code != 404:
+            super().send_error(code, message, explain)
+            return
+        # Python's own 404 page is English: say it in the site's language, with a way home.
+        path = html_escape(self.path.partition("?")[0])
+        text = translate(self.rebuilder.language, "cli.preview_not_found", path=path)
+        lang = html_escape(self.rebuilder.language)
+        body = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>404</title>'
+        body += f'<body><h1>404</h1><p>{text}</p><p><a href="/">/</a></p></body></html>'
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body.encode())))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body.encode())
 
     def reply(self, body: bytes, kind: str) -> None:
         self.send_response(200)

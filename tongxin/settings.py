@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 import tongxin.theme
+from tongxin.checknames import SYSTEM_FILE_PATTERNS
 from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES, SITE
 from tongxin.frontmatter import drop_blank
 from tongxin.i18n import normalise_language, translate
@@ -175,7 +176,8 @@ LAYOUT: dict[str, Any] = {
     "ARTICLE_PATHS": list(ARTICLE_TYPES),
     "PAGE_PATHS": ["pages"],
     "STATIC_PATHS": ["files"],
-    "IGNORE_FILES": [".*", "_*", "#*"],
+    # Thumbs.db, desktop.ini, ~$ Office lock files: Windows' own, never published
+    "IGNORE_FILES": [".*", "_*", "#*", *SYSTEM_FILE_PATTERNS, "thumbs.db"],
     # The slug comes from the file name, never the title (see content_types); these
     # patterns only apply to ASCII slugs, content_types sets url/save_as itself.
     "SLUGIFY_SOURCE": "basename",

@@ -5,7 +5,8 @@ are not allowed here") means nothing to a branch editor, and for some mistakes i
 later line than the one to fix (a full-width colon after a field name is noticed on the
 next line). :func:`diagnose` looks at the source around the error and names the mistake:
 a tab used to indent, a full-width ``：`` after a field name, an ASCII ``:`` inside a
-value, quotes that do not pair up. Anything else keeps the parser's detail.
+value, quotes that do not pair up, a backslash inside double quotes, a list's unclosed
+``[``, a field indented under one that has its value. Anything else keeps the parser's detail.
 """
 
 from __future__ import annotations
@@ -69,6 +70,68 @@ def _colon_in_value(line: str, number: int) -> Diagnosis | None:
     return None
 
 
+def _escape(line: str, number: int) -> Diagnosis | None:
+    """``title: "关于\\下发通知"``: a backslash inside double quotes (Windows paths too)."""
+    match = _KEY_VALUE.match(line)
+    if not match or not match[2].startswith('"') or "\\" not in match[2]:
+        return None
+    inner = match[2].strip()[1:-1] if match[2].strip().endswith('"') else match[2][1:]
+    fixed = "'" + inner.replace("'", "''") + "'"
+    return Diagnosis(number, "yaml_escape", {"field": match[1], "fixed": f"{match[1]}: {fixed}"})
+
+
+def _unclosed_bracket(lines: list[str], first_line: int, error_line: int) -> Diagnosis | None:
+    """``tags: [a, b`` (no ``]``): the parser stops lines later, at the next field."""
+    for index in range(min(error_line - first_line, len(lines) - 1), -1, -1):
+        match = _KEY_VALUE.match(lines[index])
+        if match and match[2].count("[") > match[2].count("]"):
+            return Diagnosis(first_line + index, "yaml_unclosed_bracket", {"field": match[1]})
+    return None
+
+
+def _indent(lines: list[str], first_line: int, error_line: int) -> Diagnosis | None:
+    """``  summary: …`` indented under ``title: a``, which already has its value."""
+    index = error_line - first_line
+    if not 0 < index < len(lines):
+        return None
+    line, before = lines[index], lines[index - 1]
+    match, above = _KEY_VALUE.match(line), _KEY_VALUE.match(before)
+    indent = len(line) - len(line.lstrip(" "))
+    if match and above and indent > len(before) - len(before.lstrip(" ")):
+        return Diagnosis(error_line, "yaml_indent", {"field": match[1]})
+    return None
+
+
+def _special_start(lines: list[str], first_line: int, error_line: int) -> Diagnosis | None:
+    """``title: *重要*通知`` (Markdown bold), ``tags: &x``, ``@…``: YAML's own symbols."""
+    for index in range(min(error_line - first_line, len(lines) - 1), -1, -1):
+        match = _KEY_VALUE.match(lines[index])
+        if match and match[2][:1] in _SPECIAL:
+            value = match[2].strip().replace('"', "“")
+            fixed = f'{match[1]}: "{value}"'
+            values = {"field": match[1], "char": match[2][0], "fixed": fixed}
+            return Diagnosis(first_line + index, "yaml_special_start", values)
+    return None
+
+
+#: Characters YAML reserves at the start of a plain value.
+_SPECIAL = ("*", "&", "@", "`", "%")
+
+
+def _by_detail(lines: list[str], first_line: int, error_line: int, detail: str) -> Diagnosis | None:
+    """Mistakes the parser's own words point at (after the line-based ones)."""
+    index = error_line - first_line
+    if "unknown escape character" in detail and 0 <= index < len(lines):
+        return _escape(lines[index], error_line)
+    if "flow sequence" in detail or "expected ',' or ']'" in detail:
+        return _unclosed_bracket(lines, first_line, error_line)
+    if "mapping values are not allowed" in detail:
+        return _indent(lines, first_line, error_line)
+    if "alias" in detail or "anchor" in detail or "cannot start any token" in detail:
+        return _special_start(lines, first_line, error_line)
+    return None
+
+
 def diagnose(text: str, first_line: int, error_line: int, detail: str) -> Diagnosis | None:
     """Name the mistake behind a YAML syntax error reported at ``error_line`` (1-based
     lines of the whole file; ``text`` starts at ``first_line``), or None if unknown."""
@@ -91,4 +154,4 @@ def diagnose(text: str, first_line: int, error_line: int, detail: str) -> Diagno
             found = _colon_in_value(lines[index], number)
         if found is not None:
             return found
-    return None
+    return _by_detail(lines, first_line, error_line, detail)

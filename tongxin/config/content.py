@@ -119,6 +119,14 @@ def _tags_split_by_ascii_comma(meta: dict, path: KeyPath, ctx: Context) -> None:
             ctx.report(path + ("tags", index), "tag_cjk_comma", found=tag, fixed=", ".join(parts))
 
 
+def _tags_without_letters(meta: dict, path: KeyPath, ctx: Context) -> None:
+    # "..", "???", "-": no letter or digit, so no slug (Pelican warns in English and drops it)
+    tags = meta.get("tags")
+    for index, tag in enumerate(tags if isinstance(tags, list) else []):
+        if isinstance(tag, str) and tag.strip() and not re.search(r"[^\W_]", tag):
+            ctx.report(path + ("tags", index), "tag_no_letters", found=tag)
+
+
 def _expires_after_date(meta: dict, path: KeyPath, ctx: Context) -> None:
     expires, published = meta.get("expires"), meta.get("date")
     if isinstance(published, datetime):
@@ -185,7 +193,7 @@ QUIZ_ITEM = SubConfig(
     rules=(_answer_in_range, _no_choice_label),
 )
 
-COMMON_RULES = (_tags_split_by_ascii_comma,)
+COMMON_RULES = (_tags_split_by_ascii_comma, _tags_without_letters)
 FRONT_MATTER: dict[str, SubConfig] = {
     "news": SubConfig(dict(COMMON_FIELDS), rules=COMMON_RULES),
     "announcements": SubConfig(

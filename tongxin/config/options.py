@@ -82,7 +82,15 @@ class Context:
         self.issues.append(Issue(path, self.t(key, **values)))
 
     def wrong_type(self, path: KeyPath, expected_key: str, value: Any) -> None:
+        if value is None:  # "title:" with nothing after it
+            self.report(path, "empty_value", expected=self.t(expected_key))
+            return
         self.report(path, "expected_type", expected=self.t(expected_key), found=shown(value))
+        if expected_key == "type_list" and isinstance(value, str) and value.strip():
+            items = [item.strip() for item in re.split(r"[,，、;；]", value) if item.strip()]
+            self.issues[-1] = Issue(
+                path, self.issues[-1].message + self.t("list_hint", fixed=f"[{', '.join(items)}]")
+            )
 
 
 class Option:
@@ -351,8 +359,39 @@ class SubConfig(Option):
         return clean
 
 
+#: Field names written in Chinese (a form copied from a Word template): the field meant.
+CHINESE_FIELD_NAMES = {
+    **dict.fromkeys(("标题", "標題", "题目", "題目", "名称", "名稱"), "title"),
+    **dict.fromkeys(("日期", "时间", "時間", "发布日期", "發佈日期"), "date"),
+    **dict.fromkeys(("标签", "標籤", "关键词", "關鍵詞"), "tags"),
+    **dict.fromkeys(("摘要", "简介", "簡介"), "summary"),
+    **dict.fromkeys(("作者", "撰稿"), "author"),
+    **dict.fromkeys(("置顶", "置頂"), "pinned"),
+    **dict.fromkeys(("附件",), "attachments"),
+    **dict.fromkeys(("过期", "過期", "截止日期", "到期"), "expires"),
+    **dict.fromkeys(("状态", "狀態"), "status"),
+    **dict.fromkeys(("专题", "專題", "系列"), "series"),
+    **dict.fromkeys(("顺序", "順序", "序号", "序號"), "order"),
+    **dict.fromkeys(("正文", "内容", "內容"), "body"),
+    **dict.fromkeys(("网址", "網址", "链接", "連結"), "url"),
+    **dict.fromkeys(("语言", "語言"), "language"),
+    **dict.fromkeys(("描述", "说明", "說明"), "description"),
+    **dict.fromkeys(("导航", "導航"), "nav"),
+    **dict.fromkeys(("联系方式", "聯絡方式"), "contact"),
+    **dict.fromkeys(("电话", "電話"), "phone"),
+    **dict.fromkeys(("邮箱", "電郵", "電子郵件"), "email"),
+    **dict.fromkeys(("地址",), "address"),
+    **dict.fromkeys(("文件", "檔案"), "file"),
+}
+
+
 def suggestion(word: str, candidates: Iterable[str], ctx: Context) -> str:
     """ ", did you mean X?" in the site's language, or nothing when no name is close."""
+    candidates = list(candidates)
+    same = [c for c in candidates if c.lower() == word.lower()]  # zh-cn is zh-CN, not zh-TW
+    translated = CHINESE_FIELD_NAMES.get(word.strip())
+    if same or translated in candidates:
+        return ctx.t("did_you_mean", suggestion=same[0] if same else translated)
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     if not close and word.lower() != word:
         close = difflib.get_close_matches(word.lower(), list(candidates), n=1, cutoff=0.6)

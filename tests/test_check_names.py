@@ -1,0 +1,195 @@
+"""File names and encodings as Windows users bring them, caught or read, never lost.
+
+The cases are the tester's (a non-technical branch editor): a zip made on Windows keeps
+GBK file names, Notepad saves "Unicode" as UTF-16, Explorer leaves Thumbs.db/desktop.ini,
+Word leaves ~$ lock files, files end in .MD, and a page is called news.md or search.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tongxin.build import BuildFailed, build_site
+from tongxin.check import check_branch
+from tongxin.checknames import RESERVED_PAGE_SLUGS
+from tongxin.cli import main
+from tongxin.problems import errors_in
+
+LANGUAGES = ("zh-CN", "zh-TW", "en")
+NEWS = "---\ntitle: 组织生活会\n---\n正文\n"
+
+
+def make_branch(root: Path, language: str = "zh-CN") -> Path:
+    site = {"name": "东江社区党支部", "url": "https://dongjiang.example/", "language": language}
+    for folder in ("news", "pages", "files", "announcements"):
+        (root / "content" / folder).mkdir(parents=True, exist_ok=True)
+    (root / "content" / "site.yaml").write_text(yaml.safe_dump(site, allow_unicode=True), "utf-8")
+    (root / "content/news/meeting.md").write_text(NEWS, encoding="utf-8")
+    return root
+
+
+def gbk(name: str) -> str:
+    """The file name as a Windows zip leaves it on Linux: GBK bytes, kept as surrogates."""
+    return os.fsdecode(name.encode("gbk"))
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("zh-CN", ("文件名不是 UTF-8 编码，请重命名", "报名表.docx")),
+        ("zh-TW", ("檔名不是 UTF-8 編碼，請重新命名", "报名表.docx")),
+        ("en", ("the file name is not UTF-8 encoded: rename it", "报名表.docx")),
+    ],
+)
+def test_a_gbk_file_name_is_reported_not_crashed_on(
+    tmp_path: Path, language: str, words: tuple[str, str]
+) -> None:
+    root = make_branch(tmp_path, language)
+    (root / "content/files" / gbk("报名表.docx")).write_bytes(b"x")
+    (root / "content/news" / gbk("新闻.md")).write_text(NEWS, encoding="utf-8")
+    problems = check_branch(root)
+    messages = [str(p) for p in problems]
+    attachment = [m for m in messages if m.startswith("content/files/\\xb1\\xa8")]
+    assert attachment and all(w in attachment[0] for w in words), messages
+    assert any(m.startswith("content/news/\\xd0\\xc2") and "新闻.md" in m for m in messages)
+    for message in messages:
+        message.encode("utf-8")  # printable: no surrogate left
+    with pytest.raises(BuildFailed) as failed:
+        build_site(root, progress=False, warnings_to=None)
+    assert len(failed.value.problems) == 2
+
+
+def test_the_cli_build_of_a_gbk_name_prints_no_traceback(tmp_path: Path) -> None:
+    root = make_branch(tmp_path)
+    (root / "content/files" / gbk("报名表.docx")).write_bytes(b"x")
+    result = CliRunner().invoke(main, ["build", str(root)])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "文件名不是 UTF-8 编码" in result.output
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["news", "search", "admin", "feeds", "tags", "archives", "api", "theme", "files", "News"],
+)
+def test_a_page_named_like_a_section_is_an_error(tmp_path: Path, name: str) -> None:
+    root = make_branch(tmp_path)
+    (root / f"content/pages/{name}.md").write_text("---\ntitle: 页\n---\n正文\n", "utf-8")
+    problems = [str(p) for p in check_branch(root)]
+    assert problems == [
+        f"content/pages/{name}.md:1: 页面文件名“{name.lower()}”与网站自带的栏目 "
+        f"/{name.lower()}/ 重名，会覆盖它（或被它覆盖）："
+        "请给文件改名，或在前言里写 slug: 另一个名字"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh-CN", "请换一个 slug"), ("zh-TW", "請換一個 slug"), ("en", "choose another slug")],
+)
+def test_a_page_slug_naming_a_section_is_an_error_at_its_line(
+    tmp_path: Path, language: str, words: str
+) -> None:
+    root = make_branch(tmp_path, language)
+    (root / "content/pages/contact.md").write_text(
+        "---\ntitle: 联系\nslug: api\n---\n正文\n", "utf-8"
+    )
+    problems = check_branch(root)
+    assert [p.path for p in problems] == ["content/pages/contact.md"], problems
+    assert problems[0].line == 3 and words in problems[0].message and "/api/" in problems[0].message
+
+
+def test_the_built_sections_are_all_reserved(tmp_path: Path) -> None:
+    """Every top-level folder a build writes is a reserved page name, so none can be lost."""
+    root = make_branch(tmp_path)
+    (root / "content/news/meeting.md").write_text(
+        "---\ntitle: 组织生活会\ntags: [党建]\n---\n正文\n", "utf-8"
+    )
+    (root / "content/files/a.txt").write_text("x", "utf-8")
+    out = build_site(root, progress=False, warnings_to=None).output
+    folders = {p.name for p in out.iterdir() if p.is_dir()}
+    assert folders - {"meeting"} <= RESERVED_PAGE_SLUGS, folders - RESERVED_PAGE_SLUGS
+
+
+def test_a_page_called_news_fails_the_build_and_keeps_the_listing(tmp_path: Path) -> None:
+    root = make_branch(tmp_path)
+    (root / "content/pages/news.md").write_text("---\ntitle: 新闻\n---\n正文\n", "utf-8")
+    with pytest.raises(BuildFailed):
+        build_site(root, progress=False, warnings_to=None)
+
+
+def test_upper_case_suffixes_are_read_like_md(tmp_path: Path) -> None:
+    root = make_branch(tmp_path)
+    (root / "content/news/Upper.MD").write_text("---\ntitle: 大写后缀\n---\n正文\n", "utf-8")
+    (root / "content/news/mixed.Md").write_text("---\ntitle: 混合后缀\n---\n正文\n", "utf-8")
+    (root / "content/announcements/n.YML").write_text("title: 通知\nbody: 正文\n", "utf-8")
+    assert check_branch(root) == []
+    result = build_site(root, progress=False, warnings_to=None)
+    assert result.entries == 4
+    for page in ("news/upper", "news/mixed", "announcements/n"):
+        assert (result.output / page / "index.html").is_file(), page
+    api = (result.output / "api/index.json").read_text(encoding="utf-8")
+    titles = json.dumps(json.loads(api), ensure_ascii=False)
+    assert all(t in titles for t in ("大写后缀", "混合后缀", "通知")), titles
+
+
+def test_windows_system_files_are_ignored_and_not_published(tmp_path: Path) -> None:
+    root = make_branch(tmp_path)
+    for rel in ("files/Thumbs.db", "files/desktop.ini", "news/Desktop.ini", "files/~$报名表.docx"):
+        (root / "content" / rel).write_bytes(b"\x00\x01junk")
+    result = CliRunner().invoke(main, ["check", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "已检查 2 个文件" in result.output, result.output
+    out = build_site(root, progress=False, warnings_to=None).output
+    published = {p.name.lower() for p in out.rglob("*")}
+    assert not published & {"thumbs.db", "desktop.ini", "~$报名表.docx"}
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh-CN", "UTF-16"), ("zh-TW", "UTF-16"), ("en", "UTF-16")],
+)
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_file_is_told_to_be_saved_as_utf8(
+    tmp_path: Path, language: str, words: str, encoding: str
+) -> None:
+    root = make_branch(tmp_path, language)
+    data = NEWS.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data  # Notepad's "Unicode big endian" writes the mark too
+    (root / "content/news/meeting.md").write_bytes(data)
+    problems = errors_in(check_branch(root))
+    assert len(problems) == 1 and words in str(problems[0]) and "UTF-8" in str(problems[0])
+    assert "二进制" not in str(problems[0]) and "binary" not in str(problems[0])
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh-CN", "在 content/ 里面"), ("zh-TW", "在 content/ 裡面"), ("en", "is inside content/")],
+)
+@pytest.mark.parametrize("output", ["content", "content/news/out", "content/../content/files"])
+def test_an_output_folder_inside_content_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str, words: str, output: str
+) -> None:
+    root = make_branch(tmp_path / "b", language)
+    monkeypatch.chdir(root)
+    before = sorted(p.relative_to(root) for p in (root / "content").rglob("*"))
+    result = CliRunner().invoke(main, ["build", "-o", output])
+    assert result.exit_code == 1 and words in result.output, result.output
+    assert sorted(p.relative_to(root) for p in (root / "content").rglob("*")) == before
+
+
+@pytest.mark.parametrize("section", ["cli", "check", "config", "build"])
+def test_message_catalogues_have_the_same_keys_in_every_language(section: str) -> None:
+    locale = Path(__file__).parents[1] / "tongxin/locale"
+    keys = {
+        language: set(yaml.safe_load((locale / language / f"{section}.yaml").read_text("utf-8")))
+        for language in LANGUAGES
+    }
+    for language in LANGUAGES:
+        assert keys[language] == keys["zh-CN"], (language, keys[language] ^ keys["zh-CN"])

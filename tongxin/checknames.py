@@ -1,0 +1,77 @@
+"""File names under ``content/`` that the build would mishandle, found by ``tongxin check``.
+
+* a name not encoded as UTF-8 (a GBK name unpacked from a Windows zip): every tool that
+  prints or hashes it fails, so it is reported with the name it probably has in GBK;
+* Windows' own files (``Thumbs.db``, ``desktop.ini``, Office's ``~$`` lock files): never
+  content, ignored by the check and the build and listed in a new branch's ``.gitignore``;
+* a page named like a section the build writes itself (``pages/news.md`` would replace the
+  news listing at ``/news/``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from tongxin.config.content import CONTENT_TYPES
+
+#: Top-level folders of a built site that are not pages: a page with one of these slugs
+#: would overwrite (or be overwritten by) that folder's ``index.html``.
+RESERVED_PAGE_SLUGS = frozenset(
+    (
+        *CONTENT_TYPES,
+        "admin",
+        "api",
+        "archives",
+        "author",
+        "authors",
+        "categories",
+        "category",
+        "drafts",
+        "feeds",
+        "files",
+        "search",
+        "series",
+        "tag",
+        "tags",
+        "theme",
+    )
+)
+
+#: Files Windows and Office leave in every folder they touch (matched case-insensitively).
+_SYSTEM_FILE = re.compile(r"^(?:thumbs\.db|ehthumbs\.db|desktop\.ini|~\$.*)$", re.IGNORECASE)
+#: The same as Pelican IGNORE_FILES patterns and .gitignore lines.
+SYSTEM_FILE_PATTERNS = ("Thumbs.db", "ehthumbs.db", "desktop.ini", "Desktop.ini", "~$*")
+
+
+def is_system_file(name: str) -> bool:
+    """True for ``Thumbs.db``, ``desktop.ini``, ``~$报名表.docx`` and the like."""
+    return bool(_SYSTEM_FILE.match(name))
+
+
+def undecodable(path: str) -> bool:
+    """True when ``path`` holds bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def printable_path(path: str) -> str:
+    """``path`` safe to print: every non-ASCII byte of a part that is not UTF-8 as ``\\xb1``
+    (a GBK name partly reads as UTF-8 by chance; half-decoded it could not be typed)."""
+    parts = []
+    for part in path.split("/"):
+        if undecodable(part):
+            part = "".join(chr(b) if b < 128 else f"\\x{b:02x}" for b in os.fsencode(part))
+        parts.append(part)
+    return "/".join(parts)
+
+
+def gbk_guess(name: str) -> str | None:
+    """What ``name`` reads as when its bytes are taken as GBK (GB18030), if they can be."""
+    try:
+        return os.fsencode(name).decode("gb18030")
+    except UnicodeDecodeError:
+        return None
