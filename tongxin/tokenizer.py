@@ -135,9 +135,25 @@ def index_terms(text: str) -> dict[str, list[int]]:
     return positions
 
 
+def _dash_split(match: re.Match[str]) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    near_cjk = (start > 0 and is_cjk(text[start - 1])) or (end < len(text) and is_cjk(text[end]))
+    return " " if near_cjk else match.group()
+
+
+# Unicode Pd (dash punctuation), as JavaScript's /\p{Pd}/u.
+_DASHES = re.compile("[-\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead]+")
+
+
+def split_query(query: str) -> list[str]:
+    """A query's words: split on white space, and on dashes next to a CJK character (互联网-党建
+    is 互联网 党建; covid-19 stays one word), as the browser does (``splitQuery``)."""
+    return _DASHES.sub(_dash_split, unicodedata.normalize("NFKC", query)).split()
+
+
 def tokenize_query(query: str) -> list[list[str]]:
-    """A query as its words (split on white space), each word as its tokens; empty words dropped."""
-    return [tokens for word in query.split() if (tokens := tokenize(word))]
+    """A query as its words (``split_query``), each word as its tokens; empty words dropped."""
+    return [tokens for word in split_query(query) if (tokens := tokenize(word))]
 
 
 def term_hash(term: str) -> int:

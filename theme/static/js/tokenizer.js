@@ -97,8 +97,28 @@
     return tokens;
   }
 
+  // A query's words: split on white space, and on dashes next to a CJK character (互联网-党建,
+  // 互联网—党建 are two words, as 互联网 党建; covid-19 stays one). Readers rarely type spaces.
+  var DASH = /\p{Pd}/u;
+  function splitQuery(query) {
+    var chars = Array.from(String(query).normalize("NFKC"));
+    var out = "";
+    for (var i = 0; i < chars.length; i++) {
+      if (!DASH.test(chars[i])) {
+        out += chars[i];
+        continue;
+      }
+      var j = i;
+      while (j < chars.length && DASH.test(chars[j])) j++;
+      var cjk = (i > 0 && isCjk(chars[i - 1])) || (j < chars.length && isCjk(chars[j]));
+      out += cjk ? " " : chars.slice(i, j).join("");
+      i = j - 1;
+    }
+    return out.split(/\s+/).filter(Boolean);
+  }
+
   function tokenizeQuery(query) {
-    var words = String(query).split(/\s+/);
+    var words = splitQuery(query);
     var out = [];
     for (var i = 0; i < words.length; i++) {
       var tokens = tokenize(words[i]);
@@ -126,6 +146,7 @@
     normalise: normalise,
     tokenize: tokenize,
     tokenizeQuery: tokenizeQuery,
+    splitQuery: splitQuery,
     termHash: termHash,
     isCjk: isCjk
   };
