@@ -939,6 +939,15 @@
       return li;
     }
 
+    // Before the first hit holding the query's words apart (tier 2): says so, once.
+    function looseNote() {
+      current.loose = true;
+      var li = doc.createElement("li");
+      li.className = "search-loose";
+      li.textContent = strings.loose || "";
+      return li;
+    }
+
     function showMore(gen) {
       var slice = current.hits.slice(current.shown, current.shown + PAGE);
       current.shown += slice.length;
@@ -949,7 +958,8 @@
         })
       ).then(function (entries) {
         if (gen !== generation) return;
-        entries.forEach(function (e) {
+        entries.forEach(function (e, i) {
+          if (slice[i].tier === 2 && !current.loose) results.appendChild(looseNote());
           results.appendChild(renderHit(e, current.query));
         });
         results.setAttribute("aria-busy", "false");
