@@ -386,3 +386,32 @@ def test_without_javascript_no_search_data_is_fetched(browser, site_url: str) ->
         assert not [u for u in fetched if "/search/" in u and u.endswith(".json")], fetched
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="module")
+def public_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The branch built for its public URL, served from 127.0.0.1 under a sub-path (as from an
+    intranet IP or a staging host): {base}/sub/."""
+    from tongxin.build import build_site
+
+    root = tmp_path_factory.mktemp("public")
+    write_branch(root)
+    served = root / "served"
+    served.mkdir()
+    build_site(
+        root, served / "sub", siteurl="https://branch.example.org", progress=False, warnings_to=None
+    )
+    with serve_directory(served) as base:
+        yield f"{base}/sub"
+
+
+def test_hits_link_the_site_where_it_is_served(browser, public_site_url: str) -> None:
+    opened, hrefs, _ = search(browser, public_site_url, "两学一做")
+    try:
+        assert hrefs == ["/sub/study/liangxue/"], hrefs
+        opened.page.click("#search-results a")
+        opened.page.wait_for_load_state()
+        assert opened.page.url == public_site_url + "/study/liangxue/"
+        assert "两学一做" in opened.page.title()
+    finally:
+        opened.close()

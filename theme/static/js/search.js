@@ -903,11 +903,21 @@
       kinds.hidden = values.length < 3 || !total;
     }
 
+    // A hit's link: a branch site's own pages are stored relative to its root (the folder
+    // above the search data), resolved here against the page's own address; a portal's
+    // entries of other sites are absolute and stay so.
+    var siteRoot = new win.URL("../", new win.URL(base, win.location.href));
+    function hitUrl(url) {
+      if (/^[a-z][a-z0-9+.-]*:|^\//i.test(url)) return url;
+      var u = new win.URL(url, siteRoot);
+      return u.origin === win.location.origin ? u.pathname + u.search + u.hash : u.href;
+    }
+
     function renderHit(e, query) {
       var li = doc.createElement("li");
       li.className = "search-hit";
       var a = doc.createElement("a");
-      a.href = e.url;
+      a.href = hitUrl(e.url);
       var titleChars = Array.from(e.title);
       appendMarked(doc, a, titleChars, findRanges(tokenizer, e.title, query), 0, titleChars.length);
       var h = doc.createElement("h2");
