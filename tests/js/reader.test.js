@@ -105,3 +105,17 @@ test("a small index asks for the query's buckets before its fold parts are in; a
   const other = await open();
   assert.deepStrictEqual(await urls(other.searcher, "互聯網"), simplified);
 });
+
+test("English words are stemmed alike in the index and the query (lunr's stemmer)", async () => {
+  const { searcher } = await open();
+  // the entry says "Annual meeting of members" and "Members meet in the hall."
+  for (const q of ["member", "MEETINGS", "meets annually"]) {
+    assert.deepStrictEqual((await urls(searcher, q)).urls, ["/announcements/meeting/"], q);
+  }
+  const { findRanges } = require("../../theme/static/js/search.js");
+  // marked to the end of the word the stem opens
+  assert.deepStrictEqual(findRanges(tokenizer, "Members meet in the hall.", "member meetings"), [
+    [0, 7],
+    [8, 12],
+  ]);
+});

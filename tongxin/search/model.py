@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: Written in the manifest; a cache, a base or a delta of another format is not reused.
-FORMAT = "tongxin-search-6"  # 6: tags and summary indexed, CJK characters alone, symbols
+FORMAT = "tongxin-search-7"  # 6: tags and summary indexed, CJK characters alone, symbols; 7: stemmed
 FIELDS = ("title", "text", "f")
 
 

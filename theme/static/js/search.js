@@ -486,10 +486,19 @@
      * with sort "newest", by number (a bigger n is a later date); searcher.entry(hit.ref)
      * reads a hit's row. */
     function search(queryText, filters, sort) {
-      guessShards(queryText || "");
-      return foldFor(queryText || "").then(function () {
-        return searchFolded(queryText, filters, sort);
+      return stemReady(queryText).then(function () {
+        guessShards(queryText || "");
+        return foldFor(queryText || "").then(function () {
+          return searchFolded(queryText, filters, sort);
+        });
       });
+    }
+
+    // A query with a word of Latin letters is stemmed by lunr.stemmer (tokenizer.stem): on the
+    // page lunr.js loads async, and options.ready resolves once it is there.
+    function stemReady(queryText) {
+      if (!options.ready || !tokenizer.needsStem(queryText || "")) return Promise.resolve();
+      return options.ready;
     }
 
     // A small index (64 documents at most, or no more than its buckets: a bucket is a
@@ -614,6 +623,7 @@
       filters = filters || {};
       if (!manifest.first || !manifest.first.length || delta) return Promise.resolve(null);
       if (filters.branch || filters.type || filters.region || filters.year) return Promise.resolve(null);
+      if (tokenizer.needsStem(queryText || "")) return Promise.resolve(null);
       return foldFor(queryText || "").then(function () {
         var lead = null;
         var allHot = true;
@@ -684,8 +694,10 @@
     });
   }
 
-  // A word's CJK bigrams (党建简报: 党建 建简 简报), or the word itself when it has none.
+  // A word's CJK bigrams (党建简报: 党建 建简 简报), a Latin word's stem (volunteers: volunt),
+  // or the word itself.
   function pieces(tokenizer, word) {
+    if (/^[a-z]+$/.test(word)) return [tokenizer.stem(word)];
     var chars = Array.from(word);
     var out = [];
     for (var i = 0; i + 1 < chars.length; i++) {
@@ -705,14 +717,18 @@
       // a word not found whole (a tier 2 or partial match) is marked by its bigrams
       var needles = hay.indexOf(needle) >= 0 ? [needle] : pieces(tokenizer, needle);
       needles.forEach(function (piece) {
+        var latin = /^[a-z]+$/.test(piece);
         var from = 0;
         for (;;) {
           var at = hay.indexOf(piece, from);
           if (at < 0) break;
+          var end = at + piece.length;
+          // a Latin word (or its stem: volunt) is marked to the end of the word it opens
+          while (latin && end < hay.length && /[a-z]/.test(hay.charAt(end))) end++;
           // convert UTF-16 offsets of the joined string into code point indexes
           var start = Array.from(hay.slice(0, at)).length;
-          ranges.push([start, start + Array.from(piece).length]);
-          from = at + piece.length;
+          ranges.push([start, start + Array.from(hay.slice(at, end)).length]);
+          from = end;
         }
       });
     });
@@ -760,6 +776,7 @@
           });
     var searcher = createSearcher({
       tokenizer: tokenizer,
+      ready: lunrReady,
       fetchJson: function (path) {
         var data = win.fetch(base + path).then(function (r) {
           if (!r.ok) throw new Error(path + ": HTTP " + r.status);
