@@ -415,3 +415,36 @@ def test_hits_link_the_site_where_it_is_served(browser, public_site_url: str) ->
         assert "两学一做" in opened.page.title()
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="module")
+def english_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tongxin.build import build_site
+
+    root = tmp_path_factory.mktemp("english")
+    content = root / "content"
+    (content / "news").mkdir(parents=True)
+    (content / "site.yaml").write_text(
+        "name: Riverside Branch\nurl: https://river.example.org/\nlanguage: en\n", "utf-8"
+    )
+    (content / "news" / "park.md").write_text(
+        "---\ntitle: A volunteer day in the park\ndate: 2026-04-01\n---\n\n"
+        "Members cleaned the riverside path.\n",
+        encoding="utf-8",
+    )
+    output = build_site(root, root / "output", siteurl="", progress=False, warnings_to=None).output
+    with serve_directory(output) as base:
+        yield base
+
+
+def test_english_words_are_found_in_other_forms(browser, english_site_url: str) -> None:
+    for query in ("Volunteers", "clean", "volunteering cleaning"):
+        opened, hrefs, _ = search(browser, english_site_url, query)
+        try:
+            assert hrefs == ["/news/park/"], query
+            marks = opened.page.eval_on_selector_all(
+                "#search-results mark", "els => els.map(e => e.textContent)"
+            )
+            assert marks, query
+        finally:
+            opened.close()
