@@ -172,6 +172,7 @@ def test_without_javascript_the_page_points_to_the_archives(browser, site_url: s
     try:
         html = opened.page.content()
         assert "需要启用 JavaScript" in html and 'href="../archives/"' in html  # relative links
+        assert "文章归档</a>。" in html  # a Chinese full stop, not an ASCII one
     finally:
         opened.close()
 
