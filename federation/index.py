@@ -40,6 +40,7 @@ from tongxin.text import plain_text
 
 from .entryrows import ListingRow
 from .model import Entry
+from .morelink import without_more_link
 
 #: Characters of an entry's body indexed besides its title and summary: the portal finds
 #: entries, the branch site's own search has the full text (and lunr.py costs ~1 ms per doc).
@@ -88,9 +89,13 @@ def search_docs(
     for entry in entries:
         if (entry.type or "news") == "pages":
             continue
-        text = plain_text_head(entry.content_html or entry.summary_html, TEXT_LIMIT)
+        # (a blog's "continue reading" link is not text: not indexed, not in the snippet)
+        summary_html = without_more_link(entry.summary_html or "")
+        text = plain_text_head(
+            without_more_link(entry.content_html or "") or summary_html, TEXT_LIMIT
+        )
         # the summary is indexed (and shown) when it says what the text's head does not
-        summary = plain_text_head(entry.summary_html, EXCERPT_CHARS) if entry.content_html else ""
+        summary = plain_text_head(summary_html, EXCERPT_CHARS) if entry.content_html else ""
         docs.append(
             SearchDoc(
                 id=entry.entry_id,

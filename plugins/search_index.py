@@ -75,11 +75,13 @@ def search_docs(
     for content, default_type in [(a, "news") for a in articles] + [(p, "pages") for p in pages]:
         if getattr(content, "status", "published") != "published":
             continue
-        url = f"{siteurl}/{content.url}" if siteurl else f"/{content.url}"
+        absolute = f"{siteurl}/{content.url}" if siteurl else f"/{content.url}"
         docs.append(
             SearchDoc(
-                id=str(getattr(content, "entry_id", None) or url),
-                url=url,
+                id=str(getattr(content, "entry_id", None) or absolute),
+                # relative to the site's root: the page resolves it against its own address,
+                # so a site served from another origin or a sub-path links its own pages
+                url=content.url,
                 title=plain_text(getattr(content, "title", "")),
                 text=plain_text(getattr(content, "content", "")),
                 branch=branch,

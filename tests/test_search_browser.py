@@ -78,9 +78,35 @@ def search(browser, site_url: str, query: str, extra: str = ""):  # type: ignore
 
 def test_simplified_query_finds_traditional_entries(browser, site_url: str) -> None:
     opened, hrefs, count = search(browser, site_url, "网络党建", "&sort=newest")
-    opened.close()
-    assert hrefs == ["/news/simplified/", "/news/traditional/"]
-    assert count == "2"
+    try:
+        # the phrase as typed first; 网络与党建 (its characters apart) after a note saying so
+        assert hrefs == ["/news/simplified/", "/news/traditional/", "/news/apart/"]
+        assert count == "3"
+        items = opened.page.eval_on_selector_all(
+            "#search-results > li", "els => els.map(e => e.className)"
+        )
+        assert items == ["search-hit", "search-hit", "search-loose", "search-hit"]
+        assert "不相连" in opened.page.text_content(".search-loose")
+    finally:
+        opened.close()
+
+
+def test_unspaced_and_dashed_queries_find_entries(browser, site_url: str) -> None:
+    # 两学教育: no entry says it, 两学一做学习教育 holds 两学 and 教育; both marked
+    opened, hrefs, _ = search(browser, site_url, "两学教育")
+    try:
+        assert hrefs == ["/study/liangxue/"]
+        assert not opened.page.is_visible("#search-partial")
+        marks = opened.page.eval_on_selector_all(
+            "#search-results a mark", "els => els.map(e => e.textContent)"
+        )
+        assert marks == ["两学", "教育"], marks
+    finally:
+        opened.close()
+    for query in ("网络-党建", "网络—党建"):  # a dash between Chinese words is a space
+        opened, hrefs, _ = search(browser, site_url, query)
+        opened.close()
+        assert sorted(hrefs) == ["/news/apart/", "/news/simplified/", "/news/traditional/"]
 
 
 def test_traditional_query_finds_simplified_entries_and_highlights_the_title(
@@ -88,7 +114,8 @@ def test_traditional_query_finds_simplified_entries_and_highlights_the_title(
 ) -> None:
     opened, hrefs, _count = search(browser, site_url, "網絡黨建")
     try:
-        assert sorted(hrefs) == ["/news/simplified/", "/news/traditional/"]
+        assert sorted(hrefs[:2]) == ["/news/simplified/", "/news/traditional/"]
+        assert hrefs[2:] == ["/news/apart/"]  # its characters apart: after them
         marks = opened.page.eval_on_selector_all(
             "#search-results a mark", "els => els.map(e => e.textContent)"
         )
@@ -145,6 +172,7 @@ def test_without_javascript_the_page_points_to_the_archives(browser, site_url: s
     try:
         html = opened.page.content()
         assert "需要启用 JavaScript" in html and 'href="../archives/"' in html  # relative links
+        assert "文章归档</a>。" in html  # a Chinese full stop, not an ASCII one
     finally:
         opened.close()
 
@@ -175,7 +203,8 @@ def test_a_portal_index_in_parts_answers_like_a_whole_one(browser, split_site_ur
         parts = [u for u in fetched if "/shards/" in u and "-" in u.rsplit("/", 1)[1]]
     finally:
         opened.close()
-    assert hrefs == ["/news/simplified/", "/news/traditional/"] and count == "2"
+    # (网络与党建, the characters apart, after the phrase)
+    assert hrefs == ["/news/simplified/", "/news/traditional/", "/news/apart/"] and count == "3"
     assert parts  # the buckets of 网络, 络党, 党建 came as parts
     opened, hrefs, _ = search(browser, split_site_url, "网络 党建", "&branch=第1支部")
     opened.close()
@@ -239,7 +268,7 @@ def delta_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_a_base_plus_delta_index_answers_like_a_cold_one(browser, delta_site_url: str) -> None:
-    want = ["/news/added/", "/news/simplified/", "/news/traditional/"]
+    want = ["/news/added/", "/news/simplified/", "/news/traditional/", "/news/apart/"]
     for query in ("网络党建", "網絡黨建"):
         opened, hrefs, count = search(browser, delta_site_url, query, "&sort=newest")
         try:
@@ -248,7 +277,7 @@ def test_a_base_plus_delta_index_answers_like_a_cold_one(browser, delta_site_url
             )
         finally:
             opened.close()
-        assert hrefs == want and count == "3", (query, hrefs)
+        assert hrefs == want and count == "4", (query, hrefs)
         assert any("/delta/shards/" in u for u in fetched)
     opened, hrefs, _ = search(browser, delta_site_url, "旧标题")
     opened.close()
@@ -358,3 +387,65 @@ def test_without_javascript_no_search_data_is_fetched(browser, site_url: str) ->
         assert not [u for u in fetched if "/search/" in u and u.endswith(".json")], fetched
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="module")
+def public_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The branch built for its public URL, served from 127.0.0.1 under a sub-path (as from an
+    intranet IP or a staging host): {base}/sub/."""
+    from tongxin.build import build_site
+
+    root = tmp_path_factory.mktemp("public")
+    write_branch(root)
+    served = root / "served"
+    served.mkdir()
+    build_site(
+        root, served / "sub", siteurl="https://branch.example.org", progress=False, warnings_to=None
+    )
+    with serve_directory(served) as base:
+        yield f"{base}/sub"
+
+
+def test_hits_link_the_site_where_it_is_served(browser, public_site_url: str) -> None:
+    opened, hrefs, _ = search(browser, public_site_url, "两学一做")
+    try:
+        assert hrefs == ["/sub/study/liangxue/"], hrefs
+        opened.page.click("#search-results a")
+        opened.page.wait_for_load_state()
+        assert opened.page.url == public_site_url + "/study/liangxue/"
+        assert "两学一做" in opened.page.title()
+    finally:
+        opened.close()
+
+
+@pytest.fixture(scope="module")
+def english_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tongxin.build import build_site
+
+    root = tmp_path_factory.mktemp("english")
+    content = root / "content"
+    (content / "news").mkdir(parents=True)
+    (content / "site.yaml").write_text(
+        "name: Riverside Branch\nurl: https://river.example.org/\nlanguage: en\n", "utf-8"
+    )
+    (content / "news" / "park.md").write_text(
+        "---\ntitle: A volunteer day in the park\ndate: 2026-04-01\n---\n\n"
+        "Members cleaned the riverside path.\n",
+        encoding="utf-8",
+    )
+    output = build_site(root, root / "output", siteurl="", progress=False, warnings_to=None).output
+    with serve_directory(output) as base:
+        yield base
+
+
+def test_english_words_are_found_in_other_forms(browser, english_site_url: str) -> None:
+    for query in ("Volunteers", "clean", "volunteering cleaning"):
+        opened, hrefs, _ = search(browser, english_site_url, query)
+        try:
+            assert hrefs == ["/news/park/"], query
+            marks = opened.page.eval_on_selector_all(
+                "#search-results mark", "els => els.map(e => e.textContent)"
+            )
+            assert marks, query
+        finally:
+            opened.close()

@@ -25,13 +25,14 @@ COUNT = 5000
 
 
 def word(i: int) -> str:
-    """A word of entry ``i`` alone (letters: one token)."""
+    """A word of entry ``i`` alone (letters and a digit: one token, which the stemmer leaves
+    as it is, so no two of them meet)."""
     letters = ""
     while True:
         i, rest = divmod(i, 26)
         letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
         if not i:
-            return "w" + letters
+            return "w" + letters + "0"
 
 
 def found(search_dir: Path, terms: list[str]) -> dict[str, list[str]]:
@@ -95,10 +96,11 @@ def test_a_branch_of_thousands_of_articles_on_one_day_builds(tmp_path: Path) -> 
     manifest = json.loads((out / "search" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["docs"] >= COUNT
     urls = set(all_rows(out / "search").values())
-    assert all(f"https://archive.example/news/a{i}/" in urls for i in range(COUNT))
+    # each page's path relative to the site root: the search page resolves it where it is
+    assert all(f"news/a{i}/" in urls for i in range(COUNT))
     wanted = terms_of(range(0, COUNT, 7))
     for term, found_urls in found(out / "search", list(wanted)).items():
-        assert found_urls == [f"https://archive.example/news/a{wanted[term]}/"]
+        assert found_urls == [f"news/a{wanted[term]}/"]
 
 
 @pytest.mark.slow

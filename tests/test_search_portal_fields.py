@@ -84,3 +84,44 @@ def test_a_region_moved_in_the_registry_reindexes_that_branch(tmp_path: Path) ->
     assert "西城区" in json.dumps(_manifest(tmp_path / "v2"), ensure_ascii=False) or (
         "西城区" in (tmp_path / "v2" / "search" / "delta" / "facets.json").read_text("utf-8")
     )
+
+
+# WordPress shapes, cleaned as the pipeline stores them: the RSS excerpt (zh_CN), Twenty
+# Seventeen's more link (its "Continue reading<span class="screen-reader-text"> "%s"</span>"
+# in zh_CN), core's class="more-link", underscores' "Continue reading %s →".
+WORDPRESS = [
+    (
+        "<p>西湖村党支部组织党员参加培训&#8230; "
+        '<a href="https://wp.example/2026/12/05/hello/">继续阅读</a></p>',
+        "西湖村党支部组织党员参加培训…",
+    ),
+    (
+        '<p>支部召开组织生活会。</p><p class="link-more"><a href="https://wp.example/p/5/#more-5"'
+        ' class="more-link">继续阅读<span class="screen-reader-text">“组织生活会”</span></a></p>',
+        "支部召开组织生活会。",
+    ),
+    (
+        "<p>Volunteers cleaned the park. [&#8230;]</p>",
+        "Volunteers cleaned the park.",
+    ),
+    (
+        '<p>Members met. <a href="https://wp.example/p/6/">Continue reading Members met '
+        '<span class="meta-nav">&rarr;</span></a></p>',
+        "Members met.",
+    ),
+]
+
+
+def test_a_blogs_continue_reading_link_is_not_searched_or_shown() -> None:
+    from federation.sanitise import clean_html
+    from tongxin.search.model import excerpt
+
+    for i, (raw, text) in enumerate(WORDPRESS):
+        html = clean_html(raw, "https://wp.example/")
+        entry = _entry("wp", i, content_html=None, summary_html=html)
+        (doc,) = search_docs([entry])
+        assert doc.text == text and excerpt(doc, 120) == text, (raw, doc.text)
+    # a link in the middle that happens to say 继续阅读 is text
+    middle = '<p>请<a href="https://wp.example/x/">继续阅读相关材料</a>后讨论。</p>'
+    (doc,) = search_docs([_entry("wp", 9, content_html=middle)])
+    assert doc.text == "请继续阅读相关材料后讨论。"

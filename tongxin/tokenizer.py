@@ -7,7 +7,8 @@ holds both implementations to the same answers):
 1. NFKC (full-width ＡＢＣ１２３ become ABC123), then fold Traditional to Simplified;
 2. a run of CJK characters becomes its overlapping bigrams (一 run of one character stays one
    token), so any substring of two or more characters is the chain of its bigrams;
-3. a run of letters and digits of other scripts becomes one lower-cased word;
+3. a run of letters and digits of other scripts becomes one lower-cased word, a word of ASCII
+   letters stemmed by lunr's English stemmer (volunteers and volunteer are volunt);
 4. symbols written right after a run (``+`` ``#`` ``$``…: Unicode Sm and Sc, and ``#``) add one
    token at the next position: the run's last character (a CJK run) or the word itself (other
    scripts) followed by them: 互联网+ is 互联 联网 网+, C++ is c c++, so 互联网+ is not 互联网;
@@ -23,7 +24,9 @@ import operator
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
+
+from lunr.stemmer import PorterStemmer
 
 from tongxin.fold import fold
 
@@ -78,8 +81,27 @@ def normalise(text: str) -> str:
     return fold(unicodedata.normalize("NFKC", text))
 
 
+_ASCII_WORD = re.compile("[a-z]+")
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """lunr's English (Porter) stemmer for a word of ASCII letters (any other word as it is),
+    made to agree with lunr.js's, which stems the query in the browser: a final y is i
+    (lunr.py keeps try, lunr.js makes it tri; lunr.py makes array arrai, lunr.js keeps it),
+    and a stem shorter than three letters is not used (tests/test_stemming.py holds the two to
+    the same answers over lunr's vocabulary and a pinned package's words)."""
+    if not _ASCII_WORD.fullmatch(word):
+        return word
+    stemmed = PorterStemmer().stem(word)  # an instance each: its state is per word
+    if stemmed.endswith("y"):
+        stemmed = stemmed[:-1] + "i"
+    return stemmed if len(stemmed) >= 3 else word
+
+
 def _word_tokens(part: str, tokens: list[str]) -> None:
-    """The words of a stretch without CJK, each followed by its symbol token if any."""
+    """The words of a stretch without CJK (stemmed), each followed by its symbol token if any
+    (the word as written, then the symbols: c++)."""
     start = -1
     for i, char in enumerate(part):
         if _kind(char) is False:
@@ -88,12 +110,12 @@ def _word_tokens(part: str, tokens: list[str]) -> None:
             continue
         if start >= 0:
             word = part[start:i].lower()
-            tokens.append(word)
+            tokens.append(stem(word))
             if symbols := _symbols_at(part, i):
                 tokens.append(word + symbols)
             start = -1
     if start >= 0:
-        tokens.append(part[start:].lower())
+        tokens.append(stem(part[start:].lower()))
 
 
 def _pieces(text: str) -> Iterator[tuple[str | None, list[str]]]:
@@ -135,9 +157,28 @@ def index_terms(text: str) -> dict[str, list[int]]:
     return positions
 
 
+def _dash_split(match: re.Match[str]) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    near_cjk = (start > 0 and is_cjk(text[start - 1])) or (end < len(text) and is_cjk(text[end]))
+    return " " if near_cjk else match.group()
+
+
+# Unicode Pd (dash punctuation), as JavaScript's /\p{Pd}/u.
+_DASHES = re.compile(
+    "[-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d"
+    "\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead]+"
+)
+
+
+def split_query(query: str) -> list[str]:
+    """A query's words: split on white space, and on dashes next to a CJK character (互联网-党建
+    is 互联网 党建; covid-19 stays one word), as the browser does (``splitQuery``)."""
+    return _DASHES.sub(_dash_split, unicodedata.normalize("NFKC", query)).split()
+
+
 def tokenize_query(query: str) -> list[list[str]]:
-    """A query as its words (split on white space), each word as its tokens; empty words dropped."""
-    return [tokens for word in query.split() if (tokens := tokenize(word))]
+    """A query as its words (``split_query``), each word as its tokens; empty words dropped."""
+    return [tokens for word in split_query(query) if (tokens := tokenize(word))]
 
 
 def term_hash(term: str) -> int:

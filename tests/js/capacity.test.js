@@ -17,7 +17,7 @@ function word(i) {
   for (;;) {
     letters = "abcdefghijklmnopqrstuvwxyz"[i % 26] + letters;
     i = Math.floor(i / 26);
-    if (!i) return "w" + letters;
+    if (!i) return "w" + letters + "0"; // a digit: the stemmer joins none of them
   }
 }
 

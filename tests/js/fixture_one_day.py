@@ -18,7 +18,7 @@ def word(i: int) -> str:
         i, rest = divmod(i, 26)
         letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
         if not i:
-            return "w" + letters
+            return "w" + letters + "0"  # a digit: the stemmer joins none of them
 
 
 def docs(count: int) -> list[SearchDoc]:

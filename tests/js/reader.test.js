@@ -17,9 +17,10 @@ async function open() {
   return searcherOver(dir);
 }
 
-async function urls(searcher, query, filters, sort) {
+async function urls(searcher, query, filters, sort, tier) {
   const r = await searcher.search(query, filters, sort);
-  const found = await Promise.all(r.hits.map((h) => searcher.entry(h.ref).then((e) => e.url)));
+  const hits = tier ? r.hits.filter((h) => h.tier === tier) : r.hits;
+  const found = await Promise.all(hits.map((h) => searcher.entry(h.ref).then((e) => e.url)));
   return { urls: found, partial: r.partial };
 }
 
@@ -74,8 +75,10 @@ test("the fold table is fetched in the parts a query needs, not whole", async ()
 
 test("every bigram of a chain is checked: one token between two runs is no match", async () => {
   const { searcher } = await open();
-  assert.deepStrictEqual((await urls(searcher, "委会民主")).urls, []);
-  assert.deepStrictEqual((await urls(searcher, "委会+民主")).urls, ["/news/gap/"]);
+  assert.deepStrictEqual((await urls(searcher, "委会民主", {}, "", 1)).urls, []);
+  assert.deepStrictEqual((await urls(searcher, "委会+民主", {}, "", 1)).urls, ["/news/gap/"]);
+  // its characters are all there, apart: a tier 2 match
+  assert.deepStrictEqual((await urls(searcher, "委会民主", {}, "", 2)).urls, ["/news/gap/"]);
 });
 
 test("a traditional query waits only for its own characters' fold parts; highlighting's come after", async () => {
@@ -101,4 +104,18 @@ test("a small index asks for the query's buckets before its fold parts are in; a
   assert.ok(firstShard >= 0 && firstShard < firstPart, fetched.join());
   const other = await open();
   assert.deepStrictEqual(await urls(other.searcher, "互聯網"), simplified);
+});
+
+test("English words are stemmed alike in the index and the query (lunr's stemmer)", async () => {
+  const { searcher } = await open();
+  // the entry says "Annual meeting of members" and "Members meet in the hall."
+  for (const q of ["member", "MEETINGS", "meets annually"]) {
+    assert.deepStrictEqual((await urls(searcher, q)).urls, ["/announcements/meeting/"], q);
+  }
+  const { findRanges } = require("../../theme/static/js/search.js");
+  // marked to the end of the word the stem opens
+  assert.deepStrictEqual(findRanges(tokenizer, "Members meet in the hall.", "member meetings"), [
+    [0, 7],
+    [8, 12],
+  ]);
 });

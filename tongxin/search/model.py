@@ -12,7 +12,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: Written in the manifest; a cache, a base or a delta of another format is not reused.
-FORMAT = "tongxin-search-6"  # 6: tags and summary indexed, CJK characters alone, symbols
+# 6: tags and summary indexed, CJK characters alone, symbols; 7: English words stemmed
+FORMAT = "tongxin-search-7"
 FIELDS = ("title", "text", "f")
 
 

@@ -334,31 +334,93 @@
       collect(l.recent, false);
     }
 
-    // How well an entry answers the query: words matched, words in its title or tags, BM25
-    // (lunr's k1 = 1.2, from the positions: the shards carry no field vectors). null: it
-    // fails a filter or matches no word.
+    // What a query word is made of when it is matched loosely: its characters (a CJK bigram
+    // holds two) and its other tokens (a Latin word, 网+, a lone character), each unit with
+    // the tokens of the word that hold it. 党建简报 is 党 建 简 报: 党建 and 简报 cover them all,
+    // though 建简 is nowhere; a reader types 党建简报 for 党建工作第N期简报.
+    function unitsOf(word, slots) {
+      var units = {};
+      var keys = [];
+      word.forEach(function (t, i) {
+        if (slots[i]) return;
+        var chars = Array.from(t);
+        var cjk = chars.length === 2 && tokenizer.isCjk(chars[0]) && tokenizer.isCjk(chars[1]);
+        (cjk ? chars : [t]).forEach(function (k) {
+          if (!units[k]) {
+            units[k] = [];
+            keys.push(k);
+          }
+          if (units[k].indexOf(t) < 0) units[k].push(t);
+        });
+      });
+      return keys.map(function (k) {
+        return units[k];
+      });
+    }
+
+    // The tokens an entry must hold to have every unit of every word: a unit only one token
+    // holds (the first and last characters of a CJK word): candidates come from these.
+    function necessaryTerms(units) {
+      var out = [];
+      units.forEach(function (word) {
+        word.forEach(function (holders) {
+          if (holders.length === 1 && out.indexOf(holders[0]) < 0) out.push(holders[0]);
+        });
+      });
+      return out;
+    }
+
+    // How much of a word an entry holds: 1 when every unit is held (by a token in any field),
+    // else the share held; title is true when the title (or a tag) alone holds them all.
+    function coverOf(units, positions) {
+      var got = 0;
+      var inTitle = 0;
+      units.forEach(function (holders) {
+        var any = false;
+        var title = false;
+        holders.forEach(function (t) {
+          if (positions[t]) any = true;
+          if (positions[t] && positions[t].title) title = true;
+        });
+        if (any) got += 1;
+        if (title) inTitle += 1;
+      });
+      var n = units.length || 1;
+      return { share: got / n, title: units.length > 0 && inTitle === units.length };
+    }
+
+    // How well an entry answers the query (null: it fails a filter or holds no part of it).
+    // tier 1: every word as typed (its tokens adjacent: the phrase itself); tier 2: every
+    // character of every word, in any order; tier 3: some of them (a partial match). Within
+    // a tier: words as typed, words in the title or tags, share of the query held, BM25
+    // (lunr's k1 = 1.2, from the positions: the shards carry no field vectors).
     function evaluate(ref, query) {
       var n = numberOf(ref);
       for (var i = 0; i < query.filters.length; i++) {
         if (!positionsIn(query.byTerm[query.filters[i]], ref, n)) return null;
       }
       var matched = 0;
+      var whole = 0;
       var inTitle = 0;
+      var share = 0;
       var score = 0;
       var scored = {};
       query.words.forEach(function (w, wi) {
         var terms = query.required[wi];
         var positions = {};
-        for (var k = 0; k < terms.length; k++) {
-          var found = positionsIn(query.byTerm[terms[k]], ref, n);
-          if (!found) return;
-          positions[terms[k]] = found;
-        }
-        var where = adjacent(w, query.slots[wi], positions);
-        if (!where) return;
-        matched += 1;
-        if (where === 2) inTitle += 1;
+        var all = true;
         terms.forEach(function (t) {
+          var found = positionsIn(query.byTerm[t], ref, n);
+          if (found) positions[t] = found;
+          else all = false;
+        });
+        var where = all ? adjacent(w, query.slots[wi], positions) : 0;
+        var cover = coverOf(query.units[wi], positions);
+        if (where) matched += 1;
+        if (where === 2 || (!where && cover.title)) inTitle += 1;
+        if (where || cover.share === 1) whole += 1;
+        share += where ? 1 : cover.share;
+        Object.keys(positions).forEach(function (t) {
           if (scored[t]) return;
           scored[t] = true;
           Object.keys(positions[t]).forEach(function (f) {
@@ -367,7 +429,21 @@
           });
         });
       });
-      return matched ? { n: n, ref: ref, score: score, matched: matched, title: inTitle } : null;
+      if (!share) return null;
+      var words = query.words.length;
+      var tier = matched === words ? 1 : whole === words ? 2 : 3;
+      return { n: n, ref: ref, score: score, matched: matched, title: inTitle, share: share, tier: tier };
+    }
+
+    // The best partial matches: those holding more than half as much of the query as the best.
+    function bestPartial(hits) {
+      var best = 0;
+      hits.forEach(function (h) {
+        best = Math.max(best, h.share);
+      });
+      return hits.filter(function (h) {
+        return h.share > best / 2;
+      });
     }
 
     function shortest(terms, byTerm) {
@@ -384,14 +460,21 @@
 
     function order(sort) {
       // entries with more of the words first, then those with them in the title or tags
+      // (tier 1, the phrase as typed, before tier 2, its characters in any order)
       if (sort === "newest") {
         return function (a, b) {
-          return b.matched - a.matched || b.n - a.n || (a.ref < b.ref ? -1 : 1);
+          return (a.tier || 1) - (b.tier || 1) || b.matched - a.matched || b.n - a.n || (a.ref < b.ref ? -1 : 1);
         };
       }
       return function (a, b) {
         return (
-          b.matched - a.matched || b.title - a.title || b.score - a.score || b.n - a.n || (a.ref < b.ref ? -1 : 1)
+          (a.tier || 1) - (b.tier || 1) ||
+          b.matched - a.matched ||
+          b.title - a.title ||
+          (b.share || 0) - (a.share || 0) ||
+          b.score - a.score ||
+          b.n - a.n ||
+          (a.ref < b.ref ? -1 : 1)
         );
       };
     }
@@ -403,10 +486,19 @@
      * with sort "newest", by number (a bigger n is a later date); searcher.entry(hit.ref)
      * reads a hit's row. */
     function search(queryText, filters, sort) {
-      guessShards(queryText || "");
-      return foldFor(queryText || "").then(function () {
-        return searchFolded(queryText, filters, sort);
+      return stemReady(queryText).then(function () {
+        guessShards(queryText || "");
+        return foldFor(queryText || "").then(function () {
+          return searchFolded(queryText, filters, sort);
+        });
       });
+    }
+
+    // A query with a word of Latin letters is stemmed by lunr.stemmer (tokenizer.stem): on the
+    // page lunr.js loads async, and options.ready resolves once it is there.
+    function stemReady(queryText) {
+      if (!options.ready || !tokenizer.needsStem(queryText || "")) return Promise.resolve();
+      return options.ready;
     }
 
     // A small index (64 documents at most, or no more than its buckets: a bucket is a
@@ -478,6 +570,9 @@
               });
             })
           };
+          query.units = words.map(function (w, wi) {
+            return unitsOf(w, query.slots[wi]);
+          });
           function run(lead) {
             var candidates = [];
             var seen = {};
@@ -491,18 +586,26 @@
             });
             return hits;
           }
-          // every word: candidates from the shortest list of all
-          var hits = run([shortest(termNames, byTerm)]).filter(function (h) {
-            return h.matched === words.length;
+          // every word as typed (tier 1) or every character of it (tier 2): candidates from
+          // the shortest list of the terms each of them needs (and the filters')
+          var needed = necessaryTerms(query.units).concat(filterTerms);
+          var hits = run([shortest(needed.length ? needed : termNames, byTerm)]).filter(function (h) {
+            return h.tier < 3;
           });
           var partial = false;
-          if (!hits.length && words.length > 1) {
-            // none has them all: the entries with any word (its shortest list), most words first
+          if (!hits.length) {
+            // none has them all: the entries with the most of the query (any of its terms)
             partial = true;
-            hits = run(
-              required_.map(function (list) {
-                return shortest(list.length ? list : termNames, byTerm);
-              })
+            hits = bestPartial(
+              run(
+                Object.keys(byTerm)
+                  .filter(function (t) {
+                    return filterTerms.indexOf(t) < 0;
+                  })
+                  .map(function (t) {
+                    return byTerm[t];
+                  })
+              )
             );
           }
           hits.sort(order(sort));
@@ -520,6 +623,7 @@
       filters = filters || {};
       if (!manifest.first || !manifest.first.length || delta) return Promise.resolve(null);
       if (filters.branch || filters.type || filters.region || filters.year) return Promise.resolve(null);
+      if (tokenizer.needsStem(queryText || "")) return Promise.resolve(null);
       return foldFor(queryText || "").then(function () {
         var lead = null;
         var allHot = true;
@@ -533,9 +637,8 @@
         // newest rows: they would seldom fill a page, and waiting for them costs a round trip
         // before the postings are asked for
         if (lead === null || !allHot) return null;
-        var needles = String(queryText)
-          .split(/\s+/)
-          .filter(Boolean)
+        var needles = tokenizer
+          .splitQuery(queryText)
           .map(function (w) {
             return tokenizer.normalise(w).toLowerCase();
           });
@@ -591,27 +694,44 @@
     });
   }
 
+  // A word's CJK bigrams (党建简报: 党建 建简 简报), a Latin word's stem (volunteers: volunt),
+  // or the word itself.
+  function pieces(tokenizer, word) {
+    if (/^[a-z]+$/.test(word)) return [tokenizer.stem(word)];
+    var chars = Array.from(word);
+    var out = [];
+    for (var i = 0; i + 1 < chars.length; i++) {
+      if (tokenizer.isCjk(chars[i]) && tokenizer.isCjk(chars[i + 1])) out.push(chars[i] + chars[i + 1]);
+    }
+    return out.length ? out : [word];
+  }
+
   // [start, end) code point ranges of every query word in s, Simplified/Traditional alike.
   function findRanges(tokenizer, s, query) {
     var chars = foldedChars(tokenizer, s);
     var hay = chars.join("");
     var ranges = [];
-    String(query)
-      .split(/\s+/)
-      .filter(Boolean)
-      .forEach(function (word) {
-        var needle = tokenizer.fold(word.normalize("NFKC")).toLowerCase();
-        if (!needle) return;
+    tokenizer.splitQuery(query).forEach(function (word) {
+      var needle = tokenizer.fold(word.normalize("NFKC")).toLowerCase();
+      if (!needle) return;
+      // a word not found whole (a tier 2 or partial match) is marked by its bigrams
+      var needles = hay.indexOf(needle) >= 0 ? [needle] : pieces(tokenizer, needle);
+      needles.forEach(function (piece) {
+        var latin = /^[a-z]+$/.test(piece);
         var from = 0;
         for (;;) {
-          var at = hay.indexOf(needle, from);
+          var at = hay.indexOf(piece, from);
           if (at < 0) break;
+          var end = at + piece.length;
+          // a Latin word (or its stem: volunt) is marked to the end of the word it opens
+          while (latin && end < hay.length && /[a-z]/.test(hay.charAt(end))) end++;
           // convert UTF-16 offsets of the joined string into code point indexes
           var start = Array.from(hay.slice(0, at)).length;
-          ranges.push([start, start + Array.from(needle).length]);
-          from = at + needle.length;
+          ranges.push([start, start + Array.from(hay.slice(at, end)).length]);
+          from = end;
         }
       });
+    });
     ranges.sort(function (a, b) {
       return a[0] - b[0];
     });
@@ -656,6 +776,7 @@
           });
     var searcher = createSearcher({
       tokenizer: tokenizer,
+      ready: lunrReady,
       fetchJson: function (path) {
         var data = win.fetch(base + path).then(function (r) {
           if (!r.ok) throw new Error(path + ": HTTP " + r.status);
@@ -799,11 +920,21 @@
       kinds.hidden = values.length < 3 || !total;
     }
 
+    // A hit's link: a branch site's own pages are stored relative to its root (the folder
+    // above the search data), resolved here against the page's own address; a portal's
+    // entries of other sites are absolute and stay so.
+    var siteRoot = new win.URL("../", new win.URL(base, win.location.href));
+    function hitUrl(url) {
+      if (/^[a-z][a-z0-9+.-]*:|^\//i.test(url)) return url;
+      var u = new win.URL(url, siteRoot);
+      return u.origin === win.location.origin ? u.pathname + u.search + u.hash : u.href;
+    }
+
     function renderHit(e, query) {
       var li = doc.createElement("li");
       li.className = "search-hit";
       var a = doc.createElement("a");
-      a.href = e.url;
+      a.href = hitUrl(e.url);
       var titleChars = Array.from(e.title);
       appendMarked(doc, a, titleChars, findRanges(tokenizer, e.title, query), 0, titleChars.length);
       var h = doc.createElement("h2");
@@ -835,6 +966,15 @@
       return li;
     }
 
+    // Before the first hit holding the query's words apart (tier 2): says so, once.
+    function looseNote() {
+      current.loose = true;
+      var li = doc.createElement("li");
+      li.className = "search-loose";
+      li.textContent = strings.loose || "";
+      return li;
+    }
+
     function showMore(gen) {
       var slice = current.hits.slice(current.shown, current.shown + PAGE);
       current.shown += slice.length;
@@ -845,7 +985,8 @@
         })
       ).then(function (entries) {
         if (gen !== generation) return;
-        entries.forEach(function (e) {
+        entries.forEach(function (e, i) {
+          if (slice[i].tier === 2 && !current.loose) results.appendChild(looseNote());
           results.appendChild(renderHit(e, current.query));
         });
         results.setAttribute("aria-busy", "false");

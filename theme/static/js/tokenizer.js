@@ -1,7 +1,7 @@
 /* Tongxin search tokenizer: the same rules as tongxin/tokenizer.py, held equal by
  * tests/vectors/tokenizer.json. NFKC, fold Traditional to Simplified (table from
  * search/t2s.json), CJK runs -> overlapping bigrams (one-character runs stay whole),
- * other letters/digits -> lower-cased words; symbols (Sm, Sc, #) right after a run add one token,
+ * other letters/digits -> lower-cased words (ASCII ones stemmed by lunr.stemmer); symbols (Sm, Sc, #) right after a run add one token,
  * the run's last CJK character or its word followed by them (互联网+ -> 互联 联网 网+);
  * everything else separates. */
 (function (root, factory) {
@@ -65,6 +65,30 @@
     return fold(String(text).normalize("NFKC"));
   }
 
+  // lunr's English (Porter) stemmer for a word of ASCII letters, as tongxin.tokenizer.stem:
+  // a final y is i, a stem under three letters is not used. The page loads lunr.js async:
+  // a searcher waits for it (stemReady) before it tokenizes a query with such a word.
+  var ASCII_WORD = /^[a-z]+$/;
+  function lunrLib() {
+    if (typeof lunr !== "undefined") return lunr;
+    if (typeof require === "function") return require("lunr");
+    return null;
+  }
+
+  function stem(word) {
+    if (!ASCII_WORD.test(word)) return word;
+    var lib = lunrLib();
+    if (!lib) throw new Error("lunr.js is needed to stem " + word);
+    var s = lib.stemmer(new lib.Token(word, {})).toString();
+    if (s.charAt(s.length - 1) === "y") s = s.slice(0, -1) + "i";
+    return s.length >= 3 ? s : word;
+  }
+
+  // Whether tokenizing this text needs the stemmer (it holds an ASCII letter after NFKC).
+  function needsStem(text) {
+    return /[A-Za-z]/.test(String(text).normalize("NFKC"));
+  }
+
   function tokenize(text) {
     var chars = Array.from(normalise(text));
     var tokens = [];
@@ -84,7 +108,7 @@
       } else if (WORD_CHAR.test(ch)) {
         while (j < chars.length && !isCjk(chars[j]) && WORD_CHAR.test(chars[j])) j++;
         last = chars.slice(i, j).join("").toLowerCase();
-        tokens.push(last);
+        tokens.push(stem(last));
       }
       if (last !== null) {
         var s = j;
@@ -97,8 +121,28 @@
     return tokens;
   }
 
+  // A query's words: split on white space, and on dashes next to a CJK character (互联网-党建,
+  // 互联网—党建 are two words, as 互联网 党建; covid-19 stays one). Readers rarely type spaces.
+  var DASH = /\p{Pd}/u;
+  function splitQuery(query) {
+    var chars = Array.from(String(query).normalize("NFKC"));
+    var out = "";
+    for (var i = 0; i < chars.length; i++) {
+      if (!DASH.test(chars[i])) {
+        out += chars[i];
+        continue;
+      }
+      var j = i;
+      while (j < chars.length && DASH.test(chars[j])) j++;
+      var cjk = (i > 0 && isCjk(chars[i - 1])) || (j < chars.length && isCjk(chars[j]));
+      out += cjk ? " " : chars.slice(i, j).join("");
+      i = j - 1;
+    }
+    return out.split(/\s+/).filter(Boolean);
+  }
+
   function tokenizeQuery(query) {
-    var words = String(query).split(/\s+/);
+    var words = splitQuery(query);
     var out = [];
     for (var i = 0; i < words.length; i++) {
       var tokens = tokenize(words[i]);
@@ -126,6 +170,9 @@
     normalise: normalise,
     tokenize: tokenize,
     tokenizeQuery: tokenizeQuery,
+    splitQuery: splitQuery,
+    stem: stem,
+    needsStem: needsStem,
     termHash: termHash,
     isCjk: isCjk
   };
