@@ -149,8 +149,9 @@ def run(
         if adaptive and only is None:
             only = schedule.due(store.db, [b.id for b in registry.branches], moment)
         results = _fetch_stage(registry, states, report, progress, only)
-        record_probes(store.db, results, moment, thresholds(registry)["probe_seconds"])
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
+        unreadable = {i for i, answer in ingested.items() if answer.rows is None}
+        record_probes(store.db, results, moment, thresholds(registry)["probe_seconds"], unreadable)
         # what each changed branch could retract before its new entries are stored
         before = retractions.counts_before(store, registry.branches, ingested)
         _store_stage(registry, store, results, ingested, report, progress, now)
@@ -237,19 +238,25 @@ def _read_lower_portals(
 
 
 def _needs_ingest(result: FetchResult, state: Any, branch: Branch) -> bool:
-    """A new body: not an error, not a 304, not the same bytes read the same way last time."""
+    """A new body: not an error, not a 304, not the same bytes read the same way last time
+    (after a failed run the body is read again: an unreadable feed stays an error)."""
     return (
         result.error is None
         and result.body is not None
         and not result.not_modified
-        and not unchanged_body(result, state, branch)
+        and (_failed_last(state) or not unchanged_body(result, state, branch))
     )
+
+
+def _failed_last(state: Any) -> bool:
+    return getattr(state, "status", None) in ("error", "gone")
 
 
 def _fetch_state(state: BranchState | None, branch: Branch) -> BranchState | None:
     """The state the fetch sends validators from: none when the stored body was read under
-    other settings or by an older parser (it must be fetched whole and read again)."""
-    if state is not None and read_under_other_settings(state, branch):
+    other settings or by an older parser, or the last run failed (it must be fetched whole
+    and read again: a 304 to a feed that could not be read is not a success)."""
+    if state is not None and (read_under_other_settings(state, branch) or _failed_last(state)):
         return dataclasses.replace(state, etag=None, last_modified=None)
     return state
 
