@@ -36,6 +36,7 @@ from .entrybuilder import PLAIN_HTTP_RE as _PLAIN_HTTP_RE
 from .entrybuilder import EntryBuilder
 from .feedtext import atom_text, rss_html
 from .model import Branch, Entry, ParsedFeed
+from .repeatedids import split_repeated_ids
 
 TONGXIN_NS = "https://tongxin.example/ns/1.0"  # as plugins/feeds.py writes it
 TYPE_SCHEME = TONGXIN_NS + "#type"
@@ -525,6 +526,7 @@ def parse_feed(
                 pass
         if not feed.entries:
             raise ParseError(translate(None, "federation.parse.no_entries"))
+    split_repeated_ids(feed)  # two items under one guid are two entries
     return feed
 
 
