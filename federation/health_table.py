@@ -104,7 +104,7 @@ def health_csv(rows: Sequence[BranchHealth], registry: Registry) -> str:
     for number, shown in enumerate(page_rows(rows, registry), start=1):
         row, found = shown["row"], shown["inspection"]
         writer.writerow(
-            [
+            _cell(value) for value in [
                 number, row.name, row.region or "",
                 translate(language, f"health.status.{row.status}"),
                 shown["last_entry"], _blank_if_none(found.get("days_since_newest")),
@@ -116,6 +116,19 @@ def health_csv(rows: Sequence[BranchHealth], registry: Registry) -> str:
             ]
         )  # fmt: skip
     return "\ufeff" + buffer.getvalue()
+
+
+#: What a spreadsheet takes as the start of a formula (OWASP, CSV injection): ``=``, ``+``,
+#: ``-``, ``@``, a tab or a carriage return. Branch names come from registries and OPML.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A text cell that a spreadsheet would read as a formula, quoted with ``'`` (numbers,
+    negative ones included, stay numbers)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _blank_if_none(value: object) -> object:
