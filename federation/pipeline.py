@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import capping, heldchanges, moves, quarantine, replay, retractions, schedule
+from . import capping, heldchanges, loops, moves, quarantine, replay, retractions, schedule
 from .errors import describe
 from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
@@ -346,6 +346,12 @@ def _store_branch(
     rollback = replay.check(store, branch, result, language)
     if rollback:  # an older signed feed replayed: refused, what was stored stays
         result.error, result.body, answer = rollback, None, None
+    if answer is not None and answer.rows and branch.portal:
+        kept = loops.drop_copies(store.db, branch, answer.rows)
+        if len(kept) < len(answer.rows):  # our own entries come back through a portal
+            extra = loops.note(len(answer.rows) - len(kept))
+            answer.note = f"{answer.note}; {extra}" if answer.note else extra
+            answer.rows = kept
     status, error = _status(result, answer)
     # A 301/308 moves the branch only once believable (federation/moves.py); until then the
     # health page notes the pending move.

@@ -109,7 +109,7 @@ def parse_registry(
     return Registry(
         name=data["name"].strip(),
         url=data["url"].strip(),
-        branches=tuple(with_scopes(branches)),
+        branches=tuple(with_scopes(branches, data["url"].strip())),
         path=Path(path) if path is not None else None,
         language=data.get("language") or "zh-CN",
         description=data.get("description") or "",
