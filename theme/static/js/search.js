@@ -803,7 +803,7 @@
       var li = doc.createElement("li");
       li.className = "search-hit";
       var a = doc.createElement("a");
-      a.href = e.url;
+      if (e.url) a.href = e.url; // an entry without a link of its own is no link (not "")
       var titleChars = Array.from(e.title);
       appendMarked(doc, a, titleChars, findRanges(tokenizer, e.title, query), 0, titleChars.length);
       var h = doc.createElement("h2");
