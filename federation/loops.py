@@ -41,5 +41,5 @@ def drop_copies(db: sqlite3.Connection, branch: Branch, rows: list[EntryRow]) ->
     return [r for r in rows if r[_ORIGIN] != branch.id or (r[_URL], r[_TITLE]) not in direct]
 
 
-def note(count: int) -> str:
-    return translate(None, "federation.parse.own_entries", count=count)
+def note(language: str | None, count: int) -> str:
+    return translate(language, "federation.parse.own_entries", count=count)

@@ -281,7 +281,9 @@ def _ingest_stage(
             # The screen compares with what the branch published before: its stored entries,
             # handed to the worker as plain data (workers never open the store).
             history = store.entries(branch_id=branch.id, include_quarantined=True)
-            jobs.append(Job.of(branch, result, history))
+            jobs.append(
+                dataclasses.replace(Job.of(branch, result, history), language=registry.language)
+            )
     if not jobs:
         return {}
     with progress.stage("parse", len(jobs)):
@@ -349,7 +351,7 @@ def _store_branch(
     if answer is not None and answer.rows and branch.portal:
         kept = loops.drop_copies(store.db, branch, answer.rows)
         if len(kept) < len(answer.rows):  # our own entries come back through a portal
-            extra = loops.note(len(answer.rows) - len(kept))
+            extra = loops.note(language, len(answer.rows) - len(kept))
             answer.note = f"{answer.note}; {extra}" if answer.note else extra
             answer.rows = kept
     status, error = _status(result, answer)

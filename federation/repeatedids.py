@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from tongxin.i18n import translate
-
 from .model import Entry, ParsedFeed
 
 _Signature = tuple[str, str, str, str, datetime | None]
@@ -71,7 +69,5 @@ def split_repeated_ids(feed: ParsedFeed) -> int:
             if entry.feed_id:
                 entry.feed_id = f"{entry.feed_id}#{suffixes[signature]}"
     if renamed:
-        feed.notes.append(
-            translate(None, "federation.parse.repeated_ids", count=renamed, id=example[:80])
-        )
+        feed.notes.append(("federation.parse.repeated_ids", {"count": renamed, "id": example[:80]}))
     return renamed

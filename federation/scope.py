@@ -23,8 +23,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from tongxin.i18n import translate
-
 from .model import Branch
 
 #: ``Branch.extra`` key: feed address → registry id of the branches below a portal branch.
@@ -101,7 +99,7 @@ def drop_own_entries(feed: Any, branch: Branch) -> int:
     dropped = len(feed.entries) - len(kept)
     if dropped:
         feed.entries = kept
-        feed.notes.append(translate(None, "federation.parse.own_entries", count=dropped))
+        feed.notes.append(("federation.parse.own_entries", {"count": dropped}))
     return dropped
 
 

@@ -1,0 +1,41 @@
+"""What the health page notes about a feed that was read is in the portal's language.
+
+A branch whose CMS dates an entry next week (a typo in the year's month) gets the
+"date after the fetch" note; a zh-TW or en portal used to show it in Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from feedserver import FeedServer
+from test_pipeline import Item, atom, federate, server, write_registry
+
+from tongxin.i18n import translate
+
+__all__ = ["server"]
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "zh-TW", "en"])
+def test_the_future_date_note_is_in_the_portal_language(
+    server: FeedServer, tmp_path: Path, language: str
+) -> None:
+    items = [Item("a", "下周的活动", -7), Item("b", "昨天的活动", 1)]
+    server.route("/f.xml", body=atom(server.url("/f/"), "F", items))
+    path = write_registry(
+        tmp_path / "r.yaml", "Portal", "https://p.example/",
+        [{"id": "f", "name": "F", "feed": server.url("/f.xml")}],
+    )  # fmt: skip
+    data = yaml.safe_load(path.read_text("utf-8"))
+    path.write_text(yaml.safe_dump({**data, "language": language}, allow_unicode=True), "utf-8")
+    out = tmp_path / "portal"
+    federate(path, out)
+    (row,) = json.loads((out / "health.json").read_text("utf-8"))["branches"]
+    assert row["error"] == translate(language, "federation.parse.future")
+    page = (out / "health/index.html").read_text("utf-8")
+    assert translate(language, "federation.parse.future") in page
+    if language != "zh-CN":
+        assert translate("zh-CN", "federation.parse.future") not in page
