@@ -39,3 +39,25 @@ def test_the_future_date_note_is_in_the_portal_language(
     assert translate(language, "federation.parse.future") in page
     if language != "zh-CN":
         assert translate("zh-CN", "federation.parse.future") not in page
+
+
+def test_an_english_health_page_and_csv_use_english_punctuation(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.route("/old.xml", body=atom(server.url("/o/"), "Old", [Item("a", "Old news", 200)]))
+    server.route("/new.xml", body=atom(server.url("/n/"), "New", [Item("b", "New news", 1)]))
+    path = write_registry(
+        tmp_path / "r.yaml", "Portal", "https://p.example/",
+        [{"id": "old", "name": "Old branch", "feed": server.url("/old.xml")},
+         {"id": "new", "name": "New branch", "feed": server.url("/new.xml")}],
+    )  # fmt: skip
+    data = yaml.safe_load(path.read_text("utf-8"))
+    path.write_text(yaml.safe_dump({**data, "language": "en"}, allow_unicode=True), "utf-8")
+    out = tmp_path / "portal"
+    federate(path, out)
+    page = (out / "health/index.html").read_text("utf-8")
+    csv_text = (out / "health.csv").read_text("utf-8")
+    for text in (page, csv_text):
+        found = sorted({c for c in text if c in "、；：，（）"})
+        assert not found, found
+    assert "News" in page and "Old branch" in csv_text
