@@ -192,7 +192,8 @@ def _fetch_stage(
         )
         for result in results:
             if result.detail:  # the operator's detail; health shows only the error class
-                logger.warning("branch %s: %s (%s)", result.branch_id, result.error, result.detail)
+                # INFO: the failure itself is reported once, after the store stage (-q too)
+                logger.info("%s: %s (%s)", result.branch_id, result.error, result.detail)
         report.timings["fetch"] = time.perf_counter() - t
     report.fetched = sum(1 for result in results if result.error is None)
     report.attempted = len(results)
@@ -231,8 +232,12 @@ def _read_lower_portals(
             before=before,
         )
         for branch_id, outcome in done.items():
-            if outcome.retracted or outcome.held:
-                logger.warning("branch %s: %s", branch_id, outcome.summary())
+            # a held retraction waits for the operator (shown under -q too); a done one is news
+            line = f"{branch_id}: {outcome.summary(registry.language)}"
+            if outcome.held:
+                logger.warning(line)
+            elif outcome.retracted:
+                logger.info(line)
     except Exception:  # noqa: BLE001 - the store keeps what it had; the portal publishes
         logger.exception("api/index.json and retractions")
 

@@ -61,3 +61,12 @@ def test_an_english_health_page_and_csv_use_english_punctuation(
         found = sorted({c for c in text if c in "、；：，（）"})
         assert not found, found
     assert "News" in page and "Old branch" in csv_text
+
+
+def test_the_retraction_log_line_is_in_the_portal_language() -> None:
+    from tongxin.federation.retractions import Outcome
+
+    done = Outcome(retracted=2)
+    assert done.summary("zh-CN") == "已移除该支部撤回的 2 篇"
+    assert done.summary("zh-TW") == "已移除該支部撤回的 2 篇"
+    assert done.summary("en") == "2 entries the branch withdrew were removed"
