@@ -21,7 +21,7 @@ import json
 import socket
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -186,12 +186,25 @@ async def _read_json(
     session: aiohttp.ClientSession, policy: NetworkPolicy, url: str, max_bytes: int
 ) -> Any:
     try:
-        host = urlsplit(url).hostname or ""
-        policy.check_host(host)  # an address literal is refused before any request
-        async with session.get(url) as response:
-            if response.status != 200:
+        for _hop in range(_MAX_JSON_REDIRECTS + 1):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https"):
                 return None
-            body = await response.content.read(max_bytes + 1)
-            return None if len(body) > max_bytes else json.loads(body)
+            # every hop, the first and each redirect alike: an address literal is refused
+            # before any request
+            policy.check_host(parts.hostname or "")
+            async with session.get(url, allow_redirects=False) as response:
+                if response.status in (301, 302, 303, 307, 308):
+                    url = urljoin(url, response.headers.get("Location", "").strip())
+                    continue
+                if response.status != 200:
+                    return None
+                body = await response.content.read(max_bytes + 1)
+                return None if len(body) > max_bytes else json.loads(body)
     except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeError, OSError):
         return None
+    return None
+
+
+#: Redirects followed for a JSON document beside a feed (as many as for the feeds).
+_MAX_JSON_REDIRECTS = 5

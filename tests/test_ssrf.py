@@ -184,3 +184,22 @@ def test_an_allowed_host_name_does_not_open_its_address_literal_to_a_redirect() 
         assert ok.ok and "好消息".encode() in (ok.body or b"")
         _refused(direct, None)
         _refused(redirected, inside)
+
+
+def test_json_beside_the_feeds_checks_every_redirect_hop_too() -> None:
+    """A lower portal's health.json and a branch's api/index.json are read through the same
+    policy: a redirect from an allowed host name to an address literal is refused."""
+    from tongxin.federation.netguard import read_json_documents
+
+    with FeedServer() as inside, FeedServer() as branch:
+        inside.route("/secret.json", body=b'{"secret": 1}', content_type="application/json")
+        branch.route("/health.json", status=302, headers={"Location": inside.url("/secret.json")})
+        branch.route("/moved.json", status=301, headers={"Location": "/api/index.json"})
+        branch.route("/api/index.json", body=b'{"ok": true}', content_type="application/json")
+        named = f"http://localhost:{branch.port}"
+        got = read_json_documents(
+            {"redirected": named + "/health.json", "moved": named + "/moved.json"},
+            allow_networks=["localhost"], user_agent="t", max_bytes=10_000, timeout=5.0,
+        )  # fmt: skip
+        assert got == {"redirected": None, "moved": {"ok": True}}
+        assert not inside.requests()
