@@ -393,10 +393,9 @@ def _store_branch(
         report.updated += outcome.updated
         if outcome.new:
             cap = capping.cap_for(branch, max_entries)
-            if capping.enforce(store, branch, cap, language):
-                logger.warning(
-                    "branch %s: more than %d entries; the oldest were dropped", branch.id, cap
-                )
+            capped = capping.enforce(store, branch, cap, language)
+            if capped:  # the health note, in the portal's language
+                logger.warning("%s: %s", branch.id, capped)
     if status in ("error", "gone"):
         report.failed[branch.id] = error or status
         progress.warn(
