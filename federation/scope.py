@@ -103,6 +103,13 @@ def drop_own_entries(feed: Any, branch: Branch) -> int:
     return dropped
 
 
+def also_self(branches: Sequence[Branch], portal_url: str) -> None:
+    """Record another address of this portal (``federate --siteurl``) on its portal branches."""
+    for branch in branches:
+        if branch.portal:
+            branch.extra[SELF] = (branch.extra.get(SELF) or frozenset()) | own_addresses(portal_url)
+
+
 def with_scopes(branches: Sequence[Branch], portal_url: str = "") -> list[Branch]:
     """``branches`` with what :func:`origin_scope` needs recorded on each portal branch."""
     by_id = {b.id: b for b in branches}

@@ -59,3 +59,30 @@ def test_portals_listing_each_other_keep_one_copy_of_each_entry(
     # the health page says why, on the portal branch, when a copy comes back
     assert all(row["status"] == "ok" for row in notes[1:])
     assert any("互相收录" in (row["error"] or "") for row in notes), [r["error"] for r in notes]
+
+
+def test_the_portal_knows_itself_by_its_registry_address_and_by_siteurl(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from tongxin.federation.registry import load_registry
+    from tongxin.federation.scope import also_self, names_this_portal
+
+    path = write_registry(
+        tmp_path / "r.yaml", "X门户", "https://x.example/portal/",
+        [{"id": "y", "name": "Y门户", "feed": "https://y.example/feeds/all.atom.xml",
+          "portal": True}],
+    )  # fmt: skip
+    (y,) = load_registry(path).branches
+
+    def named(feed: str = "", link: str = "", origin: str = "") -> bool:
+        entry = SimpleNamespace(origin_feed_url=feed, origin_branch_url=link,
+                                origin_branch_id=origin)  # fmt: skip
+        return names_this_portal(y, entry)
+
+    assert named(feed="https://x.example/portal/feeds/all.atom.xml")
+    assert named(link="https://x.example/portal")
+    assert named(origin="https://X.example/portal/feeds/all.json")
+    assert not named(feed="https://x.example/other/feeds/all.atom.xml")
+    assert not named(feed="http://10.0.0.5:8080/feeds/all.atom.xml")
+    also_self([y], "http://10.0.0.5:8080/")  # federate --siteurl (a staging address)
+    assert named(feed="http://10.0.0.5:8080/feeds/all.atom.xml")
