@@ -10,8 +10,12 @@ its pages and to ``""`` in its Atom feed.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
+import pytest
+from browser import chromium_browser, open_page, serve_directory  # noqa: F401
 from feedserver import FeedServer
 from lxml import etree, html
 from test_pipeline import federate, server, write_registry
@@ -95,3 +99,36 @@ def test_untitled_and_unlinked_entries_on_the_portal(server: FeedServer, tmp_pat
         hits.update({row[1]: row[0] for row in json.loads(part.read_text("utf-8")).values()})
     assert hits["弹窗公告"] == "" and hits[NOTE[:30] + "…"].startswith("http")
     assert "" not in hits
+
+
+@pytest.mark.browser
+def test_search_hits_without_a_link_are_no_link_in_chromium(
+    browser, server: FeedServer, tmp_path: Path
+) -> None:
+    """search.js made ``href=""`` (the search page itself) of an entry without a link."""
+    server.route("/mb/feed.json", body=_json_feed(server.url("/mb/")),
+                 content_type="application/feed+json")  # fmt: skip
+    server.route("/dp/rss", body=_rss(server.url("/dp/")), content_type="application/rss+xml")
+    out = tmp_path / "www"
+    out.mkdir()
+    with serve_directory(out) as base:
+        registry = write_registry(
+            tmp_path / "r.yaml", "门户", base + "/",
+            [{"id": "mb", "name": "社区微博", "feed": server.url("/mb/feed.json")},
+             {"id": "dp", "name": "东坡社区", "feed": server.url("/dp/rss")}],
+        )  # fmt: skip
+        with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's loop
+            pool.submit(federate, registry, out).result(timeout=120)
+        for query, linked in (("弹窗公告", False), ("敬老院", True)):
+            opened = open_page(browser, f"{base}/search/?q={quote(query)}")
+            page = opened.page
+            page.wait_for_selector("#search[data-state=done]", state="attached")
+            hits = page.eval_on_selector_all(
+                "#search-results .search-hit-title a",
+                "els => els.map(e => [e.textContent, e.getAttribute('href')])",
+            )
+            assert len(hits) == 1 and hits[0][0], hits
+            assert (hits[0][1] is not None and hits[0][1].startswith("http")) == linked, hits
+            assert hits[0][1] != "", hits
+            assert opened.console_errors == [], opened.console_errors
+            page.close()
