@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tongxin import text
-from tongxin.i18n import translate
 from tongxin.settings import CONTENT_TYPES
 
 from .dates import DateReader, chinese_feed, clamp_future
@@ -110,7 +109,7 @@ class EntryBuilder:
         if clamped:
             self.clamped += 1
             if self.clamped == 1:
-                self.feed.notes.append(translate(None, "federation.parse.future"))
+                self.feed.notes.append(("federation.parse.future", {}))
         return moment
 
     def entry(

@@ -20,6 +20,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("signature", r"签名|signature"),
         ("dns", r"name or service not known|nodename nor servname|getaddrinfo|"
                 r"temporary failure in name resolution|no address associated|域名"),
+        # the address policy's own refusal (federation.fetch.blocked): not the site's doing
+        ("blocked", r"allow_networks|non-public address"),
         # aiohttp names "ssl:default" in every connection error: not a TLS problem by itself
         ("refused", r"connection refused|connect call failed|errno 111|拒绝连接"),
         ("tls", r"ssl(?!:default)|certificate|\btls\b|证书"),

@@ -66,7 +66,8 @@ def error_text(language: str, row: BranchHealth) -> str:
 
 
 def kind_names(language: str, kinds: Sequence[str]) -> str:
-    return "、".join(translate(language, f"theme.type_{kind}") for kind in kinds) if kinds else ""
+    names = [translate(language, f"theme.type_{kind}") for kind in kinds]
+    return translate(language, "theme.enum_separator").join(names)
 
 
 def page_rows(rows: Sequence[BranchHealth], registry: Registry) -> list[dict[str, Any]]:
@@ -101,21 +102,36 @@ def health_csv(rows: Sequence[BranchHealth], registry: Registry) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([translate(language, f"health.csv.{column}") for column in CSV_COLUMNS])
+    separator = translate(language, "theme.list_separator")
     for number, shown in enumerate(page_rows(rows, registry), start=1):
         row, found = shown["row"], shown["inspection"]
+        vetoes = separator.join(shown["vetoes"])
         writer.writerow(
-            [
+            _cell(value) for value in [
                 number, row.name, row.region or "",
                 translate(language, f"health.status.{row.status}"),
                 shown["last_entry"], _blank_if_none(found.get("days_since_newest")),
                 _blank_if_none(found.get("days_left")), len(found.get("overdue_kinds", ())),
                 shown["overdue"], len(found.get("blank_kinds", ())), shown["blank"],
                 found.get("undated", 0), found.get("backdated", 0), found.get("probes", 0),
-                _blank_if_none(found.get("failed_percent")), "；".join(shown["vetoes"]),
+                _blank_if_none(found.get("failed_percent")), vetoes,
                 found.get("retracted", 0), found.get("retract_held", 0), shown["error_text"],
             ]
         )  # fmt: skip
     return "\ufeff" + buffer.getvalue()
+
+
+#: What a spreadsheet takes as the start of a formula (OWASP, CSV injection): ``=``, ``+``,
+#: ``-``, ``@``, a tab or a carriage return. Branch names come from registries and OPML.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A text cell that a spreadsheet would read as a formula, quoted with ``'`` (numbers,
+    negative ones included, stay numbers)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _blank_if_none(value: object) -> object:

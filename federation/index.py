@@ -41,6 +41,7 @@ from tongxin.text import plain_text
 from .entryrows import ListingRow
 from .model import Entry
 from .morelink import without_more_link
+from .sanitise import text_title
 
 #: Characters of an entry's body indexed besides its title and summary: the portal finds
 #: entries, the branch site's own search has the full text (and lunr.py costs ~1 ms per doc).
@@ -100,7 +101,7 @@ def search_docs(
             SearchDoc(
                 id=entry.entry_id,
                 url=entry.url,
-                title=entry.title,
+                title=entry.title or text_title(entry.summary_html, entry.content_html),
                 text=text,
                 branch=entry.origin_branch_name or entry.branch_id,
                 type=entry.type or "news",

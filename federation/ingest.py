@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tongxin import parallel
+from tongxin.i18n import translate
 
 from .model import Branch, Entry, FetchResult
 from .parse import ParseError, parse_feed
@@ -51,6 +52,8 @@ class Job:
     content_type: str | None = None
     #: the branch's stored entries, quarantined ones included (the screen's history)
     history: list[Entry] = field(default_factory=list)
+    #: the portal's language, for the notes the health page shows
+    language: str | None = None
 
     @classmethod
     def of(cls, branch: Branch, result: FetchResult, history: list[Entry] | None = None) -> Job:
@@ -160,8 +163,10 @@ def _ingest(job: Job, rules: ScreenRules | None, digest: str) -> Ingested:
         "sanitise": sanitised_at - parsed_at,
         "screen": time.perf_counter() - sanitised_at,
     }
-    note = "; ".join(parsed.notes) or None
-    return Ingested(job.branch.id, digest, rows=rows, seconds=seconds, note=note)
+    notes = [translate(job.language, key, **values) for key, values in parsed.notes]
+    return Ingested(
+        job.branch.id, digest, rows=rows, seconds=seconds, note="; ".join(notes) or None
+    )
 
 
 def ingest(

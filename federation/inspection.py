@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,13 +54,23 @@ def thresholds(registry: Registry) -> dict[str, Any]:
 
 
 def record_probes(
-    db: sqlite3.Connection, results: Iterable[FetchResult], now: datetime, limit: float
+    db: sqlite3.Connection,
+    results: Iterable[FetchResult],
+    now: datetime,
+    limit: float,
+    unreadable: Collection[str] = (),
 ) -> None:
-    """One probe per fetch that was made (a fetch skipped for Retry-After is none)."""
+    """One probe per fetch that was made (a fetch skipped for Retry-After is none); a body
+    that could not be read as a feed (``unreadable`` branch ids) is a failed probe."""
     db.execute(_PROBES)
     stamp = now.astimezone(UTC).isoformat(timespec="seconds")
     rows = [
-        (r.branch_id, stamp, int(r.error is None and r.elapsed <= limit), round(r.elapsed, 3))
+        (
+            r.branch_id,
+            stamp,
+            int(r.error is None and r.elapsed <= limit and r.branch_id not in unreadable),
+            round(r.elapsed, 3),
+        )
         for r in results
         if r.skipped_until is None
     ]

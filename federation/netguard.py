@@ -21,7 +21,7 @@ import json
 import socket
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -86,13 +86,17 @@ class NetworkPolicy:
                 return False
         if host is not None and host.rstrip(".").lower() in self.hosts:
             return True
-        if address in self.resolved or is_public(address):
+        if is_public(address):
             return True
         inner = _unwrap(address)
         return any(inner in n or address in n for n in self.networks)
 
     def check_host(self, host: str) -> None:
-        """Refuse a URL whose host is a non-public address literal before any request."""
+        """Refuse a URL whose host is a non-public address literal before any request.
+
+        The same check for the first URL and every redirect hop: an address a listed host
+        name resolved to opens that name only, never the literal (``allow_networks:
+        [cms.intranet]`` must not let a redirect reach ``http://10.0.0.5:6379/``)."""
         try:
             address = ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
         except ValueError:
@@ -103,9 +107,18 @@ class NetworkPolicy:
     def socket_factory(self, addr_info: Any) -> socket.socket:
         """aiohttp's ``socket_factory``: the last check, on the address actually connected."""
         family, type_, proto, _, sockaddr = addr_info
-        if not self.allows(str(sockaddr[0])):
+        address = str(sockaddr[0])
+        if not self.allows(address) and not self._resolved_for_a_name(address):
             raise BlockedAddress("-", str(sockaddr[0]))
         return socket.socket(family=family, type=type_, proto=proto)
+
+    def _resolved_for_a_name(self, address: str) -> bool:
+        """Whether ``address`` came from resolving a listed host name (only names reach the
+        connector through the resolver; literals are checked by :meth:`check_host`)."""
+        try:
+            return ipaddress.ip_address(address.split("%", 1)[0]) in self.resolved
+        except ValueError:
+            return False
 
 
 class GuardedResolver(AbstractResolver):
@@ -173,12 +186,25 @@ async def _read_json(
     session: aiohttp.ClientSession, policy: NetworkPolicy, url: str, max_bytes: int
 ) -> Any:
     try:
-        host = urlsplit(url).hostname or ""
-        policy.check_host(host)  # an address literal is refused before any request
-        async with session.get(url) as response:
-            if response.status != 200:
+        for _hop in range(_MAX_JSON_REDIRECTS + 1):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https"):
                 return None
-            body = await response.content.read(max_bytes + 1)
-            return None if len(body) > max_bytes else json.loads(body)
+            # every hop, the first and each redirect alike: an address literal is refused
+            # before any request
+            policy.check_host(parts.hostname or "")
+            async with session.get(url, allow_redirects=False) as response:
+                if response.status in (301, 302, 303, 307, 308):
+                    url = urljoin(url, response.headers.get("Location", "").strip())
+                    continue
+                if response.status != 200:
+                    return None
+                body = await response.content.read(max_bytes + 1)
+                return None if len(body) > max_bytes else json.loads(body)
     except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeError, OSError):
         return None
+    return None
+
+
+#: Redirects followed for a JSON document beside a feed (as many as for the feeds).
+_MAX_JSON_REDIRECTS = 5

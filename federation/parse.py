@@ -36,6 +36,8 @@ from .entrybuilder import PLAIN_HTTP_RE as _PLAIN_HTTP_RE
 from .entrybuilder import EntryBuilder
 from .feedtext import atom_text, rss_html
 from .model import Branch, Entry, ParsedFeed
+from .repeatedids import split_repeated_ids
+from .scope import drop_own_entries
 
 TONGXIN_NS = "https://tongxin.example/ns/1.0"  # as plugins/feeds.py writes it
 TYPE_SCHEME = TONGXIN_NS + "#type"
@@ -525,6 +527,8 @@ def parse_feed(
                 pass
         if not feed.entries:
             raise ParseError(translate(None, "federation.parse.no_entries"))
+    split_repeated_ids(feed)  # two items under one guid are two entries
+    drop_own_entries(feed, branch)  # our own entries come back from a portal listing us
     return feed
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from tongxin.i18n import translate
 
-from . import capping, heldchanges, moves, quarantine, replay, retractions, schedule
+from . import capping, heldchanges, loops, moves, quarantine, replay, retractions, schedule
 from .errors import describe
 from .health import branch_health, parse_time, status_counts
 from .index import IndexAside, plan_portal_index
@@ -149,8 +149,9 @@ def run(
         if adaptive and only is None:
             only = schedule.due(store.db, [b.id for b in registry.branches], moment)
         results = _fetch_stage(registry, states, report, progress, only)
-        record_probes(store.db, results, moment, thresholds(registry)["probe_seconds"])
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
+        unreadable = {i for i, answer in ingested.items() if answer.rows is None}
+        record_probes(store.db, results, moment, thresholds(registry)["probe_seconds"], unreadable)
         # what each changed branch could retract before its new entries are stored
         before = retractions.counts_before(store, registry.branches, ingested)
         _store_stage(registry, store, results, ingested, report, progress, now)
@@ -191,7 +192,8 @@ def _fetch_stage(
         )
         for result in results:
             if result.detail:  # the operator's detail; health shows only the error class
-                logger.warning("branch %s: %s (%s)", result.branch_id, result.error, result.detail)
+                # INFO: the failure itself is reported once, after the store stage (-q too)
+                logger.info("%s: %s (%s)", result.branch_id, result.error, result.detail)
         report.timings["fetch"] = time.perf_counter() - t
     report.fetched = sum(1 for result in results if result.error is None)
     report.attempted = len(results)
@@ -230,26 +232,36 @@ def _read_lower_portals(
             before=before,
         )
         for branch_id, outcome in done.items():
-            if outcome.retracted or outcome.held:
-                logger.warning("branch %s: %s", branch_id, outcome.summary())
+            # a held retraction waits for the operator (shown under -q too); a done one is news
+            line = f"{branch_id}: {outcome.summary(registry.language)}"
+            if outcome.held:
+                logger.warning(line)
+            elif outcome.retracted:
+                logger.info(line)
     except Exception:  # noqa: BLE001 - the store keeps what it had; the portal publishes
         logger.exception("api/index.json and retractions")
 
 
 def _needs_ingest(result: FetchResult, state: Any, branch: Branch) -> bool:
-    """A new body: not an error, not a 304, not the same bytes read the same way last time."""
+    """A new body: not an error, not a 304, not the same bytes read the same way last time
+    (after a failed run the body is read again: an unreadable feed stays an error)."""
     return (
         result.error is None
         and result.body is not None
         and not result.not_modified
-        and not unchanged_body(result, state, branch)
+        and (_failed_last(state) or not unchanged_body(result, state, branch))
     )
+
+
+def _failed_last(state: Any) -> bool:
+    return getattr(state, "status", None) in ("error", "gone")
 
 
 def _fetch_state(state: BranchState | None, branch: Branch) -> BranchState | None:
     """The state the fetch sends validators from: none when the stored body was read under
-    other settings or by an older parser (it must be fetched whole and read again)."""
-    if state is not None and read_under_other_settings(state, branch):
+    other settings or by an older parser, or the last run failed (it must be fetched whole
+    and read again: a 304 to a feed that could not be read is not a success)."""
+    if state is not None and (read_under_other_settings(state, branch) or _failed_last(state)):
         return dataclasses.replace(state, etag=None, last_modified=None)
     return state
 
@@ -274,7 +286,9 @@ def _ingest_stage(
             # The screen compares with what the branch published before: its stored entries,
             # handed to the worker as plain data (workers never open the store).
             history = store.entries(branch_id=branch.id, include_quarantined=True)
-            jobs.append(Job.of(branch, result, history))
+            jobs.append(
+                dataclasses.replace(Job.of(branch, result, history), language=registry.language)
+            )
     if not jobs:
         return {}
     with progress.stage("parse", len(jobs)):
@@ -339,6 +353,12 @@ def _store_branch(
     rollback = replay.check(store, branch, result, language)
     if rollback:  # an older signed feed replayed: refused, what was stored stays
         result.error, result.body, answer = rollback, None, None
+    if answer is not None and answer.rows and branch.portal:
+        kept = loops.drop_copies(store.db, branch, answer.rows)
+        if len(kept) < len(answer.rows):  # our own entries come back through a portal
+            extra = loops.note(language, len(answer.rows) - len(kept))
+            answer.note = f"{answer.note}; {extra}" if answer.note else extra
+            answer.rows = kept
     status, error = _status(result, answer)
     # A 301/308 moves the branch only once believable (federation/moves.py); until then the
     # health page notes the pending move.
@@ -373,10 +393,9 @@ def _store_branch(
         report.updated += outcome.updated
         if outcome.new:
             cap = capping.cap_for(branch, max_entries)
-            if capping.enforce(store, branch, cap, language):
-                logger.warning(
-                    "branch %s: more than %d entries; the oldest were dropped", branch.id, cap
-                )
+            capped = capping.enforce(store, branch, cap, language)
+            if capped:  # the health note, in the portal's language
+                logger.warning("%s: %s", branch.id, capped)
     if status in ("error", "gone"):
         report.failed[branch.id] = error or status
         progress.warn(

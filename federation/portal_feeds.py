@@ -22,6 +22,7 @@ from tongxin.feedwriter import JSON_FEED_VERSION, TONGXIN_NS, TYPE_SCHEME, FeedH
 from tongxin.text import plain_text
 
 from .model import Entry, Registry
+from .sanitise import text_title
 
 __all__ = ["JSON_FEED_VERSION", "TONGXIN_NS", "TYPE_SCHEME", "PortalSite", "plain_text"]
 
@@ -145,14 +146,20 @@ def feed_item(entry: Entry, title: str | None = None) -> FeedItem:
 
 def atom_feed(site: PortalSite, entries: Sequence[Entry]) -> bytes:
     """Atom 1.0, full content, every entry with ``<source>`` naming its original branch."""
-    items = [feed_item(e, e.title or e.url) for e in entries]
+    items = [feed_item(e, shown_title(e)) for e in entries]
     return feedwriter.atom_feed(_head(site, site.url + "feeds/all.atom.xml"), items)
 
 
 def rss_feed(site: PortalSite, entries: Sequence[Entry]) -> bytes:
     """RSS 2.0; ``<source url>`` names the original branch's feed."""
-    items = [feed_item(e, e.title or e.url) for e in entries]
+    items = [feed_item(e, shown_title(e)) for e in entries]
     return feedwriter.rss_feed(_head(site, site.url + "feeds/all.rss.xml"), items)
+
+
+def shown_title(entry: Entry) -> str:
+    """The entry's title, else the head of its text (an entry stored before untitled ones
+    got one), else its link."""
+    return entry.title or text_title(entry.summary_html, entry.content_html) or entry.url
 
 
 def _source_object(entry: Entry) -> dict[str, Any]:

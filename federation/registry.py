@@ -8,6 +8,7 @@ branches (an id or a feed listed twice) and builds the :class:`Registry`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,14 +35,35 @@ class RegistryError(Exception):
         self.problems = problems
 
 
+_LANGUAGE_RE = re.compile(rb"^language:\s*['\"]?([A-Za-z-]+)", re.MULTILINE)
+
+
+def read_registry_text(path: Path) -> str:
+    """The registry file's text; a file that is not UTF-8 (saved as GBK by Notepad or WPS)
+    is a problem naming the line and how to save it again, in the language it declares."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problem = Problem(str(path), 1, message(None, "registry.unreadable", error=error))
+        raise RegistryError([problem]) from error
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        declared = _LANGUAGE_RE.search(raw)
+        language = normalise_language(declared.group(1).decode()) if declared else None
+        line = raw.count(b"\n", 0, error.start) + 1
+        try:
+            raw.decode("gb18030")
+            key = "registry.not_utf8_gbk"
+        except UnicodeDecodeError:
+            key = "registry.not_utf8"
+        raise RegistryError([Problem(str(path), line, message(language, key))]) from error
+
+
 def load_registry(path: Path | str) -> Registry:
     """Read and validate a registry file; raise :class:`RegistryError` listing every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        problem = Problem(str(path), 1, message(None, "registry.unreadable", error=error))
-        raise RegistryError([problem]) from error
+    text = read_registry_text(path)
     return parse_registry(text, path=path)
 
 
@@ -51,11 +73,7 @@ def load_registry_skipping(path: Path | str) -> tuple[Registry, list[Problem], i
     Raises :class:`RegistryError` only when the portal's own fields are wrong or no branch
     is usable. Returns the registry, the problems and how many entries were left out."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        problem = Problem(str(path), 1, message(None, "registry.unreadable", error=error))
-        raise RegistryError([problem]) from error
+    text = read_registry_text(path)
     skipped: list[Problem] = []
     registry = parse_registry(text, path=path, skipped=skipped)
     doc = parse_document(text, str(path), "zh-CN")
@@ -109,7 +127,7 @@ def parse_registry(
     return Registry(
         name=data["name"].strip(),
         url=data["url"].strip(),
-        branches=tuple(with_scopes(branches)),
+        branches=tuple(with_scopes(branches, data["url"].strip())),
         path=Path(path) if path is not None else None,
         language=data.get("language") or "zh-CN",
         description=data.get("description") or "",

@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from tongxin.i18n import translate
+
 from .entryrows import iso
 from .model import Branch, FetchResult
 from .scope import entry_key, feed_id_of, origin_scope
@@ -78,14 +80,14 @@ class Outcome:
     retracted: int = 0
     held: Pending | None = None
 
-    def summary(self) -> str:
-        """One line for the operator's log."""
+    def summary(self, language: str | None = None) -> str:
+        """One line for the operator's log, in the portal's language."""
         if self.held is not None:
-            return (
-                f"retraction of {len(self.held.keys)} of {self.held.stored} stored entries held: "
-                "tongxin retractions confirm (or dismiss)"
-            )
-        return f"{self.retracted} retracted entries removed"
+            return translate(
+                language, "federation.retractions.log_held",
+                count=len(self.held.keys), stored=self.held.stored,
+            )  # fmt: skip
+        return translate(language, "federation.retractions.log_removed", count=self.retracted)
 
 
 # ------------------------------------------------------------------ what the branch says

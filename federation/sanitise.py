@@ -237,6 +237,21 @@ def _safe_url(url: str, base_url: str) -> str:
     return resolved if _is_http(resolved) else ""
 
 
+#: Characters of an untitled entry's text that stand in for its title.
+TEXT_TITLE_CHARS = 30
+
+
+def text_title(*html_parts: str | None) -> str:
+    """A title for an entry without one (JSON Feed ``"title": null``, an RSS item with only a
+    description): the first :data:`TEXT_TITLE_CHARS` characters of its text, ``…`` when cut;
+    ``""`` when it has no text either."""
+    for part in html_parts:
+        words = text.plain_text(part, TEXT_TITLE_CHARS + 1) if part else ""
+        if words:
+            return words
+    return ""
+
+
 def sanitise_entry(entry: Entry, base_url: str) -> Entry:
     """A copy of ``entry`` that is safe to publish: HTML allowlisted, text fields plain."""
     base = base_url if _is_http(base_url) else ""
@@ -258,6 +273,7 @@ def sanitise_entry(entry: Entry, base_url: str) -> Entry:
     clean.title = plain_text(entry.title, TITLE_LIMIT)
     clean.summary_html = clean_html(entry.summary_html, link_base)
     clean.content_html = clean_html(entry.content_html, link_base)
+    clean.title = clean.title or text_title(clean.summary_html, clean.content_html)
     clean.tags = tags
     clean.author = plain_text(entry.author, AUTHOR_LIMIT)
     clean.origin_branch_id = _plain_origin(entry.origin_branch_id)

@@ -29,6 +29,10 @@ from .model import Branch
 BELOW = "scope_below"
 #: ``Branch.extra`` key: feed addresses of registry branches NOT below a portal branch.
 RESERVED = "scope_reserved"
+#: ``Branch.extra`` key: this portal's own addresses (site and feeds), on a portal branch.
+SELF = "scope_self"
+#: Where a portal publishes its feeds, below its address.
+_OWN_FEEDS = ("feeds/all.atom.xml", "feeds/all.rss.xml", "feeds/all.json")
 
 _SPACE_RE = re.compile(r"\s")
 
@@ -65,9 +69,51 @@ def feed_id_of(feed_id: str, origin: dict[str, str] | None) -> str:
     return feed_id
 
 
-def with_scopes(branches: Sequence[Branch]) -> list[Branch]:
+def own_addresses(portal_url: str) -> frozenset[str]:
+    """This portal's addresses an entry's ``<source>`` would name: its site and its feeds."""
+    base = portal_url.strip()
+    if not base:
+        return frozenset()
+    base = base if base.endswith("/") else base + "/"
+    return frozenset(_plain(a) for a in (base, *(base + f for f in _OWN_FEEDS)))
+
+
+def _plain(address: str) -> str:
+    return address.strip().rstrip("/").lower()
+
+
+def names_this_portal(branch: Branch, entry: Any) -> bool:
+    """Whether an entry relayed by the portal ``branch`` names this very portal as its
+    origin: it went out in our own feed and came back (two portals listing each other)."""
+    own: frozenset[str] = branch.extra.get(SELF) or frozenset()
+    if not own or not branch.portal:
+        return False
+    named = (entry.origin_feed_url, entry.origin_branch_url, entry.origin_branch_id)
+    return any(value and _plain(value) in own for value in named)
+
+
+def drop_own_entries(feed: Any, branch: Branch) -> int:
+    """Leave out of ``feed`` (a ParsedFeed from the portal ``branch``) the entries naming
+    this portal as their origin, noting it once for the health page; how many were left out."""
+    kept = [e for e in feed.entries if not names_this_portal(branch, e)]
+    dropped = len(feed.entries) - len(kept)
+    if dropped:
+        feed.entries = kept
+        feed.notes.append(("federation.parse.own_entries", {"count": dropped}))
+    return dropped
+
+
+def also_self(branches: Sequence[Branch], portal_url: str) -> None:
+    """Record another address of this portal (``federate --siteurl``) on its portal branches."""
+    for branch in branches:
+        if branch.portal:
+            branch.extra[SELF] = (branch.extra.get(SELF) or frozenset()) | own_addresses(portal_url)
+
+
+def with_scopes(branches: Sequence[Branch], portal_url: str = "") -> list[Branch]:
     """``branches`` with what :func:`origin_scope` needs recorded on each portal branch."""
     by_id = {b.id: b for b in branches}
+    own = own_addresses(portal_url)
 
     def under(branch: Branch, portal: str) -> bool:
         seen: set[str] = set()
@@ -93,4 +139,6 @@ def with_scopes(branches: Sequence[Branch]) -> list[Branch]:
                 reserved.add(other.feed)
         branch.extra[BELOW] = below
         branch.extra[RESERVED] = frozenset(reserved)
+        if own:
+            branch.extra[SELF] = own
     return list(branches)

@@ -216,7 +216,8 @@ class Store:
                 state.retry_not_before = iso(moment + timedelta(seconds=result.retry_after))
             elif result.error is None:
                 state.retry_not_before = None
-            if result.error is None and (result.body is not None or result.not_modified):
+            # An unreadable body is no success: no validators or hash kept, read again next run.
+            if status == "ok" and result.error is None and (result.body or result.not_modified):
                 state.last_success = stamp
                 if result.not_modified:
                     state.etag = result.etag or state.etag

@@ -160,3 +160,33 @@ def test_adaptive_run_leaves_a_branch_alone_until_its_next_check(
     # Without --adaptive every branch is asked again.
     assert _federate(str(registry), "-o", out, "-q")[0] == 0
     assert len(server.requests("/a/feed.xml")) == first + 1
+
+
+def test_quiet_run_in_a_real_process_names_a_connection_failure_once(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """As cron runs it (a process of its own, logging set up by the command): the operator's
+    detail of a refused connection is no second line in the mail, and nothing is in English
+    on a Chinese portal."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a port that is certainly closed
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    registry = write_registry(
+        tmp_path / "registry.yaml", "门户", "https://portal.example/",
+        [_branch(server, "a"),
+         {"id": "s1", "name": "支部s1", "feed": f"http://127.0.0.1:{closed}/feed.xml"}],
+    )  # fmt: skip
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("tongxin")), "federate", str(registry), "-o",
+         str(tmp_path / "www"), "-q"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    lines = done.stderr.strip().splitlines()
+    assert [line for line in lines if "s1" in line and "WARNING" not in line], done.stderr
+    assert len([line for line in lines if "s1" in line]) == 1, done.stderr
+    assert not [line for line in lines if "WARNING" in line], done.stderr
+    assert lines[-1].startswith("汇聚结果：正常 1，失败 1"), done.stderr

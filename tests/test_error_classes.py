@@ -72,3 +72,15 @@ def test_the_library_english_from_the_issue_is_a_dns_class() -> None:
 )
 def test_messages_of_the_fetch_stage_are_classified(raw: str, expected: str) -> None:
     assert error_class(raw) == expected
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "zh-TW", "en"])
+def test_a_blocked_address_points_to_allow_networks_not_to_a_down_server(language: str) -> None:
+    """The address policy's refusal, as the fetch stores it in the portal's language, is not
+    "the site refused the connection": it says which registry key opens an intranet branch."""
+    from tongxin.i18n import translate
+
+    raw = translate(language, "federation.fetch.blocked")
+    assert error_class(raw) == "blocked"
+    shown = describe(language, raw)
+    assert "allow_networks" in shown and shown != translate(language, "health.error_class.refused")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from feedserver import FeedServer
 from test_pipeline import Item, atom, federate, server, stored, write_registry
 
@@ -74,6 +75,14 @@ def test_pooled_rerun_with_nothing_changed_parses_nothing(
     registry = _registry(server, tmp_path)
     out = tmp_path / "portal"
     federate(registry, out, workers=2)
+    again = federate(registry, out, workers=2)
+    assert again.new == again.updated == 0
+    # the feed that could not be read is read again (it stays an error, see
+    # test_health_unreadable.py); the others are not parsed at all
+    assert set(again.failed) == {"broken"}
+    data = yaml.safe_load(registry.read_text("utf-8"))
+    data["branches"] = [b for b in data["branches"] if b["id"] != "broken"]
+    registry.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     again = federate(registry, out, workers=2)
     assert again.new == again.updated == 0
     assert again.timings["parse"] == again.timings["sanitise"] == 0.0

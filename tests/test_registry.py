@@ -110,3 +110,30 @@ def test_screen_overrides_are_checked_with_their_lines(tmp_path: Path) -> None:
     text = VALID.replace("stale_days: 14\n", "stale_days: 14\nscreen:\n  thresold: 2\n")
     found = problems(tmp_path, text)
     assert len(found) == 1 and ":6: " in found[0] and "threshold" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "codec", "expected"),
+    [("zh-CN", "gbk", "另存为 UTF-8"), ("zh-TW", "big5", "另存為 UTF-8"),
+     ("en", "cp1252", "save it again as UTF-8")],
+)  # fmt: skip
+def test_a_registry_not_saved_as_utf8_says_how_to_save_it(
+    tmp_path: Path, language: str, codec: str, expected: str
+) -> None:
+    """Notepad or WPS saving the registry as GBK (Big5, Windows-1252): the problem names the
+    file and the line of the first bad byte, in the registry's language, never the codec's
+    own words."""
+    from tongxin.federation.registry import RegistryError, load_registry, load_registry_skipping
+
+    name = {"zh-CN": "东江门户", "zh-TW": "東江入口網站", "en": "Café portal"}[language]
+    path = tmp_path / "registry.yaml"
+    path.write_bytes(
+        f"language: {language}\nurl: https://p.example/\nname: {name}\nbranches:\n"
+        "  - {id: a, name: A, feed: 'https://a.example/feed.xml'}\n".encode(codec)
+    )
+    for load in (load_registry, load_registry_skipping):
+        with pytest.raises(RegistryError) as caught:
+            load(path)
+        (problem,) = caught.value.problems
+        assert str(problem).startswith(f"{path}:3:"), problem
+        assert expected in str(problem) and "codec" not in str(problem)

@@ -164,3 +164,42 @@ def test_registry_rejects_a_malformed_allow_networks_item(tmp_path: Path) -> Non
     ok = tmp_path / "ok.yaml"
     ok.write_text(path.read_text("utf-8").replace("'not a net!'", "intranet.example"), "utf-8")
     assert load_registry(ok).allow_networks == ("10.0.0.0/8", "intranet.example")
+
+
+def test_an_allowed_host_name_does_not_open_its_address_literal_to_a_redirect() -> None:
+    """``allow_networks: [cms.intranet]``: a compromised branch on that host redirects to the
+    address the name resolves to, on another port (``http://10.0.0.5:6379/``). The redirect's
+    host is an address literal the registry does not list: refused like a first URL would be."""
+    with FeedServer() as inside, FeedServer() as branch:
+        inside.route("/secret", body=atom(inside.url("/"), "内网", [Item("s", SECRET)]))
+        branch.route("/x", status=302, headers={"Location": inside.url("/secret")})
+        branch.route("/ok.xml", body=atom(branch.url("/"), "好", [Item("g", "好消息")]))
+        named = f"http://localhost:{branch.port}"
+        redirected, direct, ok = fetch_feeds(
+            [Branch("r", "R", named + "/x"), Branch("d", "D", inside.url("/secret")),
+             Branch("o", "O", named + "/ok.xml")],
+            {}, allow_networks=["localhost"], **QUICK,
+        )  # fmt: skip
+        assert branch.requests("/x")  # the listed name itself is reached
+        assert ok.ok and "好消息".encode() in (ok.body or b"")
+        _refused(direct, None)
+        _refused(redirected, inside)
+
+
+def test_json_beside_the_feeds_checks_every_redirect_hop_too() -> None:
+    """A lower portal's health.json and a branch's api/index.json are read through the same
+    policy: a redirect from an allowed host name to an address literal is refused."""
+    from tongxin.federation.netguard import read_json_documents
+
+    with FeedServer() as inside, FeedServer() as branch:
+        inside.route("/secret.json", body=b'{"secret": 1}', content_type="application/json")
+        branch.route("/health.json", status=302, headers={"Location": inside.url("/secret.json")})
+        branch.route("/moved.json", status=301, headers={"Location": "/api/index.json"})
+        branch.route("/api/index.json", body=b'{"ok": true}', content_type="application/json")
+        named = f"http://localhost:{branch.port}"
+        got = read_json_documents(
+            {"redirected": named + "/health.json", "moved": named + "/moved.json"},
+            allow_networks=["localhost"], user_agent="t", max_bytes=10_000, timeout=5.0,
+        )  # fmt: skip
+        assert got == {"redirected": None, "moved": {"ok": True}}
+        assert not inside.requests()

@@ -171,7 +171,8 @@ def atom_entry(feed: Any, item: FeedItem) -> Any:
         entry.set(_XML_LANG, item.xml_lang)
     _sub(entry, _A + "id", item.id)
     _sub(entry, _A + "title", item.title, type="text")
-    _sub(entry, _A + "link", rel="alternate", type="text/html", href=item.url)
+    if item.url:  # an entry without a link of its own (its only one was javascript:) has none
+        _sub(entry, _A + "link", rel="alternate", type="text/html", href=item.url)
     for attached in item.attachments:
         link = _sub(entry, _A + "link", rel="enclosure", href=attached.url)
         if attached.type:
@@ -247,7 +248,8 @@ def rss_feed(head: FeedHead, items: Sequence[FeedItem]) -> bytes:
 def _rss_item(channel: Any, item: FeedItem) -> None:
     element = _sub(channel, "item")
     _sub(element, "title", item.title)
-    _sub(element, "link", item.url)
+    if item.url:
+        _sub(element, "link", item.url)
     _sub(element, "guid", item.id, isPermaLink="true" if item.id == item.url else "false")
     _sub(element, "pubDate", format_datetime(item.published))
     if item.author:
@@ -298,6 +300,8 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
         "title": item.title,
         "content_html": item.content_html,
     }
+    if not item.url:
+        del data["url"]  # optional in JSON Feed 1.1: none rather than ""
     if item.summary_text:
         data["summary"] = item.summary_text
     data["date_published"] = iso(item.published)

@@ -106,6 +106,9 @@ def _load_for_federate(registry: Path, siteurl: str | None) -> tuple[Any, int]:
     loaded, skipped, left_out = load_registry_skipping(registry)
     if siteurl:
         loaded = dataclasses.replace(loaded, url=siteurl.rstrip("/") + "/")
+        from tongxin.federation.scope import also_self
+
+        also_self(loaded.branches, loaded.url)  # entries naming it are ours come back too
     for problem in skipped:
         click.echo(
             translate(loaded.language, "portal.cli.branch_skipped", problem=problem), err=True

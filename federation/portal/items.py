@@ -21,6 +21,7 @@ from markupsafe import Markup
 from .. import attachments as files
 from .. import portal_feeds
 from ..model import Entry
+from ..sanitise import text_title
 from ..store import ListingRow, entry_from_listing_row
 
 
@@ -109,7 +110,7 @@ def make_items(entries: Iterable[Entry], now: datetime, zone: tzinfo = UTC) -> l
         items.append(
             PortalItem(
                 entry_id=entry.entry_id,
-                title=entry.title or entry.url,
+                title=portal_feeds.shown_title(entry),
                 url=entry.url,
                 date=date,
                 modified=_local(entry.updated, zone),
@@ -164,7 +165,7 @@ class _RowItem(PortalItem):
             raise AttributeError(name)
         row: ListingRow = self.__dict__["_row"]
         self.__dict__.update(
-            title=row.title or row.url,
+            title=row.title or text_title(row.summary_html) or row.url,
             url=row.url,
             date=_local(_parse_iso(row.published or row.updated), self.__dict__["_zone"]),
             modified=_local(_parse_iso(row.updated), self.__dict__["_zone"]),

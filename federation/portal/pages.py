@@ -399,7 +399,7 @@ def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
         counts=status_counts(list(health)),
         stale_days=r.registry.stale_days,
         lines=lines,
-        kinds_text="、".join(
+        kinds_text=r.t("theme.enum_separator").join(
             f"{r.t('theme.type_' + kind)} {days}" for kind, days in lines["kinds"].items() if days
         ),
         generated=r.now,

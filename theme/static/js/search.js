@@ -934,7 +934,7 @@
       var li = doc.createElement("li");
       li.className = "search-hit";
       var a = doc.createElement("a");
-      a.href = hitUrl(e.url);
+      if (e.url) a.href = hitUrl(e.url); // an entry without a link of its own is no link (not "")
       var titleChars = Array.from(e.title);
       appendMarked(doc, a, titleChars, findRanges(tokenizer, e.title, query), 0, titleChars.length);
       var h = doc.createElement("h2");
