@@ -32,6 +32,7 @@ from .cache import FileCache, TermsCache, documents_of, meta_key, shard_keys
 from .extras import T2S_PARTS, write_facets, write_t2s_parts
 from .first import first_terms, write_first_files
 from .format import Prepared, prepare
+from .grams import EXTEND_POSTINGS, extend_texts, extended_bigrams, manifest_text
 from .model import (
     FIELDS,
     FORMAT,
@@ -100,6 +101,7 @@ def build_search_index(
     shards: int | None = None,
     split_postings: int = SPLIT_POSTINGS,
     hot_postings: int = HOT_POSTINGS,
+    extend_postings: int = EXTEND_POSTINGS,
     reuse_files: bool = True,
 ) -> IndexStats:
     """Index ``docs`` into ``out_dir/search/`` (replacing what was there); returns figures.
@@ -117,13 +119,13 @@ def build_search_index(
         stats.refs = {d.id: r for d, r in zip(collection.docs, collection.refs, strict=True)}
         lap = stats.lap("refs", started)
         terms = TermsCache(Path(cache_dir) / "terms.marshal" if cache_dir else None)
-        fields = _analyse(collection.docs, terms, stats)
-        lap = stats.lap("analyse", lap)
         keys = [ref_number(r) % PART_KEYS for r in collection.refs]
-        groups = TextGroups.of(fields, keys)
+        fields, groups, extended = _analyse(collection.docs, keys, terms, stats, extend_postings)
         frequency = groups.frequency()
+        lap = stats.lap("analyse", lap)
         stats.postings = frequency.total()
         layout = plan_layout(frequency, len(set(keys)) > 1, shards, split_postings, hot_postings)
+        layout.extended = extended
         stats.shards = len(layout.names)
         search_dir = Path(out_dir) / "search"
         files = FileCache(Path(cache_dir) / "files" if cache_dir and reuse_files else None)
@@ -153,13 +155,20 @@ def build_search_index(
 
 
 def _analyse(
-    docs: list[SearchDoc], terms: TermsCache, stats: IndexStats
-) -> list[tuple[Prepared, Prepared, Prepared]]:
-    """Each document's title, text and filter terms (each distinct text analysed once)."""
+    docs: list[SearchDoc], keys: list[int], terms: TermsCache, stats: IndexStats, extend: int
+) -> tuple[list[tuple[Prepared, Prepared, Prepared]], TextGroups, list[str]]:
+    """Each document's title, text and filter terms (each distinct text analysed once), their
+    groups, and the extended bigrams, whose trigrams are among the terms (:mod:`.grams`)."""
     known = terms.analyse(t for d in docs for t in (title_field(d), body_field(d)))
     fresh = terms.new_texts
     stats.tokenized = sum(1 for d in docs if title_field(d) in fresh or body_field(d) in fresh)
-    return document_fields(docs, known)
+    fields = document_fields(docs, known)
+    groups = TextGroups.of(fields, keys)
+    extended = extended_bigrams(groups.frequency(), extend)
+    if extended:
+        fields = document_fields(docs, extend_texts(known, extended))
+        groups = TextGroups.of(fields, keys)
+    return fields, groups, extended
 
 
 def document_fields(
@@ -263,6 +272,8 @@ def _write_manifest(
     manifest["regions"] = sorted({d.region for d in docs} - {""})
     manifest["t2sParts"] = T2S_PARTS
     manifest["first"] = first
+    if layout.extended:
+        manifest["extended"] = manifest_text(layout.extended)
     write_t2s_parts(search_dir)
     manifest["facets"] = write_facets(search_dir, docs, collection.refs)
     write_atomic(search_dir / "manifest.json", encode(manifest))

@@ -88,7 +88,7 @@ def shard_keys(
         for k in files:
             digests[k].append(digest.digest())
             members_of[k].append(members)
-    salt = f"{FORMAT}|{layout.shard_count}|"
+    salt = f"{FORMAT}|{layout.shard_count}|{''.join(layout.extended)}|"
     keys = {}
     for k, found in digests.items():
         found.sort()

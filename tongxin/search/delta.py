@@ -26,6 +26,7 @@ from .build import document_fields
 from .cache import link_or_copy
 from .extras import write_facets
 from .format import ShardWriter, prepare_text
+from .grams import bigrams_of, extend_texts
 from .model import (
     FIELDS,
     FORMAT,
@@ -102,7 +103,8 @@ def build_delta_index(
     order = sorted(range(len(docs)), key=refs.__getitem__, reverse=True)  # as a cold build
     docs, refs = [docs[i] for i in order], [refs[i] for i in order]
     lap = stats.lap("refs", started)
-    writer, count, stats.postings = _delta_shards(docs, refs, max_postings)
+    extended = bigrams_of(manifest.get("extended", ""))
+    writer, count, stats.postings = _delta_shards(docs, refs, max_postings, extended)
     lap = stats.lap("analyse", lap)
     search_dir = Path(out_dir) / "search"
     search_dir.mkdir(parents=True, exist_ok=True)
@@ -193,11 +195,12 @@ def _delta_documents(
 
 
 def _delta_shards(
-    docs: list[SearchDoc], refs: list[str], max_postings: int
+    docs: list[SearchDoc], refs: list[str], max_postings: int, extended: list[str]
 ) -> tuple[ShardWriter, int, int]:
-    """(the writer holding the delta's postings, its shard count, its postings)."""
+    """(the writer holding the delta's postings, its shard count, its postings); the
+    trigrams of the base's ``extended`` bigrams are indexed as the base indexes them."""
     texts = {t: prepare_text(t) for d in docs for t in (title_field(d), body_field(d))}
-    fields = document_fields(docs, texts)
+    fields = document_fields(docs, extend_texts(texts, extended))
     postings = sum(len(p[0]) for by_field in fields for p in by_field)
     if postings > max_postings:
         raise DeltaRefused(f"{postings} delta postings: time for a new base")

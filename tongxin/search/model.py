@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: Written in the manifest; a cache, a base or a delta of another format is not reused.
-FORMAT = "tongxin-search-6"  # 6: tags and summary indexed, CJK characters alone, symbols
+FORMAT = "tongxin-search-7"  # 7: trigrams of the commonest bigrams (grams.py)
 FIELDS = ("title", "text", "f")
 
 

@@ -87,6 +87,8 @@ class Layout:
     parts: dict[int, int] = field(default_factory=dict)  # split bucket or hot file -> parts
     of_parts: dict[int, int] = field(default_factory=dict)  # a part's number of parts
     hot_of: dict[str, int] = field(default_factory=dict)  # hot term -> its file number
+    #: the bigrams whose trigrams are indexed (:mod:`.grams`): part of every file's key
+    extended: list[str] = field(default_factory=list)
 
     def manifest_parts(self) -> dict[str, int]:
         return {str(k): n for k, n in sorted(self.parts.items()) if k < self.hot_base}

@@ -214,37 +214,98 @@
       return word.length > 1 && Array.from(word[i]).length === 1 && tokenizer.isCjk(word[i]);
     }
 
-    function required(word) {
-      return word.filter(function (t, i) {
-        return !isSlot(word, i);
+    // A bigram of manifest.extended (a string of them, two code points each) is common: the
+    // index also holds every trigram of a run with it (abc when ab or bc is extended), at
+    // the position of the trigram's first bigram.
+    var extended = null;
+    function isExtended(t) {
+      if (!extended) {
+        extended = {};
+        var chars = Array.from((manifest && manifest.extended) || "");
+        for (var i = 0; i + 1 < chars.length; i += 2) extended[chars[i] + chars[i + 1]] = true;
+      }
+      return extended[t] === true;
+    }
+
+    // What fetching a term costs, in buckets: a hot term's own files (0 parts: one file of a
+    // few buckets' worth), or its bucket.
+    function cost(t) {
+      if (manifest.hot && Object.prototype.hasOwnProperty.call(manifest.hot, t)) {
+        return Math.max(2, 1.5 * manifest.hot[t]);
+      }
+      return 1;
+    }
+
+    // The terms that find a word, each with its offset in the word: [{t, at}]. Slots are left
+    // out; a token may be found through a trigram of it and its neighbour in the same run
+    // (runs: tokenize's runs of the word) when one of them is extended. The cheapest cover of
+    // the word's tokens: a trigram stands for two bigrams, and for a common one a small term.
+    function chainOf(word, runs) {
+      var n = word.length;
+      var best = [{ cost: 0, chain: [] }];
+      function offer(to, from, term, at) {
+        var c = best[from].cost + (term === null ? 0 : cost(term));
+        if (best[to] && best[to].cost <= c) return;
+        var chain = best[from].chain;
+        best[to] = { cost: c, chain: term === null ? chain : chain.concat([{ t: term, at: at }]) };
+      }
+      function trigram(i) {
+        // tokens i and i + 1, bigrams of one run, as one term (null: not indexed)
+        if (i < 0 || i + 1 >= n || !runs || runs[i] < 0 || runs[i] !== runs[i + 1]) return null;
+        if (!isExtended(word[i]) && !isExtended(word[i + 1])) return null;
+        return word[i] + Array.from(word[i + 1])[1];
+      }
+      for (var j = 0; j < n; j++) {
+        if (!best[j]) continue;
+        if (isSlot(word, j)) {
+          offer(j + 1, j, null, j);
+          continue;
+        }
+        offer(j + 1, j, word[j], j);
+        var ahead = trigram(j);
+        if (ahead) offer(j + 2, j, ahead, j);
+        var behind = trigram(j - 1); // overlapping the previous token (already covered)
+        if (behind) offer(j + 1, j, behind, j - 1);
+      }
+      return best[n].chain;
+    }
+
+    // A query's words as chains (chainOf), the slots left out.
+    function chainsOf(queryText) {
+      var runs = [];
+      var words = tokenizer.tokenizeQuery(queryText || "", runs);
+      return words.map(function (w, i) {
+        return chainOf(w, runs[i]);
       });
     }
 
-    // A query word matches a field when its tokens sit at consecutive positions there: the
-    // bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring itself.
-    // slots: isSlot for each token of the word, computed once per query (not per candidate).
-    // Returns 2 when the word is in the title (or a tag), 1 in the text only, 0 nowhere.
-    function adjacent(word, slots, positions) {
+    function termsOf(chain) {
+      var out = [];
+      chain.forEach(function (c) {
+        if (out.indexOf(c.t) < 0) out.push(c.t);
+      });
+      return out;
+    }
+
+    // A query word matches a field when its terms sit at their offsets from one position
+    // there: the bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring
+    // itself (a trigram 网络党@p stands for the first two). Returns 2 when the word is in the
+    // title (or a tag), 1 in the text only, 0 nowhere.
+    function adjacent(chain, positions) {
       var fields = ["title", "text"];
       for (var f = 0; f < fields.length; f++) {
         var lists = [];
-        var first = -1;
-        for (var i = 0; i < word.length; i++) {
-          if (slots[i]) {
-            lists.push(null);
-            continue;
-          }
-          var byField = positions[word[i]] && positions[word[i]][fields[f]];
+        for (var i = 0; i < chain.length; i++) {
+          var byField = positions[chain[i].t] && positions[chain[i].t][fields[f]];
           if (!byField) break;
-          if (first < 0) first = i;
           lists.push(byField); // a term's positions in one entry: a handful, so indexOf
         }
-        if (lists.length !== word.length || first < 0) continue;
-        var starts = lists[first];
+        if (!lists.length || lists.length !== chain.length) continue;
+        var starts = lists[0];
         for (var s = 0; s < starts.length; s++) {
-          var p = starts[s] - first;
+          var p = starts[s] - chain[0].at;
           var ok = true;
-          for (var t = first + 1; t < lists.length && ok; t++) ok = !lists[t] || lists[t].indexOf(p + t) >= 0;
+          for (var k = 1; k < lists.length && ok; k++) ok = lists[k].indexOf(p + chain[k].at) >= 0;
           if (ok) return 2 - f;
         }
       }
@@ -346,7 +407,7 @@
       var inTitle = 0;
       var score = 0;
       var scored = {};
-      query.words.forEach(function (w, wi) {
+      query.chains.forEach(function (chain, wi) {
         var terms = query.required[wi];
         var positions = {};
         for (var k = 0; k < terms.length; k++) {
@@ -354,7 +415,7 @@
           if (!found) return;
           positions[terms[k]] = found;
         }
-        var where = adjacent(w, query.slots[wi], positions);
+        var where = adjacent(chain, positions);
         if (!where) return;
         matched += 1;
         if (where === 2) inTitle += 1;
@@ -416,8 +477,8 @@
     // few small files.
     function guessShards(queryText) {
       if (!manifest || manifest.docs > Math.max(manifest.shards, 64)) return;
-      tokenizer.tokenizeQuery(queryText).forEach(function (w) {
-        required(w).forEach(function (t) {
+      chainsOf(queryText).forEach(function (chain) {
+        termsOf(chain).forEach(function (t) {
           var file = fileOf(t);
           parts[file.name] = file.parts;
           shard(file.name).catch(function () {});
@@ -431,7 +492,8 @@
       var empty = { hits: [], words: words, partial: false };
       if (!words.length) return Promise.resolve(empty);
       var terms = {};
-      var required_ = words.map(required);
+      var chains = chainsOf(queryText);
+      var required_ = chains.map(termsOf);
       required_.forEach(function (list) {
         list.forEach(function (t) {
           terms[t] = ["title", "text"];
@@ -468,15 +530,10 @@
             });
           });
           var query = {
-            words: words,
+            chains: chains,
             required: required_,
             filters: filterTerms,
-            byTerm: byTerm,
-            slots: words.map(function (w) {
-              return w.map(function (t, i) {
-                return isSlot(w, i);
-              });
-            })
+            byTerm: byTerm
           };
           function run(lead) {
             var candidates = [];
@@ -523,8 +580,8 @@
       return foldFor(queryText || "").then(function () {
         var lead = null;
         var allHot = true;
-        tokenizer.tokenizeQuery(queryText || "").forEach(function (w) {
-          required(w).forEach(function (t) {
+        chainsOf(queryText).forEach(function (chain) {
+          termsOf(chain).forEach(function (t) {
             if (lead === null && indexOf(manifest.first, t) >= 0) lead = t;
             if (!manifest.hot || !Object.prototype.hasOwnProperty.call(manifest.hot, t)) allHot = false;
           });

@@ -1,0 +1,68 @@
+"""Trigrams of common bigrams: what a multi-character query asks for instead of them.
+
+A query word is the chain of its bigrams, and every bigram's postings are fetched to check
+that they sit next to each other. On a big portal some bigrams (市委, 部署, 门户) are in a tenth
+of the entries: a query holding one waited for its megabytes of postings, though its other
+bigrams already narrowed the candidates to a few hundred. So a bigram of at least
+:data:`EXTEND_POSTINGS` postings is *extended*: every trigram of a CJK run holding it (abc
+where ab or bc is extended) is indexed too, at the position of its first bigram, and the
+manifest lists the extended bigrams (``extended``: one string of them, two characters each).
+The page then covers a query word with trigrams where it can (one term for two adjacent
+bigrams; see ``chainOf`` in ``search.js``): 市委部署门户 asks for 市委部, 部署门 and 署门户 (a
+few hundred postings each), not 市委, 部署 and 门户.
+
+Whether a trigram is indexed depends only on its two bigrams, so a trigram's postings are
+all of its occurrences (the results are those of the bigrams). A site smaller than a few
+thousand entries has no bigram that common, and this costs it one set check per text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from tongxin.tokenizer import is_cjk, trigram_terms
+
+from .format import Prepared, prepare
+from .plan import POSTINGS_PER_SHARD
+
+#: A bigram of at least this many postings (a bucket's worth) has its trigrams indexed.
+EXTEND_POSTINGS = POSTINGS_PER_SHARD
+
+
+def extended_bigrams(frequency: Counter[str], threshold: int = EXTEND_POSTINGS) -> list[str]:
+    """The bigrams (two CJK characters) of at least ``threshold`` postings, sorted."""
+    return sorted(
+        term
+        for term, count in frequency.items()
+        if count >= threshold and len(term) == 2 and is_cjk(term[0]) and is_cjk(term[1])
+    )
+
+
+def manifest_text(extended: Sequence[str]) -> str:
+    """The manifest's ``extended``: the bigrams, one string (a bigram is two code points)."""
+    return "".join(extended)
+
+
+def bigrams_of(text: str) -> list[str]:
+    """The manifest's ``extended`` string read back (what the delta takes from its base)."""
+    chars = list(text)
+    return ["".join(chars[i : i + 2]) for i in range(0, len(chars) - 1, 2)]
+
+
+def extend_texts(texts: Mapping[str, Prepared], extended: Sequence[str]) -> dict[str, Prepared]:
+    """``texts`` (text -> its terms) with the trigrams of the ``extended`` bigrams added to
+    the terms of each text holding one (the others keep their :data:`Prepared`)."""
+    common = frozenset(extended)
+    out: dict[str, Prepared] = {}
+    for text, prepared in texts.items():
+        if not common or common.isdisjoint(prepared[0]):
+            out[text] = prepared
+            continue
+        trigrams = trigram_terms(text, common)
+        if not trigrams:
+            out[text] = prepared
+            continue
+        more = prepare(trigrams)  # trigrams are never tokens: no term appears twice
+        out[text] = (prepared[0] + more[0], prepared[1] + more[1])
+    return out
