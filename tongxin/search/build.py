@@ -32,7 +32,7 @@ from .cache import FileCache, TermsCache, documents_of, meta_key, shard_keys
 from .extras import T2S_PARTS, write_facets, write_t2s_parts
 from .first import first_terms, write_first_files
 from .format import Prepared, prepare
-from .grams import EXTEND_POSTINGS, extend_texts, extended_bigrams, manifest_text
+from .grams import EXTEND_POSTINGS, extend_texts, extended_bigrams
 from .model import (
     FIELDS,
     FORMAT,
@@ -120,7 +120,8 @@ def build_search_index(
         lap = stats.lap("refs", started)
         terms = TermsCache(Path(cache_dir) / "terms.marshal" if cache_dir else None)
         keys = [ref_number(r) % PART_KEYS for r in collection.refs]
-        fields, groups, extended = _analyse(collection.docs, keys, terms, stats, extend_postings)
+        extend = max(extend_postings, hot_postings)
+        fields, groups, extended = _analyse(collection.docs, keys, terms, stats, extend)
         frequency = groups.frequency()
         lap = stats.lap("analyse", lap)
         stats.postings = frequency.total()
@@ -164,7 +165,7 @@ def _analyse(
     stats.tokenized = sum(1 for d in docs if title_field(d) in fresh or body_field(d) in fresh)
     fields = document_fields(docs, known)
     groups = TextGroups.of(fields, keys)
-    extended = extended_bigrams(groups.frequency(), extend)
+    extended = extended_bigrams(groups.frequency(), extend)  # extend ≥ hot: hot ones
     if extended:
         fields = document_fields(docs, extend_texts(known, extended))
         groups = TextGroups.of(fields, keys)
@@ -260,7 +261,7 @@ def _write_manifest(
         "docs": len(docs),
         "shards": layout.shard_count,
         "parts": layout.manifest_parts(),
-        "hot": layout.manifest_hot(),
+        "hot": layout.manifest_hot(first),
         "hash": "fnv1a32-utf8",
         "fields": list(FIELDS),
         "metaWidth": width,
@@ -271,9 +272,6 @@ def _write_manifest(
     }
     manifest["regions"] = sorted({d.region for d in docs} - {""})
     manifest["t2sParts"] = T2S_PARTS
-    manifest["first"] = first
-    if layout.extended:
-        manifest["extended"] = manifest_text(layout.extended)
     write_t2s_parts(search_dir)
     manifest["facets"] = write_facets(search_dir, docs, collection.refs)
     write_atomic(search_dir / "manifest.json", encode(manifest))

@@ -26,7 +26,7 @@ from .build import document_fields
 from .cache import link_or_copy
 from .extras import write_facets
 from .format import ShardWriter, prepare_text
-from .grams import bigrams_of, extend_texts
+from .grams import extend_texts
 from .model import (
     FIELDS,
     FORMAT,
@@ -39,7 +39,7 @@ from .model import (
     title_field,
     write_atomic,
 )
-from .plan import POSTINGS_PER_SHARD, choose_shards
+from .plan import EXTENDED_FLAG, choose_shards
 from .refs import (
     REF_BASE,
     base_ref,
@@ -55,7 +55,7 @@ DELTA_DIR = "delta"
 #: Past this share of the collection in the delta (or past ``DELTA_MAX_POSTINGS``), the caller
 #: builds a new base instead: each query downloads a delta file per term.
 DELTA_MAX_SHARE = 0.05
-DELTA_MAX_POSTINGS = 32 * POSTINGS_PER_SHARD
+DELTA_MAX_POSTINGS = 128_000
 
 #: (id, branch, date key) of a document
 Facts = tuple[str, str, str]
@@ -103,7 +103,7 @@ def build_delta_index(
     order = sorted(range(len(docs)), key=refs.__getitem__, reverse=True)  # as a cold build
     docs, refs = [docs[i] for i in order], [refs[i] for i in order]
     lap = stats.lap("refs", started)
-    extended = bigrams_of(manifest.get("extended", ""))
+    extended = [t for t, code in manifest.get("hot", {}).items() if code & EXTENDED_FLAG]
     writer, count, stats.postings = _delta_shards(docs, refs, max_postings, extended)
     lap = stats.lap("analyse", lap)
     search_dir = Path(out_dir) / "search"

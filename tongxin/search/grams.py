@@ -6,7 +6,8 @@ of the entries: a query holding one waited for its megabytes of postings, though
 bigrams already narrowed the candidates to a few hundred. So a bigram of at least
 :data:`EXTEND_POSTINGS` postings is *extended*: every trigram of a CJK run holding it (abc
 where ab or bc is extended) is indexed too, at the position of its first bigram, and the
-manifest lists the extended bigrams (``extended``: one string of them, two characters each).
+manifest marks the extended bigrams (their ``hot`` value holds ``EXTENDED_FLAG``: an
+extended bigram is always hot).
 The page then covers a query word with trigrams where it can (one term for two adjacent
 bigrams; see ``chainOf`` in ``search.js``): 市委部署门户 asks for 市委部, 部署门 and 署门户 (a
 few hundred postings each), not 市委, 部署 and 门户.
@@ -24,10 +25,9 @@ from collections.abc import Mapping, Sequence
 from tongxin.tokenizer import is_cjk, trigram_terms
 
 from .format import Prepared, prepare
-from .plan import POSTINGS_PER_SHARD
 
-#: A bigram of at least this many postings (a bucket's worth) has its trigrams indexed.
-EXTEND_POSTINGS = POSTINGS_PER_SHARD
+#: A bigram of at least this many postings (two buckets' worth) has its trigrams indexed.
+EXTEND_POSTINGS = 4000
 
 
 def extended_bigrams(frequency: Counter[str], threshold: int = EXTEND_POSTINGS) -> list[str]:
@@ -37,17 +37,6 @@ def extended_bigrams(frequency: Counter[str], threshold: int = EXTEND_POSTINGS) 
         for term, count in frequency.items()
         if count >= threshold and len(term) == 2 and is_cjk(term[0]) and is_cjk(term[1])
     )
-
-
-def manifest_text(extended: Sequence[str]) -> str:
-    """The manifest's ``extended``: the bigrams, one string (a bigram is two code points)."""
-    return "".join(extended)
-
-
-def bigrams_of(text: str) -> list[str]:
-    """The manifest's ``extended`` string read back (what the delta takes from its base)."""
-    chars = list(text)
-    return ["".join(chars[i : i + 2]) for i in range(0, len(chars) - 1, 2)]
 
 
 def extend_texts(texts: Mapping[str, Prepared], extended: Sequence[str]) -> dict[str, Prepared]:

@@ -142,10 +142,11 @@
     // "h" + its hash in 7 base-36 digits; the others share bucket hash % shards.
     function fileOf(t) {
       var h = tokenizer.termHash(t);
-      if (manifest.hot && Object.prototype.hasOwnProperty.call(manifest.hot, t)) {
+      var code = hotCode(t);
+      if (code >= 0) {
         var name = h.toString(36);
         while (name.length < 7) name = "0" + name;
-        return { name: "h" + name, parts: manifest.hot[t] };
+        return { name: "h" + name, parts: code & PARTS };
       }
       var k = h % manifest.shards;
       return { name: String(k), parts: (manifest.parts && manifest.parts[k]) || 0 };
@@ -214,26 +215,27 @@
       return word.length > 1 && Array.from(word[i]).length === 1 && tokenizer.isCjk(word[i]);
     }
 
-    // A bigram of manifest.extended (a string of them, two code points each) is common: the
-    // index also holds every trigram of a run with it (abc when ab or bc is extended), at
-    // the position of the trigram's first bigram.
-    var extended = null;
+    // manifest.hot: term -> its number of parts (0: one file, at most 32) plus flags: 64, it
+    // has a first-screen file; 128, an extended bigram: the index also holds every trigram
+    // of a run with it (abc when ab or bc is extended), at the position of its first bigram.
+    var PARTS = 63;
+    var FIRST = 64;
+    var EXTENDED = 128;
+    function hotCode(t) {
+      if (!manifest.hot || !Object.prototype.hasOwnProperty.call(manifest.hot, t)) return -1;
+      return manifest.hot[t];
+    }
+
     function isExtended(t) {
-      if (!extended) {
-        extended = {};
-        var chars = Array.from((manifest && manifest.extended) || "");
-        for (var i = 0; i + 1 < chars.length; i += 2) extended[chars[i] + chars[i + 1]] = true;
-      }
-      return extended[t] === true;
+      var code = hotCode(t);
+      return code >= 0 && (code & EXTENDED) !== 0;
     }
 
     // What fetching a term costs, in buckets: a hot term's own files (0 parts: one file of a
     // few buckets' worth), or its bucket.
     function cost(t) {
-      if (manifest.hot && Object.prototype.hasOwnProperty.call(manifest.hot, t)) {
-        return Math.max(2, 1.5 * manifest.hot[t]);
-      }
-      return 1;
+      var code = hotCode(t);
+      return code < 0 ? 1 : Math.max(2, 1.5 * (code & PARTS));
     }
 
     // The terms that find a word, each with its offset in the word: [{t, at}]. Slots are left
@@ -568,22 +570,23 @@
       );
     }
 
-    /* The first screen of a query holding one of the commonest terms (manifest.first), from
+    /* The first screen of a query holding one of the commonest terms (flag 64 in manifest.hot), from
      * that term's first-screen file alone: its newest entries with it in the title or tags,
      * then its newest with it anywhere, each checked for every word of the query in its
      * normalised text. Promise of {hits} (at least `want`) or null (not applicable, or too
      * few found: wait for search()). Not with filters or a delta. */
     function first(queryText, filters, sort, want) {
       filters = filters || {};
-      if (!manifest.first || !manifest.first.length || delta) return Promise.resolve(null);
+      if (!manifest.hot || delta) return Promise.resolve(null);
       if (filters.branch || filters.type || filters.region || filters.year) return Promise.resolve(null);
       return foldFor(queryText || "").then(function () {
         var lead = null;
         var allHot = true;
         chainsOf(queryText).forEach(function (chain) {
           termsOf(chain).forEach(function (t) {
-            if (lead === null && indexOf(manifest.first, t) >= 0) lead = t;
-            if (!manifest.hot || !Object.prototype.hasOwnProperty.call(manifest.hot, t)) allHot = false;
+            var code = hotCode(t);
+            if (lead === null && code >= 0 && (code & FIRST) !== 0) lead = t;
+            if (code < 0) allHot = false;
           });
         });
         // a term that is not hot (fewer than HOT_POSTINGS entries) is rare among the lead's
