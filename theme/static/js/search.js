@@ -231,11 +231,13 @@
       return code >= 0 && (code & EXTENDED) !== 0;
     }
 
-    // What fetching a term costs, in buckets: a hot term's own files (0 parts: one file of a
-    // few buckets' worth), or its bucket.
+    // What fetching a term costs, in buckets: its bucket, or a hot term's own files (parts of
+    // 3/8 of SPLIT_POSTINGS, or one file of up to that), an extended bigram more than the
+    // trigrams that hold it (fewer postings: never more parts).
     function cost(t) {
       var code = hotCode(t);
-      return code < 0 ? 1 : Math.max(2, 1.5 * (code & PARTS));
+      if (code < 0) return 1;
+      return 2 + 1.5 * (code & PARTS) + ((code & EXTENDED) !== 0 ? 1 : 0);
     }
 
     // The terms that find a word, each with its offset in the word: [{t, at}]. Slots are left
