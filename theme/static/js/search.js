@@ -704,9 +704,18 @@
     // Results per screen: each hit of a first page costs a meta block request of its own.
     var PAGE = 10;
     var tokenizer = win.TongxinTokenizer;
-    // lunr.js loads async (#search-lunr): this script runs as soon as it is here, asks for the
-    // query's shards, and reads them once lunr is there too.
+    // lunr.js loads async (#search-lunr, added by search-preload.js, or here if that did not
+    // run): this script runs as soon as it is here, asks for the query's shards, and reads
+    // them once lunr is there too.
     var lunrTag = doc.getElementById("search-lunr");
+    var lunrSrc = doc.querySelector("script[data-lunr]");
+    if (!lunrTag && typeof win.lunr === "undefined" && lunrSrc) {
+      lunrTag = doc.createElement("script");
+      lunrTag.id = "search-lunr";
+      lunrTag.async = true;
+      lunrTag.src = lunrSrc.getAttribute("data-lunr");
+      doc.head.appendChild(lunrTag);
+    }
     var lunrReady =
       typeof win.lunr !== "undefined" || !lunrTag
         ? Promise.resolve()
