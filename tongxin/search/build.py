@@ -121,8 +121,7 @@ def build_search_index(
         terms = TermsCache(Path(cache_dir) / "terms.marshal" if cache_dir else None)
         keys = [ref_number(r) % PART_KEYS for r in collection.refs]
         extend = max(extend_postings, hot_postings)
-        fields, groups, extended = _analyse(collection.docs, keys, terms, stats, extend)
-        frequency = groups.frequency()
+        fields, groups, frequency, extended = _analyse(collection.docs, keys, terms, stats, extend)
         lap = stats.lap("analyse", lap)
         stats.postings = frequency.total()
         layout = plan_layout(frequency, len(set(keys)) > 1, shards, split_postings, hot_postings)
@@ -157,19 +156,22 @@ def build_search_index(
 
 def _analyse(
     docs: list[SearchDoc], keys: list[int], terms: TermsCache, stats: IndexStats, extend: int
-) -> tuple[list[tuple[Prepared, Prepared, Prepared]], TextGroups, list[str]]:
+) -> tuple[list[tuple[Prepared, Prepared, Prepared]], TextGroups, Counter[str], list[str]]:
     """Each document's title, text and filter terms (each distinct text analysed once), their
-    groups, and the extended bigrams, whose trigrams are among the terms (:mod:`.grams`)."""
+    groups, the terms' frequency, and the extended bigrams, whose trigrams are among the
+    terms (:mod:`.grams`)."""
     known = terms.analyse(t for d in docs for t in (title_field(d), body_field(d)))
     fresh = terms.new_texts
     stats.tokenized = sum(1 for d in docs if title_field(d) in fresh or body_field(d) in fresh)
     fields = document_fields(docs, known)
     groups = TextGroups.of(fields, keys)
-    extended = extended_bigrams(groups.frequency(), extend)  # extend ≥ hot: hot ones
+    frequency = groups.frequency()
+    extended = extended_bigrams(frequency, extend)  # extend ≥ hot: hot ones
     if extended:
         fields = document_fields(docs, extend_texts(known, extended))
         groups = TextGroups.of(fields, keys)
-    return fields, groups, extended
+        frequency = groups.frequency()
+    return fields, groups, frequency, extended
 
 
 def document_fields(
