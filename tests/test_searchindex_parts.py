@@ -257,3 +257,21 @@ def test_trigrams_of_extended_bigrams_equal_the_reference_writer(tmp_path):
                     trigrams += 1
                     assert term in getattr(by_ref[ref], field), (term, field, ref)
     assert trigrams > 500
+
+
+def test_a_trigram_sits_at_its_first_bigram_in_the_same_run():
+    from tongxin.tokenizer import index_terms, trigram_terms
+
+    text = "互联网+平台：C++ 與網絡黨建2026年度网络，党建工作𠀀𠀁网络"
+    common = {"网络", "党建", "联网"}
+    trigrams = trigram_terms(text, common)
+    bigrams = index_terms(text)
+    # folded first (與網絡黨建: 与网络党建); 年度网 and 建工作 hold no extended bigram
+    expected = {"互联网", "与网络", "网络党", "络党建", "度网络", "党建工", "𠀁网络"}
+    assert set(trigrams) == expected
+    for term, where in trigrams.items():
+        assert len(term) == 3
+        for at in where:  # ab at p and bc at p + 1: one run, read from the tokens' positions
+            assert at in bigrams[term[:2]] and at + 1 in bigrams[term[1:]], (term, at)
+    # a run ending at a digit, a comma or a symbol has no trigram across it
+    assert not {"建20", "络，党", "网+平"} & set(trigrams)
