@@ -168,7 +168,8 @@ def _analyse(
     frequency = groups.frequency()
     extended = extended_bigrams(frequency, extend)  # extend ≥ hot: hot ones
     if extended:
-        fields = document_fields(docs, extend_texts(known, extended))
+        cache = terms.path.with_name("trigrams.marshal") if terms.path else None
+        fields = document_fields(docs, extend_texts(known, extended, cache))
         groups = TextGroups.of(fields, keys)
         frequency = groups.frequency()
     return fields, groups, frequency, extended

@@ -19,12 +19,17 @@ thousand entries has no bigram that common, and this costs it one set check per 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
 
 from tongxin.tokenizer import is_cjk, trigram_terms
 
+from .cache import TermsCache
 from .format import Prepared, prepare
+from .model import FORMAT
 
 #: A bigram of at least this many postings (two buckets' worth) has its trigrams indexed.
 EXTEND_POSTINGS = 4000
@@ -39,19 +44,28 @@ def extended_bigrams(frequency: Counter[str], threshold: int = EXTEND_POSTINGS) 
     )
 
 
-def extend_texts(texts: Mapping[str, Prepared], extended: Sequence[str]) -> dict[str, Prepared]:
+def extend_texts(
+    texts: Mapping[str, Prepared], extended: Sequence[str], cache: Path | None = None
+) -> dict[str, Prepared]:
     """``texts`` (text -> its terms) with the trigrams of the ``extended`` bigrams added to
-    the terms of each text holding one (the others keep their :data:`Prepared`)."""
+    the terms of each text holding one (the others keep their :data:`Prepared`). With
+    ``cache`` (a file), each text's trigrams are kept by content for the same extended
+    bigrams: a rebuild with a few new texts scans only those."""
     common = frozenset(extended)
-    out: dict[str, Prepared] = {}
-    for text, prepared in texts.items():
-        if not common or common.isdisjoint(prepared[0]):
-            out[text] = prepared
-            continue
-        trigrams = trigram_terms(text, common)
-        if not trigrams:
-            out[text] = prepared
-            continue
-        more = prepare(trigrams)  # trigrams are never tokens: no term appears twice
-        out[text] = (prepared[0] + more[0], prepared[1] + more[1])
+    holding = [text for text, prepared in texts.items() if not common.isdisjoint(prepared[0])]
+    if not holding:
+        return dict(texts)
+    label = hashlib.blake2b("".join(sorted(common)).encode(), digest_size=12).hexdigest()
+    trigrams = TermsCache(cache, partial(_trigrams, common), f"{FORMAT}|trigrams|{label}")
+    found = trigrams.analyse(holding)
+    trigrams.save()
+    out = dict(texts)
+    for text, more in found.items():
+        if more[0]:  # trigrams are never tokens: no term appears twice
+            prepared = texts[text]
+            out[text] = (prepared[0] + more[0], prepared[1] + more[1])
     return out
+
+
+def _trigrams(common: frozenset[str], text: str) -> Prepared:
+    return prepare(trigram_terms(text, common))
