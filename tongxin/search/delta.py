@@ -55,7 +55,9 @@ DELTA_DIR = "delta"
 #: Past this share of the collection in the delta (or past ``DELTA_MAX_POSTINGS``), the caller
 #: builds a new base instead: each query downloads a delta file per term.
 DELTA_MAX_SHARE = 0.05
-DELTA_MAX_POSTINGS = 128_000
+#: (Trigrams add about two fifths to a portal's postings: as many documents fit as before
+#: them, in delta buckets of about 2,000 postings, as the base's.)
+DELTA_MAX_POSTINGS = 192_000
 
 #: (id, branch, date key) of a document
 Facts = tuple[str, str, str]
