@@ -14,7 +14,7 @@ few hundred postings each), not 市委, 部署 and 门户.
 
 Whether a trigram is indexed depends only on its two bigrams, so a trigram's postings are
 all of its occurrences (the results are those of the bigrams). A site smaller than a few
-thousand entries has no bigram that common, and this costs it one set check per text.
+thousand entries has no bigram that common, and this costs it a look at each distinct term.
 """
 
 from __future__ import annotations
