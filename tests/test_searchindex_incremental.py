@@ -114,3 +114,24 @@ def test_new_texts_go_to_a_small_terms_file_until_they_are_many(tmp_path):
     # many new texts: everything is folded into a fresh base file
     build_search_index(_docs(80, seed=9), tmp_path / "out", cache_dir=cache, shards=8)
     assert not (cache / "terms-new.marshal").exists()
+
+
+def test_trigrams_come_from_the_cache_and_equal_a_cold_build(tmp_path):
+    # bigrams in 40 postings or more are extended: their trigrams are cached by text
+    knobs = {"shards": 16, "hot_postings": 20, "extend_postings": 40}
+    docs = _docs(80)
+    cache = tmp_path / "cache"
+    build_search_index(docs, tmp_path / "warm", cache_dir=cache, **knobs)
+    base = (cache / "trigrams.marshal").read_bytes()
+    new = SearchDoc("https://b.example.org/n/", "/n/", "网络党建新进展", "乡村振兴", "第1支部")
+    build_search_index([*docs, new], tmp_path / "warm", cache_dir=cache, **knobs)
+    build_search_index([*docs, new], tmp_path / "cold", **knobs)
+    assert _files(tmp_path / "warm") == _files(tmp_path / "cold")
+    assert (cache / "trigrams.marshal").read_bytes() == base  # the new text's trigrams: aside
+    assert (cache / "trigrams-new.marshal").exists()
+    # another set of extended bigrams (a higher threshold): no trigram of the old set is kept
+    fewer = {**knobs, "extend_postings": 60}
+    build_search_index([*docs, new], tmp_path / "warm", cache_dir=cache, **fewer)
+    build_search_index([*docs, new], tmp_path / "cold", **fewer)
+    assert _files(tmp_path / "warm") == _files(tmp_path / "cold")
+    assert (cache / "trigrams.marshal").read_bytes() != base

@@ -52,10 +52,13 @@ def _refs(out: Path) -> dict[str, str]:
     return refs
 
 
-def _positions(text: str) -> dict[str, list[int]]:
+def _positions(text: str, extended: frozenset[str] = frozenset()) -> dict[str, list[int]]:
     # the tokens at their positions; after the bigrams of each CJK run, each of its
-    # characters at its own (terms in order of first appearance, as the builder numbers them)
+    # characters at its own (terms in order of first appearance, as the builder numbers them);
+    # after them all, the trigrams of two bigrams of a run, one of them extended, at the
+    # first's position
     out: dict[str, list[int]] = {}
+    trigrams: dict[str, list[int]] = {}
     tokens = tokenize(text)
     run: list[tuple[int, str]] = []
 
@@ -63,6 +66,9 @@ def _positions(text: str) -> dict[str, list[int]]:
         for at, char in [*((i, t[0]) for i, t in run), (run[-1][0] + 1, run[-1][1][1])]:
             if at not in out.setdefault(char, []):
                 out[char].append(at)
+        for (at, one), (_next, two) in zip(run, run[1:], strict=False):
+            if one in extended or two in extended:
+                trigrams.setdefault(one + two[1], []).append(at)
         run.clear()
 
     for i, term in enumerate(tokens):
@@ -74,22 +80,23 @@ def _positions(text: str) -> dict[str, list[int]]:
             run.append((i, term))
     if run:
         flush()
-    return {term: sorted(where) for term, where in out.items()}
+    return {term: sorted(where) for term, where in [*out.items(), *trigrams.items()]}
 
 
 def _expected_shards(docs: list[SearchDoc], out: Path) -> dict[str, bytes]:
     """Each shard file as a one-shard writer makes it from its own documents."""
     manifest = _read(out / "search" / "manifest.json")
     shards, parts = manifest["shards"], {int(k): v for k, v in manifest["parts"].items()}
-    hot = manifest["hot"]
+    hot = {term: code & 63 for term, code in manifest["hot"].items()}  # parts (no flags)
+    extended = frozenset(term for term, code in manifest["hot"].items() if code & 128)
     refs = _refs(out)
     rows = sorted(((refs[d.url], d) for d in docs), reverse=True)  # newest first, as built
     keys = [ref_number(ref) % PART_KEYS for ref, _ in rows]
     by_name: dict[str, list] = {}
     for (ref, doc), key in zip(rows, keys, strict=True):
         fields = {
-            "title": _positions(doc.title),
-            "text": _positions(doc.text),
+            "title": _positions(doc.title, extended),
+            "text": _positions(doc.text, extended),
             "f": {f"b:{doc.branch}": [0], f"t:{doc.type}": [1]},
         }
         split: dict[str, dict[str, dict[str, list[int]]]] = {}
@@ -177,7 +184,8 @@ def test_a_frequent_term_has_files_of_its_own_equal_to_the_reference_writer(tmp_
     docs = _docs(120)
     build_search_index(docs, tmp_path, shards=8, split_postings=60, hot_postings=40)
     manifest = _read(tmp_path / "search" / "manifest.json")
-    assert any(manifest["hot"].values()) and not all(manifest["hot"].values())  # split and whole
+    parts = [code & 63 for code in manifest["hot"].values()]
+    assert any(parts) and not all(parts)  # split and whole
     # (f…: first-screen files of the commonest terms, not lunr indexes)
     written = {
         p.name: p.read_bytes()
@@ -217,3 +225,53 @@ def test_a_term_turning_frequent_with_the_cache_equals_a_cold_build(tmp_path):
     assert "垃圾" in _read(tmp_path / "cold" / "search" / "manifest.json")["hot"]
     assert "垃圾" not in hot_before
     assert files(tmp_path / "warm") == files(tmp_path / "cold")
+
+
+def test_trigrams_of_extended_bigrams_equal_the_reference_writer(tmp_path):
+    # bigrams in 96 postings or more (those of 乡村振兴 and 组织生活会) are extended: their
+    # trigrams are terms too; the other common ones (网络党建: 87) are hot, not extended
+    docs = _docs(120)
+    options = {"shards": 8, "split_postings": 150, "hot_postings": 40, "extend_postings": 96}
+    build_search_index(docs, tmp_path, **options)
+    manifest = _read(tmp_path / "search" / "manifest.json")
+    extended = {term for term, code in manifest["hot"].items() if code & 128}
+    assert extended == {"乡村", "村振", "振兴", "组织", "织生", "生活", "活会"}
+    assert {"网络", "党建", "两学"} <= set(manifest["hot"])
+    written = {p.name: p.read_bytes() for p in (tmp_path / "search" / "shards").iterdir()}
+    expected = _expected_shards(docs, tmp_path)
+    assert {n: written[n] for n in expected} == expected
+    lunr_files = [json.loads(data) for name, data in written.items() if not name.startswith("f")]
+    terms = {term for data in lunr_files for term, _posting in data["invertedIndex"]}
+    assert {"乡村振", "村振兴", "组织生", "织生活", "生活会"} <= terms
+    assert "网络党" not in terms and "两学一" not in terms
+    # a trigram is indexed where its field says it (not across 服务，网络) and only there
+    by_ref = {ref: doc for doc in docs for url, ref in _refs(tmp_path).items() if url == doc.url}
+    trigrams = 0
+    for data in lunr_files:
+        for term, posting in data["invertedIndex"]:
+            if len(term) != 3 or not all(map(is_cjk, term)):
+                continue
+            assert term[:2] in extended or term[1:] in extended, term
+            for field in ("title", "text"):
+                for ref in posting[field]:
+                    trigrams += 1
+                    assert term in getattr(by_ref[ref], field), (term, field, ref)
+    assert trigrams > 500
+
+
+def test_a_trigram_sits_at_its_first_bigram_in_the_same_run():
+    from tongxin.tokenizer import index_terms, trigram_terms
+
+    text = "互联网+平台：C++ 與網絡黨建2026年度网络，党建工作𠀀𠀁网络"
+    common = {"网络", "党建", "联网"}
+    trigrams = trigram_terms(text, common)
+    bigrams = index_terms(text)
+    # folded first (與網絡黨建: 与网络党建); 年度网 and 建工作 hold no extended bigram
+    expected = {"互联网", "与网络", "网络党", "络党建", "度网络", "党建工", "𠀁网络"}
+    assert set(trigrams) == expected
+    for term, where in trigrams.items():
+        assert len(term) == 3
+        for at in where:  # ab at p and bc at p + 1: one run, read from the tokens' positions
+            assert at in bigrams[term[:2]] and at + 1 in bigrams[term[1:]], (term, at)
+    # a run ending at a digit, a comma or a symbol has no trigram across it
+    assert not {"建20", "络，党", "网+平"} & set(trigrams)

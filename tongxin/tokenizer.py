@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from functools import cache, lru_cache
 
 from lunr.stemmer import PorterStemmer
@@ -174,6 +174,24 @@ def split_query(query: str) -> list[str]:
     """A query's words: split on white space, and on dashes next to a CJK character (互联网-党建
     is 互联网 党建; covid-19 stays one word), as the browser does (``splitQuery``)."""
     return _DASHES.sub(_dash_split, unicodedata.normalize("NFKC", query)).split()
+
+
+def trigram_terms(text: str, common: Set[str]) -> dict[str, list[int]]:
+    """The trigrams of ``text``'s CJK runs that hold a ``common`` bigram, each at the position
+    of its first bigram: abc at the position of ab when ab or bc is common. A query asks for
+    such a trigram instead of its common bigram: two adjacent bigrams in one term, whose
+    postings are a fraction of the common one's."""
+    positions: dict[str, list[int]] = {}
+    at = 0
+    for run, tokens in _pieces(text):
+        if run is not None and len(run) > 2 and not common.isdisjoint(tokens):
+            # tokens[i] is run[i:i+2] up to the run's last bigram (a symbol token may follow)
+            flags = [token in common for token in tokens]
+            for i in range(len(run) - 2):
+                if flags[i] or flags[i + 1]:
+                    positions.setdefault(run[i : i + 3], []).append(at + i)
+        at += len(tokens)
+    return positions
 
 
 def tokenize_query(query: str) -> list[list[str]]:

@@ -71,3 +71,20 @@ test("a query downloads one delta shard per term bucket", async () => {
   const deltaFiles = fetched.filter((p) => p.startsWith("delta/shards/"));
   assert.ok(deltaFiles.length >= 1 && deltaFiles.length <= 3, deltaFiles.join(","));
 });
+
+test("the delta indexes the trigrams of the base's extended bigrams, as the base does", async () => {
+  const { searcher } = await searcherFor("delta");
+  const m = searcher.manifest();
+  assert.ok(m.hot["网络"] & 128 && m.hot["党建"] & 128, "extended in the base");
+  const dir = path.join(out, "delta", "search", "delta", "shards");
+  const held = {};
+  for (const name of fs.readdirSync(dir)) {
+    for (const [term, posting] of JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")).invertedIndex) {
+      held[term] = Object.keys(posting.text).length + Object.keys(posting.title).length;
+    }
+  }
+  // the edited entries say 網絡黨建 (folded: 网络党建), the added ones 网络党建 in the title
+  assert.ok(held["网络党"] >= 7 && held["络党建"] >= 7, JSON.stringify([held["网络党"], held["络党建"]]));
+  const found = (await results(searcher, "網絡黨建", {}, "newest")).map((r) => r[0]);
+  for (const url of ["/e/3/", "/e/50/", "/e/51/", "/e/120/"]) assert.ok(found.includes(url), url);
+});

@@ -2,8 +2,8 @@
 
 ``python fixture_delta.py OUT``: ``OUT/cold/search`` is a cold build of the changed collection;
 ``OUT/delta/search`` the original collection's cold build (the base) plus a delta holding the
-added and edited documents, with the deleted and superseded ones dead. Small split and hot
-thresholds make the base use parts and hot-term files, as a portal's does.
+added and edited documents, with the deleted and superseded ones dead. Small split, hot and
+extension thresholds make the base use parts, hot-term files and trigrams, as a portal's does.
 """
 
 import sys
@@ -59,7 +59,7 @@ def collection(edited: bool) -> list[SearchDoc]:
 
 
 def main(out: Path) -> None:
-    knobs = {"shards": 4, "split_postings": 40, "hot_postings": 30}
+    knobs = {"shards": 4, "split_postings": 40, "hot_postings": 30, "extend_postings": 30}
     base = build_search_index(collection(False), out / "base", **knobs)
     build_search_index(collection(True), out / "cold", **knobs)
     old = {d.id: d for d in collection(False)}

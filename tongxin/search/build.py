@@ -32,6 +32,7 @@ from .cache import FileCache, TermsCache, documents_of, meta_key, shard_keys
 from .extras import T2S_PARTS, write_facets, write_t2s_parts
 from .first import first_terms, write_first_files
 from .format import Prepared, prepare
+from .grams import EXTEND_POSTINGS, extend_texts, extended_bigrams
 from .model import (
     FIELDS,
     FORMAT,
@@ -100,6 +101,7 @@ def build_search_index(
     shards: int | None = None,
     split_postings: int = SPLIT_POSTINGS,
     hot_postings: int = HOT_POSTINGS,
+    extend_postings: int = EXTEND_POSTINGS,
     reuse_files: bool = True,
 ) -> IndexStats:
     """Index ``docs`` into ``out_dir/search/`` (replacing what was there); returns figures.
@@ -117,13 +119,13 @@ def build_search_index(
         stats.refs = {d.id: r for d, r in zip(collection.docs, collection.refs, strict=True)}
         lap = stats.lap("refs", started)
         terms = TermsCache(Path(cache_dir) / "terms.marshal" if cache_dir else None)
-        fields = _analyse(collection.docs, terms, stats)
-        lap = stats.lap("analyse", lap)
         keys = [ref_number(r) % PART_KEYS for r in collection.refs]
-        groups = TextGroups.of(fields, keys)
-        frequency = groups.frequency()
+        extend = max(extend_postings, hot_postings)
+        fields, groups, frequency, extended = _analyse(collection.docs, keys, terms, stats, extend)
+        lap = stats.lap("analyse", lap)
         stats.postings = frequency.total()
         layout = plan_layout(frequency, len(set(keys)) > 1, shards, split_postings, hot_postings)
+        layout.extended = extended
         stats.shards = len(layout.names)
         search_dir = Path(out_dir) / "search"
         files = FileCache(Path(cache_dir) / "files" if cache_dir and reuse_files else None)
@@ -153,13 +155,24 @@ def build_search_index(
 
 
 def _analyse(
-    docs: list[SearchDoc], terms: TermsCache, stats: IndexStats
-) -> list[tuple[Prepared, Prepared, Prepared]]:
-    """Each document's title, text and filter terms (each distinct text analysed once)."""
+    docs: list[SearchDoc], keys: list[int], terms: TermsCache, stats: IndexStats, extend: int
+) -> tuple[list[tuple[Prepared, Prepared, Prepared]], TextGroups, Counter[str], list[str]]:
+    """Each document's title, text and filter terms (each distinct text analysed once), their
+    groups, the terms' frequency, and the extended bigrams, whose trigrams are among the
+    terms (:mod:`.grams`)."""
     known = terms.analyse(t for d in docs for t in (title_field(d), body_field(d)))
     fresh = terms.new_texts
     stats.tokenized = sum(1 for d in docs if title_field(d) in fresh or body_field(d) in fresh)
-    return document_fields(docs, known)
+    fields = document_fields(docs, known)
+    groups = TextGroups.of(fields, keys)
+    frequency = groups.frequency()
+    extended = extended_bigrams(frequency, extend)  # extend ≥ hot: hot ones
+    if extended:
+        cache = terms.path.with_name("trigrams.marshal") if terms.path else None
+        fields = document_fields(docs, extend_texts(known, extended, cache))
+        groups = TextGroups.of(fields, keys)
+        frequency = groups.frequency()
+    return fields, groups, frequency, extended
 
 
 def document_fields(
@@ -251,7 +264,7 @@ def _write_manifest(
         "docs": len(docs),
         "shards": layout.shard_count,
         "parts": layout.manifest_parts(),
-        "hot": layout.manifest_hot(),
+        "hot": layout.manifest_hot(first),
         "hash": "fnv1a32-utf8",
         "fields": list(FIELDS),
         "metaWidth": width,
@@ -262,7 +275,6 @@ def _write_manifest(
     }
     manifest["regions"] = sorted({d.region for d in docs} - {""})
     manifest["t2sParts"] = T2S_PARTS
-    manifest["first"] = first
     write_t2s_parts(search_dir)
     manifest["facets"] = write_facets(search_dir, docs, collection.refs)
     write_atomic(search_dir / "manifest.json", encode(manifest))

@@ -13,9 +13,10 @@ import marshal
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from .format import Prepared, prepare_text
 from .model import FORMAT, write_atomic
@@ -88,7 +89,7 @@ def shard_keys(
         for k in files:
             digests[k].append(digest.digest())
             members_of[k].append(members)
-    salt = f"{FORMAT}|{layout.shard_count}|"
+    salt = f"{FORMAT}|{layout.shard_count}|{''.join(layout.extended)}|"
     keys = {}
     for k, found in digests.items():
         found.sort()
@@ -110,17 +111,28 @@ def meta_key(head: str, marks: Iterable[bytes]) -> str:
 class TermsCache:
     """The terms of each distinct text by content: a base file, then the texts added since
     (``…-new``) over it, so that a few new entries do not rewrite a portal's millions of
-    postings; everything is folded into a new base once the new texts are many."""
+    postings; everything is folded into a new base once the new texts are many.
 
-    def __init__(self, path: Path | None) -> None:
+    ``analyse_text`` makes a text's terms (default: its tokens); ``label`` names what it
+    makes (a file of another label is not read): the trigrams of a set of extended bigrams
+    are cached the same way (:mod:`.grams`)."""
+
+    def __init__(
+        self,
+        path: Path | None,
+        analyse_text: Callable[[str], Prepared] = prepare_text,
+        label: str = FORMAT,
+    ) -> None:
         self.path = path
+        self.analyse_text = analyse_text
+        self.label = label
         self.known: dict[bytes, Prepared] = {}
         self.fresh: set[bytes] = set()
         self.used: list[bytes] = []
         self.new_texts: set[str] = set()  # tokenized by this run
         if path is not None:
-            self.known.update(_load(path))
-            self.known.update(_load(_new_path(path)))
+            self.known.update(_load(path, label))
+            self.known.update(_load(_new_path(path), label))
 
     def analyse(self, texts: Iterable[str]) -> dict[str, Prepared]:
         """text -> its terms, from the cache or tokenized now."""
@@ -131,7 +143,7 @@ class TermsCache:
             key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
             found = self.known.get(key)
             if found is None:
-                found = self.known[key] = prepare_text(text)
+                found = self.known[key] = self.analyse_text(text)
                 self.fresh.add(key)
                 self.new_texts.add(text)
             out[text] = found
@@ -144,13 +156,13 @@ class TermsCache:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         keep = dict.fromkeys(self.used)
-        earlier = _load(_new_path(path))
+        earlier = _load(_new_path(path), self.label)
         added = {key: self.known[key] for key in keep if key in self.fresh or key in earlier}
-        if path.exists() and len(added) * 8 < len(keep):
-            write_atomic(_new_path(path), marshal.dumps({"format": FORMAT, "texts": added}))
+        if path.exists() and len(added) * 8 < len(keep):  # (another label: nothing was known)
+            write_atomic(_new_path(path), marshal.dumps({"format": self.label, "texts": added}))
             return
         texts = {key: self.known[key] for key in keep}
-        write_atomic(path, marshal.dumps({"format": FORMAT, "texts": texts}))
+        write_atomic(path, marshal.dumps({"format": self.label, "texts": texts}))
         _new_path(path).unlink(missing_ok=True)
 
 
@@ -158,9 +170,9 @@ def _new_path(path: Path) -> Path:
     return path.with_name(path.stem + "-new" + path.suffix)
 
 
-def _load(path: Path) -> dict[bytes, Prepared]:
+def _load(path: Path, label: str) -> dict[bytes, Prepared]:
     try:
-        data = marshal.loads(path.read_bytes())
+        data: Any = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return {}
-    return data["texts"] if isinstance(data, dict) and data.get("format") == FORMAT else {}
+    return data["texts"] if isinstance(data, dict) and data.get("format") == label else {}

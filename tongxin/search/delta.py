@@ -26,6 +26,7 @@ from .build import document_fields
 from .cache import link_or_copy
 from .extras import write_facets
 from .format import ShardWriter, prepare_text
+from .grams import extend_texts
 from .model import (
     FIELDS,
     FORMAT,
@@ -38,7 +39,7 @@ from .model import (
     title_field,
     write_atomic,
 )
-from .plan import POSTINGS_PER_SHARD, choose_shards
+from .plan import EXTENDED_FLAG, choose_shards
 from .refs import (
     REF_BASE,
     base_ref,
@@ -54,7 +55,9 @@ DELTA_DIR = "delta"
 #: Past this share of the collection in the delta (or past ``DELTA_MAX_POSTINGS``), the caller
 #: builds a new base instead: each query downloads a delta file per term.
 DELTA_MAX_SHARE = 0.05
-DELTA_MAX_POSTINGS = 32 * POSTINGS_PER_SHARD
+#: (Trigrams add about two fifths to a portal's postings: as many documents fit as before
+#: them, in delta buckets of about 2,000 postings, as the base's.)
+DELTA_MAX_POSTINGS = 192_000
 
 #: (id, branch, date key) of a document
 Facts = tuple[str, str, str]
@@ -102,7 +105,8 @@ def build_delta_index(
     order = sorted(range(len(docs)), key=refs.__getitem__, reverse=True)  # as a cold build
     docs, refs = [docs[i] for i in order], [refs[i] for i in order]
     lap = stats.lap("refs", started)
-    writer, count, stats.postings = _delta_shards(docs, refs, max_postings)
+    extended = [t for t, code in manifest.get("hot", {}).items() if code & EXTENDED_FLAG]
+    writer, count, stats.postings = _delta_shards(docs, refs, max_postings, extended)
     lap = stats.lap("analyse", lap)
     search_dir = Path(out_dir) / "search"
     search_dir.mkdir(parents=True, exist_ok=True)
@@ -193,11 +197,12 @@ def _delta_documents(
 
 
 def _delta_shards(
-    docs: list[SearchDoc], refs: list[str], max_postings: int
+    docs: list[SearchDoc], refs: list[str], max_postings: int, extended: list[str]
 ) -> tuple[ShardWriter, int, int]:
-    """(the writer holding the delta's postings, its shard count, its postings)."""
+    """(the writer holding the delta's postings, its shard count, its postings); the
+    trigrams of the base's ``extended`` bigrams are indexed as the base indexes them."""
     texts = {t: prepare_text(t) for d in docs for t in (title_field(d), body_field(d))}
-    fields = document_fields(docs, texts)
+    fields = document_fields(docs, extend_texts(texts, extended))
     postings = sum(len(p[0]) for by_field in fields for p in by_field)
     if postings > max_postings:
         raise DeltaRefused(f"{postings} delta postings: time for a new base")

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 #: Written in the manifest; a cache, a base or a delta of another format is not reused.
-# 6: tags and summary indexed, CJK characters alone, symbols; 7: English words stemmed
-FORMAT = "tongxin-search-7"
+# 6: tags and summary indexed, CJK characters alone, symbols; 7: English words stemmed;
+# 8: trigrams of the commonest bigrams (grams.py)
+FORMAT = "tongxin-search-8"
 FIELDS = ("title", "text", "f")
 
 

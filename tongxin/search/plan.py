@@ -22,15 +22,20 @@ from tongxin.tokenizer import term_hash
 from .format import Prepared, Route
 from .refs import PART_KEYS, base36
 
-# A shard aims at about this many postings (≈ 100 kB of JSON, ≈ 30 kB gzipped).
-POSTINGS_PER_SHARD = 4000
+# A shard aims at about this many postings (≈ 50 kB of JSON, ≈ 10 kB gzipped): a query's
+# term that is not hot costs its bucket.
+POSTINGS_PER_SHARD = 2000
 MAX_SHARDS = 4096
 SMALL_SHARDS = 128
 SMALL_POSTINGS = 100
 #: A bucket of more postings than this is written as parts (a part aims at 3/8 of it).
 SPLIT_POSTINGS = 16_000
 #: A term of at least this many postings has files of its own.
-HOT_POSTINGS = POSTINGS_PER_SHARD // 4
+HOT_POSTINGS = 1000
+#: Flags added to a hot term's number of parts in the manifest's ``hot`` (parts ≤ 32): the
+#: term has a first-screen file (:mod:`.first`); the bigram is extended (:mod:`.grams`).
+FIRST_FLAG = 64
+EXTENDED_FLAG = 128
 
 
 @dataclass
@@ -87,13 +92,21 @@ class Layout:
     parts: dict[int, int] = field(default_factory=dict)  # split bucket or hot file -> parts
     of_parts: dict[int, int] = field(default_factory=dict)  # a part's number of parts
     hot_of: dict[str, int] = field(default_factory=dict)  # hot term -> its file number
+    #: the bigrams whose trigrams are indexed (:mod:`.grams`): part of every file's key
+    extended: list[str] = field(default_factory=list)
 
     def manifest_parts(self) -> dict[str, int]:
         return {str(k): n for k, n in sorted(self.parts.items()) if k < self.hot_base}
 
-    def manifest_hot(self) -> dict[str, int]:
-        """Hot terms and their number of parts (0: one file)."""
-        return {t: self.parts.get(k, 0) for t, k in sorted(self.hot_of.items())}
+    def manifest_hot(self, first: Sequence[str] = ()) -> dict[str, int]:
+        """Hot terms and their number of parts (0: one file), plus :data:`FIRST_FLAG` for
+        the ``first`` terms and :data:`EXTENDED_FLAG` for the extended bigrams (each term of
+        the manifest once: it is on every first query's way)."""
+        hot = {t: self.parts.get(k, 0) for t, k in sorted(self.hot_of.items())}
+        for flag, terms in ((FIRST_FLAG, first), (EXTENDED_FLAG, self.extended)):
+            for term in terms:
+                hot[term] |= flag  # both are hot: at least as many postings
+        return hot
 
 
 def choose_shards(postings: int) -> int:

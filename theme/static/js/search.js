@@ -142,10 +142,11 @@
     // "h" + its hash in 7 base-36 digits; the others share bucket hash % shards.
     function fileOf(t) {
       var h = tokenizer.termHash(t);
-      if (manifest.hot && Object.prototype.hasOwnProperty.call(manifest.hot, t)) {
+      var code = hotCode(t);
+      if (code >= 0) {
         var name = h.toString(36);
         while (name.length < 7) name = "0" + name;
-        return { name: "h" + name, parts: manifest.hot[t] };
+        return { name: "h" + name, parts: code & PARTS };
       }
       var k = h % manifest.shards;
       return { name: String(k), parts: (manifest.parts && manifest.parts[k]) || 0 };
@@ -214,37 +215,101 @@
       return word.length > 1 && Array.from(word[i]).length === 1 && tokenizer.isCjk(word[i]);
     }
 
-    function required(word) {
-      return word.filter(function (t, i) {
-        return !isSlot(word, i);
+    // manifest.hot: term -> its number of parts (0: one file, at most 32) plus flags: 64, it
+    // has a first-screen file; 128, an extended bigram: the index also holds every trigram
+    // of a run with it (abc when ab or bc is extended), at the position of its first bigram.
+    var PARTS = 63;
+    var FIRST = 64;
+    var EXTENDED = 128;
+    function hotCode(t) {
+      if (!manifest.hot || !Object.prototype.hasOwnProperty.call(manifest.hot, t)) return -1;
+      return manifest.hot[t];
+    }
+
+    function isExtended(t) {
+      var code = hotCode(t);
+      return code >= 0 && (code & EXTENDED) !== 0;
+    }
+
+    // What fetching a term costs, in buckets: its bucket, or a hot term's own files (parts of
+    // 3/8 of SPLIT_POSTINGS, or one file of up to that), an extended bigram more than the
+    // trigrams that hold it (fewer postings: never more parts).
+    function cost(t) {
+      var code = hotCode(t);
+      if (code < 0) return 1;
+      return 2 + 1.5 * (code & PARTS) + ((code & EXTENDED) !== 0 ? 1 : 0);
+    }
+
+    // The terms that find a word, each with its offset in the word: [{t, at}]. Slots are left
+    // out; a token may be found through a trigram of it and its neighbour in the same run
+    // (runs: tokenize's runs of the word) when one of them is extended. The cheapest cover of
+    // the word's tokens: a trigram stands for two bigrams, and for a common one a small term.
+    function chainOf(word, runs) {
+      var n = word.length;
+      var best = [{ cost: 0, chain: [] }];
+      function offer(to, from, term, at) {
+        var c = best[from].cost + (term === null ? 0 : cost(term));
+        if (best[to] && best[to].cost <= c) return;
+        var chain = best[from].chain;
+        best[to] = { cost: c, chain: term === null ? chain : chain.concat([{ t: term, at: at }]) };
+      }
+      function trigram(i) {
+        // tokens i and i + 1, bigrams of one run, as one term (null: not indexed)
+        if (i < 0 || i + 1 >= n || !runs || runs[i] < 0 || runs[i] !== runs[i + 1]) return null;
+        if (!isExtended(word[i]) && !isExtended(word[i + 1])) return null;
+        return word[i] + Array.from(word[i + 1])[1];
+      }
+      for (var j = 0; j < n; j++) {
+        if (!best[j]) continue;
+        if (isSlot(word, j)) {
+          offer(j + 1, j, null, j);
+          continue;
+        }
+        offer(j + 1, j, word[j], j);
+        var ahead = trigram(j);
+        if (ahead) offer(j + 2, j, ahead, j);
+        var behind = trigram(j - 1); // overlapping the previous token (already covered)
+        if (behind) offer(j + 1, j, behind, j - 1);
+      }
+      return best[n].chain;
+    }
+
+    // A query's words as chains (chainOf), the slots left out.
+    function chainsOf(queryText) {
+      var runs = [];
+      var words = tokenizer.tokenizeQuery(queryText || "", runs);
+      return words.map(function (w, i) {
+        return chainOf(w, runs[i]);
       });
     }
 
-    // A query word matches a field when its tokens sit at consecutive positions there: the
-    // bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring itself.
-    // slots: isSlot for each token of the word, computed once per query (not per candidate).
-    // Returns 2 when the word is in the title (or a tag), 1 in the text only, 0 nowhere.
-    function adjacent(word, slots, positions) {
+    function termsOf(chain) {
+      var out = [];
+      chain.forEach(function (c) {
+        if (out.indexOf(c.t) < 0) out.push(c.t);
+      });
+      return out;
+    }
+
+    // A query word matches a field when its terms sit at their offsets from one position
+    // there: the bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring
+    // itself (a trigram 网络党@p stands for the first two). Returns 2 when the word is in the
+    // title (or a tag), 1 in the text only, 0 nowhere.
+    function adjacent(chain, positions) {
       var fields = ["title", "text"];
       for (var f = 0; f < fields.length; f++) {
         var lists = [];
-        var first = -1;
-        for (var i = 0; i < word.length; i++) {
-          if (slots[i]) {
-            lists.push(null);
-            continue;
-          }
-          var byField = positions[word[i]] && positions[word[i]][fields[f]];
+        for (var i = 0; i < chain.length; i++) {
+          var byField = positions[chain[i].t] && positions[chain[i].t][fields[f]];
           if (!byField) break;
-          if (first < 0) first = i;
           lists.push(byField); // a term's positions in one entry: a handful, so indexOf
         }
-        if (lists.length !== word.length || first < 0) continue;
-        var starts = lists[first];
+        if (!lists.length || lists.length !== chain.length) continue;
+        var starts = lists[0];
         for (var s = 0; s < starts.length; s++) {
-          var p = starts[s] - first;
+          var p = starts[s] - chain[0].at;
           var ok = true;
-          for (var t = first + 1; t < lists.length && ok; t++) ok = !lists[t] || lists[t].indexOf(p + t) >= 0;
+          for (var k = 1; k < lists.length && ok; k++) ok = lists[k].indexOf(p + chain[k].at) >= 0;
           if (ok) return 2 - f;
         }
       }
@@ -335,22 +400,22 @@
     }
 
     // What a query word is made of when it is matched loosely: its characters (a CJK bigram
-    // holds two) and its other tokens (a Latin word, 网+, a lone character), each unit with
-    // the tokens of the word that hold it. 党建简报 is 党 建 简 报: 党建 and 简报 cover them all,
-    // though 建简 is nowhere; a reader types 党建简报 for 党建工作第N期简报.
-    function unitsOf(word, slots) {
+    // or trigram holds two or three) and its other terms (a Latin word, 网+, a lone character),
+    // each unit with the terms of the word's chain (chainOf) that hold it. 党建简报 is 党 建 简
+    // 报: 党建 and 简报 cover them all, though 建简 is nowhere; a reader types 党建简报 for
+    // 党建工作第N期简报.
+    function unitsOf(chain) {
       var units = {};
       var keys = [];
-      word.forEach(function (t, i) {
-        if (slots[i]) return;
-        var chars = Array.from(t);
-        var cjk = chars.length === 2 && tokenizer.isCjk(chars[0]) && tokenizer.isCjk(chars[1]);
-        (cjk ? chars : [t]).forEach(function (k) {
+      chain.forEach(function (c) {
+        var chars = Array.from(c.t);
+        var cjk = chars.length > 1 && chars.every(tokenizer.isCjk);
+        (cjk ? chars : [c.t]).forEach(function (k) {
           if (!units[k]) {
             units[k] = [];
             keys.push(k);
           }
-          if (units[k].indexOf(t) < 0) units[k].push(t);
+          if (units[k].indexOf(c.t) < 0) units[k].push(c.t);
         });
       });
       return keys.map(function (k) {
@@ -405,7 +470,7 @@
       var share = 0;
       var score = 0;
       var scored = {};
-      query.words.forEach(function (w, wi) {
+      query.chains.forEach(function (chain, wi) {
         var terms = query.required[wi];
         var positions = {};
         var all = true;
@@ -414,7 +479,7 @@
           if (found) positions[t] = found;
           else all = false;
         });
-        var where = all ? adjacent(w, query.slots[wi], positions) : 0;
+        var where = all ? adjacent(chain, positions) : 0;
         var cover = coverOf(query.units[wi], positions);
         if (where) matched += 1;
         if (where === 2 || (!where && cover.title)) inTitle += 1;
@@ -430,7 +495,7 @@
         });
       });
       if (!share) return null;
-      var words = query.words.length;
+      var words = query.chains.length;
       var tier = matched === words ? 1 : whole === words ? 2 : 3;
       return { n: n, ref: ref, score: score, matched: matched, title: inTitle, share: share, tier: tier };
     }
@@ -508,8 +573,8 @@
     // few small files.
     function guessShards(queryText) {
       if (!manifest || manifest.docs > Math.max(manifest.shards, 64)) return;
-      tokenizer.tokenizeQuery(queryText).forEach(function (w) {
-        required(w).forEach(function (t) {
+      chainsOf(queryText).forEach(function (chain) {
+        termsOf(chain).forEach(function (t) {
           var file = fileOf(t);
           parts[file.name] = file.parts;
           shard(file.name).catch(function () {});
@@ -523,7 +588,8 @@
       var empty = { hits: [], words: words, partial: false };
       if (!words.length) return Promise.resolve(empty);
       var terms = {};
-      var required_ = words.map(required);
+      var chains = chainsOf(queryText);
+      var required_ = chains.map(termsOf);
       required_.forEach(function (list) {
         list.forEach(function (t) {
           terms[t] = ["title", "text"];
@@ -560,19 +626,12 @@
             });
           });
           var query = {
-            words: words,
+            chains: chains,
             required: required_,
             filters: filterTerms,
-            byTerm: byTerm,
-            slots: words.map(function (w) {
-              return w.map(function (t, i) {
-                return isSlot(w, i);
-              });
-            })
+            byTerm: byTerm
           };
-          query.units = words.map(function (w, wi) {
-            return unitsOf(w, query.slots[wi]);
-          });
+          query.units = chains.map(unitsOf);
           function run(lead) {
             var candidates = [];
             var seen = {};
@@ -614,23 +673,24 @@
       );
     }
 
-    /* The first screen of a query holding one of the commonest terms (manifest.first), from
+    /* The first screen of a query holding one of the commonest terms (flag 64 in manifest.hot), from
      * that term's first-screen file alone: its newest entries with it in the title or tags,
      * then its newest with it anywhere, each checked for every word of the query in its
      * normalised text. Promise of {hits} (at least `want`) or null (not applicable, or too
      * few found: wait for search()). Not with filters or a delta. */
     function first(queryText, filters, sort, want) {
       filters = filters || {};
-      if (!manifest.first || !manifest.first.length || delta) return Promise.resolve(null);
+      if (!manifest.hot || delta) return Promise.resolve(null);
       if (filters.branch || filters.type || filters.region || filters.year) return Promise.resolve(null);
       if (tokenizer.needsStem(queryText || "")) return Promise.resolve(null);
       return foldFor(queryText || "").then(function () {
         var lead = null;
         var allHot = true;
-        tokenizer.tokenizeQuery(queryText || "").forEach(function (w) {
-          required(w).forEach(function (t) {
-            if (lead === null && indexOf(manifest.first, t) >= 0) lead = t;
-            if (!manifest.hot || !Object.prototype.hasOwnProperty.call(manifest.hot, t)) allHot = false;
+        chainsOf(queryText).forEach(function (chain) {
+          termsOf(chain).forEach(function (t) {
+            var code = hotCode(t);
+            if (lead === null && code >= 0 && (code & FIRST) !== 0) lead = t;
+            if (code < 0) allHot = false;
           });
         });
         // a term that is not hot (fewer than HOT_POSTINGS entries) is rare among the lead's
@@ -762,9 +822,18 @@
     // Results per screen: each hit of a first page costs a meta block request of its own.
     var PAGE = 10;
     var tokenizer = win.TongxinTokenizer;
-    // lunr.js loads async (#search-lunr): this script runs as soon as it is here, asks for the
-    // query's shards, and reads them once lunr is there too.
+    // lunr.js loads async (#search-lunr, added by search-preload.js, or here if that did not
+    // run): this script runs as soon as it is here, asks for the query's shards, and reads
+    // them once lunr is there too.
     var lunrTag = doc.getElementById("search-lunr");
+    var lunrSrc = doc.querySelector("script[data-lunr]");
+    if (!lunrTag && typeof win.lunr === "undefined" && lunrSrc) {
+      lunrTag = doc.createElement("script");
+      lunrTag.id = "search-lunr";
+      lunrTag.async = true;
+      lunrTag.src = lunrSrc.getAttribute("data-lunr");
+      doc.head.appendChild(lunrTag);
+    }
     var lunrReady =
       typeof win.lunr !== "undefined" || !lunrTag
         ? Promise.resolve()

@@ -89,7 +89,9 @@
     return /[A-Za-z]/.test(String(text).normalize("NFKC"));
   }
 
-  function tokenize(text) {
+  // runs (optional): an array that gets, for each token, the start of the CJK run whose
+  // bigram it is (-1 for any other token): two tokens of one run make a trigram.
+  function tokenize(text, runs) {
     var chars = Array.from(normalise(text));
     var tokens = [];
     var i = 0;
@@ -101,19 +103,27 @@
         while (j < chars.length && isCjk(chars[j])) j++;
         if (j - i === 1) {
           tokens.push(ch);
+          if (runs) runs.push(-1);
         } else {
-          for (var k = i; k < j - 1; k++) tokens.push(chars[k] + chars[k + 1]);
+          for (var k = i; k < j - 1; k++) {
+            tokens.push(chars[k] + chars[k + 1]);
+            if (runs) runs.push(i);
+          }
         }
         last = chars[j - 1];
       } else if (WORD_CHAR.test(ch)) {
         while (j < chars.length && !isCjk(chars[j]) && WORD_CHAR.test(chars[j])) j++;
         last = chars.slice(i, j).join("").toLowerCase();
         tokens.push(stem(last));
+        if (runs) runs.push(-1);
       }
       if (last !== null) {
         var s = j;
         while (s < chars.length && SYMBOL.test(chars[s])) s++;
-        if (s > j) tokens.push(last + chars.slice(j, s).join(""));
+        if (s > j) {
+          tokens.push(last + chars.slice(j, s).join(""));
+          if (runs) runs.push(-1);
+        }
         j = s > j ? s : j;
       }
       i = j;
@@ -141,12 +151,18 @@
     return out.split(/\s+/).filter(Boolean);
   }
 
-  function tokenizeQuery(query) {
+  // A query's words, each as its tokens; runs (optional): an array that gets each word's
+  // runs (see tokenize).
+  function tokenizeQuery(query, runs) {
     var words = splitQuery(query);
     var out = [];
     for (var i = 0; i < words.length; i++) {
-      var tokens = tokenize(words[i]);
-      if (tokens.length) out.push(tokens);
+      var wordRuns = [];
+      var tokens = tokenize(words[i], wordRuns);
+      if (tokens.length) {
+        out.push(tokens);
+        if (runs) runs.push(wordRuns);
+      }
     }
     return out;
   }
