@@ -143,6 +143,9 @@ def create_news(page: Any, base: str, photo: Path) -> None:
     # The body in the rich-text editor (where IME typing had bugs, Decap #4837, #6287) …
     page.locator('[data-slate-editor="true"]').last.click()
     type_with_ime(cdp, "jintian", BODY)
+    # Decap takes the rich text into the entry a moment later (its preview then shows it);
+    # switching to Markdown before that starts from a body without it.
+    page.frame_locator("#preview-pane").get_by_text(BODY).wait_for()
     # … then the photo in Markdown mode, as Decap's own image button writes it.
     page.get_by_role("switch").last.click()
     body = page.locator('[data-slate-editor="true"]').last
