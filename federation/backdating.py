@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from .fetch import read_json_documents
 from .model import Branch
-from .netguard import read_json_documents
 
 FEED_SUFFIX = "feeds/all.atom.xml"
 MAX_BYTES = 5 * 1024 * 1024

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import json
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -238,6 +239,52 @@ async def _get(
             result.last_modified = response.headers.get("Last-Modified")
             return body
     raise FetchError(_t("too_many_redirects", limit=MAX_REDIRECTS), result.status)
+
+
+def read_json_documents(
+    urls: dict[str, str],
+    *,
+    allow_networks: Iterable[str],
+    user_agent: str,
+    max_bytes: int,
+    timeout: float,
+) -> dict[str, Any]:
+    """``key -> parsed JSON`` (None when unreadable) for each ``key -> url``: the small JSON
+    files a portal reads beside the feeds (a lower portal's health.json, a branch's
+    api/index.json), fetched as the feeds are (:func:`_get`: the address policy on every
+    redirect hop, the size caps), so they open no way around it."""
+    if not urls:
+        return {}
+    limits = Limits(
+        total_timeout=timeout,
+        max_bytes=max_bytes,
+        max_decoded_bytes=max_bytes,
+        policy=NetworkPolicy(allow_networks),
+    )
+    return asyncio.run(_read_json_all(urls, limits, user_agent))
+
+
+async def _read_json_all(urls: dict[str, str], limits: Limits, agent: str) -> dict[str, Any]:
+    policy = limits.policy
+    connector = aiohttp.TCPConnector(
+        limit=8, resolver=GuardedResolver(policy), socket_factory=policy.socket_factory
+    )
+    session = aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=limits.total_timeout),
+        headers={"User-Agent": agent},
+    )
+    async with session:
+        answers = await asyncio.gather(*(_read_json(session, url, limits) for url in urls.values()))
+    return dict(zip(urls, answers, strict=True))
+
+
+async def _read_json(session: aiohttp.ClientSession, url: str, limits: Limits) -> Any:
+    try:
+        body = await _get(session, url, {}, limits, FetchResult("-", url), limits.max_bytes)
+        return None if body is None else json.loads(body)
+    except (FetchError, BlockedAddress, aiohttp.ClientError, TimeoutError, ValueError, OSError):
+        return None
 
 
 def failure_class(error: BaseException, limits: Limits) -> tuple[str, str]:

@@ -15,13 +15,10 @@ checked before any request (:meth:`NetworkPolicy.check_host`).
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import json
 import socket
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -143,68 +140,3 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self.inner.close()
-
-
-def read_json_documents(
-    urls: dict[str, str],
-    *,
-    allow_networks: Iterable[str],
-    user_agent: str,
-    max_bytes: int,
-    timeout: float,
-) -> dict[str, Any]:
-    """``key -> parsed JSON`` (None when unreadable) for each ``key -> url``: the small JSON
-    files a portal reads beside the feeds (a lower portal's health.json, a branch's
-    api/index.json), through the same address policy as the feeds, so they open no way
-    around it."""
-    if not urls:
-        return {}
-    return asyncio.run(
-        _read_json_all(urls, NetworkPolicy(allow_networks), user_agent, max_bytes, timeout)
-    )
-
-
-async def _read_json_all(
-    urls: dict[str, str], policy: NetworkPolicy, agent: str, max_bytes: int, timeout: float
-) -> dict[str, Any]:
-    connector = aiohttp.TCPConnector(
-        limit=8, resolver=GuardedResolver(policy), socket_factory=policy.socket_factory
-    )
-    session = aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=timeout),
-        headers={"User-Agent": agent},
-    )
-    async with session:
-        answers = await asyncio.gather(
-            *(_read_json(session, policy, url, max_bytes) for url in urls.values())
-        )
-    return dict(zip(urls, answers, strict=True))
-
-
-async def _read_json(
-    session: aiohttp.ClientSession, policy: NetworkPolicy, url: str, max_bytes: int
-) -> Any:
-    try:
-        for _hop in range(_MAX_JSON_REDIRECTS + 1):
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https"):
-                return None
-            # every hop, the first and each redirect alike: an address literal is refused
-            # before any request
-            policy.check_host(parts.hostname or "")
-            async with session.get(url, allow_redirects=False) as response:
-                if response.status in (301, 302, 303, 307, 308):
-                    url = urljoin(url, response.headers.get("Location", "").strip())
-                    continue
-                if response.status != 200:
-                    return None
-                body = await response.content.read(max_bytes + 1)
-                return None if len(body) > max_bytes else json.loads(body)
-    except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeError, OSError):
-        return None
-    return None
-
-
-#: Redirects followed for a JSON document beside a feed (as many as for the feeds).
-_MAX_JSON_REDIRECTS = 5

@@ -15,8 +15,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from .fetch import read_json_documents
 from .model import Branch, Registry
-from .netguard import read_json_documents
 
 FEED_SUFFIX = "feeds/all.atom.xml"
 MAX_BYTES = 5 * 1024 * 1024

@@ -189,7 +189,7 @@ def test_an_allowed_host_name_does_not_open_its_address_literal_to_a_redirect() 
 def test_json_beside_the_feeds_checks_every_redirect_hop_too() -> None:
     """A lower portal's health.json and a branch's api/index.json are read through the same
     policy: a redirect from an allowed host name to an address literal is refused."""
-    from tongxin.federation.netguard import read_json_documents
+    from tongxin.federation.fetch import read_json_documents
 
     with FeedServer() as inside, FeedServer() as branch:
         inside.route("/secret.json", body=b'{"secret": 1}', content_type="application/json")
