@@ -519,10 +519,6 @@
       return best;
     }
 
-    function order_(sort) {
-      return order(sort);
-    }
-
     function order(sort) {
       // entries with more of the words first, then those with them in the title or tags
       // (tier 1, the phrase as typed, before tier 2, its characters in any order)
@@ -707,10 +703,10 @@
         return fetchJson("shards/f" + name + ".json").then(function (data) {
           var lists = data.terms[lead];
           if (!lists) return null;
-          var order = sort === "newest" ? lists["new"] : lists.rel.concat(lists["new"]);
+          var refs = sort === "newest" ? lists["new"] : lists.rel.concat(lists["new"]);
           var seen = {};
           var hits = [];
-          order.forEach(function (ref) {
+          refs.forEach(function (ref) {
             if (seen[ref] || dead[ref]) return;
             seen[ref] = true;
             var row = data.rows[ref];
@@ -721,7 +717,7 @@
             }
             hits.push({ n: numberOf(ref), ref: ref, score: 0, matched: needles.length, title: inTitle });
           });
-          if (sort === "newest") hits.sort(order_("newest"));
+          if (sort === "newest") hits.sort(order("newest"));
           else hits.sort(function (a, b) {
             return b.title - a.title || b.n - a.n;
           });
