@@ -25,6 +25,7 @@ _LINK = re.compile(
     r"<a\b(?P<attrs>[^>]*)>(?P<text>(?:(?!</a>).)*)</a>(?=" + _TAIL + ")",
     re.IGNORECASE | re.DOTALL,
 )
+_OPEN = re.compile(r"<a\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _ELLIPSIS = re.compile(r"\s*\[(?:…|&#8230;|&hellip;)\](?=" + _TAIL + ")", re.IGNORECASE)
 
@@ -40,8 +41,10 @@ def without_more_link(fragment: str) -> str:
     """``fragment`` without its closing "continue reading" link and its excerpt's […]."""
     if not fragment:
         return fragment
-    for match in _LINK.finditer(fragment):
-        if _is_more_link(match):
-            fragment = fragment[: match.start()] + fragment[match.end() :]
-            break
+    # Only the last link can close the text: one match tried there keeps this linear (trying
+    # every <a, each scanning to its </a>, took 24 s on 8,000 unclosed ones).
+    opens = [m.start() for m in _OPEN.finditer(fragment)]
+    match = _LINK.match(fragment, opens[-1]) if opens else None
+    if match and _is_more_link(match):
+        fragment = fragment[: match.start()] + fragment[match.end() :]
     return _ELLIPSIS.sub("", fragment)
