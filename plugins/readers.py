@@ -222,13 +222,31 @@ def _case_variants(word: str) -> set[str]:
     return {"".join(chars) for chars in itertools.product(*((c.lower(), c.upper()) for c in word))}
 
 
+def _shared(cls: type[TongxinMarkdownReader]) -> Any:
+    """A stand-in for ``cls`` that makes one reader, however many suffixes Pelican asks for.
+
+    Pelican makes an instance per entry of ``reader_classes``: the 262 spellings of "md" and
+    "markdown" made 262 Markdown converters per generator (a quarter of a second per build).
+    A stand-in is made per ``readers_init`` (per generator), so its reader has that
+    generator's settings."""
+    made: list[TongxinMarkdownReader] = []
+
+    def reader(settings: dict[str, Any]) -> TongxinMarkdownReader:
+        if not made:
+            made.append(cls(settings))
+        return made[0]
+
+    return reader
+
+
 def add_readers(readers: Any) -> None:
     # Replace Pelican's Markdown reader: its "Key: value" metadata is not our format.
     # Every spelling of the suffix (.MD, .Md, .YML from Windows): check reads them all alike.
     for cls in (TongxinMarkdownReader, TongxinYamlReader):
+        reader = _shared(cls)
         for extension in cls.file_extensions:
             for spelling in _case_variants(extension):
-                readers.reader_classes[spelling] = cls
+                readers.reader_classes[spelling] = reader
     for extension in ("mkd", "mdown", "rst", "htm", "html"):
         readers.reader_classes.pop(extension, None)
 

@@ -63,8 +63,10 @@ class ContentFile:
     form: str = "markdown"
 
 
+@lru_cache(maxsize=1 << 14)
 def relative_posix(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` in POSIX style, as problems print it."""
+    """``path`` relative to ``root`` in POSIX style, as problems print it (memoised: a check
+    asks for each file's several times, and ``os.path.relpath`` is slow)."""
     try:
         return Path(os.path.relpath(path, root)).as_posix()
     except ValueError:  # another drive on Windows
