@@ -25,7 +25,10 @@ import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
 from tongxin.search import IndexStats, SearchDoc
+from tongxin.parallel import Stream
 from tongxin.search.base import build_in_place
+from tongxin.search.cache import TERMS_FILE, warm_terms
+from tongxin.search.model import body_field, title_field
 from tongxin.search.compress import compress_file, compress_tree, slim_scripts
 from tongxin.text import plain_text
 
@@ -66,6 +69,16 @@ def _entry_type(content: Any, default: str) -> str:
     return str(getattr(content, "type", None) or content.metadata.get("type") or default)
 
 
+def _texts(title: Any, content: Any, summary: Any, tags: Any) -> dict[str, Any]:
+    """The searched fields of an entry from its HTML (one rule for the index and the warm-up)."""
+    return {
+        "title": plain_text(title or ""),
+        "text": plain_text(content or ""),
+        "summary": plain_text(summary or ""),
+        "tags": tuple(str(tag) for tag in tags or ()),
+    }
+
+
 def search_docs(
     articles: Iterable[Any], pages: Iterable[Any], siteurl: str, branch: str
 ) -> list[SearchDoc]:
@@ -76,22 +89,70 @@ def search_docs(
         if getattr(content, "status", "published") != "published":
             continue
         absolute = f"{siteurl}/{content.url}" if siteurl else f"/{content.url}"
+        texts = _texts(
+            getattr(content, "title", ""),
+            getattr(content, "content", ""),
+            getattr(content, "summary", ""),
+            getattr(content, "tags", None),
+        )
         docs.append(
             SearchDoc(
                 id=str(getattr(content, "entry_id", None) or absolute),
                 # relative to the site's root: the page resolves it against its own address,
                 # so a site served from another origin or a sub-path links its own pages
                 url=content.url,
-                title=plain_text(getattr(content, "title", "")),
-                text=plain_text(getattr(content, "content", "")),
                 branch=branch,
                 type=_entry_type(content, default_type),
                 date=getattr(content, "date", None),
-                summary=plain_text(getattr(content, "summary", "")),
-                tags=tuple(str(tag) for tag in getattr(content, "tags", None) or ()),
+                **texts,
             )
         )
     return docs
+
+
+# --------------------------------------------------------------------------- the warm-up
+# A cold build (a fresh clone in CI: no terms cache) reads every file on one core before any
+# page is written, and its index then tokenizes every text, on the critical path at the end.
+# Instead each entry's HTML goes, as it is read, to a child that tokenizes it into the terms
+# cache; the index waits for that child and finds every text there. (The HTML as read, before
+# its links are resolved: the same text. An entry a later plugin changes is a cache miss,
+# tokenized by the index as before.)
+
+_warm: list[Stream] = []
+
+
+def start_warm_up(pelican: Any) -> None:
+    """On ``initialized``: a warm-up child for a full build with no terms cache yet."""
+    for stream in _warm:
+        stream.abandon()  # one a failed build left
+    _warm.clear()
+    settings = pelican.settings
+    if previewing(settings):
+        return
+    cache_dir = Path(settings["PATH"]).resolve().parent / ".tongxin-cache" / "search"
+    if (cache_dir / TERMS_FILE).exists():
+        return
+    _warm.append(Stream(_warm_up, cache_dir, name="tongxin search warm-up"))
+
+
+def _warm_up(items: Iterable[tuple[Any, ...]], cache_dir: Path) -> None:
+    fold.use_cache_dir(cache_dir)
+    texts = (
+        text
+        for item in items
+        for doc in [SearchDoc(id="", url="", **_texts(*item))]
+        for text in (title_field(doc), body_field(doc))
+    )
+    warm_terms(texts, cache_dir / TERMS_FILE)
+
+
+def send_to_warm_up(content: Any) -> None:
+    """On ``content_object_init``: an article's or page's HTML, as read, to the warm-up."""
+    if not _warm or content.__class__.__name__ not in ("Article", "Page"):
+        return
+    summary = content.metadata.get("summary")
+    tags = getattr(content, "tags", None)
+    _warm[0].send((getattr(content, "title", ""), content._content, summary, tags))
 
 
 def render_search_page(generator: Any, output: Path) -> Path:
@@ -120,11 +181,20 @@ def queue_index(generators: Any) -> None:
         return
     _page_generators[:] = generators
     first = generators[0]
-    beside_pages.add("search", index_job, generators, first.settings, first.output_path)
+    warm = _warm[0] if _warm else None
+    if warm is not None:
+        warm.close()  # before the index's child is forked: it must not hold the pipe
+    beside_pages.add("search", index_job, generators, first.settings, first.output_path, warm)
 
 
-def index_job(generators: list[Any], settings: dict[str, Any], output_path: str) -> IndexStats:
-    """The published articles and pages as search documents, indexed into ``search/``."""
+def index_job(
+    generators: list[Any],
+    settings: dict[str, Any],
+    output_path: str,
+    warm: Stream | None = None,
+) -> IndexStats:
+    """The published articles and pages as search documents, indexed into ``search/``
+    (after the warm-up, if any, has tokenized their texts)."""
     branch_root = Path(settings["PATH"]).resolve().parent
     articles: list[Any] = []
     pages: list[Any] = []
@@ -136,6 +206,8 @@ def index_job(generators: list[Any], settings: dict[str, Any], output_path: str)
     cache_dir = branch_root / ".tongxin-cache" / "search"
     fold.use_cache_dir(cache_dir)
     docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
+    if warm is not None:
+        warm.wait()
     return index_and_compress(docs, Path(output_path), cache_dir)
 
 
@@ -150,6 +222,9 @@ def index_and_compress(docs: list[SearchDoc], output: Path, cache_dir: Path) -> 
 def build_search(pelican: Any) -> None:
     """On ``finalized``: take the index, render the search page, copy lunr."""
     stats = beside_pages.result("search")
+    for stream in _warm:
+        stream.finish()
+    _warm.clear()
     generators, _page_generators[:] = list(_page_generators), []
     if stats is None:
         return
@@ -177,5 +252,7 @@ def build_search(pelican: Any) -> None:
 
 def register() -> None:
     beside_pages.connect()
+    signals.initialized.connect(start_warm_up)
+    signals.content_object_init.connect(send_to_warm_up)
     signals.all_generators_finalized.connect(queue_index)
     signals.finalized.connect(build_search)

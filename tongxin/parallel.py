@@ -2,7 +2,8 @@
 
 Every use of more than one core goes through here: the branch build and the portal call
 :func:`process_pool` or :func:`map_in_processes` for work that splits into independent pieces,
-and :class:`Aside` for one function run beside the caller. Nothing else in the tree forks,
+:class:`Aside` for one function run beside the caller, and :class:`Stream` for a child fed
+while the caller goes on. Nothing else in the tree forks,
 pools, reads ``/proc`` or changes a process's priority.
 
 Rules this module keeps, so that the job waiting for the work is never starved:
@@ -16,6 +17,7 @@ Rules this module keeps, so that the job waiting for the work is never starved:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import logging
@@ -121,7 +123,7 @@ def map_in_processes(
         return list(pool.map(function, items, chunksize=chunksize))
 
 
-_live: list[Aside] = []
+_live: list[Aside | Stream] = []
 
 
 class Aside:
@@ -207,6 +209,128 @@ def _run_aside(
     except Exception:  # an answer that does not pickle: its text still fails the run
         connection.send(("error", RuntimeError(repr(answer[1])), records))
     connection.close()
+
+
+#: Bytes a :class:`Stream`'s pipe holds (Linux ``F_SETPIPE_SZ``): items the child has not
+#: read yet wait there, so the sender does not block on a child that is briefly descheduled.
+STREAM_PIPE_BYTES = 1 << 20
+_F_SETPIPE_SZ = 1031
+
+
+class Stream:
+    """``consume(items, *args)`` in a forked child, fed while this process goes on.
+
+    :meth:`send` pipes one item to the child (which reads everything waiting before it works
+    on the next, so the sender rarely blocks); :meth:`close` says there are no more. A process
+    forked after :meth:`close` (an :class:`Aside`) may :meth:`wait` for the child to be done:
+    the child hands its work on through files, never through this process, which goes on at
+    once. The child's failure is logged (at debug level) and lost: what it was doing must be
+    an advance on work that is done anyway without it. Where fork is not possible nothing runs
+    and :meth:`send` does nothing.
+    """
+
+    def __init__(self, consume: Callable[..., None], *args: Any, name: str) -> None:
+        self.name = name
+        self._process: Any = None
+        self._sender: Any = None
+        self._done: int | None = None
+        if not can_fork():
+            return
+        context = multiprocessing.get_context("fork")
+        receiver, self._sender = context.Pipe(duplex=False)
+        with contextlib.suppress(OSError):
+            import fcntl
+
+            fcntl.fcntl(self._sender.fileno(), _F_SETPIPE_SZ, STREAM_PIPE_BYTES)
+        self._done, done_writer = os.pipe()
+        self._process = context.Process(
+            target=_run_stream,
+            args=(consume, args, receiver, self._sender, done_writer, os.getpid()),
+            name=name,
+        )
+        self._process.start()
+        os.close(done_writer)  # the child holds the only one: its exit is the end of file
+        receiver.close()
+        _live.append(self)
+
+    def send(self, item: Any) -> None:
+        if self._sender is None:
+            return
+        try:
+            self._sender.send(item)
+        except OSError:  # the child is gone: the work is done without it
+            self.close()
+
+    def close(self) -> None:
+        """No more items (before forking anything that waits: it must not hold the pipe)."""
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
+
+    def wait(self) -> None:
+        """Block until the child has finished (or died); in this process or a later fork."""
+        if self._done is None:
+            return
+        with contextlib.suppress(OSError):
+            while os.read(self._done, 1):
+                pass
+
+    def finish(self) -> None:
+        """Wait for the child and reap it (this process only)."""
+        self.close()
+        if self._process is not None:
+            self._process.join()
+            self._release()
+
+    def abandon(self) -> None:
+        """Stop the child now."""
+        self.close()
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
+            self._release()
+
+    def _release(self) -> None:
+        if self._done is not None:
+            os.close(self._done)
+            self._done = None
+        self._process = None
+        if self in _live:
+            _live.remove(self)
+
+
+def _stream_items(receiver: Any) -> Iterator[Any]:
+    """What the parent sends, until it closes: whatever is waiting is read before the next
+    item is handed on (the sender's pipe stays empty while the work goes on)."""
+    waiting: collections.deque[Any] = collections.deque()
+    while True:
+        try:
+            if not waiting:
+                waiting.append(receiver.recv())
+            while receiver.poll():
+                waiting.append(receiver.recv())
+        except (EOFError, OSError):
+            yield from waiting
+            return
+        yield waiting.popleft()
+
+
+def _run_stream(
+    consume: Callable[..., None],
+    args: tuple[Any, ...],
+    receiver: Any,
+    sender: Any,
+    done_writer: int,
+    parent: int,
+) -> None:
+    die_with(parent)
+    sender.close()  # the parent's end: with it open here, the end of the items never comes
+    try:
+        consume(_stream_items(receiver), *args)
+    except BaseException:  # noqa: BLE001 - an advance only: the work is done anyway without it
+        logger.debug("%s failed", consume.__name__, exc_info=True)
+    os.close(done_writer)
 
 
 def iter_chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:

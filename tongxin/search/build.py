@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tongxin.fold import load_table
 
-from .cache import FileCache, TermsCache, documents_of, meta_key, shard_keys
+from .cache import TERMS_FILE, FileCache, TermsCache, documents_of, meta_key, shard_keys
 from .extras import T2S_PARTS, write_facets, write_t2s_parts
 from .first import first_terms, write_first_files
 from .format import Prepared, prepare
@@ -118,7 +118,7 @@ def build_search_index(
         stats = IndexStats(docs=len(collection.docs))
         stats.refs = {d.id: r for d, r in zip(collection.docs, collection.refs, strict=True)}
         lap = stats.lap("refs", started)
-        terms = TermsCache(Path(cache_dir) / "terms.marshal" if cache_dir else None)
+        terms = TermsCache(Path(cache_dir) / TERMS_FILE if cache_dir else None)
         keys = [ref_number(r) % PART_KEYS for r in collection.refs]
         extend = max(extend_postings, hot_postings)
         fields, groups, frequency, extended = _analyse(collection.docs, keys, terms, stats, extend)

@@ -22,6 +22,9 @@ from .format import Prepared, prepare_text
 from .model import FORMAT, write_atomic
 from .plan import Layout, TextGroups
 
+#: The terms cache's file in a build's ``cache_dir``.
+TERMS_FILE = "terms.marshal"
+
 
 def link_or_copy(source: str | Path, target: str | Path) -> None:
     """Hard-link ``source`` to ``target`` (a copy across file systems)."""
@@ -164,6 +167,15 @@ class TermsCache:
         texts = {key: self.known[key] for key in keep}
         write_atomic(path, marshal.dumps({"format": self.label, "texts": texts}))
         _new_path(path).unlink(missing_ok=True)
+
+
+def warm_terms(texts: Iterable[str], path: Path) -> None:
+    """Tokenize ``texts`` (as they come) into the terms cache at ``path``: a build that
+    starts without one (a fresh clone's) has its texts tokenized while its pages are still
+    being read, and its index then finds each text there (any other is tokenized then)."""
+    terms = TermsCache(path)
+    terms.analyse(texts)
+    terms.save()
 
 
 def _new_path(path: Path) -> Path:
