@@ -24,12 +24,12 @@ from tongxin.plugins.build_state import beside_pages, previewing
 import tongxin
 from tongxin import fold
 from tongxin.i18n import translate
-from tongxin.search import IndexStats, SearchDoc
 from tongxin.parallel import Stream
+from tongxin.search import IndexStats, SearchDoc
 from tongxin.search.base import build_in_place
 from tongxin.search.cache import TERMS_FILE, warm_terms
-from tongxin.search.model import body_field, title_field
 from tongxin.search.compress import compress_file, compress_tree, slim_scripts
+from tongxin.search.model import body_field, title_field
 from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from tongxin import parallel
 from tongxin.build import build_site
 from tongxin.scaffold import create_branch

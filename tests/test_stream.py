@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+
 from tongxin import parallel
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork")
