@@ -129,9 +129,7 @@ def build_search_index(
         stats.shards = len(layout.names)
         search_dir = Path(out_dir) / "search"
         files = FileCache(Path(cache_dir) / "files" if cache_dir and reuse_files else None)
-        job = _shard_job(
-            collection, keys, fields, layout, groups, files, search_dir, stats.postings
-        )
+        job = _shard_job(collection, keys, fields, layout, groups, files, search_dir)
         lap = stats.lap("plan", lap)
         total = sum(layout.weights[k] for k in job.targets)
         passes = math.ceil(total / POSTINGS_PER_PASS)
@@ -205,7 +203,6 @@ def _shard_job(
     groups: TextGroups,
     files: FileCache,
     search_dir: Path,
-    postings: int,
 ) -> ShardJob:
     """The files to build (the others come from the cache) and the documents of each."""
     shard_dir = _clear(search_dir / "shards")
@@ -220,8 +217,9 @@ def _shard_job(
             target = files.target(f"s-{key}.json", shard_dir / f"{name}.json")
             if target is not None:
                 targets[k] = target
-        # much to rebuild: scanning every document is cheaper than lists
-        if sum(layout.weights[k] for k in targets) * 4 <= postings:
+        # little to rebuild (a quarter of the postings at most): lists of each file's
+        # documents; more (a first build): scanning every document is cheaper
+        if sum(layout.weights[k] for k in targets) * 4 <= layout.total_weight():
             members = {k: documents_of(members_of.get(k) or [[]]) for k in targets}
     return ShardJob(collection.refs, keys, fields, layout.shard_of, members, targets)
 

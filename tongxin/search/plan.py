@@ -95,6 +95,10 @@ class Layout:
     #: the bigrams whose trigrams are indexed (:mod:`.grams`): part of every file's key
     extended: list[str] = field(default_factory=list)
 
+    def total_weight(self) -> int:
+        """The postings of every file (about: :attr:`weights`' own measure)."""
+        return sum(self.weights[k] for k in self.names)
+
     def manifest_parts(self) -> dict[str, int]:
         return {str(k): n for k, n in sorted(self.parts.items()) if k < self.hot_base}
 
