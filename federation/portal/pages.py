@@ -151,8 +151,8 @@ def write_home(r: PortalRenderer, writer: VersionWriter, items: list[PortalItem]
         lambda: r.page(
             "portal_index.html",
             # under the sections' h2: the cards' titles are h3
-            pinned_cards=[r.card(i, True, level=3) for i in pinned],
-            latest_cards=[r.card(i, True, level=3) for i in latest],
+            pinned_cards=[r.card(i, level=3) for i in pinned],
+            latest_cards=[r.card(i, level=3) for i in latest],
             type_counts=[
                 (ty, counts[ty], url_of(type_dir(ty))) for ty in sorted(counts, key=_type_order)
             ],
@@ -191,7 +191,7 @@ def write_listings(
 
     for ty in sorted(set(by_type) | set(KNOWN_TYPES)):
         name = t(f"theme.type_{ty}") if ty in KNOWN_TYPES else ty
-        write_listing(r, writer, type_dir(ty), by_type.get(ty, []), name, ty, show_type=False)
+        write_listing(r, writer, type_dir(ty), by_type.get(ty, []), name, ty, one_type=True)
     for branch in r.registry.branches:
         _branch_listing(r, writer, branch, by_branch.get(branch.id, []), health_by_id)
     for (branch_id, _origin), origin_items in relayed_by_origin(items).items():
@@ -246,10 +246,12 @@ def write_listing(
     heading: str,
     nav_active: str,
     *,
-    show_type: bool = True,
+    one_type: bool = False,
     **extra: Any,
 ) -> None:
-    """One listing's front page and numbered pages (``portal_list.html``)."""
+    """One listing's front page and numbered pages (``portal_list.html``). Every listing
+    shows the same card of an entry (rendered once per run); on a listing of ``one_type``
+    the style sheet hides the cards' type labels."""
     pages = paginate(items, r.options.archive_page_size, r.options.page_size)
     count = len(pages) - 1
     extra_key = json.dumps({k: _plain(v) for k, v in extra.items()}, sort_keys=True, default=str)
@@ -260,7 +262,7 @@ def write_listing(
             "listing",
             heading,
             nav_active,
-            str(show_type),
+            str(one_type),
             pager.key(),
             extra_key,
             # Only the front page shows the total, so older pages stay byte-identical.
@@ -273,7 +275,8 @@ def write_listing(
                 "portal_list.html",
                 heading=heading,
                 nav_active=nav_active,
-                cards=[r.card(i, show_type) for i in page_items],
+                cards=[r.card(i) for i in page_items],
+                one_type=one_type,
                 pager=pager,
                 total=len(items) if pager.number == 0 else None,
                 **extra,

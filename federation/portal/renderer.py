@@ -114,9 +114,9 @@ class PortalRenderer:
             THEME_STATIC_DIR="theme",
             theme_helpers=HELPERS,
         )
-        #: Each entry's card, by (entry id, show_type, heading level, link prefix): one entry
+        #: Each entry's card, by (entry id, heading level, link prefix): one entry
         #: shows in up to five listings, at up to three depths.
-        self._cards: dict[tuple[str, bool, int], str] = {}
+        self._cards: dict[tuple[str, int], str] = {}
         self._writer: VersionWriter | None = None
         self.salt = self._salt(template_dir)
 
@@ -137,17 +137,17 @@ class PortalRenderer:
         nav.append({"title": self.t("portal.health"), "url": "health/"})
         return nav
 
-    def card(self, item: PortalItem, show_type: bool, level: int = 2) -> Markup:
-        """One entry's card (``_entry_card.html``), rendered once per run however many
-        listings show it, at whatever depth; ``level``: its title's heading level (2 under a
-        page's h1, 3 under a section's h2)."""
-        key = (item.entry_id, show_type, level)
+    def card(self, item: PortalItem, level: int = 2) -> Markup:
+        """One entry's card (``_entry_card.html``, with its type label), rendered once per run
+        however many listings show it, at whatever depth; ``level``: its title's heading
+        level (2 under a page's h1, 3 under a section's h2)."""
+        key = (item.entry_id, level)
         card = self._cards.get(key)
         if card is None:
             # rendered with a stand-in for the way up to the root, put in per listing page
             template = self.env.get_template("_entry_card.html")
             text = template.render(
-                entry=item, show_type=show_type, card_level=level, SITEURL=_ROOT_STAND_IN
+                entry=item, show_type=True, card_level=level, SITEURL=_ROOT_STAND_IN
             )
             card = self._cards[key] = text.strip()
         return Markup(card.replace(_ROOT_STAND_IN, self._current_prefix()))
