@@ -150,9 +150,10 @@ def send_to_warm_up(content: Any) -> None:
     """On ``content_object_init``: an article's or page's HTML, as read, to the warm-up."""
     if not _warm or content.__class__.__name__ not in ("Article", "Page"):
         return
-    summary = content.metadata.get("summary")
-    tags = getattr(content, "tags", None)
-    _warm[0].send((getattr(content, "title", ""), content._content, summary, tags))
+    # plain strings: a Tag carries the build's settings, which need not pickle
+    title, summary = str(getattr(content, "title", "") or ""), content.metadata.get("summary")
+    tags = [str(tag) for tag in getattr(content, "tags", None) or ()]
+    _warm[0].send((title, content._content, str(summary or ""), tags))
 
 
 def render_search_page(generator: Any, output: Path) -> Path:

@@ -62,6 +62,16 @@ def test_a_failing_child_is_lost_quietly_and_its_waiters_go_on(tmp_path: Path) -
     stream.finish()
 
 
+def test_an_item_that_does_not_pickle_ends_the_feed_not_the_caller(tmp_path: Path) -> None:
+    target = tmp_path / "items.txt"
+    stream = parallel.Stream(_write_all, target, name="test stream")
+    stream.send("one")
+    stream.send(lambda: None)  # does not pickle: the stream stops taking items
+    stream.send("three")
+    stream.finish()
+    assert target.read_text(encoding="utf-8") == "one"
+
+
 def test_abandon_stops_the_child(tmp_path: Path) -> None:
     target = tmp_path / "items.txt"
     stream = parallel.Stream(_write_all, target, 10.0, name="test stream")

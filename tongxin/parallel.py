@@ -258,8 +258,9 @@ class Stream:
             return
         try:
             self._sender.send(item)
-        except OSError:  # the child is gone: the work is done without it
-            self.close()
+        except Exception:  # noqa: BLE001 - the child is gone, or the item does not pickle:
+            logger.debug("%s: stopped feeding it", self.name, exc_info=True)
+            self.close()  # the work is done without it from here on
 
     def close(self) -> None:
         """No more items (before forking anything that waits: it must not hold the pipe)."""
