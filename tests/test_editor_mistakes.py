@@ -276,7 +276,18 @@ def test_correct_forms_pass(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("written", "meant"), [("zh-cn", "zh-CN"), ("ZH-TW", "zh-TW"), ("EN", "en")]
+    ("written", "meant"),
+    [
+        ("zh-cn", "zh-CN"),
+        ("ZH-TW", "zh-TW"),
+        ("EN", "en"),
+        # other names of the same languages (the tester's zh-Hant had no suggestion)
+        ("zh-Hant", "zh-TW"),
+        ("zh_HK", "zh-TW"),
+        ("zh-Hans", "zh-CN"),
+        ("简体中文", "zh-CN"),
+        ("en-US", "en"),
+    ],
 )
 def test_a_language_in_the_wrong_case_suggests_the_same_language(
     tmp_path: Path, written: str, meant: str

@@ -385,11 +385,24 @@ CHINESE_FIELD_NAMES = {
 }
 
 
+#: Other names of the site languages (BCP 47 script subtags, locale spellings, the names):
+#: ``zh-Hant`` is not a close spelling of ``zh-TW``, but it is what the writer meant.
+LANGUAGE_NAMES = {
+    **dict.fromkeys(("zh-hant", "zh-hk", "zh-mo", "zh-hant-tw", "繁体", "繁體", "繁体中文",
+                     "繁體中文", "正體中文", "traditional chinese"), "zh-TW"),
+    **dict.fromkeys(("zh", "zh-hans", "zh-sg", "zh-hans-cn", "中文", "简体", "簡體", "简体中文",
+                     "簡體中文", "chinese", "simplified chinese"), "zh-CN"),
+    **dict.fromkeys(("en-us", "en-gb", "english", "英文", "英语", "英語"), "en"),
+}  # fmt: skip
+
+
 def suggestion(word: str, candidates: Iterable[str], ctx: Context) -> str:
     """ ", did you mean X?" in the site's language, or nothing when no name is close."""
     candidates = list(candidates)
     same = [c for c in candidates if c.lower() == word.lower()]  # zh-cn is zh-CN, not zh-TW
-    translated = CHINESE_FIELD_NAMES.get(word.strip())
+    translated = CHINESE_FIELD_NAMES.get(word.strip()) or LANGUAGE_NAMES.get(
+        word.strip().lower().replace("_", "-")
+    )
     if same or translated in candidates:
         return ctx.t("did_you_mean", suggestion=same[0] if same else translated)
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
