@@ -36,10 +36,14 @@ POLL_SECONDS = 0.25
 BUILD_PATH = "/__tongxin/build"
 #: How long a page's question "has the build moved past N?" is held open (long polling).
 WAIT_SECONDS = 20.0
+#: Reloads the page once the build counter moves past the one it was served at (``%s``,
+#: filled in as the page is served). Asking for the counter after the load instead lost a
+#: save on a busy machine: when the rebuild ended before the script's first question, the
+#: page took the new counter for its own and never reloaded.
 RELOAD_SCRIPT = (
-    "<script>(function(){var b=null;function ask(){fetch('" + BUILD_PATH + "?after='+"
-    "(b===null?'':b),{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){"
-    "if(b!==null&&t!==b){location.reload();return}b=t;ask()}).catch(function(){"
+    "<script>(function(){var b='%s';function ask(){fetch('" + BUILD_PATH + "?after='+b,"
+    "{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){"
+    "if(t!==b){location.reload();return}ask()}).catch(function(){"
     "setTimeout(ask,1000)})}ask()})();</script>"
 )
 
@@ -161,8 +165,9 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         if target.is_dir():
             target = target / "index.html"
         if target.suffix == ".html" and target.is_file() and not path.startswith("/admin"):
+            generation = self.rebuilder.generation  # before the file is read: never newer
             html = target.read_text(encoding="utf-8", errors="replace")
-            html = html.replace("</body>", RELOAD_SCRIPT + "</body>", 1)
+            html = html.replace("</body>", RELOAD_SCRIPT % generation + "</body>", 1)
             self.reply(html.encode(), "text/html; charset=utf-8")
             return
         super().do_GET()
