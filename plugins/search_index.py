@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pelican import signals
+from pelican.contents import Article, Page
 from tongxin.plugins.build_state import beside_pages, previewing
 
 import tongxin
@@ -30,6 +31,7 @@ from tongxin.search.base import build_in_place
 from tongxin.search.cache import TERMS_FILE, warm_terms
 from tongxin.search.compress import compress_file, compress_tree, slim_scripts
 from tongxin.search.model import body_field, title_field
+from tongxin.settings import CACHE_DIR
 from tongxin.text import plain_text
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,12 @@ def copy_lunr(output: Path, branch_root: Path | None, language: str | None = Non
 
 def _entry_type(content: Any, default: str) -> str:
     return str(getattr(content, "type", None) or content.metadata.get("type") or default)
+
+
+def search_cache_dir(settings: dict[str, Any]) -> Path:
+    """The fold table, terms, base and built shards of the last build (a rebuild writes a
+    delta of the entries that changed): ``DIR/.tongxin-cache/search``."""
+    return Path(settings["PATH"]).resolve().parent / CACHE_DIR / "search"
 
 
 def _texts(title: Any, content: Any, summary: Any, tags: Any) -> dict[str, Any]:
@@ -129,7 +137,7 @@ def start_warm_up(pelican: Any) -> None:
     settings = pelican.settings
     if previewing(settings):
         return
-    cache_dir = Path(settings["PATH"]).resolve().parent / ".tongxin-cache" / "search"
+    cache_dir = search_cache_dir(settings)
     if (cache_dir / TERMS_FILE).exists():
         return
     _warm.append(Stream(_warm_up, cache_dir, name="tongxin search warm-up"))
@@ -148,7 +156,7 @@ def _warm_up(items: Iterable[tuple[Any, ...]], cache_dir: Path) -> None:
 
 def send_to_warm_up(content: Any) -> None:
     """On ``content_object_init``: an article's or page's HTML, as read, to the warm-up."""
-    if not _warm or content.__class__.__name__ not in ("Article", "Page"):
+    if not _warm or not isinstance(content, Article | Page):
         return
     # plain strings: a Tag carries the build's settings, which need not pickle
     title, summary = str(getattr(content, "title", "") or ""), content.metadata.get("summary")
@@ -196,15 +204,12 @@ def index_job(
 ) -> IndexStats:
     """The published articles and pages as search documents, indexed into ``search/``
     (after the warm-up, if any, has tokenized their texts)."""
-    branch_root = Path(settings["PATH"]).resolve().parent
     articles: list[Any] = []
     pages: list[Any] = []
     for generator in generators:
         articles.extend(getattr(generator, "articles", []) or [])
         pages.extend(getattr(generator, "pages", []) or [])
-    # the fold table, terms, base and built shards of the last build: a rebuild writes a
-    # delta of the entries that changed
-    cache_dir = branch_root / ".tongxin-cache" / "search"
+    cache_dir = search_cache_dir(settings)
     fold.use_cache_dir(cache_dir)
     docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
     if warm is not None:
