@@ -27,7 +27,9 @@ _LINK = re.compile(
 )
 _OPEN = re.compile(r"<a\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
-_ELLIPSIS = re.compile(r"\s*\[(?:…|&#8230;|&hellip;)\](?=" + _TAIL + ")", re.IGNORECASE)
+_ELLIPSES = ("[…]", "[&#8230;]", "[&hellip;]")
+#: What the text may end with, besides white space: the tail of :data:`_TAIL`, token by token.
+_TAIL_TOKENS = ("&nbsp;", "&#160;", "</p>", "</div>", "</span>", *_ELLIPSES)
 
 
 def _is_more_link(match: re.Match[str]) -> bool:
@@ -47,4 +49,27 @@ def without_more_link(fragment: str) -> str:
     match = _LINK.match(fragment, opens[-1]) if opens else None
     if match and _is_more_link(match):
         fragment = fragment[: match.start()] + fragment[match.end() :]
-    return _ELLIPSIS.sub("", fragment)
+    return _without_closing_ellipses(fragment)
+
+
+def _without_closing_ellipses(fragment: str) -> str:
+    """``fragment`` without the excerpt's ``[…]`` among what closes it (white space, closing
+    tags), read backwards from the end: linear however much white space an attacker sends
+    (a regular expression tried at every space took 9 s on 80,000)."""
+    lower = fragment.lower()
+    end, found = len(fragment), False
+    while end:
+        if fragment[end - 1].isspace():
+            end -= 1
+            continue
+        token = next((t for t in _TAIL_TOKENS if lower.endswith(t, 0, end)), None)
+        if token is None:
+            break
+        found = found or token in _ELLIPSES
+        end -= len(token)
+    if not found:
+        return fragment
+    tail = fragment[end:]
+    for ellipsis in _ELLIPSES:
+        tail = re.sub(re.escape(ellipsis), "", tail, flags=re.IGNORECASE)
+    return fragment[:end].rstrip() + tail
