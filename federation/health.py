@@ -141,6 +141,7 @@ def branch_health(
                 last_entry=iso(last_entry),
                 entries=entries,
                 error=getattr(state, "error", None)
+                or _reading_note(state)
                 or _quarantine_note(registry.language, held.get(branch.id))
                 or _moved_note(registry.language, branch.feed, getattr(state, "feed_url", None)),
                 region=branch.region,
@@ -151,6 +152,13 @@ def branch_health(
             )
         )
     return rows
+
+
+def _reading_note(state: object) -> str | None:
+    """What reading the branch's stored body noted, while its last fetch went well."""
+    if getattr(state, "status", None) != "ok":
+        return None
+    return getattr(state, "reading_note", None)
 
 
 def _moved_note(language: str, registered: str, fetched: str | None) -> str | None:

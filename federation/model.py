@@ -148,7 +148,6 @@ class ParsedFeed:
     link: str = ""
     entries: list[Entry] = field(default_factory=list)
     format: str = ""  # atom, rss, json, feedparser
-    warnings: list[str] = field(default_factory=list)
     #: what the health page says of a feed that was read (a date clamped to the fetch), as
     #: catalogue keys and their values: translated in the portal's language when recorded
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

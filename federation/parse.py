@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
+from xml.sax import SAXParseException
 
 import feedparser
 from lxml import etree
@@ -178,7 +179,7 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
     feed_author = _text(root.find(f"{_A}author/{_A}name"))
     for item in root.iterfind(_A + "entry"):
         if len(feed.entries) >= MAX_ENTRIES:
-            feed.warnings.append(f"more than {MAX_ENTRIES} entries; the rest were ignored")
+            _note_too_many(feed)
             break
         # One walk over the entry's children instead of a find() (itself a walk) per field;
         # like find(), the first element of each name counts.
@@ -311,7 +312,7 @@ def _parse_rss(
     holder = channel if ns == "" else root
     for item in holder.iterfind(ns + "item"):
         if len(feed.entries) >= MAX_ENTRIES:
-            feed.warnings.append(f"more than {MAX_ENTRIES} entries; the rest were ignored")
+            _note_too_many(feed)
             break
         feed.entries.append(_rss_item(build, item, ns, url))
     return feed
@@ -334,6 +335,8 @@ def _parse_json(body: bytes, branch: Branch, url: str, now: datetime | None) -> 
     items = data.get("items")
     if not isinstance(items, list):
         items = []
+    if len(items) > MAX_ENTRIES:
+        _note_too_many(feed)
     for item in items[:MAX_ENTRIES]:
         if not isinstance(item, dict):
             continue
@@ -384,6 +387,45 @@ def _parse_json(body: bytes, branch: Branch, url: str, now: datetime | None) -> 
 # --------------------------------------------------------------------------- feedparser
 
 
+def _note_too_many(feed: ParsedFeed) -> None:
+    feed.notes.append(("federation.parse.too_many", {"count": MAX_ENTRIES}))
+
+
+#: What expat says when the document ends inside an element, a tag or a character: the body
+#: was cut short (a server that stopped writing, a proxy's size limit), not merely misspelt.
+_CUT_OFF = ("no element found", "unclosed token", "unclosed CDATA section", "partial character")
+_ITEM_END_RE = re.compile(rb"</(?:\w+:)?(?:item|entry)\s*>", re.I)
+
+
+def _drop_cut_entry(body: bytes, result: Any) -> bool:
+    """For a body cut short, leave out the entry the cut fell in (the lenient reader returns
+    it with part of its text, which stored would replace the whole text stored before) and
+    note the cut; entries before it are whole. True when the body was cut short."""
+    problem = result.get("bozo_exception")
+    if not (isinstance(problem, SAXParseException) and problem.getMessage() in _CUT_OFF):
+        return False
+    ends = list(_ITEM_END_RE.finditer(body))
+    tail = body[ends[-1].end() :] if ends else body
+    if _ITEMS_RE.search(tail) and result.entries:
+        result.entries.pop()
+    if not result.entries:
+        raise ParseError(translate(None, "federation.parse.cut_off", line=problem.getLineNumber()))
+    return True
+
+
+def _note_broken_xml(feed: ParsedFeed, problem: object, cut: bool) -> None:
+    """A feed read leniently past an XML error (an unescaped ``&``, a stray tag) or cut short
+    is noted on the health page with the line to look at: what a lenient reading makes of it
+    may differ from what the site meant."""
+    if isinstance(problem, SAXParseException):
+        line = problem.getLineNumber()
+        if cut:
+            feed.notes.append(("federation.parse.cut_short", {"line": line}))
+        else:
+            values = {"line": line, "error": problem.getMessage()}
+            feed.notes.append(("federation.parse.repaired", values))
+
+
 def _parse_with_feedparser(
     body: bytes, branch: Branch, url: str, content_type: str | None, why: str, now: datetime | None
 ) -> ParsedFeed:
@@ -409,12 +451,12 @@ def _parse_with_feedparser(
     if not result.entries and (not result.get("version") or result.get("bozo")):
         error = result.get("bozo_exception") or why
         raise ParseError(translate(None, "federation.parse.not_a_feed", error=error))
+    cut = _drop_cut_entry(body, result)
     info = result.feed
     site = _absolute(info.get("link", ""), url)
     feed = ParsedFeed(title=info.get("title", ""), link=site, format="feedparser", fetched=now)
     build = EntryBuilder(branch, url, site, feed, info.get("language"))
-    if result.get("bozo"):
-        feed.warnings.append(str(result.get("bozo_exception")))
+    _note_broken_xml(feed, result.get("bozo_exception"), cut)
     for item in result.entries[:MAX_ENTRIES]:
         contents = item.get("content") or []
         content = _as_html(contents[0].get("value", ""), contents[0]) if contents else ""

@@ -380,6 +380,7 @@ def _store_branch(
             content_hash=answer.body_hash
             if answer is not None
             else (reading_key(result.body, branch) if result.body is not None else None),
+            reading_note=answer.note if answer is not None else None,
         )
     except Exception as failure:  # noqa: BLE001 - one branch never sinks the run
         logger.exception("branch %s", branch.id)
@@ -416,7 +417,7 @@ def _status(result: FetchResult, answer: Ingested | None) -> tuple[str, str | No
             logger.error("branch %s: %s", answer.branch_id, answer.bug.rstrip())
         if answer.rows is None:
             return "error", answer.error or "unreadable feed"
-        return "ok", answer.note
+        return "ok", None  # what reading it noted is the store's reading_note
     if result.not_modified or (result.error is None and result.body is not None):
         return "ok", None  # 304, or the same bytes as last time: nothing to store
     status = "gone" if result.status == 410 else "error"

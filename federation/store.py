@@ -69,6 +69,8 @@ class BranchState:
     #: the registry's feed address when this state was recorded (a 301 never overrides an
     #: operator who edits the registry)
     registry_feed: str | None = None
+    #: what reading the stored body noted (kept while the body is unchanged: 304s included)
+    reading_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,13 +185,15 @@ class Store:
         now: datetime | None = None,
         rows: Sequence[EntryRow] | None = None,
         content_hash: str | None = None,
+        reading_note: str | None = None,
     ) -> StoreOutcome:
         """Record one branch's fetch and upsert its entries, in one transaction.
 
-        ``rows``: ``entryentry_row(e)`` for each of ``entries``, in the same order, when already
+        ``rows``: ``entry_row(e)`` for each of ``entries``, in the same order, when already
         computed (by an ingest worker); else they are computed here. With ``rows``,
         ``entries`` may be None: the rows alone are stored. ``content_hash``: ``body_hash`` of
-        the result's body, when already computed (by the worker that parsed it)."""
+        the result's body, when already computed (by the worker that parsed it).
+        ``reading_note``: what reading this body noted; kept until another body is read."""
         moment = now or datetime.now(UTC)
         stamp = iso(moment)
         with self._transaction():
@@ -228,6 +232,8 @@ class Store:
                     state.last_modified = result.last_modified
                 if result.body is not None:
                     state.content_hash = content_hash or body_hash(result.body)
+                if entries is not None or rows is not None:  # a body read, not the same again
+                    state.reading_note = reading_note
             outcome = StoreOutcome()
             if entries is not None or rows is not None:
                 outcome = self._upsert(branch, entries, stamp or "", rows)

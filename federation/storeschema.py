@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS branch_state (
     last_success TEXT,
     last_entry TEXT,
     retry_not_before TEXT,
-    content_hash TEXT
+    content_hash TEXT,
+    reading_note TEXT
 );
 CREATE TABLE IF NOT EXISTS entries (
     entry_id TEXT PRIMARY KEY,
@@ -78,6 +79,8 @@ CREATE TABLE IF NOT EXISTS held_changes (
 # Schema 4 adds a partial index of held entries: the health page counts them on every change
 # of the store, and without it that was a scan of every row (0.18 s at 50,000 entries).
 # Schema 6 adds held_changes: a published entry's held new version (federation/heldchanges.py).
+# Schema 7 keeps what reading the stored body noted (a repaired feed, repeated ids) apart
+# from the run's status, so the health page still shows it on the runs that answer 304.
 # Schema 3 keeps the rule a held entry tripped apart from the reason's evidence (the public
 # health page names the rule and must never quote the evidence).
 _MIGRATIONS = {
@@ -93,6 +96,7 @@ _MIGRATIONS = {
     "UPDATE decisions SET entry_id = (SELECT e.branch_id || ' ' || e.entry_id FROM entries e "
     "WHERE e.entry_id = decisions.entry_id) WHERE entry_id IN (SELECT entry_id FROM entries);"
     "UPDATE entries SET feed_id = entry_id, entry_id = branch_id || ' ' || entry_id;",
+    6: "ALTER TABLE branch_state ADD COLUMN reading_note TEXT;",
 }
 
 
@@ -141,6 +145,10 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             steps = steps.replace(_MIGRATIONS[4], "")
         if "feed_id" in columns and "language" not in columns:
             steps += "ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';"
+        state = {row[1] for row in db.execute("PRAGMA table_info(branch_state)")}
+        steps = steps.replace(_MIGRATIONS[6], "")
+        if state and "reading_note" not in state:
+            steps += _MIGRATIONS[6]
         db.executescript(
             f"BEGIN IMMEDIATE;{_SCHEMA}{steps}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
         )

@@ -38,7 +38,7 @@ def test_wal_mode_schema_version_and_integrity(tmp_path: Path) -> None:
         assert store.journal_mode() == "wal"
         assert store.integrity_ok()
     db = sqlite3.connect(tmp_path / "p.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
 
 
 def test_held_entries_are_counted_through_their_partial_index(tmp_path: Path) -> None:

@@ -1,0 +1,161 @@
+"""Feeds broken in the ways real sites break them, over real HTTP.
+
+- A body cut short (a generator that stopped writing, a proxy's size limit): the lenient
+  reader salvages the entries before the cut, the last of them with part of its text. Stored,
+  that part would replace the stored entry's whole text. The cut entry is left out, the
+  whole ones before it are taken, and the health page says where the feed stops; a body cut
+  in its only entry is refused like a failed download.
+- A body with an XML error mid-way (an unescaped ``&`` from a PHP template): read leniently,
+  with a note on the health page naming the line; the note stays on the runs that answer
+  304 (it used to show on the first run only).
+- More entries than a feed may list: the first ones are read and the health page says so.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from feedserver import FeedServer
+from test_pipeline import Item, atom, federate, server, stored, write_registry
+
+from federation import parse
+from federation.store import Store
+from federation.storeschema import SCHEMA_VERSION
+from tongxin.i18n import translate
+
+__all__ = ["server"]
+
+LONG = "<p>" + "全文内容，" * 200 + "结尾。</p>"
+
+
+def _health(out: Path) -> dict[str, dict]:
+    data = json.loads((out / "health.json").read_text("utf-8"))
+    return {b["id"]: b for b in data["branches"]}
+
+
+def _registry(tmp_path: Path, server: FeedServer, *paths: str) -> Path:
+    branches = [{"id": p.strip("/").split(".")[0], "name": p, "feed": server.url(p)} for p in paths]
+    return write_registry(tmp_path / "r.yaml", "门户", "https://p.example/", branches)
+
+
+def test_a_feed_cut_short_keeps_the_whole_entries_and_never_stores_the_cut_one(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    items = [Item(k, f"第{k}条", n + 1, body=LONG) for n, k in enumerate("abc")]
+    whole = atom(server.url("/cut/"), "截断", items)
+    server.route("/cut.xml", body=whole)
+    server.route("/ok.xml", body=atom(server.url("/ok/"), "好", [Item("o", "正常", 1)]))
+    registry = _registry(tmp_path, server, "/cut.xml", "/ok.xml")
+    out = tmp_path / "portal"
+    federate(registry, out)
+    before = {e.title: e.content_html for e in stored(out, branch_id="cut")}
+    assert len(before) == 3 and all("结尾" in text for text in before.values())
+
+    # the first entry edited, the feed cut in the middle of the second entry's text
+    edited = whole.replace("结尾".encode(), "改过的结尾".encode(), 2)  # summary and text
+    second = edited.index("全文内容".encode(), edited.index(b"</entry>"))
+    cut = edited[: second + 300]
+    server.route("/cut.xml", body=cut)
+    federate(registry, out)
+
+    health = _health(out)
+    line = cut.count(b"\n") + 1
+    assert health["cut"]["status"] == "ok"
+    assert health["cut"]["error"] == translate("zh-CN", "federation.parse.cut_short", line=line)
+    assert health["ok"]["status"] == "ok" and not health["ok"]["error"]
+    after = {e.title: e.content_html for e in stored(out, branch_id="cut")}
+    assert "改过的结尾" in after["第a条"]  # the whole entry before the cut was taken
+    assert after["第b条"] == before["第b条"]  # the cut one was not: its stored text stays
+    assert after["第c条"] == before["第c条"]
+
+
+def test_a_feed_cut_in_its_only_entry_is_refused(server: FeedServer, tmp_path: Path) -> None:
+    whole = atom(server.url("/one/"), "一条", [Item("a", "唯一", 1, body=LONG)])
+    server.route("/one.xml", body=whole)
+    registry = _registry(tmp_path, server, "/one.xml")
+    out = tmp_path / "portal"
+    federate(registry, out)
+    cut = whole[: whole.index("全文内容".encode()) + 300]
+    server.route("/one.xml", body=cut)
+    report = federate(registry, out)
+    health = _health(out)["one"]
+    assert health["status"] == "error" and "one" in report.failed
+    line = cut.count(b"\n") + 1
+    assert health["error"] == translate("zh-CN", "federation.parse.cut_off", line=line)
+    (entry,) = stored(out, branch_id="one")
+    assert "结尾" in entry.content_html
+    server.route("/one.xml", body=whole)  # fixed: read again (no validator was kept)
+    federate(registry, out)
+    assert _health(out)["one"]["status"] == "ok"
+
+
+def test_a_cut_after_the_last_entry_loses_nothing() -> None:
+    from federation.model import Branch
+
+    body = atom("https://s.example/", "S", [Item("a", "一", 1), Item("b", "二", 2)])
+    for cut in (body[:-3], body[: body.rindex(b"</entry>") + len(b"</entry>")]):
+        feed = parse.parse_feed(cut, url="https://s.example/f.xml", branch=Branch("s", "S", "x"))
+        assert [e.title for e in feed.entries] == ["一", "二"]
+        assert [key for key, _values in feed.notes] == ["federation.parse.cut_short"]
+
+
+def test_a_repaired_feed_is_noted_on_every_run_while_it_stays_the_same(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    body = atom(server.url("/amp/"), "和", [Item("a", "第一条", 1), Item("b", "第二条", 2)])
+    broken = body.replace("第二条".encode(), "学习 & 讨论".encode(), 1)
+    server.route("/amp.xml", body=broken, etag='"amp1"')
+    registry = _registry(tmp_path, server, "/amp.xml")
+    out = tmp_path / "portal"
+
+    federate(registry, out)
+    first = _health(out)["amp"]
+    assert first["status"] == "ok"
+    assert {e.title for e in stored(out, branch_id="amp")} == {"第一条", "学习 & 讨论"}
+    line = broken[: broken.index(b"& ")].count(b"\n") + 1
+    expected = translate(
+        "zh-CN", "federation.parse.repaired", line=line, error="not well-formed (invalid token)"
+    )
+    assert first["error"] == expected
+    assert expected in (out / "health/index.html").read_text("utf-8").replace("&amp;", "&")
+
+    report = federate(registry, out)  # 304: the body is the one read before
+    assert report.fetched == 1 and report.new == 0
+    assert _health(out)["amp"]["error"] == expected
+
+    server.route("/amp.xml", body=body, etag='"amp2"')  # fixed
+    federate(registry, out)
+    assert _health(out)["amp"]["error"] in (None, "")
+
+
+def test_a_feed_listing_too_many_entries_is_noted(monkeypatch) -> None:
+    from federation.model import Branch
+
+    monkeypatch.setattr(parse, "MAX_ENTRIES", 3)
+    body = atom("https://s.example/", "S", [Item(f"e{i}", f"第{i}条", i + 1) for i in range(5)])
+    feed = parse.parse_feed(body, url="https://s.example/f.xml", branch=Branch("s", "S", "x"))
+    assert len(feed.entries) == 3
+    assert feed.notes == [("federation.parse.too_many", {"count": 3})]
+
+
+def test_a_store_of_schema_6_gains_the_reading_note(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with Store(path):
+        pass
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE bs AS SELECT * FROM branch_state; DROP TABLE branch_state;"
+        "CREATE TABLE branch_state (branch_id TEXT PRIMARY KEY, registry_feed TEXT,"
+        " feed_url TEXT, etag TEXT, last_modified TEXT, http_status INTEGER, status TEXT,"
+        " error TEXT, last_attempt TEXT, last_success TEXT, last_entry TEXT,"
+        " retry_not_before TEXT, content_hash TEXT);"
+        "INSERT INTO branch_state (branch_id, status) VALUES ('old', 'ok');"
+        "PRAGMA user_version=6;"
+    )
+    db.close()
+    with Store(path) as store:
+        state = store.branch_state("old")
+        assert state is not None and state.status == "ok" and state.reading_note is None
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
