@@ -202,3 +202,15 @@ def clamp_future(moment: datetime | None, now: datetime) -> tuple[datetime | Non
     if moment is not None and moment > now + FUTURE_SLACK:
         return now, True
     return moment, False
+
+
+def month_keys(months: int, now: datetime | None) -> list[str]:
+    """``YYYY-MM`` of the last ``months`` calendar months (UTC), oldest first."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    keys: list[str] = []
+    year, month = moment.year, moment.month
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    keys.reverse()
+    return keys

@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
-from xml.sax import SAXParseException
 
 import feedparser
 from lxml import etree
@@ -31,7 +30,7 @@ from lxml import etree
 from tongxin.config import CONTENT_TYPES
 from tongxin.i18n import translate
 
-from . import attachments
+from . import attachments, repair
 from .encoding import fix_encoding as _fix_encoding
 from .entrybuilder import PLAIN_HTTP_RE as _PLAIN_HTTP_RE
 from .entrybuilder import EntryBuilder
@@ -391,41 +390,6 @@ def _note_too_many(feed: ParsedFeed) -> None:
     feed.notes.append(("federation.parse.too_many", {"count": MAX_ENTRIES}))
 
 
-#: What expat says when the document ends inside an element, a tag or a character: the body
-#: was cut short (a server that stopped writing, a proxy's size limit), not merely misspelt.
-_CUT_OFF = ("no element found", "unclosed token", "unclosed CDATA section", "partial character")
-_ITEM_END_RE = re.compile(rb"</(?:\w+:)?(?:item|entry)\s*>", re.I)
-
-
-def _drop_cut_entry(body: bytes, result: Any) -> bool:
-    """For a body cut short, leave out the entry the cut fell in (the lenient reader returns
-    it with part of its text, which stored would replace the whole text stored before) and
-    note the cut; entries before it are whole. True when the body was cut short."""
-    problem = result.get("bozo_exception")
-    if not (isinstance(problem, SAXParseException) and problem.getMessage() in _CUT_OFF):
-        return False
-    ends = list(_ITEM_END_RE.finditer(body))
-    tail = body[ends[-1].end() :] if ends else body
-    if _ITEMS_RE.search(tail) and result.entries:
-        result.entries.pop()
-    if not result.entries:
-        raise ParseError(translate(None, "federation.parse.cut_off", line=problem.getLineNumber()))
-    return True
-
-
-def _note_broken_xml(feed: ParsedFeed, problem: object, cut: bool) -> None:
-    """A feed read leniently past an XML error (an unescaped ``&``, a stray tag) or cut short
-    is noted on the health page with the line to look at: what a lenient reading makes of it
-    may differ from what the site meant."""
-    if isinstance(problem, SAXParseException):
-        line = problem.getLineNumber()
-        if cut:
-            feed.notes.append(("federation.parse.cut_short", {"line": line}))
-        else:
-            values = {"line": line, "error": problem.getMessage()}
-            feed.notes.append(("federation.parse.repaired", values))
-
-
 def _parse_with_feedparser(
     body: bytes, branch: Branch, url: str, content_type: str | None, why: str, now: datetime | None
 ) -> ParsedFeed:
@@ -451,12 +415,14 @@ def _parse_with_feedparser(
     if not result.entries and (not result.get("version") or result.get("bozo")):
         error = result.get("bozo_exception") or why
         raise ParseError(translate(None, "federation.parse.not_a_feed", error=error))
-    cut = _drop_cut_entry(body, result)
+    text, cut = repair.keep_whole_entries(body, result)
+    if cut and not result.entries:  # the cut fell in its only entry
+        raise ParseError(translate(None, repair.CUT_OFF, line=repair.last_line(text)))
     info = result.feed
     site = _absolute(info.get("link", ""), url)
     feed = ParsedFeed(title=info.get("title", ""), link=site, format="feedparser", fetched=now)
     build = EntryBuilder(branch, url, site, feed, info.get("language"))
-    _note_broken_xml(feed, result.get("bozo_exception"), cut)
+    feed.notes.extend(repair.lenient_notes(text, result.get("bozo_exception"), cut))
     for item in result.entries[:MAX_ENTRIES]:
         contents = item.get("content") or []
         content = _as_html(contents[0].get("value", ""), contents[0]) if contents else ""
@@ -599,7 +565,25 @@ def _parse_any(
     try:
         root = etree.fromstring(body, secure_parser(), base_url=url)
     except (etree.XMLSyntaxError, ValueError) as error:
-        return _parse_with_feedparser(body, branch, url, content_type, str(error), now)
+        fixed = repair.escape_bare_ampersands(body) if _is_utf8(body) else body
+        try:  # a bare & is the one mistake undone exactly: read as the site meant it
+            root = etree.fromstring(fixed, secure_parser(), base_url=url)
+        except (etree.XMLSyntaxError, ValueError):
+            return _parse_with_feedparser(fixed, branch, url, content_type, str(error), now)
+        feed = _parse_tree(root, fixed, branch, url, content_type, now)
+        feed.notes.append(repair.ampersand_note(getattr(error, "lineno", 0) or 1))
+        return feed
+    return _parse_tree(root, body, branch, url, content_type, now)
+
+
+def _parse_tree(
+    root: etree._Element,
+    body: bytes,
+    branch: Branch,
+    url: str,
+    content_type: str | None,
+    now: datetime | None,
+) -> ParsedFeed:
     tag = root.tag if isinstance(root.tag, str) else ""
     if tag == _A + "feed":
         return _parse_atom(root, branch, url, now)

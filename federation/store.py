@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .dates import month_keys
 from .entryrows import (
     ENTRY_COLUMNS,
     LISTING_COLUMNS,
@@ -484,7 +485,7 @@ class Store:
     ) -> dict[str, list[int]]:
         """:meth:`activity` of every branch with entries, in one query (it reads the
         ``entries_branch`` index only)."""
-        keys = _month_keys(months, now)
+        keys = month_keys(months, now)
 
         def compute() -> dict[str, list[int]]:
             index = {key: i for i, key in enumerate(keys)}
@@ -533,7 +534,7 @@ class Store:
 
     def activity(self, branch_id: str, months: int = 12, now: datetime | None = None) -> list[int]:
         """Entries per calendar month (by published date) for the last ``months``, oldest first."""
-        keys = _month_keys(months, now)
+        keys = month_keys(months, now)
         rows = self.db.execute(
             "SELECT substr(published, 1, 7) AS ym, COUNT(*) FROM entries "
             "WHERE branch_id = ? AND published >= ? GROUP BY ym",
@@ -591,15 +592,3 @@ class Store:
 
     def journal_mode(self) -> str:
         return str(self.db.execute("PRAGMA journal_mode").fetchone()[0])
-
-
-def _month_keys(months: int, now: datetime | None) -> list[str]:
-    """``YYYY-MM`` of the last ``months`` calendar months (UTC), oldest first."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    keys: list[str] = []
-    year, month = moment.year, moment.month
-    for _ in range(months):
-        keys.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    keys.reverse()
-    return keys

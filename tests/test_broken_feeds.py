@@ -5,9 +5,10 @@
   that part would replace the stored entry's whole text. The cut entry is left out, the
   whole ones before it are taken, and the health page says where the feed stops; a body cut
   in its only entry is refused like a failed download.
-- A body with an XML error mid-way (an unescaped ``&`` from a PHP template): read leniently,
-  with a note on the health page naming the line; the note stays on the runs that answer
-  304 (it used to show on the first run only).
+- A body with an unescaped ``&`` (a PHP template): read as the site meant it (``R&D``, not
+  the lenient reader's ``R&D;``), with a note naming the line; the note stays on the runs
+  that answer 304 (it used to show on the first run only). Other XML errors are read
+  leniently and noted with their line.
 - More entries than a feed may list: the first ones are read and the health page says so.
 """
 
@@ -115,9 +116,7 @@ def test_a_repaired_feed_is_noted_on_every_run_while_it_stays_the_same(
     assert first["status"] == "ok"
     assert {e.title for e in stored(out, branch_id="amp")} == {"第一条", "学习 & 讨论"}
     line = broken[: broken.index(b"& ")].count(b"\n") + 1
-    expected = translate(
-        "zh-CN", "federation.parse.repaired", line=line, error="not well-formed (invalid token)"
-    )
+    expected = translate("zh-CN", "federation.parse.bare_ampersand", line=line)
     assert first["error"] == expected
     assert expected in (out / "health/index.html").read_text("utf-8").replace("&amp;", "&")
 
@@ -159,3 +158,57 @@ def test_a_store_of_schema_6_gains_the_reading_note(tmp_path: Path) -> None:
         state = store.branch_state("old")
         assert state is not None and state.status == "ok" and state.reading_note is None
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def _rss(items: list[str]) -> bytes:
+    body = "".join(
+        f"<item><title>{t}</title><link>https://w.example/?p={n}</link><guid>w{n}</guid>"
+        f"<description>{d}</description></item>\n"
+        for n, (t, d) in enumerate(item.split("|") for item in items)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>W</title>\n'
+        f"<link>https://w.example/</link>\n{body}</channel></rss>\n"
+    ).encode()
+
+
+def _read(body: bytes):
+    from federation.model import Branch
+
+    return parse.parse_feed(body, url="https://w.example/feed/", branch=Branch("w", "W", "x"))
+
+
+def test_a_bare_ampersand_is_read_as_the_site_meant_it() -> None:
+    body = _rss(["会议 R&D 基地|研究了 R&D 基地", "讲座|<![CDATA[<p>问 & 答</p>]]>"])
+    feed = _read(body)
+    assert feed.format == "rss"  # read whole, not by the lenient reader
+    assert [e.title for e in feed.entries] == ["会议 R&D 基地", "讲座"]
+    assert feed.entries[0].summary_html == "研究了 R&D 基地"  # the lenient reader: R&D;
+    assert feed.entries[1].summary_html == "<p>问 & 答</p>"  # CDATA is left as it is
+    line = body[: body.index(b"R&D")].count(b"\n") + 1
+    assert feed.notes == [("federation.parse.bare_ampersand", {"line": line})]
+
+
+def test_a_bare_ampersand_in_a_feed_cut_short_neither_spoils_text_nor_hides_the_cut() -> None:
+    whole = _rss(["第一|一 R&D", "第二|二", "第三|三"])
+    cut = whole[: whole.index(b"<description>\xe4\xb8\x89")]  # inside the third item
+    feed = _read(cut)
+    assert [e.title for e in feed.entries] == ["第一", "第二"]  # the cut one left out
+    assert feed.entries[0].summary_html == "一 R&D"  # the lenient reader alone: R&D;
+    assert [key for key, _values in feed.notes] == ["federation.parse.cut_short"]
+
+
+def test_an_error_before_the_cut_is_noted_with_the_cut() -> None:
+    whole = _rss(["第一|一", "第二 <b>粗|二", "第三|三"])
+    cut = whole[: whole.index(b"<description>\xe4\xb8\x89")]
+    feed = _read(cut)
+    assert [e.title for e in feed.entries][:1] == ["第一"]
+    assert "第三" not in [e.title for e in feed.entries]
+    keys = [key for key, _values in feed.notes]
+    assert keys == ["federation.parse.repaired", "federation.parse.cut_short"]
+
+
+def test_a_whole_feed_without_entries_is_not_taken_for_a_cut_one() -> None:
+    body = b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>T</title></feed>\n'
+    feed = _read(body)  # an empty feed is a feed (read by the lenient reader: Atom 0.3)
+    assert feed.entries == [] and feed.notes == []
