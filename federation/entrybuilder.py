@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from tongxin import text
 from tongxin.settings import CONTENT_TYPES
 
+from .columns import CUSTOM, column_of
 from .dates import DateReader, chinese_feed, clamp_future
 from .feedtext import lazy_images, windows_1252
 from .model import Branch, Entry, ParsedFeed
@@ -30,7 +31,9 @@ PLAIN_HTTP_RE = re.compile(
 )
 
 
-def _type_of(explicit: str | None, categories: Iterable[tuple[str, str | None]]) -> str:
+def _type_of(
+    explicit: str | None, categories: Iterable[tuple[str, str | None]], branch: Branch
+) -> str:
     if explicit and explicit.strip() in ENTRY_TYPES:
         return explicit.strip()
     plain: list[str] = []
@@ -38,10 +41,7 @@ def _type_of(explicit: str | None, categories: Iterable[tuple[str, str | None]])
         if scheme == TYPE_SCHEME and term in ENTRY_TYPES:
             return term
         plain.append(term)
-    for term in plain:
-        if term.strip().lower() in ENTRY_TYPES:
-            return term.strip().lower()
-    return "news"
+    return column_of(plain, branch.extra.get(CUSTOM) or ()) or "news"
 
 
 def _tags(categories: Iterable[tuple[str, str | None]]) -> list[str]:
@@ -162,7 +162,7 @@ class EntryBuilder:
             base=base,
             published=self._clamp(published or updated),
             updated=self._clamp(updated or published),
-            type=_type_of(explicit_type, categories),
+            type=_type_of(explicit_type, categories, self.branch),
             tags=_tags(categories),
             author=author,
             pinned=pinned,

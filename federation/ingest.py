@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from tongxin import parallel
 from tongxin.i18n import translate
 
+from .columns import CUSTOM
 from .model import Branch, Entry, FetchResult
 from .parse import ParseError, parse_feed
 from .sanitise import sanitise_entry
@@ -83,16 +84,18 @@ class Ingested:
 
 
 #: Bumped when parsing changes what a body yields: every stored body is read again once.
-READING = "5"
+READING = "6"
 
 
 def reading_digest(branch: Branch) -> str:
     """What, besides the body, decides what a body yields: this parser's version and the
-    branch's settings (a lower portal flagged, its branches below, the registry's zone)."""
+    branch's settings (a lower portal flagged, its branches below, the registry's zone and
+    column names)."""
     settings = [
         READING, branch.portal, branch.timezone,
         sorted((branch.extra.get(BELOW) or {}).items()),
         sorted(branch.extra.get(RESERVED) or ()),
+        list(branch.extra.get(CUSTOM) or ()),
     ]  # fmt: skip
     return body_hash(json.dumps(settings).encode())[:16]
 

@@ -20,6 +20,7 @@ from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
 from .capping import DEFAULT_MAX_ENTRIES
+from .columns import CUSTOM, custom_pairs
 from .model import Branch, Registry
 from .retractions import DEFAULT_HOLD_PERCENT
 from .scope import with_scopes
@@ -119,6 +120,9 @@ def parse_registry(
     zone = data.get("timezone") if isinstance(data, dict) else None
     if isinstance(zone, str) and zone:
         branches = [replace(b, timezone=zone) for b in branches]
+    columns = custom_pairs(data.get("types")) if isinstance(data, dict) else ()
+    for branch in branches if columns else ():
+        branch.extra[CUSTOM] = columns
     problems += across
     if skipped is not None and problems:
         problems = _set_aside(problems, skipped, doc, listed, bool(branches))

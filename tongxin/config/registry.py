@@ -12,6 +12,7 @@ import re
 from tongxin.i18n import LANGUAGES
 from tongxin.yamlsrc import KeyPath
 
+from .content import ARTICLE_TYPES
 from .options import Choice, Context, Integer, ListOf, MapOf, SubConfig, Text, Timezone, Type, Url
 from .screen import SCREEN_OVERRIDES
 
@@ -75,6 +76,12 @@ INSPECTION = SubConfig(
     null_is_absent=True,
 )
 
+#: Category names of other CMSs' feeds that name a column (federation/columns.py).
+TYPES = SubConfig(
+    {kind: ListOf(Text()) for kind in ARTICLE_TYPES},
+    null_is_absent=True,
+)
+
 REGISTRY = SubConfig(
     {
         "name": Text(required=True),
@@ -96,6 +103,8 @@ REGISTRY = SubConfig(
         # A retraction of more than this percent of a branch's stored entries in one run waits
         # for the operator (federation/retractions.py).
         "retract_hold_percent": Integer(minimum=1),
+        # Category names (as branch feeds write them) of each column: {study: [三会一课]}.
+        "types": TYPES,
     },
     rules=(_networks,),
     null_is_absent=True,
