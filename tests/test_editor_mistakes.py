@@ -37,6 +37,34 @@ class Mistake:
 
 NEWS = "content/news/meeting.md"
 MISTAKES = {
+    "no_colon_after_title": Mistake(
+        NEWS,
+        "---\ntitle 社区开展志愿服务日活动\ndate: 2026-12-01\n---\n正文\n",
+        2,
+        (
+            "写成 title: 社区开展志愿服务日活动",
+            "寫成 title: 社区开展志愿服务日活动",
+            "write title: 社区开展志愿服务日活动",
+        ),
+    ),
+    "no_colon_after_the_last_field": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\ndate: 2026-12-01\nsummary 支部开会\n---\n正文\n",
+        4,
+        ("字段 summary 后面少了冒号", "欄位 summary 後面少了冒號", "field summary has no colon"),
+    ),
+    "no_space_after_colon": Mistake(
+        NEWS,
+        "---\ntitle:社区活动\ndate: 2026-12-01\n---\n正文\n",
+        2,
+        ("写成 title: 社区活动", "寫成 title: 社区活动", "write title: 社区活动"),
+    ),
+    "list_item_out_of_line": Mistake(
+        NEWS,
+        "---\ntitle: 组织生活会\ntags:\n  - 党建\n - 学习\n---\n正文\n",
+        5,
+        ("缩进和同一层的其他行对不齐", "縮排和同一層的其他行對不齊", "not in line with the others"),
+    ),
     "tab_indent": Mistake(
         NEWS,
         "---\ntitle: 组织生活会\ntags:\n\t- 党建\n---\n正文\n",

@@ -6,7 +6,9 @@ later line than the one to fix (a full-width colon after a field name is noticed
 next line). :func:`diagnose` looks at the source around the error and names the mistake:
 a tab used to indent, a full-width ``：`` after a field name, an ASCII ``:`` inside a
 value, quotes that do not pair up, a backslash inside double quotes, a list's unclosed
-``[``, a field indented under one that has its value. Anything else keeps the parser's detail.
+``[``, a field indented under one that has its value, a field name with no colon after it
+(``title 社区活动``) or no space after its colon (``title:社区活动``), a field out of line with
+the fields beside it. Anything else keeps the parser's detail.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from typing import Any
 
 #: ``title：…``: a field name followed by a full-width colon (YAML sees one long text).
 _FULLWIDTH_KEY = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*：")
+#: ``title 社区活动``: a field name, a space and a value, no colon (YAML sees one long text).
+_NO_COLON = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z_][\w-]*)[ \t]+([^:：#\s][^:：]*)$")
+#: ``title:社区活动``: no space after the colon (YAML sees one text, ``title:社区活动``).
+_NO_SPACE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*):([^\s/].*)$")
 #: ``title: …`` (or ``- question: …`` in a list): the field and its value.
 _KEY_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:[ \t]+(.*)$")
 
@@ -80,6 +86,28 @@ def _escape(line: str, number: int) -> Diagnosis | None:
     return Diagnosis(number, "yaml_escape", {"field": match[1], "fixed": f"{match[1]}: {fixed}"})
 
 
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _no_colon(lines: list[str], index: int, number: int) -> Diagnosis | None:
+    """``title 社区活动`` at the indentation of fields (not a value's next line)."""
+    match = _NO_COLON.match(lines[index])
+    fields = [line for line in lines if _KEY_VALUE.match(line) or line.rstrip().endswith(":")]
+    if not match or not any(_indent_of(line) == len(match[1]) for line in fields):
+        return None
+    fixed = f"{match[2]}: {match[3].strip()}"
+    return Diagnosis(number, "yaml_missing_colon", {"field": match[2], "fixed": fixed})
+
+
+def _no_space(line: str, number: int) -> Diagnosis | None:
+    match = _NO_SPACE.match(line)
+    if not match:
+        return None
+    fixed = f"{match[1]}: {match[2].strip()}"
+    return Diagnosis(number, "yaml_no_space", {"field": match[1], "fixed": fixed})
+
+
 def _unclosed_bracket(lines: list[str], first_line: int, error_line: int) -> Diagnosis | None:
     """``tags: [a, b`` (no ``]``): the parser stops lines later, at the next field."""
     for index in range(min(error_line - first_line, len(lines) - 1), -1, -1):
@@ -114,6 +142,8 @@ def _special_start(lines: list[str], first_line: int, error_line: int) -> Diagno
     return None
 
 
+#: The parser's words for a line indented unlike the fields beside it.
+_OUT_OF_LINE = ("expected <block end>", "expected '-' indicator", "did not find expected key")
 #: Characters YAML reserves at the start of a plain value.
 _SPECIAL = ("*", "&", "@", "`", "%")
 
@@ -129,6 +159,8 @@ def _by_detail(lines: list[str], first_line: int, error_line: int, detail: str) 
         return _indent(lines, first_line, error_line)
     if "alias" in detail or "anchor" in detail or "cannot start any token" in detail:
         return _special_start(lines, first_line, error_line)
+    if any(words in detail for words in _OUT_OF_LINE):
+        return Diagnosis(error_line, "yaml_align")
     return None
 
 
@@ -152,6 +184,7 @@ def diagnose(text: str, first_line: int, error_line: int, detail: str) -> Diagno
         found = _quotes(lines[index], number)
         if found is None and "mapping values are not allowed" in detail:
             found = _colon_in_value(lines[index], number)
+        found = found or _no_colon(lines, index, number) or _no_space(lines[index], number)
         if found is not None:
             return found
     return _by_detail(lines, first_line, error_line, detail)
