@@ -53,6 +53,18 @@ MISTAKES = {
         4,
         ("字段 summary 后面少了冒号", "欄位 summary 後面少了冒號", "field summary has no colon"),
     ),
+    "no_space_after_the_only_field": Mistake(
+        NEWS,
+        "---\ntitle:社区活动\n---\n正文\n",
+        2,
+        ("写成 title: 社区活动", "寫成 title: 社区活动", "write title: 社区活动"),
+    ),
+    "no_colon_after_the_only_field": Mistake(
+        NEWS,
+        "---\ntitle 社区活动\n---\n正文\n",
+        2,
+        ("写成 title: 社区活动", "寫成 title: 社区活动", "write title: 社区活动"),
+    ),
     "no_space_after_colon": Mistake(
         NEWS,
         "---\ntitle:社区活动\ndate: 2026-12-01\n---\n正文\n",

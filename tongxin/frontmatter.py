@@ -23,7 +23,7 @@ from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER
 from tongxin.config.options import ListOf, Option, SubConfig
 from tongxin.i18n import LANGUAGES, translate
 from tongxin.problems import Problem
-from tongxin.yamlhelp import fullwidth_colon
+from tongxin.yamlhelp import in_one_text
 from tongxin.yamlsrc import ImpossibleDate, KeyPath, YamlSyntaxError, load_yaml, parse_date_text
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -284,7 +284,7 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
         raise ContentError([Problem(rel, error.line, error.message(lang))]) from error
     meta = document.data if document.data is not None else {}
     if not isinstance(meta, dict):
-        colon = fullwidth_colon(yaml_text, first_line)  # "title：…" is one long text
+        colon = in_one_text(yaml_text, first_line)  # "title：…", "title:…" are one long text
         if colon is not None:
             raise fail(colon.line, f"config.{colon.key}", **colon.values)
         raise fail(first_line, "config.not_a_mapping", found=type(meta).__name__)

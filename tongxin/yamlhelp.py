@@ -45,6 +45,21 @@ def fullwidth_colon(text: str, first_line: int) -> Diagnosis | None:
     return None
 
 
+def in_one_text(text: str, first_line: int) -> Diagnosis | None:
+    """Why YAML read ``text`` (meant as fields) as one text: a full-width colon, a field with
+    no space after its colon, or no colon at all."""
+    found = fullwidth_colon(text, first_line)
+    for index, line in enumerate(text.splitlines()):
+        if found is not None:
+            break
+        found = _no_space(line, first_line + index)
+        match = _NO_COLON.match(line) if found is None else None
+        if match:
+            values = {"field": match[2], "fixed": f"{match[2]}: {match[3].strip()}"}
+            found = Diagnosis(first_line + index, "yaml_missing_colon", values)
+    return found
+
+
 def _tab_indent(lines: list[str], first_line: int) -> Diagnosis | None:
     for index, line in enumerate(lines):
         stripped = line.lstrip(" \t-")
