@@ -8,7 +8,10 @@ and the counter goes up again. Every HTML page the
 preview serves carries a few lines of script that ask ``/__tongxin/build?after=N``, which
 answers as soon as the counter moves past N (or after ``WAIT_SECONDS``), and reload when it
 moved: the page in the browser follows the editor's save with no polling delay. A failed
-rebuild prints its problems and leaves the last good preview in place. With ``editor=True``
+rebuild prints its problems, leaves the last good preview in place and moves the counter
+too: every page the preview serves (and its "no such page" answer) then opens with the
+problems, file and line, until a save fixes them (an editor who never looks at the terminal
+used to see the old page, or a page "not there yet", and no reason). With ``editor=True``
 the web editor's local backend (decap-server, :mod:`tongxin.editor_local`) runs too, writing
 into this branch, so ``/admin/`` works on this computer.
 """
@@ -19,6 +22,7 @@ import contextlib
 import functools
 import http.server
 import os
+import re
 import signal
 import sys
 import threading
@@ -75,6 +79,8 @@ class Rebuilder:
         self.building = False
         self.signature = content_signature(root)
         self.stopped = threading.Event()
+        #: the last rebuild's problems (none once a rebuild succeeds)
+        self.problems: list[str] = []
 
     def rebuild_if_changed(self) -> bool:
         signature = content_signature(self.root)
@@ -100,17 +106,34 @@ class Rebuilder:
                 self.bump()
             result = build_site(self.root, self.output, self.siteurl, progress=False)
         except BuildFailed as error:
-            for problem in error.problems:
-                self.report(str(problem))
+            self.problems = [str(problem) for problem in error.problems]
+            for problem in self.problems:
+                self.report(problem)
+            self.bump()  # open pages reload and show the problems
             return False
         finally:
             self.building = False
+        self.problems = []
         self.bump()
         seconds = f"{time.monotonic() - started:.2f}"
         self.report(
             translate(self.language, "cli.rebuilt", entries=result.entries, seconds=seconds)
         )
         return True
+
+    def banner(self) -> str:
+        """The last rebuild's problems as HTML at the top of a page ("" when it succeeded)."""
+        problems = self.problems
+        if not problems:
+            return ""
+        items = "".join(f"<li>{html_escape(problem)}</li>" for problem in problems[:20])
+        title = html_escape(translate(self.language, "cli.preview_problems"))
+        return (
+            '<div id="tongxin-problems" role="alert" style="position:sticky;top:0;z-index:99999;'
+            "background:#fff4e5;color:#5f2b00;border-bottom:3px solid #d9480f;padding:.8em 1em;"
+            f'font:15px/1.5 sans-serif"><strong>{title}</strong><ul style="margin:.4em 0 0 1.2em;'
+            f'padding:0">{items}</ul></div>'
+        )
 
     def pages_of(self, sources: set[str]) -> list[Path]:
         """The output pages of changed entry files (``news/<slug>/index.html``)."""
@@ -168,6 +191,9 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
             generation = self.rebuilder.generation  # before the file is read: never newer
             html = target.read_text(encoding="utf-8", errors="replace")
             html = html.replace("</body>", RELOAD_SCRIPT % generation + "</body>", 1)
+            banner = self.rebuilder.banner()
+            if banner:
+                html = re.sub(r"(<body[^>]*>)", lambda m: m[1] + banner, html, count=1)
             self.reply(html.encode(), "text/html; charset=utf-8")
             return
         super().do_GET()
@@ -180,8 +206,10 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         path = html_escape(self.path.partition("?")[0])
         text = translate(self.rebuilder.language, "cli.preview_not_found", path=path)
         lang = html_escape(self.rebuilder.language)
+        generation = self.rebuilder.generation
         body = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>404</title>'
-        body += f'<body><h1>404</h1><p>{text}</p><p><a href="/">/</a></p></body></html>'
+        body += f"<body>{self.rebuilder.banner()}<h1>404</h1><p>{text}</p>"
+        body += f'<p><a href="/">/</a></p>{RELOAD_SCRIPT % generation}</body></html>'
         self.send_response(404)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body.encode())))
