@@ -16,6 +16,8 @@ from tongxin.i18n import translate
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
+        # a branch entry the registry's own mistake left out (health.set_aside)
+        ("registry", r"^(?:登记表里这一项有误|登記表裡這一項有誤|this branch's registry entry)"),
         ("gone", r"\b410\b|永久删除|permanently (removed|deleted)"),
         ("signature", r"签名|signature"),
         ("dns", r"name or service not known|nodename nor servname|getaddrinfo|"

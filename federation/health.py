@@ -151,6 +151,38 @@ def branch_health(
                 else store.activity(branch.id, 12, now),
             )
         )
+    return rows + _set_aside_rows(registry, store, states, counts, activity)
+
+
+def _set_aside_rows(
+    registry: Registry,
+    store: HealthStore,
+    states: dict[str, Any] | None,
+    counts: dict[str, int] | None,
+    activity: dict[str, list[int]] | None,
+) -> list[BranchHealth]:
+    """A row per branch entry left out of the run for its own mistake: the mistake shows on
+    the page inspectors read, beside what the store still holds of the branch."""
+    registered = {branch.id for branch in registry.branches}
+    rows = []
+    for entry in registry.set_aside:
+        known = entry.id if entry.id and entry.id not in registered else ""
+        state = None
+        if known:
+            state = states.get(known) if states is not None else store.branch_state(known)
+        rows.append(
+            BranchHealth(
+                id=known,
+                name=entry.name or entry.id or "?",
+                status="error",
+                http_status=None,
+                last_success=getattr(state, "last_success", None),
+                last_entry=getattr(state, "last_entry", None),
+                entries=(counts or {}).get(known, 0) if known else 0,
+                error=translate(registry.language, "health.set_aside", problem=entry.problem),
+                activity=(activity or {}).get(known, [0] * 12),
+            )
+        )
     return rows
 
 

@@ -38,6 +38,16 @@ class Branch:
 
 
 @dataclass(frozen=True)
+class SetAside:
+    """A branch entry of the registry left out of this run for a mistake of its own: the
+    health page still lists it, with the mistake (its stored entries stay published)."""
+
+    id: str  # as written ("" when missing)
+    name: str
+    problem: str  # ``path:line: message``, each problem of the entry
+
+
+@dataclass(frozen=True)
 class Registry:
     """The portal's identity and the branches it aggregates."""
 
@@ -59,6 +69,8 @@ class Registry:
     inspection: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     #: the zone of dates a feed writes without one, and of every date the portal shows
     timezone: str = "Asia/Shanghai"
+    #: branch entries left out for a mistake of their own (``load_registry_skipping``)
+    set_aside: tuple[SetAside, ...] = ()
 
 
 @dataclass

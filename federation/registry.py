@@ -21,7 +21,7 @@ from tongxin.yamlsrc import YamlDocument
 
 from .capping import DEFAULT_MAX_ENTRIES
 from .columns import CUSTOM, custom_pairs
-from .model import Branch, Registry
+from .model import Branch, Registry, SetAside
 from .retractions import DEFAULT_HOLD_PERCENT
 from .scope import with_scopes
 
@@ -124,8 +124,10 @@ def parse_registry(
     for branch in branches if columns else ():
         branch.extra[CUSTOM] = columns
     problems += across
+    set_aside: tuple[SetAside, ...] = ()
     if skipped is not None and problems:
         problems = _set_aside(problems, skipped, doc, listed, bool(branches))
+        set_aside = _set_aside_entries(skipped, doc, listed)
     if problems:
         raise RegistryError(sorted(set(problems)))
     return Registry(
@@ -141,6 +143,7 @@ def parse_registry(
         retract_hold_percent=data.get("retract_hold_percent") or DEFAULT_HOLD_PERCENT,
         inspection=dict(data.get("inspection") or {}),
         timezone=data.get("timezone") or "Asia/Shanghai",
+        set_aside=set_aside,
     )
 
 
@@ -155,6 +158,31 @@ def _set_aside(
         return problems
     skipped.extend(sorted(set(problems)))
     return []
+
+
+def _set_aside_entries(
+    skipped: list[Problem], doc: YamlDocument, listed: Any
+) -> tuple[SetAside, ...]:
+    """The branch entries ``skipped`` lie in, each with its problems."""
+    spans = _branch_spans(doc, listed, doc.data if isinstance(doc.data, dict) else {})
+    found: dict[int, list[str]] = {}
+    for problem in skipped:
+        for index, (first, end) in enumerate(spans):
+            if first <= problem.line < end:  # the file's name, not its place on the server
+                where = f"{Path(problem.path).name}:{problem.line}"
+                found.setdefault(index, []).append(f"{where}: {problem.message}")
+    entries = []
+    for index, texts in sorted(found.items()):
+        raw = listed[index] if isinstance(listed[index], dict) else {}
+        branch_id, name = (raw.get(key) for key in ("id", "name"))
+        entries.append(
+            SetAside(
+                branch_id.strip() if isinstance(branch_id, str) else "",
+                name.strip() if isinstance(name, str) else "",
+                "; ".join(texts),
+            )
+        )
+    return tuple(entries)
 
 
 def _branch_spans(doc: YamlDocument, listed: Any, data: dict[str, Any]) -> list[tuple[int, int]]:

@@ -89,6 +89,34 @@ def test_bad_branch_entry_is_skipped_and_the_rest_publishes(
     assert not (out / "branches/b").exists()
 
 
+def test_a_skipped_branch_stays_on_the_health_page_with_its_mistake(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Inspectors read the health page: a branch the registry's typo left out of the run
+    used to vanish from it while its stored entries stayed published."""
+    import json
+
+    registry = tmp_path / "registry.yaml"
+    good = (
+        "name: 门户\nurl: https://portal.example/\nallow_networks: [127.0.0.1]\nbranches:\n"
+        f"  - id: a\n    name: 支部a\n    feed: {server.url('/a/feed.xml')}\n"
+        f"  - id: b\n    name: 支部b\n    feed: {server.url('/b/feed.xml')}\n"
+    )
+    registry.write_text(good, encoding="utf-8")
+    out = tmp_path / "www"
+    assert _federate(str(registry), "-o", str(out), "-q")[0] == 0
+    registry.write_text(good.replace("    name: 支部b", "    nmae: 支部b"), encoding="utf-8")
+    code, err = _federate(str(registry), "-o", str(out), "-q")
+    assert code == 3, err
+    rows = {b["id"]: b for b in json.loads((out / "health.json").read_text("utf-8"))["branches"]}
+    assert set(rows) == {"a", "b"}
+    assert rows["b"]["status"] == "error" and rows["b"]["entries"] == 1
+    assert "登记表里这一项有误" in rows["b"]["error"] and "registry.yaml:9: " in rows["b"]["error"]
+    assert str(tmp_path) not in rows["b"]["error"]  # no server path on a public page
+    page = (out / "health/index.html").read_text("utf-8")
+    assert "登记表里这一项有误" in page and 'id="branch-b"' in page
+
+
 def test_portal_wide_error_still_stops_before_fetching(server: FeedServer, tmp_path: Path) -> None:
     registry = tmp_path / "registry.yaml"
     registry.write_text(
