@@ -78,7 +78,10 @@ def test_cli_check_prints_path_line_message_and_exits_one(branch: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(branch)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[:-1] == [f"{NEWS}:3: 字段 date 的日期不存在：'2026-02-30'"]
+    assert lines[:-1] == [
+        f"{NEWS}:3: 字段 date 的日期不存在：'2026-02-30'"
+        "（请写成 年-月-日，如 2026-03-01，月份 1–12，日期不超过当月天数）"
+    ]
     assert "1 个错误" in lines[-1]
 
 
@@ -241,7 +244,12 @@ def test_impossible_expiry_date_of_an_announcement(branch: Path) -> None:
     rel = "content/announcements/a.yaml"
     write(branch, rel, "title: 通知\nexpires: 2026-04-31\nbody: 正文\n")
     problem = the_problem(check_branch(branch), rel)
-    assert problem == Problem(rel, 2, "字段 expires 的日期不存在：'2026-04-31'")
+    assert problem == Problem(
+        rel,
+        2,
+        "字段 expires 的日期不存在：'2026-04-31'"
+        "（请写成 年-月-日，如 2026-03-01，月份 1–12，日期不超过当月天数）",
+    )
 
 
 def test_text_that_is_not_a_date(branch: Path) -> None:
@@ -663,12 +671,23 @@ def test_problems_are_sorted_by_path_then_line(branch: Path) -> None:
 @pytest.mark.parametrize(
     ("language", "unknown", "impossible"),
     [
-        ("zh-CN", "不认识的字段 tilte，是不是想写 title？", "字段 date 的日期不存在：'2026-02-30'"),
-        ("zh-TW", "不認識的欄位 tilte，是不是想寫 title？", "欄位 date 的日期不存在：'2026-02-30'"),
+        (
+            "zh-CN",
+            "不认识的字段 tilte，是不是想写 title？",
+            "字段 date 的日期不存在：'2026-02-30'"
+            "（请写成 年-月-日，如 2026-03-01，月份 1–12，日期不超过当月天数）",
+        ),
+        (
+            "zh-TW",
+            "不認識的欄位 tilte，是不是想寫 title？",
+            "欄位 date 的日期不存在：'2026-02-30'"
+            "（請寫成 年-月-日，如 2026-03-01，月份 1–12，日期不超過當月天數）",
+        ),
         (
             "en",
             "unknown field tilte; did you mean title?",
-            "field date holds a date that does not exist: '2026-02-30'",
+            "field date holds a date that does not exist: '2026-02-30'"
+            " (write year-month-day, such as 2026-03-01: month 1-12, day within the month)",
         ),
     ],
 )

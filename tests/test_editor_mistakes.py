@@ -37,6 +37,24 @@ class Mistake:
 
 NEWS = "content/news/meeting.md"
 MISTAKES = {
+    "a_number_for_a_title": Mistake(
+        NEWS,
+        "---\ntitle: 2099\ndate: 2026-12-01\n---\n正文\n",
+        2,
+        ('title: "2099"', 'title: "2099"', 'title: "2099"'),
+    ),
+    "tags_in_chinese_brackets": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ndate: 2026-12-01\ntags: 【志愿服务, 敬老】\n---\n正文\n",
+        4,
+        ("[志愿服务, 敬老]", "[志愿服务, 敬老]", "[志愿服务, 敬老]"),
+    ),
+    "a_thirteenth_month": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ndate: 2026-13-01\n---\n正文\n",
+        3,
+        ("如 2026-03-01，月份 1–12", "如 2026-03-01，月份 1–12", "such as 2026-03-01: month 1-12"),
+    ),
     "no_colon_after_title": Mistake(
         NEWS,
         "---\ntitle 社区开展志愿服务日活动\ndate: 2026-12-01\n---\n正文\n",

@@ -86,11 +86,17 @@ class Context:
             self.report(path, "empty_value", expected=self.t(expected_key))
             return
         self.report(path, "expected_type", expected=self.t(expected_key), found=shown(value))
+        hint = ""
         if expected_key == "type_list" and isinstance(value, str) and value.strip():
-            items = [item.strip() for item in re.split(r"[,，、;；]", value) if item.strip()]
-            self.issues[-1] = Issue(
-                path, self.issues[-1].message + self.t("list_hint", fixed=f"[{', '.join(items)}]")
-            )
+            # 【a, b】 or 「a、b」: the editor meant a list in Chinese brackets
+            text = value.strip().strip("【】「」『』〔〕［］()（）")
+            items = [item.strip() for item in re.split(r"[,，、;；]", text) if item.strip()]
+            hint = self.t("list_hint", fixed=f"[{', '.join(items)}]")
+        elif expected_key == "type_str" and isinstance(value, (int, float)):
+            # title: 2099 is a number to YAML; quoted, it is the text the editor meant
+            hint = self.t("quote_hint", fixed=f'{path[-1]}: "{value}"')
+        if hint:
+            self.issues[-1] = Issue(path, self.issues[-1].message + hint)
 
 
 class Option:
