@@ -37,6 +37,13 @@ class Mistake:
 
 NEWS = "content/news/meeting.md"
 MISTAKES = {
+    "a_year_mistyped_ahead": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ndate: 2099-03-01\n---\n正文\n",
+        3,
+        ("2099-03-01 在一年以后", "2099-03-01 在一年以後", "2099-03-01 is more than a year ahead"),
+        warning=True,
+    ),
     "a_number_for_a_title": Mistake(
         NEWS,
         "---\ntitle: 2099\ndate: 2026-12-01\n---\n正文\n",

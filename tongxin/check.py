@@ -22,6 +22,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -125,6 +126,14 @@ class _Checker:
 
     def add(self, rel: str, line: int, key: str, **values: Any) -> None:
         self.problems.append(Problem(rel, line, self.t(key, **values)))
+
+    def warn_far_ahead(self, rel: str, when: Any, line: int) -> None:
+        """A date a year or more ahead (2062 for 2026) keeps the entry on top of every list
+        for years: a warning, since a notice may be dated ahead on purpose."""
+        day = when.date() if isinstance(when, datetime) else when
+        if isinstance(day, date) and day > date.today() + timedelta(days=365):
+            text = self.t("date_far_ahead", date=day.isoformat())
+            self.problems.append(Problem(rel, line, text, warning=True))
 
     # --- walking ---------------------------------------------------------------------
 
@@ -319,6 +328,7 @@ class _Checker:
         meta = source.meta
         document = YamlDocument(meta, source.locations, source.duplicates)
         self.report_document(rel, document, FRONT_MATTER[source.type], meta)
+        self.warn_far_ahead(rel, meta.get("date"), source.lines.get("date", 1))
         slug_value = meta.get("slug")
         if isinstance(slug_value, str) and slug_value.strip():
             slug, line = slug_value.strip(), source.lines.get("slug", 1)
