@@ -2,7 +2,9 @@
 excerpt or a post cut at <!--more--> with one (Twenty Seventeen: ``Continue reading<span
 class="screen-reader-text"> "title"</span>``, 继续阅读 in zh_CN; core: ``class="more-link"``;
 underscores: ``Continue reading title <span class="meta-nav">&rarr;</span>``), and RSS
-excerpts with ``[&#8230;]``. Search indexes and shows an entry's text without them."""
+excerpts with ``[&#8230;]``. The sanitise stage drops the link from every summary (the portal's
+card links to the entry: the link's title read as part of the excerpt); search indexes and
+shows an entry's text without the […] too."""
 
 from __future__ import annotations
 
@@ -39,8 +41,9 @@ def _is_more_link(match: re.Match[str]) -> bool:
     return text.startswith(_PHRASES)
 
 
-def without_more_link(fragment: str) -> str:
-    """``fragment`` without its closing "continue reading" link and its excerpt's […]."""
+def without_more_link(fragment: str, *, keep_ellipsis: bool = False) -> str:
+    """``fragment`` without its closing "continue reading" link and (unless
+    ``keep_ellipsis``: a card shows that the text goes on) its excerpt's […]."""
     if not fragment:
         return fragment
     # Only the last link can close the text: one match tried there keeps this linear (trying
@@ -49,7 +52,7 @@ def without_more_link(fragment: str) -> str:
     match = _LINK.match(fragment, opens[-1]) if opens else None
     if match and _is_more_link(match):
         fragment = fragment[: match.start()] + fragment[match.end() :]
-    return _without_closing_ellipses(fragment)
+    return fragment if keep_ellipsis else _without_closing_ellipses(fragment)
 
 
 def _without_closing_ellipses(fragment: str) -> str:

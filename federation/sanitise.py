@@ -23,6 +23,7 @@ import nh3
 from tongxin import text
 
 from .model import Entry
+from .morelink import without_more_link
 from .parse import ENTRY_TYPES
 from .screen_html import drop_hidden
 
@@ -271,7 +272,10 @@ def sanitise_entry(entry: Entry, base_url: str) -> Entry:
     clean.__dict__.update(entry.__dict__)
     clean.url = url
     clean.title = plain_text(entry.title, TITLE_LIMIT)
-    clean.summary_html = clean_html(entry.summary_html, link_base)
+    # a blog's "continue reading" link is navigation: on a card it read as part of the text
+    clean.summary_html = without_more_link(
+        clean_html(entry.summary_html, link_base), keep_ellipsis=True
+    )
     clean.content_html = clean_html(entry.content_html, link_base)
     clean.title = clean.title or text_title(clean.summary_html, clean.content_html)
     clean.tags = tags

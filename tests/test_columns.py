@@ -82,3 +82,30 @@ def test_a_misspelt_column_in_types_is_an_error_with_its_line(tmp_path: Path) ->
     text = str(raised.value)
     line = path.read_text("utf-8").splitlines().index("  studdy: [三会一课]") + 1
     assert f"r.yaml:{line}" in text and "study" in text
+
+
+def test_a_wordpress_more_link_is_not_part_of_the_card_text(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Twenty Seventeen in zh_CN ends an excerpt with 继续阅读<span>“title”</span>: on the
+    portal's card it read as part of the text ("… 继续阅读工会举办…")."""
+    more = (
+        '<p>工会举办迎新春活动。 <a href="https://wp.example/?p=7" class="more-link">继续阅读'
+        '<span class="screen-reader-text">“工会举办迎新春活动”</span></a> [&hellip;]</p>'
+    )
+    title = "工会举办迎新春活动"
+    body = wordpress(server.url("/wp/"), [(title, "新闻", "news")]).replace(
+        f"<description><![CDATA[{title}]]>".encode(), f"<description><![CDATA[{more}]]>".encode()
+    )
+    assert "继续阅读".encode() in body
+    server.route("/wp/feed/", body=body)
+    registry = write_registry(
+        tmp_path / "r.yaml", "门户", "https://p.example/",
+        [{"id": "wp", "name": "西湖社区", "feed": server.url("/wp/feed/")}],
+    )  # fmt: skip
+    out = tmp_path / "portal"
+    federate(registry, out)
+    (entry,) = stored(out)
+    assert "继续阅读" not in entry.summary_html and "more-link" not in entry.summary_html
+    assert "工会举办迎新春活动。" in entry.summary_html and "[…]" in entry.summary_html
+    assert "继续阅读" not in (out / "index.html").read_text("utf-8")
