@@ -22,7 +22,7 @@ from .model import BranchHealth, Registry
 
 #: Where a registry without a ``timezone`` is assumed to be, by its language.
 _ZONE_BY_LANGUAGE = {"zh-CN": "Asia/Shanghai", "zh-TW": "Asia/Taipei"}
-_ORDER = {"gone": 0, "error": 0, "quarantined": 1, "stale": 4, "ok": 5}
+_ORDER = {"gone": 0, "error": 0, "quarantined": 1, "stale": 4, "ok": 6}
 CSV_COLUMNS = (
     "index", "branch", "region", "status", "newest", "days", "days_left", "overdue_count",
     "overdue", "blank_count", "blank", "undated", "backdated", "probes", "failed_percent",
@@ -45,10 +45,12 @@ def local(value: str | None, zone: tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> s
 
 
 def severity(row: BranchHealth) -> tuple[int, int]:
-    """Sort key, failures first: unreachable, held, failing a veto, at risk, stale, fine;
-    within each, the longest silence first."""
+    """Sort key, failures first: unreachable, held, failing a veto, at risk, stale, read
+    with a note (a repaired or cut feed), fine; within each, the longest silence first."""
     found = row.inspection or {}
-    rank = _ORDER.get(row.status, 5)
+    rank = _ORDER.get(row.status, 6)
+    if rank == 6 and row.error:
+        rank = 5
     if rank > 1 and found.get("vetoes"):
         rank = 2
     elif rank > 1 and found.get("at_risk"):

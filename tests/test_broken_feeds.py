@@ -212,3 +212,14 @@ def test_a_whole_feed_without_entries_is_not_taken_for_a_cut_one() -> None:
     body = b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>T</title></feed>\n'
     feed = _read(body)  # an empty feed is a feed (read by the lenient reader: Atom 0.3)
     assert feed.entries == [] and feed.notes == []
+
+
+def test_a_branch_read_with_a_note_is_listed_before_the_fine_ones() -> None:
+    from federation.health_table import severity
+    from federation.model import BranchHealth
+
+    def row(branch_id: str, error: str | None) -> BranchHealth:
+        return BranchHealth(branch_id, branch_id, "ok", 200, None, None, 1, error)
+
+    rows = [row("fine", None), row("noted", "订阅的 XML 在第 3 行有错"), row("also", None)]
+    assert [r.id for r in sorted(rows, key=severity)] == ["noted", "fine", "also"]
