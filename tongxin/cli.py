@@ -14,7 +14,7 @@ from tongxin.commandline import help_text
 
 
 @click.group(cls=LocalisedGroup, help=help_text("main"))
-@click.version_option(package_name="tongxin")
+@click.version_option(package_name="tongxin", help=help_text("opt_version"))
 def main() -> None:
     """同心 Tongxin: a federated static-site generator for organisations made of many branches."""
 
@@ -155,7 +155,7 @@ def new_branch(directory: Path, name: str, url: str, language: str, source: str 
 EXIT_REGISTRY = 2
 
 
-@main.command()
+@main.command(help=help_text("federate"))
 @click.argument("registry", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "-o",
@@ -163,39 +163,36 @@ EXIT_REGISTRY = 2
     "out",
     required=True,
     type=click.Path(path_type=Path),
-    help="Portal output path (a symlink to the current version, swapped atomically).",
+    help=help_text("opt_portal_output"),
 )
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite store (default: OUTPUT.sqlite3 beside the output).",
+    help=help_text("opt_federate_db"),
 )
 @click.option(
     "--timings",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write each phase's seconds as JSON to this file.",
+    help=help_text("opt_timings"),
 )
 @click.option(
     "--stale-days",
     type=click.IntRange(min=1),
-    help="Flag a branch stale after this many days without a new entry "
-    "(default: the registry's stale_days, else 30).",
+    help=help_text("opt_stale_days"),
 )
-@click.option("--siteurl", help="Publish for this URL instead of the registry's url (staging).")
+@click.option("--siteurl", help=help_text("opt_publish_siteurl"))
 @click.option(
     "--pinged",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Fetch only the branches `tongxin hub` marked in this spool folder.",
+    help=help_text("opt_pinged"),
 )
-@click.option("--parent-hub", help="After publishing, ping this hub (the portal above).")
+@click.option("--parent-hub", help=help_text("opt_parent_hub"))
 @click.option(
     "--adaptive",
     is_flag=True,
-    help="Fetch only branches whose next check has come (each at its own publishing rhythm).",
+    help=help_text("opt_adaptive"),
 )
-@click.option(
-    "-q", "--quiet", is_flag=True, help="No progress; still each failure and a summary line."
-)
+@click.option("-q", "--quiet", is_flag=True, help=help_text("opt_quiet"))
 def federate(
     registry: Path,
     out: Path,
@@ -227,21 +224,21 @@ def federate(
     )
 
 
-@main.group("registry")
+@main.group("registry", help=help_text("registry"))
 def registry_group() -> None:
     """Registry tools: OPML import and export, as planet aggregators offer."""
 
 
-@registry_group.command("import-opml")
+@registry_group.command("import-opml", help=help_text("import_opml"))
 @click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Registry YAML to write (default: standard output).",
+    help=help_text("opt_registry_output"),
 )
-@click.option("--name", help="The portal's name (default: the OPML title).")
-@click.option("--url", help="The portal's public URL (default: the OPML ownerId).")
+@click.option("--name", help=help_text("opt_portal_name"))
+@click.option("--url", help=help_text("opt_portal_url"))
 def import_opml_command(opml: Path, output: Path | None, name: str | None, url: str | None) -> None:
     """Turn an OPML subscription list into a registry (regions from OPML folders)."""
     from tongxin.federation.opml import import_opml
@@ -252,13 +249,13 @@ def import_opml_command(opml: Path, output: Path | None, name: str | None, url: 
     _write_or_echo(text, output)
 
 
-@registry_group.command("export-opml")
+@registry_group.command("export-opml", help=help_text("export_opml"))
 @click.argument("registry", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="OPML file to write (default: standard output).",
+    help=help_text("opt_opml_output"),
 )
 def export_opml_command(registry: Path, output: Path | None) -> None:
     """Write the registry's branches as OPML 2.0, grouped by region."""
@@ -291,7 +288,7 @@ def _write_or_echo(text: str, output: Path | None) -> None:
 # --- quarantine list/release/reject (federation/quarantine.py) -------------------------
 
 
-@main.group("quarantine")
+@main.group("quarantine", help=help_text("quarantine"))
 def quarantine_group() -> None:
     """Entries the screen held back as suspicious: list them, release or reject them."""
 
@@ -328,7 +325,7 @@ _DB_OPTION = click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
     callback=_default_db,
-    help="The portal's SQLite store (default: OUTPUT.sqlite3, as `federate` places it).",
+    help=help_text("opt_db"),
 )
 _OUTPUT_OPTION = click.option(
     "-o",
@@ -337,18 +334,18 @@ _OUTPUT_OPTION = click.option(
     show_default=True,
     is_eager=True,
     type=click.Path(path_type=Path),
-    help="The portal's output path given to `federate` (locates the default --db).",
+    help=help_text("opt_federate_output"),
 )
 _LANGUAGE_OPTION = click.option(
     "--language",
     default="zh-CN",
     show_default=True,
     type=click.Choice(["zh-CN", "zh-TW", "en"]),
-    help="Language of the messages.",
+    help=help_text("opt_messages_language"),
 )
 
 
-@quarantine_group.command("list")
+@quarantine_group.command("list", help=help_text("quarantine_list"))
 @_OUTPUT_OPTION
 @_DB_OPTION
 @_LANGUAGE_OPTION
@@ -388,22 +385,22 @@ def _decide(db: Path, entry_id: str, decision: str, note: str, language: str) ->
     click.echo(translate(language, f"screen.quarantine.{key}", id=entry_id))
 
 
-@quarantine_group.command("release")
+@quarantine_group.command("release", help=help_text("quarantine_release"))
 @click.argument("entry_id")
 @_OUTPUT_OPTION
 @_DB_OPTION
-@click.option("--note", default="", help="Why (kept in quarantine.yaml).")
+@click.option("--note", default="", help=help_text("opt_note"))
 @_LANGUAGE_OPTION
 def quarantine_release(entry_id: str, output: Path, db: Path, note: str, language: str) -> None:
     """Publish ENTRY_ID although it matched a rule (remembered across runs)."""
     _decide(db, entry_id, "release", note, language)
 
 
-@quarantine_group.command("reject")
+@quarantine_group.command("reject", help=help_text("quarantine_reject"))
 @click.argument("entry_id")
 @_OUTPUT_OPTION
 @_DB_OPTION
-@click.option("--note", default="", help="Why (kept in quarantine.yaml).")
+@click.option("--note", default="", help=help_text("opt_note"))
 @_LANGUAGE_OPTION
 def quarantine_reject(entry_id: str, output: Path, db: Path, note: str, language: str) -> None:
     """Never publish ENTRY_ID, even when its feed sends it again (remembered across runs)."""
@@ -413,12 +410,12 @@ def quarantine_reject(entry_id: str, output: Path, db: Path, note: str, language
 # --- moves list/confirm (federation/moves.py) ------------------------------------------
 
 
-@main.group("moves")
+@main.group("moves", help=help_text("moves"))
 def moves_group() -> None:
     """Permanent redirects waiting to take effect: list them, or confirm one."""
 
 
-@moves_group.command("list")
+@moves_group.command("list", help=help_text("moves_list"))
 @_DB_OPTION
 @_LANGUAGE_OPTION
 def moves_list(db: Path, language: str) -> None:
@@ -437,7 +434,7 @@ def moves_list(db: Path, language: str) -> None:
                              runs=move.runs, first=move.first_seen))  # fmt: skip
 
 
-@moves_group.command("confirm")
+@moves_group.command("confirm", help=help_text("moves_confirm"))
 @click.argument("branch_id")
 @_DB_OPTION
 @_LANGUAGE_OPTION
@@ -459,16 +456,16 @@ def moves_confirm(branch_id: str, db: Path, language: str) -> None:
 # --- keys generate/verify (tongxin/signing.py, docs/signing.md) ------------------------
 
 
-@main.group("keys")
+@main.group("keys", help=help_text("keys"))
 def keys_group() -> None:
     """Ed25519 keys for signed feeds: make a branch's key pair, check a signed feed."""
 
 
-@keys_group.command("generate")
+@keys_group.command("generate", help=help_text("keys_generate"))
 @click.option(
     "--out-private",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the private key to this new file (mode 600) instead of printing it.",
+    help=help_text("opt_out_private"),
 )
 @_LANGUAGE_OPTION
 def keys_generate(out_private: Path | None, language: str) -> None:
@@ -514,7 +511,7 @@ def _valid_public_key(value: str) -> bool:
         return False
 
 
-@keys_group.command("verify")
+@keys_group.command("verify", help=help_text("keys_verify"))
 @click.argument("feed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_LANGUAGE_OPTION
 @click.option(
@@ -522,7 +519,7 @@ def _valid_public_key(value: str) -> bool:
     "public_keys",
     required=True,
     multiple=True,
-    help="The branch's public key (repeat during a rotation: any one may match).",
+    help=help_text("opt_public_key"),
 )
 def keys_verify(feed_file: Path, public_keys: tuple[str, ...], language: str) -> None:
     """Check FEED_FILE against FEED_FILE.sig, as the portal does; exit 1 unless valid."""

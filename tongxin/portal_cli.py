@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from tongxin.commandline import help_text
+
 EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_SKIPPED, EXIT_NONE_FETCHED, EXIT_LOCKED = 1, 2, 3, 4, 75
 
 
@@ -155,9 +157,9 @@ def _federate_outcome(
     return 0
 
 
-@click.command("ping")
+@click.command("ping", help=help_text("ping"))
 @click.argument("hub")
-@click.option("--feed", required=True, help="The feed that changed (as the registry lists it).")
+@click.option("--feed", required=True, help=help_text("opt_feed"))
 def ping_command(hub: str, feed: str) -> None:
     """After a deploy: tell the portal's HUB that FEED changed (WebSub publish). Exit 1 if
     the hub did not accept it (the portal's next poll picks the change up anyway)."""
@@ -172,21 +174,21 @@ def ping_command(hub: str, feed: str) -> None:
     sys.exit(1)
 
 
-@click.command("hub")
+@click.command("hub", help=help_text("hub"))
 @click.argument("registry", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--spool",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder where pinged branches are marked (read by `federate --pinged`).",
+    help=help_text("opt_spool"),
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8090, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help=help_text("opt_host"))
+@click.option("--port", default=8090, show_default=True, help=help_text("opt_hub_port"))
 @click.option(
     "--min-interval",
     default=60.0,
     show_default=True,
-    help="Seconds between accepted pings of one branch (more get 429).",
+    help=help_text("opt_min_interval"),
 )
 def hub_command(registry: Path, spool: Path, host: str, port: int, min_interval: float) -> None:
     """Receive publish pings for the registry's feeds; mark them in SPOOL; never build."""

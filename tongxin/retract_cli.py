@@ -11,17 +11,19 @@ from typing import Any
 
 import click
 
+from tongxin.commandline import help_text
+
 Decorator = Callable[[Any], Any]
 
 
 def retractions_group(db_option: Decorator, language_option: Decorator) -> click.Group:
     """The command group, its options made by tongxin/cli.py (one definition of each)."""
 
-    @click.group("retractions")
+    @click.group("retractions", help=help_text("retractions"))
     def group() -> None:
         """Retractions held for the operator: list them, apply one, or dismiss one."""
 
-    @group.command("list")
+    @group.command("list", help=help_text("retractions_list"))
     @db_option
     @language_option
     def list_command(db: Path, language: str) -> None:
@@ -39,7 +41,7 @@ def retractions_group(db_option: Decorator, language_option: Decorator) -> click
                                  count=len(found.keys), stored=found.stored, seen=found.seen,
                                  tombstones=found.tombstones))  # fmt: skip
 
-    @group.command("confirm")
+    @group.command("confirm", help=help_text("retractions_confirm"))
     @click.argument("branch_id")
     @db_option
     @language_option
@@ -47,7 +49,7 @@ def retractions_group(db_option: Decorator, language_option: Decorator) -> click
         """Apply BRANCH_ID's held retraction: its entries leave the store now."""
         _settle(branch_id, db, language, "confirm")
 
-    @group.command("dismiss")
+    @group.command("dismiss", help=help_text("retractions_dismiss"))
     @click.argument("branch_id")
     @db_option
     @language_option
