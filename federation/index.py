@@ -35,7 +35,7 @@ from tongxin.search.base import (
     save_base,
     write_marks,
 )
-from tongxin.search.compress import compress_tree, slim_scripts
+from tongxin.search.compress import compress_file, compress_tree, slim_scripts
 from tongxin.text import plain_text
 
 from .entryrows import ListingRow
@@ -396,7 +396,8 @@ class IndexAside:
 
     def result(self) -> IndexResult:
         """The index's result; its exception is raised here. Gzip copies of the theme's assets
-        are written beside them too (the render has written them by now)."""
+        and of the search page are written beside them too (the render has written them by
+        now)."""
         try:
             result: IndexResult = self._aside.result()
         except DeltaRefused as refused:
@@ -404,6 +405,9 @@ class IndexAside:
         theme = Path(self._args[1]) / "theme"
         slim_scripts(theme / "js")
         compress_tree(theme)
+        # the render writes the search page while the child compresses search/: whether the
+        # child saw it depended on which came first (a portal had its .gz one run, not the next)
+        compress_file(str(Path(self._args[1]) / "search" / "index.html"))
         return result
 
     def _cold(self, reason: str) -> IndexResult:

@@ -5,6 +5,7 @@ Also holds the small builders the other portal tests share (feeds, registries, a
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -359,3 +360,13 @@ def test_branches_are_stored_in_registry_order(
         "slow3",
         "fast4",
     }
+
+
+def test_the_search_page_always_has_its_gzip_copy(two_branches: Path, tmp_path: Path) -> None:
+    """The render writes search/index.html while the index child compresses search/: the
+    .gz was there or not by the order they ran (seen: one demo portal of three lacked it)."""
+    out = tmp_path / "portal"
+    federate(two_branches, out)
+    page = out / "search" / "index.html"
+    copy = out / "search" / "index.html.gz"
+    assert copy.is_file() and gzip.decompress(copy.read_bytes()) == page.read_bytes()
