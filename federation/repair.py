@@ -20,10 +20,11 @@ from xml.sax import SAXParseException
 #: The error key of a body cut in its only entry (nothing whole to keep).
 CUT_OFF = "federation.parse.cut_off"
 
-_BARE_AMPERSAND = re.compile(
-    rb"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(?!(?:[A-Za-z][\w.-]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)",
-    re.S,
+#: A bare ``&``, or the opening of a section whose ``&`` are literal (CDATA, a comment).
+_AMPERSAND_OR_SECTION = re.compile(
+    rb"<!\[CDATA\[|<!--|&(?!(?:[A-Za-z][\w.-]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)"
 )
+_SECTION_END = {b"<![CDATA[": b"]]>", b"<!--": b"-->"}
 #: A feed's end: the root's end tag (Atom, RSS, RDF), then only blanks and comments.
 _WHOLE_END = re.compile(r"</(?:[\w.-]+:)?(?:feed|rss|RDF)\s*>(?:\s|<!--.*?-->)*\Z", re.S | re.I)
 _ITEM_START = re.compile(r"<(?:[\w.-]+:)?(?:item|entry)[\s>/]", re.I)
@@ -33,7 +34,24 @@ _ITEM_END = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>", re.I)
 def escape_bare_ampersands(body: bytes) -> bytes:
     """``body`` (UTF-8) with each ``&`` that starts no entity or character reference written
     ``&amp;``; CDATA sections and comments are left as they are."""
-    return _BARE_AMPERSAND.sub(lambda m: m.group(1) or b"&amp;", body)
+    out, start = [], 0
+    # Each section is skipped by one find() for its end: linear, however many are unclosed
+    # (a pattern matching a whole section scanned to the end for each unclosed one).
+    for match in _AMPERSAND_OR_SECTION.finditer(body):
+        if match.start() < start:
+            continue  # inside a section skipped below
+        opening = match.group()
+        if opening == b"&":
+            out += [body[start : match.start()], b"&amp;"]
+            start = match.end()
+            continue
+        end = body.find(_SECTION_END[opening], match.end())
+        if end == -1:
+            break  # an unclosed section runs to the end: nothing more to escape
+        out.append(body[start : end + len(_SECTION_END[opening])])
+        start = end + len(_SECTION_END[opening])
+    out.append(body[start:])
+    return b"".join(out)
 
 
 def ampersand_note(line: int) -> tuple[str, dict[str, Any]]:
