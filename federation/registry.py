@@ -121,8 +121,9 @@ def parse_registry(
     if isinstance(zone, str) and zone:
         branches = [replace(b, timezone=zone) for b in branches]
     columns = custom_pairs(data.get("types")) if isinstance(data, dict) else ()
-    for branch in branches if columns else ():
-        branch.extra[CUSTOM] = columns
+    for branch in branches:
+        if columns:
+            branch.extra[CUSTOM] = columns
     problems += across
     set_aside: tuple[SetAside, ...] = ()
     if skipped is not None and problems:

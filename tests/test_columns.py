@@ -39,6 +39,17 @@ def wordpress(site: str, items: list[tuple[str, str, str]]) -> bytes:
     ).encode()
 
 
+def _federate_wordpress(server: FeedServer, tmp_path: Path) -> tuple[Path, Path]:
+    """A portal of the one WordPress branch served at /wp/feed/, federated once."""
+    registry = write_registry(
+        tmp_path / "r.yaml", "门户", "https://p.example/",
+        [{"id": "wp", "name": "西湖社区", "feed": server.url("/wp/feed/")}],
+    )  # fmt: skip
+    out = tmp_path / "portal"
+    federate(registry, out)
+    return registry, out
+
+
 ITEMS = [
     ("关于召开支部大会的通知", "通知公告", "announcements"),
     ("学习笔记", "學習園地", "study"),  # a Traditional site
@@ -50,12 +61,7 @@ ITEMS = [
 
 def test_wordpress_categories_fill_the_columns(server: FeedServer, tmp_path: Path) -> None:
     server.route("/wp/feed/", body=wordpress(server.url("/wp/"), ITEMS), etag='"wp1"')
-    registry = write_registry(
-        tmp_path / "r.yaml", "门户", "https://p.example/",
-        [{"id": "wp", "name": "西湖社区", "feed": server.url("/wp/feed/")}],
-    )  # fmt: skip
-    out = tmp_path / "portal"
-    federate(registry, out)
+    registry, out = _federate_wordpress(server, tmp_path)
     types = {e.title: e.type for e in stored(out)}
     assert types == {title: expected for title, _category, expected in ITEMS}
     (row,) = json.loads((out / "health.json").read_text("utf-8"))["branches"]
@@ -99,12 +105,7 @@ def test_a_wordpress_more_link_is_not_part_of_the_card_text(
     )
     assert "继续阅读".encode() in body
     server.route("/wp/feed/", body=body)
-    registry = write_registry(
-        tmp_path / "r.yaml", "门户", "https://p.example/",
-        [{"id": "wp", "name": "西湖社区", "feed": server.url("/wp/feed/")}],
-    )  # fmt: skip
-    out = tmp_path / "portal"
-    federate(registry, out)
+    registry, out = _federate_wordpress(server, tmp_path)
     (entry,) = stored(out)
     assert "继续阅读" not in entry.summary_html and "more-link" not in entry.summary_html
     assert "工会举办迎新春活动。" in entry.summary_html and "[…]" in entry.summary_html

@@ -50,13 +50,9 @@ def in_one_text(text: str, first_line: int) -> Diagnosis | None:
     no space after its colon, or no colon at all."""
     found = fullwidth_colon(text, first_line)
     for index, line in enumerate(text.splitlines()):
-        if found is not None:
-            break
-        found = _no_space(line, first_line + index)
-        match = _NO_COLON.match(line) if found is None else None
-        if match:
-            values = {"field": match[2], "fixed": f"{match[2]}: {match[3].strip()}"}
-            found = Diagnosis(first_line + index, "yaml_missing_colon", values)
+        found = (
+            found or _no_space(line, first_line + index) or _missing_colon(line, first_line + index)
+        )
     return found
 
 
@@ -107,9 +103,16 @@ def _indent_of(line: str) -> int:
 
 def _no_colon(lines: list[str], index: int, number: int) -> Diagnosis | None:
     """``title 社区活动`` at the indentation of fields (not a value's next line)."""
-    match = _NO_COLON.match(lines[index])
+    indent = _indent_of(lines[index])
     fields = [line for line in lines if _KEY_VALUE.match(line) or line.rstrip().endswith(":")]
-    if not match or not any(_indent_of(line) == len(match[1]) for line in fields):
+    if not any(_indent_of(line) == indent for line in fields):
+        return None
+    return _missing_colon(lines[index], number)
+
+
+def _missing_colon(line: str, number: int) -> Diagnosis | None:
+    match = _NO_COLON.match(line)
+    if not match:
         return None
     fixed = f"{match[2]}: {match[3].strip()}"
     return Diagnosis(number, "yaml_missing_colon", {"field": match[2], "fixed": fixed})
