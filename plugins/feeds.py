@@ -1,8 +1,9 @@
 """Atom, RSS 2.0 and JSON Feed 1.1 for a branch site: what the portal aggregates.
 
-Made in the build's own process while the child beside the pages (the JSON API and the search
-index, :data:`~tongxin.plugins.build_state.beside_pages`) runs, and published on
-``finalized``, once every page is written (a build that failed before publishes no feed).
+Made in the child beside the page writing (with the JSON API and the search index,
+:data:`~tongxin.plugins.build_state.beside_pages`), staged beside their targets there, and
+published on ``finalized``, once every page is written (a build that failed before publishes
+no feed).
 
 - ``feeds/all.atom.xml``: every published article with its full content;
 - ``feeds/{type}.atom.xml`` for news, announcements and study (always written, possibly empty,
@@ -472,12 +473,13 @@ def publish(output_path: str | os.PathLike[str], files: dict[str, bytes]) -> lis
 
 
 def queue_feeds(generators: Any) -> None:
-    """On ``all_generators_finalized``: the feeds are made in this process while the child
-    beside the pages runs (:meth:`~tongxin.plugins.build_state.BesidePages.here`), and
-    published on ``finalized``."""
+    """On ``all_generators_finalized``: the feeds are a job beside the page writing
+    (:data:`~tongxin.plugins.build_state.beside_pages`, after the API job, whose entries it
+    reuses), staged there and published on ``finalized``."""
     generators = list(generators)
     if generators and not previewing(generators[0].settings):
-        beside_pages.here("feeds", branch_feed_files, generators, generators[0].settings)
+        first = generators[0]
+        beside_pages.add("feeds", stage_feeds, first.output_path, generators, first.settings)
 
 
 def branch_feed_files(generators: list[Any], settings: dict[str, Any]) -> dict[str, bytes]:
@@ -486,12 +488,26 @@ def branch_feed_files(generators: list[Any], settings: dict[str, Any]) -> dict[s
     return feed_files(site_identity(settings), entries, settings.get("TONGXIN_FEED_MAX_ITEMS"))
 
 
+def stage_feeds(
+    output_path: str, generators: list[Any], settings: dict[str, Any]
+) -> list[tuple[Path, Path | None]]:
+    """Each feed file with its staged new version (None: its bytes are unchanged)."""
+    staged = []
+    for relative, data in branch_feed_files(generators, settings).items():
+        path = Path(output_path) / relative
+        staged.append((path, stage_if_changed(path, data)))
+    return staged
+
+
 def write_after_build(pelican: Any) -> None:
     """On ``finalized`` (every page written): publish the feeds, then send ``feeds_written``."""
-    files = beside_pages.result("feeds")
-    if files is None:
+    staged = beside_pages.result("feeds")
+    if staged is None:
         return
-    paths = publish(pelican.output_path, files)
+    for path, temporary in staged:
+        if temporary is not None:
+            os.replace(temporary, path)
+    paths = [path for path, _temporary in staged]
     feeds_written.send(pelican.output_path, paths=paths, settings=pelican.settings)
     logger.debug("tongxin feeds: %d files", len(paths))
 

@@ -61,6 +61,7 @@ def write_first_files(
     by_file: dict[str, list[str]] = {}
     for term in terms:
         by_file.setdefault(f"f{base36(term_hash(term), 7)}", []).append(term)
+    made: dict[int, list[str]] = {}  # an entry is in many files: its row is made once
     for name, members in by_file.items():
         rows = {}
         entry = {}
@@ -70,8 +71,9 @@ def write_first_files(
                 "new": [refs[i] for i in new[term]],
             }
             for i in (*rel[term], *new[term]):
-                if refs[i] not in rows:
-                    rows[refs[i]] = _row(docs[i])
+                if i not in made:
+                    made[i] = _row(docs[i])
+                rows[refs[i]] = made[i]
         write_atomic(search_dir / "shards" / f"{name}.json", encode({"terms": entry, "rows": rows}))
     return len(by_file)
 
