@@ -77,8 +77,8 @@ def _run_jobs(jobs: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]]) -> di
 
 
 class BesidePages:
-    """The build work that needs the final content but none of the pages (the search index,
-    the JSON API), run one job after another in one child process
+    """The build work that needs the final content but none of the pages (the feeds, the
+    JSON API, the search index), run one job after another in one child process
     (:class:`tongxin.parallel.Aside`) while Pelican writes the pages: the one place where a
     build runs work aside.
 
@@ -91,7 +91,6 @@ class BesidePages:
 
     def __init__(self) -> None:
         self._jobs: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
-        self._here: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
         self._task: Aside | None = None
         self._results: dict[str, Any] = {}
 
@@ -99,17 +98,11 @@ class BesidePages:
         """A job for the child."""
         self._jobs[name] = (function, args)
 
-    def here(self, name: str, function: Callable[..., Any], *args: Any) -> None:
-        """A job for this process, run as soon as the child is started (before the pages):
-        work whose output is published only on ``finalized``, done while the child runs."""
-        self._here[name] = (function, args)
-
     def start(self, _sender: Any = None) -> None:
-        jobs, here = self._jobs, self._here
+        jobs = self._jobs
         self.abandon()  # a child a failed build left
         if jobs:
             self._task = Aside(_run_jobs, jobs, name="tongxin build work beside the pages")
-        self._results.update(_run_jobs(here))
 
     def wait(self, _sender: Any = None) -> None:
         """Collect the child's results (its log records are replayed here)."""
@@ -129,7 +122,7 @@ class BesidePages:
         """Stop what a failed build left running (``tongxin serve`` builds again)."""
         if self._task is not None:
             self._task.abandon()
-        self._task, self._jobs, self._here, self._results = None, {}, {}, {}
+        self._task, self._jobs, self._results = None, {}, {}
 
     def connect(self) -> None:
         # Bound methods, held weakly by blinker: fine for the module-level object below.

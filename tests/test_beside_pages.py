@@ -45,17 +45,3 @@ def test_a_new_build_stops_what_a_failed_one_left() -> None:
     beside.abandon()  # initialized: the last build failed before starting its child
     beside.start()
     assert beside.result("search") is None
-
-
-def test_work_for_this_process_runs_once_the_child_is_started() -> None:
-    beside = BesidePages()
-    beside.add("search", _pid_and_log, 1)
-    beside.here("feeds", _pid_and_log, 2)
-    beside.here("broken", _fails)
-    beside.start()
-    here_pid, two = beside.result("feeds")
-    assert (here_pid, two) == (os.getpid(), 2)
-    child_pid, _one = beside.result("search")
-    assert child_pid != os.getpid()
-    with pytest.raises(ValueError, match="the feeds job failed"):
-        beside.result("broken")
