@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
 
 from tongxin import parallel
 from tongxin.search import (
@@ -81,11 +83,16 @@ class IndexResult:
 
 
 def search_docs(
-    entries: Sequence[Entry], regions: Mapping[str, str] | None = None
+    entries: Sequence[Entry],
+    regions: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> list[SearchDoc]:
     """One ``SearchDoc`` per listed entry, attributed to its original branch; ``regions``:
-    branch id -> region (the registry's), the region of the branch that fetched it."""
+    branch id -> region (the registry's), the region of the branch that fetched it;
+    ``labels``: :func:`branch_labels` of every indexed entry (None: of ``entries``)."""
     regions = regions or {}
+    if labels is None:
+        labels = branch_labels(entries, regions)
     docs = []
     for entry in entries:
         if (entry.type or "news") == "pages":
@@ -103,7 +110,7 @@ def search_docs(
                 url=entry.url,
                 title=entry.title or text_title(entry.summary_html, entry.content_html),
                 text=text,
-                branch=entry.origin_branch_name or entry.branch_id,
+                branch=branch_label(entry, labels),
                 type=entry.type or "news",
                 date=entry.published or entry.updated,
                 summary=summary,
@@ -114,6 +121,72 @@ def search_docs(
     return docs
 
 
+class _Origin(Protocol):
+    """What an :class:`Entry` and a :class:`ListingRow` both say of an entry's branch."""
+
+    @property
+    def branch_id(self) -> str: ...
+    @property
+    def origin_branch_id(self) -> str: ...
+    @property
+    def origin_branch_name(self) -> str: ...
+    @property
+    def origin_branch_url(self) -> str: ...
+    @property
+    def origin_feed_url(self) -> str: ...
+
+
+def _identity(item: _Origin) -> str:
+    # the feed address: global, as the API's branch id (a registry id is one portal's own)
+    return item.origin_feed_url or item.origin_branch_id or item.branch_id
+
+
+def _address(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.netloc + parts.path).rstrip("/") if parts.netloc else ""
+
+
+def branch_labels(
+    items: Iterable[_Origin], regions: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Branch identity -> the name the search files its entries under, for branches whose
+    name another indexed branch also has (two 第一党支部 of two communities): the name with
+    what tells them apart, the first of their regions (the registry's), their sites'
+    addresses or their feeds' that differs for each. Other branches keep their name
+    (:func:`branch_label`). The search's branch filter is by this name: without it the two
+    branches were one entry of the filter, and each one's entries were found under both."""
+    regions = regions or {}
+    groups: dict[str, dict[str, tuple[str, ...]]] = {}
+    for item in items:
+        group = groups.setdefault(item.origin_branch_name or item.branch_id, {})
+        identity = _identity(item)
+        if identity not in group:
+            region = regions.get(item.branch_id, "")
+            site, feed = _address(item.origin_branch_url), _address(identity)
+            group[identity] = (region, site, feed, identity)
+    labels: dict[str, str] = {}
+    for name, group in groups.items():
+        if len(group) < 2:
+            continue
+        for k in range(4):  # the last, the identity itself, is unique in any case
+            marks = [where[k] for where in group.values()]
+            if all(marks) and len(set(marks)) == len(marks):
+                break
+        for identity, where in group.items():
+            labels[identity] = _labelled(name, where[k])
+    return labels
+
+
+def _labelled(name: str, mark: str) -> str:
+    wide = any("\u3400" <= char <= "\u9fff" for char in name)
+    return f"{name}（{mark}）" if wide else f"{name} ({mark})"
+
+
+def branch_label(item: _Origin, labels: Mapping[str, str]) -> str:
+    """The name the search files ``item`` under (``labels``: :func:`branch_labels`)."""
+    return labels.get(_identity(item)) or item.origin_branch_name or item.branch_id
+
+
 def docs_digest(entries: Sequence[Entry]) -> str:
     """A digest of everything the index reads from ``entries``."""
     return digest_of(entry_keys(entries))
@@ -121,7 +194,7 @@ def docs_digest(entries: Sequence[Entry]) -> str:
 
 def _key(content_hash: str, branch_name: str | None, branch_id: str) -> bytes:
     # The store's content hash covers url, title, type, dates, summary and body; the branch
-    # the index files the entry under is one of the origin columns it leaves out.
+    # the index files the entry under (its label) is made of the origin columns it leaves out.
     line = f"{content_hash}\x1f{branch_name or ''}\x1f{branch_id}"
     return hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=KEY_BYTES).digest()
 
@@ -144,45 +217,48 @@ def with_regions(
     return out
 
 
-def entry_keys(entries: Sequence[Entry]) -> list[tuple[str, bytes]]:
+def entry_keys(
+    entries: Sequence[Entry], labels: Mapping[str, str] | None = None
+) -> list[tuple[str, bytes]]:
     """(id, key) per entry, the key a hash of every field the index reads from it: the
-    store's content hash plus the branch, as :func:`row_keys` computes from listing rows."""
+    store's content hash plus the branch's label (``labels``: :func:`branch_labels`, None:
+    of ``entries``), as :func:`row_keys` computes from listing rows."""
     from .store import entry_content_hash
 
+    if labels is None:
+        labels = branch_labels(entries)
     return [
-        (e.entry_id, _key(entry_content_hash(e), e.origin_branch_name, e.branch_id))
+        (e.entry_id, _key(entry_content_hash(e), branch_label(e, labels), e.branch_id))
         for e in entries
     ]
 
 
-def row_keys(rows: Sequence[ListingRow]) -> list[tuple[str, bytes]]:
+def row_keys(
+    rows: Sequence[ListingRow], labels: Mapping[str, str] | None = None
+) -> list[tuple[str, bytes]]:
     """:func:`entry_keys` of ``Store.listing_rows()``: no body is read or hashed again (the
     stored ``content_hash`` already covers it), one short hash per entry."""
-    return [(r.entry_id, _key(r.content_hash, r.origin_branch_name, r.branch_id)) for r in rows]
+    if labels is None:
+        labels = branch_labels(rows)
+    return [(r.entry_id, _key(r.content_hash, branch_label(r, labels), r.branch_id)) for r in rows]
 
 
-def _row_facts(rows: Sequence[ListingRow]) -> list[tuple[str, str, str, str]]:
-    """(id, branch name, type, date key) per listing row, as :func:`search_docs` files it."""
+def _row_facts(
+    rows: Sequence[ListingRow], labels: Mapping[str, str]
+) -> list[tuple[str, str, str, str]]:
+    """(id, branch label, type, date key) per listing row, as :func:`search_docs` files it."""
     # stored times are the ISO text of the datetimes search_docs reads: same date key
     return [
-        (
-            r.entry_id,
-            r.origin_branch_name or r.branch_id,
-            r.type or "news",
-            r.published or r.updated or "",
-        )
+        (r.entry_id, branch_label(r, labels), r.type or "news", r.published or r.updated or "")
         for r in rows
     ]
 
 
-def _entry_facts(entries: Sequence[Entry]) -> list[tuple[str, str, str, str]]:
+def _entry_facts(
+    entries: Sequence[Entry], labels: Mapping[str, str]
+) -> list[tuple[str, str, str, str]]:
     return [
-        (
-            e.entry_id,
-            e.origin_branch_name or e.branch_id,
-            e.type or "news",
-            date_key(e.published or e.updated),
-        )
+        (e.entry_id, branch_label(e, labels), e.type or "news", date_key(e.published or e.updated))
         for e in entries
     ]
 
@@ -209,11 +285,18 @@ class IndexPlan:
     base_refs: dict[str, str] = field(default_factory=dict)
     base: str = ""
     regions: Mapping[str, str] = field(default_factory=dict)  # branch id -> region
+    labels: Mapping[str, str] = field(default_factory=dict)  # branch_labels of every entry
 
     def cold(self, entries: Sequence[Entry]) -> IndexPlan:
         """The cold build of the same documents (``entries``: all of them, with bodies)."""
         return IndexPlan(
-            "cold", self.keys, self.digest, entries, complete=True, regions=self.regions
+            "cold",
+            self.keys,
+            self.digest,
+            entries,
+            complete=True,
+            regions=self.regions,
+            labels=self.labels,
         )
 
 
@@ -229,9 +312,10 @@ def plan_portal_index(
     """Plan the index of ``Store.listing_rows()`` rows; ``load(ids)`` / ``load_all()`` read
     entries with bodies (``Store.entries_by_id`` / ``Store.entries``), called once at most;
     ``regions``: branch id -> region (the registry's), for the search's region filter."""
-    keys = with_regions(row_keys(rows), [r.branch_id for r in rows], regions)
-    plan = _plan(keys, _row_facts(rows), previous, cache_dir, load, load_all)
-    plan.regions = dict(regions or {})
+    labels = branch_labels(rows, regions)
+    keys = with_regions(row_keys(rows, labels), [r.branch_id for r in rows], regions)
+    plan = _plan(keys, _row_facts(rows, labels), previous, cache_dir, load, load_all)
+    plan.regions, plan.labels = dict(regions or {}), labels
     return plan
 
 
@@ -281,16 +365,19 @@ def build_portal_index(
     if not isinstance(entries, IndexPlan) and regions:
         everything = entries
         by_id = {e.entry_id: e for e in everything}
-        keys = with_regions(entry_keys(everything), [e.branch_id for e in everything], regions)
+        labels = branch_labels(everything, regions)
+        keys = with_regions(
+            entry_keys(everything, labels), [e.branch_id for e in everything], regions
+        )
         entries = _plan(
             keys,
-            _entry_facts(everything),
+            _entry_facts(everything, labels),
             previous,
             cache_dir,
             lambda ids: [by_id[i] for i in ids if i in by_id],
             lambda: everything,
         )
-        entries.regions = dict(regions)
+        entries.regions, entries.labels = dict(regions), labels
         if entries.mode == "delta":
             entries.entries, entries.complete = everything, True
     result = _build_portal_index(entries, out_dir, previous, cache_dir)
@@ -320,14 +407,16 @@ def _build_portal_index(
     else:
         everything = entries
         by_id = {e.entry_id: e for e in everything}
+        labels = branch_labels(everything)
         plan = _plan(
-            entry_keys(everything),
-            _entry_facts(everything),
+            entry_keys(everything, labels),
+            _entry_facts(everything, labels),
             previous,
             cache_dir,
             lambda ids: [by_id[i] for i in ids if i in by_id],
             lambda: everything,
         )
+        plan.labels = labels
         if plan.mode == "delta":
             plan.entries, plan.complete = everything, True
     search_dir = Path(out_dir) / "search"
@@ -344,7 +433,7 @@ def _build_portal_index(
         else:
             write_marks(search_dir, plan.digest, plan.base)
             return IndexResult(time.perf_counter() - started, count, mode="delta")
-    docs = search_docs(plan.entries, plan.regions)
+    docs = search_docs(plan.entries, plan.regions, plan.labels)
     stats = build_search_index(
         docs, Path(out_dir), cache_dir=cache_dir, excerpt_chars=EXCERPT_CHARS
     )
@@ -360,12 +449,12 @@ def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
     build_delta_index(
         base_dir,
         out_dir,
-        search_docs([by_id[i] for i in plan.changed], plan.regions),
+        search_docs([by_id[i] for i in plan.changed], plan.regions, plan.labels),
         plan.removed,
         plan.base_refs,
         plan.live,
         # only the documents read for the plan: one missing refuses the delta
-        lambda ids: search_docs([by_id[i] for i in ids if i in by_id], plan.regions),
+        lambda ids: search_docs([by_id[i] for i in ids if i in by_id], plan.regions, plan.labels),
         excerpt_chars=EXCERPT_CHARS,
     )
     return len(plan.live)
