@@ -231,6 +231,9 @@ def health_json(
             "url": registry.url,
             **portal_summary(rows, thresholds(registry), generated),
         }
+    if registry is not None and registry.unusable:
+        # the file's problems (its name only): this run used the last registry that worked
+        document["registry_problems"] = list(registry.unusable)
     from .errors import error_class
 
     document["branches"] = [

@@ -71,6 +71,9 @@ class Registry:
     timezone: str = "Asia/Shanghai"
     #: branch entries left out for a mistake of their own (``load_registry_skipping``)
     set_aside: tuple[SetAside, ...] = ()
+    #: the registry file's problems (``name:line: message``) when it could not be used and
+    #: this is the last registry the portal ran with (``load_registry_or_last_good``)
+    unusable: tuple[str, ...] = ()
 
 
 @dataclass

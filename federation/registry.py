@@ -8,6 +8,7 @@ branches (an id or a feed listed twice) and builds the :class:`Registry`.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -68,13 +69,17 @@ def load_registry(path: Path | str) -> Registry:
     return parse_registry(text, path=path)
 
 
-def load_registry_skipping(path: Path | str) -> tuple[Registry, list[Problem], int]:
+def load_registry_skipping(
+    path: Path | str, text: str | None = None
+) -> tuple[Registry, list[Problem], int]:
     """Like :func:`load_registry`, but a branch entry with a problem of its own (a typo, a
     bad URL, an id listed twice) is left out and reported instead of stopping the portal.
     Raises :class:`RegistryError` only when the portal's own fields are wrong or no branch
-    is usable. Returns the registry, the problems and how many entries were left out."""
+    is usable. Returns the registry, the problems and how many entries were left out.
+    ``text``: the registry's text, when not read from ``path`` (which names it in messages)."""
     path = Path(path)
-    text = read_registry_text(path)
+    if text is None:
+        text = read_registry_text(path)
     skipped: list[Problem] = []
     registry = parse_registry(text, path=path, skipped=skipped)
     doc = parse_document(text, str(path), "zh-CN")
@@ -270,3 +275,37 @@ def dump_registry(registry: Registry) -> str:
         items.append(item)
     data["branches"] = items
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def last_good_path(db: Path) -> Path:
+    """Where the portal keeps the last registry it ran with: beside its store."""
+    return db.with_name(db.name + ".registry.yaml")
+
+
+def load_registry_or_last_good(
+    path: Path | str, db: Path
+) -> tuple[Registry, list[Problem], int, list[Problem]]:
+    """:func:`load_registry_skipping`; when the file cannot be used at all (a syntax error, a
+    wrong portal field, no usable branch), the last registry this portal ran with instead, as
+    nginx keeps its last good configuration: one typo no longer stops every branch's updates.
+    Returns the registry, the skipped entries' problems, how many were left out, and the
+    problems of the file (empty when it was used). The copy is refreshed from a usable file;
+    with none, :class:`RegistryError` is raised."""
+    path, copy = Path(path), last_good_path(db)
+    try:
+        text = read_registry_text(path)
+        loaded = load_registry_skipping(path, text)
+    except RegistryError as error:
+        try:
+            text = copy.read_text(encoding="utf-8")
+        except OSError:
+            raise error from None
+        registry, skipped, left_out = load_registry_skipping(path, text)
+        kept = tuple(str(Problem(path.name, p.line, p.message)) for p in error.problems)
+        return replace(registry, unusable=kept), skipped, left_out, list(error.problems)
+    if not copy.is_file() or copy.read_text(encoding="utf-8") != text:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        temporary = copy.with_name(copy.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, copy)
+    return (*loaded, [])

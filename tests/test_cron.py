@@ -5,6 +5,7 @@ Real HTTP on 127.0.0.1 (tests/feedserver.py), the real command (click's runner, 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,48 @@ def test_quiet_run_in_a_real_process_names_a_connection_failure_once(
     assert len([line for line in lines if "s1" in line]) == 1, done.stderr
     assert not [line for line in lines if "WARNING" in line], done.stderr
     assert lines[-1].startswith("汇聚结果：正常 1，失败 1"), done.stderr
+
+
+def test_a_registry_typo_runs_with_the_last_good_registry_and_says_so(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """One typo in the registry (a full-width colon) used to stop every branch's updates
+    until someone read cron's mail; now the run goes on with the registry of the last run,
+    exits 2 and names the line, and the health page says the list may be out of date."""
+    registry = write_registry(
+        tmp_path / "registry.yaml", "门户", "https://portal.example/", [_branch(server, "a")]
+    )
+    out = tmp_path / "www"
+    assert _federate(str(registry), "-o", str(out), "-q")[0] == 0
+    good = registry.read_text("utf-8")
+    registry.write_text(good.replace("name: 门户", "name：门户"), "utf-8")
+    server.route(
+        "/a/feed.xml",
+        body=atom(server.url("/a/"), "支部a", [Item("a1", "a标题"), Item("a2", "新通知", 0.5)]),
+    )
+    code, err = _federate(str(registry), "-o", str(out), "-q")
+    assert code == 2, err
+    assert f"{registry}:1: " in err and "本次按上次能用的登记表" in err, err
+    assert "新通知" in (out / "news" / "index.html").read_text("utf-8")  # fetched all the same
+    health = json.loads((out / "health.json").read_text("utf-8"))
+    (problem,) = health["registry_problems"]
+    assert problem.startswith("registry.yaml:1: ") and str(tmp_path) not in problem
+    assert "上次能用的登记表" in (out / "health" / "index.html").read_text("utf-8")
+
+    registry.write_text(good, "utf-8")  # fixed: the next run is a plain one again
+    code, err = _federate(str(registry), "-o", str(out), "-q")
+    assert code == 0, err
+    assert "registry_problems" not in json.loads((out / "health.json").read_text("utf-8"))
+    assert "上次能用的登记表" not in (out / "health" / "index.html").read_text("utf-8")
+
+
+def test_a_registry_typo_before_any_good_run_still_stops(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    registry = write_registry(
+        tmp_path / "registry.yaml", "门户", "https://portal.example/", [_branch(server, "a")]
+    )
+    registry.write_text(registry.read_text("utf-8").replace("name: 门户", "name：门户"), "utf-8")
+    code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
+    assert code == 2 and "未抓取任何内容" in err, err
+    assert server.requests() == []

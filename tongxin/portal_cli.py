@@ -2,9 +2,10 @@
 ping` and `tongxin hub` (push, federation/hub.py). Registered on the group in tongxin/cli.py.
 
 Exit statuses of `tongxin federate` (docs/federation.md, "Exit status"): 0 published; 1 nothing
-published; 2 the registry is unusable; 3 published, but bad branch entries were skipped; 4
-published from the store, but no branch could be fetched; 75 (EX_TEMPFAIL) another run holds
-the lock, cron may simply try again later.
+published; 2 the registry is unusable (nothing fetched, or, when the portal has run before,
+fetched and published with the last registry it ran with); 3 published, but bad branch
+entries were skipped; 4 published from the store, but no branch could be fetched; 75
+(EX_TEMPFAIL) another run holds the lock, cron may simply try again later.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def federate_main(
     import logging
 
     from tongxin.federation.lock import LockHeld
-    from tongxin.federation.pipeline import Progress, run
+    from tongxin.federation.pipeline import Progress, default_db_path, run
     from tongxin.federation.registry import RegistryError
     from tongxin.i18n import translate
 
@@ -50,7 +51,7 @@ def federate_main(
     )
     language = None
     try:
-        loaded, left_out = _load_for_federate(registry, siteurl)
+        loaded, left_out = _load_for_federate(registry, siteurl, db or default_db_path(out))
         language = loaded.language
         progress = Progress("quiet" if quiet else "auto", language)
         only = _take_pinged(pinged)
@@ -79,7 +80,9 @@ def federate_main(
         return EXIT_NOT_PUBLISHED
     if parent_hub and report.published and not report.current:
         _ping_parent(parent_hub, loaded, language)
-    return _federate_outcome(report, out, left_out, language, quiet=quiet)
+    status = _federate_outcome(report, out, left_out, language, quiet=quiet)
+    # ran with the last good registry: the file still needs fixing, cron must keep saying so
+    return EXIT_REGISTRY if loaded.unusable and status in (0, EXIT_SKIPPED) else status
 
 
 def _take_pinged(spool: Path | None) -> set[str] | None:
@@ -98,14 +101,19 @@ def _ping_parent(hub: str, registry: Any, language: str | None) -> None:
         click.echo(translate(language, "portal.cli.ping_failed", hub=hub, status=status), err=True)
 
 
-def _load_for_federate(registry: Path, siteurl: str | None) -> tuple[Any, int]:
-    """The registry, its bad branch entries named on stderr and left out."""
+def _load_for_federate(registry: Path, siteurl: str | None, db: Path) -> tuple[Any, int]:
+    """The registry, its bad branch entries named on stderr and left out; when the file
+    cannot be used at all, its problems on stderr and the last registry the portal ran with."""
     import dataclasses
 
-    from tongxin.federation.registry import load_registry_skipping
+    from tongxin.federation.registry import load_registry_or_last_good
     from tongxin.i18n import translate
 
-    loaded, skipped, left_out = load_registry_skipping(registry)
+    loaded, skipped, left_out, unusable = load_registry_or_last_good(registry, db)
+    for problem in unusable:
+        click.echo(str(problem), err=True)
+    if unusable:
+        click.echo(translate(loaded.language, "portal.cli.registry_last_good"), err=True)
     if siteurl:
         loaded = dataclasses.replace(loaded, url=siteurl.rstrip("/") + "/")
         from tongxin.federation.scope import also_self

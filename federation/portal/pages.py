@@ -408,6 +408,7 @@ def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
         generated=r.now,
         generated_text=generated_text(r.now, r.registry),
         portal=summary,
+        registry_unusable=bool(r.registry.unusable),
         portal_overdue=kind_names(r.language, summary["overdue_kinds"] if summary else []),
         portal_blank=kind_names(r.language, summary["blank_kinds"] if summary else []),
         nav_active="health",
@@ -419,6 +420,7 @@ def write_health(r: PortalRenderer, writer: VersionWriter, health: Sequence[Bran
     # Times change on every run, so these are always written (they are small); the
     # rows are in the fingerprint too, for two renders at one ``now`` (tests, replays).
     stamp = r.now.isoformat() + json.dumps(_plain(list(health)), default=str)
+    stamp += "\x1f".join(r.registry.unusable)
     writer.put(
         "health/index.html", writer.fingerprint("health", stamp), lambda: health_html(r, health)
     )
