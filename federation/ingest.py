@@ -84,7 +84,7 @@ class Ingested:
 
 
 #: Bumped when parsing changes what a body yields: every stored body is read again once.
-READING = "6"
+READING = "7"
 
 
 def reading_digest(branch: Branch) -> str:

@@ -273,10 +273,10 @@ def sanitise_entry(entry: Entry, base_url: str) -> Entry:
     clean.url = url
     clean.title = plain_text(entry.title, TITLE_LIMIT)
     # a blog's "continue reading" link is navigation: on a card it read as part of the text
-    clean.summary_html = without_more_link(
-        clean_html(entry.summary_html, link_base), keep_ellipsis=True
+    clean.summary_html, clean.content_html = card_summary(
+        without_more_link(clean_html(entry.summary_html, link_base), keep_ellipsis=True),
+        clean_html(entry.content_html, link_base),
     )
-    clean.content_html = clean_html(entry.content_html, link_base)
     clean.title = clean.title or text_title(clean.summary_html, clean.content_html)
     clean.tags = tags
     clean.author = plain_text(entry.author, AUTHOR_LIMIT)
@@ -286,6 +286,30 @@ def sanitise_entry(entry: Entry, base_url: str) -> Entry:
     clean.origin_feed_url = safe_url(entry.origin_feed_url)
     clean.type = entry.type if entry.type in ENTRY_TYPES else "news"
     return clean
+
+
+#: A summary with more text than this is the entry's text, not a summary: the RSS feeds of
+#: WeChat official accounts (RSSHub), Drupal and many CMSs put the whole article in
+#: ``<description>``, and a portal card showed all of it (a WordPress excerpt is ~55 words).
+SUMMARY_CHARS = 400
+#: What a card shows of such an entry: the head of its text, as a branch site's summary is.
+EXCERPT_CHARS = 160
+# Media a card has no room for: a full-width photo (hotlinked from WeChat, refused there), a
+# video, a table. The entry's text keeps them.
+_MEDIA_RE = re.compile(r"<(?:img|video|audio|iframe|table|picture|object|embed)\b", re.IGNORECASE)
+
+
+def card_summary(summary: str, content: str) -> tuple[str, str]:
+    """(summary, content) of a sanitised entry: a summary that is the entry's text (long, or
+    holding images or tables) becomes the content when the entry has none, and the head of
+    its text becomes the summary."""
+    if not summary or (
+        not _MEDIA_RE.search(summary)
+        and len(text.plain_text(summary, SUMMARY_CHARS + 1)) <= SUMMARY_CHARS
+    ):
+        return summary, content
+    head = text.plain_text(summary, EXCERPT_CHARS)
+    return (f"<p>{html.escape(head, quote=False)}</p>" if head else ""), content or summary
 
 
 @lru_cache(maxsize=1024)  # every entry of a feed repeats its branch's id and name

@@ -91,7 +91,11 @@ def test_cms_feeds_keep_every_entry_date_and_attachment(server: FeedServer, tmp_
     assert by_title["报名表下载"].published == datetime(2026, 11, 20, 1, tzinfo=UTC)
     assert by_title["报名表下载"].attachments[0]["url"].endswith("form.pdf")
     assert by_title["主题党日活动"].published == datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
-    assert 'src="https://mmbiz.qpic.cn/a.jpg"' in by_title["主题党日活动"].summary_html
+    # a summary that is the entry's text (here a photo): the card's summary is its text's
+    # head, the photo is in the content
+    wechat_entry = by_title["主题党日活动"]
+    assert 'src="https://mmbiz.qpic.cn/a.jpg"' in wechat_entry.content_html
+    assert "<img" not in wechat_entry.summary_html
     assert by_title["帖子1"].published == datetime(2026, 11, 21, 0, tzinfo=UTC)
     assert by_title["学习笔记"].published == datetime(2026, 11, 22, 0, tzinfo=UTC)
     home = (tmp_path / "portal/index.html").read_text(encoding="utf-8")
@@ -142,9 +146,53 @@ def test_generator_templates_as_they_ship(server: FeedServer, tmp_path: Path) ->
     assert jk.published == datetime(2026, 11, 20, 2, 20, tzinfo=UTC)
     assert s["jekyll"] + "assets/p.png" in jk.content_html
     assert hg.published == datetime(2026, 11, 21, 1, tzinfo=UTC)
-    assert s["hugo"] + "posts/day/photo.jpg" in hg.summary_html
+    assert s["hugo"] + "posts/day/photo.jpg" in hg.content_html and "<img" not in hg.summary_html
     assert dz.title == "志愿服务报名帖" and dz.author == "王喆"
     assert dz.url == dz.feed_id == s["discuz"] + "forum.php?mod=viewthread&tid=123"
     assert dz.attachments[0]["url"].endswith("a.jpg")
     assert wx.url == "https://mp.weixin.qq.com/s/AbC123" and wx.author == "某某支部"
-    assert 'src="https://mmbiz.qpic.cn/mmbiz_jpg/x/640?wx_fmt=jpeg"' in wx.summary_html
+    assert 'src="https://mmbiz.qpic.cn/mmbiz_jpg/x/640?wx_fmt=jpeg"' in wx.content_html
+    assert wx.summary_html == ""  # the description is one photo: no text for the card
+
+
+def test_a_whole_article_in_the_description_is_a_short_card(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """RSSHub's WeChat bridge (and Drupal, and many CMSs) put the whole article, photos and
+    all, in ``<description>``: the portal's home page showed every paragraph and photo of it
+    in one card. The card now shows the head of its text; the article is the entry's content
+    (what the search indexes and the portal's feeds carry)."""
+    site = server.url("/wx/")
+    article = (
+        '<section><p><img data-src="https://mmbiz.qpic.cn/mmbiz_jpg/abc/640?wx_fmt=jpeg"></p>'
+        "<p>为深入学习贯彻党的二十大精神，社区党支部开展主题党日活动。</p>"
+        + "<p>党员们认真学习了有关文件精神，并结合工作实际进行了深入交流讨论。</p>" * 30
+        + '<p><img src="https://mmbiz.qpic.cn/mmbiz_png/def/0?wx_fmt=png"></p></section>'
+    )
+    body = rss(
+        site,
+        "<item><title>主题党日活动</title><link>https://mp.weixin.qq.com/s/AbCdEf</link>"
+        "<guid>https://mp.weixin.qq.com/s/AbCdEf</guid>"
+        "<pubDate>Sun, 06 Dec 2026 10:30:00 GMT</pubDate>"
+        f"<description><![CDATA[{article}]]></description></item>"
+        # a WordPress excerpt is a summary: kept as it is
+        "<item><title>Volunteers wanted</title><link>https://wp.example/?p=2</link>"
+        "<guid>https://wp.example/?p=2</guid><pubDate>Sat, 05 Dec 2026 10:30:00 GMT</pubDate>"
+        "<description><![CDATA[<p>"
+        + "Our branch needs volunteers for the winter. " * 7
+        + "[&#8230;]</p>]]></description></item>",
+    ).encode()
+    server.route("/wx/feed", body=body, content_type="application/rss+xml")
+    federate(registry_of(server, tmp_path, ["wx"]), tmp_path / "portal")
+    by_title = {e.title: e for e in stored(tmp_path / "portal")}
+    wechat = by_title["主题党日活动"]
+    assert wechat.summary_html.startswith("<p>为深入学习贯彻党的二十大精神，社区党支部")
+    assert wechat.summary_html.endswith("…</p>") and "<img" not in wechat.summary_html
+    assert len(wechat.summary_html) < 200
+    assert wechat.content_html.count("<img") == 2 and wechat.content_html.count("<p>") == 33
+    excerpt = by_title["Volunteers wanted"]
+    assert excerpt.summary_html.startswith("<p>Our branch") and not excerpt.content_html
+    home = (tmp_path / "portal" / "index.html").read_text("utf-8")
+    card = home[home.index("主题党日活动") :]
+    card = card[: card.index("</article>")]
+    assert "mmbiz" not in card and card.count("<p") <= 3  # meta line and one summary
