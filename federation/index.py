@@ -15,6 +15,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -86,10 +87,13 @@ def search_docs(
     entries: Sequence[Entry],
     regions: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
 ) -> list[SearchDoc]:
     """One ``SearchDoc`` per listed entry, attributed to its original branch; ``regions``:
     branch id -> region (the registry's), the region of the branch that fetched it;
-    ``labels``: :func:`branch_labels` of every indexed entry (None: of ``entries``)."""
+    ``labels``: :func:`branch_labels` of every indexed entry (None: of ``entries``);
+    ``zone``: the portal's, whose day a result shows and a year filter counts (stored times
+    are UTC: an entry dated 3月12日 in Beijing is 3月11日 16:00 UTC)."""
     regions = regions or {}
     if labels is None:
         labels = branch_labels(entries, regions)
@@ -112,13 +116,28 @@ def search_docs(
                 text=text,
                 branch=branch_label(entry, labels),
                 type=entry.type or "news",
-                date=entry.published or entry.updated,
+                date=_local(entry.published or entry.updated, zone),
                 summary=summary,
                 tags=tuple(entry.tags or ()),
                 region=regions.get(entry.branch_id) or "",
             )
         )
     return docs
+
+
+def _local(moment: datetime | None, zone: tzinfo | None) -> datetime | None:
+    return moment.astimezone(zone) if moment is not None and zone is not None else moment
+
+
+def _local_text(stored: str | None, zone: tzinfo | None) -> str:
+    """:func:`date_key` of a stored time (ISO text) in ``zone``."""
+    if not stored or zone is None:
+        return stored or ""
+    return date_key(datetime.fromisoformat(stored).astimezone(zone))
+
+
+def _zone_name(zone: tzinfo | None) -> str:
+    return "" if zone is None else str(getattr(zone, "key", None) or zone)
 
 
 class _Origin(Protocol):
@@ -192,10 +211,12 @@ def docs_digest(entries: Sequence[Entry]) -> str:
     return digest_of(entry_keys(entries))
 
 
-def _key(content_hash: str, branch_name: str | None, branch_id: str) -> bytes:
+def _key(content_hash: str, branch_name: str | None, branch_id: str, zone: str = "") -> bytes:
     # The store's content hash covers url, title, type, dates, summary and body; the branch
     # the index files the entry under (its label) is made of the origin columns it leaves out.
     line = f"{content_hash}\x1f{branch_name or ''}\x1f{branch_id}"
+    if zone:  # the day a result shows (a new zone in the registry re-indexes every entry)
+        line += f"\x1f{zone}"
     return hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=KEY_BYTES).digest()
 
 
@@ -218,7 +239,9 @@ def with_regions(
 
 
 def entry_keys(
-    entries: Sequence[Entry], labels: Mapping[str, str] | None = None
+    entries: Sequence[Entry],
+    labels: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
 ) -> list[tuple[str, bytes]]:
     """(id, key) per entry, the key a hash of every field the index reads from it: the
     store's content hash plus the branch's label (``labels``: :func:`branch_labels`, None:
@@ -227,38 +250,54 @@ def entry_keys(
 
     if labels is None:
         labels = branch_labels(entries)
+    name = _zone_name(zone)
     return [
-        (e.entry_id, _key(entry_content_hash(e), branch_label(e, labels), e.branch_id))
+        (e.entry_id, _key(entry_content_hash(e), branch_label(e, labels), e.branch_id, name))
         for e in entries
     ]
 
 
 def row_keys(
-    rows: Sequence[ListingRow], labels: Mapping[str, str] | None = None
+    rows: Sequence[ListingRow],
+    labels: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
 ) -> list[tuple[str, bytes]]:
     """:func:`entry_keys` of ``Store.listing_rows()``: no body is read or hashed again (the
     stored ``content_hash`` already covers it), one short hash per entry."""
     if labels is None:
         labels = branch_labels(rows)
-    return [(r.entry_id, _key(r.content_hash, branch_label(r, labels), r.branch_id)) for r in rows]
+    name = _zone_name(zone)
+    return [
+        (r.entry_id, _key(r.content_hash, branch_label(r, labels), r.branch_id, name)) for r in rows
+    ]
 
 
 def _row_facts(
-    rows: Sequence[ListingRow], labels: Mapping[str, str]
+    rows: Sequence[ListingRow], labels: Mapping[str, str], zone: tzinfo | None
 ) -> list[tuple[str, str, str, str]]:
     """(id, branch label, type, date key) per listing row, as :func:`search_docs` files it."""
     # stored times are the ISO text of the datetimes search_docs reads: same date key
     return [
-        (r.entry_id, branch_label(r, labels), r.type or "news", r.published or r.updated or "")
+        (
+            r.entry_id,
+            branch_label(r, labels),
+            r.type or "news",
+            _local_text(r.published or r.updated, zone),
+        )
         for r in rows
     ]
 
 
 def _entry_facts(
-    entries: Sequence[Entry], labels: Mapping[str, str]
+    entries: Sequence[Entry], labels: Mapping[str, str], zone: tzinfo | None
 ) -> list[tuple[str, str, str, str]]:
     return [
-        (e.entry_id, branch_label(e, labels), e.type or "news", date_key(e.published or e.updated))
+        (
+            e.entry_id,
+            branch_label(e, labels),
+            e.type or "news",
+            date_key(_local(e.published or e.updated, zone)),
+        )
         for e in entries
     ]
 
@@ -286,6 +325,7 @@ class IndexPlan:
     base: str = ""
     regions: Mapping[str, str] = field(default_factory=dict)  # branch id -> region
     labels: Mapping[str, str] = field(default_factory=dict)  # branch_labels of every entry
+    zone: tzinfo | None = None  # the portal's: the day of each result
 
     def cold(self, entries: Sequence[Entry]) -> IndexPlan:
         """The cold build of the same documents (``entries``: all of them, with bodies)."""
@@ -297,6 +337,7 @@ class IndexPlan:
             complete=True,
             regions=self.regions,
             labels=self.labels,
+            zone=self.zone,
         )
 
 
@@ -308,14 +349,16 @@ def plan_portal_index(
     load: Callable[[list[str]], Sequence[Entry]],
     load_all: Callable[[], Sequence[Entry]],
     regions: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
 ) -> IndexPlan:
     """Plan the index of ``Store.listing_rows()`` rows; ``load(ids)`` / ``load_all()`` read
     entries with bodies (``Store.entries_by_id`` / ``Store.entries``), called once at most;
-    ``regions``: branch id -> region (the registry's), for the search's region filter."""
+    ``regions``: branch id -> region (the registry's), for the search's region filter;
+    ``zone``: the portal's (the registry's ``timezone``), the day each result shows."""
     labels = branch_labels(rows, regions)
-    keys = with_regions(row_keys(rows, labels), [r.branch_id for r in rows], regions)
-    plan = _plan(keys, _row_facts(rows, labels), previous, cache_dir, load, load_all)
-    plan.regions, plan.labels = dict(regions or {}), labels
+    keys = with_regions(row_keys(rows, labels, zone), [r.branch_id for r in rows], regions)
+    plan = _plan(keys, _row_facts(rows, labels, zone), previous, cache_dir, load, load_all)
+    plan.regions, plan.labels, plan.zone = dict(regions or {}), labels, zone
     return plan
 
 
@@ -357,27 +400,29 @@ def build_portal_index(
     previous: Path | None = None,
     cache_dir: Path | None = None,
     regions: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
 ) -> IndexResult:
     """Write ``out_dir/search/`` for ``entries``; reuse the previous version's when identical.
     Gzip copies of its files are written beside them (those still current are kept).
-    ``regions`` (branch id -> region) when ``entries`` is a list (a plan has its own).
+    ``regions`` (branch id -> region) and ``zone`` when ``entries`` is a list (a plan has
+    its own).
     """
-    if not isinstance(entries, IndexPlan) and regions:
+    if not isinstance(entries, IndexPlan) and (regions or zone is not None):
         everything = entries
         by_id = {e.entry_id: e for e in everything}
         labels = branch_labels(everything, regions)
         keys = with_regions(
-            entry_keys(everything, labels), [e.branch_id for e in everything], regions
+            entry_keys(everything, labels, zone), [e.branch_id for e in everything], regions
         )
         entries = _plan(
             keys,
-            _entry_facts(everything, labels),
+            _entry_facts(everything, labels, zone),
             previous,
             cache_dir,
             lambda ids: [by_id[i] for i in ids if i in by_id],
             lambda: everything,
         )
-        entries.regions, entries.labels = dict(regions), labels
+        entries.regions, entries.labels, entries.zone = dict(regions or {}), labels, zone
         if entries.mode == "delta":
             entries.entries, entries.complete = everything, True
     result = _build_portal_index(entries, out_dir, previous, cache_dir)
@@ -410,7 +455,7 @@ def _build_portal_index(
         labels = branch_labels(everything)
         plan = _plan(
             entry_keys(everything, labels),
-            _entry_facts(everything, labels),
+            _entry_facts(everything, labels, None),
             previous,
             cache_dir,
             lambda ids: [by_id[i] for i in ids if i in by_id],
@@ -433,7 +478,7 @@ def _build_portal_index(
         else:
             write_marks(search_dir, plan.digest, plan.base)
             return IndexResult(time.perf_counter() - started, count, mode="delta")
-    docs = search_docs(plan.entries, plan.regions, plan.labels)
+    docs = search_docs(plan.entries, plan.regions, plan.labels, plan.zone)
     stats = build_search_index(
         docs, Path(out_dir), cache_dir=cache_dir, excerpt_chars=EXCERPT_CHARS
     )
@@ -449,12 +494,14 @@ def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
     build_delta_index(
         base_dir,
         out_dir,
-        search_docs([by_id[i] for i in plan.changed], plan.regions, plan.labels),
+        search_docs([by_id[i] for i in plan.changed], plan.regions, plan.labels, plan.zone),
         plan.removed,
         plan.base_refs,
         plan.live,
         # only the documents read for the plan: one missing refuses the delta
-        lambda ids: search_docs([by_id[i] for i in ids if i in by_id], plan.regions, plan.labels),
+        lambda ids: search_docs(
+            [by_id[i] for i in ids if i in by_id], plan.regions, plan.labels, plan.zone
+        ),
         excerpt_chars=EXCERPT_CHARS,
     )
     return len(plan.live)

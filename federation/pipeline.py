@@ -511,6 +511,7 @@ def _render_version(
             load=store.entries_by_id,
             load_all=store.entries,
             regions={b.id: b.region for b in registry.branches if b.region},
+            zone=renderer.zone,
         )
         index = IndexAside(plan, folder, current, cache_dir, load_all=store.entries)
         del plan

@@ -4,9 +4,12 @@ region (registry), and a region moved in the registry re-indexing that branch's 
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from feedserver import FeedServer
 
 from federation.index import build_portal_index, plan_portal_index, search_docs
 from federation.model import Branch, Entry, FetchResult
@@ -146,3 +149,42 @@ def test_more_link_search_is_linear_in_a_hostile_body() -> None:
         assert time.perf_counter() - started < 2.0
     assert "".join(without_more_link("<p>正文 [&#8230;] [&#8230;] </p>").split()) == "<p>正文</p>"
     assert without_more_link("<p>[…]正文</p>") == "<p>[…]正文</p>"
+
+
+def test_results_show_the_portal_day_not_the_utc_one(tmp_path: Path) -> None:
+    """Stored times are UTC: an entry dated 2025-01-01 in Beijing (its midnight) is
+    2024-12-31 16:00 UTC. The portal's search showed 2024年12月31日 for it and filed it under
+    2024; every entry published before 08:00 was a day early. It shows the portal's day."""
+    from zoneinfo import ZoneInfo
+
+    from test_pipeline import Item, atom, write_registry
+
+    from federation.pipeline import run
+
+    with FeedServer() as server:
+        site = server.url("/a/")
+        feed = atom(site, "东江社区", [Item("x", "新年通知", 1)]).decode()
+        midnight = "2025-01-01T00:00:00+08:00"
+        feed = re.sub(r"<published>[^<]*</published>", f"<published>{midnight}</published>", feed)
+        feed = re.sub(r"<updated>[^<]*</updated>", f"<updated>{midnight}</updated>", feed)
+        server.route("/a/feed", body=feed.encode())
+        registry = write_registry(
+            tmp_path / "r.yaml", "门户", "https://p.example/",
+            [{"id": "a", "name": "东江社区", "feed": server.url("/a/feed")}],
+        )  # fmt: skip
+        out = tmp_path / "portal"
+        run(registry, out, tmp_path / "portal.sqlite3")
+    manifest = _manifest(out)
+    rows = [
+        row
+        for block in (out / "search" / "meta").glob("*.json")
+        for row in json.loads(block.read_text("utf-8")).values()
+    ]
+    (row,) = [r for r in rows if r[1] == "新年通知"]
+    assert row[4] == "2025-01-01", row
+    assert "2025" in json.dumps(manifest["years"]) and "2024" not in json.dumps(manifest["years"])
+    # the document itself carries the day in the portal's zone
+    entry = Entry(entry_id="e", branch_id="a", url="u", title="t",
+                  published=datetime(2024, 12, 31, 16, tzinfo=UTC))  # fmt: skip
+    (doc,) = search_docs([entry], zone=ZoneInfo("Asia/Shanghai"))
+    assert str(doc.date).startswith("2025-01-01")
