@@ -138,16 +138,48 @@ def test_upper_case_suffixes_are_read_like_md(tmp_path: Path) -> None:
     assert all(t in titles for t in ("大写后缀", "混合后缀", "通知")), titles
 
 
+SYSTEM_FILES = (
+    "files/Thumbs.db",
+    "files/desktop.ini",
+    "news/Desktop.ini",
+    "files/~$报名表.docx",
+    "files/DESKTOP.INI",  # as some Windows versions write them
+    "news/THUMBS.DB",
+    # a download copied from Windows keeps where it came from in a file of its own
+    "news/meeting.md:Zone.Identifier",
+    "files/回执.txt:Zone.Identifier",
+)
+
+
 def test_windows_system_files_are_ignored_and_not_published(tmp_path: Path) -> None:
     root = make_branch(tmp_path)
-    for rel in ("files/Thumbs.db", "files/desktop.ini", "news/Desktop.ini", "files/~$报名表.docx"):
+    for rel in SYSTEM_FILES:
         (root / "content" / rel).write_bytes(b"\x00\x01junk")
     result = CliRunner().invoke(main, ["check", str(root)])
     assert result.exit_code == 0, result.output
     assert "已检查 2 个文件" in result.output, result.output
-    out = build_site(root, progress=False, warnings_to=None).output
-    published = {p.name.lower() for p in out.rglob("*")}
-    assert not published & {"thumbs.db", "desktop.ini", "~$报名表.docx"}
+    built = build_site(root, progress=False, warnings_to=None)
+    assert built.entries == 1  # the closing line counted Thumbs.db as an entry
+    published = {p.name.lower() for p in built.output.rglob("*")}
+    assert not published & {Path(rel).name.lower() for rel in SYSTEM_FILES}
+
+
+def test_files_named_with_underscore_or_hash_are_published(tmp_path: Path) -> None:
+    """Pelican's default skipped _*.md and #*.md (and _folders): tongxin check passed them
+    and the build left them out without a word."""
+    root = make_branch(tmp_path)
+    names = ("news/_置顶通知.md", "news/#3.md", "news/_旧文/归档.md")
+    for rel in names:
+        path = root / "content" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(NEWS.replace("组织生活会", f"'{Path(rel).stem}'"), "utf-8")
+    assert check_branch(root) == []
+    built = build_site(root, progress=False, warnings_to=None)
+    assert built.entries == 4
+    for page in ("news/_置顶通知", "news/#3", "news/归档"):
+        assert (built.output / page / "index.html").is_file(), page
+    listing = (built.output / "news" / "index.html").read_text("utf-8")
+    assert all(Path(rel).stem in listing for rel in names)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tongxin import parallel
+from tongxin.checknames import is_system_file
 from tongxin.config.content import CONTENT_TYPES
 from tongxin.frontmatter import shared_reads
 from tongxin.i18n import translate
@@ -223,11 +224,16 @@ def _forget_stopped_build() -> None:
 
 
 def _count_sources(content: Path) -> int:
+    """The entries a build publishes: Markdown and YAML files of the content folders (not the
+    Thumbs.db Windows leaves beside them, which the closing line counted as entries)."""
     return sum(
         1
         for kind in CONTENT_TYPES
         for path in (content / kind).rglob("*")
-        if path.is_file() and not path.name.startswith(".")
+        if path.suffix.lower() in (".md", ".markdown", ".yaml", ".yml")
+        and path.is_file()
+        and not path.name.startswith(".")
+        and not is_system_file(path.name)
     )
 
 

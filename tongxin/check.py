@@ -10,8 +10,9 @@ One pass over ``content/``:
 * slugs unique per type (case-insensitively), internal links and attachments that resolve;
 * ``content/files/`` (attachments, copied as static): size and symlinks only;
 * anything else under ``content/`` is an error: a file the build would not publish must
-  not vanish silently. Only dot-files (``.gitkeep``, ``.DS_Store``) are ignored, as Pelican
-  ignores them too. Warnings (``Problem.warning``: images hotlinked from other sites) are
+  not vanish silently. Only dot-files (``.gitkeep``, ``.DS_Store``) and Windows' own files
+  (``Thumbs.db``, :func:`tongxin.checknames.is_system_file`) are ignored, as the build's
+  ``IGNORE_FILES`` ignores them too (and only them). Warnings (``Problem.warning``: images hotlinked from other sites) are
   printed and fail nothing; every other problem fails the check.
 """
 

@@ -38,10 +38,22 @@ RESERVED_PAGE_SLUGS = frozenset(
     )
 )
 
-#: Files Windows and Office leave in every folder they touch (matched case-insensitively).
-_SYSTEM_FILE = re.compile(r"^(?:thumbs\.db|ehthumbs\.db|desktop\.ini|~\$.*)$", re.IGNORECASE)
+#: Files Windows and Office leave in every folder they touch (matched case-insensitively):
+#: thumbnails, folder settings, Office's lock files, and the ``:Zone.Identifier`` stream (where
+#: a download came from) that copying a download from Windows leaves as a file of its own.
+_SYSTEM_FILE = re.compile(
+    r"^(?:thumbs\.db|ehthumbs\.db|desktop\.ini|~\$.*|.*:zone\.identifier)$", re.IGNORECASE
+)
+_SYSTEM_NAMES = ("thumbs.db", "ehthumbs.db", "desktop.ini", "~$*", "*:zone.identifier")
+
+
+def _any_case(pattern: str) -> str:
+    # Pelican's IGNORE_FILES and .gitignore match case-sensitively on Linux: THUMBS.DB too
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in pattern)
+
+
 #: The same as Pelican IGNORE_FILES patterns and .gitignore lines.
-SYSTEM_FILE_PATTERNS = ("Thumbs.db", "ehthumbs.db", "desktop.ini", "Desktop.ini", "~$*")
+SYSTEM_FILE_PATTERNS = tuple(_any_case(name) for name in _SYSTEM_NAMES)
 
 
 def is_system_file(name: str) -> bool:

@@ -176,8 +176,10 @@ LAYOUT: dict[str, Any] = {
     "ARTICLE_PATHS": list(ARTICLE_TYPES),
     "PAGE_PATHS": ["pages"],
     "STATIC_PATHS": ["files"],
-    # Thumbs.db, desktop.ini, ~$ Office lock files: Windows' own, never published
-    "IGNORE_FILES": [".*", "_*", "#*", *SYSTEM_FILE_PATTERNS, "thumbs.db"],
+    # Thumbs.db, desktop.ini, ~$ Office lock files: Windows' own, never published. Only these
+    # and dot-files, as tongxin check has it: a file it checks is published (Pelican's own
+    # default also skipped _*.md and #*.md, which vanished from the site without a word).
+    "IGNORE_FILES": [".*", *SYSTEM_FILE_PATTERNS],
     # The slug comes from the file name, never the title (see content_types); these
     # patterns only apply to ASCII slugs, content_types sets url/save_as itself.
     "SLUGIFY_SOURCE": "basename",
