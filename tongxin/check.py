@@ -12,8 +12,9 @@ One pass over ``content/``:
 * anything else under ``content/`` is an error: a file the build would not publish must
   not vanish silently. Only dot-files (``.gitkeep``, ``.DS_Store``) and Windows' own files
   (``Thumbs.db``, :func:`tongxin.checknames.is_system_file`) are ignored, as the build's
-  ``IGNORE_FILES`` ignores them too (and only them). Warnings (``Problem.warning``: images hotlinked from other sites) are
-  printed and fail nothing; every other problem fails the check.
+  ``IGNORE_FILES`` ignores them too (and only them). Warnings (``Problem.warning``: images
+  hotlinked from other sites) are printed and fail nothing; every other problem fails the
+  check.
 """
 
 from __future__ import annotations
