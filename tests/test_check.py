@@ -10,6 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tongxin.build import BuildFailed, build_site
 from tongxin.check import check_branch
 from tongxin.cli import main
 from tongxin.problems import Problem
@@ -534,6 +535,29 @@ def test_save_as_and_url_may_not_escape_the_output_folder(
 def test_relative_save_as_inside_the_output_is_fine(branch: Path) -> None:
     news(branch, "title: 标题\nsave_as: news/special/index.html\nurl: news/special/\n")
     assert check_branch(branch) == []
+
+
+@pytest.mark.parametrize(
+    "value", ["index.html", "news/index.html", "feeds/all.atom.xml", "NEWS/page-2.html"]
+)
+def test_save_as_may_not_replace_a_page_the_site_writes(branch: Path, value: str) -> None:
+    """``save_as: index.html`` replaced the home page without a word."""
+    news(branch, f"title: 标题\nsave_as: {value}\n")
+    problem = the_problem(check_branch(branch), NEWS)
+    assert problem.line == 3 and f"save_as: {value} 是网站自己要写的页面" in problem.message
+
+
+def test_save_as_may_not_take_another_entrys_place(branch: Path) -> None:
+    """Two entries writing one file: the build stopped with FileOverwriteFailedError's
+    traceback, leaving a half-written output."""
+    write(branch, "content/news/first.md", "---\ntitle: 第一篇\n---\n正文\n")
+    news(branch, "title: 标题\nsave_as: news/First/index.html\n")
+    problem = the_problem(check_branch(branch), NEWS)
+    assert problem.line == 3
+    assert "是 content/news/first.md 的页面位置，两篇会互相覆盖" in problem.message
+    with pytest.raises(BuildFailed) as failed:
+        build_site(branch, progress=False, warnings_to=None)
+    assert [str(p) for p in failed.value.problems] == [str(problem)]
 
 
 # --- files that are not what they seem -----------------------------------------------

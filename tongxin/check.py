@@ -33,11 +33,13 @@ from tongxin.checknames import (
     RESERVED_PAGE_SLUGS,
     gbk_guess,
     is_system_file,
+    output_file,
     printable_path,
+    site_owned,
     undecodable,
 )
 from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER, SITE, attachment_path, series_slugs
-from tongxin.config.options import Option, document_problems, parse_document
+from tongxin.config.options import Option, document_problems, escapes_output, parse_document
 from tongxin.frontmatter import (
     MAX_FILE_BYTES,
     ContentError,
@@ -75,6 +77,9 @@ class _Entry:
     slug_line: int
     #: front matter ``url``/``save_as`` values, stripped
     custom: list[str] = field(default_factory=list)
+    #: the file the entry is written to, when front matter ``save_as`` names it, and its line
+    save_as: str = ""
+    save_as_line: int = 1
     #: the series page this entry is published in (study, not draft or hidden)
     series: str | None = None
     #: (line, target) of every link in the body
@@ -88,6 +93,7 @@ class _Entry:
             "slug": self.slug,
             "slug_line": self.slug_line,
             "custom": self.custom,
+            "save_as": [self.save_as, self.save_as_line],
             "series": self.series,
             "links": self.links,
             "attachments": self.attachments,
@@ -102,6 +108,8 @@ class _Entry:
             slug=facts["slug"],
             slug_line=facts["slug_line"],
             custom=list(facts["custom"]),
+            save_as=str((facts.get("save_as") or ["", 1])[0]),
+            save_as_line=int((facts.get("save_as") or ["", 1])[1]),
             series=facts["series"],
             links=[(int(line), str(target)) for line, target in facts["links"]],
             attachments=[(str(value), int(line)) for value, line in facts["attachments"]],
@@ -149,6 +157,7 @@ class _Checker:
         for path in self.walk(self.content):
             self.check_path(path)
         self.check_slugs()
+        self.check_outputs()
         for entry in self.entries:
             self.check_attachments(entry)
             self.check_links(entry)
@@ -356,6 +365,8 @@ class _Checker:
                 for key in ("url", "save_as")
                 if isinstance(meta.get(key), str) and meta[key].strip()
             ],
+            save_as=meta["save_as"].strip() if isinstance(meta.get("save_as"), str) else "",
+            save_as_line=source.lines.get("save_as", 1),
             series=str(series) if series not in (None, "") and published else None,
             links=links,
             attachments=[
@@ -373,6 +384,22 @@ class _Checker:
             target = attachment_path(value)
             if target is None or not (self.content / "files" / target).is_file():
                 self.add(entry.rel, line, "missing_attachment", target=value)
+
+    def check_outputs(self) -> None:
+        """A ``save_as`` naming a file another entry or the site itself writes (the home page,
+        a listing, a feed): the build failed with a traceback, or the page replaced the home
+        page without a word."""
+        written: dict[str, _Entry] = {}
+        for entry in sorted(self.entries, key=lambda e: (bool(e.save_as), e.rel)):
+            target = output_file(entry.type, entry.slug, entry.save_as)
+            other = written.setdefault(target.casefold(), entry)
+            line, value = entry.save_as_line, entry.save_as
+            if value and escapes_output(value):
+                continue  # reported with the file's own problems
+            if value and site_owned(target):
+                self.add(entry.rel, line, "save_as_site", value=value)
+            elif value and other is not entry:
+                self.add(entry.rel, line, "save_as_taken", value=value, other=other.rel)
 
     def check_slugs(self) -> None:
         by_key: dict[tuple[str, str], list[_Entry]] = {}

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 
 from tongxin.config.content import CONTENT_TYPES
@@ -54,6 +55,24 @@ def _any_case(pattern: str) -> str:
 
 #: The same as Pelican IGNORE_FILES patterns and .gitignore lines.
 SYSTEM_FILE_PATTERNS = tuple(_any_case(name) for name in _SYSTEM_NAMES)
+
+
+def output_file(kind: str, slug: str, save_as: str = "") -> str:
+    """The file a build writes an entry to (output-relative, ``/``-separated)."""
+    if save_as:
+        return posixpath.normpath(save_as.replace("\\", "/")).lstrip("/")
+    return f"{slug}/index.html" if kind == "pages" else f"{kind}/{slug}/index.html"
+
+
+def site_owned(target: str) -> bool:
+    """A file the build writes itself: the home page, a section's listing (any page of it),
+    or anything under a folder of its own (``feeds/``, ``api/``, ``search/``, ``tags/`` …)."""
+    top, _, rest = target.casefold().partition("/")
+    if not rest:
+        return top in ("index.html", "404.html") or top in RESERVED_PAGE_SLUGS
+    if top in CONTENT_TYPES:
+        return rest == "index.html" or rest.startswith(("page-", "series/"))
+    return top in RESERVED_PAGE_SLUGS
 
 
 def is_system_file(name: str) -> bool:
