@@ -449,3 +449,74 @@ def test_english_words_are_found_in_other_forms(browser, english_site_url: str) 
             assert marks, query
         finally:
             opened.close()
+
+
+def test_what_is_typed_before_the_index_arrives_is_kept(browser, site_url: str) -> None:
+    """On a slow link the box took typing before the search script and the index had come;
+    once they came, the page emptied the box (the address had no query) and asked for one."""
+    from browser import PHONE
+
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        held: list = []
+        # the search script and the index's entry point are held back (a 2G link)
+        page.route("**/search.js", lambda route: held.append(route))
+        page.route("**/search/manifest.json", lambda route: held.append(route))
+        page.goto(f"{site_url}/search/", wait_until="commit")
+        page.wait_for_selector("#search-input")
+        page.fill("#search-input", "两学一做")
+        page.wait_for_timeout(400)  # past the typing pause: nothing can run yet
+        assert held and page.get_attribute("#search", "data-ready") is None
+        for route in held:
+            route.continue_()
+        page.wait_for_function("document.getElementById('search-count').textContent === '1'")
+        assert page.input_value("#search-input") == "两学一做"
+        assert "q=%E4%B8%A4" in page.url
+    finally:
+        context.close()
+
+
+def test_pinyin_being_composed_is_not_searched(browser, site_url: str) -> None:
+    """A phone's pinyin keyboard sends input events while "liang" is composed: each was
+    searched (0 results, the address rewritten) until the characters were chosen."""
+    opened, _, _ = search(browser, site_url, "")
+    try:
+        page = opened.page
+        page.evaluate(
+            """() => {
+              const box = document.getElementById('search-input');
+              box.focus();
+              box.dispatchEvent(new CompositionEvent('compositionstart'));
+              box.value = 'liang';
+              box.dispatchEvent(new InputEvent('input', {isComposing: true, bubbles: true}));
+            }"""
+        )
+        page.wait_for_timeout(600)
+        assert "q=" not in page.url and page.text_content("#search-count") == ""
+        page.evaluate(
+            """() => {
+              const box = document.getElementById('search-input');
+              box.value = '两学一做';
+              box.dispatchEvent(new CompositionEvent('compositionend', {data: '两学一做'}));
+            }"""
+        )
+        page.wait_for_function("document.getElementById('search-count').textContent === '1'")
+        assert "q=%E4%B8%A4" in page.url
+    finally:
+        opened.close()
+
+
+def test_a_pasted_paragraph_is_searched_by_its_head(browser, site_url: str) -> None:
+    """A 2,000-character paste asked for hundreds of index files (and made a 14 KB address);
+    its first 80 characters are the query."""
+    from urllib.parse import parse_qs, urlsplit
+
+    pasted = "两学一做" + "学习教育全面推进" * 250
+    opened, hrefs, _count = search(browser, site_url, pasted)
+    try:
+        query = parse_qs(urlsplit(opened.page.url).query)["q"][0]
+        assert len(query) <= 80 and query.startswith("两学一做")
+        assert "/study/liangxue/" in hrefs
+    finally:
+        opened.close()

@@ -817,6 +817,9 @@
     var base = root.getAttribute("data-index") || "./";
     // Results per screen: each hit of a first page costs a meta block request of its own.
     var PAGE = 10;
+    // A query's first characters only: a pasted paragraph asked for hundreds of index files,
+    // and on a slow link the next query waited behind them.
+    var MAX_QUERY = 80;
     var tokenizer = win.TongxinTokenizer;
     // lunr.js loads async (#search-lunr, added by search-preload.js, or here if that did not
     // run): this script runs as soon as it is here, asks for the query's shards, and reads
@@ -896,18 +899,23 @@
       after.textContent = parts[1] || "";
     }
 
+    // What the reader typed or chose before the index was there, even before this script
+    // was (a slow link): kept, never replaced by the address's (empty) query.
+    var touched = {};
+
     function readUrl() {
       var params = new win.URLSearchParams(win.location.search);
-      input.value = params.get("q") || "";
+      if (!input.value.trim()) input.value = params.get("q") || "";
       Object.keys(selects).forEach(function (k) {
         var v = params.get(k);
-        if (v !== null && selects[k]) selects[k].value = v;
+        if (v !== null && selects[k] && !touched[k]) selects[k].value = v;
       });
     }
 
     function writeUrl() {
       var params = new win.URLSearchParams();
-      if (input.value.trim()) params.set("q", input.value.trim());
+      var q = input.value.trim().slice(0, MAX_QUERY).trim();
+      if (q) params.set("q", q);
       Object.keys(selects).forEach(function (k) {
         if (selects[k] && selects[k].value && !(k === "sort" && selects[k].value === "relevance"))
           params.set(k, selects[k].value);
@@ -1059,8 +1067,9 @@
     }
 
     function run() {
+      if (root.getAttribute("data-ready") !== "true") return Promise.resolve(); // run once ready
       var gen = ++generation;
-      var query = input.value.trim();
+      var query = input.value.trim().slice(0, MAX_QUERY).trim();
       writeUrl();
       results.textContent = "";
       root.removeAttribute("data-first");
@@ -1140,12 +1149,22 @@
       win.clearTimeout(timer);
       run();
     });
-    input.addEventListener("input", function () {
+    input.addEventListener("input", function (ev) {
+      win.clearTimeout(timer);
+      // pinyin being composed (dang → 党) is not a query yet: compositionend runs it
+      if (ev.isComposing) return;
+      timer = win.setTimeout(run, 250);
+    });
+    input.addEventListener("compositionend", function () {
       win.clearTimeout(timer);
       timer = win.setTimeout(run, 250);
     });
     Object.keys(selects).forEach(function (k) {
-      if (selects[k]) selects[k].addEventListener("change", run);
+      if (selects[k])
+        selects[k].addEventListener("change", function () {
+          touched[k] = true;
+          run();
+        });
     });
     more.addEventListener("click", function () {
       showMore(generation);
