@@ -57,6 +57,18 @@ test("several words: all of them first, else the best partial matches, labelled"
   assert.deepStrictEqual(await urls(searcher, "不存在的词 也没有"), { urls: [], partial: false });
 });
 
+test("within a filter, no entry with the whole query is no result, not a partial match", async () => {
+  const { searcher } = await open();
+  assert.deepStrictEqual((await urls(searcher, "互联网政务")).urls, ["/news/plus/"]);
+  // in 西城区 互联网党建 holds part of it (互联网): not an answer to 互联网政务 there
+  assert.deepStrictEqual(await urls(searcher, "互联网政务", { region: "西城区" }), { urls: [], partial: false });
+  assert.deepStrictEqual(await urls(searcher, "互联网政务", { year: "2024" }), { urls: [], partial: false });
+  // without a filter the best partial matches are still offered, labelled
+  const some = await urls(searcher, "互联网 不存在的词");
+  assert.strictEqual(some.partial, true);
+  assert.deepStrictEqual(some.urls.sort(), ["/news/net/", "/news/plus/"]);
+});
+
 test("filters by region, and each result's branch, type and region for counting", async () => {
   const { searcher } = await open();
   assert.deepStrictEqual((await urls(searcher, "互联网", { region: "西城区" })).urls, ["/news/net/"]);

@@ -648,8 +648,11 @@
             return h.tier < 3;
           });
           var partial = false;
-          if (!hits.length) {
-            // none has them all: the entries with the most of the query (any of its terms)
+          if (!hits.length && !filterTerms.length && !range) {
+            // none has them all: the entries with the most of the query (any of its terms).
+            // Not within a filter: "志愿服务 in 农村" listed entries holding 服务 under a
+            // count of 0 for 农村; the reader is told there is none there instead (the
+            // counts show where the query's entries are).
             partial = true;
             hits = bestPartial(
               run(
