@@ -36,7 +36,55 @@ class Mistake:
 
 
 NEWS = "content/news/meeting.md"
+_FULLWIDTH = (
+    "看不见的全角空格（U+3000）",
+    "看不見的全形空格（U+3000）",
+    "invisible full-width space",
+)
 MISTAKES = {
+    # Word and WPS paste characters that look like a space, or like nothing
+    "a_full_width_space_indenting_a_list": Mistake(
+        NEWS, "---\ntitle: 敬老活动\ntags:\n\u3000- 敬老\n---\n正文\n", 4, _FULLWIDTH
+    ),
+    "a_full_width_space_after_the_colon": Mistake(
+        NEWS, "---\ntitle:\u3000敬老活动\n---\n正文\n", 2, _FULLWIDTH
+    ),
+    "a_no_break_space_after_the_colon": Mistake(
+        NEWS,
+        "---\ntitle:\u00a0敬老活动\n---\n正文\n",
+        2,
+        (
+            "看不见的不换行空格（U+00A0）",
+            "看不見的不換行空格（U+00A0）",
+            "invisible no-break space",
+        ),
+    ),
+    "a_zero_width_space_before_a_field": Mistake(
+        NEWS,
+        "---\n\u200btitle: 敬老活动\n---\n正文\n",
+        2,
+        (
+            "看不见的零宽字符（U+200B）",
+            "看不見的零寬字元（U+200B）",
+            "invisible zero-width character",
+        ),
+    ),
+    "a_zero_width_space_before_the_opening_line": Mistake(
+        NEWS,
+        "\u200b---\ntitle: 敬老活动\n---\n正文\n",
+        1,
+        (
+            "看不见的零宽字符（U+200B）",
+            "看不見的零寬字元（U+200B）",
+            "invisible zero-width character",
+        ),
+    ),
+    "a_vertical_tab_in_a_title": Mistake(
+        NEWS,
+        "---\ntitle: 敬老\x0b活动\n---\n正文\n",
+        2,
+        ("看不见的控制字符（U+000B）", "看不見的控制字元（U+000B）", "invisible control character"),
+    ),
     "a_year_mistyped_ahead": Mistake(
         NEWS,
         "---\ntitle: 敬老活动\ndate: 2099-03-01\n---\n正文\n",
@@ -365,3 +413,13 @@ def test_a_language_in_the_wrong_case_suggests_the_same_language(
     problems = [str(p) for p in check_branch(tmp_path)]
     assert len(problems) == 1 and problems[0].startswith("content/site.yaml:"), problems
     assert problems[0].endswith(f"是不是想写 {meant}？"), problems
+
+
+def test_a_full_width_space_inside_a_value_is_text(tmp_path: Path) -> None:
+    """Only where YAML needs a space (or nothing) is a pasted look-alike a mistake: inside a
+    title it is the title's own text."""
+    fine = Mistake(
+        NEWS, "---\ntitle: 社区\u3000敬老活动\ntags: [敬老]\n---\n正\u00a0文\n", 1, ("",) * 3
+    )
+    make_branch(tmp_path, "zh-CN", fine)
+    assert check_branch(tmp_path) == []

@@ -9,7 +9,7 @@ being read at all raises :class:`ContentError` carrying editor-facing problems.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +23,7 @@ from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER
 from tongxin.config.options import ListOf, Option, SubConfig
 from tongxin.i18n import LANGUAGES, translate
 from tongxin.problems import Problem
-from tongxin.yamlhelp import in_one_text
+from tongxin.yamlhelp import LOOKS_BLANK, Diagnosis, in_one_text, invisible
 from tongxin.yamlsrc import ImpossibleDate, KeyPath, YamlSyntaxError, load_yaml, parse_date_text
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -246,6 +246,19 @@ def read_content_file(path: Path, root: Path, language: str | None = None) -> Co
     return source
 
 
+def _opening_hidden(text: str) -> Diagnosis | None:
+    """An invisible character beside the opening ``---`` (a zero-width space pasted first)."""
+    first = text.split("\n", 1)[0]
+    if first.strip(LOOKS_BLANK) == "---" and first.strip() != "---":
+        return invisible(first, 1)
+    return None
+
+
+def _diagnosed(fail: Callable[..., ContentError], found: Diagnosis | None) -> None:
+    if found is not None:
+        raise fail(found.line, f"config.{found.key}", **found.values)
+
+
 def _read_content_file(path: Path, root: Path, language: str | None) -> ContentFile:
     lang = language or branch_language(root)
     rel = relative_posix(path, root)
@@ -275,9 +288,11 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
         except ValueError:
             raise fail(1, "front_matter_unclosed") from None
         if split is None:
+            _diagnosed(fail, _opening_hidden(text))
             raise fail(1, "front_matter_missing")
         yaml_text, first_line, body, body_line = split
 
+    _diagnosed(fail, invisible(yaml_text, first_line))  # a pasted full-width space
     try:
         document = load_yaml(yaml_text, first_line)
     except YamlSyntaxError as error:

@@ -27,6 +27,29 @@ _NO_SPACE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*):([^\s/].*)$")
 _KEY_VALUE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:[ \t]+(.*)$")
 
 
+#: Characters Word, WPS and web pages paste that look like a space, or like nothing: YAML
+#: takes none of them as a space (the catalogue key of each kind).
+_INVISIBLE = {
+    "\u3000": "yaml_invisible_fullwidth_space",
+    "\u00a0": "yaml_invisible_nbsp",
+    "\u2007": "yaml_invisible_nbsp",
+    "\u202f": "yaml_invisible_nbsp",
+    "\u200b": "yaml_invisible_zero_width",
+    "\u200c": "yaml_invisible_zero_width",
+    "\u200d": "yaml_invisible_zero_width",
+    "\u2060": "yaml_invisible_zero_width",
+    "\ufeff": "yaml_invisible_zero_width",
+}
+#: Never text in a field: a vertical tab, a form feed, Unicode's line and paragraph separators.
+_CONTROL = {"\x0b", "\x0c", "\u2028", "\u2029"}
+LOOKS_BLANK = "".join(_INVISIBLE) + " \t"
+#: Where a look-alike space breaks the structure: the indentation, a list's dash, a field
+#: name's colon (before or after it).
+_STRUCTURE = re.compile(
+    rf"^[{LOOKS_BLANK}]*(?:-[{LOOKS_BLANK}]+)?(?:[A-Za-z_][\w-]*[{LOOKS_BLANK}]*:[{LOOKS_BLANK}]*)?"
+)
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """Which line to fix, the catalogue key (section ``config``) and its fields."""
@@ -34,6 +57,25 @@ class Diagnosis:
     line: int
     key: str
     values: dict[str, Any] = field(default_factory=dict)
+
+
+def invisible(text: str, first_line: int) -> Diagnosis | None:
+    """The first line where a character that looks like a space (a full-width space, a
+    no-break space) or like nothing (a zero-width space) stands where YAML needs a space or
+    nothing, or that holds a control character: YAML's own message named none of them."""
+    for index, line in enumerate(text.split("\n")):  # (splitlines() splits at a \x0b too)
+        control = next((c for c in line if c in _CONTROL), None)
+        if control is not None:
+            return Diagnosis(first_line + index, "yaml_invisible_control", {"code": _code(control)})
+        head = _STRUCTURE.match(line)
+        found = next((c for c in head[0] if c in _INVISIBLE), None) if head else None
+        if found is not None:
+            return Diagnosis(first_line + index, _INVISIBLE[found], {"code": _code(found)})
+    return None
+
+
+def _code(char: str) -> str:
+    return f"U+{ord(char):04X}"
 
 
 def fullwidth_colon(text: str, first_line: int) -> Diagnosis | None:
@@ -186,7 +228,7 @@ def diagnose(text: str, first_line: int, error_line: int, detail: str) -> Diagno
     """Name the mistake behind a YAML syntax error reported at ``error_line`` (1-based
     lines of the whole file; ``text`` starts at ``first_line``), or None if unknown."""
     lines = text.splitlines()
-    found = fullwidth_colon(text, first_line)
+    found = invisible(text, first_line) or fullwidth_colon(text, first_line)
     if found is not None:
         return found
     if "\t" in text:  # a tab in indentation is always an error in YAML
