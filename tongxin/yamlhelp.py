@@ -8,7 +8,9 @@ a tab used to indent, a full-width ``：`` after a field name, an ASCII ``:`` in
 value, quotes that do not pair up, a backslash inside double quotes, a list's unclosed
 ``[``, a field indented under one that has its value, a field name with no colon after it
 (``title 社区活动``) or no space after its colon (``title:社区活动``), a field out of line with
-the fields beside it. Anything else keeps the parser's detail.
+the fields beside it. :func:`invisible` names a full-width, no-break or zero-width space pasted
+from Word or WPS where YAML needs a space or nothing (the file parses, wrongly, so it runs
+before the parser too), and a control character. Anything else keeps the parser's detail.
 """
 
 from __future__ import annotations
