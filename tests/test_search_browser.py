@@ -520,3 +520,49 @@ def test_a_pasted_paragraph_is_searched_by_its_head(browser, site_url: str) -> N
         assert "/study/liangxue/" in hrefs
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="module")
+def many_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """25 entries that all hold 党建: three screens of results."""
+    from tongxin.build import build_site
+
+    root = tmp_path_factory.mktemp("many")
+    news = root / "content" / "news"
+    news.mkdir(parents=True)
+    (root / "content" / "site.yaml").write_text(
+        "name: 测试支部\nurl: https://branch.example.org/\nlanguage: zh-CN\n", "utf-8"
+    )
+    for n in range(25):
+        (news / f"brief-{n:02d}.md").write_text(
+            f"---\ntitle: 党建简报{n}\ndate: 2025-01-{n + 1:02d}\n---\n\n本期党建工作简报。\n",
+            encoding="utf-8",
+        )
+    output = build_site(root, root / "output", siteurl="", progress=False, warnings_to=None).output
+    with serve_directory(output) as base:
+        yield base
+
+
+def test_back_from_a_result_returns_to_the_same_place_in_the_list(browser, many_url: str) -> None:
+    """Back from result 22 showed the first 10 results, scrolled to the top."""
+    opened, _, _ = search(browser, many_url, "党建", "&sort=newest")
+    try:
+        page = opened.page
+        for shown in (20, 25):
+            page.click("#search-more")
+            page.wait_for_function(
+                f"document.querySelectorAll('#search-results .search-hit').length === {shown}"
+            )
+        link = page.locator("#search-results .search-hit a[href]").nth(21)
+        link.scroll_into_view_if_needed()
+        y = page.evaluate("window.scrollY")
+        assert y > 300
+        link.click()
+        page.wait_for_url("**/news/brief-*/")
+        page.go_back()
+        page.wait_for_function(
+            "document.querySelectorAll('#search-results .search-hit').length === 25"
+        )
+        page.wait_for_function(f"Math.abs(window.scrollY - {y}) < 5")
+    finally:
+        opened.close()

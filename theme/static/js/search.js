@@ -876,6 +876,29 @@
     var partialNote = doc.getElementById("search-partial");
     var current = { hits: [], shown: 0, query: "" };
     var generation = 0;
+    // Back from a result: the list as long as it was and where the reader was in it (saved
+    // in the history entry when leaving; the browser's own restoring came before the list).
+    var restore = win.history.state && win.history.state.tongxin;
+    if (restore && "scrollRestoration" in win.history) win.history.scrollRestoration = "manual";
+
+    function remember() {
+      var state = { tongxin: { shown: current.shown, y: win.scrollY, query: current.query } };
+      win.history.replaceState(state, "", win.location.href);
+    }
+
+    function restored() {
+      if (!restore || restore.query !== current.query) return Promise.resolve();
+      var wanted = restore;
+      restore = null;
+      function step() {
+        if (current.shown >= wanted.shown || current.shown >= current.hits.length) {
+          win.scrollTo(0, wanted.y);
+          return Promise.resolve();
+        }
+        return showMore(generation).then(step);
+      }
+      return step();
+    }
 
     function fill(select, values, label) {
       values.forEach(function (v) {
@@ -1172,6 +1195,10 @@
     more.addEventListener("click", function () {
       showMore(generation);
     });
+    win.addEventListener("pagehide", remember);
+    results.addEventListener("click", function (ev) {
+      if (ev.target.closest && ev.target.closest("a")) remember();
+    });
     // Keyboard: "/" focuses the box; arrows move between the box and the results.
     doc.addEventListener("keydown", function (ev) {
       var links = Array.prototype.slice.call(results.querySelectorAll("a"));
@@ -1208,7 +1235,7 @@
         if (selects.year) fill(selects.year, Object.keys(m.years).sort().reverse());
         readUrl();
         root.setAttribute("data-ready", "true");
-        return run();
+        return run().then(restored);
       })
       .catch(function (err) {
         setStatus("error", null);
