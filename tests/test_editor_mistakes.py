@@ -423,3 +423,18 @@ def test_a_full_width_space_inside_a_value_is_text(tmp_path: Path) -> None:
     )
     make_branch(tmp_path, "zh-CN", fine)
     assert check_branch(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "written", ["2024年3月5日", "2024 年 3 月 5 日", "2024.03.05", "2024/3/5", "2024年3月5日 14：30"]
+)
+def test_dates_typed_the_chinese_way_are_dates(tmp_path: Path, written: str) -> None:
+    """2024年3月5日 and 2024.03.05 were refused as "not a date" (with no form to write)."""
+    from tongxin.build import build_site
+
+    entry = Mistake(NEWS, f"---\ntitle: 敬老活动\ndate: {written}\n---\n正文\n", 1, ("",) * 3)
+    make_branch(tmp_path, "zh-CN", entry)
+    assert check_branch(tmp_path) == []
+    out = build_site(tmp_path, progress=False, warnings_to=None).output
+    page = (out / "news" / "meeting" / "index.html").read_text("utf-8")
+    assert 'datetime="2024-03-05T' in page and "2024年3月5日" in page

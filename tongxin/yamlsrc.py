@@ -66,14 +66,16 @@ class YamlDocument:
 
 
 _DATE_RE = re.compile(
-    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
-    r"(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?"
+    # 2026-03-01, 2026/3/1, 2026.03.01, 2026年3月1日 (as editors type them in Chinese)
+    r"^(\d{4})(?:[-/.]|[ \t]*年[ \t]*)(\d{1,2})(?:[-/.]|[ \t]*月[ \t]*)(\d{1,2})(?:[ \t]*日)?"
+    r"(?:(?:[Tt]|[ \t]+)(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:\.(\d{1,6})\d*)?)?)?"
     r"[ \t]*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 
 
 def parse_date_text(text: str) -> date | datetime | None:
-    """Parse the date forms editors write (``2026-03-01``, ``2026-03-01 09:30``, ISO 8601).
+    """Parse the date forms editors write (``2026-03-01``, ``2026-03-01 09:30``, ISO 8601,
+    ``2026/3/1``, ``2026.03.01``, ``2026年3月1日 9:30``).
 
     Returns ``None`` when ``text`` does not look like a date at all and raises
     :class:`ImpossibleDate` when it does but the day cannot exist.
