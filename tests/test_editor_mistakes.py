@@ -426,7 +426,8 @@ def test_a_full_width_space_inside_a_value_is_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "written", ["2024年3月5日", "2024 年 3 月 5 日", "2024.03.05", "2024/3/5", "2024年3月5日 14：30"]
+    "written",
+    ["2024年3月5日", "2024 年 3 月 5 日", "2024.03.05", "2024/3/5", "2024年3月5日 14：30"],
 )
 def test_dates_typed_the_chinese_way_are_dates(tmp_path: Path, written: str) -> None:
     """2024年3月5日 and 2024.03.05 were refused as "not a date" (with no form to write)."""
