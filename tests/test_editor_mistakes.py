@@ -79,6 +79,18 @@ MISTAKES = {
             "invisible zero-width character",
         ),
     ),
+    "tags_split_by_a_semicolon": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ntags: [组织生活；支部建设]\n---\n正文\n",
+        3,
+        ("[组织生活, 支部建设]", "[组织生活, 支部建设]", "[组织生活, 支部建设]"),
+    ),
+    "tags_split_by_a_full_width_space": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ntags: [组织生活\u3000支部建设]\n---\n正文\n",
+        3,
+        ("[组织生活, 支部建设]", "[组织生活, 支部建设]", "[组织生活, 支部建设]"),
+    ),
     "a_vertical_tab_in_a_title": Mistake(
         NEWS,
         "---\ntitle: 敬老\x0b活动\n---\n正文\n",
