@@ -91,6 +91,12 @@ MISTAKES = {
         3,
         ("[组织生活, 支部建设]", "[组织生活, 支部建设]", "[组织生活, 支部建设]"),
     ),
+    "a_link_with_backslashes": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\n---\n[照片](..\\files\\photo.png)\n",
+        4,
+        ("写成 ../files/photo.png", "寫成 ../files/photo.png", "as ../files/photo.png"),
+    ),
     "a_vertical_tab_in_a_title": Mistake(
         NEWS,
         "---\ntitle: 敬老\x0b活动\n---\n正文\n",

@@ -53,8 +53,12 @@ def link_form_problems(
     problems = []
     for line, target in links:
         if is_local_path(target):
+            # ..\files\a.pdf: a relative path written with Windows' separator, not a place
+            # on the author's computer; the fix is the slash
+            slashed = None if _WINDOWS.match(target.strip()) else target.strip().replace("\\", "/")
+            key, values = ("backslash", {"fixed": slashed}) if slashed else ("local_path", {})
             problems.append(
-                Problem(rel, line, translate(language, "check.local_path", target=target))
+                Problem(rel, line, translate(language, f"check.{key}", target=target, **values))
             )
     for line, target in images:
         parts = urlsplit(target.strip())
