@@ -66,8 +66,10 @@ def build_day(settings: dict[str, Any]) -> date:
     return datetime.now(zone).date()
 
 
-def normalise_attachments(value: Any, siteurl: str) -> list[dict[str, str]]:
-    """``[{title, file}|{title, url}]`` → ``[{title, url, file?}]`` with usable URLs."""
+def normalise_attachments(value: Any) -> list[dict[str, str]]:
+    """``[{title, file}|{title, url}]`` → ``[{title, url, file?}]`` with usable URLs: a file's
+    is site-relative (``files/…``: the page links it relative to itself, as every other link,
+    so a copy served from another address downloads its own files, not the live site's)."""
     items: list[dict[str, str]] = []
     if not isinstance(value, list):
         return items
@@ -80,7 +82,7 @@ def normalise_attachments(value: Any, siteurl: str) -> list[dict[str, str]]:
             if target is None:
                 continue
             entry["file"] = target
-            entry["url"] = f"{siteurl}/files/{quote(target)}"
+            entry["url"] = f"files/{quote(target)}"
         elif isinstance(item.get("url"), str):
             entry["url"] = item["url"]
         else:
@@ -126,7 +128,7 @@ def apply_type(instance: Any) -> None:
     instance.pinned = bool(meta.get("pinned", False))
     instance.expires = as_date(meta.get("expires"))
     instance.expired = instance.expires is not None and instance.expires < build_day(settings)
-    instance.attachments = normalise_attachments(meta.get("attachments"), settings["SITEURL"])
+    instance.attachments = normalise_attachments(meta.get("attachments"))
     series = meta.get("series")
     instance.series = str(series) if series not in (None, "") else None
     order = meta.get("order")

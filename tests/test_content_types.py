@@ -63,10 +63,10 @@ def test_expired_announcement_keeps_its_url() -> None:
 
 def test_attachments_get_urls() -> None:
     items = normalise_attachments(
-        [{"title": "表", "file": "files/回执.txt"}, {"title": "外", "url": "https://e.org/a"}],
-        "https://b.example",
+        [{"title": "表", "file": "files/回执.txt"}, {"title": "外", "url": "https://e.org/a"}]
     )
-    assert items[0]["url"] == "https://b.example/files/%E5%9B%9E%E6%89%A7.txt"
+    # site-relative: the page links it relative to itself (a staging copy's own files)
+    assert items[0]["url"] == "files/%E5%9B%9E%E6%89%A7.txt"
     assert items[1]["url"] == "https://e.org/a"
 
 

@@ -102,6 +102,10 @@ def test_pages_exist_at_the_documented_urls(branch: Path, tmp_path: Path) -> Non
         "files/回执.txt",
     ):
         assert (out / page).is_file(), page
+    # the attachment is linked relative to the page, as every other link: a staging copy
+    # served from another address downloads its own file, not the live site's
+    notice = (out / "announcements/theme-day-notice/index.html").read_text("utf-8")
+    assert 'href="../../files/%E5%9B%9E%E6%89%A7.txt" download' in notice
 
 
 def test_relative_link_to_a_source_file_points_at_its_page(branch: Path, tmp_path: Path) -> None:
@@ -133,7 +137,7 @@ def test_entry_attributes_for_templates(branch: Path, tmp_path: Path, captured: 
     notice = captured.entries["announcements/theme-day-notice.md"]
     assert notice.type == "announcements" and notice.category.name == "announcements"
     assert notice.pinned is True and notice.expired is False
-    assert notice.attachments[0]["url"].endswith("/files/%E5%9B%9E%E6%89%A7.txt")
+    assert notice.attachments[0]["url"] == "files/%E5%9B%9E%E6%89%A7.txt"  # site-relative
     assert notice.entry_id == "https://dongjiang.example/announcements/theme-day-notice/"
     study = captured.entries["study/party-constitution-01.md"]
     assert study.series == "党章学习" and study.order == 1 and study.quiz
