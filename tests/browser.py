@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PHONE = {"width": 360, "height": 740}
+WIDE = {"width": 1280, "height": 800}
 # Every page load is bounded: a hung page fails the test instead of stalling CI.
 TIMEOUT_MS = 15_000
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browser import chromium_browser, open_page, serve_directory  # noqa: F401
+from browser import WIDE, chromium_browser, open_page, serve_directory  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -359,12 +359,19 @@ def test_results_are_sorted_into_kinds_with_counts(browser, site_url: str) -> No
         opened.close()
 
 
-def test_filter_selects_are_tall_enough_to_tap_on_a_phone(
+def test_filters_fold_on_a_phone_and_are_tall_enough_to_tap(
     browser, site_url: str, tmp_path: Path
 ) -> None:
     opened, _, _ = search(browser, site_url, "党建")
     try:
         page = opened.page
+        # folded on a phone: the first result is on the first screen, not below five selects
+        assert not page.is_visible("#search-year")
+        top = page.eval_on_selector(
+            "#search-results .search-hit", "e => e.getBoundingClientRect().top"
+        )
+        assert top < 740 - 200, top  # (it was 710 px down on an 844 px screen)
+        page.click("#search-filters-box summary")
         heights = page.eval_on_selector_all(
             "#search select", "els => els.map(e => e.getBoundingClientRect().height)"
         )
@@ -564,5 +571,22 @@ def test_back_from_a_result_returns_to_the_same_place_in_the_list(browser, many_
             "document.querySelectorAll('#search-results .search-hit').length === 25"
         )
         page.wait_for_function(f"Math.abs(window.scrollY - {y}) < 5")
+    finally:
+        opened.close()
+
+
+def test_filters_are_open_on_a_wide_screen_and_when_the_address_sets_one(
+    browser, site_url: str
+) -> None:
+    opened = open_page(browser, f"{site_url}/search/?q=%E5%85%9A&year=2025")
+    try:
+        opened.page.wait_for_selector("#search[data-state=done]", state="attached")
+        assert opened.page.is_visible("#search-year")  # a phone, but a filter is set
+    finally:
+        opened.close()
+    opened = open_page(browser, f"{site_url}/search/?q=%E5%85%9A", viewport=WIDE)
+    try:
+        opened.page.wait_for_selector("#search[data-state=done]", state="attached")
+        assert opened.page.is_visible("#search-year")
     finally:
         opened.close()

@@ -1234,6 +1234,12 @@
         }
         if (selects.year) fill(selects.year, Object.keys(m.years).sort().reverse());
         readUrl();
+        var box = doc.getElementById("search-filters-box");
+        var chosen = Object.keys(selects).some(function (k) {
+          return selects[k] && selects[k].value && !(k === "sort" && selects[k].value === "relevance");
+        });
+        if (box && (chosen || (win.matchMedia && win.matchMedia("(min-width: 40rem)").matches)))
+          box.open = true;
         root.setAttribute("data-ready", "true");
         return run().then(restored);
       })
