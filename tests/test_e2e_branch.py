@@ -106,6 +106,9 @@ def test_pages_exist_at_the_documented_urls(branch: Path, tmp_path: Path) -> Non
     # served from another address downloads its own file, not the live site's
     notice = (out / "announcements/theme-day-notice/index.html").read_text("utf-8")
     assert 'href="../../files/%E5%9B%9E%E6%89%A7.txt" download' in notice
+    # and on a listing's card, with its title (the card's link had no text on branch sites)
+    listing = (out / "announcements/index.html").read_text("utf-8")
+    assert 'href="../files/%E5%9B%9E%E6%89%A7.txt" download>活动回执</a>' in listing
 
 
 def test_relative_link_to_a_source_file_points_at_its_page(branch: Path, tmp_path: Path) -> None:
