@@ -39,6 +39,9 @@ def run(args: list[str], language: str) -> tuple[int, str]:
         ),
         (["new-branch"], "zh-TW", "缺少 'DIRECTORY'"),
         (["check", ".", "extra"], "zh-CN", "多出了参数 extra"),
+        # an editor who remembers "new": the command it begins is named
+        (["new"], "zh-CN", "错误：没有 new 这个命令，是不是想写 new-branch？"),
+        (["biuld"], "en", "no such command biuld; did you mean build?"),
     ],
 )
 def test_usage_errors_are_in_the_users_language(args: list[str], language: str, words: str) -> None:
@@ -46,6 +49,7 @@ def test_usage_errors_are_in_the_users_language(args: list[str], language: str, 
     assert code == 2, output
     assert words in output, output
     assert "Invalid value" not in output and "No such option" not in output
+    assert "No such command" not in output
     assert "Try '" not in output
     if language != "en":
         assert "Usage:" not in output and "Error:" not in output, output
@@ -60,6 +64,11 @@ def test_a_file_where_a_folder_is_wanted(tmp_path: Path) -> None:
 def test_help_and_version_still_work() -> None:
     code, output = run(["--help"], "zh-CN")
     assert code == 0 and "new-branch" in output
+    # Click's own lines too: "Usage:", "Options:", "Commands:", "Show this message and exit."
+    assert "用法：" in output and "选项：" in output and "命令：" in output, output
+    assert "显示这份说明并退出。" in output and "Show this message" not in output, output
+    code, output = run(["keys", "generate", "--help"], "zh-TW")
+    assert code == 0 and "選項：" in output and "顯示這份說明並結束。" in output, output
     code, output = run(["--version"], "en")
     assert code == 0 and "version" in output
 

@@ -9,6 +9,7 @@ An error Click words in a way not recognised here keeps Click's detail inside ou
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from typing import Any
@@ -24,6 +25,7 @@ _PATH_KIND = re.compile(
 )
 _CHOICE = re.compile(r"^'(?P<value>.*)' is not one of (?P<choices>.*?)\.?$", re.S)
 _EXTRA = re.compile(r"^Got unexpected extra arguments? \((?P<args>.*)\)$")
+_NO_COMMAND = re.compile(r"^No such command '(?P<name>.*)'\.")
 
 
 def _detail(error: click.ClickException, language: str) -> str:
@@ -57,7 +59,21 @@ def _detail(error: click.ClickException, language: str) -> str:
     match = _EXTRA.match(text)
     if match:
         return t("extra", args=match["args"])
+    match = _NO_COMMAND.match(text)
+    if match:
+        return t("no_such_command", name=match["name"]) + _commands_like(ctx, match["name"], t)
     return text
+
+
+def _commands_like(ctx: click.Context | None, name: str, t: Any) -> str:
+    """``tongxin new`` → ", did you mean new-branch?": the commands it begins, or is close to."""
+    group = ctx.command if ctx is not None else None
+    if not isinstance(group, click.Group) or ctx is None:
+        return ""
+    names = group.list_commands(ctx)
+    found = [c for c in names if c.startswith(name.lower())] if name else []
+    found = found or difflib.get_close_matches(name.lower(), names, n=3)
+    return t("did_you_mean", options=", ".join(found)) if found else ""
 
 
 def print_usage_error(error: click.ClickException, language: str) -> None:
@@ -72,8 +88,53 @@ def print_usage_error(error: click.ClickException, language: str) -> None:
     click.echo(translate(language, "cli.usage_error", detail=_detail(error, language)), err=True)
 
 
+class _Formatter(click.HelpFormatter):
+    """``--help`` with Click's own headings ("Usage:", "Options", "Commands") translated."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        usage = prefix or translate(user_language(), "cli.usage_usage")
+        super().write_usage(prog, args, usage)
+
+    def write_heading(self, heading: str) -> None:
+        if heading and not heading.isascii():  # 选项： as Chinese writes it
+            self.write(f"{'':>{self.current_indent}}{heading}：\n")
+        else:
+            super().write_heading(heading)
+
+    def section(self, name: str) -> Any:
+        key = {"Options": "cli.help_heading_options", "Commands": "cli.help_heading_commands"}
+        return super().section(translate(user_language(), key[name]) if name in key else name)
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+def _help_option(option: click.Option | None) -> click.Option | None:
+    if option is not None:
+        option.help = translate(user_language(), "cli.help_option")
+    return option
+
+
+class LocalisedCommand(click.Command):
+    """A command whose ``--help`` is in the user's language, Click's own lines included."""
+
+    context_class = _Context
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _help_option(super().get_help_option(ctx))
+
+
 class LocalisedGroup(click.Group):
-    """A command group whose usage errors speak the user's language."""
+    """A command group whose usage errors and help speak the user's language (its commands
+    and groups too)."""
+
+    context_class = _Context
+    command_class = LocalisedCommand
+    group_class = type  # subgroups are LocalisedGroups
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _help_option(super().get_help_option(ctx))
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("standalone_mode", True) is False:
