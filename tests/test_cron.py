@@ -264,3 +264,18 @@ def test_a_registry_typo_before_any_good_run_still_stops(
     code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
     assert code == 2 and "未抓取任何内容" in err, err
     assert server.requests() == []
+
+
+def test_a_blocked_private_address_gives_its_advice_once(tmp_path: Path) -> None:
+    """The cron line said "list it in allow_networks" twice: the class's advice, then the
+    error's own words in brackets."""
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        "name: 门户\nurl: https://portal.example/\nbranches:\n"
+        "  - id: a\n    name: 内网支部\n    feed: http://10.1.2.3/feed.xml\n",
+        encoding="utf-8",
+    )
+    code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
+    assert code == 4, err
+    (line,) = [x for x in err.splitlines() if x.startswith("支部 a 失败")]
+    assert line.count("allow_networks") == 1, line
