@@ -74,6 +74,17 @@ DOCS = [
     ),
 ]
 
+# 第3期: one character, a number, one character; the building's 3 is not it
+DOCS.append(
+    SearchDoc("n1", "/news/issue3/", "简报第3期", "本期简报。", "一支部", "news", "2025-04-01")
+)
+DOCS.append(
+    SearchDoc("n2", "/news/block3/", "垃圾分类", "3号楼试点。", "一支部", "news", "2025-04-02")
+)
+DOCS.append(
+    SearchDoc("n3", "/news/year/", "2026年度计划", "全年安排。", "一支部", "news", "2025-04-03")
+)
+
 # one token between two runs (会+): 委会 and 民主 two positions apart, yet not 委会民主
 DOCS.append(SearchDoc("g1", "/news/gap/", "居委会+民主评议", "", "二支部", "news", "2023-01-05"))
 

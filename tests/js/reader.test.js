@@ -57,6 +57,13 @@ test("several words: all of them first, else the best partial matches, labelled"
   assert.deepStrictEqual(await urls(searcher, "不存在的词 也没有"), { urls: [], partial: false });
 });
 
+test("第3期 is the issue, not every entry with a 3; 2026年 still finds 2026年度", async () => {
+  const { searcher } = await open();
+  assert.deepStrictEqual((await urls(searcher, "第3期")).urls, ["/news/issue3/"]);
+  assert.deepStrictEqual((await urls(searcher, "3期")).urls, ["/news/issue3/"]);
+  assert.deepStrictEqual((await urls(searcher, "2026年")).urls, ["/news/year/"]);
+});
+
 test("within a filter, no entry with the whole query is no result, not a partial match", async () => {
   const { searcher } = await open();
   assert.deepStrictEqual((await urls(searcher, "互联网政务")).urls, ["/news/plus/"]);

@@ -585,7 +585,21 @@
       if (!words.length) return Promise.resolve(empty);
       var terms = {};
       var chains = chainsOf(queryText);
-      var required_ = chains.map(termsOf);
+      // A slot (第 and 期 of 第3期) has no place in the chain, but an entry must hold it:
+      // 第3期 found every entry with a 3 in it. Required when its postings are small (not a
+      // hot term, whose files a phone would fetch for one character).
+      var slots = words.map(function (w) {
+        return w.filter(function (t, j) {
+          return isSlot(w, j) && hotCode(t) < 0;
+        });
+      });
+      var required_ = chains.map(function (chain, i) {
+        var list = termsOf(chain);
+        slots[i].forEach(function (t) {
+          if (list.indexOf(t) < 0) list.push(t);
+        });
+        return list;
+      });
       required_.forEach(function (list) {
         list.forEach(function (t) {
           terms[t] = ["title", "text"];
@@ -627,7 +641,13 @@
             filters: filterTerms,
             byTerm: byTerm
           };
-          query.units = chains.map(unitsOf);
+          query.units = chains.map(function (chain, i) {
+            return unitsOf(chain).concat(
+              slots[i].map(function (t) {
+                return [t];
+              })
+            );
+          });
           function run(lead) {
             var candidates = [];
             var seen = {};
