@@ -110,6 +110,14 @@ def parse_registry(
     problems = [
         Problem(shown, line, message(lang, "duplicate_key", field=".".join(map(str, key_path))))
         for key_path, line in doc.duplicates
+        if len(key_path) > 1
+    ]
+    # A portal field written twice (a second "branches:" pasted from the docs: YAML keeps the
+    # last list, the first branches vanished) makes the whole file unusable.
+    wide = [
+        Problem(shown, line, message(lang, "duplicate_key", field=str(key_path[0])))
+        for key_path, line in doc.duplicates
+        if len(key_path) == 1
     ]
     _, issues = validate(REGISTRY, data, lang)
     problems += [Problem(shown, doc.line_of(issue.path), issue.message) for issue in issues]
@@ -134,8 +142,8 @@ def parse_registry(
     if skipped is not None and problems:
         problems = _set_aside(problems, skipped, doc, listed, bool(branches))
         set_aside = _set_aside_entries(skipped, doc, listed)
-    if problems:
-        raise RegistryError(sorted(set(problems)))
+    if problems or wide:
+        raise RegistryError(sorted(set(problems + wide)))
     return Registry(
         name=data["name"].strip(),
         url=data["url"].strip(),
@@ -296,16 +304,25 @@ def load_registry_or_last_good(
         text = read_registry_text(path)
         loaded = load_registry_skipping(path, text)
     except RegistryError as error:
-        try:
-            text = copy.read_text(encoding="utf-8")
-        except OSError:
-            raise error from None
-        registry, skipped, left_out = load_registry_skipping(path, text)
+        registry = _last_good(copy)
+        if registry is None:
+            raise
         kept = tuple(str(Problem(path.name, p.line, p.message)) for p in error.problems)
-        return replace(registry, unusable=kept), skipped, left_out, list(error.problems)
-    if not copy.is_file() or copy.read_text(encoding="utf-8") != text:
-        db.parent.mkdir(parents=True, exist_ok=True)
-        temporary = copy.with_name(copy.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, copy)
+        return replace(registry, path=path, unusable=kept), [], 0, list(error.problems)
+    if not loaded[1]:  # only a file without a mistake is kept as the last good one
+        data = text.encode("utf-8")
+        if not copy.is_file() or copy.read_bytes() != data:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            temporary = copy.with_name(copy.name + ".tmp")
+            temporary.write_bytes(data)
+            os.replace(temporary, copy)
     return (*loaded, [])
+
+
+def _last_good(copy: Path) -> Registry | None:
+    """The registry of the last run (kept without a mistake); None when there is none or it
+    cannot be read (a copy someone edited is no fallback)."""
+    try:
+        return load_registry(copy)
+    except RegistryError:
+        return None

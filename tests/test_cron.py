@@ -279,3 +279,53 @@ def test_a_blocked_private_address_gives_its_advice_once(tmp_path: Path) -> None
     assert code == 4, err
     (line,) = [x for x in err.splitlines() if x.startswith("支部 a 失败")]
     assert line.count("allow_networks") == 1, line
+
+
+def test_a_second_branches_list_is_a_broken_registry_not_a_smaller_one(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """A second ``branches:`` pasted under the first: YAML keeps the last list, so the
+    first list's branches vanished from the portal with exit 0, and that file became the
+    registry the portal falls back on."""
+    registry = write_registry(
+        tmp_path / "registry.yaml",
+        "门户",
+        "https://portal.example/",
+        [_branch(server, "a"), _branch(server, "b")],
+    )
+    out = tmp_path / "www"
+    assert _federate(str(registry), "-o", str(out), "-q")[0] == 0
+    with registry.open("a", encoding="utf-8") as extra:
+        extra.write(
+            f"branches:\n  - id: c\n    name: 支部c\n    feed: {server.url('/c/feed.xml')}\n"
+        )
+    code, err = _federate(str(registry), "-o", str(out), "-q")
+    assert code == 2 and "branches" in err and "本次按上次能用的登记表" in err, err
+    health = json.loads((out / "health.json").read_text("utf-8"))
+    assert sorted(row["id"] for row in health["branches"]) == ["a", "b"]
+
+
+def test_the_last_good_registry_is_one_without_a_mistake(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """A file with a skipped entry was kept as the fallback: a later broken file ran with it
+    and reported its old mistake at lines of the new file."""
+    good = [_branch(server, "a"), _branch(server, "b")]
+    registry = write_registry(tmp_path / "registry.yaml", "门户", "https://portal.example/", good)
+    out = tmp_path / "www"
+    assert _federate(str(registry), "-o", str(out), "-q")[0] == 0
+    bad_b = [_branch(server, "a"), {**_branch(server, "b"), "feed": "127.0.0.1/b.xml"}]
+    write_registry(registry, "门户", "https://portal.example/", bad_b)
+    assert _federate(str(registry), "-o", str(out), "-q")[0] == 3
+    registry.write_text(registry.read_text("utf-8").replace("name: 门户", "name：门户"), "utf-8")
+    code, err = _federate(str(registry), "-o", str(out), "-q")
+    assert code == 2 and "已跳过该支部" not in err and "退出状态 3" not in err, err
+    health = json.loads((out / "health.json").read_text("utf-8"))
+    assert {row["id"]: row["status"] for row in health["branches"]} == {"a": "ok", "b": "ok"}
+    # a copy that cannot be read (edited, saved as GBK) is no fallback, and no crash
+    copy = out.parent / "www.sqlite3.registry.yaml"
+    copy.write_bytes("name: 门户\n".encode("gbk"))
+    code, err = _federate(str(registry), "-o", str(out), "-q")
+    assert code == 2 and "未抓取任何内容" in err and "Traceback" not in err, err
+    write_registry(registry, "门户", "https://portal.example/", good)
+    assert _federate(str(registry), "-o", str(out), "-q")[0] == 0
