@@ -295,10 +295,9 @@ def test_a_second_branches_list_is_a_broken_registry_not_a_smaller_one(
     )
     out = tmp_path / "www"
     assert _federate(str(registry), "-o", str(out), "-q")[0] == 0
-    with registry.open("a", encoding="utf-8") as extra:
-        extra.write(
-            f"branches:\n  - id: c\n    name: 支部c\n    feed: {server.url('/c/feed.xml')}\n"
-        )
+    text = registry.read_text("utf-8")  # pasted right under the first list
+    second = f"branches:\n- id: c\n  name: 支部c\n  feed: {server.url('/c/feed.xml')}\n"
+    registry.write_text(text.replace("allow_networks:", second + "allow_networks:"), "utf-8")
     code, err = _federate(str(registry), "-o", str(out), "-q")
     assert code == 2 and "branches" in err and "本次按上次能用的登记表" in err, err
     health = json.loads((out / "health.json").read_text("utf-8"))
