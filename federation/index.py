@@ -170,8 +170,8 @@ def branch_labels(
 ) -> dict[str, str]:
     """Branch identity -> the name the search files its entries under, for branches whose
     name another indexed branch also has (two 第一党支部 of two communities): the name with
-    what tells them apart, the first of their regions (the registry's), their sites'
-    addresses or their feeds' that differs for each. Other branches keep their name
+    what tells it apart, the first of its region (the registry's), its site's address or its
+    feed's that no namesake shares. Other branches keep their name
     (:func:`branch_label`). The search's branch filter is by this name: without it the two
     branches were one entry of the filter, and each one's entries were found under both."""
     regions = regions or {}
@@ -187,12 +187,13 @@ def branch_labels(
     for name, group in groups.items():
         if len(group) < 2:
             continue
-        for k in range(4):  # the last, the identity itself, is unique in any case
-            marks = [where[k] for where in group.values()]
-            if all(marks) and len(set(marks)) == len(marks):
-                break
         for identity, where in group.items():
-            labels[identity] = _labelled(name, where[k])
+            # its own first mark no namesake shares (the identity itself, last, is unique):
+            # two sharing a region take their sites, the others keep their regions
+            mark = next(
+                m for k, m in enumerate(where) if m and [w[k] for w in group.values()].count(m) == 1
+            )
+            labels[identity] = _labelled(name, mark)
     return labels
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -47,6 +48,7 @@ from .model import Branch, FetchResult, Registry
 from .portal import PortalContent, PortalRenderer, Publisher, RenderOptions
 from .progress import Progress
 from .registry import load_registry
+from .renames import follow_renames
 from .store import BranchState, Store, listing_summary
 
 logger = logging.getLogger("tongxin.federate")
@@ -155,6 +157,7 @@ def run(
         # what each changed branch could retract before its new entries are stored
         before = retractions.counts_before(store, registry.branches, ingested)
         _store_stage(registry, store, results, ingested, report, progress, now)
+        follow_renames(store, registry.branches)
         schedule.record(store.db, results, moment)
         _read_lower_portals(registry, store, results, ingested, before)
         del results, ingested  # the bodies and rows are in the store now: free them first
@@ -439,6 +442,13 @@ def _newest_per_branch(
     return newest, counts
 
 
+def _branches_digest(registry: Registry) -> str:
+    """What the pages show of the registry's branches: a region added, a branch renamed or
+    listed re-renders the portal even when no feed changed."""
+    facts = [(b.id, b.name, b.region, b.feed, b.portal) for b in registry.branches]
+    return hashlib.blake2b(repr(facts).encode(), digest_size=8).hexdigest()
+
+
 def _publish(
     registry: Registry,
     store: Store,
@@ -457,7 +467,7 @@ def _publish(
     renderer = PortalRenderer(
         registry, options=options, now=now, cache_dir=render_cache_dir(store.path)
     )
-    key = f"{generation}:{now.date().isoformat()}:{renderer.salt}"
+    key = f"{generation}:{now.date().isoformat()}:{renderer.salt}:{_branches_digest(registry)}"
     if current is not None and store.get_meta("rendered") == f"{key}:{current.name}":
         with progress.stage("render"):
             t = time.perf_counter()

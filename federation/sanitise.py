@@ -292,23 +292,30 @@ def sanitise_entry(entry: Entry, base_url: str) -> Entry:
 #: WeChat official accounts (RSSHub), Drupal and many CMSs put the whole article in
 #: ``<description>``, and a portal card showed all of it (a WordPress excerpt is ~55 words).
 SUMMARY_CHARS = 400
+#: …or more blocks than this (a forwarded notice listing 59 linked files, little text)
+SUMMARY_BLOCKS = 4
 #: What a card shows of such an entry: the head of its text, as a branch site's summary is.
 EXCERPT_CHARS = 160
+_BLOCK_RE = re.compile(r"<(?:p|li|h[1-6]|tr|div|blockquote|br|dd|dt)\b", re.IGNORECASE)
 # Media a card has no room for: a full-width photo (hotlinked from WeChat, refused there), a
 # video, a table. The entry's text keeps them.
 _MEDIA_RE = re.compile(r"<(?:img|video|audio|iframe|table|picture|object|embed)\b", re.IGNORECASE)
 
 
 def card_summary(summary: str, content: str) -> tuple[str, str]:
-    """(summary, content) of a sanitised entry: a summary that is the entry's text (long, or
-    holding images or tables) becomes the content when the entry has none, and the head of
-    its text becomes the summary."""
-    if not summary or (
+    """(summary, content) of a sanitised entry: a summary that is the entry's text (long, of
+    many blocks, or holding images or tables) becomes the content when the entry has none,
+    and the head of its text becomes the summary."""
+    if not summary:
+        return summary, content
+    whole = text.plain_text(summary)  # all of it: twelve photos first hid the text after
+    if (
         not _MEDIA_RE.search(summary)
-        and len(text.plain_text(summary, SUMMARY_CHARS + 1)) <= SUMMARY_CHARS
+        and len(whole) <= SUMMARY_CHARS
+        and len(_BLOCK_RE.findall(summary)) <= SUMMARY_BLOCKS
     ):
         return summary, content
-    head = text.plain_text(summary, EXCERPT_CHARS)
+    head = whole if len(whole) <= EXCERPT_CHARS else whole[: EXCERPT_CHARS - 1].rstrip() + "…"
     return (f"<p>{html.escape(head, quote=False)}</p>" if head else ""), content or summary
 
 

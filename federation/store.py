@@ -163,6 +163,10 @@ class Store:
     def _bump(self) -> None:
         self._set_meta("generation", str(self.generation() + 1))
 
+    def changed(self) -> None:
+        """Entries were changed by another module (federation/renames.py): bump the generation."""
+        self._bump()
+
     # ------------------------------------------------------------------ branch state
 
     def branch_state(self, branch_id: str) -> BranchState | None:

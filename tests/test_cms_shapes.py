@@ -155,6 +155,15 @@ def test_generator_templates_as_they_ship(server: FeedServer, tmp_path: Path) ->
     assert wx.summary_html == ""  # the description is one photo: no text for the card
 
 
+def _item(title: str, description: str) -> str:
+    link = f"https://cms.example/{len(title)}-{len(description)}"
+    return (
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+        "<pubDate>Fri, 04 Dec 2026 10:30:00 GMT</pubDate>"
+        f"<description><![CDATA[{description}]]></description></item>"
+    )
+
+
 def test_a_whole_article_in_the_description_is_a_short_card(
     server: FeedServer, tmp_path: Path
 ) -> None:
@@ -180,7 +189,26 @@ def test_a_whole_article_in_the_description_is_a_short_card(
         "<guid>https://wp.example/?p=2</guid><pubDate>Sat, 05 Dec 2026 10:30:00 GMT</pubDate>"
         "<description><![CDATA[<p>"
         + "Our branch needs volunteers for the winter. " * 7
-        + "[&#8230;]</p>]]></description></item>",
+        + "[&#8230;]</p>]]></description></item>"
+        + _item(
+            "转发学习材料的通知",
+            "<p>各支部：现将学习材料转发给你们，请组织学习。</p>"
+            + "".join(
+                f'<p><a href="https://gov.example/f{n}.pdf">学习材料{n}</a></p>' for n in range(59)
+            ),
+        )
+        + _item(
+            "图片新闻",
+            '<p><img src="https://mmbiz.qpic.cn/a/640"></p>' * 12
+            + "<p>"
+            + "重阳节当天，社区党支部组织志愿者走访慰问辖区老人，送去节日祝福。" * 6
+            + "</p>",
+        )
+        + _item(
+            "Winter safety training",
+            "<div><h2>Winter safety training</h2></div><div>admin</div>"
+            "<div>Sat, 12/05/2026 - 09:30</div><p>On Saturday the union met.</p>",
+        ),
     ).encode()
     server.route("/wx/feed", body=body, content_type="application/rss+xml")
     federate(registry_of(server, tmp_path, ["wx"]), tmp_path / "portal")
@@ -190,6 +218,14 @@ def test_a_whole_article_in_the_description_is_a_short_card(
     assert wechat.summary_html.endswith("…</p>") and "<img" not in wechat.summary_html
     assert len(wechat.summary_html) < 200
     assert wechat.content_html.count("<img") == 2 and wechat.content_html.count("<p>") == 33
+    links = by_title["转发学习材料的通知"]  # 59 linked files, little text: no 59-line card
+    assert links.summary_html.startswith("<p>各支部：现将学习材料转发给你们")
+    assert "<a" not in links.summary_html and links.content_html.count("<a ") == 59
+    photos = by_title["图片新闻"]  # twelve photos first: the text after them is the card's
+    assert photos.summary_html.startswith("<p>重阳节当天")
+    assert photos.summary_html.endswith("…</p>")
+    drupal = by_title["Winter safety training"]  # blocks are kept apart, not run together
+    assert "training admin Sat, 12/05/2026" in drupal.summary_html, drupal.summary_html
     excerpt = by_title["Volunteers wanted"]
     assert excerpt.summary_html.startswith("<p>Our branch") and not excerpt.content_html
     home = (tmp_path / "portal" / "index.html").read_text("utf-8")

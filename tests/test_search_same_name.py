@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 from feedserver import FeedServer
-from test_pipeline import Item, atom, federate, server, write_registry
+from test_pipeline import Item, atom, federate, server, stored, write_registry
 
 from federation.index import branch_labels
 from federation.model import Entry
@@ -127,6 +127,17 @@ def test_labels_use_the_first_mark_that_differs_for_each() -> None:
         "https://y.example/feed": "Branch One (y.example)",
         "https://z.example/feed": "Branch One (z.example)",
     }
+    # a region two namesakes share: those two take their sites, the third keeps its region
+    three = [
+        _entry("a", "第一党支部", "https://x.example/a/"),
+        _entry("b", "第一党支部", "https://x.example/b/"),
+        _entry("c", "第一党支部", "https://x.example/c/"),
+    ]
+    assert sorted(branch_labels(three, {"a": "东城区", "b": "西城区", "c": "西城区"}).values()) == [
+        "第一党支部（x.example/b）",
+        "第一党支部（x.example/c）",
+        "第一党支部（东城区）",
+    ]
     # one site with two feeds: the feeds' addresses
     two_feeds = [
         _entry("a", "支部", "https://x.example/"),
@@ -137,3 +148,23 @@ def test_labels_use_the_first_mark_that_differs_for_each() -> None:
         "支部（x.example/feed）",
         "支部（x.example/news）",
     ]
+
+
+def test_a_branch_renamed_in_the_registry_is_renamed_everywhere(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """南湖村党支部 → 南湖村党总支: the entries it had published kept the old name (cards,
+    the search's branch filter), only new ones took the new name: both names were listed."""
+    items = [Item(f"n{n}", f"南湖通知{n}", n + 1) for n in range(3)]
+    server.route("/n/feed", body=atom(server.url("/n/"), "南湖", items), etag='"n1"')
+    branch = {"id": "n", "name": "南湖村党支部", "feed": server.url("/n/feed")}
+    registry = write_registry(tmp_path / "r.yaml", "县门户", "https://p.example/", [branch])
+    out = tmp_path / "portal"
+    federate(registry, out)
+    write_registry(registry, "县门户", "https://p.example/", [{**branch, "name": "南湖村党总支"}])
+    federate(registry, out)  # the feed is unchanged (304): only the registry says so
+    manifest, _postings, _refs = _search(out)
+    assert manifest["branches"] == ["南湖村党总支"]
+    assert {e.origin_branch_name for e in stored(out)} == {"南湖村党总支"}
+    home = (out / "index.html").read_text("utf-8")
+    assert "南湖村党总支" in home and "南湖村党支部" not in home
