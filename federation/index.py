@@ -327,6 +327,7 @@ class IndexPlan:
     regions: Mapping[str, str] = field(default_factory=dict)  # branch id -> region
     labels: Mapping[str, str] = field(default_factory=dict)  # branch_labels of every entry
     zone: tzinfo | None = None  # the portal's: the day of each result
+    indexed_branches: set[str] = field(default_factory=set)  # ids of the indexed entries'
 
     def cold(self, entries: Sequence[Entry]) -> IndexPlan:
         """The cold build of the same documents (``entries``: all of them, with bodies)."""
@@ -360,6 +361,7 @@ def plan_portal_index(
     keys = with_regions(row_keys(rows, labels, zone), [r.branch_id for r in rows], regions)
     plan = _plan(keys, _row_facts(rows, labels, zone), previous, cache_dir, load, load_all)
     plan.regions, plan.labels, plan.zone = dict(regions or {}), labels, zone
+    plan.indexed_branches = {r.branch_id for r in rows if (r.type or "news") != "pages"}
     return plan
 
 
@@ -424,6 +426,7 @@ def build_portal_index(
             lambda: everything,
         )
         entries.regions, entries.labels, entries.zone = dict(regions or {}), labels, zone
+        entries.indexed_branches = {e.branch_id for e in everything if e.type != "pages"}
         if entries.mode == "delta":
             entries.entries, entries.complete = everything, True
     result = _build_portal_index(entries, out_dir, previous, cache_dir)
@@ -504,6 +507,7 @@ def _build_delta(plan: IndexPlan, base_dir: Path, out_dir: Path) -> int:
             [by_id[i] for i in ids if i in by_id], plan.regions, plan.labels, plan.zone
         ),
         excerpt_chars=EXCERPT_CHARS,
+        regions=[plan.regions.get(branch, "") for branch in plan.indexed_branches],
     )
     return len(plan.live)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feedserver import FeedServer
@@ -188,3 +188,43 @@ def test_results_show_the_portal_day_not_the_utc_one(tmp_path: Path) -> None:
                   published=datetime(2024, 12, 31, 16, tzinfo=UTC))  # fmt: skip
     (doc,) = search_docs([entry], zone=ZoneInfo("Asia/Shanghai"))
     assert str(doc.date).startswith("2025-01-01")
+
+
+def test_a_branch_of_a_new_region_joining_in_a_delta_is_in_the_region_filter(
+    tmp_path: Path,
+) -> None:
+    """The delta kept the base's regions: the region select never offered the new one."""
+    store = Store(tmp_path / "portal.sqlite3")
+
+    def fetched(branch_id: str, count: int) -> None:
+        branch = Branch(branch_id, branch_id, f"https://{branch_id}.example/feed")
+        when = datetime(2026, 5, 1, tzinfo=UTC)
+        own = [
+            Entry(
+                entry_id=f"https://{branch_id}.example/e{k}/", branch_id=branch_id,
+                url=f"https://{branch_id}.example/e{k}/", title=f"第{k}号通知",
+                origin_branch_name=f"{branch_id}支部", content_html="<p>走访老党员。</p>",
+                published=when + timedelta(hours=k),
+            )
+            for k in range(count)
+        ]  # fmt: skip
+        store.record_fetch(
+            branch, FetchResult(branch_id, branch.feed, status=200, body=b"x"), own, status="ok"
+        )
+
+    fetched("b1", 100)
+    cache, regions = tmp_path / "cache", {"b1": "东城区", "b2": "西城区"}
+
+    def plan(previous):
+        return plan_portal_index(
+            store.listing_rows(), previous, cache, load=store.entries_by_id,
+            load_all=store.entries, regions=regions,
+        )  # fmt: skip
+
+    build_portal_index(plan(None), tmp_path / "v1", None, cache)
+    assert _manifest(tmp_path / "v1")["regions"] == ["东城区"]
+    fetched("b2", 2)
+    joined = plan(tmp_path / "v1")
+    assert joined.mode == "delta"
+    build_portal_index(joined, tmp_path / "v2", tmp_path / "v1", cache)
+    assert _manifest(tmp_path / "v2")["regions"] == ["东城区", "西城区"]

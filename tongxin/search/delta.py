@@ -80,6 +80,7 @@ def build_delta_index(
     meta_block: int = 8,
     max_share: float = DELTA_MAX_SHARE,
     max_postings: int = DELTA_MAX_POSTINGS,
+    regions: Sequence[str] | None = None,
 ) -> IndexStats:
     """Write ``out_dir/search/`` as the base in ``base_dir`` (a ``search/`` folder) plus a delta.
 
@@ -90,7 +91,8 @@ def build_delta_index(
     manifest's facets; ``load(ids)``: the current documents of unchanged base ids whose ref a
     cold build would now assign differently (a new document collides with them): they move
     to the delta. Raises :class:`DeltaRefused` when a new base is due; nothing is written
-    then. ``stats.refs`` holds the refs of the delta's documents.
+    then. ``stats.refs`` holds the refs of the delta's documents. ``regions``: every region
+    of the collection now (the region filter's values; None: the base's).
     """
     started = time.perf_counter()
     stats = IndexStats(docs=len(live))
@@ -121,6 +123,8 @@ def build_delta_index(
     width, blocks = _delta_meta(docs, refs, delta_dir, meta_block, excerpt_chars)
     stats.shards, stats.built, stats.files = count, count + blocks, count + blocks + 1
     manifest.update(_live_facets(live))
+    if regions is not None:  # a branch of a new region joined: the filter offers it
+        manifest["regions"] = sorted(set(regions) - {""})
     manifest["delta"] = {"shards": count, "metaWidth": width, "refs": refs, "dead": dead}
     if manifest.get("facets"):
         write_facets(delta_dir, docs, refs)
