@@ -86,4 +86,6 @@ def test_pooled_rerun_with_nothing_changed_parses_nothing(
     again = federate(registry, out, workers=2)
     assert again.new == again.updated == 0
     assert again.timings["parse"] == again.timings["sanitise"] == 0.0
-    assert again.current
+    # the registry's branches changed (one left): the pages are made again, the search reused
+    assert not again.current and again.index_mode == "reused"
+    assert federate(registry, out, workers=2).current  # and then nothing is to do
