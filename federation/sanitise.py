@@ -308,12 +308,11 @@ def card_summary(summary: str, content: str) -> tuple[str, str]:
     and the head of its text becomes the summary."""
     if not summary:
         return summary, content
+    plain = not _MEDIA_RE.search(summary) and len(_BLOCK_RE.findall(summary)) <= SUMMARY_BLOCKS
+    if plain and len(summary) <= SUMMARY_CHARS:  # (its text is no longer than its HTML)
+        return summary, content
     whole = text.plain_text(summary)  # all of it: twelve photos first hid the text after
-    if (
-        not _MEDIA_RE.search(summary)
-        and len(whole) <= SUMMARY_CHARS
-        and len(_BLOCK_RE.findall(summary)) <= SUMMARY_BLOCKS
-    ):
+    if plain and len(whole) <= SUMMARY_CHARS:
         return summary, content
     head = whole if len(whole) <= EXCERPT_CHARS else whole[: EXCERPT_CHARS - 1].rstrip() + "…"
     return (f"<p>{html.escape(head, quote=False)}</p>" if head else ""), content or summary

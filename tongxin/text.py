@@ -13,18 +13,26 @@ _CONTROL_RE = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
 )
 _TAG_RE = re.compile(r"<[^>]*>")
-#: Elements whose content is a block of its own: their text is kept apart from the next
-#: block's ("training</p><p>admin" read "trainingadmin"; a table's cells ran together).
-_BLOCKS = (
-    "p", "div", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
-    "blockquote", "pre", "section", "article", "header", "footer", "figcaption", "br", "hr",
-)  # fmt: skip
-_BREAK = "\ue000"  # (a private-use character: lxml takes no control character)
-# No space where the text already breaks: after Chinese punctuation (第一段。第二段), at
-# white space, or at either end.
-_NEEDLESS_BREAK = re.compile(
-    "(?<=[。！？；：，、）」』】》\\s])\ue000+|\ue000+(?=\\s)|^\ue000+|\ue000+$"
+#: Tags that open or close a block of its own: the text on either side is kept apart
+#: ("training</p><p>admin" read "trainingadmin"; a table's cells ran together). A break
+#: character goes in front of each, in one pass over the HTML, before it is parsed.
+_BLOCK_TAG = re.compile(
+    r"<(?=/?(?:p|div|li|dt|dd|h[1-6]|tr|td|th|blockquote|pre|section|article|header|footer"
+    r"|figcaption|br|hr)\b)",
+    re.IGNORECASE,
 )
+_BREAK = "\ue000"  # (a private-use character: lxml takes no control character)
+_BREAKS = re.compile(_BREAK + "+")
+#: No space is wanted after these: Chinese punctuation ends the block already (第一段。第二段).
+_CLOSING = frozenset("。！？；：，、）」』】》")
+
+
+def _apart(match: re.Match[str]) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    if start == 0 or end == len(text):
+        return ""
+    before, after = text[start - 1], text[end]
+    return "" if before in _CLOSING or before.isspace() or after.isspace() else " "
 
 
 def plain_text(html: str | None, limit: int | None = None) -> str:
@@ -35,23 +43,16 @@ def plain_text(html: str | None, limit: int | None = None) -> str:
     if limit:
         html = html[: limit * 8 + 256]  # the text of a longer prefix is cut anyway
     if "<" in html or "&" in html:
+        marked = _BLOCK_TAG.sub(_BREAK + "<", html.replace(_BREAK, ""))
         try:
-            text = _blocks_apart(lxml.html.fragment_fromstring(html, create_parent="div"))
+            text = lxml.html.fragment_fromstring(marked, create_parent="div").text_content()
         except (ValueError, lxml.etree.ParserError):
-            text = _TAG_RE.sub(" ", html)
+            text = _TAG_RE.sub(" ", marked)
+        if _BREAK in text:
+            text = _BREAKS.sub(_apart, text)
     else:
         text = html
     text = _SPACE_RE.sub(" ", _CONTROL_RE.sub("", text)).strip()
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
-
-
-def _blocks_apart(root: lxml.html.HtmlElement) -> str:
-    """The text of ``root`` with a space between blocks (none after a Chinese full stop)."""
-    for element in root.iter(*_BLOCKS):
-        element.tail = _BREAK + (element.tail or "")
-        if element.tag not in ("br", "hr"):
-            element.text = _BREAK + (element.text or "")
-    text = root.text_content()
-    return _NEEDLESS_BREAK.sub("", text).replace(_BREAK, " ") if _BREAK in text else text
