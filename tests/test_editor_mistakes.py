@@ -91,6 +91,16 @@ MISTAKES = {
         3,
         ("[组织生活, 支部建设]", "[组织生活, 支部建设]", "[组织生活, 支部建设]"),
     ),
+    "an_hour_past_23": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ndate: 2026-03-05 25:00\n---\n正文\n",
+        3,
+        (
+            "的时间不存在：2026-03-05 25:00",
+            "的時間不存在：2026-03-05 25:00",
+            "time that does not exist",
+        ),
+    ),
     "a_link_with_backslashes": Mistake(
         NEWS,
         "---\ntitle: 敬老活动\n---\n[照片](..\\files\\photo.png)\n",

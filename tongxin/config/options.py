@@ -207,8 +207,9 @@ class DateTime(Option):
         if isinstance(value, str):
             try:
                 parsed = parse_date_text(value)
-            except ImpossibleDate:
-                ctx.report(path, "impossible_date", found=shown(value))
+            except ImpossibleDate as error:  # 2026-02-30, or 25:00 (hour, minute, second)
+                key = "impossible_date" if "day" in str(error) or "month" in str(error) else ""
+                ctx.report(path, key or "impossible_time", found=shown(value))
                 return value
             if parsed is not None:
                 return parsed
