@@ -63,3 +63,13 @@ def describe(language: str | None, error: str | None, http_status: int | None = 
     if name is None:
         return ""
     return translate(language, f"health.error_class.{name}")
+
+
+#: Classes whose raw text is our own message, advice included (the address policy's refusal,
+#: a registry mistake): the class's sentence says it all, the raw text would say it again.
+_OWN_WORDS = frozenset({"blocked", "registry"})
+
+
+def own_words(error: str | None) -> bool:
+    """True when ``error`` is one of our own messages (:data:`_OWN_WORDS`), not a library's."""
+    return error_class(error) in _OWN_WORDS

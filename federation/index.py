@@ -40,6 +40,7 @@ from tongxin.search.base import (
 )
 from tongxin.search.compress import compress_file, compress_tree, slim_scripts
 from tongxin.text import plain_text
+from tongxin.tokenizer import is_cjk
 
 from .entryrows import ListingRow
 from .model import Entry
@@ -198,8 +199,7 @@ def branch_labels(
 
 
 def _labelled(name: str, mark: str) -> str:
-    wide = any("\u3400" <= char <= "\u9fff" for char in name)
-    return f"{name}（{mark}）" if wide else f"{name} ({mark})"
+    return f"{name}（{mark}）" if any(map(is_cjk, name)) else f"{name} ({mark})"
 
 
 def branch_label(item: _Origin, labels: Mapping[str, str]) -> str:
@@ -410,32 +410,43 @@ def build_portal_index(
     ``regions`` (branch id -> region) and ``zone`` when ``entries`` is a list (a plan has
     its own).
     """
-    if not isinstance(entries, IndexPlan) and (regions or zone is not None):
-        everything = entries
-        by_id = {e.entry_id: e for e in everything}
-        labels = branch_labels(everything, regions)
-        keys = with_regions(
-            entry_keys(everything, labels, zone), [e.branch_id for e in everything], regions
-        )
-        entries = _plan(
-            keys,
-            _entry_facts(everything, labels, zone),
-            previous,
-            cache_dir,
-            lambda ids: [by_id[i] for i in ids if i in by_id],
-            lambda: everything,
-        )
-        entries.regions, entries.labels, entries.zone = dict(regions or {}), labels, zone
-        entries.indexed_branches = {e.branch_id for e in everything if e.type != "pages"}
-        if entries.mode == "delta":
-            entries.entries, entries.complete = everything, True
+    if not isinstance(entries, IndexPlan):
+        entries = _plan_of_entries(entries, previous, cache_dir, regions, zone)
     result = _build_portal_index(entries, out_dir, previous, cache_dir)
     compress_tree(Path(out_dir) / "search")
     return result
 
 
+def _plan_of_entries(
+    everything: Sequence[Entry],
+    previous: Path | None,
+    cache_dir: Path | None,
+    regions: Mapping[str, str] | None,
+    zone: tzinfo | None,
+) -> IndexPlan:
+    """:func:`plan_portal_index` of entries with their bodies (a delta holds them all)."""
+    by_id = {e.entry_id: e for e in everything}
+    labels = branch_labels(everything, regions)
+    keys = with_regions(
+        entry_keys(everything, labels, zone), [e.branch_id for e in everything], regions
+    )
+    plan = _plan(
+        keys,
+        _entry_facts(everything, labels, zone),
+        previous,
+        cache_dir,
+        lambda ids: [by_id[i] for i in ids if i in by_id],
+        lambda: everything,
+    )
+    plan.regions, plan.labels, plan.zone = dict(regions or {}), labels, zone
+    plan.indexed_branches = {e.branch_id for e in everything if e.type != "pages"}
+    if plan.mode == "delta":
+        plan.entries, plan.complete = everything, True
+    return plan
+
+
 def _build_portal_index(
-    entries: Sequence[Entry] | IndexPlan,
+    plan: IndexPlan,
     out_dir: Path,
     previous: Path | None = None,
     cache_dir: Path | None = None,
@@ -445,29 +456,12 @@ def _build_portal_index(
     With ``cache_dir`` (kept between runs) and a previous version, a run where few entries
     changed writes only a delta over the previous version's base (see
     :func:`tongxin.search.build_delta_index`); a cold build, reusing the cached shards
-    of unchanged documents, makes a new base when the delta grew too big. ``entries`` may be
-    an :class:`IndexPlan` made by :func:`plan_portal_index`: when its delta is refused and it
-    does not hold every entry, :class:`~tongxin.search.DeltaRefused` is raised (the
-    caller reads them all and builds ``plan.cold(...)``).
+    of unchanged documents, makes a new base when the delta grew too big. When the delta of
+    a ``plan`` made by :func:`plan_portal_index` is refused and the plan does not hold every
+    entry, :class:`~tongxin.search.DeltaRefused` is raised (the caller reads them all and
+    builds ``plan.cold(...)``).
     """
     started = time.perf_counter()
-    if isinstance(entries, IndexPlan):
-        plan = entries
-    else:
-        everything = entries
-        by_id = {e.entry_id: e for e in everything}
-        labels = branch_labels(everything)
-        plan = _plan(
-            entry_keys(everything, labels),
-            _entry_facts(everything, labels, None),
-            previous,
-            cache_dir,
-            lambda ids: [by_id[i] for i in ids if i in by_id],
-            lambda: everything,
-        )
-        plan.labels = labels
-        if plan.mode == "delta":
-            plan.entries, plan.complete = everything, True
     search_dir = Path(out_dir) / "search"
     if plan.mode == "reused" and previous is not None:
         link_tree(previous / "search", search_dir)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from feedserver import FeedServer
-from test_pipeline import federate, server, stored, write_registry
+from test_pipeline import federate, federate_one, server, stored, write_registry
 
 from federation.registry import RegistryError, load_registry
 
@@ -41,13 +41,7 @@ def wordpress(site: str, items: list[tuple[str, str, str]]) -> bytes:
 
 def _federate_wordpress(server: FeedServer, tmp_path: Path) -> tuple[Path, Path]:
     """A portal of the one WordPress branch served at /wp/feed/, federated once."""
-    registry = write_registry(
-        tmp_path / "r.yaml", "门户", "https://p.example/",
-        [{"id": "wp", "name": "西湖社区", "feed": server.url("/wp/feed/")}],
-    )  # fmt: skip
-    out = tmp_path / "portal"
-    federate(registry, out)
-    return registry, out
+    return federate_one(tmp_path, "wp", "西湖社区", server.url("/wp/feed/"))
 
 
 ITEMS = [

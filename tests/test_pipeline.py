@@ -83,6 +83,17 @@ def federate(registry: Path, out: Path, **options) -> RunReport:
     return run(registry, out, out.parent / f"{out.name}.sqlite3", **options)
 
 
+def federate_one(tmp_path: Path, branch_id: str, name: str, feed: str) -> tuple[Path, Path]:
+    """A portal of one branch, federated once: (its registry, its output)."""
+    registry = write_registry(
+        tmp_path / "r.yaml", "门户", "https://p.example/",
+        [{"id": branch_id, "name": name, "feed": feed}],
+    )  # fmt: skip
+    out = tmp_path / "portal"
+    federate(registry, out)
+    return registry, out
+
+
 def stored(out: Path, **query) -> list:
     with Store(out.parent / f"{out.name}.sqlite3") as store:
         return store.entries(**query)

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from feedserver import FeedServer
-from test_pipeline import federate, server, stored, write_registry
+from test_pipeline import federate, federate_one, server, stored
 
 __all__ = ["server"]
 
@@ -57,14 +57,7 @@ def test_items_sharing_a_guid_are_all_kept_and_noted(server: FeedServer, tmp_pat
     base = server.url("/")
     feed = "/plus/rss.php"
     server.route(feed, body=dede_rss(base, ["2", "1"]), content_type="text/xml")
-    registry = write_registry(
-        tmp_path / "r.yaml",
-        "门户",
-        "https://p.example/",
-        [{"id": "dp", "name": "东坡社区党支部", "feed": server.url(feed)}],
-    )
-    out = tmp_path / "portal"
-    federate(registry, out)
+    registry, out = federate_one(tmp_path, "dp", "东坡社区党支部", server.url(feed))
     assert _titles(out) == sorted([ITEMS["1"][0], ITEMS["2"][0]])
     (health,) = json.loads((out / "health.json").read_text("utf-8"))["branches"]
     assert health["status"] == "ok" and "guid" in health["error"] and "1" in health["error"]
@@ -83,12 +76,7 @@ def test_items_sharing_a_guid_are_all_kept_and_noted(server: FeedServer, tmp_pat
 def test_an_item_listed_twice_alike_is_one_entry(server: FeedServer, tmp_path: Path) -> None:
     base = server.url("/")
     server.route("/rss", body=dede_rss(base, ["1", "1"]), content_type="text/xml")
-    registry = write_registry(
-        tmp_path / "r.yaml", "门户", "https://p.example/",
-        [{"id": "dp", "name": "东坡", "feed": server.url("/rss")}],
-    )  # fmt: skip
-    out = tmp_path / "portal"
-    federate(registry, out)
+    _registry, out = federate_one(tmp_path, "dp", "东坡", server.url("/rss"))
     assert _titles(out) == [ITEMS["1"][0]]
     (health,) = json.loads((out / "health.json").read_text("utf-8"))["branches"]
     assert health["error"] is None

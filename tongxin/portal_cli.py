@@ -85,13 +85,6 @@ def federate_main(
     return EXIT_REGISTRY if loaded.unusable and status in (0, EXIT_SKIPPED) else status
 
 
-def _says_again(advice: str, error: str) -> bool:
-    """True when ``error`` holds the advice's last clause (what to do) word for word: a
-    blocked private address said "list it in allow_networks" twice in one cron line."""
-    clause = advice.replace("：", ":").rsplit(":", 1)[-1].strip()
-    return len(clause) >= 8 and clause in error
-
-
 def _take_pinged(spool: Path | None) -> set[str] | None:
     from tongxin.federation.hub import take_pinged
 
@@ -138,7 +131,7 @@ def _federate_outcome(
 ) -> int:
     """Print what cron must see (each failure under ``-q``, one summary line always) and
     return the exit status."""
-    from tongxin.federation.errors import describe
+    from tongxin.federation.errors import describe, own_words
     from tongxin.i18n import translate
 
     def say(key: str, **values: object) -> None:
@@ -147,7 +140,7 @@ def _federate_outcome(
     if quiet:  # without -q the run's log already named each failure as it happened
         for branch_id, error in report.failed.items():
             text = describe(language, error)
-            if _says_again(text, str(error)):  # the error's own words repeat the advice
+            if own_words(str(error)):  # our own message: the class's sentence says it all
                 say("branch_failed", branch=branch_id, error=text)
             else:
                 say("branch_failed_class", branch=branch_id, text=text, error=error)
