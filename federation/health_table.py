@@ -20,8 +20,6 @@ from .errors import describe
 from .health import parse_time
 from .model import BranchHealth, Registry
 
-#: Where a registry without a ``timezone`` is assumed to be, by its language.
-_ZONE_BY_LANGUAGE = {"zh-CN": "Asia/Shanghai", "zh-TW": "Asia/Taipei"}
 _ORDER = {"gone": 0, "error": 0, "quarantined": 1, "stale": 4, "ok": 6}
 CSV_COLUMNS = (
     "index", "branch", "region", "status", "newest", "days", "days_left", "overdue_count",
@@ -31,8 +29,9 @@ CSV_COLUMNS = (
 
 
 def portal_zone(registry: Registry) -> tzinfo:
-    """The registry's ``timezone``, else its language's usual zone, else UTC."""
-    name = getattr(registry, "timezone", None) or _ZONE_BY_LANGUAGE.get(registry.language)
+    """The registry's ``timezone`` (Asia/Shanghai when the file names none); UTC for a name
+    this machine's zone database does not know."""
+    name = getattr(registry, "timezone", None)
     try:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):

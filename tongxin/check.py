@@ -19,7 +19,6 @@ One pass over ``content/``:
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -27,8 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from tongxin.checklinks import SiteLinks, body_offset, markdown_links
 from tongxin.checknames import (
     RESERVED_PAGE_SLUGS,
     gbk_guess,
@@ -38,7 +37,7 @@ from tongxin.checknames import (
     site_owned,
     undecodable,
 )
-from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER, SITE, attachment_path, series_slugs
+from tongxin.config.content import FRONT_MATTER, SITE, attachment_path
 from tongxin.config.options import Option, document_problems, escapes_output, parse_document
 from tongxin.frontmatter import (
     MAX_FILE_BYTES,
@@ -55,11 +54,6 @@ from tongxin.i18n import translate
 from tongxin.linkrules import files_fix, image_targets, is_local_path, link_form_problems
 from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
-
-SOURCE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
-#: Site paths our build writes besides entries; links into them are not checked here.
-GENERATED_PREFIXES = ("feeds", "api", "search", "theme", "tags", "tag", "archives", "series")
-
 
 #: Bumped when what the per-file cache holds changes.
 CACHE_VERSION = 3
@@ -158,9 +152,10 @@ class _Checker:
             self.check_path(path)
         self.check_slugs()
         self.check_outputs()
+        links = SiteLinks(self.root, self.site, self.entries)
         for entry in self.entries:
             self.check_attachments(entry)
-            self.check_links(entry)
+            self.check_links(entry, links)
         self.save_cache()
         return sorted(set(self.problems))
 
@@ -349,7 +344,7 @@ class _Checker:
             key = "page_reserved_slug" if line > 1 else "page_reserved"
             self.add(rel, line, key, slug=slug)
         links = markdown_links(source)
-        images = image_targets(source.body, _body_offset(source))
+        images = image_targets(source.body, body_offset(source))
         self.problems.extend(link_form_problems(rel, links, images, self.language))
         series = meta.get("series") if source.type == "study" else None
         published = meta.get("status") not in ("draft", "hidden")
@@ -417,165 +412,17 @@ class _Checker:
 
     # --- links -----------------------------------------------------------------------
 
-    def site_paths(self) -> set[str]:
-        """The site-absolute paths (``/news/slug/``) that entries produce."""
-        paths = {"/"} | {f"/{kind}/" for kind in CONTENT_TYPES}
-        for entry in self.entries:
-            kind = entry.type
-            paths.add(f"/{entry.slug}/" if kind == "pages" else f"/{kind}/{entry.slug}/")
-            for custom in entry.custom:
-                paths.add(normalise_site_path("/" + custom.lstrip("/")))
-        return paths
-
-    @functools.cached_property
-    def _site_paths(self) -> set[str]:
-        return self.site_paths()
-
-    @functools.cached_property
-    def _sources(self) -> set[Path]:
-        # Resolving costs a few system calls per entry: only for branches with links.
-        return {e.path.resolve() for e in self.entries}
-
-    @functools.cached_property
-    def _absolute(self) -> dict[str, bool]:
-        return {}
-
-    @functools.cached_property
-    def _series_paths(self) -> set[str]:
-        """``/study/series/<slug>/`` of every series, named as the build names them."""
-        names = {entry.series for entry in self.entries if entry.series is not None}
-        return {
-            normalise_site_path(f"/study/series/{slug}/") for slug in series_slugs(names).values()
-        }
-
-    def check_links(self, entry: _Entry) -> None:
+    def check_links(self, entry: _Entry, links: SiteLinks) -> None:
         for line, target in entry.links:
             if is_local_path(target):
                 continue  # reported with the file's own problems (linkrules)
-            if not self.link_resolves(entry, target):
+            if not links.resolves(entry, target):
                 fix = files_fix(target)
-                if fix is not None and self.link_resolves(entry, fix):
+                if fix is not None and links.resolves(entry, fix):
                     self.add(entry.rel, line, "files_relative", target=target, fix=fix)
                     continue
                 key = "missing_attachment" if "files/" in target else "broken_link"
                 self.add(entry.rel, line, key, target=target)
-
-    def link_resolves(self, entry: _Entry, target: str) -> bool:
-        # Site-absolute links (/news/x/) mean the same from every entry: decide each once.
-        if target.startswith("/") or "://" in target:
-            known = self._absolute.get(target)
-            if known is None:
-                known = self._absolute[target] = self._link_resolves(entry, target)
-            return known
-        return self._link_resolves(entry, target)
-
-    def _link_resolves(self, entry: _Entry, target: str) -> bool:
-        folder = entry.path.parent
-        marker = re.match(r"^(?:\{(\w+)\}|\|(\w+)\|)(.*)$", target)
-        if marker:
-            kind, rest = marker.group(1) or marker.group(2), marker.group(3)
-            if kind not in ("filename", "static", "attach"):
-                return True  # {tag}, {category}, {index} … name generated pages
-            rest = unquote(rest.split("#")[0].split("?")[0])
-            base = self.content if rest.startswith("/") else folder
-            candidate = (base / rest.lstrip("/")).resolve()
-            if kind == "filename":
-                return candidate in self._sources
-            return candidate.is_file() and not points_outside(candidate, self.root)
-        parts = urlsplit(target)
-        if parts.scheme or parts.netloc:
-            own = urlsplit(str(self.site.get("url", "")))
-            if parts.scheme in ("http", "https") and own.netloc and parts.netloc == own.netloc:
-                prefix = own.path.rstrip("/")
-                if parts.path.startswith(prefix):
-                    return self.site_path_exists(parts.path[len(prefix) :] or "/")
-            return True  # external: not ours to check
-        path = unquote(parts.path)
-        if not path:
-            return True  # "#anchor" or "?query" on the same page
-        if path.startswith("/"):
-            return self.site_path_exists(path)
-        # Relative: a source file next to this one (news/other.md, ../files/a.pdf) …
-        candidate = (folder / path).resolve()
-        if candidate.suffix.lower() in SOURCE_SUFFIXES:
-            return candidate in self._sources
-        if candidate.is_file() and not points_outside(candidate, self.root):
-            return True
-        # … or a URL relative to this entry's own page (../other-slug/).
-        kind = entry.type
-        page = f"/{entry.slug}/" if kind == "pages" else f"/{kind}/{entry.slug}/"
-        resolved = os.path.normpath(PurePosixPath(page, path).as_posix())
-        # /news/ and /news/x/ hold pages only: a file there (files/a.png written from
-        # news/x.md gives /news/x/files/a.png) does not exist.
-        parent, _, name = resolved.rpartition("/")
-        first = resolved.strip("/").split("/")[0]
-        in_pages = first in CONTENT_TYPES or normalise_site_path(parent or "/") in self._site_paths
-        if "." in name and parent and in_pages:
-            return False
-        return self.site_path_exists(resolved)
-
-    def site_path_exists(self, path: str) -> bool:
-        path = unquote(path)
-        segments = [s for s in path.split("/") if s]
-        if segments and segments[0] == "files":
-            return (self.content.joinpath(*segments)).is_file()
-        if segments and segments[0] in GENERATED_PREFIXES:
-            return True
-        if segments and "." in segments[-1] and segments[-1] != "index.html":
-            return True  # a file we cannot know about (robots.txt, a theme image)
-        normalised = normalise_site_path(path)
-        if segments[:2] == ["study", "series"]:
-            return normalised in self._series_paths
-        return normalised in self._site_paths
-
-
-def normalise_site_path(path: str) -> str:
-    """``/news/a``, ``/news/a/index.html`` and ``/news/a/`` are one page."""
-    path = re.sub(r"/index\.html?$", "/", path)
-    path = path if path.endswith("/") else path + "/"
-    return "/" + path.lstrip("/").lower() if path != "/" else "/"
-
-
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
-_INLINE = re.compile(
-    r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
-)
-_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
-_HTML = re.compile(r"""\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
-
-
-def _body_offset(source: ContentFile) -> int:
-    offset = source.body_line
-    if source.form == "yaml" and "\n" in source.body.rstrip("\n"):
-        offset += 1  # a block scalar (body: |) starts on the line after its key
-    return offset
-
-
-def markdown_links(source: ContentFile) -> list[tuple[int, str]]:
-    """(line, target) of every link, image and HTML href/src outside code."""
-    offset = _body_offset(source)
-    links: list[tuple[int, str]] = []
-    fence: str | None = None
-    for index, line in enumerate(source.body.splitlines()):
-        opened = _FENCE.match(line)
-        if fence:
-            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opened:
-            fence = opened.group(1)
-            continue
-        if "](" not in line and "=" not in line and "]:" not in line:
-            continue  # no link can start on this line
-        text = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
-        targets = [m.group(1) for m in _INLINE.finditer(text)]
-        targets += [m.group(1) for m in _HTML.finditer(text)]
-        reference = _REFERENCE.match(text)
-        if reference:
-            targets.append(reference.group(1))
-        links.extend((offset + index, target) for target in targets)
-    return links
 
 
 def check_branch(

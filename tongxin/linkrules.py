@@ -9,7 +9,7 @@ Found per file by :mod:`tongxin.check` (cached with the file's other problems):
 * an image from any other site: it disappears when that site moves it, and a ``http://``
   one is blocked on an ``https://`` page (warning).
 
-Whether a local target exists is :meth:`tongxin.check._Checker.check_links`'s work; a
+Whether a local target exists is :class:`tongxin.checklinks.SiteLinks`'s work; a
 relative ``files/x.png`` (the page would look for ``/news/<slug>/files/x.png``) is reported
 there with the form that works, :func:`files_fix`.
 """
