@@ -225,3 +225,72 @@ def test_message_catalogues_have_the_same_keys_in_every_language(section: str) -
     }
     for language in LANGUAGES:
         assert keys[language] == keys["zh-CN"], (language, keys[language] ^ keys["zh-CN"])
+
+
+# --- copies made in a file manager -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "copy",
+    ["meeting - 副本.md", "meeting - 複製.md", "meeting - Copy (2).md", "meeting(1).md",
+     "meeting（1）.md", "meeting copy.md", "meeting (copy).md", "meeting的副本.md"],
+)  # fmt: skip
+def test_an_unchanged_copy_is_named_as_the_same_article_twice(tmp_path: Path, copy: str) -> None:
+    """Windows' Explorer, macOS' Finder, GNOME and a browser's downloads each name a copy their
+    own way; an unchanged copy would be the same article twice on the site. The copy is the
+    one named (a warning: the build goes on), with the original's name, on the title's line;
+    a copy whose name sorts first is still the copy."""
+    root = make_branch(tmp_path)
+    (root / "content/news" / copy).write_text(NEWS, encoding="utf-8")
+    problems = check_branch(root)
+    copies = [p for p in problems if "标题和正文完全相同" in p.message]
+    assert len(copies) == 1, [str(p) for p in problems]
+    assert copies[0].path == f"content/news/{copy}" and copies[0].line == 2
+    assert copies[0].warning and "content/news/meeting.md" in copies[0].message
+    if " " not in copy:  # (a name with spaces is an error of its own)
+        assert problems == copies
+
+
+def test_a_copy_that_was_changed_or_is_a_draft_is_a_new_article(tmp_path: Path) -> None:
+    """A copy used as the start of a new entry (its text changed), a draft copy, and two
+    notices of one title but different text (a monthly 主题党日 notice) are all fine."""
+    root = make_branch(tmp_path)
+    news = root / "content/news"
+    (news / "meeting(1).md").write_text(NEWS.replace("正文", "新的正文"), encoding="utf-8")
+    (news / "meeting(2).md").write_text(NEWS.replace("---\n正", "status: draft\n---\n正"), "utf-8")
+    (news / "march.md").write_text(NEWS + "三月\n", encoding="utf-8")
+    assert check_branch(root) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("zh-TW", "與 content/news/meeting.md 的標題和正文完全相同"),
+        ("en", "the same title and text as content/news/meeting.md"),
+    ],
+)
+def test_a_copy_is_named_in_the_sites_language(tmp_path: Path, language: str, words: str) -> None:
+    """Line ends and trailing spaces do not make a copy new (Notepad saves CRLF); the message
+    is in the site's language, and the warning is repeated from the check's cache."""
+    root = make_branch(tmp_path, language)
+    copy = root / "content/news/notice.md"
+    copy.write_bytes(NEWS.replace("\n", "  \r\n").encode("utf-8"))
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        problems = check_branch(root, cache_dir=cache)
+        assert [(p.path, p.warning) for p in problems] == [("content/news/notice.md", True)]
+        assert words in problems[0].message
+
+
+def test_a_copy_given_a_new_date_is_still_a_copy_but_other_fields_make_it_new(
+    tmp_path: Path,
+) -> None:
+    """Copying last month's notice and changing only its date is the same article twice; one
+    title in two series (or a quiz of other questions) is another entry."""
+    root = make_branch(tmp_path)
+    news = root / "content/news"
+    dated = NEWS.replace("---\n正", "date: 2026-03-05\n---\n正")
+    (news / "meeting-0305.md").write_text(dated, encoding="utf-8")
+    (news / "tagged.md").write_text(NEWS.replace("---\n正", "tags: [学习]\n---\n正"), "utf-8")
+    problems = check_branch(root)
+    assert [(p.path, p.warning) for p in problems] == [("content/news/meeting-0305.md", True)]

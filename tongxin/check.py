@@ -19,6 +19,7 @@ One pass over ``content/``:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -32,6 +33,7 @@ from tongxin.checknames import (
     RESERVED_PAGE_SLUGS,
     gbk_guess,
     is_system_file,
+    looks_like_copy,
     output_file,
     printable_path,
     site_owned,
@@ -56,7 +58,7 @@ from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
 #: Bumped when what the per-file cache holds changes.
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 CACHE_FILE = "check.json"
 
 
@@ -80,6 +82,10 @@ class _Entry:
     links: list[tuple[int, str]] = field(default_factory=list)
     #: (value, line) of every attachment ``file``
     attachments: list[tuple[str, int]] = field(default_factory=list)
+    #: a digest of the title and text of a published entry ("" for a draft or hidden one),
+    #: and the title's line: two entries with the same one are the same article twice
+    sameness: str = ""
+    title_line: int = 1
 
     def facts(self) -> dict[str, Any]:
         return {
@@ -91,6 +97,7 @@ class _Entry:
             "series": self.series,
             "links": self.links,
             "attachments": self.attachments,
+            "sameness": [self.sameness, self.title_line],
         }
 
     @classmethod
@@ -107,6 +114,8 @@ class _Entry:
             series=facts["series"],
             links=[(int(line), str(target)) for line, target in facts["links"]],
             attachments=[(str(value), int(line)) for value, line in facts["attachments"]],
+            sameness=str(facts["sameness"][0]),
+            title_line=int(facts["sameness"][1]),
         )
 
 
@@ -152,6 +161,7 @@ class _Checker:
             self.check_path(path)
         self.check_slugs()
         self.check_outputs()
+        self.check_copies()
         links = SiteLinks(self.root, self.site, self.entries)
         for entry in self.entries:
             self.check_attachments(entry)
@@ -369,6 +379,8 @@ class _Checker:
                 for index, item in enumerate(attachments if isinstance(attachments, list) else [])
                 if isinstance(item, dict) and isinstance(item.get("file"), str)
             ],
+            sameness=_sameness(meta, source.body) if published else "",
+            title_line=source.lines.get("title", 1),
         )
         self.entries.append(entry)
         return entry
@@ -395,6 +407,24 @@ class _Checker:
                 self.add(entry.rel, line, "save_as_site", value=value)
             elif value and other is not entry:
                 self.add(entry.rel, line, "save_as_taken", value=value, other=other.rel)
+
+    def check_copies(self) -> None:
+        """Two published entries with the same title, text and fields: a file copied in a
+        file manager (``通知 - 副本.md``) and never changed is the same article twice on the
+        site. The copy (by its name, else the name after the other) is told to go or to
+        change (a warning)."""
+        by_digest: dict[str, list[_Entry]] = {}
+        for entry in self.entries:
+            if entry.sameness:
+                by_digest.setdefault(entry.sameness, []).append(entry)
+        for group in by_digest.values():
+            if len(group) < 2:
+                continue
+            # the copy: by its name, else the longer one (meeting-0305 after meeting)
+            group.sort(key=lambda e: (looks_like_copy(e.path.stem), e.rel.rpartition(".")[0]))
+            for copy in group[1:]:
+                text = self.t("copy_of", other=group[0].rel)
+                self.problems.append(Problem(copy.rel, copy.title_line, text, warning=True))
 
     def check_slugs(self) -> None:
         by_key: dict[tuple[str, str], list[_Entry]] = {}
@@ -423,6 +453,17 @@ class _Checker:
                     continue
                 key = "missing_attachment" if "files/" in target else "broken_link"
                 self.add(entry.rel, line, key, target=target)
+
+
+def _sameness(meta: dict[str, Any], body: str) -> str:
+    """A digest of an entry as a reader sees it: its text and every field but its dates (a
+    copy given a new date is the same article again), line ends and the spaces around them
+    aside. Two quizzes of one title but other questions, or one title in two series, differ."""
+    fields = {key: value for key, value in meta.items() if key not in ("date", "modified")}
+    fields["title"] = " ".join(str(meta.get("title") or "").split())
+    text = "\n".join(line.rstrip() for line in body.strip().splitlines())
+    facts = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(f"{facts}\0{text}".encode(), usedforsecurity=False).hexdigest()
 
 
 def check_branch(

@@ -5,7 +5,9 @@
 * Windows' own files (``Thumbs.db``, ``desktop.ini``, Office's ``~$`` lock files): never
   content, ignored by the check and the build and listed in a new branch's ``.gitignore``;
 * a page named like a section the build writes itself (``pages/news.md`` would replace the
-  news listing at ``/news/``).
+  news listing at ``/news/``);
+* the names file managers give a copy (``通知 - 副本.md``, ``通知(1).md``, ``notice copy.md``):
+  of two entries with the same title and text, the copy is the one told to go.
 """
 
 from __future__ import annotations
@@ -106,3 +108,20 @@ def gbk_guess(name: str) -> str | None:
         return os.fsencode(name).decode("gb18030")
     except UnicodeDecodeError:
         return None
+
+
+#: What Windows (``X - 副本``, ``X - 複製``, ``X - Copy (2)``), macOS (``X copy 2``, ``X的副本``),
+#: GNOME (``X (copy)``, ``X (another copy)``) and a browser's or WeChat's downloads (``X(1)``,
+#: ``X（1）``) add to the name of a copy.
+_COPY_SUFFIX = re.compile(
+    r"(?:\s*-\s*(?:副本|复制|複製|拷贝|copy)(?:\s*[(（]\d+[)）])?"
+    r"|\s*的?副本(?:\s*\d+)?"
+    r"|\s+copy(?:\s+\d+)?"
+    r"|\s*[(（](?:\d+|copy|another copy|\d+(?:st|nd|rd|th) copy)[)）])$",
+    re.IGNORECASE,
+)
+
+
+def looks_like_copy(stem: str) -> bool:
+    """True when a file name (without its suffix) ends as a file manager names a copy."""
+    return bool(_COPY_SUFFIX.search(stem))
