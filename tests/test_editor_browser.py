@@ -292,3 +292,38 @@ def test_editor_writes_a_study_entry_with_a_quiz(browser_page: Any, branch: Path
         }
     ]
     assert check_branch(branch) == []
+
+
+def test_editor_refuses_tags_joined_by_a_chinese_comma(browser_page: Any, branch: Path) -> None:
+    """Tags typed as 环境清洁、志工招募 (a 顿号, as a Chinese input method types it) are one tag,
+    which the check refuses: the form (one box a tag) refuses to publish it and writes
+    nothing (a trial's editor was told 已发布 while the saved file failed the build)."""
+    page, base, outside = browser_page
+    news = branch / "content" / "news"
+    before = set(news.iterdir())
+    open_new_entry(page, base, "news", "正在集合“要闻”中编写")
+    page.get_by_label("标题", exact=True).fill("四月份社区环境清洁日志愿者招募")
+    page.get_by_role("button", name="新增标签").click()
+    tag = page.locator("[aria-label='list field'] input[type=text]").last
+    tag.fill("环境清洁、志工招募")
+    page.get_by_role("button", name="发布").first.click()
+    page.get_by_text("立即发布").click()
+    page.get_by_text("一个框只写一个标签").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "editor-tags-refused.png"))
+    page.wait_for_timeout(500)
+    assert set(news.iterdir()) == before
+    # the same tags, one a box, are published
+    tag.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("环境清洁")
+    page.get_by_role("button", name="新增标签").click()
+    page.locator("[aria-label='list field'] input[type=text]").last.fill("志工招募")
+    page.get_by_role("button", name="发布").first.click()
+    page.get_by_text("立即发布").click()
+    try:
+        page.get_by_text("含未保存的修改").wait_for(state="detached", timeout=TIMEOUT_MS)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "editor-tags-published.png"))
+    (written,) = set(news.iterdir()) - before
+    assert read_content_file(written, branch).meta["tags"] == ["环境清洁", "志工招募"]
+    assert outside == []

@@ -24,6 +24,7 @@ from tongxin.config.content import (
     EDITOR_BACKENDS,
     FRONT_MATTER,
     SITE,
+    TAG_SEPARATORS,
     content_type_label,
 )
 from tongxin.config.options import (
@@ -54,6 +55,8 @@ MEDIA_FOLDER = "content/files"
 DEFAULT_LOCAL_PORT = 8081
 DATE_FORMAT = "YYYY-MM-DD"
 DATETIME_FORMAT = "YYYY-MM-DD HH:mm"
+#: Tags with none of the separators that are not one (the check's, TAG_SEPARATORS).
+TAG_PATTERN = f"^[^{''.join(TAG_SEPARATORS)}]*$"
 
 
 class MissingLabel(LookupError):
@@ -120,6 +123,13 @@ def _list_widget(name: str, option: ListOf, language: str) -> dict[str, Any]:
         return {"widget": "list", "fields": attachment_fields(language)}
     if isinstance(option.item, SubConfig):
         return {"widget": "list", "fields": fields_of(option.item, language)}
+    if name == "tags":
+        # one box a tag: typed into one box, 环境清洁、志工招募 would be one tag, which the check
+        # refuses; the box refuses it first, in the same words (Decap checks a string's
+        # pattern, not that of a list typed as comma-separated text)
+        tag = {"name": "tag", "label": label(language, name), "widget": "string"}
+        tag["pattern"] = [TAG_PATTERN, translate(language, "editor.tags_split")]
+        return {"widget": "list", "field": tag}
     return {"widget": "list"}  # a list of text: typed as words separated by commas
 
 

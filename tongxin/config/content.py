@@ -105,7 +105,7 @@ SITE = SubConfig(
 
 #: A comma (or semicolon, or full-width space) typed with a Chinese input method: inside a
 #: tag it merges two tags into one.
-_CJK_COMMAS = ("，", "、", "；", ";", "\u3000")
+TAG_SEPARATORS = ("，", "、", "；", ";", "\u3000")
 #: (多选)/(单选) typed into a question: the quiz template adds the label itself.
 _CHOICE_LABEL = re.compile(
     r"[（(]\s*(?:多选|单选|多選|單選|multiple choice|single choice)\s*[)）]", re.I
@@ -115,8 +115,8 @@ _CHOICE_LABEL = re.compile(
 def _tags_split_by_ascii_comma(meta: dict, path: KeyPath, ctx: Context) -> None:
     tags = meta.get("tags")
     for index, tag in enumerate(tags if isinstance(tags, list) else []):
-        if isinstance(tag, str) and any(comma in tag for comma in _CJK_COMMAS):
-            parts = [p.strip() for p in re.split("[，、；;\u3000]", tag) if p.strip()]
+        if isinstance(tag, str) and any(comma in tag for comma in TAG_SEPARATORS):
+            parts = [p.strip() for p in re.split(f"[{''.join(TAG_SEPARATORS)}]", tag) if p.strip()]
             ctx.report(path + ("tags", index), "tag_cjk_comma", found=tag, fixed=", ".join(parts))
 
 
