@@ -369,6 +369,34 @@ MISTAKES = {
         2,
         ("以“@”开头", "以「@」開頭", 'starts with "@"'),
     ),
+    # from the zh-TW and English editors' trial
+    "a_hash_in_a_title": Mistake(
+        NEWS,
+        "---\ntitle: 第2场说明会 #志愿者培训\n---\n正文\n",
+        2,
+        (
+            "网站上只剩“第2场说明会”：如果“#志愿者培训”是内容的一部分，请把整个内容用英文双引号括起来，"
+            '写成 title: "第2场说明会 #志愿者培训"',
+            "網站上只剩「第2场说明会」",
+            'leaving "第2场说明会" on the site',
+        ),
+    ),
+    "a_hash_in_a_tag_list": Mistake(
+        NEWS,
+        "---\ntitle: 培训\ntags: [志工 #培训, 青年]\n---\n正文\n",
+        3,
+        (
+            '写成 tags: ["志工 #培训", 青年]',
+            '寫成 tags: ["志工 #培训", 青年]',
+            'tags: ["志工 #培训", 青年]',
+        ),
+    ),
+    "a_title_opening_with_a_bracket": Mistake(
+        NEWS,
+        "---\ntitle: [公告] 志愿者大会延期\ndate: 2026-03-05\n---\n正文\n",
+        2,
+        ("以“[”开头", "以「[」開頭", 'as title: "[公告] 志愿者大会延期"'),
+    ),
 }
 LANGUAGES = ("zh-CN", "zh-TW", "en")
 
@@ -399,7 +427,8 @@ def test_mistake_is_explained(tmp_path: Path, name: str, language: str) -> None:
     # and never shows the parser's English to a Chinese editor
     if language != "en":
         assert not any(
-            "while scanning" in p.message or "mapping values" in p.message for p in problems
+            "while " in p.message or "mapping values" in p.message or "expected" in p.message
+            for p in problems
         )
 
 

@@ -127,7 +127,7 @@ def _list_widget(name: str, option: ListOf, language: str) -> dict[str, Any]:
         # one box a tag: typed into one box, 环境清洁、志工招募 would be one tag, which the check
         # refuses; the box refuses it first, in the same words (Decap checks a string's
         # pattern, not that of a list typed as comma-separated text)
-        tag = {"name": "tag", "label": label(language, name), "widget": "string"}
+        tag: dict[str, Any] = {"name": "tag", "label": label(language, name), "widget": "string"}
         tag["pattern"] = [TAG_PATTERN, translate(language, "editor.tags_split")]
         return {"widget": "list", "field": tag}
     return {"widget": "list"}  # a list of text: typed as words separated by commas

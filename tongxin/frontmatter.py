@@ -23,7 +23,7 @@ from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER
 from tongxin.config.options import ListOf, Option, SubConfig
 from tongxin.i18n import LANGUAGES, translate
 from tongxin.problems import Problem
-from tongxin.yamlhelp import LOOKS_BLANK, Diagnosis, in_one_text, invisible
+from tongxin.yamlhelp import LOOKS_BLANK, Diagnosis, dropped_comment, in_one_text, invisible
 from tongxin.yamlsrc import ImpossibleDate, KeyPath, YamlSyntaxError, load_yaml, parse_date_text
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -292,7 +292,8 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
             raise fail(1, "front_matter_missing")
         yaml_text, first_line, body, body_line = split
 
-    _diagnosed(fail, invisible(yaml_text, first_line))  # a pasted full-width space
+    # a pasted full-width space; a title's "#…" that YAML would drop as a comment
+    _diagnosed(fail, invisible(yaml_text, first_line) or dropped_comment(yaml_text, first_line))
     try:
         document = load_yaml(yaml_text, first_line)
     except YamlSyntaxError as error:

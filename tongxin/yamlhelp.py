@@ -8,7 +8,9 @@ a tab used to indent, a full-width ``：`` after a field name, an ASCII ``:`` in
 value, quotes that do not pair up, a backslash inside double quotes, a list's unclosed
 ``[``, a field indented under one that has its value, a field name with no colon after it
 (``title 社区活动``) or no space after its colon (``title:社区活动``), a field out of line with
-the fields beside it. :func:`invisible` names a full-width, no-break or zero-width space pasted
+the fields beside it, a value opening with ``[`` (``title: [公告] …``), a `` #`` inside a list.
+:func:`dropped_comment` names the `` #…`` YAML cut off a title as a comment (the file
+parses). :func:`invisible` names a full-width, no-break or zero-width space pasted
 from Word or WPS where YAML needs a space or nothing (the file parses, wrongly, so it runs
 before the parser too), and a control character. Anything else keeps the parser's detail.
 """
@@ -210,13 +212,71 @@ _OUT_OF_LINE = ("expected <block end>", "expected '-' indicator", "did not find 
 _SPECIAL = ("*", "&", "@", "`", "%")
 
 
+def _bracket_start(lines: list[str], first_line: int, error_line: int) -> Diagnosis | None:
+    """``title: [公告] 志愿者大会延期``: a value opening with ``[`` or ``{`` is a list or a
+    mapping to YAML, and the words after its bracket are then out of place."""
+    index = error_line - first_line
+    match = _KEY_VALUE.match(lines[index]) if 0 <= index < len(lines) else None
+    if not match or match[2][:1] not in "[{":
+        return None
+    close = match[2].find("]" if match[2][0] == "[" else "}")
+    if close < 0 or not match[2][close + 1 :].strip():
+        return None
+    fixed = f'{match[1]}: "{match[2].strip().replace(chr(34), "“")}"'
+    return Diagnosis(
+        error_line, "yaml_special_start", {"field": match[1], "char": match[2][0], "fixed": fixed}
+    )
+
+
+def _hash_in_list(lines: list[str], first_line: int, error_line: int) -> Diagnosis | None:
+    """``tags: [志工 #培训]``: `` #`` starts a comment even inside a list, which then never
+    closes. Each item holding a # is to be quoted."""
+    for index in range(min(error_line - first_line, len(lines) - 1), -1, -1):
+        match = _KEY_VALUE.match(lines[index])
+        if match and match[2].startswith("[") and re.search(r"\s#", match[2]):
+            inside = match[2].strip().removeprefix("[").removesuffix("]")
+            items = [item.strip() for item in inside.split(",")]
+            quoted = [f'"{item}"' if "#" in item else item for item in items]
+            fixed = f"{match[1]}: [{', '.join(quoted)}]"
+            return Diagnosis(
+                first_line + index, "yaml_hash_in_list", {"field": match[1], "fixed": fixed}
+            )
+    return None
+
+
+#: Fields whose value is text a reader sees: a `` #`` in them is more likely meant than a comment.
+_TEXT_FIELDS = frozenset({"title", "summary", "author", "description", "question", "explanation"})
+#: A plain (unquoted) value and the comment YAML cuts off it: `` #`` and what follows.
+_COMMENTED = re.compile(r"^([^\"'\[{|>&*!%@`][^#]*?)\s+(#.*)$")
+
+
+def dropped_comment(text: str, first_line: int) -> Diagnosis | None:
+    """``title: 第2场说明会 #志愿者培训``: the file parses, and YAML silently drops `` #…`` as
+    a comment, so the page's title is cut short. Named in text fields, with the quoted form."""
+    for index, line in enumerate(text.splitlines()):
+        match = _KEY_VALUE.match(line)
+        found = _COMMENTED.match(match[2]) if match and match[1] in _TEXT_FIELDS else None
+        if match and found:
+            value = match[2].strip().replace('"', "“")
+            values = {"field": match[1], "kept": found[1].strip(), "dropped": found[2].strip()}
+            values["fixed"] = f'{match[1]}: "{value}"'
+            return Diagnosis(first_line + index, "yaml_comment_dropped", values)
+    return None
+
+
 def _by_detail(lines: list[str], first_line: int, error_line: int, detail: str) -> Diagnosis | None:
     """Mistakes the parser's own words point at (after the line-based ones)."""
     index = error_line - first_line
     if "unknown escape character" in detail and 0 <= index < len(lines):
         return _escape(lines[index], error_line)
     if "flow sequence" in detail or "expected ',' or ']'" in detail:
-        return _unclosed_bracket(lines, first_line, error_line)
+        return _hash_in_list(lines, first_line, error_line) or _unclosed_bracket(
+            lines, first_line, error_line
+        )
+    if any(words in detail for words in _OUT_OF_LINE):
+        found = _bracket_start(lines, first_line, error_line)
+        if found is not None:
+            return found
     if "mapping values are not allowed" in detail:
         return _indent(lines, first_line, error_line)
     if "alias" in detail or "anchor" in detail or "cannot start any token" in detail:
