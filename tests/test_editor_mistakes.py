@@ -391,6 +391,22 @@ MISTAKES = {
             'tags: ["志工 #培训", 青年]',
         ),
     ),
+    "a_minguo_year_written_as_a_common_era_year": Mistake(
+        NEWS,
+        "---\ntitle: 说明会\ndate: 0115-03-05\n---\n正文\n",
+        3,
+        (
+            "如果这是民国 115 年，请写公元年份，写成 2026-03-05",
+            "寫成 2026-03-05（民國年份加 1911）",
+            "as 2026-03-05",
+        ),
+    ),
+    "a_year_before_1900": Mistake(
+        NEWS,
+        "---\ntitle: 说明会\ndate: 1026-03-05 09:30\n---\n正文\n",
+        3,
+        ("年份 1026 早于 1900 年", "年份 1026 早於 1900 年", "1026, is before 1900"),
+    ),
     "a_title_opening_with_a_bracket": Mistake(
         NEWS,
         "---\ntitle: [公告] 志愿者大会延期\ndate: 2026-03-05\n---\n正文\n",

@@ -130,3 +130,15 @@ def test_parse_date_text_forms() -> None:
         parse_date_text("2026-02-29")
     with pytest.raises(ImpossibleDate):
         parse_date_text("2026-03-01 25:00")
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("民國115年3月5日", date(2026, 3, 5)),
+        ("民国 115 年 3 月 5 日 09:30", datetime(2026, 3, 5, 9, 30)),
+    ],
+)
+def test_a_minguo_date_is_read_as_taiwan_writes_it(written: str, meant: date) -> None:
+    """民國115年 is 2026 (a zh-TW editor's own way to date a notice)."""
+    assert parse_date_text(written) == meant

@@ -73,14 +73,20 @@ _DATE_RE = re.compile(
 )
 
 
+#: A Minguo (ROC) year as Taiwan writes dates, 民國115年 (2026): the year plus this.
+ROC_OFFSET = 1911
+_ROC_YEAR = re.compile(r"^民[國国][ \t]*(\d{1,3})[ \t]*年")
+
+
 def parse_date_text(text: str) -> date | datetime | None:
     """Parse the date forms editors write (``2026-03-01``, ``2026-03-01 09:30``, ISO 8601,
-    ``2026/3/1``, ``2026.03.01``, ``2026年3月1日 9:30``).
+    ``2026/3/1``, ``2026.03.01``, ``2026年3月1日 9:30``, ``民國115年3月1日``).
 
     Returns ``None`` when ``text`` does not look like a date at all and raises
     :class:`ImpossibleDate` when it does but the day cannot exist.
     """
-    match = _DATE_RE.match(text.strip())
+    text = _ROC_YEAR.sub(lambda m: f"{int(m[1]) + ROC_OFFSET}年", text.strip(), count=1)
+    match = _DATE_RE.match(text)
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()

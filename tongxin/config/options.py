@@ -22,6 +22,7 @@ from zoneinfo import available_timezones
 from tongxin.i18n import translate
 from tongxin.problems import Problem
 from tongxin.yamlsrc import (
+    ROC_OFFSET,
     ImpossibleDate,
     KeyPath,
     YamlDocument,
@@ -200,10 +201,6 @@ class DateTime(Option):
         self.date_only = date_only
 
     def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
-        if isinstance(value, datetime):
-            return value.date() if self.date_only else value
-        if isinstance(value, date):
-            return value
         if isinstance(value, str):
             try:
                 parsed = parse_date_text(value)
@@ -211,10 +208,34 @@ class DateTime(Option):
                 key = "impossible_date" if "day" in str(error) or "month" in str(error) else ""
                 ctx.report(path, key or "impossible_time", found=shown(value))
                 return value
-            if parsed is not None:
-                return parsed
-        ctx.report(path, "not_a_date", found=shown(value))
+            if parsed is None:
+                ctx.report(path, "not_a_date", found=shown(value))
+                return value
+            value = parsed
+        if not isinstance(value, date):
+            ctx.report(path, "not_a_date", found=shown(value))
+            return value
+        if value.year < EARLIEST_YEAR:
+            _too_early(value, path, ctx)
+            return value
+        if isinstance(value, datetime) and self.date_only:
+            return value.date()
         return value
+
+
+#: No site publishes before this year: an earlier one is a typing slip, or a Minguo year.
+EARLIEST_YEAR = 1900
+#: A year up to this may be a Minguo year (民國115年 is 2026).
+LAST_ROC_YEAR = 200
+
+
+def _too_early(value: date, path: KeyPath, ctx: Context) -> None:
+    """``0115-03-05``: 民國115年 written as a year of the common era (1,911 years early)."""
+    if value.year <= LAST_ROC_YEAR:
+        fixed = value.replace(year=value.year + ROC_OFFSET).isoformat().replace("T", " ")
+        ctx.report(path, "year_roc", year=value.year, fixed=fixed[:16])
+    else:
+        ctx.report(path, "year_too_early", year=value.year)
 
 
 def is_http_url(value: Any) -> bool:
