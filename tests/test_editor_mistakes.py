@@ -407,6 +407,20 @@ MISTAKES = {
         3,
         ("年份 1026 早于 1900 年", "年份 1026 早於 1900 年", "1026, is before 1900"),
     ),
+    "a_notice_expired_before_it_is_published": Mistake(
+        "content/announcements/training.md",
+        "---\ntitle: 培训报名\npinned: true\nexpires: 2024-04-30\n---\n正文\n",
+        4,
+        ("截止日期 2024-04-30 已经过了", "截止日期 2024-04-30 已經過了", "2024-04-30 has passed"),
+        warning=True,
+    ),
+    "a_multiple_choice_label_typed_the_taiwan_way": Mistake(
+        "content/study/dangzhang-01.md",
+        "---\ntitle: 党章学习\nquiz:\n  - question: 下列何者正確？（複選）\n"
+        "    options: [通读, 精读]\n    answer: [0, 1]\n---\n正文\n",
+        4,
+        ("题目里写了 （複選）", "題目裡寫了 （複選）", "contains （複選）"),
+    ),
     "a_title_opening_with_a_bracket": Mistake(
         NEWS,
         "---\ntitle: [公告] 志愿者大会延期\ndate: 2026-03-05\n---\n正文\n",

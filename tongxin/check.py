@@ -148,6 +148,17 @@ class _Checker:
             text = self.t("date_far_ahead", date=day.isoformat())
             self.problems.append(Problem(rel, line, text, warning=True))
 
+    def warn_expired(self, rel: str, meta: dict[str, Any], line: int) -> None:
+        """An ``expires`` already past on an entry dated by git (no ``date``): published
+        today, it is expired at once and never on the home page (a warning: an old notice
+        may be added for the record)."""
+        expires = meta.get("expires")
+        day = expires.date() if isinstance(expires, datetime) else expires
+        if "date" not in meta and isinstance(day, date) and day < date.today():
+            self.problems.append(
+                Problem(rel, line, self.t("expired_already", expires=day.isoformat()), warning=True)
+            )
+
     # --- walking ---------------------------------------------------------------------
 
     def run(self) -> list[Problem]:
@@ -345,6 +356,7 @@ class _Checker:
         document = YamlDocument(meta, source.locations, source.duplicates)
         self.report_document(rel, document, FRONT_MATTER[source.type], meta)
         self.warn_far_ahead(rel, meta.get("date"), source.lines.get("date", 1))
+        self.warn_expired(rel, meta, source.lines.get("expires", 1))
         slug_value = meta.get("slug")
         if isinstance(slug_value, str) and slug_value.strip():
             slug, line = slug_value.strip(), source.lines.get("slug", 1)

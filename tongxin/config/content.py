@@ -108,7 +108,9 @@ SITE = SubConfig(
 TAG_SEPARATORS = ("，", "、", "；", ";", "\u3000")
 #: (多选)/(单选) typed into a question: the quiz template adds the label itself.
 _CHOICE_LABEL = re.compile(
-    r"[（(]\s*(?:多选|单选|多選|單選|multiple choice|single choice)\s*[)）]", re.I
+    r"[（(]\s*(?:可?(?:多选|单选|多選|單選|复选|複選)[题題]?|multiple choice|single choice"
+    r"|(?:choose|select) (?:all|one)(?: that apply)?)\s*[)）]",
+    re.I,
 )
 
 
