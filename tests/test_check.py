@@ -810,3 +810,24 @@ def test_check_cache_of_another_language_is_not_used(branch: Path, tmp_path: Pat
     english = the_problem(check_branch(branch, "en", cache_dir=cache), NEWS)
     assert chinese.message != english.message
     assert english.message == the_problem(check_branch(branch, "en"), NEWS).message
+
+
+@pytest.mark.parametrize(
+    ("language", "files", "problems", "line"),
+    [
+        ("en", 1, [], "Checked 1 file: no problems found"),
+        (
+            "en",
+            2,
+            [Problem("a", 1, "x")],
+            "Checked 2 files: errors 1, warnings 0 (errors stop publishing)",
+        ),
+        ("zh-CN", 1, [], "已检查 1 个文件：没有发现问题"),
+    ],
+)
+def test_the_closing_line_counts_in_the_languages_words(
+    language: str, files: int, problems: list[Problem], line: str
+) -> None:
+    from tongxin.commandline import closing_line
+
+    assert closing_line(language, files, problems) == line

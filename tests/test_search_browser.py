@@ -454,6 +454,8 @@ def test_english_words_are_found_in_other_forms(browser, english_site_url: str) 
                 "#search-results mark", "els => els.map(e => e.textContent)"
             )
             assert marks, query
+            # one hit is "1 result", not "1 results" (a trial's English reader)
+            assert opened.page.inner_text("#search-status").strip() == "1 result", query
         finally:
             opened.close()
 

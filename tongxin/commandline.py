@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tongxin.i18n import normalise_language, translate
+from tongxin.i18n import normalise_language, translate, translate_count
 from tongxin.problems import Problem, errors_in
 
 
@@ -57,8 +57,9 @@ def closing_line(language: str, files: int, problems: list[Problem]) -> str:
     errors = len(errors_in(problems))
     warnings = len(problems) - errors
     if not problems:
-        return translate(language, "cli.check_clean", files=files)
-    return translate(language, "cli.check_found", files=files, errors=errors, warnings=warnings)
+        return translate_count(language, "cli.check_clean", files, files=files)
+    counts = {"files": files, "errors": errors, "warnings": warnings}
+    return translate_count(language, "cli.check_found", files, **counts)
 
 
 def run_check(path: Path) -> tuple[list[str], int]:

@@ -73,6 +73,15 @@ def translate(language: str | None, key: str, /, **values: Any) -> str:
         return text
 
 
+def translate_count(language: str | None, key: str, count: int, /, **values: Any) -> str:
+    """:func:`translate` of ``key``, or of ``key_one`` when ``count`` is 1 and the language
+    has one ("Checked 1 file"; Chinese needs none)."""
+    one = f"{key}_one"
+    if count == 1 and one in catalogue(normalise_language(language)):
+        key = one
+    return translate(language, key, **values)
+
+
 def translator(language: str | None) -> Callable[..., str]:
     """A translate function bound to a language, for Jinja2: ``t('theme.home')``."""
 

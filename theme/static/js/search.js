@@ -939,6 +939,7 @@
     // strings[key] holds "{count}" where the number goes; the number alone is #search-count,
     // which stays in place (empty when there is no count to show).
     function setStatus(key, n) {
+      if (n === 1 && strings[key + "_one"]) key += "_one"; // "1 result"
       var parts = strings[key].split("{count}");
       before.textContent = parts[0];
       count.textContent = n === null ? "" : String(n);
