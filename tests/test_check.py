@@ -172,7 +172,7 @@ def test_duplicate_key_is_reported_at_the_repeat(branch: Path) -> None:
 def test_missing_title_is_required(branch: Path) -> None:
     news(branch, "date: 2026-03-01\n")
     problem = the_problem(check_branch(branch), NEWS)
-    assert problem == Problem(NEWS, 2, "缺少必填字段 title")
+    assert problem == Problem(NEWS, 2, "缺少必填字段 title：请补上，如 title: …")
 
 
 def test_site_yaml_requires_name_url_and_language(branch: Path) -> None:
@@ -180,7 +180,7 @@ def test_site_yaml_requires_name_url_and_language(branch: Path) -> None:
     problems = only(check_branch(branch), "content/site.yaml")
     assert {p.line for p in problems} == {1}
     assert sorted(p.message for p in problems) == sorted(
-        ["缺少必填字段 name", "缺少必填字段 url", "缺少必填字段 language"]
+        [f"缺少必填字段 {k}：请补上，如 {k}: …" for k in ("name", "url", "language")]
     )
 
 
@@ -336,9 +336,9 @@ def test_quiz_item_requires_question_options_and_answer(branch: Path) -> None:
     write(branch, STUDY, "---\ntitle: 测验\nquiz:\n  - explanation: 只有解释\n---\n")
     messages = {p.message for p in only(check_branch(branch), STUDY)}
     assert messages == {
-        "缺少必填字段 quiz[0].question",
-        "缺少必填字段 quiz[0].options",
-        "缺少必填字段 quiz[0].answer",
+        "缺少必填字段 quiz[0].question：请补上，如 question: …",
+        "缺少必填字段 quiz[0].options：请补上，如 options: …",
+        "缺少必填字段 quiz[0].answer：请补上，如 answer: …",
     }
     assert {p.line for p in only(check_branch(branch), STUDY)} == {4}
 
@@ -729,9 +729,9 @@ def test_missing_field_message_in_each_language(branch: Path, language: str) -> 
     news(branch, "author: 李明\n")
     message = the_problem(check_branch(branch), NEWS).message
     expected = {
-        "zh-CN": "缺少必填字段 title",
-        "zh-TW": "缺少必填欄位 title",
-        "en": "missing required field title",
+        "zh-CN": "缺少必填字段 title：请补上，如 title: …",
+        "zh-TW": "缺少必填欄位 title：請補上，如 title: …",
+        "en": "missing required field title: add it, as title: …",
     }
     assert message == expected[language]
 

@@ -74,7 +74,7 @@ def test_subconfig_required_unknown_and_one_of() -> None:
     )
     found = messages(schema, {"titel": "x", "file": "a", "url": "b"})
     assert "unknown field field.titel; did you mean title?" in found
-    assert "missing required field field.title" in found
+    assert "missing required field field.title: add it, as title: …" in found
     assert "field field needs one of file / url" in found
 
 

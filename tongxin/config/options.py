@@ -379,7 +379,7 @@ class SubConfig(Option):
             clean[key] = option.validate(item, path + (key,), ctx)
         for key, option in self.fields.items():
             if option.required and key not in value:
-                ctx.report(path, "required", field=field_name(path + (key,)))
+                ctx.report(path, "required", field=field_name(path + (key,)), name=key)
         if self.one_of and sum(key in value for key in self.one_of) != 1:
             ctx.report(path, "one_of_keys", expected=" / ".join(self.one_of))
         for rule in self.rules:
