@@ -99,3 +99,26 @@ def test_an_unknown_language_is_refused_with_its_own_error(tmp_path: Path) -> No
         create_branch(tmp_path / "b", name="支部", url="https://b.example/", language="fr")
     assert "fr" in str(caught.value)
     assert not (tmp_path / "b").exists()
+
+
+def test_a_traditional_branch_reads_as_taiwan_writes(tmp_path: Path) -> None:
+    """The samples are converted character by character, then by Taiwan's own words: not
+    s2twp's software phrases (社区 as 社群, 发布 as 釋出, 审核 as 稽核), not 并 as 併; quotes
+    are 「」 and the site's zone is Taipei. The branch's own name is kept as typed."""
+    from tongxin.scaffold import create_branch
+
+    root = tmp_path / "xinyi"
+    create_branch(
+        root, name="信义区青年志工服务队", url="https://xinyi.example.tw/", language="zh-TW"
+    )
+    texts = [
+        p.read_text(encoding="utf-8")
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.parts and p.suffix in (".md", ".yaml", "")
+    ]
+    joined = "\n".join(texts)
+    assert "社區" in joined and "發佈" in joined
+    for wrong in ("社群", "釋出", "稽核", "提交併", "“", "Asia/Shanghai"):
+        assert wrong not in joined, wrong
+    assert "timezone: Asia/Taipei" in (root / "content/site.yaml").read_text(encoding="utf-8")
+    assert "信义区青年志工服务队" in joined

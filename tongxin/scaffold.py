@@ -66,14 +66,22 @@ def _target_name(relative: Path) -> Path:
     return Path(*[("." + p[4:]) if p.startswith("dot-") else p for p in relative.parts])
 
 
+#: After OpenCC's characters, the words and marks Taiwan writes otherwise, and its zone.
+_TAIWAN = {"提交併": "提交並", "聯繫": "聯絡", "“": "「", "”": "」", "Asia/Shanghai": "Asia/Taipei"}
+
+
 def _fill(text: str, values: dict[str, str], language: str) -> str:
-    for key, value in values.items():
-        text = text.replace(f"@@{key}@@", value)
     if language == "zh-TW":
-        # The samples are written in Simplified Chinese; a Traditional site gets them converted.
+        # The samples are written in Simplified Chinese; a Traditional site gets them converted:
+        # characters only (s2tw; s2twp's phrases made 社区 社群 and 发布 釋出, as software
+        # does), then a few words by hand. The editor's own values are kept as typed.
         import opencc
 
-        text = opencc.OpenCC("s2twp").convert(text)
+        text = opencc.OpenCC("s2tw").convert(text)
+        for simplified, taiwan in _TAIWAN.items():
+            text = text.replace(simplified, taiwan)
+    for key, value in values.items():
+        text = text.replace(f"@@{key}@@", value)
     return text
 
 
