@@ -2,12 +2,14 @@
 
 The demo branches (zh-CN 东江, zh-TW 西苑, en Riverside, and 南湖 so the portal has all four)
 are built from ``content/`` and ``demo/branches/*`` as ``./scripts/demo`` builds them, and the
-county portal is federated from their feeds over 127.0.0.1. Every kind of page a reader or an
-inspector opens is loaded at a phone (390x844) and a desktop size, axe-core (the pinned npm
-package, ``node_modules/axe-core``) is injected, and its WCAG 2.1 A/AA rules run: no violation
-of impact "serious" or "critical" may remain. The elderly-friendly rules (工信部《互联网网站
+county portal is federated from their feeds over 127.0.0.1 (with one more branch, whose feed
+is gone, so that the health page shows a failure). Every kind of page a reader or an inspector
+opens is loaded at a phone (390x844) and a desktop size, axe-core (the pinned npm package,
+``node_modules/axe-core``) is injected, and its WCAG 2.1 A/AA rules run: no violation of
+impact "serious" or "critical" may remain. The elderly-friendly rules (工信部《互联网网站
 适老化通用设计规范》: contrast, names for every control, full keyboard use) and GB/T 37668-2019
-ask for the same. A keyboard test walks the search page with Tab and Enter alone.
+ask for the same. Text at 200% must fit a phone; a keyboard test walks the search page with
+Tab and Enter alone. Screenshots land in test-artifacts/a11y-*.png for a human to look at.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 import pytest
+import yaml
 from browser import WIDE, chromium_browser, open_page, screenshot, serve_directory  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -78,11 +81,22 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         registry = root / "county.yaml"
         source = ROOT / "demo" / "registries" / "county.yaml"
         script.localise_registry(source, registry, urls, urls["county"])
+        add_failing_branch(registry, urls["dongjiang"] + "/no-such-feed.xml")
         # In a thread of its own: federate runs asyncio, Playwright's sync API holds a loop.
         with ThreadPoolExecutor(1) as pool:
             report = pool.submit(run, registry, portal, root / "county.sqlite3").result(120)
         assert report.published, report
+        assert "北山村党支部" in (portal / "health" / "index.html").read_text(encoding="utf-8")
         yield Demo(urls, articles)
+
+
+def add_failing_branch(registry: Path, feed: str) -> None:
+    """A branch whose feed is gone: the health page shows its error, as an inspector sees it."""
+    data = yaml.safe_load(registry.read_text(encoding="utf-8"))
+    data["branches"].append(
+        {"id": "beishan", "name": "北山村党支部", "feed": feed, "region": "农村"}
+    )
+    registry.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
 
 def search_path(query: str) -> str:
@@ -219,7 +233,8 @@ def test_double_text_size_fits_a_phone(browser: Any, demo: Demo, site: str, path
     opened = load(browser, demo, site, path, PHONE)
     try:
         opened.page.evaluate("document.documentElement.style.fontSize = '200%'")
-        name = "a11y-200-" + (site + path).strip("/").replace("/", "-").split("?")[0]
+        parts = [site, *path.split("?")[0].split("/")]
+        name = "-".join(["a11y-200", *(part for part in parts if part)])
         screenshot(opened, name)
         assert opened.horizontal_overflow() <= 0, opened.page.evaluate(OVERFLOWING)
     finally:
