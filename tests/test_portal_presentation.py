@@ -82,3 +82,7 @@ def test_home_shows_each_notice_once_no_expired_one_and_marks_other_languages(
     }
     assert langs["Volunteers"] == "en" and langs["志工服務"] == "zh-TW"
     assert langs["普通要闻"] is None
+    # An English card's type and date are the portal's words; its branch's name is its own.
+    meta = page.xpath("//article[@lang='en']/p[contains(@class,'entry-meta')]")[0]
+    assert meta.get("lang") == "zh-CN"
+    assert meta.xpath(".//*[contains(@class,'entry-branch')]")[0].get("lang") == "en"

@@ -82,14 +82,15 @@ def test_a_badge_added_to_the_card_template_shows_on_every_listing(tmp_path: Pat
     shutil.copytree(TEMPLATE_DIR, templates)
     card = templates / "_entry_card.html"
     badge = '<span class="badge badge-urgent">!</span>'
-    card.write_text(
-        card.read_text(encoding="utf-8").replace(
-            '<p class="entry-meta">',
-            '<p class="entry-meta">{% if "urgent" in entry.tags %}' + badge + "{% endif %}",
-            1,
-        ),
-        encoding="utf-8",
+    # after the meta line's opening tag, whatever attributes it has
+    text, added = re.subn(
+        r'(<p class="entry-meta"[^>]*>)',
+        lambda tag: tag[1] + '{% if "urgent" in entry.tags %}' + badge + "{% endif %}",
+        card.read_text(encoding="utf-8"),
+        count=1,
     )
+    assert added == 1
+    card.write_text(text, encoding="utf-8")
     entries = [entry(n, tags=["urgent"] if n % 10 == 0 else []) for n in range(1, 60)]
     out = tmp_path / "v"
     out.mkdir()
