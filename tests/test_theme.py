@@ -354,3 +354,15 @@ def test_text_colours_meet_wcag_aa_contrast() -> None:
         assert _contrast(colours[fg], colours[bg]) >= 4.5, (fg, bg)
     # White text on the red buttons and badges.
     assert _contrast("#ffffff", colours["accent"]) >= 4.5
+
+
+@pytest.mark.parametrize(("language", "colon"), [("zh-CN", "："), ("en", ": ")])
+def test_labels_end_with_the_languages_colon(language: str, colon: str) -> None:
+    """'Author：' and 'Address of this page：' (read aloud, printed) on an English site."""
+    article = entry(content="<p>text</p>", author="Li Ming", metadata={})
+    html = render("article.html", **context(language), article=article)
+    author = translator(language)("theme.author")
+    assert f"{author}{colon}Li Ming" in html
+    assert translator(language)("theme.print_source") + colon in html
+    if language == "en":
+        assert "：" not in html
