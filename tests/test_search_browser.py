@@ -440,6 +440,11 @@ def english_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "Members cleaned the riverside path.\n",
         encoding="utf-8",
     )
+    (content / "news" / "office.md").write_text(
+        "---\ntitle: Well-being week\ndate: 2026-04-02\n---\n\n"
+        "E-mail the office before the pre-departure briefing.\n",
+        encoding="utf-8",
+    )
     output = build_site(root, root / "output", siteurl="", progress=False, warnings_to=None).output
     with serve_directory(output) as base:
         yield base
@@ -458,6 +463,15 @@ def test_english_words_are_found_in_other_forms(browser, english_site_url: str) 
             assert opened.page.inner_text("#search-status").strip() == "1 result", query
         finally:
             opened.close()
+
+
+def test_a_hyphenated_word_is_found_written_as_one(browser, english_site_url: str) -> None:
+    """The text says E-mail, Well-being, pre-departure; readers type email, wellbeing,
+    predeparture (a trial's English reader found nothing), or the hyphen as written."""
+    for query in ("email", "wellbeing", "predeparture", "e-mail", "well being"):
+        opened, hrefs, _ = search(browser, english_site_url, query)
+        opened.close()
+        assert hrefs == ["/news/office/"], query
 
 
 def test_what_is_typed_before_the_index_arrives_is_kept(browser, site_url: str) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 from tongxin.search import FIELDS, SearchDoc, build_search_index
 from tongxin.search.format import ShardWriter, prepare
 from tongxin.search.refs import PART_KEYS, ref_number
-from tongxin.tokenizer import is_cjk, term_hash, tokenize
+from tongxin.tokenizer import is_cjk, stem, term_hash, tokenize
 
 PHRASES = "网络党建 两学一做 乡村振兴 志愿服务 主题教育 组织生活会 疫情防控 Notice COVID-19".split()
 
@@ -80,6 +81,14 @@ def _positions(text: str, extended: frozenset[str] = frozenset()) -> dict[str, l
             run.append((i, term))
     if run:
         flush()
+    # words of letters joined by hyphens, written as one, where the first begins
+    for match in re.finditer(r"[a-z0-9]+(?:-[a-z0-9]+)+", text.lower()):
+        parts = match.group().split("-")
+        if all(re.search("[a-z]", part) for part in parts):
+            at = len(tokenize(text[: match.start()]))
+            where = out.setdefault(stem("".join(parts)), [])
+            if at not in where:
+                where.append(at)
     return {term: sorted(where) for term, where in [*out.items(), *trigrams.items()]}
 
 

@@ -103,3 +103,14 @@ def test_the_fast_path_splits_like_the_character_rules():
     for _ in range(800):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert tokenize(text) == by_characters(text), text
+
+
+def test_a_hyphenated_word_is_indexed_written_as_one_too() -> None:
+    """E-mail is e and mail (a query e-mail matches them side by side) and email where it
+    begins; numbers and dates joined by hyphens are not words (covid-19, 2026-03-05)."""
+    from tongxin.tokenizer import index_terms
+
+    terms = index_terms("Please E-mail the well-being office about covid-19 on 2026-03-05")
+    assert terms["email"] == terms["e"] == [1]
+    assert terms["wellb"] == terms["well"] == [4]
+    assert "covid19" not in terms and "20260305" not in terms

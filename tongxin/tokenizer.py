@@ -99,39 +99,67 @@ def stem(word: str) -> str:
     return stemmed if len(stemmed) >= 3 else word
 
 
-def _word_tokens(part: str, tokens: list[str]) -> None:
+def _word_tokens(part: str, tokens: list[str], joined: list[tuple[int, str]] | None = None) -> None:
     """The words of a stretch without CJK (stemmed), each followed by its symbol token if any
-    (the word as written, then the symbols: c++)."""
+    (the word as written, then the symbols: c++). With ``joined``, words of letters written
+    with hyphens between them (e-mail, well-being) add (the first's token index, the words
+    written as one, stemmed): a reader types email and wellbeing too."""
     start = -1
-    for i, char in enumerate(part):
+    chain: list[str] = []
+    chain_at = prev_end = -1
+    for i, char in enumerate(part + " "):  # (a space ends the last word)
         if _kind(char) is False:
             if start < 0:
                 start = i
             continue
         if start >= 0:
             word = part[start:i].lower()
+            if joined is not None:
+                if chain and prev_end == start - 1 and part[prev_end] == "-":
+                    chain.append(word)
+                else:
+                    _join(chain, chain_at, joined)
+                    chain, chain_at = [word], len(tokens)
+                prev_end = i
             tokens.append(stem(word))
             if symbols := _symbols_at(part, i):
                 tokens.append(word + symbols)
             start = -1
-    if start >= 0:
-        tokens.append(stem(part[start:].lower()))
+    if joined is not None:
+        _join(chain, chain_at, joined)
 
 
-def _pieces(text: str) -> Iterator[tuple[str | None, list[str]]]:
+def _join(words: list[str], at: int, joined: list[tuple[int, str]]) -> None:
+    if len(words) > 1 and all(_HAS_LETTER.search(word) for word in words):
+        joined.append((at, stem("".join(words))))
+
+
+_HAS_LETTER = re.compile("[a-z]")
+
+
+def _pieces(
+    text: str, joined: list[tuple[int, str]] | None = None
+) -> Iterator[tuple[str | None, list[str]]]:
     """The stream cut where tokens come from: (a CJK run, its tokens) or (None, the tokens of
-    a stretch without CJK), in order."""
+    a stretch without CJK), in order. ``joined`` collects hyphenated words written as one, at
+    their positions in the whole stream (:func:`_word_tokens`)."""
     parts = _CJK_RUN.split(normalise(text))
+    at = 0
     for i, part in enumerate(parts):
         if i % 2:  # a CJK run: its overlapping bigrams, or the lone character
             tokens = [part] if len(part) == 1 else list(map(operator.add, part[:-1], part[1:]))
             if symbols := _symbols_at(parts[i + 1], 0):
                 tokens.append(part[-1] + symbols)
             yield part, tokens
+            at += len(tokens)
         elif part:  # no CJK in here: words only
             words: list[str] = []
-            _word_tokens(part, words)
+            found: list[tuple[int, str]] | None = [] if joined is not None else None
+            _word_tokens(part, words, found)
+            if joined is not None and found:
+                joined.extend((at + offset, term) for offset, term in found)
             yield None, words
+            at += len(words)
 
 
 def tokenize(text: str) -> list[str]:
@@ -140,12 +168,14 @@ def tokenize(text: str) -> list[str]:
 
 
 def index_terms(text: str) -> dict[str, list[int]]:
-    """What the index keeps of a text: each token's positions, and each character of a CJK
+    """What the index keeps of a text: each token's positions, each character of a CJK
     run of two or more alone, at the position of the bigram it starts (the last at the next
-    position), so that a one-character query (党) finds it."""
+    position), so that a one-character query (党) finds it, and a hyphenated word written as
+    one (e-mail as email) where it begins."""
     positions: dict[str, list[int]] = {}
+    joined: list[tuple[int, str]] = []
     at = 0
-    for run, tokens in _pieces(text):
+    for run, tokens in _pieces(text, joined):
         for position, term in enumerate(tokens, at):
             positions.setdefault(term, []).append(position)
         if run is not None and len(run) > 1:
@@ -154,6 +184,11 @@ def index_terms(text: str) -> dict[str, list[int]]:
                 if not where or where[-1] < position:  # the last of the run before
                     where.append(position)
         at += len(tokens)
+    for position, term in joined:  # e-mail found as email too, where it begins
+        where = positions.setdefault(term, [])
+        if position not in where:
+            where.append(position)
+            where.sort()
     return positions
 
 
