@@ -21,6 +21,7 @@ import yaml
 
 from tongxin.check import check_branch
 from tongxin.config import CONTENT_TYPES, FRONT_MATTER, SITE, validate
+from tongxin.config.content import STATUSES
 from tongxin.config.options import document_problems, parse_document
 from tongxin.editor import NOT_IN_FORM, SITE_NOT_IN_FORM, SLUG_TEMPLATE, decap_config
 from tongxin.i18n import LANGUAGES
@@ -58,6 +59,19 @@ def test_config_follows_the_site_language(language: str, locale: str, news: str)
     assert config["collections"][0]["label"] == news
     labels = [f["label"] for c in config["collections"][:4] for f in c["fields"]]
     assert all(label and not label.startswith("editor.") for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("language", "draft"),
+    [("zh-CN", "草稿（不发布）"), ("zh-TW", "草稿（不發佈）"), ("en", "Draft (not published)")],
+)
+def test_the_status_select_names_its_choices(language: str, draft: str) -> None:
+    """The select showed published/draft/hidden as written (a trial's zh-TW editor); each is
+    named in the site's language and still saves the value the schema takes."""
+    config = decap_config({**SITE_BASE, "language": language})
+    status = next(f for f in config["collections"][0]["fields"] if f["name"] == "status")
+    assert [o["value"] for o in status["options"]] == list(STATUSES)
+    assert status["options"][1]["label"] == draft
 
 
 def test_collections_are_the_schema() -> None:

@@ -83,7 +83,7 @@ def widget(name: str, option: Option, language: str) -> dict[str, Any]:
 
 def _widget_kind(name: str, option: Option, language: str) -> dict[str, Any]:
     if isinstance(option, Choice):
-        return {"widget": "select", "options": list(option.choices)}
+        return {"widget": "select", "options": _choices(name, option, language)}
     if isinstance(option, DateTime):
         if option.date_only:
             return {
@@ -116,6 +116,17 @@ def _widget_kind(name: str, option: Option, language: str) -> dict[str, Any]:
             },
         }
     return {"widget": "text" if name in LONG_TEXT else "string"}
+
+
+def _choices(name: str, option: Choice, language: str) -> list[Any]:
+    """A select's options, each named in the site's language where the catalogue names it
+    (``editor.choice_status_draft``: 草稿), else as written (zh-CN, gitlab)."""
+    options: list[Any] = []
+    for value in option.choices:
+        key = f"editor.choice_{name}_{value}"
+        shown = translate(language, key)
+        options.append(value if shown == key else {"label": shown, "value": value})
+    return options
 
 
 def _list_widget(name: str, option: ListOf, language: str) -> dict[str, Any]:
