@@ -32,3 +32,11 @@ def test_blocks_are_kept_apart(html: str, text: str) -> None:
 
 def test_a_limit_cuts_with_an_ellipsis() -> None:
     assert plain_text("<h2>基本情况</h2><p>社区开展活动</p>", 8) == "基本情况 社区…"
+
+
+def test_no_space_after_chinese_punctuation_when_blocks_are_on_their_own_lines() -> None:
+    """Markdown writes each block on its own line: the summary read 各位夥伴好： 115年度 (a
+    trial's zh-TW reader); the space goes only where no punctuation parts the blocks."""
+    html = "<p>各位夥伴好：</p>\n<p>115年度活動。</p>\n\n<h2>報名</h2>\n"
+    html += "<p>training</p>\n<p>admin</p>"
+    assert plain_text(html) == "各位夥伴好：115年度活動。報名 training admin"

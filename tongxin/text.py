@@ -22,7 +22,8 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 _BREAK = "\ue000"  # (a private-use character: lxml takes no control character)
-_BREAKS = re.compile(_BREAK + "+")
+#: A run of breaks with the white space around them (Markdown puts a newline between blocks).
+_BREAKS = re.compile(rf"\s*{_BREAK}[\s{_BREAK}]*")
 #: No space is wanted after these: Chinese punctuation ends the block already (第一段。第二段).
 _CLOSING = frozenset("。！？；：，、）」』】》")
 
@@ -31,8 +32,8 @@ def _apart(match: re.Match[str]) -> str:
     text, start, end = match.string, match.start(), match.end()
     if start == 0 or end == len(text):
         return ""
-    before, after = text[start - 1], text[end]
-    return "" if before in _CLOSING or before.isspace() or after.isspace() else " "
+    before = text[start - 1]
+    return "" if before in _CLOSING else " "
 
 
 def plain_text(html: str | None, limit: int | None = None) -> str:
