@@ -6,11 +6,13 @@ import os
 from pathlib import Path
 
 import git
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from tongxin.check import check_branch
 from tongxin.cli import main
+from tongxin.scaffold import create_branch
 
 
 def test_new_branch_creates_a_valid_committed_repository(tmp_path: Path) -> None:
@@ -42,7 +44,7 @@ def test_new_branch_creates_a_valid_committed_repository(tmp_path: Path) -> None
     repo = git.Repo(target)
     assert not repo.is_dirty(untracked_files=True)
     assert "content/site.yaml" in repo.git.ls_files().splitlines()
-    assert check_branch(target) == []
+    assert only_sample_warnings(check_branch(target))
 
 
 def test_new_branch_refuses_a_non_empty_folder(tmp_path: Path) -> None:
@@ -122,3 +124,26 @@ def test_a_traditional_branch_reads_as_taiwan_writes(tmp_path: Path) -> None:
         assert wrong not in joined, wrong
     assert "timezone: Asia/Taipei" in (root / "content/site.yaml").read_text(encoding="utf-8")
     assert "信义区青年志工服务队" in joined
+
+
+def only_sample_warnings(problems: list) -> bool:
+    """A new branch has no problem but its untouched samples (a warning each, so that they
+    are not published as the branch's own news unnoticed)."""
+    samples = [p for p in problems if p.warning and p.line == 1]
+    return problems == samples and len(samples) == 3
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "zh-TW", "en"])
+def test_an_untouched_sample_is_named_until_it_is_changed(tmp_path: Path, language: str) -> None:
+    """A trial's three new branches each published new-branch's pinned sample notice (to
+    2099) on the portal; the check names every sample left as it was, and no other file."""
+    target = tmp_path / "branch"
+    create_branch(target, name="东江社区党支部", url="https://dj.example/", language=language)
+    problems = check_branch(target)
+    assert only_sample_warnings(problems), problems
+    notice = next(p.path for p in problems if "announcements" in p.path)
+    path = target / notice
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    (target / next(p.path for p in problems if "study" in p.path)).unlink()
+    left = check_branch(target)
+    assert [p.path for p in left] == [p.path for p in problems if "news" in p.path]

@@ -19,6 +19,7 @@ One pass over ``content/``:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -158,6 +159,16 @@ class _Checker:
             self.problems.append(
                 Problem(rel, line, self.t("expired_already", expires=day.isoformat()), warning=True)
             )
+
+    def warn_sample(self, rel: str, source: ContentFile) -> None:
+        """An entry new-branch wrote as a sample, never changed: published as the branch's
+        own news (a warning: it may be kept on purpose for a while)."""
+        if source.path.name not in _sample_names():
+            return
+        sample = _samples(self.language).get(rel)
+        written = source.path.read_text(encoding="utf-8", errors="replace")
+        if sample is not None and _lines(written) == _lines(sample):
+            self.problems.append(Problem(rel, 1, self.t("sample_entry"), warning=True))
 
     # --- walking ---------------------------------------------------------------------
 
@@ -357,6 +368,7 @@ class _Checker:
         self.report_document(rel, document, FRONT_MATTER[source.type], meta)
         self.warn_far_ahead(rel, meta.get("date"), source.lines.get("date", 1))
         self.warn_expired(rel, meta, source.lines.get("expires", 1))
+        self.warn_sample(rel, source)
         slug_value = meta.get("slug")
         if isinstance(slug_value, str) and slug_value.strip():
             slug, line = slug_value.strip(), source.lines.get("slug", 1)
@@ -465,6 +477,24 @@ class _Checker:
                     continue
                 key = "missing_attachment" if "files/" in target else "broken_link"
                 self.add(entry.rel, line, key, target=target)
+
+
+@functools.cache
+def _sample_names() -> frozenset[str]:
+    """The file names new-branch gives its sample entries (any language)."""
+    scaffold = Path(__file__).parent / "scaffold"
+    return frozenset(p.name for p in scaffold.rglob("content/*/*.md"))
+
+
+@functools.cache
+def _samples(language: str) -> dict[str, str]:
+    from tongxin.scaffold import sample_entries  # (GitPython: only for a file so named)
+
+    return sample_entries(language)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip().splitlines()]
 
 
 def _sameness(meta: dict[str, Any], body: str) -> str:

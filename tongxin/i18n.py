@@ -75,7 +75,8 @@ def translate(language: str | None, key: str, /, **values: Any) -> str:
 
 def translate_count(language: str | None, key: str, count: int, /, **values: Any) -> str:
     """:func:`translate` of ``key``, or of ``key_one`` when ``count`` is 1 and the language
-    has one ("Checked 1 file"; Chinese needs none)."""
+    has one ("Checked 1 file"; every catalogue holds the same keys, Chinese repeating its one
+    form)."""
     one = f"{key}_one"
     if count == 1 and one in catalogue(normalise_language(language)):
         key = one

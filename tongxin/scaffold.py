@@ -118,6 +118,16 @@ def _scaffold_files(language: str) -> list[tuple[Path, Path]]:
     return sorted(files.items())
 
 
+def sample_entries(language: str) -> dict[str, str]:
+    """The sample entries a new branch in ``language`` gets (``content/<type>/<name>.md``;
+    not its pages, which name the branch), as new-branch writes them."""
+    return {
+        target.as_posix(): _fill(source.read_text(encoding="utf-8"), {}, language)
+        for target, source in _scaffold_files(language)
+        if len(target.parts) == 3 and target.parts[0] == "content" and target.parts[1] != "pages"
+    }
+
+
 def create_branch(
     directory: str | Path,
     *,
