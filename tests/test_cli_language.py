@@ -35,3 +35,26 @@ def test_help_follows_the_users_language(lang: str, words: list[str]) -> None:
     for word, text in zip(words, texts, strict=True):
         assert word in text, text
     assert "分支" not in "".join(texts)
+
+
+def test_help_in_a_branch_on_a_server_without_a_language_is_the_sites(tmp_path) -> None:
+    """LANG=C.UTF-8 (a server, a CI image) names no language: inside a zh-TW branch the help is
+    in Traditional, as the check's messages are (a trial's editor got Simplified help)."""
+    branch = tmp_path / "xinyi"
+    (branch / "content" / "news").mkdir(parents=True)
+    (branch / "content" / "site.yaml").write_text(
+        "name: 信義區志工隊\nurl: https://xinyi.example.tw/\nlanguage: zh-TW\n", encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+    env.update(LANG="C.UTF-8", PYTHONPATH=os.pathsep.join(sys.path))
+    env.pop("LANGUAGE", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "tongxin", "check", "--help"],
+        env=env,
+        cwd=branch / "content" / "news",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "檢查支部網站的內容" in done.stdout, done.stdout

@@ -9,7 +9,9 @@ outside any branch.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from pathlib import Path
 
 from tongxin.i18n import normalise_language, translate, translate_count
@@ -17,12 +19,29 @@ from tongxin.problems import Problem, errors_in
 
 
 def user_language() -> str:
-    """The language of the user's environment (``LC_ALL``, ``LC_MESSAGES``, ``LANG``)."""
+    """The language of the user's environment (``LC_ALL``, ``LC_MESSAGES``, ``LANG``); where it
+    names none (``C.UTF-8`` on a server), the site's of the branch the command is run in;
+    else zh-CN."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = os.environ.get(name, "")
         if value and value not in ("C", "POSIX") and not value.startswith("C."):
             return normalise_language(value.split(".")[0].split(":")[0])
-    return "zh-CN"
+    return _language_here() or "zh-CN"
+
+
+_SITE_LANGUAGE = re.compile(r"""^language:[ \t]*["']?([A-Za-z_-]+)""", re.MULTILINE)
+
+
+@functools.cache
+def _language_here() -> str | None:
+    """``language:`` of the site.yaml of the branch around the working folder, if any."""
+    try:
+        root = find_branch_root(Path.cwd())
+        text = (root / "content" / "site.yaml").read_text(encoding="utf-8") if root else ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = _SITE_LANGUAGE.search(text)
+    return normalise_language(found.group(1)) if found else None
 
 
 def help_text(key: str) -> str:
