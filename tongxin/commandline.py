@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from pathlib import Path
 
 from tongxin.i18n import normalise_language, translate, translate_count
@@ -29,19 +28,15 @@ def user_language() -> str:
     return _language_here() or "zh-CN"
 
 
-_SITE_LANGUAGE = re.compile(r"""^language:[ \t]*["']?([A-Za-z_-]+)""", re.MULTILINE)
-
-
 @functools.cache
 def _language_here() -> str | None:
-    """``language:`` of the site.yaml of the branch around the working folder, if any."""
-    try:
-        root = find_branch_root(Path.cwd())
-        text = (root / "content" / "site.yaml").read_text(encoding="utf-8") if root else ""
-    except (OSError, UnicodeDecodeError):
+    """The language of the branch around the working folder, if it is in one."""
+    root = find_branch_root(Path.cwd())
+    if root is None:
         return None
-    found = _SITE_LANGUAGE.search(text)
-    return normalise_language(found.group(1)) if found else None
+    from tongxin.frontmatter import branch_language  # (YAML: only inside a branch)
+
+    return branch_language(root)
 
 
 def help_text(key: str) -> str:

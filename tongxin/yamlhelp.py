@@ -199,11 +199,19 @@ def _special_start(lines: list[str], first_line: int, error_line: int) -> Diagno
     for index in range(min(error_line - first_line, len(lines) - 1), -1, -1):
         match = _KEY_VALUE.match(lines[index])
         if match and match[2][:1] in _SPECIAL:
-            value = match[2].strip().replace('"', "“")
-            fixed = f'{match[1]}: "{value}"'
-            values = {"field": match[1], "char": match[2][0], "fixed": fixed}
-            return Diagnosis(first_line + index, "yaml_special_start", values)
+            return _starts_special(match, first_line + index)
     return None
+
+
+def _starts_special(match: re.Match[str], line: int) -> Diagnosis:
+    """A value opening with a character YAML reads as its own, told to be quoted."""
+    values = {"field": match[1], "char": match[2][0], "fixed": _quoted(match)}
+    return Diagnosis(line, "yaml_special_start", values)
+
+
+def _quoted(match: re.Match[str]) -> str:
+    """``field: "value"`` of a :data:`_KEY_VALUE` match (its own ``"`` written as “)."""
+    return f'{match[1]}: "{match[2].strip().replace(chr(34), "“")}"'
 
 
 #: The parser's words for a line indented unlike the fields beside it.
@@ -222,10 +230,7 @@ def _bracket_start(lines: list[str], first_line: int, error_line: int) -> Diagno
     close = match[2].find("]" if match[2][0] == "[" else "}")
     if close < 0 or not match[2][close + 1 :].strip():
         return None
-    fixed = f'{match[1]}: "{match[2].strip().replace(chr(34), "“")}"'
-    return Diagnosis(
-        error_line, "yaml_special_start", {"field": match[1], "char": match[2][0], "fixed": fixed}
-    )
+    return _starts_special(match, error_line)
 
 
 def _hash_in_list(lines: list[str], first_line: int, error_line: int) -> Diagnosis | None:
@@ -257,9 +262,8 @@ def dropped_comment(text: str, first_line: int) -> Diagnosis | None:
         match = _KEY_VALUE.match(line)
         found = _COMMENTED.match(match[2]) if match and match[1] in _TEXT_FIELDS else None
         if match and found:
-            value = match[2].strip().replace('"', "“")
             values = {"field": match[1], "kept": found[1].strip(), "dropped": found[2].strip()}
-            values["fixed"] = f'{match[1]}: "{value}"'
+            values["fixed"] = _quoted(match)
             return Diagnosis(first_line + index, "yaml_comment_dropped", values)
     return None
 
