@@ -2,9 +2,9 @@
 language to speak before a ``site.yaml`` is found, and ``tongxin check``'s output.
 
 ``tongxin check`` may be run from anywhere inside a branch (``content/news/``) or given a
-file: the branch is the nearest folder above holding ``content/``. Its messages, its help
-and its closing line are in the site's language, or the user's (``LC_ALL``/``LANG``)
-outside any branch.
+file: the branch is the nearest folder above holding ``content/``. Its messages and its
+closing line are in the site's language. Help and usage errors are in the user's
+(``LC_ALL``/``LANG``), or, where the environment names none (``C.UTF-8``), the branch's.
 """
 
 from __future__ import annotations
