@@ -47,6 +47,9 @@ from .model import Entry
 from .morelink import without_more_link
 from .sanitise import text_title
 
+#: The search page in ``search/``: the render's, not the index's
+SEARCH_PAGE = "index.html"
+
 #: Characters of an entry's body indexed besides its title and summary: the portal finds
 #: entries, the branch site's own search has the full text (and lunr.py costs ~1 ms per doc).
 TEXT_LIMIT = 300
@@ -413,7 +416,9 @@ def build_portal_index(
     if not isinstance(entries, IndexPlan):
         entries = _plan_of_entries(entries, previous, cache_dir, regions, zone)
     result = _build_portal_index(entries, out_dir, previous, cache_dir)
-    compress_tree(Path(out_dir) / "search")
+    # (not the search page: the render writes it meanwhile, replacing a linked copy by
+    # unlinking it first, and IndexAside.result compresses it once written)
+    compress_tree(Path(out_dir) / "search", skip=[SEARCH_PAGE])
     return result
 
 
@@ -542,7 +547,7 @@ class IndexAside:
         compress_tree(theme)
         # the render writes the search page while the child compresses search/: whether the
         # child saw it depended on which came first (a portal had its .gz one run, not the next)
-        page = Path(self._args[1]) / "search" / "index.html"
+        page = Path(self._args[1]) / "search" / SEARCH_PAGE
         if page.is_file():  # (an index built with no render, as tests do, has none)
             compress_file(str(page))
         return result

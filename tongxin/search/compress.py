@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 #: What is worth compressing (text); images and fonts are compressed already.
@@ -22,13 +23,19 @@ SUFFIXES = (".json", ".js", ".css", ".html", ".svg", ".xml", ".txt", ".map")
 MIN_BYTES = 256
 
 
-def compress_tree(folder: Path, *, level: int = 6) -> tuple[int, int]:
-    """Write or refresh ``.gz`` beside every text file under ``folder``; (written, kept)."""
+def compress_tree(folder: Path, *, level: int = 6, skip: Collection[str] = ()) -> tuple[int, int]:
+    """Write or refresh ``.gz`` beside every text file under ``folder`` but those named in
+    ``skip`` (paths relative to ``folder``: another process's files, written meanwhile);
+    (written, kept)."""
     written = kept = 0
+    skipped = {os.path.join(folder, name) for name in skip}
     for root, _dirs, files in os.walk(folder):
         names = set(files)
         for name in files:
-            done = compress_file(os.path.join(root, name), name + ".gz" in names, level)
+            path = os.path.join(root, name)
+            if path in skipped:
+                continue
+            done = compress_file(path, name + ".gz" in names, level)
             written += done is True
             kept += done is False
     return written, kept
