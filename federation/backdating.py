@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
+
+from tongxin.checkdates import is_backdated
 
 from .fetch import read_json_documents
 from .model import Branch
@@ -47,7 +49,7 @@ def count_backdated(document: Any, days: int) -> int | None:
         if not isinstance(entry, dict) or not entry.get("first_commit") or not entry.get("date"):
             continue
         declared, first = _time(entry["date"]), _time(entry["first_commit"])
-        if declared and first and first - declared > timedelta(days=days):
+        if declared and first and is_backdated(declared, first, days):
             count += 1
     return count
 

@@ -19,6 +19,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tongxin.checkdates import BACKDATED_DAYS
+
 from . import backdating, retractions, schedule
 from .model import BranchHealth, FetchResult, Registry
 from .rollup import stored, totals
@@ -33,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "blank_columns": 5,  # this many blank columns: veto
     "probe_seconds": 15,  # a probe that takes longer failed
     "availability_percent": 5,  # failed probes over 7 days at or above this: veto
-    "backdated_days": 7,  # a declared date this far before the first commit is suspect
+    "backdated_days": BACKDATED_DAYS,  # a declared date this far before the first commit
 }
 
 _PROBES = """CREATE TABLE IF NOT EXISTS probes (

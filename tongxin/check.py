@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from tongxin.checkdates import Dated, backdated_problems, declared_value
 from tongxin.checklinks import SiteLinks, body_offset, markdown_links
 from tongxin.checknames import (
     RESERVED_PAGE_SLUGS,
@@ -59,7 +60,7 @@ from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
 #: Bumped when what the per-file cache holds changes.
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 CACHE_FILE = "check.json"
 
 
@@ -87,6 +88,8 @@ class _Entry:
     #: and the title's line: two entries with the same one are the same article twice
     sameness: str = ""
     title_line: int = 1
+    #: a published entry's explicit ``date`` (ISO) and its line
+    declared: tuple[str, int] | None = None
 
     def facts(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,7 @@ class _Entry:
             "links": self.links,
             "attachments": self.attachments,
             "sameness": [self.sameness, self.title_line],
+            "declared": list(self.declared) if self.declared else None,
         }
 
     @classmethod
@@ -117,6 +121,9 @@ class _Entry:
             attachments=[(str(value), int(line)) for value, line in facts["attachments"]],
             sameness=str(facts["sameness"][0]),
             title_line=int(facts["sameness"][1]),
+            declared=(str(declared[0]), int(declared[1]))
+            if (declared := facts["declared"])
+            else None,
         )
 
 
@@ -184,6 +191,7 @@ class _Checker:
         self.check_slugs()
         self.check_outputs()
         self.check_copies()
+        self.problems.extend(self.backdated())
         links = SiteLinks(self.root, self.site, self.entries)
         for entry in self.entries:
             self.check_attachments(entry)
@@ -405,6 +413,9 @@ class _Checker:
             ],
             sameness=_sameness(meta, source.body) if published else "",
             title_line=source.lines.get("title", 1),
+            declared=(value, source.lines.get("date", 1))
+            if published and (value := declared_value(meta.get("date")))
+            else None,
         )
         self.entries.append(entry)
         return entry
@@ -449,6 +460,17 @@ class _Checker:
             for copy in group[1:]:
                 text = self.t("copy_of", other=group[0].rel)
                 self.problems.append(Problem(copy.rel, copy.title_line, text, warning=True))
+
+    def backdated(self) -> list[Problem]:
+        """Explicit dates a portal will question (:mod:`tongxin.checkdates`)."""
+        dated = [Dated(e.rel, e.declared[1], e.declared[0]) for e in self.entries if e.declared]
+        return backdated_problems(
+            self.root,
+            dated,
+            timezone=self.site.get("timezone"),
+            language=self.language,
+            cache_dir=self.cache_path.parent if self.cache_path else None,
+        )
 
     def check_slugs(self) -> None:
         by_key: dict[tuple[str, str], list[_Entry]] = {}
