@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tongxin.federation.backdating import count_backdated
 
 from tongxin.build import build_site
 from tongxin.check import check_branch
 from tongxin.checkdates import BACKDATED_DAYS, is_backdated
 from tongxin.cli import main
-from tongxin.federation.backdating import count_backdated
 from tongxin.problems import Problem
 
 TODAY = date.today()
