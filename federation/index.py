@@ -124,6 +124,7 @@ def search_docs(
                 summary=summary,
                 tags=tuple(entry.tags or ()),
                 region=regions.get(entry.branch_id) or "",
+                lang=entry.language,
             )
         )
     return docs

@@ -88,10 +88,11 @@ def _texts(title: Any, content: Any, summary: Any, tags: Any) -> dict[str, Any]:
 
 
 def search_docs(
-    articles: Iterable[Any], pages: Iterable[Any], siteurl: str, branch: str
+    articles: Iterable[Any], pages: Iterable[Any], siteurl: str, branch: str, language: str = ""
 ) -> list[SearchDoc]:
     """Published articles and pages as search documents (drafts and hidden ones are never
-    in these lists: Pelican keeps them apart)."""
+    in these lists: Pelican keeps them apart); an entry whose ``lang`` is not the site's
+    ``language`` carries it."""
     docs = []
     for content, default_type in [(a, "news") for a in articles] + [(p, "pages") for p in pages]:
         if getattr(content, "status", "published") != "published":
@@ -112,6 +113,7 @@ def search_docs(
                 branch=branch,
                 type=_entry_type(content, default_type),
                 date=getattr(content, "date", None),
+                lang=lang if (lang := str(getattr(content, "lang", "") or "")) != language else "",
                 **texts,
             )
         )
@@ -211,7 +213,13 @@ def index_job(
         pages.extend(getattr(generator, "pages", []) or [])
     cache_dir = search_cache_dir(settings)
     fold.use_cache_dir(cache_dir)
-    docs = search_docs(articles, pages, settings.get("SITEURL", ""), settings.get("SITENAME", ""))
+    docs = search_docs(
+        articles,
+        pages,
+        settings.get("SITEURL", ""),
+        settings.get("SITENAME", ""),
+        settings.get("DEFAULT_LANG", ""),
+    )
     if warm is not None:
         warm.wait()
     return index_and_compress(docs, Path(output_path), cache_dir)

@@ -282,3 +282,35 @@ def test_search_by_keyboard_alone(browser: Any, demo: Demo, site: str) -> None:
         assert opened.console_errors == [], opened.console_errors
     finally:
         opened.close()
+
+
+def test_portal_results_in_another_language_say_so(browser: Any, demo: Demo) -> None:
+    """WCAG 3.1.2 on the portal's search, as on its cards: a hit from the English branch marks
+    its title, branch and text as English (a screen reader reads them in an English voice),
+    one from the zh-TW branch as zh-TW, one in the page's own language nothing; the type and
+    date stay the page's words."""
+    opened = open_page(browser, demo.urls["county"] + search_path("volunteers"), viewport=PHONE)
+    try:
+        page = opened.page
+        page.wait_for_selector("#search[data-state=done]", state="attached")
+        hit = page.locator("#search-results .search-hit").first
+        assert hit.locator("h2").get_attribute("lang") == "en"
+        assert hit.locator(".search-hit-snippet").get_attribute("lang") == "en"
+        meta = hit.locator(".search-hit-meta")
+        assert meta.get_attribute("lang") is None and meta.locator("span[lang=en]").count() == 1
+        assert "Union" in meta.locator("span[lang=en]").inner_text()
+        assert_nothing_serious(axe_violations(page), "the portal's search, English hits")
+    finally:
+        opened.close()
+    opened = open_page(browser, demo.urls["county"] + search_path("志愿"), viewport=PHONE)
+    try:
+        page = opened.page
+        page.wait_for_selector("#search[data-state=done]", state="attached")
+        page.wait_for_selector("#search-results .search-hit")
+        langs = page.eval_on_selector_all(
+            "#search-results .search-hit h2", "hs => hs.map(h => h.getAttribute('lang'))"
+        )
+        assert "zh-TW" in langs and None in langs, langs  # 西苑's 志願 and 东江's 志愿
+        assert "en" not in langs
+    finally:
+        opened.close()

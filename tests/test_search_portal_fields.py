@@ -47,6 +47,23 @@ def test_tags_summary_and_region_reach_the_search_documents() -> None:
     assert third.region == ""
 
 
+def test_a_result_knows_its_entrys_language(tmp_path: Path) -> None:
+    """A hit from an English branch on a Chinese portal is marked English (WCAG 3.1.2): the
+    language the feed declares goes into the result's meta row (after its tags)."""
+    entries = [_entry("en", 1, language="en", title="Annual meeting"), _entry("cn", 2)]
+    entries.append(_entry("tw", 3, language="zh-TW", tags=["志願"]))
+    docs = {d.id: d for d in search_docs(entries)}
+    assert [docs[e.entry_id].lang for e in entries] == ["en", "", "zh-TW"]
+    build_portal_index(entries, tmp_path / "v1", None, None)
+    rows: dict = {}
+    for block in (tmp_path / "v1" / "search" / "meta").glob("*.json"):
+        rows.update(json.loads(block.read_text("utf-8")))
+    by_url = {row[0]: row for row in rows.values()}
+    assert by_url[entries[0].url][6:] == ["", "en"]  # no tags: an empty tags slot, then en
+    assert len(by_url[entries[1].url]) == 6  # nothing more for an entry that declares none
+    assert by_url[entries[2].url][6:] == ["志願", "zh-TW"]
+
+
 def _manifest(version: Path) -> dict:
     return json.loads((version / "search" / "manifest.json").read_text("utf-8"))
 

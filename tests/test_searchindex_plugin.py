@@ -41,6 +41,12 @@ def test_search_docs_take_published_articles_and_pages():
     assert docs[0].id == "https://b.example.org/news/a/"
 
 
+def test_an_entry_in_another_language_than_the_site_carries_it():
+    own, other = _content(lang="zh-CN"), _content(lang="en", url="news/en/", title="AGM")
+    docs = search_docs([own, other], [], "", "一支部", "zh-CN")
+    assert [d.lang for d in docs] == ["", "en"]  # (the site's own language is not repeated)
+
+
 def test_urls_are_site_relative_when_siteurl_is_empty():
     (doc,) = search_docs([_content()], [], "", "x")
     assert doc.url == "news/a/"

@@ -21,7 +21,7 @@ from typing import Any
 
 from .build import build_search_index
 from .delta import DELTA_DIR, DELTA_MAX_SHARE, DeltaRefused, build_delta_index, delta_neighbours
-from .model import IndexStats, SearchDoc, date_key, doc_hash
+from .model import FORMAT, IndexStats, SearchDoc, date_key, doc_hash
 
 #: The base's documents as the cache keeps them, for the next builds' deltas.
 STATE_FILE = "delta-base.marshal"
@@ -53,9 +53,14 @@ class DeltaPlan:
 
 
 def digest_of(keys: Sequence[Key]) -> str:
-    """The digest of a collection's keys (names a base, tells an unchanged index)."""
+    """The digest of a collection's keys (names a base, tells an unchanged index) in this
+    :data:`FORMAT` (an index of an older format is no index to keep)."""
     # one update of the joined bytes: the same digest as one update per entry, faster
-    joined = b"".join(i.encode("utf-8", "surrogatepass") + b"\x1f" + key for i, key in keys)
+    joined = (
+        FORMAT.encode()
+        + b"\x1e"
+        + b"".join(i.encode("utf-8", "surrogatepass") + b"\x1f" + key for i, key in keys)
+    )
     return hashlib.blake2b(joined, digest_size=16).hexdigest()
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 #: Written in the manifest; a cache, a base or a delta of another format is not reused.
 # 6: tags and summary indexed, CJK characters alone, symbols; 7: English words stemmed;
-# 8: trigrams of the commonest bigrams (grams.py)
-FORMAT = "tongxin-search-8"
+# 8: trigrams of the commonest bigrams (grams.py); 9: a result's language in its meta row
+FORMAT = "tongxin-search-9"
 FIELDS = ("title", "text", "f")
 
 
@@ -32,6 +32,9 @@ class SearchDoc:
     summary: str = ""
     tags: tuple[str, ...] = ()
     region: str = ""
+    #: the entry's language (a portal: as its feed declares it; a branch: when not the
+    #: site's), so that a result marks its text with it (WCAG 3.1.2); "" when unknown
+    lang: str = ""
 
 
 @dataclass
@@ -69,6 +72,8 @@ def doc_hash(doc: SearchDoc, when: str) -> str:
     """A hash of everything a document shows or is found by (what the cache keys on)."""
     parts = [doc.id, doc.url, doc.title, doc.text, doc.branch, doc.type, when, doc.summary]
     parts += [doc.region, *doc.tags]
+    if doc.lang:  # (documents without one keep the hash they had)
+        parts.append("lang:" + doc.lang)
     joined = "\x1f".join(parts) + "\x1f"
     return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
@@ -106,9 +111,12 @@ def excerpt(doc: SearchDoc, chars: int) -> str:
 
 
 def meta_row(doc: SearchDoc, when: str, chars: int) -> list[str]:
-    """A document's row in its meta block: what a result shows (its tags last, if any)."""
+    """A document's row in its meta block: what a result shows (then its tags and its
+    language, each if any: a language after "" for no tags)."""
     row = [doc.url, doc.title, doc.branch, doc.type, when[:10], excerpt(doc, chars)]
-    return [*row, " · ".join(doc.tags)] if doc.tags else row
+    if doc.tags or doc.lang:
+        row.append(" · ".join(doc.tags))
+    return [*row, doc.lang] if doc.lang else row
 
 
 def facet_terms(branch: str, kind: str, region: str = "") -> dict[str, list[int]]:

@@ -201,7 +201,8 @@
           type: row[3],
           date: row[4],
           excerpt: row[5],
-          tags: row[6] || ""
+          tags: row[6] || "",
+          lang: row[7] || ""
         };
       });
     }
@@ -1050,7 +1051,17 @@
       return u.origin === win.location.origin ? u.pathname + u.search + u.hash : u.href;
     }
 
+    // An entry in another language than the page (a portal's English branch) says so, as
+    // its card does (WCAG 3.1.2): its title, branch and text are read in its voice; the type,
+    // the date and the tags' line (its label the page's word) are the page's.
+    var pageLang = (doc.documentElement.lang || "").toLowerCase();
+    function otherLang(lang) {
+      var l = (lang || "").toLowerCase();
+      return l && l !== pageLang && l !== pageLang.split("-")[0] ? lang : "";
+    }
+
     function renderHit(e, query) {
+      var lang = otherLang(e.lang);
       var li = doc.createElement("li");
       li.className = "search-hit";
       var a = doc.createElement("a");
@@ -1059,11 +1070,21 @@
       appendMarked(doc, a, titleChars, findRanges(tokenizer, e.title, query), 0, titleChars.length);
       var h = doc.createElement("h2");
       h.className = "search-hit-title";
+      if (lang) h.lang = lang;
       h.appendChild(a);
       li.appendChild(h);
       var meta = doc.createElement("p");
       meta.className = "search-hit-meta";
-      meta.textContent = [e.branch, typeLabel(e.type), dateText(e.date)].filter(Boolean).join(" · ");
+      var words = [typeLabel(e.type), dateText(e.date)].filter(Boolean).join(" · ");
+      if (e.branch && lang) {
+        var branch = doc.createElement("span");
+        branch.lang = lang;
+        branch.textContent = e.branch;
+        meta.appendChild(branch);
+        if (words) meta.appendChild(doc.createTextNode(" · " + words));
+      } else {
+        meta.textContent = [e.branch, words].filter(Boolean).join(" · ");
+      }
       li.appendChild(meta);
       var text = Array.from(e.excerpt || "");
       var ranges = findRanges(tokenizer, e.excerpt || "", query);
@@ -1071,6 +1092,7 @@
       var end = Math.min(text.length, start + 110);
       var p = doc.createElement("p");
       p.className = "search-hit-snippet";
+      if (lang) p.lang = lang;
       if (start > 0) p.appendChild(doc.createTextNode("…"));
       appendMarked(doc, p, text, ranges, start, end);
       if (end < text.length) p.appendChild(doc.createTextNode("…"));
