@@ -138,12 +138,15 @@ def test_an_untouched_sample_is_named_until_it_is_changed(tmp_path: Path, langua
     """A trial's three new branches each published new-branch's pinned sample notice (to
     2099) on the portal; the check names every sample left as it was, and no other file."""
     target = tmp_path / "branch"
-    create_branch(target, name="东江社区党支部", url="https://dj.example/", language=language)
+    traditional = language == "zh-TW"  # (a Simplified name in zh-TW samples is itself named)
+    name = "東江社區黨支部" if traditional else "东江社区党支部"
+    create_branch(target, name=name, url="https://dj.example/", language=language)
     problems = check_branch(target)
     assert only_sample_warnings(problems), problems
     notice = next(p.path for p in problems if "announcements" in p.path)
     path = target / notice
-    path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    added = "\n補充一句。\n" if traditional else "\n补充一句。\n"
+    path.write_text(path.read_text(encoding="utf-8") + added, encoding="utf-8")
     (target / next(p.path for p in problems if "study" in p.path)).unlink()
     left = check_branch(target)
     assert [p.path for p in left] == [p.path for p in problems if "news" in p.path]

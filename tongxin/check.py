@@ -54,13 +54,14 @@ from tongxin.frontmatter import (
     read_text_checked,
     relative_posix,
 )
+from tongxin.hanzi import simplified_in
 from tongxin.i18n import translate
 from tongxin.linkrules import files_fix, image_targets, is_local_path, link_form_problems
 from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
 #: Bumped when what the per-file cache holds changes.
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 CACHE_FILE = "check.json"
 
 
@@ -176,6 +177,22 @@ class _Checker:
         written = source.path.read_text(encoding="utf-8", errors="replace")
         if sample is not None and _lines(written) == _lines(sample):
             self.problems.append(Problem(rel, 1, self.t("sample_entry"), warning=True))
+
+    def warn_simplified(self, rel: str, source: ContentFile) -> None:
+        """Simplified characters in an entry of a zh-TW site (a paragraph pasted from a
+        mainland site): a warning, at the first one (an entry may quote one on purpose)."""
+        if self.language != "zh-TW" or source.meta.get("lang"):
+            return
+        title = str(source.meta.get("title") or "")
+        found = simplified_in(f"{title}\n{source.body}")
+        if found is None:
+            return
+        if found.first <= len(title):
+            line = source.lines.get("title", 1)
+        else:
+            line = body_offset(source) + source.body.count("\n", 0, found.first - len(title) - 1)
+        text = self.t("simplified", count=found.count, examples="、".join(found.examples))
+        self.problems.append(Problem(rel, line, text, warning=True))
 
     # --- walking ---------------------------------------------------------------------
 
@@ -377,6 +394,7 @@ class _Checker:
         self.warn_far_ahead(rel, meta.get("date"), source.lines.get("date", 1))
         self.warn_expired(rel, meta, source.lines.get("expires", 1))
         self.warn_sample(rel, source)
+        self.warn_simplified(rel, source)
         slug_value = meta.get("slug")
         if isinstance(slug_value, str) and slug_value.strip():
             slug, line = slug_value.strip(), source.lines.get("slug", 1)
