@@ -129,8 +129,9 @@ def _load_for_federate(registry: Path, siteurl: str | None, db: Path) -> tuple[A
 def _federate_outcome(
     report: Any, out: Path, skipped: int, language: str | None, *, quiet: bool
 ) -> int:
-    """Print what cron must see (each failure under ``-q``, one summary line always) and
-    return the exit status."""
+    """Print what cron must see and return the exit status: under ``-q`` each failed branch
+    and one summary line when anything is wrong, nothing when all is well (cron mails what a
+    job prints); without it, the summary always."""
     from tongxin.federation.errors import describe, own_words
     from tongxin.i18n import translate
 
@@ -149,14 +150,17 @@ def _federate_outcome(
         say(key, path=out, entries=report.entries, branches=report.branches,
             failed=len(report.failed))  # fmt: skip
     statuses = report.statuses
-    say(
-        "summary",
-        ok=report.fetched,  # answered this run (with --adaptive or --pinged: those fetched)
-        failed=len(report.failed),
-        quarantined=statuses.get("quarantined", 0),
-        skipped=skipped,
-        branches=report.branches + skipped,
-    )
+    trouble = bool(report.failed or statuses.get("quarantined") or skipped)
+    trouble = trouble or not report.published or (report.attempted and report.fetched == 0)
+    if not quiet or trouble:  # under cron (-q) a run with nothing wrong prints nothing
+        say(
+            "summary",
+            ok=report.fetched,  # answered this run (with --adaptive or --pinged: those fetched)
+            failed=len(report.failed),
+            quarantined=statuses.get("quarantined", 0),
+            skipped=skipped,
+            branches=report.branches + skipped,
+        )
     if not report.published:
         return EXIT_NOT_PUBLISHED
     if report.attempted and report.fetched == 0:
