@@ -196,6 +196,8 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
         author = ""
         if _AUTHOR in first:
             author = _text(item.find(_AUTHOR_NAME))
+        # a portal's entry its branch gave no date: Atom's required updated is a placeholder
+        undated = _bool(_text(first.get(_TX + "undated")))
         feed.entries.append(
             build.entry(
                 entry_id=_atom_id(first.get(_A_ID)),
@@ -203,10 +205,12 @@ def _parse_atom(root: etree._Element, branch: Branch, url: str, now: datetime | 
                 title=atom_text(first.get(_A_TITLE)),
                 summary=atom_text(first.get(_A_SUMMARY)),
                 content=atom_text(first.get(_A_CONTENT)),
-                published=build.date(
-                    _text(first.get(_A_PUBLISHED)) or _text(first.get(_DCT_ISSUED))
-                ),
-                updated=build.date(_text(first.get(_A_UPDATED)) or _text(first.get(_DCT_MODIFIED))),
+                published=None
+                if undated
+                else build.date(_text(first.get(_A_PUBLISHED)) or _text(first.get(_DCT_ISSUED))),
+                updated=None
+                if undated
+                else build.date(_text(first.get(_A_UPDATED)) or _text(first.get(_DCT_MODIFIED))),
                 categories=categories,
                 explicit_type=_text(first.get(_TX_TYPE)) or None,
                 author=author or feed_author,

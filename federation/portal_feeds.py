@@ -112,7 +112,8 @@ def feed_item(entry: Entry, title: str | None = None) -> FeedItem:
         id=public_id(entry),
         url=entry.url,
         title=entry.title if title is None else title,
-        published=entry_date(entry),
+        # an entry its branch gave no date is published undated, never as of NO_DATE
+        published=entry_date(entry) if entry.published or entry.updated else None,
         updated=entry_updated(entry),
         type=entry.type,
         content_html=entry.content_html or entry.summary_html or "",

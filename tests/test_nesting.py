@@ -165,3 +165,44 @@ def test_duplicates_across_levels_appear_once_with_original_attribution(
     assert api["entries"][0]["branch"]["title"] == "东江社区党支部"
     items = json.loads((tmp_path / "city/feeds/all.json").read_text(encoding="utf-8"))["items"]
     assert len(items) == 1 and items[0]["_tongxin"]["source"]["title"] == "东江社区党支部"
+
+
+def test_an_undated_entry_stays_undated_one_level_up(server: FeedServer, tmp_path: Path) -> None:
+    """An operator's trial: a WordPress item with no date reached the county portal's feeds
+    as published 2000-01-01 (the placeholder), so the city showed it in archives/2000/ and
+    counted nothing undated, a date the checklist penalises made up by the portal itself.
+    Now the county's feeds give it no date (Atom: no published, tx:undated beside the
+    required updated; RSS: no pubDate; JSON Feed: no dates) and the city stores it undated."""
+    rss = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>WP</title>'
+        f"<link>{server.url('/wp/')}</link>"
+        f"<item><title>无日期的新闻</title><link>{server.url('/wp/?p=1')}</link>"
+        "<description>正文</description></item></channel></rss>"
+    )
+    server.route("/wp/feed/", body=rss.encode("utf-8"), content_type="application/rss+xml")
+    branch = {"id": "wp", "name": "旧网站支部", "feed": server.url("/wp/feed/")}
+    county = tmp_path / "county"
+    federate(
+        write_registry(tmp_path / "c.yaml", "县门户", server.url("/county/"), [branch]), county
+    )
+    [entry] = stored(county)
+    assert entry.published is None
+    feeds = {
+        name: (county / "feeds" / name).read_text("utf-8")
+        for name in ("all.atom.xml", "all.rss.xml", "all.json")
+    }
+    # (Atom's required updated is the placeholder, marked: nothing reads it as a date)
+    assert "2000" not in feeds["all.rss.xml"] + feeds["all.json"], feeds
+    [element] = atom_entries(county / "feeds/all.atom.xml")
+    assert element.find(f"{ATOM}published") is None and element.find(f"{ATOM}updated") is not None
+    assert "pubDate" not in feeds["all.rss.xml"]
+    assert "date_published" not in json.loads(feeds["all.json"])["items"][0]
+    feed = serve_portal_feed(server, county, "/county/feeds/all.atom.xml")
+    city = tmp_path / "city"
+    upper = {"id": "county", "name": "县门户", "feed": feed, "portal": True}
+    federate(write_registry(tmp_path / "y.yaml", "市门户", server.url("/city/"), [upper]), city)
+    [relayed] = stored(city)
+    assert relayed.title == "无日期的新闻" and relayed.published is None and relayed.updated is None
+    assert not (city / "archives" / "2000").exists()
+    health = json.loads((city / "health.json").read_text("utf-8"))
+    assert health["portal"]["undated"] == 1, health["portal"]

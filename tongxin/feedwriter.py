@@ -85,7 +85,9 @@ class FeedItem:
     id: str
     url: str
     title: str
-    published: datetime
+    #: None for an entry its source gave no date (a portal's): no date is written for it
+    #: (Atom's required ``updated`` is :data:`NO_DATE`, with ``tx:undated``)
+    published: datetime | None
     updated: datetime
     type: str
     content_html: str
@@ -119,8 +121,8 @@ def iso(moment: datetime) -> str:
 
 
 def newest(items: Sequence[FeedItem]) -> datetime:
-    """The feed's ``updated``: its newest item's, or :data:`NO_DATE`."""
-    return max((item.updated for item in items), default=NO_DATE)
+    """The feed's ``updated``: its newest dated item's, or :data:`NO_DATE`."""
+    return max((item.updated for item in items if item.published is not None), default=NO_DATE)
 
 
 def _sub(parent: Any, tag: str, text: str | None = None, **attrib: str) -> Any:
@@ -132,6 +134,8 @@ def _sub(parent: Any, tag: str, text: str | None = None, **attrib: str) -> Any:
 
 def _tx_extensions(parent: Any, item: FeedItem) -> None:
     _sub(parent, _TX + "type", item.type)
+    if item.published is None:  # (its Atom updated is a placeholder: no date to read)
+        _sub(parent, _TX + "undated", "true")
     if item.type == "announcements":
         _sub(parent, _TX + "pinned", "true" if item.pinned else "false")
     if item.expires:
@@ -181,7 +185,8 @@ def atom_entry(feed: Any, item: FeedItem) -> Any:
             link.set("length", str(attached.length))
         if attached.title:
             link.set("title", clean(attached.title))
-    _sub(entry, _A + "published", iso(item.published))
+    if item.published is not None:
+        _sub(entry, _A + "published", iso(item.published))
     _sub(entry, _A + "updated", iso(item.updated))
     if item.author:
         _sub(_sub(entry, _A + "author"), _A + "name", item.author)
@@ -237,7 +242,8 @@ def rss_feed(head: FeedHead, items: Sequence[FeedItem]) -> bytes:
     _sub(channel, "link", head.site_url)
     _sub(channel, "description", head.description or head.site_name)
     _sub(channel, "language", head.language)
-    _sub(channel, "lastBuildDate", format_datetime(newest(items)))
+    if any(item.published is not None for item in items):  # (optional: no placeholder)
+        _sub(channel, "lastBuildDate", format_datetime(newest(items)))
     _sub(channel, "generator", "Tongxin")
     _sub(channel, _A + "link", rel="self", type="application/rss+xml", href=head.feed_url)
     for item in items:
@@ -251,7 +257,8 @@ def _rss_item(channel: Any, item: FeedItem) -> None:
     if item.url:
         _sub(element, "link", item.url)
     _sub(element, "guid", item.id, isPermaLink="true" if item.id == item.url else "false")
-    _sub(element, "pubDate", format_datetime(item.published))
+    if item.published is not None:
+        _sub(element, "pubDate", format_datetime(item.published))
     if item.author:
         _sub(element, f"{{{DC_NS}}}creator", item.author)
     _sub(element, "category", item.type, domain=TYPE_SCHEME)
@@ -304,8 +311,9 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
         del data["url"]  # optional in JSON Feed 1.1: none rather than ""
     if item.summary_text:
         data["summary"] = item.summary_text
-    data["date_published"] = iso(item.published)
-    data["date_modified"] = iso(item.updated)
+    if item.published is not None:
+        data["date_published"] = iso(item.published)
+        data["date_modified"] = iso(item.updated)
     if item.author:
         data["authors"] = [{"name": item.author}]
     if item.tags:
