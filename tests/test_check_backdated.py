@@ -1,6 +1,8 @@
 """``tongxin check`` tells an editor what the portal will count as backdated (发布时间存疑), in
-a real git repository: an explicit ``date`` more than 7 days before the file's first commit
-(or before today, for a file not yet committed, as the pre-commit hook sees it)."""
+a real git repository: an explicit ``date`` more than 7 and at most 180 days before the file's
+first commit (or before today, for a file not yet committed, as the pre-commit hook sees it).
+Older dates are an archive added late (补录): counted by neither, but a new file dated a year
+ago to the day is told its year is wrong."""
 
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ from tongxin.cli import main
 from tongxin.problems import Problem
 
 TODAY = date.today()
+
+
+def days_ago(days: int) -> date:
+    return TODAY - timedelta(days=days)
 
 
 def git(root: Path, *args: str, when: str | None = None) -> None:
@@ -63,7 +69,7 @@ def warnings(problems: list[Problem]) -> list[Problem]:
     return problems
 
 
-def test_a_new_file_dated_a_year_ago_is_told_before_it_is_committed(repo: Path) -> None:
+def test_a_new_file_dated_a_year_ago_is_told_its_year(repo: Path) -> None:
     year_ago = TODAY.replace(year=TODAY.year - 1) if (TODAY.month, TODAY.day) != (2, 29) else None
     if year_ago is None:
         pytest.skip("29 February")
@@ -71,17 +77,31 @@ def test_a_new_file_dated_a_year_ago_is_told_before_it_is_committed(repo: Path) 
     [problem] = warnings(check_branch(repo))
     assert (problem.path, problem.line) == (rel, 3)
     assert f"发布时间 {year_ago.isoformat()} 是 " in problem.message
-    assert "提交以后" in problem.message and "发布时间存疑" in problem.message
     assert f"是不是想写 {TODAY.isoformat()}？" in problem.message  # only the year is wrong
+    assert "发布时间存疑" not in problem.message  # a year back: no portal counts it
+
+
+def test_a_new_file_dated_weeks_ago_is_what_the_portal_will_count(repo: Path) -> None:
+    rel = news(repo, "补写的活动", days_ago(40))
+    [problem] = warnings(check_branch(repo))
+    assert problem.path == rel and "提交以后" in problem.message
+    assert "发布时间存疑" in problem.message and "是不是想写" not in problem.message
 
 
 def test_a_committed_file_is_measured_from_its_first_commit(repo: Path) -> None:
-    rel = news(repo, "旧闻", "2024-03-01")
+    rel = news(repo, "旧闻", days_ago(60))
     commit(repo, days_ago=2)
     [problem] = warnings(check_branch(repo))
-    first = (TODAY - timedelta(days=2)).isoformat()
+    first = days_ago(2).isoformat()
     assert problem.path == rel and f"第一次提交（{first}）" in problem.message
-    assert "是不是想写" not in problem.message  # more than the year is off
+
+
+def test_an_archive_older_than_the_inspection_windows_is_not_backdated(repo: Path) -> None:
+    for k in range(30):
+        news(repo, f"旧文{k:02d}", f"2023-{k % 12 + 1:02d}-10")
+    assert check_branch(repo) == []  # (not a year ago to the day: no mistyped year either)
+    commit(repo)
+    assert check_branch(repo) == []
 
 
 def test_dates_within_a_week_of_the_commit_drafts_and_undated_entries_pass(repo: Path) -> None:
@@ -93,22 +113,24 @@ def test_dates_within_a_week_of_the_commit_drafts_and_undated_entries_pass(repo:
     assert check_branch(repo) == []
 
 
-def test_an_old_archive_is_one_line_not_hundreds(repo: Path) -> None:
+def test_many_backdated_files_committed_long_ago_are_one_line(repo: Path) -> None:
     for k in range(40):
-        news(repo, f"旧文{k:02d}", f"2023-{k % 12 + 1:02d}-10")
+        news(repo, f"补录{k:02d}", days_ago(60 + k))
     commit(repo, days_ago=30)
     [summary] = warnings(check_branch(repo))
     assert "这一篇和另外 39 篇" in summary.message and "补录的旧文可以不改" in summary.message
-    # an editor adds one more old entry today: it is told on its own, the archive still in one
-    rel = news(repo, "今天补录", "2023-05-05")
+    # an editor adds one more today: it is told on its own, the others still in one line
+    rel = news(repo, "今天补写", days_ago(20))
     problems = warnings(check_branch(repo))
-    assert [p.path for p in problems if "发布时间 2023-05-05 是" in p.message] == [rel]
+    assert [p.path for p in problems if f"发布时间 {days_ago(20).isoformat()} 是" in p.message] == [
+        rel
+    ]
     assert sum("这一篇和另外 39 篇" in p.message for p in problems) == 1 and len(problems) == 2
 
 
 def test_many_new_backdated_files_show_three_then_sum_up(repo: Path) -> None:
     for k in range(5):
-        news(repo, f"导入{k}", f"2022-0{k + 1}-01")
+        news(repo, f"导入{k}", days_ago(30 + k))
     problems = warnings(check_branch(repo))
     assert len(problems) == 4
     assert sum("这一篇和另外 1 篇" in p.message for p in problems) == 1
@@ -120,7 +142,7 @@ def test_the_site_timezone_and_the_language_are_the_sites(repo: Path) -> None:
         "name: 臺北分會\nurl: https://tp.example/\nlanguage: zh-TW\ntimezone: Asia/Taipei\n",
         encoding="utf-8",
     )
-    rel = news(repo, "舊聞", "2024-03-01 09:00")
+    rel = news(repo, "舊聞", f"{days_ago(30)} 09:00")
     commit(repo)
     [problem] = warnings(check_branch(repo))
     assert problem.path == rel and "入口網站的健康頁" in problem.message
@@ -137,7 +159,7 @@ def test_without_git_history_nothing_is_said(tmp_path: Path) -> None:
 
 
 def test_remembered_by_the_check_cache_and_printed_by_the_build(repo: Path, tmp_path: Path) -> None:
-    rel = news(repo, "旧闻", "2024-03-01")
+    rel = news(repo, "旧闻", days_ago(30))
     commit(repo)
     cache = tmp_path / "cache"
     first = check_branch(repo, cache_dir=cache)
@@ -163,3 +185,6 @@ def test_the_portal_counts_by_the_same_rule() -> None:
         ]
     }
     assert count_backdated(document, BACKDATED_DAYS) == 1
+    archived = {"date": "2025-09-01T12:00:00+00:00", "first_commit": first.isoformat()}
+    assert not is_backdated(datetime.fromisoformat(archived["date"]), first)  # 190 days back
+    assert count_backdated({"entries": [archived]}, BACKDATED_DAYS) == 0

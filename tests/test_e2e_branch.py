@@ -74,7 +74,7 @@ def branch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     write(
         root / "content/news/dated.md",
-        "---\ntitle: 指定日期的文章\ndate: 2025-06-01 09:30\n---\n\n正文。\n",
+        "---\ntitle: 指定日期的文章\ndate: 2025-11-01 09:30\n---\n\n正文。\n",
     )
     write(root / "content/news/重阳节慰问.md", "---\ntitle: 重阳节慰问老人\n---\n\n正文。\n")
     git(root, "add", "-A")
@@ -131,7 +131,7 @@ def test_dates_come_from_git_and_front_matter_wins(
     # the git committer is not published unless site.yaml opts in (tests/test_authors.py)
     assert not getattr(volunteer, "author", None)
     dated = captured.entries["news/dated.md"]
-    assert (dated.date.year, dated.date.month, dated.date.day, dated.date.hour) == (2025, 6, 1, 9)
+    assert (dated.date.year, dated.date.month, dated.date.day, dated.date.hour) == (2025, 11, 1, 9)
     assert dated.modified.isoformat() == FIRST
 
 

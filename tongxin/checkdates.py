@@ -7,10 +7,12 @@ site for faked publication dates. Most often the editor only mistyped the year (
 written in 2026). ``tongxin check`` says so before anything is published: a file not yet
 committed counts from today, as it will be committed now.
 
-A mistake is made in a file being written: one not yet committed, or first committed in the
-last :data:`BACKDATED_DAYS` days, gets a line of its own (:data:`SHOWN` at most). Older files
-and an imported archive, backdated by nature and hundreds of entries at once, are summed up in
-one line, so the check stays readable on every build.
+A date more than :data:`ARCHIVE_DAYS` back is an archived article added late (补录): no
+inspection window reaches it, and neither the portal nor the check counts it, except that a
+new file dated a year ago to the day is told its year is wrong (it would sit at the bottom of
+every list). A mistake is made in a file being written: one not yet committed, or first
+committed in the last :data:`BACKDATED_DAYS` days, gets a line of its own (:data:`SHOWN` at
+most); older backdated files are summed up in one line, so the check stays readable.
 """
 
 from __future__ import annotations
@@ -26,13 +28,18 @@ from tongxin.problems import Problem
 
 #: The portal's default (a registry may set ``inspection: backdated_days``).
 BACKDATED_DAYS = 7
+#: A date further back than this before the first commit is an archived article added late
+#: (补录), not a faked update: no inspection window reaches it (the longest, notices, is 180
+#: days), and a branch moving its old news into Tongxin would fail the veto for all of it.
+ARCHIVE_DAYS = 180
 #: Backdated files told one by one before the rest are summed up in one line.
 SHOWN = 3
 
 
 def is_backdated(declared: datetime, first_commit: datetime, days: int = BACKDATED_DAYS) -> bool:
-    """Whether a declared date is more than ``days`` before the first commit (both aware)."""
-    return first_commit - declared > timedelta(days=days)
+    """Whether a declared date is more than ``days`` before the first commit (both aware),
+    and no more than :data:`ARCHIVE_DAYS`: an update that was not made when it says."""
+    return timedelta(days=days) < first_commit - declared <= timedelta(days=ARCHIVE_DAYS)
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,10 @@ def _zone(name: object) -> tzinfo:
 @dataclass(frozen=True)
 class _Found:
     dated: Dated
-    declared: datetime
+    declared: datetime  # in the site's zone
     first: datetime | None  # None: not committed yet
+    backdated: bool = False  # what a portal counts
+    typo: date | None = None  # the date meant, when only the year is wrong (a new file's)
 
     @property
     def days(self) -> int:
@@ -73,6 +82,11 @@ class _Found:
     @property
     def first_or_now(self) -> datetime:
         return self.first or datetime.now(UTC)
+
+    @property
+    def recent(self) -> bool:
+        """Not committed, or first committed in the last :data:`BACKDATED_DAYS` days."""
+        return datetime.now(UTC) - self.first_or_now <= timedelta(days=BACKDATED_DAYS)
 
 
 def backdated_problems(
@@ -83,8 +97,9 @@ def backdated_problems(
     language: str,
     cache_dir: Path | None = None,
 ) -> list[Problem]:
-    """Warnings for the entries of ``dated`` a portal will count as backdated (none when
-    ``root`` has no git history: the build publishes no first commit then)."""
+    """Warnings for the entries of ``dated`` a portal will count as backdated, and for a new
+    file whose year alone is wrong (none when ``root`` has no git history: the build
+    publishes no first commit then)."""
     if not dated:
         return []
     try:
@@ -93,12 +108,11 @@ def backdated_problems(
         return []
     if history.shallow:
         return []  # every file looks new: the build says so (fetch-depth: 0)
-    found = _backdated(root, dated, history, _zone(timezone))
+    found = _found(root, dated, history, _zone(timezone))
     found.sort(key=lambda f: (f.first_or_now, f.dated.rel), reverse=True)
-    now = datetime.now(UTC)
-    told = [f for f in found if now - f.first_or_now <= timedelta(days=BACKDATED_DAYS)][:SHOWN]
+    told = [f for f in found if f.recent][:SHOWN]
     problems = [_one(f, language) for f in told]
-    rest = [f for f in found if f not in told]
+    rest = [f for f in found if f not in told and f.backdated]
     if rest:
         text = translate_count(
             language,
@@ -111,42 +125,44 @@ def backdated_problems(
     return problems
 
 
-def _backdated(root: Path, dated: list[Dated], history: GitHistory, zone: tzinfo) -> list[_Found]:
+def _found(root: Path, dated: list[Dated], history: GitHistory, zone: tzinfo) -> list[_Found]:
     found = []
     for item in dated:
         try:
             declared = datetime.fromisoformat(item.declared)
         except ValueError:
             continue
-        if declared.tzinfo is None:
-            declared = declared.replace(tzinfo=zone)
+        declared = declared.replace(tzinfo=zone) if declared.tzinfo is None else declared
         seen = history.lookup(root / item.rel)
-        first = seen.created if seen is not None else None
-        candidate = _Found(item, declared, first)
-        if is_backdated(declared, candidate.first_or_now):
-            found.append(candidate)
+        first = seen.created.astimezone(zone) if seen is not None else None
+        candidate = _Found(item, declared.astimezone(zone), first)
+        backdated = is_backdated(declared, candidate.first_or_now)
+        typo = _year_typo(candidate) if candidate.recent else None
+        if backdated or typo is not None:
+            found.append(_Found(item, candidate.declared, first, backdated, typo))
     return found
 
 
 def _one(found: _Found, language: str) -> Problem:
-    day = found.declared.date()
-    values = {"date": day.isoformat(), "days": found.days}
+    values = {"date": found.declared.date().isoformat(), "days": found.days}
+    if not found.backdated:  # a year ago: buried in every list, and no portal counts it
+        assert found.typo is not None
+        text = translate(language, "check.date_year_typo", fixed=found.typo.isoformat(), **values)
+        return Problem(found.dated.rel, found.dated.line, text, warning=True)
     if found.first is None:
         text = translate(language, "check.backdated_new", **values)
     else:
-        text = translate(
-            language, "check.backdated", first=found.first.date().isoformat(), **values
-        )
-    typo = _year_typo(day, found.first_or_now.date())
-    if typo is not None:
-        text += translate(language, "check.backdated_year", fixed=typo.isoformat())
+        first = found.first.date().isoformat()
+        text = translate(language, "check.backdated", first=first, **values)
+    if found.typo is not None:
+        text += translate(language, "check.backdated_year", fixed=found.typo.isoformat())
     return Problem(found.dated.rel, found.dated.line, text, warning=True)
 
 
-def _year_typo(day: date, first: date) -> date | None:
-    """``day`` with the year it was most likely meant to have (2025-12-07 written on
-    2026-12-07), when only the year stands between the two."""
-    if day.year >= first.year:
+def _year_typo(found: _Found) -> date | None:
+    """The date meant when only the year is wrong (2025-12-07 written on 2026-12-07)."""
+    day, first = found.declared.date(), found.first_or_now.astimezone(found.declared.tzinfo).date()
+    if day.year != first.year - 1:
         return None
     try:
         meant = day.replace(year=first.year)
