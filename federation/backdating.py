@@ -4,8 +4,9 @@ Inspections fail a site for faked publication dates (伪造发稿日期). A Tong
 publishes, per entry in ``api/index.json``, when its file was first committed
 (``first_commit``); an entry whose ``date`` is more than ``backdated_days`` before that, and
 no more than ``tongxin.checkdates.ARCHIVE_DAYS`` (180: older is an archive added late, 补录,
-which no inspection window reaches), is counted. The portal reads a branch's api/index.json when its feed changed (15 s, 5 MB at
-most) and keeps the count in the store, so the health page shows it on every run.
+which no inspection window reaches), is counted. The portal reads a branch's api/index.json
+when its feed changed (15 s, 5 MB at most) and keeps the count in the store, so the health
+page shows it on every run.
 """
 
 from __future__ import annotations

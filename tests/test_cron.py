@@ -56,13 +56,13 @@ def test_quiet_run_with_nothing_wrong_prints_nothing(server: FeedServer, tmp_pat
     """cron mails whatever a job prints: an operator's trial got a mail every 15 minutes
     saying all was well. Quiet then; the same registry with a dead branch is not."""
     branches = [_branch(server, "a"), _branch(server, "b")]
-    registry = write_registry(tmp_path / "registry.yaml", "门户", "https://portal.example/", branches)
+    registry = write_registry(tmp_path / "registry.yaml", "门户", "https://p.example/", branches)
     for _ in range(2):  # the first run and one with nothing new
         assert _federate(str(registry), "-o", str(tmp_path / "www"), "-q") == (0, "")
     code, err = _federate(str(registry), "-o", str(tmp_path / "www"))
     assert code == 0 and "汇聚结果：正常 2，失败 0" in err  # without -q: always summed up
     branches.append(_branch(server, "down", "/down/feed.xml"))
-    write_registry(tmp_path / "registry.yaml", "门户", "https://portal.example/", branches)
+    write_registry(tmp_path / "registry.yaml", "门户", "https://p.example/", branches)
     code, err = _federate(str(registry), "-o", str(tmp_path / "www"), "-q")
     assert code == 0 and "汇聚结果：正常 2，失败 1" in err.strip().splitlines()[-1], err
 
