@@ -94,3 +94,16 @@ def test_a_made_summary_is_not_indexed_again_before_the_text() -> None:
     assert excerpt(made, 200) == text
     written = SearchDoc("b", "/b/", "标题", text, "支部", "news", None, "AGM 年会")
     assert body_field(written) == f"AGM 年会\n{text}"
+
+
+def test_a_written_summary_keeps_its_full_stop_in_the_excerpt() -> None:
+    """A reader's trial: English results read "…how to join The Riverside Tech Workers'
+    Union…", two sentences run together (the full stop was dropped with the ellipsis that a
+    cut summary ends in)."""
+    from tongxin.search.model import SearchDoc, excerpt
+
+    text = "The Riverside Tech Workers' Union was founded in 1998."
+    written = SearchDoc("a", "/a/", "About", text, summary="Who we are and how to join.")
+    assert excerpt(written, 200) == f"Who we are and how to join. {text}"
+    cut = SearchDoc("b", "/b/", "About", text, summary="Who we are and how …")
+    assert excerpt(cut, 200) == f"Who we are and how {text}"

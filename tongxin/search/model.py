@@ -104,7 +104,9 @@ _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[：:，,。.；;！!？?、）)�
 
 
 def excerpt(doc: SearchDoc, chars: int) -> str:
-    summary = _own_summary(doc)
+    # a summary shown before the text keeps its full stop ("…how to join. The union…"); a
+    # trailing ellipsis (a cut summary) goes
+    summary = _own_summary(doc) and " ".join(doc.summary.split()).rstrip(" …").removesuffix("...")
     text = " ".join((f"{summary} {doc.text}" if summary else doc.text or doc.summary).split())
     text = _SPACE_BEFORE_PUNCTUATION.sub("", text)
     return text if len(text) <= chars else text[:chars] + "…"
