@@ -134,6 +134,21 @@ def test_multi_word_query_narrows_down(browser, site_url: str) -> None:
     assert hrefs == ["/study/liangxue/"]
 
 
+def test_a_word_after_a_minus_is_left_out(browser, site_url: str) -> None:
+    """A reader's trial: 党建 -通知 required 通知 (the minus was a separator). Entries holding
+    the word as typed are left out; a full-width minus too; a query of minus words alone
+    searches them."""
+    opened, hrefs, count = search(browser, site_url, "网络 -互联网")
+    opened.close()
+    assert sorted(hrefs) == ["/news/apart/", "/news/traditional/"] and count == "2"
+    opened, hrefs, _ = search(browser, site_url, "网络 －互联网 -安全")
+    opened.close()
+    assert hrefs == ["/news/traditional/"]
+    opened, hrefs, _ = search(browser, site_url, "-两学一做")
+    opened.close()
+    assert hrefs == ["/study/liangxue/"]
+
+
 def test_filters_by_type_and_year(browser, site_url: str) -> None:
     opened, hrefs, _ = search(browser, site_url, "网络党建", "&year=2025")
     opened.close()

@@ -1135,10 +1135,50 @@
       });
     }
 
+    // "党建 -通知": a word written after a minus is left out, as search engines do: entries
+    // holding it as typed are not shown (a reader's trial: the minus was a separator, so
+    // 通知 was required instead). A query of such words alone searches them.
+    function splitExcluded(query) {
+      var keep = [];
+      var drop = [];
+      query.split(/[\s\u3000]+/).forEach(function (w) {
+        var m = /^[-\uFF0D\u2212](.+)$/.exec(w);
+        if (m) drop.push(m[1]);
+        else if (w) keep.push(w);
+      });
+      return keep.length && drop.length ? { text: keep.join(" "), excluded: drop } : { text: query, excluded: [] };
+    }
+
+    function withoutExcluded(both, excluded, sort) {
+      if (!excluded.length) return Promise.resolve(both);
+      return Promise.all(
+        excluded.map(function (w) {
+          return searcher.search(w, {}, sort);
+        })
+      ).then(function (found) {
+        var out = {};
+        found.forEach(function (f) {
+          if (f.partial) return; // no entry holds it
+          f.hits.forEach(function (h) {
+            if ((h.tier || 1) === 1) out[h.ref] = true;
+          });
+        });
+        return both.map(function (r) {
+          if (!r) return r;
+          var hits = r.hits.filter(function (h) {
+            return !out[h.ref];
+          });
+          return { hits: hits, words: r.words, partial: r.partial };
+        });
+      });
+    }
+
     function run() {
       if (root.getAttribute("data-ready") !== "true") return Promise.resolve(); // run once ready
       var gen = ++generation;
-      var query = input.value.trim().slice(0, MAX_QUERY).trim();
+      var typed = input.value.trim().slice(0, MAX_QUERY).trim();
+      var parts = splitExcluded(typed);
+      var query = parts.text;
       writeUrl();
       results.textContent = "";
       root.removeAttribute("data-first");
@@ -1165,7 +1205,8 @@
       var complete = false;
       // the commonest terms: a first screen from one small file, then the postings (not
       // before: on a slow link they would hold the first screen back)
-      var shown = searcher.first(query, filters, sort, PAGE).then(function (f) {
+      var firstScreen = parts.excluded.length ? null : searcher.first(query, filters, sort, PAGE);
+      var shown = Promise.resolve(firstScreen).then(function (f) {
         if (!f || complete || gen !== generation) return;
         return Promise.all(
           f.hits.map(function (h) {
@@ -1186,6 +1227,9 @@
             searcher.search(query, filters, sort),
             filtered ? searcher.search(query, {}, sort) : null
           ]);
+        })
+        .then(function (both) {
+          return withoutExcluded(both, parts.excluded, sort);
         })
         .then(function (both) {
           var r = both[0];
