@@ -22,6 +22,7 @@ from typing import Any
 from tongxin.checkdates import BACKDATED_DAYS
 
 from . import backdating, retractions, schedule
+from .dates import zone
 from .model import BranchHealth, FetchResult, Registry
 from .rollup import stored, totals
 from .store import _VISIBLE
@@ -49,6 +50,7 @@ def thresholds(registry: Registry) -> dict[str, Any]:
     given = dict(getattr(registry, "inspection", None) or {})
     merged = {**DEFAULTS, **given}
     merged["kinds"] = {**DEFAULTS["kinds"], **(given.get("kinds") or {})}
+    merged["timezone"] = getattr(registry, "timezone", None) or "Asia/Shanghai"  # whose days
     return merged
 
 
@@ -107,12 +109,15 @@ def kinds_by_branch(db: sqlite3.Connection) -> dict[str, dict[str, tuple[int, st
 
 
 def _days(now: datetime, when: str | None) -> int | None:
+    """Calendar days from ``when`` to ``now``, in ``now``'s zone (the registry's), as an
+    inspector counts them: an item of 11-24 is 14 days old on 12-08 at any hour (an
+    operator's trial saw "13 天前" beside the 11-24 the page showed)."""
     if not when:
         return None
     moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0, (now - moment).days)
+    return max(0, (now.date() - moment.astimezone(now.tzinfo).date()).days)
 
 
 def assess(
@@ -122,7 +127,9 @@ def assess(
     now: datetime,
     backdated: int = 0,
 ) -> dict[str, Any]:
-    """One branch's (or the portal's) inspection: every measure, and which lines it crosses."""
+    """One branch's (or the portal's) inspection: every measure, and which lines it crosses
+    (days counted in the registry's zone, ``lines["timezone"]``)."""
+    now = now.astimezone(zone(lines.get("timezone")))
     dated = [newest for _count, newest, _u in kinds.values() if newest]
     newest = max(dated) if dated else None
     days = _days(now, newest)

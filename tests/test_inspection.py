@@ -160,3 +160,19 @@ def test_health_csv_is_a_self_check_table(portal) -> None:
     old = dict(zip(header, next(r for r in body if r[1] == "old支部"), strict=True))
     assert old["超期栏目数"] == "3" and old["距今天数"] == "20" and old["距红线天数"] == "-6"
     assert "首页不更新" in old["单项否决风险"]
+
+
+def test_days_are_calendar_days_in_the_registrys_zone() -> None:
+    """An operator's trial: at 02:27 on 12-08 in Shanghai, an item of 11-24 10:00 showed
+    "13 天前, 距 14 天红线还有 1 天" (13 days 16 hours had passed), while an inspector counts
+    14 days from the dates on the page: the veto was one day late."""
+    from tongxin.federation.inspection import DEFAULTS, assess
+
+    now = datetime(2026, 12, 7, 18, 27, tzinfo=UTC)  # 2026-12-08 02:27 in Shanghai
+    kinds = {"news": (3, "2026-11-24T02:00:00+00:00", 0)}  # 11-24 10:00 in Shanghai
+    found = assess(kinds, None, {**DEFAULTS, "timezone": "Asia/Shanghai"}, now)
+    assert found["days_since_newest"] == 14 and found["home"] == "overdue"
+    assert "home" in found["vetoes"]
+    # the same moments in UTC's calendar (a registry with timezone: UTC): 11-24 to 12-07
+    found = assess(kinds, None, {**DEFAULTS, "timezone": "UTC"}, now)
+    assert found["days_since_newest"] == 13 and found["home"] == "countdown"
