@@ -86,3 +86,29 @@ def test_home_shows_each_notice_once_no_expired_one_and_marks_other_languages(
     meta = page.xpath("//article[@lang='en']/p[contains(@class,'entry-meta')]")[0]
     assert meta.get("lang") == "zh-CN"
     assert meta.xpath(".//*[contains(@class,'entry-branch')]")[0].get("lang") == "en"
+
+
+def test_a_branch_pages_last_entry_is_the_portals_day(server: FeedServer, tmp_path: Path) -> None:
+    """An operator's trial: a branch page's 最近发布 read 2026-12-06 beside a card of
+    2026年12月7日, its stored UTC time cut to ten characters. It is the day in the portal's
+    zone, like the cards and the health page."""
+    late = (datetime.now(UTC) - timedelta(days=2)).replace(hour=20, minute=0, second=0)
+    site = server.url("/b/")
+    feed = (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>t</title><id>{site}</id><updated>{late.isoformat()}</updated>"
+        f"<link href='{site}'/><entry><id>{site}a/</id><title>夜里发的</title>"
+        f"<link href='{site}a/'/><published>{late.isoformat()}</published>"
+        f"<updated>{late.isoformat()}</updated></entry></feed>"
+    ).encode()
+    server.route("/b/feed.xml", body=feed)
+    registry = tmp_path / "registry.yaml"
+    branch = {"id": "b", "name": "夜班支部", "feed": server.url("/b/feed.xml")}
+    document = {"name": "门户", "url": "https://p.example/", "branches": [branch]}
+    document["allow_networks"] = ["127.0.0.1"]
+    registry.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    federate(registry, tmp_path / "www")
+    page = html.fromstring((tmp_path / "www/branches/b/index.html").read_text("utf-8"))
+    day = (late + timedelta(hours=8)).date().isoformat()  # 04:00 the next day in Shanghai
+    shown = [t.text for t in page.iter("time") if (t.get("datetime") or "").endswith("+08:00")]
+    assert day in shown, [(t.get("datetime"), t.text) for t in page.iter("time")]

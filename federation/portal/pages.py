@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -70,6 +71,19 @@ class ListingHealth:
 
     status: str
     last_entry: str | None
+
+
+def _local(stamp: str | None, zone: tzinfo) -> str | None:
+    """A stored time (ISO, UTC) in the portal's zone: its first ten characters are the day a
+    reader of the portal counts (an operator's trial saw 12-06 beside a card of 12-07)."""
+    if not stamp:
+        return stamp
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -233,7 +247,7 @@ def _branch_listing(
         branch=branch,
         # Only what the page shows: the whole row holds the fetch time, which changes
         # every run and made every branch page's fingerprint change with it.
-        branch_health=ListingHealth(row.status, row.last_entry) if row else None,
+        branch_health=ListingHealth(row.status, _local(row.last_entry, r.zone)) if row else None,
         status_text=r.t(f"health.status.{row.status}") if row else "",
     )
 
