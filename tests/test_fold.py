@@ -45,3 +45,14 @@ def test_js_table_is_compact_json(tmp_path):
     text = (tmp_path / "t2s.json").read_text("utf-8")
     assert len(text.encode()) == size
     assert ": " not in text and json.loads(text)["黨"] == "党"
+
+
+def test_characters_opencc_converts_only_inside_words_are_folded_too() -> None:
+    """A reader's trial: 了解 did not find a Taiwan branch's 瞭解 (OpenCC leaves 瞭 alone, as
+    in 瞭望, and converts it inside 瞭解). Index and query fold alike, so 瞭望 still finds 瞭望."""
+    from tongxin.fold import fold
+    from tongxin.tokenizer import tokenize
+
+    assert fold("瞭解冬季用藥、隨著、憑藉、甦醒") == "了解冬季用药、随着、凭借、苏醒"
+    assert tokenize("了解需求") == tokenize("瞭解需求")
+    assert tokenize("瞭望台") == tokenize("了望台")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 #: Written in the manifest; a cache, a base or a delta of another format is not reused.
 # 6: tags and summary indexed, CJK characters alone, symbols; 7: English words stemmed;
-# 8: trigrams of the commonest bigrams (grams.py); 9: a result's language in its meta row
+# 8: trigrams of the commonest bigrams (grams.py); 9: a result's language in its meta row,
+# and fold table 2 (tongxin/fold.py: 瞭 著 藉 甦). The caches key on FORMAT: a change to
+# the fold table or the tokenizer needs a new one.
 FORMAT = "tongxin-search-9"
 FIELDS = ("title", "text", "f")
 
