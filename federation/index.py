@@ -125,6 +125,7 @@ def search_docs(
                 tags=tuple(entry.tags or ()),
                 region=regions.get(entry.branch_id) or "",
                 lang=entry.language,
+                author=entry.author or "",
             )
         )
     return docs

@@ -77,13 +77,14 @@ def search_cache_dir(settings: dict[str, Any]) -> Path:
     return Path(settings["PATH"]).resolve().parent / CACHE_DIR / "search"
 
 
-def _texts(title: Any, content: Any, summary: Any, tags: Any) -> dict[str, Any]:
+def _texts(title: Any, content: Any, summary: Any, tags: Any, author: Any = "") -> dict[str, Any]:
     """The searched fields of an entry from its HTML (one rule for the index and the warm-up)."""
     return {
         "title": plain_text(title or ""),
         "text": plain_text(content or ""),
         "summary": plain_text(summary or ""),
         "tags": tuple(str(tag) for tag in tags or ()),
+        "author": str(author or ""),
     }
 
 
@@ -103,6 +104,7 @@ def search_docs(
             getattr(content, "content", ""),
             getattr(content, "summary", ""),
             getattr(content, "tags", None),
+            getattr(content, "author", None),
         )
         docs.append(
             SearchDoc(
@@ -163,7 +165,9 @@ def send_to_warm_up(content: Any) -> None:
     # plain strings: a Tag carries the build's settings, which need not pickle
     title, summary = str(getattr(content, "title", "") or ""), content.metadata.get("summary")
     tags = [str(tag) for tag in getattr(content, "tags", None) or ()]
-    _warm[0].send((title, content._content, str(summary or ""), tags))
+    # (an author git gives later, by another plugin, misses only the title field's cache)
+    author = str(getattr(content, "author", "") or "")
+    _warm[0].send((title, content._content, str(summary or ""), tags, author))
 
 
 def render_search_page(generator: Any, output: Path) -> Path:

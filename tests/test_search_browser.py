@@ -42,6 +42,11 @@ def write_branch(root: Path) -> None:
         (content / path).write_text(
             f"---\ntitle: {title}\ndate: {date}\n---\n\n{body}\n", encoding="utf-8"
         )
+    # found by its author's name, as its page shows it (作者：赵桂兰)
+    (content / "news" / "sports.md").write_text(
+        "---\ntitle: 秋季运动会报名\ndate: 2025-09-01\nauthor: 赵桂兰\n---\n\n请于周五前报名。\n",
+        encoding="utf-8",
+    )
     # found only by its tag and its written summary (what an editor fills in Decap CMS)
     (content / "news" / "visit.md").write_text(
         "---\ntitle: 重阳节走访慰问老同志\ndate: 2025-05-13\ntags: [敬老]\n"
@@ -132,6 +137,13 @@ def test_multi_word_query_narrows_down(browser, site_url: str) -> None:
     opened, hrefs, _ = search(browser, site_url, "两学一做 2026年")
     opened.close()
     assert hrefs == ["/study/liangxue/"]
+
+
+def test_an_author_is_found_by_name(browser, site_url: str) -> None:
+    """A reader's trial: every article shows 作者：…, and searching that name found nothing."""
+    opened, hrefs, count = search(browser, site_url, "赵桂兰")
+    opened.close()
+    assert hrefs == ["/news/sports/"] and count == "1"
 
 
 def test_a_word_after_a_minus_is_left_out(browser, site_url: str) -> None:

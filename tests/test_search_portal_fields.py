@@ -15,6 +15,7 @@ from federation.index import build_portal_index, plan_portal_index, search_docs
 from federation.model import Branch, Entry, FetchResult
 from federation.morelink import without_more_link
 from federation.store import Store
+from tongxin.search.model import title_field
 
 
 def _entry(branch: str, k: int, **fields) -> Entry:
@@ -54,6 +55,8 @@ def test_a_result_knows_its_entrys_language(tmp_path: Path) -> None:
     entries.append(_entry("tw", 3, language="zh-TW", tags=["志願"]))
     docs = {d.id: d for d in search_docs(entries)}
     assert [docs[e.entry_id].lang for e in entries] == ["en", "", "zh-TW"]
+    written = search_docs([_entry("cn", 4, author="陈立军")])[0]
+    assert written.author == "陈立军" and "陈立军" in title_field(written)
     build_portal_index(entries, tmp_path / "v1", None, None)
     rows: dict = {}
     for block in (tmp_path / "v1" / "search" / "meta").glob("*.json"):
