@@ -188,3 +188,19 @@ def test_the_portal_counts_by_the_same_rule() -> None:
     archived = {"date": "2025-09-01T12:00:00+00:00", "first_commit": first.isoformat()}
     assert not is_backdated(datetime.fromisoformat(archived["date"]), first)  # 190 days back
     assert count_backdated({"entries": [archived]}, BACKDATED_DAYS) == 0
+
+
+def test_a_branch_in_a_folder_of_a_bigger_repository(tmp_path: Path) -> None:
+    """The demo's branches sit in folders of this project's repository: their files' first
+    commits are found under the folder's path."""
+    top = tmp_path / "top"
+    root = top / "branches" / "东江"
+    (root / "content/news").mkdir(parents=True)
+    (root / "content/site.yaml").write_text(
+        "name: 东江\nurl: https://dj.example/\nlanguage: zh-CN\n", encoding="utf-8"
+    )
+    rel = news(root, "旧闻", days_ago(60))
+    git(top, "init", "-q")
+    commit(top, days_ago=3)
+    [problem] = warnings(check_branch(root))
+    assert problem.path == rel and f"第一次提交（{days_ago(3).isoformat()}）" in problem.message
