@@ -70,9 +70,21 @@ def test_a_saved_edit_shows_in_the_open_page(browser, tmp_path: Path) -> None:  
         ]
         saved = time.monotonic()
         source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        opened.page.wait_for_function(
-            f"document.body && document.body.innerText.includes({new_title!r})", timeout=20_000
-        )
+        try:
+            opened.page.wait_for_function(
+                f"document.body && document.body.innerText.includes({new_title!r})",
+                timeout=20_000,
+            )
+        except Exception as error:  # say what the server and the page were doing
+            counter = get(base + BUILD_PATH)
+            served = get(base + "/news/flood-prevention-drill/")
+            process.terminate()
+            output = process.communicate(timeout=10)[0]
+            raise AssertionError(
+                f"{error}\nbuild counter {counter}; served page has the title: "
+                f"{new_title in served}; page console: {opened.console_errors}; "
+                f"serve printed:\n{output}"
+            ) from error
         seconds = time.monotonic() - saved
         print(f"edit visible after {seconds:.2f} s")
         assert seconds < 20
