@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+from datetime import date, datetime, time, timedelta, timezone
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -30,6 +31,7 @@ BRANCHES = {
     "tech-union": ROOT / "demo" / "branches" / "tech-union",
 }
 PORTALS = ("county", "city", "province")
+SITE_ZONE = timezone(timedelta(hours=8))  # the demo sites' (Asia/Shanghai, no summer time)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -81,9 +83,10 @@ def dated_repository(source: Path, target: Path) -> Path:
             when = read_content_file(path, target).meta.get("date") if path.is_file() else None
         except (ContentError, ValueError):
             when = None
-        if when is not None:
-            day = when if hasattr(when, "hour") else f"{when}T09:00:00"
-            dated.append((str(day), path))
+        if isinstance(when, date):  # (a datetime too)
+            moment = when if isinstance(when, datetime) else datetime.combine(when, time(9))
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=SITE_ZONE)
+            dated.append((moment.isoformat(), path))
     dated.sort()
     git = ["git", "-C", str(target), "-c", "user.name=演示", "-c", "user.email=demo@localhost"]
     subprocess.run([*git, "init", "-q"], check=True)
@@ -91,8 +94,7 @@ def dated_repository(source: Path, target: Path) -> Path:
     for when, paths in [(first, []), *[(w, [p]) for w, p in dated]]:
         env = {**os.environ}
         if when is not None:
-            stamp = when if "+" in when[10:] else when + "+08:00"
-            env |= {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+            env |= {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
         add = [str(p) for p in paths] if paths else ["-A", "--", "."]
         if not paths:  # everything but the dated entries
             add += [f":!{p.relative_to(target)}" for _w, p in dated]

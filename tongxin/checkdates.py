@@ -72,8 +72,6 @@ class _Found:
     dated: Dated
     declared: datetime  # in the site's zone
     first: datetime | None  # None: not committed yet
-    backdated: bool = False  # what a portal counts
-    typo: date | None = None  # the date meant, when only the year is wrong (a new file's)
 
     @property
     def days(self) -> int:
@@ -87,6 +85,26 @@ class _Found:
     def recent(self) -> bool:
         """Not committed, or first committed in the last :data:`BACKDATED_DAYS` days."""
         return datetime.now(UTC) - self.first_or_now <= timedelta(days=BACKDATED_DAYS)
+
+    @property
+    def backdated(self) -> bool:
+        """What a portal counts."""
+        return is_backdated(self.declared, self.first_or_now)
+
+    @property
+    def typo(self) -> date | None:
+        """The date meant when only the year is wrong (a new file's: 2025-12-07 written on
+        2026-12-07)."""
+        if not self.recent:
+            return None
+        day, first = self.declared.date(), self.first_or_now.astimezone(self.declared.tzinfo).date()
+        if day.year != first.year - 1:
+            return None
+        try:
+            meant = day.replace(year=first.year)
+        except ValueError:  # 29 February
+            return None
+        return meant if abs((first - meant).days) <= BACKDATED_DAYS else None
 
 
 def backdated_problems(
@@ -145,36 +163,22 @@ def _found(root: Path, dated: list[Dated], history: GitHistory, zone: tzinfo) ->
             seen = history.files.get(item.rel if base == "." else f"{base}/{item.rel}")
         first = seen.created.astimezone(zone) if seen is not None else None
         candidate = _Found(item, declared.astimezone(zone), first)
-        backdated = is_backdated(declared, candidate.first_or_now)
-        typo = _year_typo(candidate) if candidate.recent else None
-        if backdated or typo is not None:
-            found.append(_Found(item, candidate.declared, first, backdated, typo))
+        if candidate.backdated or candidate.typo is not None:
+            found.append(candidate)
     return found
 
 
 def _one(found: _Found, language: str) -> Problem:
     values = {"date": found.declared.date().isoformat(), "days": found.days}
-    if not found.backdated:  # a year ago: buried in every list, and no portal counts it
-        assert found.typo is not None
-        text = translate(language, "check.date_year_typo", fixed=found.typo.isoformat(), **values)
+    typo = found.typo
+    if not found.backdated and typo is not None:  # a year ago: last in every list, not counted
+        text = translate(language, "check.date_year_typo", fixed=typo.isoformat(), **values)
         return Problem(found.dated.rel, found.dated.line, text, warning=True)
     if found.first is None:
         text = translate(language, "check.backdated_new", **values)
     else:
         first = found.first.date().isoformat()
         text = translate(language, "check.backdated", first=first, **values)
-    if found.typo is not None:
-        text += translate(language, "check.backdated_year", fixed=found.typo.isoformat())
+    if typo is not None:
+        text += translate(language, "check.backdated_year", fixed=typo.isoformat())
     return Problem(found.dated.rel, found.dated.line, text, warning=True)
-
-
-def _year_typo(found: _Found) -> date | None:
-    """The date meant when only the year is wrong (2025-12-07 written on 2026-12-07)."""
-    day, first = found.declared.date(), found.first_or_now.astimezone(found.declared.tzinfo).date()
-    if day.year != first.year - 1:
-        return None
-    try:
-        meant = day.replace(year=first.year)
-    except ValueError:  # 29 February
-        return None
-    return meant if abs((first - meant).days) <= BACKDATED_DAYS else None
