@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from tongxin.zones import DEFAULT_TIMEZONE, zone
+
 #: A date further ahead of the fetch than this is clamped to the fetch time.
 FUTURE_SLACK = timedelta(days=1)
 
@@ -67,15 +66,6 @@ _ASCTIME_RE = re.compile(
 )
 _EPOCH_RE = re.compile(r"\d{9,10}|\d{12,13}")
 _OFFSET_RE = re.compile(r"(?:(?:GMT|UTC|UT)\s*)?([+-])(\d{1,2})(?::?(\d{2}))?", re.I)
-
-
-@cache
-def zone(name: str | None) -> tzinfo:
-    """The zone named ``name`` (an IANA name), UTC+8 when it cannot be found."""
-    try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone(timedelta(hours=8))
 
 
 class DateReader:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tongxin.i18n import translate
+from tongxin.zones import zone
 
 from .errors import describe
 from .health import parse_time
@@ -29,13 +29,9 @@ CSV_COLUMNS = (
 
 
 def portal_zone(registry: Registry) -> tzinfo:
-    """The registry's ``timezone`` (Asia/Shanghai when the file names none); UTC for a name
-    this machine's zone database does not know."""
-    name = getattr(registry, "timezone", None)
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    """The registry's ``timezone`` (:func:`tongxin.zones.zone`: Asia/Shanghai when the file
+    names none or this machine's zone database does not know it)."""
+    return zone(getattr(registry, "timezone", None))
 
 
 def local(value: str | None, zone: tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> str:

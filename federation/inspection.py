@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tongxin.checkdates import BACKDATED_DAYS
+from tongxin.zones import zone
 
 from . import backdating, retractions, schedule
-from .dates import zone
 from .model import BranchHealth, FetchResult, Registry
 from .rollup import stored, totals
 from .store import _VISIBLE

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from pelican import signals
 from pelican.contents import Article, Page
@@ -20,6 +19,7 @@ from pelican.urlwrappers import Category
 
 from tongxin.config import attachment_path, series_slugs
 from tongxin.config.content import CONTENT_TYPES
+from tongxin.zones import site_zone
 
 
 def type_of(instance: Article | Page) -> str:
@@ -59,11 +59,7 @@ def site_base(settings: dict[str, Any]) -> str:
 
 def build_day(settings: dict[str, Any]) -> date:
     """Today in the site's timezone: what "expired" is measured against."""
-    try:
-        zone = ZoneInfo(settings.get("TIMEZONE") or "Asia/Shanghai")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("Asia/Shanghai")
-    return datetime.now(zone).date()
+    return datetime.now(site_zone(settings)).date()
 
 
 def normalise_attachments(value: Any) -> list[dict[str, str]]:

@@ -36,7 +36,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from blinker import signal
 from pelican import signals
@@ -55,6 +54,7 @@ from tongxin.feedwriter import (
 )
 from tongxin.i18n import normalise_language, translate
 from tongxin.text import plain_text
+from tongxin.zones import site_zone
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +126,6 @@ def site_identity(settings: dict[str, Any]) -> Site:
         language=normalise_language(site.get("language") or settings.get("DEFAULT_LANG")),
         description=str(site.get("description") or ""),
     )
-
-
-def _timezone(settings: dict[str, Any]) -> Any:
-    name = (settings.get("TONGXIN_SITE") or {}).get("timezone") or settings.get("TIMEZONE")
-    try:
-        return ZoneInfo(name or "Asia/Shanghai")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
 
 
 def _aware(value: Any, tz: Any) -> datetime | None:
@@ -244,7 +236,7 @@ def branch_entry(item: Any, site: Site, settings: dict[str, Any]) -> BranchEntry
     cached = _entry_cache.get(item)
     if cached and cached[0] == site.url:
         return cached[1]
-    tz = _timezone(settings)
+    tz = site_zone(settings)
     kind = _content_type(item)
     url = _absolute_url(site, item.url)
     entry_id = getattr(item, "entry_id", None) or url

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from tongxin.federation import portal_feeds
-from tongxin.federation.dates import zone
 from tongxin.federation.health import branch_health
 from tongxin.federation.model import Branch, Entry, FetchResult, Registry
 from tongxin.federation.portal import PortalContent, PortalRenderer, Publisher
 from tongxin.federation.store import Store, entry_from_listing_row
+
+from tongxin.zones import zone
 
 NOW = datetime(2026, 5, 20, tzinfo=UTC)
 A = Branch("a", "甲支部", "https://a.example/feeds/all.atom.xml", region="东区")

@@ -27,6 +27,7 @@ from tongxin.frontmatter import shared_reads
 from tongxin.i18n import translate
 from tongxin.problems import Problem, errors_in
 from tongxin.settings import PREVIEW_PAGES, configured_settings, load_site, package_digest
+from tongxin.zones import site_zone
 
 #: Written into the output folder after a successful build.
 MARKER = ".tongxin-output"
@@ -85,7 +86,6 @@ def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
     """
     import datetime as dt
     import hashlib
-    from zoneinfo import ZoneInfo
 
     digest = hashlib.sha256()
     digest.update(json.dumps([settings["OUTPUT_PATH"], settings["SITEURL"]]).encode())
@@ -109,11 +109,7 @@ def input_fingerprint(root: Path, settings: dict[str, Any]) -> str:
         digest.update(git.Repo(root, search_parent_directories=True).head.commit.hexsha.encode())
     except Exception:  # no repository or no commit yet: dates come from mtimes (hashed above)
         digest.update(b"no-git")
-    try:
-        zone = ZoneInfo(settings.get("TIMEZONE") or "Asia/Shanghai")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("Asia/Shanghai")
-    digest.update(dt.datetime.now(zone).date().isoformat().encode())
+    digest.update(dt.datetime.now(site_zone(settings)).date().isoformat().encode())
     return digest.hexdigest()
 
 

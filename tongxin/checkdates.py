@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tongxin.gitdates import GitHistory, NoHistory, read_history
 from tongxin.i18n import translate, translate_count
 from tongxin.problems import Problem
+from tongxin.zones import zone
 
 #: The portal's default (a registry may set ``inspection: backdated_days``).
 BACKDATED_DAYS = 7
@@ -58,13 +58,6 @@ def declared_value(value: object) -> str | None:
     if isinstance(value, date):
         return datetime.combine(value, time()).isoformat()
     return None
-
-
-def _zone(name: object) -> tzinfo:
-    try:
-        return ZoneInfo(str(name or "Asia/Shanghai"))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -126,7 +119,7 @@ def backdated_problems(
         return []
     if history.shallow:
         return []  # every file looks new: the build says so (fetch-depth: 0)
-    found = _found(root, dated, history, _zone(timezone))
+    found = _found(root, dated, history, zone(timezone))
     found.sort(key=lambda f: (f.first_or_now, f.dated.rel), reverse=True)
     told = [f for f in found if f.recent][:SHOWN]
     problems = [_one(f, language) for f in told]

@@ -24,12 +24,12 @@ from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES, SITE
 from tongxin.frontmatter import drop_blank
 from tongxin.i18n import normalise_language, translate
 from tongxin.theme.helpers import HELPERS
+from tongxin.zones import DEFAULT_TIMEZONE
 
 CACHE_DIR = ".tongxin-cache"
 #: A setting: the output pages (paths relative to the output) a preview build writes, ahead of
 #: the full build (``tongxin serve``); every other output is left as it is.
 PREVIEW_PAGES = "TONGXIN_PREVIEW_PAGES"
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 #: Our plugins, in the order they must register: strict_build first so that it sees
 #: every error logged by the others. Optional ones are listed only when their module exists.

@@ -18,8 +18,8 @@ from markupsafe import Markup
 from tongxin.theme.helpers import HELPERS
 
 from tongxin.i18n import normalise_language, translator
+from tongxin.zones import zone
 
-from ..dates import zone
 from ..health import health_json
 from ..health_table import health_csv
 from ..model import BranchHealth, Entry, Registry
