@@ -67,6 +67,27 @@ def kind_names(language: str, kinds: Sequence[str]) -> str:
     return translate(language, "theme.enum_separator").join(names)
 
 
+#: The badges of the health page, worst first: a feed's status (``health.json``), except that
+#: a branch an inspection would fail outright shows ``veto`` while its feed is read at all.
+BADGES = ("gone", "error", "quarantined", "veto", "stale", "ok")
+
+
+def badge(row: BranchHealth) -> str:
+    """What the page's status badge says of a branch: ``veto`` for one whose feed is read
+    (ok or stale) but that fails a veto line (a green 正常 above "单项否决" misled the
+    operator's trial), else its ``health.json`` status."""
+    vetoed = (row.inspection or {}).get("vetoes")
+    return "veto" if vetoed and row.status in ("ok", "stale") else row.status
+
+
+def badge_counts(rows: Sequence[BranchHealth]) -> dict[str, int]:
+    """The page's summary chips: branches per badge, worst first (every branch once)."""
+    counts = dict.fromkeys(BADGES, 0)
+    for row in rows:
+        counts[badge(row)] = counts.get(badge(row), 0) + 1
+    return counts
+
+
 def page_rows(rows: Sequence[BranchHealth], registry: Registry) -> list[dict[str, Any]]:
     """What ``health.html`` shows per branch, failures first."""
     zone, language = portal_zone(registry), registry.language
@@ -87,6 +108,7 @@ def page_rows(rows: Sequence[BranchHealth], registry: Registry) -> list[dict[str
                 "vetoes": [
                     translate(language, f"health.veto.{v}") for v in found.get("vetoes", ())
                 ],
+                "badge": badge(row),
             }
         )
     return shown

@@ -151,6 +151,31 @@ def test_page_is_failures_first_in_the_portal_zone_and_language(portal) -> None:
         assert generated.startswith("2026-06-01 10:") and "CST" in generated
 
 
+def test_a_branch_that_fails_a_veto_is_never_badged_as_fine(portal) -> None:
+    # (an operator's trial: a green 正常 sat above "单项否决：首页不更新")
+    tree = html.fromstring((portal["out"] / "health/index.html").read_text("utf-8"))
+    old = tree.get_element_by_id("branch-old")
+    badge = old.xpath(".//td[contains(@class, 'health-status')]/span[@data-status]")[0]
+    assert badge.text_content() == "单项否决" and "status-veto" in badge.get("class")
+    assert badge.get("data-status") == portal["by_id"]["old"]["status"]  # health.json's word
+    assert "抓取状态：" in old.text_content()
+    fresh = tree.get_element_by_id("branch-fresh")
+    assert fresh.xpath(".//span[@data-status]")[0].text_content() == "正常"
+    assert "抓取状态：" not in fresh.text_content()
+    down = tree.get_element_by_id("branch-down")  # a failing feed keeps its own badge
+    assert down.xpath(".//span[@data-status]")[0].text_content() == "抓取失败"
+    chips = {
+        chip.text_content().split(":")[0]: int(chip.xpath("strong")[0].text_content())
+        for chip in tree.xpath("//ul[@class='health-counts']/li")
+    }
+    assert sum(chips.values()) == 6, chips  # every branch once
+    vetoed = [
+        b for b in portal["json"]["branches"]
+        if b["inspection"]["vetoes"] and b["status"] in ("ok", "stale")
+    ]  # fmt: skip
+    assert chips["单项否决"] == len(vetoed) >= 2 and chips["正常"] == 6 - len(vetoed) - 1
+
+
 def test_health_csv_is_a_self_check_table(portal) -> None:
     text = (portal["out"] / "health.csv").read_text(encoding="utf-8")
     assert text.startswith("\ufeff序号,支部,地区,状态,最近更新日期,距今天数")

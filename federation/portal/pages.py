@@ -22,8 +22,8 @@ from markupsafe import Markup
 
 from tongxin.config import ARTICLE_TYPES
 
-from ..health import health_json, sparkline_svg, status_counts
-from ..health_table import generated_text, health_csv, kind_names, page_rows
+from ..health import health_json, sparkline_svg
+from ..health_table import badge_counts, generated_text, health_csv, kind_names, page_rows
 from ..inspection import portal_summary, thresholds
 from ..model import Branch, BranchHealth
 from .items import PortalItem, digests
@@ -402,7 +402,8 @@ def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
     rows = page_rows(health, r.registry)
     for shown in rows:
         row = shown["row"]
-        shown["status_text"] = r.t(f"health.status.{row.status}")
+        shown["status_text"] = r.t(f"health.status.{shown['badge']}")
+        shown["fetch_text"] = r.t(f"health.status.{row.status}")
         shown["url"] = url_of(f"branches/{row.id}")
         shown["svg"] = Markup(
             sparkline_svg(row.activity, language=r.language, branch_name=row.name, now=r.now)
@@ -413,7 +414,7 @@ def health_html(r: PortalRenderer, health: Sequence[BranchHealth]) -> str:
         "health.html",
         output_path="health/index.html",
         rows=rows,
-        counts=status_counts(list(health)),
+        counts=badge_counts(health),
         stale_days=r.registry.stale_days,
         lines=lines,
         kinds_text=r.t("theme.enum_separator").join(
