@@ -11,6 +11,7 @@ page shows it on every run.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
@@ -42,18 +43,41 @@ def _time(text: Any) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
-def count_backdated(document: Any, days: int) -> int | None:
-    """Entries of an api/index.json whose date precedes their first commit by > ``days``."""
+#: Questioned entries a branch's health row lists, newest first (its count holds them all).
+LISTED = 20
+
+
+def find_backdated(document: Any, days: int) -> list[dict[str, str]] | None:
+    """The entries of an api/index.json whose date precedes their first commit by more than
+    ``days`` (``title``, ``url``, ``date``, ``first_commit``), newest date first; None when
+    the document is not an api/index.json."""
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
         return None
-    count = 0
+    found = []
     for entry in document["entries"]:
         if not isinstance(entry, dict) or not entry.get("first_commit") or not entry.get("date"):
             continue
         declared, first = _time(entry["date"]), _time(entry["first_commit"])
         if declared and first and is_backdated(declared, first, days):
-            count += 1
-    return count
+            found.append((declared, _shown(entry, declared, first)))
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    return [shown for _declared, shown in found]
+
+
+def _shown(entry: dict[str, Any], declared: datetime, first: datetime) -> dict[str, str]:
+    url = str(entry.get("url") or "")
+    return {
+        "title": str(entry.get("title") or "")[:200],
+        "url": url if url.startswith(("https://", "http://")) else "",
+        "date": declared.isoformat(),
+        "first_commit": first.isoformat(),
+    }
+
+
+def count_backdated(document: Any, days: int) -> int | None:
+    """How many entries of an api/index.json are backdated (:func:`find_backdated`)."""
+    found = find_backdated(document, days)
+    return None if found is None else len(found)
 
 
 def read(
@@ -77,11 +101,15 @@ def read(
 
 def record(documents: dict[str, Any], db: sqlite3.Connection, days: int) -> None:
     """Recount the backdated entries of each branch whose api/index.json was read."""
-    counts = {key: count_backdated(document, days) for key, document in documents.items()}
+    found = {key: find_backdated(document, days) for key, document in documents.items()}
     with db:
         db.executemany(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-            [(_KEY + key, str(n)) for key, n in counts.items() if n is not None],
+            [
+                (_KEY + key, json.dumps({"count": len(items), "items": items[:LISTED]}))
+                for key, items in found.items()
+                if items is not None
+            ],
         )
 
 
@@ -97,6 +125,14 @@ def collect(
     record(read(branches, changed, user_agent, allow_networks), db, days)
 
 
-def stored(db: sqlite3.Connection) -> dict[str, int]:
+def stored(db: sqlite3.Connection) -> dict[str, tuple[int, list[dict[str, str]]]]:
+    """branch id -> (its backdated count, the first :data:`LISTED` of them) as last read."""
     rows = db.execute("SELECT key, value FROM meta WHERE key LIKE ?", (_KEY + "%",))
-    return {key[len(_KEY) :]: int(value) for key, value in rows}
+    found: dict[str, tuple[int, list[dict[str, str]]]] = {}
+    for key, value in rows:
+        kept = json.loads(value)  # a bare count, as stores before the list kept it
+        if isinstance(kept, int):
+            found[key[len(_KEY) :]] = (kept, [])
+        else:
+            found[key[len(_KEY) :]] = (int(kept["count"]), list(kept["items"]))
+    return found

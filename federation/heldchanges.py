@@ -27,7 +27,7 @@ from tongxin.i18n import translate
 
 from .entryrows import ROW_COLUMNS, EntryRow, entry_from_row
 from .model import Entry
-from .store import _VISIBLE
+from .store import VISIBLE
 
 #: Meta key prefix (shared with :mod:`.quarantine`): the id's line in ``quarantine.yaml`` is
 #: about other content than the store holds, and is not applied again.
@@ -49,7 +49,7 @@ def _published_rows(db: Any, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         marks = ",".join("?" * len(chunk))
         sql = (
             f"SELECT {_COLUMNS} FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id "
-            f"WHERE e.entry_id IN ({marks}) AND ({_VISIBLE})"
+            f"WHERE e.entry_id IN ({marks}) AND ({VISIBLE})"
         )
         for row in db.execute(sql, chunk):
             found[row[0]] = tuple(row)

@@ -25,7 +25,7 @@ from tongxin.zones import zone
 from . import backdating, retractions, schedule
 from .model import BranchHealth, FetchResult, Registry
 from .rollup import stored, totals
-from .store import _VISIBLE
+from .store import VISIBLE
 
 #: The checklist's lines; a registry's ``inspection`` mapping overrides any of them.
 DEFAULTS: dict[str, Any] = {
@@ -99,12 +99,32 @@ def kinds_by_branch(db: sqlite3.Connection) -> dict[str, dict[str, tuple[int, st
     sql = (
         "SELECT e.branch_id, e.type, COUNT(*), MAX(e.published), "
         "SUM(CASE WHEN e.published IS NULL THEN 1 ELSE 0 END) FROM entries e "
-        f"LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE ({_VISIBLE}) "
+        f"LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE ({VISIBLE}) "
         "GROUP BY e.branch_id, e.type"
     )
     found: dict[str, dict[str, tuple[int, str | None, int]]] = {}
     for branch_id, kind, count, newest, undated in db.execute(sql):
         found.setdefault(branch_id, {})[kind] = (count, newest, int(undated or 0))
+    return found
+
+
+_WEB = ("https://", "http://")
+
+
+def undated_items(db: sqlite3.Connection) -> dict[str, list[dict[str, str]]]:
+    """branch id -> its visible items without a publication date (``title``, ``url``), the
+    first :data:`backdating.LISTED` seen, newest first: what the operator asks the branch to
+    date (its count holds them all)."""
+    sql = (
+        "SELECT e.branch_id, e.title, e.url FROM entries e "
+        f"LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE e.published IS NULL "
+        f"AND ({VISIBLE}) ORDER BY e.branch_id, e.first_seen DESC, e.entry_id"
+    )
+    found: dict[str, list[dict[str, str]]] = {}
+    for branch_id, title, url in db.execute(sql):
+        listed = found.setdefault(branch_id, [])
+        if len(listed) < backdating.LISTED:
+            listed.append({"title": title, "url": url if url.startswith(_WEB) else ""})
     return found
 
 
@@ -203,12 +223,16 @@ def inspect_rows(
     below = stored(db)
     planned = schedule.slots(db)
     suspect = backdating.stored(db)
+    undated = undated_items(db)
     withdrawn = retractions.stored(db)
     inspected = []
     for row in rows:
-        found = assess(
-            kinds.get(row.id, {}), probes.get(row.id), lines, now, suspect.get(row.id, 0)
-        )
+        backdated, questioned = suspect.get(row.id, (0, []))
+        found = assess(kinds.get(row.id, {}), probes.get(row.id), lines, now, backdated)
+        if questioned:
+            found["backdated_items"] = questioned
+        if row.id in undated:
+            found["undated_items"] = undated[row.id]
         if row.id in below:
             found["rollup"] = below[row.id]
         found.update(withdrawn.get(row.id, {}))  # retracted, retract_held

@@ -48,7 +48,7 @@ __all__ = [
 ]  # fmt: skip
 
 # Visible: not rejected, and either clean or explicitly released.
-_VISIBLE = "(d.decision IS NULL AND e.quarantine_reason IS NULL) OR d.decision = 'release'"
+VISIBLE = "(d.decision IS NULL AND e.quarantine_reason IS NULL) OR d.decision = 'release'"
 
 
 @dataclass
@@ -356,7 +356,7 @@ class Store:
         where: list[str] = []
         params: list[Any] = []
         if not include_quarantined:
-            where.append(f"({_VISIBLE})")
+            where.append(f"({VISIBLE})")
         if branch_id is not None:
             where.append("e.branch_id = ?")
             params.append(branch_id)
@@ -392,7 +392,7 @@ class Store:
         """
         sql = (
             f"SELECT {_SELECT_LISTING} FROM entries e "
-            f"LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE ({_VISIBLE}) "
+            f"LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE ({VISIBLE}) "
             "ORDER BY e.published DESC, e.updated DESC, e.entry_id"
         )
         cursor = self.db.cursor()
@@ -426,7 +426,7 @@ class Store:
         # Visibility needs each entry's row (quarantine_reason), a walk over every entry's
         # page (~0.1-0.2 s at 50,000). Counts and newest dates come from the entries_branch
         # index alone instead; only branches holding hidden entries (held undecided, or
-        # rejected: what _VISIBLE excludes) or no dated entry are counted row by row.
+        # rejected: what VISIBLE excludes) or no dated entry are counted row by row.
         found: dict[str, list[Any]] = {
             branch_id: [count, newest]
             for branch_id, count, newest in self.db.execute(
@@ -446,7 +446,7 @@ class Store:
         sql = (
             "SELECT COUNT(*), COALESCE(MAX(e.published), MAX(e.updated)) FROM entries e "
             "LEFT JOIN decisions d ON d.entry_id = e.entry_id "
-            f"WHERE e.branch_id = ? AND ({_VISIBLE})"
+            f"WHERE e.branch_id = ? AND ({VISIBLE})"
         )
         for branch_id in exact & found.keys():
             count, newest = self.db.execute(sql, (branch_id,)).fetchone()
@@ -532,7 +532,7 @@ class Store:
         """Visible entries fetched through ``branch_id``."""
         sql = (
             "SELECT COUNT(*) FROM entries e LEFT JOIN decisions d ON d.entry_id = e.entry_id "
-            f"WHERE e.branch_id = ? AND ({_VISIBLE})"
+            f"WHERE e.branch_id = ? AND ({VISIBLE})"
         )
         return int(self.db.execute(sql, (branch_id,)).fetchone()[0])
 

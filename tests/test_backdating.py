@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from feedserver import FeedServer
+from lxml import html
 from test_e2e_branch import branch  # noqa: F401 - the fixture: a committed branch
 from tongxin.federation.pipeline import run
 
@@ -47,5 +48,19 @@ def test_a_date_before_the_first_commit_is_counted(branch: Path, tmp_path: Path)
     found = health["branches"][0]["inspection"]
     assert found["backdated"] == 1 and "backdated" in found["vetoes"]
     assert health["portal"]["backdated"] == 1
-    page = (tmp_path / "www/health/index.html").read_text(encoding="utf-8")
-    assert "发布时间存疑：1 篇" in page
+    # which entry, so the operator can ask for it to be fixed (the second run, which did not
+    # read api/index.json again, still lists it)
+    assert found["backdated_items"] == [
+        {
+            "title": dated["title"],
+            "url": dated["url"],
+            "date": dated["date"],
+            "first_commit": dated["first_commit"],
+        }
+    ]
+    tree = html.fromstring((tmp_path / "www/health/index.html").read_text(encoding="utf-8"))
+    listed = tree.xpath("//details[@data-items='backdated']")[0]
+    assert listed.xpath("summary")[0].text_content() == "发布时间存疑：1 篇"
+    assert listed.xpath(".//a/@href") == [dated["url"]]
+    first = dated["first_commit"][:10]
+    assert f"标注 2025-11-01，首次提交 {first}" in listed.text_content()

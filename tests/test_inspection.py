@@ -114,6 +114,14 @@ def test_undated_items_are_counted_and_fail(portal) -> None:
     found = portal["by_id"]["undated"]["inspection"]
     assert found["undated"] == 1 and "undated" in found["vetoes"]
     assert portal["by_id"]["fresh"]["inspection"]["undated"] == 0
+    # and named, with a link, so the operator can tell the branch which one to date
+    site = found["undated_items"][0]["url"].removesuffix("u2.html")
+    assert found["undated_items"] == [{"title": "u2", "url": site + "u2.html"}]
+    assert "undated_items" not in portal["by_id"]["fresh"]["inspection"]
+    tree = html.fromstring((portal["out"] / "health/index.html").read_text("utf-8"))
+    listed = tree.get_element_by_id("branch-undated").xpath(".//details[@data-items='undated']")
+    assert listed[0].xpath("summary")[0].text_content() == "无发布时间：1 篇"
+    assert listed[0].xpath(".//a/@href") == [site + "u2.html"]
 
 
 def test_availability_over_the_week_against_the_probe_limit(portal) -> None:
