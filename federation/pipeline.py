@@ -129,8 +129,8 @@ def run(
 ) -> RunReport:
     """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``.
 
-    ``only``: fetch just these branches (the pinged ones, :mod:`.hub`); the portal is still
-    rendered from every branch's stored entries. ``adaptive``: fetch only the branches whose
+    ``only``: fetch just these branches (the pinged ones, :mod:`.hub`), and any the store has
+    never fetched; the portal is still rendered from every branch's stored entries. ``adaptive``: fetch only the branches whose
     next check has come (:mod:`.schedule`); pinged branches are fetched whatever their time.
 
     ``workers``: processes that parse, sanitise and screen (None: one per usable CPU for a
@@ -150,6 +150,8 @@ def run(
         moment = now or datetime.now(UTC)
         if adaptive and only is None:
             only = schedule.due(store.db, [b.id for b in registry.branches], moment)
+        if only is not None:  # a branch just added to the registry is not left blank
+            only = only | {b.id for b in registry.branches if b.id not in states}
         results = _fetch_stage(registry, states, report, progress, only)
         ingested = _ingest_stage(registry, store, states, results, report, progress, workers)
         unreadable = {i for i, answer in ingested.items() if answer.rows is None}

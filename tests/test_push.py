@@ -148,3 +148,20 @@ def test_push_latency_script_reaches_the_top_of_three_portals_in_time() -> None:
     assert done.returncode == 0, done.stderr
     worst = re.search(r"worst: ([\d.]+) s", done.stdout)
     assert worst and float(worst.group(1)) <= 120, done.stdout
+
+
+def test_a_branch_just_added_is_fetched_by_a_pinged_run(feeds: FeedServer, tmp_path: Path) -> None:
+    # (an operator's trial: a branch added to the registry of a push-only portal sat on the
+    # health page as 抓取失败 with every column blank until that branch happened to ping)
+    registry = _registry(tmp_path, feeds)
+    out, spool = tmp_path / "www", tmp_path / "spool"
+    spool.mkdir()
+    runner = CliRunner()
+    args = ["federate", str(registry), "-o", str(out), "-q", "--pinged", str(spool)]
+    assert runner.invoke(main, args).exit_code == 0  # nothing pinged, both never fetched
+    assert sorted(r.path for r in feeds.requests()) == ["/a.xml", "/b.xml"]
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "a一" in home and "b一" in home
+    feeds.clear_log()
+    assert runner.invoke(main, args).exit_code == 0  # both known now: nothing is fetched
+    assert feeds.requests() == []

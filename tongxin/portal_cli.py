@@ -55,8 +55,8 @@ def federate_main(
         language = loaded.language
         progress = Progress("quiet" if quiet else "auto", language)
         only = _take_pinged(pinged)
-        if only is not None and not only:
-            return 0  # nothing pinged since the last run
+        if only is not None and not only and not _unfetched(loaded, db or default_db_path(out)):
+            return 0  # nothing pinged since the last run, and no branch just added
         report = run(
             registry, out, db, stale_days=stale_days, timings_path=timings,
             progress=progress, registry=loaded, only=only, adaptive=adaptive,
@@ -83,6 +83,21 @@ def federate_main(
     status = _federate_outcome(report, out, left_out, language, quiet=quiet)
     # ran with the last good registry: the file still needs fixing, cron must keep saying so
     return EXIT_REGISTRY if loaded.unusable and status in (0, EXIT_SKIPPED) else status
+
+
+def _unfetched(registry: Any, db: Path) -> bool:
+    """Whether a registered branch was never fetched (just added to the registry): a pinged
+    run fetches it unpinged rather than leave its row blank until it pings."""
+    from tongxin.federation.store import Store
+
+    if not db.exists():
+        return bool(registry.branches)
+    store = Store.reader(db)
+    try:
+        known = store.branch_states()
+    finally:
+        store.close()
+    return any(branch.id not in known for branch in registry.branches)
 
 
 def _take_pinged(spool: Path | None) -> set[str] | None:
