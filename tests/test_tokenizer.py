@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tongxin.tokenizer import index_terms, term_hash, tokenize, tokenize_query
+from tongxin.tokenizer import index_terms, query_joins, term_hash, tokenize, tokenize_query
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "tokenizer.json").read_text("utf-8"))
 
@@ -18,6 +18,11 @@ def test_tokenize_matches_shared_vectors(case):
 @pytest.mark.parametrize("case", VECTORS["query"], ids=lambda c: c["input"])
 def test_query_words_match_shared_vectors(case):
     assert tokenize_query(case["input"]) == case["words"]
+
+
+@pytest.mark.parametrize("case", VECTORS["query_joins"], ids=lambda c: c["input"])
+def test_query_joins_match_shared_vectors(case):
+    assert [[list(join) for join in word] for word in query_joins(case["input"])] == case["joins"]
 
 
 @pytest.mark.parametrize("case", VECTORS["term_hash"], ids=lambda c: c["term"] or "<empty>")

@@ -99,11 +99,15 @@ def stem(word: str) -> str:
     return stemmed if len(stemmed) >= 3 else word
 
 
-def _word_tokens(part: str, tokens: list[str], joined: list[tuple[int, str]] | None = None) -> None:
+Joined = list[tuple[int, int, str]]
+
+
+def _word_tokens(part: str, tokens: list[str], joined: Joined | None = None) -> None:
     """The words of a stretch without CJK (stemmed), each followed by its symbol token if any
     (the word as written, then the symbols: c++). With ``joined``, words of letters written
-    with hyphens between them (e-mail, well-being) add (the first's token index, the words
-    written as one, stemmed): a reader types email and wellbeing too."""
+    with hyphens between them (e-mail, well-being) add (the first's token index, how many
+    tokens they are, the words written as one, stemmed): a reader types email and wellbeing
+    too."""
     start = -1
     chain: list[str] = []
     chain_at = prev_end = -1
@@ -129,17 +133,15 @@ def _word_tokens(part: str, tokens: list[str], joined: list[tuple[int, str]] | N
         _join(chain, chain_at, joined)
 
 
-def _join(words: list[str], at: int, joined: list[tuple[int, str]]) -> None:
+def _join(words: list[str], at: int, joined: Joined) -> None:
     if len(words) > 1 and all(_HAS_LETTER.search(word) for word in words):
-        joined.append((at, stem("".join(words))))
+        joined.append((at, len(words), stem("".join(words))))
 
 
 _HAS_LETTER = re.compile("[a-z]")
 
 
-def _pieces(
-    text: str, joined: list[tuple[int, str]] | None = None
-) -> Iterator[tuple[str | None, list[str]]]:
+def _pieces(text: str, joined: Joined | None = None) -> Iterator[tuple[str | None, list[str]]]:
     """The stream cut where tokens come from: (a CJK run, its tokens) or (None, the tokens of
     a stretch without CJK), in order. ``joined`` collects hyphenated words written as one, at
     their positions in the whole stream (:func:`_word_tokens`)."""
@@ -154,10 +156,10 @@ def _pieces(
             at += len(tokens)
         elif part:  # no CJK in here: words only
             words: list[str] = []
-            found: list[tuple[int, str]] | None = [] if joined is not None else None
+            found: Joined | None = [] if joined is not None else None
             _word_tokens(part, words, found)
             if joined is not None and found:
-                joined.extend((at + offset, term) for offset, term in found)
+                joined.extend((at + offset, count, term) for offset, count, term in found)
             yield None, words
             at += len(words)
 
@@ -173,7 +175,7 @@ def index_terms(text: str) -> dict[str, list[int]]:
     position), so that a one-character query (党) finds it, and a hyphenated word written as
     one (e-mail as email) where it begins."""
     positions: dict[str, list[int]] = {}
-    joined: list[tuple[int, str]] = []
+    joined: Joined = []
     at = 0
     for run, tokens in _pieces(text, joined):
         for position, term in enumerate(tokens, at):
@@ -184,7 +186,7 @@ def index_terms(text: str) -> dict[str, list[int]]:
                 if not where or where[-1] < position:  # the last of the run before
                     where.append(position)
         at += len(tokens)
-    for position, term in joined:  # e-mail found as email too, where it begins
+    for position, _count, term in joined:  # e-mail found as email too, where it begins
         where = positions.setdefault(term, [])
         if position not in where:
             where.append(position)
@@ -232,6 +234,19 @@ def trigram_terms(text: str, common: Set[str]) -> dict[str, list[int]]:
 def tokenize_query(query: str) -> list[list[str]]:
     """A query as its words (``split_query``), each word as its tokens; empty words dropped."""
     return [tokens for word in split_query(query) if (tokens := tokenize(word))]
+
+
+def query_joins(query: str) -> list[Joined]:
+    """For each word of :func:`tokenize_query`, its hyphenated words of letters written as one
+    (e-mail: ``[(0, 2, "email")]``, the first's token index in the word, how many tokens they
+    are, the term): the index holds that term where they begin, for e-mail and email alike,
+    so the query asks for it in their place (``tokenizeQuery``'s ``joins`` in the browser)."""
+    out: list[Joined] = []
+    for word in split_query(query):
+        joined: Joined = []
+        if any([tokens for _run, tokens in _pieces(word, joined)]):  # every piece: joins
+            out.append(joined)
+    return out
 
 
 def term_hash(term: str) -> int:

@@ -88,5 +88,29 @@ DOCS.append(
 # one token between two runs (会+): 委会 and 民主 two positions apart, yet not 委会民主
 DOCS.append(SearchDoc("g1", "/news/gap/", "居委会+民主评议", "", "二支部", "news", "2023-01-05"))
 
+# one says email, the other E-mail: a reader types either
+DOCS.append(
+    SearchDoc(
+        "m1",
+        "/news/email/",
+        "Contact",
+        "Send an email to the secretary.",
+        "一支部",
+        "news",
+        "2025-02-01",
+    )
+)
+DOCS.append(
+    SearchDoc(
+        "m2",
+        "/news/e-mail/",
+        "Office hours",
+        "E-mail the office first.",
+        "一支部",
+        "news",
+        "2025-02-02",
+    )
+)
+
 if __name__ == "__main__":
     build_search_index(DOCS, Path(sys.argv[1]), meta_block=2)

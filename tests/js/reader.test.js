@@ -138,3 +138,13 @@ test("English words are stemmed alike in the index and the query (lunr's stemmer
     [8, 12],
   ]);
 });
+
+test("e-mail finds entries that say email, and email those that say e-mail", async () => {
+  const { searcher } = await open();
+  for (const q of ["e-mail", "email", "E-Mail", "(e-mail)", "emails"]) {
+    const found = await urls(searcher, q, {}, "newest");
+    assert.deepStrictEqual(found, { urls: ["/news/e-mail/", "/news/email/"], partial: false }, q);
+  }
+  // the hyphen is no separator: "e mail" is two words, each needed
+  assert.deepStrictEqual((await urls(searcher, "e mail", {}, "newest")).urls, ["/news/e-mail/"]);
+});

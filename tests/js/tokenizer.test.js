@@ -19,6 +19,13 @@ for (const c of vectors.query) {
     assert.deepStrictEqual(tokenizer.tokenizeQuery(c.input), c.words);
   });
 }
+for (const c of vectors.query_joins) {
+  test(`query joins ${JSON.stringify(c.input)}`, () => {
+    const joins = [];
+    tokenizer.tokenizeQuery(c.input, null, joins);
+    assert.deepStrictEqual(joins, c.joins);
+  });
+}
 for (const c of vectors.fold) {
   test(`fold ${c.input}`, () => {
     assert.strictEqual(tokenizer.fold(c.input), c.output);

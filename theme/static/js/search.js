@@ -245,8 +245,14 @@
     // out; a token may be found through a trigram of it and its neighbour in the same run
     // (runs: tokenize's runs of the word) when one of them is extended. The cheapest cover of
     // the word's tokens: a trigram stands for two bigrams, and for a common one a small term.
-    function chainOf(word, runs) {
+    // Words of letters joined by hyphens (joins: tokenize's, e-mail as email) are found by
+    // the term written as one alone: the index holds it for e-mail and email alike.
+    function chainOf(word, runs, joins) {
       var n = word.length;
+      var joined = {};
+      (joins || []).forEach(function (j) {
+        joined[j[0]] = j;
+      });
       var best = [{ cost: 0, chain: [] }];
       function offer(to, from, term, at) {
         var c = best[from].cost + (term === null ? 0 : cost(term));
@@ -262,6 +268,10 @@
       }
       for (var j = 0; j < n; j++) {
         if (!best[j]) continue;
+        if (joined[j]) {
+          offer(j + joined[j][1], j, joined[j][2], j);
+          continue;
+        }
         if (isSlot(word, j)) {
           offer(j + 1, j, null, j);
           continue;
@@ -278,9 +288,10 @@
     // A query's words as chains (chainOf), the slots left out.
     function chainsOf(queryText) {
       var runs = [];
-      var words = tokenizer.tokenizeQuery(queryText || "", runs);
+      var joins = [];
+      var words = tokenizer.tokenizeQuery(queryText || "", runs, joins);
       return words.map(function (w, i) {
-        return chainOf(w, runs[i]);
+        return chainOf(w, runs[i], joins[i]);
       });
     }
 
@@ -774,10 +785,8 @@
     });
   }
 
-  // A word's CJK bigrams (党建简报: 党建 建简 简报), a Latin word's stem (volunteers: volunt),
-  // or the word itself.
+  // A word's CJK bigrams (党建简报: 党建 建简 简报), or the word itself.
   function pieces(tokenizer, word) {
-    if (/^[a-z]+$/.test(word)) return [tokenizer.stem(word)];
     var chars = Array.from(word);
     var out = [];
     for (var i = 0; i + 1 < chars.length; i++) {
@@ -786,36 +795,144 @@
     return out.length ? out : [word];
   }
 
-  // [start, end) code point ranges of every query word in s, Simplified/Traditional alike.
+  var WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+  var SYMBOL = /[\p{Sm}\p{Sc}#]/u;
+  var SYMBOLS = /[\p{Sm}\p{Sc}#]+$/u;
+
+  // A query word without its punctuation at either end ("(volunteer)", "党建。", "email,"):
+  // letters, digits, CJK and the symbols of a term (互联网+, c++) are kept.
+  function trimmed(word) {
+    var chars = Array.from(word);
+    var i = 0;
+    var j = chars.length;
+    while (i < j && !WORD_CHAR.test(chars[i])) i++; // a leading symbol is no term's: <script>
+    while (j > i && !WORD_CHAR.test(chars[j - 1]) && !SYMBOL.test(chars[j - 1])) j--;
+    return chars.slice(i, j).join("");
+  }
+
+  // [start, end) code point ranges of every query word in s, Simplified/Traditional alike:
+  // a word with CJK as the substring (or its bigrams), a Latin or digit word as whole words.
   function findRanges(tokenizer, s, query) {
     var chars = foldedChars(tokenizer, s);
     var hay = chars.join("");
     var ranges = [];
-    tokenizer.splitQuery(query).forEach(function (word) {
-      var needle = tokenizer.fold(word.normalize("NFKC")).toLowerCase();
+    var words = null; // s's words, made once a Latin query word needs them
+    tokenizer.splitQuery(query).forEach(function (typed) {
+      var needle = tokenizer.fold(trimmed(typed.normalize("NFKC"))).toLowerCase();
       if (!needle) return;
-      // a word not found whole (a tier 2 or partial match) is marked by its bigrams
-      var needles = hay.indexOf(needle) >= 0 ? [needle] : pieces(tokenizer, needle);
-      needles.forEach(function (piece) {
-        var latin = /^[a-z]+$/.test(piece);
-        var from = 0;
-        for (;;) {
-          var at = hay.indexOf(piece, from);
-          if (at < 0) break;
-          var end = at + piece.length;
-          // a Latin word (or its stem: volunt) is marked to the end of the word it opens
-          while (latin && end < hay.length && /[a-z]/.test(hay.charAt(end))) end++;
-          // convert UTF-16 offsets of the joined string into code point indexes
-          var start = Array.from(hay.slice(0, at)).length;
-          ranges.push([start, start + Array.from(hay.slice(at, end)).length]);
-          from = end;
-        }
-      });
+      if (Array.from(needle).some(tokenizer.isCjk)) {
+        cjkRanges(tokenizer, hay, needle, ranges);
+        return;
+      }
+      words = words || wordsOf(tokenizer, chars, tokenizer.needsStem(query));
+      latinRanges(tokenizer, words, needle, ranges);
     });
     ranges.sort(function (a, b) {
       return a[0] - b[0];
     });
     return ranges;
+  }
+
+  // Every place of a word with CJK in hay (UTF-16 offsets made code point indexes): the word
+  // as typed, else (a tier 2 or partial match) its bigrams.
+  function cjkRanges(tokenizer, hay, needle, ranges) {
+    var needles = hay.indexOf(needle) >= 0 ? [needle] : pieces(tokenizer, needle);
+    needles.forEach(function (piece) {
+      var from = 0;
+      for (;;) {
+        var at = hay.indexOf(piece, from);
+        if (at < 0) break;
+        var end = at + piece.length;
+        var start = Array.from(hay.slice(0, at)).length;
+        ranges.push([start, start + Array.from(hay.slice(at, end)).length]);
+        from = end;
+      }
+    });
+  }
+
+  // The words of chars (folded code points) outside CJK, {start, end, term, symbols, cut}
+  // (term: stemmed when stem is true, as the index has it; symbols: those written right
+  // after it, c++; cut: a CJK run follows it, so the next word is no neighbour), and as
+  // `joined` the words joined by hyphens (E-mail), written as one (email) as the index keeps
+  // them.
+  function wordsOf(tokenizer, chars, stem) {
+    var out = { words: [], joined: [] };
+    var chain = [];
+    var i = 0;
+    while (i < chars.length) {
+      var last = out.words[out.words.length - 1];
+      if (tokenizer.isCjk(chars[i]) || !WORD_CHAR.test(chars[i])) {
+        if (last && tokenizer.isCjk(chars[i])) last.cut = true;
+        i++;
+        continue;
+      }
+      var j = i;
+      while (j < chars.length && !tokenizer.isCjk(chars[j]) && WORD_CHAR.test(chars[j])) j++;
+      var text = chars.slice(i, j).join("").normalize("NFKC").toLowerCase();
+      if (!(last && last.end === i - 1 && chars[i - 1] === "-" && !last.symbols)) {
+        joinWords(tokenizer, chain, out.joined, stem);
+        chain = [];
+      }
+      var word = { start: i, end: j, text: text, term: stem ? tokenizer.stem(text) : text, symbols: "" };
+      while (j < chars.length && SYMBOL.test(chars[j])) word.symbols += chars[j++];
+      chain.push(word);
+      out.words.push(word);
+      i = j;
+    }
+    joinWords(tokenizer, chain, out.joined, stem);
+    return out;
+  }
+
+  function joinWords(tokenizer, chain, joined, stem) {
+    if (chain.length < 2 || !chain.every(function (w) { return /[a-z]/.test(w.text); })) return;
+    var text = chain.map(function (w) { return w.text; }).join("");
+    var term = stem ? tokenizer.stem(text) : text;
+    joined.push({ start: chain[0].start, end: chain[chain.length - 1].end, term: term, symbols: "" });
+  }
+
+  // A word without CJK (volunteers, covid-19, c++) is marked where s's words are its tokens
+  // in a row, stem for stem (volunteer marks Volunteers, art never Start); words joined by
+  // hyphens where they are written as one or so joined (e-mail marks email and E-mail, email
+  // marks E-mail); else (a tier 2 or partial match) each token of two characters or more
+  // where it is a word of s.
+  function latinRanges(tokenizer, found, needle, ranges) {
+    var joins = [];
+    var tokens = tokenizer.tokenize(needle, null, joins);
+    var form = [];
+    tokens.forEach(function (t) {
+      var symbols = SYMBOLS.exec(t);
+      if (symbols && form.length) form[form.length - 1].symbols = symbols[0];
+      else form.push({ term: t, symbols: "" });
+    });
+    // e-mail as the search asks for it: email, written so or with hyphens
+    if (joins.length === 1 && joins[0][1] === tokens.length) form = [{ term: joins[0][2], symbols: "" }];
+    var before = ranges.length;
+    for (var i = 0; i < found.words.length; i++) {
+      var end = matchAt(found.words, i, form);
+      if (end >= 0) ranges.push([found.words[i].start, end]);
+    }
+    found.joined.forEach(function (w) {
+      if (form.length === 1 && w.term === form[0].term) ranges.push([w.start, w.end]);
+    });
+    if (ranges.length > before || form.length < 2) return;
+    form.forEach(function (u) {
+      if (Array.from(u.term).length > 1) latinRanges(tokenizer, found, u.term + u.symbols, ranges);
+    });
+  }
+
+  // Where the words from i on are form's ({term, symbols}) in a row: the end of the last
+  // (past the symbols form asks for), or -1. Symbols form does not ask for, or a CJK run,
+  // between two words part them (the index has a token between).
+  function matchAt(words, i, form) {
+    for (var k = 0; k < form.length; k++) {
+      var w = words[i + k];
+      var u = form[k];
+      if (!w || w.term !== u.term) return -1;
+      if (u.symbols && w.symbols !== u.symbols) return -1;
+      if (k < form.length - 1 && (w.cut || w.symbols !== u.symbols)) return -1;
+    }
+    var lastWord = words[i + form.length - 1];
+    return lastWord.end + (form[form.length - 1].symbols ? Array.from(lastWord.symbols).length : 0);
   }
 
   function appendMarked(doc, parent, chars, ranges, from, to) {

@@ -91,9 +91,13 @@
 
   // runs (optional): an array that gets, for each token, the start of the CJK run whose
   // bigram it is (-1 for any other token): two tokens of one run make a trigram.
-  function tokenize(text, runs) {
+  // joins (optional): an array that gets [token index, count, term] for each chain of words
+  // of letters written with hyphens between them (e-mail: [0, 2, "email"]), the words
+  // written as one and stemmed: the index holds that term where they begin (index_terms).
+  function tokenize(text, runs, joins) {
     var chars = Array.from(normalise(text));
     var tokens = [];
+    var chain = { words: [], at: -1, end: -1 };
     var i = 0;
     while (i < chars.length) {
       var ch = chars[i];
@@ -114,6 +118,7 @@
       } else if (WORD_CHAR.test(ch)) {
         while (j < chars.length && !isCjk(chars[j]) && WORD_CHAR.test(chars[j])) j++;
         last = chars.slice(i, j).join("").toLowerCase();
+        if (joins) chained(chain, last, i, j, chars, tokens.length, joins);
         tokens.push(stem(last));
         if (runs) runs.push(-1);
       }
@@ -128,7 +133,29 @@
       }
       i = j;
     }
+    if (joins) joinChain(chain, joins);
     return tokens;
+  }
+
+  // A word [i, j) of chars, token index at: it goes on the chain when only a hyphen is
+  // between it and the chain's last word, else the chain is joined and it starts a new one.
+  function chained(chain, word, i, j, chars, at, joins) {
+    if (!(chain.words.length && chain.end === i - 1 && chars[chain.end] === "-")) {
+      joinChain(chain, joins);
+      chain.words = [];
+      chain.at = at;
+    }
+    chain.words.push(word);
+    chain.end = j;
+  }
+
+  var HAS_LETTER = /[a-z]/;
+  function joinChain(chain, joins) {
+    var words = chain.words;
+    if (words.length > 1 && words.every(function (w) { return HAS_LETTER.test(w); })) {
+      joins.push([chain.at, words.length, stem(words.join(""))]);
+    }
+    chain.words = [];
   }
 
   // A query's words: split on white space, and on dashes next to a CJK character (互联网-党建,
@@ -151,17 +178,19 @@
     return out.split(/\s+/).filter(Boolean);
   }
 
-  // A query's words, each as its tokens; runs (optional): an array that gets each word's
-  // runs (see tokenize).
-  function tokenizeQuery(query, runs) {
+  // A query's words, each as its tokens; runs, joins (optional): arrays that get each
+  // word's runs and joins (see tokenize).
+  function tokenizeQuery(query, runs, joins) {
     var words = splitQuery(query);
     var out = [];
     for (var i = 0; i < words.length; i++) {
       var wordRuns = [];
-      var tokens = tokenize(words[i], wordRuns);
+      var wordJoins = [];
+      var tokens = tokenize(words[i], wordRuns, wordJoins);
       if (tokens.length) {
         out.push(tokens);
         if (runs) runs.push(wordRuns);
+        if (joins) joins.push(wordJoins);
       }
     }
     return out;
