@@ -18,6 +18,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, pattern in (
         # a branch entry the registry's own mistake left out (health.set_aside)
         ("registry", r"^(?:登记表里这一项有误|登記表裡這一項有誤|this branch's registry entry)"),
+        # a login page where the feed should be (federation.webpage)
+        ("login", r"登录页面|登入頁面|login page"),
         ("gone", r"\b410\b|永久删除|permanently (removed|deleted)"),
         ("signature", r"签名|signature"),
         ("dns", r"name or service not known|nodename nor servname|getaddrinfo|"

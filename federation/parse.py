@@ -38,6 +38,7 @@ from .feedtext import atom_text, rss_html
 from .model import Branch, Entry, ParsedFeed
 from .repeatedids import split_repeated_ids
 from .scope import drop_own_entries
+from .webpage import html_error, is_web_page
 
 TONGXIN_NS = "https://tongxin.example/ns/1.0"  # as plugins/feeds.py writes it
 TYPE_SCHEME = TONGXIN_NS + "#type"
@@ -85,8 +86,6 @@ def secure_parser() -> etree.XMLParser:
 
 
 _ENTITY_MARKERS = (b"<!ENTITY", "<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))
-_HTML_RE = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
-                      re.I | re.S)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- values
@@ -563,8 +562,8 @@ def _parse_any(
         return _parse_json(body, branch, url, now)
     if kind.endswith("json") and start != b"<":
         return _parse_json(body, branch, url, now)
-    if _HTML_RE.match(head):
-        raise ParseError(translate(None, "federation.parse.html"))
+    if is_web_page(head):
+        raise ParseError(html_error(head))
     body = _fix_encoding(body, content_type)
     try:
         root = etree.fromstring(body, secure_parser(), base_url=url)
@@ -596,5 +595,5 @@ def _parse_tree(
     if tag == f"{{{RDF_NS}}}RDF" and root.find(_R1 + "channel") is not None:
         return _parse_rss(root, branch, url, _R1, "rdf", now)
     if tag.lower() in ("html", f"{{{XHTML_NS}}}html"):
-        raise ParseError(translate(None, "federation.parse.html"))
+        raise ParseError(html_error(body[:65536]))
     return _parse_with_feedparser(body, branch, url, content_type, f"unknown root <{tag}>", now)

@@ -130,8 +130,9 @@ def run(
     """One aggregation run. Raises ``RegistryError`` (nothing fetched) or ``LockHeld``.
 
     ``only``: fetch just these branches (the pinged ones, :mod:`.hub`), and any the store has
-    never fetched; the portal is still rendered from every branch's stored entries. ``adaptive``: fetch only the branches whose
-    next check has come (:mod:`.schedule`); pinged branches are fetched whatever their time.
+    never fetched; the portal is still rendered from every branch's stored entries.
+    ``adaptive``: fetch only the branches whose next check has come (:mod:`.schedule`);
+    pinged branches are fetched whatever their time.
 
     ``workers``: processes that parse, sanitise and screen (None: one per usable CPU for a
     big run, none for a few feeds; 1: everything in this process)."""
