@@ -239,7 +239,7 @@ def _read_lower_portals(
         )
         for branch_id, outcome in done.items():
             # a held retraction waits for the operator (shown under -q too); a done one is news
-            line = f"{branch_id}: {outcome.summary(registry.language)}"
+            line = f"{branch_id}: {outcome.summary(registry.language, branch_id, str(store.path))}"
             if outcome.held:
                 logger.warning(line)
             elif outcome.retracted:

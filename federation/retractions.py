@@ -80,12 +80,13 @@ class Outcome:
     retracted: int = 0
     held: Pending | None = None
 
-    def summary(self, language: str | None = None) -> str:
-        """One line for the operator's log, in the portal's language."""
+    def summary(self, language: str | None = None, branch: str = "", db: str = "") -> str:
+        """One line for the operator's log, in the portal's language; a held retraction names
+        the commands that settle it, for ``branch`` in the store ``db``."""
         if self.held is not None:
             return translate(
                 language, "federation.retractions.log_held",
-                count=len(self.held.keys), stored=self.held.stored,
+                count=len(self.held.keys), stored=self.held.stored, branch=branch, db=db,
             )  # fmt: skip
         return translate(language, "federation.retractions.log_removed", count=self.retracted)
 

@@ -12,6 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from feedserver import FeedServer
@@ -216,7 +217,9 @@ def test_tombstones_retract_only_their_own_branch_entries(tmp_path: Path) -> Non
     assert not health(out)["b"]["inspection"].get("retracted")
 
 
-def test_a_mass_retraction_is_held_until_the_operator_confirms_it(tmp_path: Path) -> None:
+def test_a_mass_retraction_is_held_until_the_operator_confirms_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     out = tmp_path / "www"
     db = tmp_path / "www.sqlite3"
     with FeedServer() as server:
@@ -225,7 +228,14 @@ def test_a_mass_retraction_is_held_until_the_operator_confirms_it(tmp_path: Path
         left = ITEMS[:2]  # a hacked branch withdraws four of six at once
         server.route("/a/feeds/all.atom.xml", body=atom(server.url("/a/"), "东江", left))
         server.route("/a/api/index.json", body=api_index(server.url("/a/"), left))
+        caplog.clear()
         federate(registry, out)
+        # the operator's log (cron's mail) gives the commands to paste, branch and store named
+        held = [r.getMessage() for r in caplog.records if "已暂缓" in r.getMessage()]
+        assert held == [
+            f"a: 该支部撤回已存 6 篇中的 4 篇：已暂缓；请运行 tongxin retractions confirm a "
+            f"--db {db} 执行，或 tongxin retractions dismiss a --db {db} 驳回"
+        ]
         assert len(stored(out, branch_id="a")) == 6  # held: nothing removed
         assert "东江第5号" in published_text(out)
         found = health(out)["a"]["inspection"]
