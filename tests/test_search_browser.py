@@ -386,6 +386,35 @@ def test_results_are_sorted_into_kinds_with_counts(browser, site_url: str) -> No
         opened.close()
 
 
+def counts_of(page, selector: str) -> list[str]:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("#search-kinds button", state="attached")
+    return page.eval_on_selector_all(selector, "els => els.map(e => e.textContent)")
+
+
+def test_filter_counts_apply_the_other_filters(browser, site_url: str) -> None:
+    """A trial: with a type chosen, the other filters' counts still counted every type, and
+    the kinds every year. Each filter counts the results of the others (not its own): a
+    count is what choosing it shows."""
+    opened, hrefs, _ = search(browser, site_url, "党", "&year=2025")
+    try:
+        assert hrefs == ["/news/traditional/"]
+        assert counts_of(opened.page, "#search-kinds button") == ["全部 (1)", "要闻 (1)"]
+        years = counts_of(opened.page, "#search-year option")
+        assert years[1:] == ["2026 (1)", "2025 (1)", "2024 (0)", "2023 (1)"], years
+    finally:
+        opened.close()
+    opened, hrefs, _ = search(browser, site_url, "党", "&type=study")
+    try:
+        assert hrefs == []
+        # the chosen type stays among the kinds, at 0; the years count studies only
+        kinds = counts_of(opened.page, "#search-kinds button")
+        assert kinds == ["全部 (3)", "要闻 (3)", "学习园地 (0)"], kinds
+        years = counts_of(opened.page, "#search-year option")
+        assert all(y.endswith(" (0)") for y in years[1:]), years
+    finally:
+        opened.close()
+
+
 def test_filters_fold_on_a_phone_and_are_tall_enough_to_tap(
     browser, site_url: str, tmp_path: Path
 ) -> None:

@@ -1101,48 +1101,86 @@
     }
 
     // Counts of the query's results by each filter's values, in the selects and the kind
-    // buttons (分类展现); year from each hit's number, the others from the facet table.
-    function showCounts(hits, gen) {
-      var m = searcher.manifest();
-      var counts = { branch: {}, type: {}, region: {}, year: {} };
-      var years = Object.keys(m.years);
-      hits.forEach(function (h) {
-        for (var i = 0; i < years.length; i++) {
-          var r = m.years[years[i]];
-          if (h.n >= r[0] && h.n <= r[1]) counts.year[years[i]] = (counts.year[years[i]] || 0) + 1;
-        }
-      });
-      return searcher.facetsOf(hits).then(function (facets) {
-        if (gen !== generation) return;
-        if (facets) {
-          facets.forEach(function (f) {
-            if (!f) return;
-            counts.branch[f[0]] = (counts.branch[f[0]] || 0) + 1;
-            counts.type[f[1]] = (counts.type[f[1]] || 0) + 1;
-            if (f[2]) counts.region[f[2]] = (counts.region[f[2]] || 0) + 1;
+    // buttons (分类展现), faceted: a filter's counts are of the results every other chosen
+    // filter keeps (not its own), so each count is what choosing that value shows (with a
+    // type chosen, a branch counts that type's results). all: the results without filters;
+    // within a filter no partial match is shown, so none is counted for it. The year comes
+    // from each hit's number, the others from facets.json (a small collection's: a big one
+    // counts years alone, over the results of the other filters, searched for: searchFor).
+    function showCounts(all, filters, searchFor, gen) {
+      var others = filters.branch || filters.type || filters.region;
+      return searcher
+        .facetsOf(all.hits)
+        .then(function (facets) {
+          if (facets || !others) return [all, facets];
+          var rest = { branch: filters.branch, type: filters.type, region: filters.region };
+          return searchFor(rest).then(function (r) {
+            return [r, null];
           });
-        }
-        Object.keys(counts).forEach(function (k) {
-          var select = selects[k];
-          if (!select || (k !== "year" && !facets)) return;
-          Array.prototype.forEach.call(select.options, function (o) {
-            if (!o.value) return;
-            var label = o.getAttribute("data-label") || o.textContent;
-            o.setAttribute("data-label", label);
-            o.textContent = label + " (" + (counts[k][o.value] || 0) + ")";
+        })
+        .then(function (got) {
+          if (gen !== generation) return;
+          var facets = got[1];
+          var counts = countFacets(got[0], facets, facets ? filters : { year: filters.year });
+          Object.keys(selects).forEach(function (k) {
+            var select = selects[k];
+            if (!select || k === "sort" || (k !== "year" && !facets)) return;
+            Array.prototype.forEach.call(select.options, function (o) {
+              if (!o.value) return;
+              var label = o.getAttribute("data-label") || o.textContent;
+              o.setAttribute("data-label", label);
+              o.textContent = label + " (" + (counts[k][o.value] || 0) + ")";
+            });
           });
-        });
-        renderKinds(hits.length, facets ? counts.type : null);
-      });
+          var total = facets ? counts.total : others ? null : all.hits.length;
+          renderKinds(total, facets ? counts.type : null, all.hits.length > 0);
+        })
+        .catch(function () {}); // no counts: the results are shown all the same
     }
 
-    function renderKinds(total, byType) {
+    // A hit's value of each filter: branch, type and region from its row of the facet table
+    // (f: none without one), the year from its number.
+    function valuesOf(h, f, years) {
+      var out = { branch: f && f[0], type: f && f[1], region: f && f[2], year: null };
+      Object.keys(years).forEach(function (y) {
+        if (h.n >= years[y][0] && h.n <= years[y][1]) out.year = y;
+      });
+      return out;
+    }
+
+    // {branch, type, region, year: {value: count}, total}: each filter's values counted over
+    // the results the other chosen filters keep (filters), total the type's "all" (every
+    // filter but the type's). A partial match is counted only where no filter is chosen.
+    function countFacets(result, facets, filters) {
+      var years = searcher.manifest().years;
+      var keys = facets ? ["branch", "type", "region", "year"] : ["year"];
+      var counts = { branch: {}, type: {}, region: {}, year: {}, total: 0 };
+      result.hits.forEach(function (h, i) {
+        var v = valuesOf(h, facets ? facets[i] : null, years);
+        keys.forEach(function (k) {
+          var kept = keys.every(function (j) {
+            return j === k || !filters[j] || v[j] === filters[j];
+          });
+          var chosen = keys.some(function (j) {
+            return j !== k && filters[j];
+          });
+          if (!kept || (result.partial && chosen)) return;
+          if (k === "type") counts.total += 1;
+          if (v[k] && !result.partial) counts[k][v[k]] = (counts[k][v[k]] || 0) + 1;
+        });
+      });
+      return counts;
+    }
+
+    // The kind buttons: each type's count (byType, null: not counted), total the count of
+    // "all" (null: not known); a type with no result is left out, unless it is chosen.
+    function renderKinds(total, byType, any) {
       kinds.textContent = "";
       var current = selects.type ? selects.type.value : "";
       var values = [""].concat(searcher.manifest().types);
       values.forEach(function (v) {
         var n = v ? byType && (byType[v] || 0) : total;
-        if (v && byType && !n) return;
+        if (v && byType && !n && v !== current) return;
         var li = doc.createElement("li");
         var b = doc.createElement("button");
         b.type = "button";
@@ -1155,7 +1193,7 @@
         li.appendChild(b);
         kinds.appendChild(li);
       });
-      kinds.hidden = values.length < 3 || !total;
+      kinds.hidden = values.length < 3 || !any;
     }
 
     // A hit's link: a branch site's own pages are stored relative to its root (the folder
@@ -1319,6 +1357,13 @@
       };
       var sort = selects.sort ? selects.sort.value : "relevance";
       var filtered = filters.branch || filters.type || filters.region || filters.year;
+      var countsFor = function (f) {
+        return searcher.search(query, f, sort).then(function (found) {
+          return withoutExcluded([found], parts.excluded, sort).then(function (one) {
+            return one[0];
+          });
+        });
+      };
       var complete = false;
       // the commonest terms: a first screen from one small file, then the postings (not
       // before: on a slow link they would hold the first screen back)
@@ -1359,7 +1404,7 @@
           partialNote.hidden = !r.partial;
           return showMore(gen).then(function () {
             // counts after the results: on a slow link the first screen comes first
-            showCounts((both[1] || r).hits, gen);
+            showCounts(both[1] || r, filters, countsFor, gen);
             searcher.highlightParts(query);
             // for tests and assistive tools: the results on screen match the query
             if (gen === generation) root.setAttribute("data-state", "done");
