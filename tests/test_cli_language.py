@@ -58,3 +58,33 @@ def test_help_in_a_branch_on_a_server_without_a_language_is_the_sites(tmp_path) 
     )
     assert done.returncode == 0, done.stderr
     assert "檢查支部網站的內容" in done.stdout, done.stdout
+
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_commands_help_frame_is_in_the_users_language(monkeypatch) -> None:
+    """Not just its own text: 用法/选项 around it, in every command and subcommand (ping, hub
+    and retractions said Usage/Options beside Chinese help)."""
+    from click.testing import CliRunner
+
+    from tongxin.cli import main
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    commands = list(_commands(main))
+    assert len(commands) > 20 and ("retractions", "confirm") in commands
+    runner = CliRunner()
+    for command in commands:
+        result = runner.invoke(main, [*command, "--help"])
+        assert result.exit_code == 0, (command, result.output)
+        assert result.output.startswith("用法："), (command, result.output[:80])
+        assert "Usage:" not in result.output and "Options:" not in result.output, command

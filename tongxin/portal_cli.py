@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from tongxin.clierrors import LocalisedCommand
 from tongxin.commandline import help_text
 
 EXIT_NOT_PUBLISHED, EXIT_REGISTRY, EXIT_SKIPPED, EXIT_NONE_FETCHED, EXIT_LOCKED = 1, 2, 3, 4, 75
@@ -187,7 +188,7 @@ def _federate_outcome(
     return 0
 
 
-@click.command("ping", help=help_text("ping"))
+@click.command("ping", cls=LocalisedCommand, help=help_text("ping"))
 @click.argument("hub")
 @click.option("--feed", required=True, help=help_text("opt_feed"))
 def ping_command(hub: str, feed: str) -> None:
@@ -204,7 +205,7 @@ def ping_command(hub: str, feed: str) -> None:
     sys.exit(1)
 
 
-@click.command("hub", help=help_text("hub"))
+@click.command("hub", cls=LocalisedCommand, help=help_text("hub"))
 @click.argument("registry", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--spool",

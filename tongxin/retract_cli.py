@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from tongxin.clierrors import LocalisedGroup
 from tongxin.commandline import help_text
 
 Decorator = Callable[[Any], Any]
@@ -19,7 +20,7 @@ Decorator = Callable[[Any], Any]
 def retractions_group(db_option: Decorator, language_option: Decorator) -> click.Group:
     """The command group, its options made by tongxin/cli.py (one definition of each)."""
 
-    @click.group("retractions", help=help_text("retractions"))
+    @click.group("retractions", cls=LocalisedGroup, help=help_text("retractions"))
     def group() -> None:
         """Retractions held for the operator: list them, apply one, or dismiss one."""
 
