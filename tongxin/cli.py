@@ -263,7 +263,7 @@ def export_opml_command(registry: Path, output: Path | None) -> None:
     from tongxin.federation.registry import RegistryError, load_registry
 
     with _registry_problems_exit(RegistryError):
-        text = export_opml(load_registry(registry))
+        text = export_opml(load_registry(registry), settings=True)
     _write_or_echo(text, output)
 
 
