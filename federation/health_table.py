@@ -24,7 +24,7 @@ _ORDER = {"gone": 0, "error": 0, "quarantined": 1, "stale": 4, "ok": 6}
 CSV_COLUMNS = (
     "index", "branch", "region", "status", "newest", "days", "days_left", "overdue_count",
     "overdue", "blank_count", "blank", "undated", "backdated", "probes", "failed_percent",
-    "vetoes", "retracted", "retract_held", "error",
+    "vetoes", "retracted", "retract_held", "error", "generated",
 )  # fmt: skip
 
 
@@ -114,9 +114,11 @@ def page_rows(rows: Sequence[BranchHealth], registry: Registry) -> list[dict[str
     return shown
 
 
-def health_csv(rows: Sequence[BranchHealth], registry: Registry) -> str:
+def health_csv(rows: Sequence[BranchHealth], registry: Registry, now: datetime) -> str:
     """``health.csv``: the quarterly self-check table, failures first (UTF-8 with a BOM, so
-    spreadsheet programs read the Chinese right)."""
+    spreadsheet programs read the Chinese right); its last column says when it was made (in
+    the portal's zone), so a copy attached to a report shows the day it describes."""
+    generated = generated_text(now, registry)
     language = registry.language
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -135,6 +137,7 @@ def health_csv(rows: Sequence[BranchHealth], registry: Registry) -> str:
                 found.get("undated", 0), found.get("backdated", 0), found.get("probes", 0),
                 _blank_if_none(found.get("failed_percent")), vetoes,
                 found.get("retracted", 0), found.get("retract_held", 0), shown["error_text"],
+                generated,
             ]
         )  # fmt: skip
     return "\ufeff" + buffer.getvalue()

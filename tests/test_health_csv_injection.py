@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedserver import FeedServer
@@ -72,7 +73,7 @@ def test_a_tab_or_carriage_return_start_is_quoted_too() -> None:
         BranchHealth("t", "\t=1+1", "ok", 200, None, None, 0, None, region="\r=2+2"),
         BranchHealth("m", "-东区支部", "ok", 200, None, None, 0, None, region="=东区"),
     ]
-    text = health_csv(rows, Registry("P", "https://p.example/", ()))
+    text = health_csv(rows, Registry("P", "https://p.example/", ()), datetime.now(UTC))
     body = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]
     cells = {(row[1], row[2]) for row in body}
     assert cells == {("'\t=1+1", "'\r=2+2"), ("'-东区支部", "'=东区")}

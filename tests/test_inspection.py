@@ -193,6 +193,9 @@ def test_health_csv_is_a_self_check_table(portal) -> None:
     old = dict(zip(header, next(r for r in body if r[1] == "old支部"), strict=True))
     assert old["超期栏目数"] == "3" and old["距今天数"] == "20" and old["距红线天数"] == "-6"
     assert "首页不更新" in old["单项否决风险"]
+    # when the table was made, in the portal's zone: a copy attached to a report says its day
+    made = {dict(zip(header, row, strict=True))["生成时间"] for row in body}
+    assert made == {"2026-06-01 10:15 CST"}
 
 
 def test_days_are_calendar_days_in_the_registrys_zone() -> None:

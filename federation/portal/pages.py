@@ -447,7 +447,7 @@ def write_health(r: PortalRenderer, writer: VersionWriter, health: Sequence[Bran
     writer.put(
         "health.csv",
         writer.fingerprint("health.csv", stamp),
-        lambda: health_csv(health, r.registry),
+        lambda: health_csv(health, r.registry, r.now),
     )
 
 

@@ -199,7 +199,7 @@ class PortalRenderer:
         return pages.health_html(self, health)
 
     def health_csv(self, health: Sequence[BranchHealth]) -> str:
-        return health_csv(health, self.registry)
+        return health_csv(health, self.registry, self.now)
 
     def health_json(self, health: Sequence[BranchHealth]) -> str:
         return health_json(list(health), generated=self.now, registry=self.registry) + "\n"
