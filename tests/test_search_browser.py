@@ -179,6 +179,19 @@ def test_no_result_says_zero(browser, site_url: str) -> None:
         opened.close()
 
 
+def test_a_query_does_not_come_down_to_one_character(browser, site_url: str) -> None:
+    """A trial: 3000元 listed entries holding 元 alone, as partial matches. No entry says
+    2030, so 2030年 finds nothing, though one says 2026年."""
+    for query in ("2030年", "第9期", "https://example.org/news/2025/05/x.html"):
+        opened, hrefs, count = search(browser, site_url, query)
+        try:
+            assert hrefs == [] and count == "0", query
+            assert "没有找到" in opened.page.text_content("#search-status")
+            assert not opened.page.is_visible("#search-partial")
+        finally:
+            opened.close()
+
+
 def test_typing_updates_results_and_the_shareable_url(browser, site_url: str) -> None:
     opened, _, _ = search(browser, site_url, "")
     try:

@@ -112,5 +112,25 @@ DOCS.append(
     )
 )
 
+# tiny fragments: 元, a 3, 第 and 期 apart, words of a URL, script
+DOCS.append(
+    SearchDoc(
+        "f1", "/news/grant/", "Branch news", "发放补贴3000元。", "一支部", "news", "2025-03-01"
+    )
+)
+DOCS.append(
+    SearchDoc(
+        "f2", "/news/yuan/", "补贴标准", "每户500元，2025年起。", "二支部", "news", "2025-03-02"
+    )
+)
+DOCS.append(
+    SearchDoc("f3", "/news/apart3/", "第二季度", "3号楼本期完工。", "二支部", "news", "2025-03-03")
+)
+DOCS.append(
+    SearchDoc(
+        "f4", "/news/play/", "The play", "The script of the play.", "一支部", "news", "2025-03-04"
+    )
+)
+
 if __name__ == "__main__":
     build_search_index(DOCS, Path(sys.argv[1]), meta_block=2)

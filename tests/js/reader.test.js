@@ -148,3 +148,20 @@ test("e-mail finds entries that say email, and email those that say e-mail", asy
   // the hyphen is no separator: "e mail" is two words, each needed
   assert.deepStrictEqual((await urls(searcher, "e mail", {}, "newest")).urls, ["/news/e-mail/"]);
 });
+
+test("a query does not come down to tiny fragments: one character beside a number, a digit, a URL's words", async () => {
+  const { searcher } = await open();
+  const none = { urls: [], partial: false };
+  // a trial: these listed entries holding only 元, or a 3, or a word of the URL
+  assert.deepStrictEqual(await urls(searcher, "3000元"), { urls: ["/news/grant/"], partial: false });
+  assert.deepStrictEqual(await urls(searcher, "4000元"), none);
+  assert.deepStrictEqual(await urls(searcher, "https://example.org/news/2025/05/x.html"), none);
+  assert.deepStrictEqual(await urls(searcher, "<script>"), none);
+  // 第3期 is 3 with 第 and 期 beside it (简报第3期 too), not the three anywhere
+  assert.deepStrictEqual(await urls(searcher, "第3期"), { urls: ["/news/issue3/"], partial: false });
+  assert.deepStrictEqual(await urls(searcher, "第9期"), none);
+  // a word of the query held whole still makes a partial match; a fragment of one does not
+  const some = await urls(searcher, "补贴标准 4000元");
+  assert.deepStrictEqual(some, { urls: ["/news/yuan/"], partial: true });
+  assert.deepStrictEqual(await urls(searcher, "script 4000元"), { urls: ["/news/play/"], partial: true });
+});

@@ -241,7 +241,8 @@
       return 2 + 1.5 * (code & PARTS) + ((code & EXTENDED) !== 0 ? 1 : 0);
     }
 
-    // The terms that find a word, each with its offset in the word: [{t, at}]. Slots are left
+    // The terms that find a word, each with its offset in the word and how many of its tokens
+    // it stands for: [{t, at, n}]. Slots are left
     // out; a token may be found through a trigram of it and its neighbour in the same run
     // (runs: tokenize's runs of the word) when one of them is extended. The cheapest cover of
     // the word's tokens: a trigram stands for two bigrams, and for a common one a small term.
@@ -258,7 +259,8 @@
         var c = best[from].cost + (term === null ? 0 : cost(term));
         if (best[to] && best[to].cost <= c) return;
         var chain = best[from].chain;
-        best[to] = { cost: c, chain: term === null ? chain : chain.concat([{ t: term, at: at }]) };
+        var link = { t: term, at: at, n: to - from };
+        best[to] = { cost: c, chain: term === null ? chain : chain.concat([link]) };
       }
       function trigram(i) {
         // tokens i and i + 1, bigrams of one run, as one term (null: not indexed)
@@ -305,8 +307,11 @@
 
     // A query word matches a field when its terms sit at their offsets from one position
     // there: the bigrams of 网络党建 must be 网络@p, 络党@p+1, 党建@p+2, which is the substring
-    // itself (a trigram 网络党@p stands for the first two). Returns 2 when the word is in the
-    // title (or a tag), 1 in the text only, 0 nowhere.
+    // itself (a trigram 网络党@p stands for the first two). A slot (after the chain's terms:
+    // linksOf) sits at its offset too: 第3期 is 3@p with 第 and 期 beside it, not anywhere; a
+    // leading one may be at the next token's position (简报第3期: 第 ends the run 简报第, and the
+    // index puts a run's last character there). Returns 2 when the word is in the title (or
+    // a tag), 1 in the text only, 0 nowhere.
     function adjacent(chain, positions) {
       var fields = ["title", "text"];
       for (var f = 0; f < fields.length; f++) {
@@ -321,7 +326,10 @@
         for (var s = 0; s < starts.length; s++) {
           var p = starts[s] - chain[0].at;
           var ok = true;
-          for (var k = 1; k < lists.length && ok; k++) ok = lists[k].indexOf(p + chain[k].at) >= 0;
+          for (var k = 1; k < lists.length && ok; k++) {
+            var at = p + chain[k].at;
+            ok = lists[k].indexOf(at) >= 0 || (chain[k].slack === 1 && lists[k].indexOf(at + 1) >= 0);
+          }
           if (ok) return 2 - f;
         }
       }
@@ -411,59 +419,91 @@
       collect(l.recent, false);
     }
 
-    // What a query word is made of when it is matched loosely: its characters (a CJK bigram
-    // or trigram holds two or three) and its other terms (a Latin word, 网+, a lone character),
-    // each unit with the terms of the word's chain (chainOf) that hold it. 党建简报 is 党 建 简
-    // 报: 党建 and 简报 cover them all, though 建简 is nowhere; a reader types 党建简报 for
-    // 党建工作第N期简报.
+    // What a query word is made of when it is matched loosely, as units {terms, all,
+    // significant}: its CJK characters (a bigram or trigram holds two or three: a unit is held
+    // by any of the chain's terms that holds it), a lone CJK character that is a word, and each
+    // stretch of letters, digits and symbols written together (a URL, covid-19, c++, 3000) as
+    // one unit held only with all its tokens. 党建简报 is 党 建 简 报: 党建 and 简报 cover them
+    // all, though 建简 is nowhere; a reader types 党建简报 for 党建工作第N期简报. A stretch of
+    // one-character tokens (3, x) is not significant: no loose or partial match rests on it;
+    // nor on a slot (slotUnits).
     function unitsOf(chain) {
-      var units = {};
-      var keys = [];
-      chain.forEach(function (c) {
+      var byChar = {};
+      var out = [];
+      var stretch = null;
+      chain.forEach(function (c, i) {
         var chars = Array.from(c.t);
-        var cjk = chars.length > 1 && chars.every(tokenizer.isCjk);
-        (cjk ? chars : [c.t]).forEach(function (k) {
-          if (!units[k]) {
-            units[k] = [];
-            keys.push(k);
-          }
-          if (units[k].indexOf(c.t) < 0) units[k].push(c.t);
-        });
+        if (chars.every(tokenizer.isCjk)) {
+          stretch = null;
+          (chars.length > 1 ? chars : [c.t]).forEach(function (k) {
+            if (!byChar[k]) out.push((byChar[k] = { terms: [], all: false, significant: true }));
+            if (byChar[k].terms.indexOf(c.t) < 0) byChar[k].terms.push(c.t);
+          });
+          return;
+        }
+        var prev = chain[i - 1];
+        if (!stretch || prev.at + prev.n !== c.at) {
+          out.push((stretch = { terms: [], all: true, significant: false }));
+        }
+        if (stretch.terms.indexOf(c.t) < 0) stretch.terms.push(c.t);
+        if (chars.length > 1) stretch.significant = true;
       });
-      return keys.map(function (k) {
-        return units[k];
+      return out;
+    }
+
+    // A word's slots (第 and 期 of 第3期) as units: held in place by a tier 1 match, needed by a
+    // loose one, never enough for a partial one.
+    function slotUnits(slots) {
+      return slots.map(function (t) {
+        return { terms: [t], all: true, significant: false };
       });
     }
 
     // The tokens an entry must hold to have every unit of every word: a unit only one token
-    // holds (the first and last characters of a CJK word): candidates come from these.
+    // holds (the first and last characters of a CJK word), every token of a stretch:
+    // candidates come from these.
     function necessaryTerms(units) {
       var out = [];
       units.forEach(function (word) {
-        word.forEach(function (holders) {
-          if (holders.length === 1 && out.indexOf(holders[0]) < 0) out.push(holders[0]);
+        word.forEach(function (u) {
+          if (!u.all && u.terms.length > 1) return;
+          u.terms.forEach(function (t) {
+            if (out.indexOf(t) < 0) out.push(t);
+          });
         });
       });
       return out;
     }
 
-    // How much of a word an entry holds: 1 when every unit is held (by a token in any field),
-    // else the share held; title is true when the title (or a tag) alone holds them all.
+    // How much of a word an entry holds: all, whether every unit is held (by its tokens in any
+    // field); share, the part of its significant units held (0 when it has none); title,
+    // whether the title (or a tag) alone holds every unit; loose, whether it can match loosely
+    // at all (a significant unit: 第3期 is found in place only).
     function coverOf(units, positions) {
       var got = 0;
+      var held = 0;
       var inTitle = 0;
-      units.forEach(function (holders) {
-        var any = false;
-        var title = false;
-        holders.forEach(function (t) {
-          if (positions[t]) any = true;
-          if (positions[t] && positions[t].title) title = true;
-        });
+      var significant = 0;
+      units.forEach(function (u) {
+        var has = function (t) {
+          return !!positions[t];
+        };
+        var title = function (t) {
+          return !!(positions[t] && positions[t].title);
+        };
+        var any = u.all ? u.terms.every(has) : u.terms.some(has);
+        if (any) held += 1;
+        if (u.all ? u.terms.every(title) : u.terms.some(title)) inTitle += 1;
+        if (!u.significant) return;
+        significant += 1;
         if (any) got += 1;
-        if (title) inTitle += 1;
       });
-      var n = units.length || 1;
-      return { share: got / n, title: units.length > 0 && inTitle === units.length };
+      return {
+        all: held === units.length,
+        share: significant ? got / significant : 0,
+        title: units.length > 0 && inTitle === units.length,
+        loose: significant > 0
+      };
     }
 
     // How well an entry answers the query (null: it fails a filter or holds no part of it).
@@ -491,11 +531,12 @@
           if (found) positions[t] = found;
           else all = false;
         });
-        var where = all ? adjacent(chain, positions) : 0;
+        var where = all ? adjacent(query.links[wi], positions) : 0;
         var cover = coverOf(query.units[wi], positions);
+        var loose = cover.loose && cover.all;
         if (where) matched += 1;
-        if (where === 2 || (!where && cover.title)) inTitle += 1;
-        if (where || cover.share === 1) whole += 1;
+        if (where === 2 || (!where && loose && cover.title)) inTitle += 1;
+        if (where || loose) whole += 1;
         share += where ? 1 : cover.share;
         Object.keys(positions).forEach(function (t) {
           if (scored[t]) return;
@@ -510,6 +551,18 @@
       var words = query.chains.length;
       var tier = matched === words ? 1 : whole === words ? 2 : 3;
       return { n: n, ref: ref, score: score, matched: matched, title: inTitle, share: share, tier: tier };
+    }
+
+    // Each word's chain and then its slots that are fetched (not hot), each at its offset; a
+    // leading one with slack 1 (it may be at the next token's position: adjacent).
+    function linksOf(words, chains) {
+      return chains.map(function (chain, i) {
+        var links = chain.slice();
+        words[i].forEach(function (t, j) {
+          if (isSlot(words[i], j) && hotCode(t) < 0) links.push({ t: t, at: j, n: 1, slack: j === 0 ? 1 : 0 });
+        });
+        return links;
+      });
     }
 
     // The best partial matches: those holding more than half as much of the query as the best.
@@ -654,12 +707,9 @@
             byTerm: byTerm
           };
           query.units = chains.map(function (chain, i) {
-            return unitsOf(chain).concat(
-              slots[i].map(function (t) {
-                return [t];
-              })
-            );
+            return unitsOf(chain).concat(slotUnits(slots[i]));
           });
+          query.links = linksOf(words, chains);
           function run(lead) {
             var candidates = [];
             var seen = {};
