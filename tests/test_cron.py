@@ -343,3 +343,46 @@ def test_the_last_good_registry_is_one_without_a_mistake(
     assert code == 2 and "未抓取任何内容" in err and "Traceback" not in err, err
     write_registry(registry, "门户", "https://portal.example/", good)
     assert _federate(str(registry), "-o", str(out), "-q")[0] == 0
+
+
+def test_a_lasting_failure_is_mailed_when_it_begins_changes_and_ends(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """An operator's trial: a branch down for a week mailed the same lines every 15 minutes
+    (672 mails). Now: when it begins, when the trouble changes, once when it is over."""
+    out = str(tmp_path / "www")
+    branches = [_branch(server, "a"), _branch(server, "down", "/down/feed.xml")]
+    registry = write_registry(tmp_path / "registry.yaml", "门户", "https://p.example/", branches)
+    code, err = _federate(str(registry), "-o", out, "-q")
+    assert code == 0 and "支部 down 失败" in err and "失败 1" in err
+    assert _federate(str(registry), "-o", out, "-q") == (0, "")  # the same: not again
+    assert _federate(str(registry), "-o", out, "-q") == (0, "")
+    server.route("/b/feed.xml", status=404, body=b"")  # another branch fails: said, both
+    branches.append(_branch(server, "b"))
+    write_registry(tmp_path / "registry.yaml", "门户", "https://p.example/", branches)
+    code, err = _federate(str(registry), "-o", out, "-q")
+    assert "支部 down 失败" in err and "支部 b 失败" in err and "失败 2" in err, err
+    server.route("/down/feed.xml", body=atom(server.url("/down/"), "支部down", [Item("d1", "d")]))
+    code, err = _federate(str(registry), "-o", out, "-q")  # down is back: the trouble changed
+    assert "支部 b 失败" in err and "down" not in err and "失败 1" in err, err
+    server.route("/b/feed.xml", body=atom(server.url("/b/"), "支部b", [Item("b1", "b")]))
+    assert _federate(str(registry), "-o", out, "-q") == (0, "此前报告的问题都已恢复正常。\n")
+    assert _federate(str(registry), "-o", out, "-q") == (0, "")
+
+
+def test_the_same_trouble_is_said_again_a_day_later(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tongxin.federation.alerts import Say, decide
+
+    db, trouble = tmp_path / "p.sqlite3", {"failed": {"down": "server"}}
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert decide(db, trouble, start) == (Say.NEW, None)
+    for minutes in (15, 60 * 12, 60 * 24 - 1):
+        assert decide(db, trouble, start + timedelta(minutes=minutes)) == (Say.NOTHING, None)
+    day = start + timedelta(hours=24)
+    assert decide(db, trouble, day) == (Say.REMIND, start.isoformat())
+    assert decide(db, trouble, day + timedelta(hours=1)) == (Say.NOTHING, None)
+    assert decide(db, trouble, day + timedelta(hours=24)) == (Say.REMIND, start.isoformat())
+    assert decide(db, {}, day + timedelta(hours=25)) == (Say.OVER, None)
+    assert decide(db, {}, day + timedelta(hours=26)) == (Say.NOTHING, None)

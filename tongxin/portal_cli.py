@@ -81,7 +81,8 @@ def federate_main(
         return EXIT_NOT_PUBLISHED
     if parent_hub and report.published and not report.current:
         _ping_parent(parent_hub, loaded, language)
-    status = _federate_outcome(report, out, left_out, language, quiet=quiet)
+    say_now = _quiet_say(report, left_out, db or default_db_path(out), loaded) if quiet else None
+    status = _federate_outcome(report, out, left_out, language, say_now)
     # ran with the last good registry: the file still needs fixing, cron must keep saying so
     return EXIT_REGISTRY if loaded.unusable and status in (0, EXIT_SKIPPED) else status
 
@@ -142,38 +143,77 @@ def _load_for_federate(registry: Path, siteurl: str | None, db: Path) -> tuple[A
     return loaded, left_out
 
 
-def _federate_outcome(
-    report: Any, out: Path, skipped: int, language: str | None, *, quiet: bool
-) -> int:
-    """Print what cron must see and return the exit status: under ``-q`` each failed branch
-    and one summary line when anything is wrong, nothing when all is well (cron mails what a
-    job prints); without it, the summary always."""
+def _say_failures(report: Any, language: str | None) -> None:
     from tongxin.federation.errors import describe, own_words
+    from tongxin.i18n import translate
+
+    for branch_id, error in report.failed.items():
+        text = describe(language, error)
+        if own_words(str(error)):  # our own message: the class's sentence says it all
+            line = translate(language, "portal.cli.branch_failed", branch=branch_id, error=text)
+        else:
+            line = translate(
+                language, "portal.cli.branch_failed_class", branch=branch_id, text=text, error=error
+            )
+        click.echo(line, err=True)
+
+
+def _quiet_say(report: Any, skipped: int, db: Path, registry: Any) -> tuple[Any, str | None]:
+    """Under ``-q``: what to say of this run's lasting troubles (:mod:`federation.alerts`),
+    and for a reminder since when (in the registry's zone)."""
+    from datetime import UTC, datetime
+
+    from tongxin.federation.alerts import decide
+    from tongxin.federation.errors import error_class
+    from tongxin.zones import zone
+
+    trouble: dict[str, Any] = {}
+    if report.failed:
+        trouble["failed"] = {b: error_class(str(e)) for b, e in sorted(report.failed.items())}
+    if report.statuses.get("quarantined"):
+        trouble["quarantined"] = report.statuses["quarantined"]
+    if skipped:
+        trouble["skipped"] = skipped
+    said, since = decide(db, trouble, datetime.now(UTC))
+    if since:
+        local = datetime.fromisoformat(since).astimezone(zone(registry.timezone))
+        since = local.strftime("%Y-%m-%d %H:%M %Z").strip()
+    return said, since
+
+
+def _federate_outcome(
+    report: Any, out: Path, skipped: int, language: str | None, quiet: tuple[Any, str | None] | None
+) -> int:
+    """Print what cron must see and return the exit status. Without ``-q`` (``quiet`` None)
+    the summary always. Under ``-q`` (``quiet``: :func:`_quiet_say`'s answer) a lasting
+    trouble (failed branches, held entries, skipped registry entries) when it begins or
+    changes, once a day while it lasts, and one line when it is over; a run that published
+    nothing or fetched nothing always; nothing when all is well (cron mails what a job
+    prints)."""
+    from tongxin.federation.alerts import Say
     from tongxin.i18n import translate
 
     def say(key: str, **values: object) -> None:
         click.echo(translate(language, f"portal.cli.{key}", **values), err=True)
 
-    if quiet:  # without -q the run's log already named each failure as it happened
-        for branch_id, error in report.failed.items():
-            text = describe(language, error)
-            if own_words(str(error)):  # our own message: the class's sentence says it all
-                say("branch_failed", branch=branch_id, error=text)
-            else:
-                say("branch_failed_class", branch=branch_id, text=text, error=error)
-    if not quiet:
+    severe = not report.published or (report.attempted and report.fetched == 0)
+    said, since = quiet or (None, None)
+    if said is Say.OVER and not severe:
+        say("all_recovered")
+    if said is Say.REMIND:
+        say("still_failing", since=since or "")
+    if quiet is None:
         key = "current" if report.current else "published"
         say(key, path=out, entries=report.entries, branches=report.branches,
             failed=len(report.failed))  # fmt: skip
-    statuses = report.statuses
-    trouble = bool(report.failed or statuses.get("quarantined") or skipped)
-    trouble = trouble or not report.published or (report.attempted and report.fetched == 0)
-    if not quiet or trouble:  # under cron (-q) a run with nothing wrong prints nothing
+    if quiet is None or severe or said in (Say.NEW, Say.REMIND):
+        if quiet is not None:  # without -q the run's log already named each failure
+            _say_failures(report, language)
         say(
             "summary",
             ok=report.fetched,  # answered this run (with --adaptive or --pinged: those fetched)
             failed=len(report.failed),
-            quarantined=statuses.get("quarantined", 0),
+            quarantined=report.statuses.get("quarantined", 0),
             skipped=skipped,
             branches=report.branches + skipped,
         )
