@@ -650,14 +650,7 @@
       if (!words.length) return Promise.resolve(empty);
       var terms = {};
       var chains = chainsOf(queryText);
-      // A slot (第 and 期 of 第3期) has no place in the chain, but an entry must hold it:
-      // 第3期 found every entry with a 3 in it. Required when its postings are small (not a
-      // hot term, whose files a phone would fetch for one character).
-      var slots = words.map(function (w) {
-        return w.filter(function (t, j) {
-          return isSlot(w, j) && hotCode(t) < 0;
-        });
-      });
+      var slots = slotsOf(words);
       var required_ = chains.map(function (chain, i) {
         var list = termsOf(chain);
         slots[i].forEach(function (t) {
@@ -680,6 +673,39 @@
       }
       var range = filters.year && manifest.years[filters.year];
       if (filters.year && !range) return Promise.resolve(empty);
+      return loadTerms(terms).then(function (byTerm) {
+        var query = {
+          chains: chains,
+          required: required_,
+          filters: filterTerms,
+          byTerm: byTerm,
+          range: range,
+          units: chains.map(function (chain, i) {
+            return unitsOf(chain).concat(slotUnits(slots[i]));
+          }),
+          links: linksOf(words, chains)
+        };
+        var found = answer(query);
+        found.hits.sort(order(sort));
+        return { hits: found.hits, words: words, partial: found.partial };
+      });
+    }
+
+    // A slot (第 and 期 of 第3期) has no place in the chain, but an entry must hold it (at its
+    // offset: linksOf): 第3期 found every entry with a 3 in it. Each word's slots that are
+    // fetched: those whose postings are small (not a hot term, whose files a phone would
+    // fetch for one character).
+    function slotsOf(words) {
+      return words.map(function (w) {
+        return w.filter(function (t, j) {
+          return isSlot(w, j) && hotCode(t) < 0;
+        });
+      });
+    }
+
+    // Promise of {term: termList} for terms ({term: its fields}), from their buckets and the
+    // delta.
+    function loadTerms(terms) {
       var byShard = {};
       Object.keys(terms).forEach(function (t) {
         var file = fileOf(t);
@@ -700,58 +726,47 @@
               byTerm[t] = termList(t, terms[t], bucket, recent[t]);
             });
           });
-          var query = {
-            chains: chains,
-            required: required_,
-            filters: filterTerms,
-            byTerm: byTerm
-          };
-          query.units = chains.map(function (chain, i) {
-            return unitsOf(chain).concat(slotUnits(slots[i]));
-          });
-          query.links = linksOf(words, chains);
-          function run(lead) {
-            var candidates = [];
-            var seen = {};
-            lead.forEach(function (l) {
-              refsOf(l, range, candidates, seen);
-            });
-            var hits = [];
-            candidates.forEach(function (ref) {
-              var hit = evaluate(ref, query);
-              if (hit) hits.push(hit);
-            });
-            return hits;
-          }
-          // every word as typed (tier 1) or every character of it (tier 2): candidates from
-          // the shortest list of the terms each of them needs (and the filters')
-          var needed = necessaryTerms(query.units).concat(filterTerms);
-          var hits = run([shortest(needed.length ? needed : termNames, byTerm)]).filter(function (h) {
-            return h.tier < 3;
-          });
-          var partial = false;
-          if (!hits.length && !filterTerms.length && !range) {
-            // none has them all: the entries with the most of the query (any of its terms).
-            // Not within a filter: "志愿服务 in 农村" listed entries holding 服务 under a
-            // count of 0 for 农村; the reader is told there is none there instead (the
-            // counts show where the query's entries are).
-            partial = true;
-            hits = bestPartial(
-              run(
-                Object.keys(byTerm)
-                  .filter(function (t) {
-                    return filterTerms.indexOf(t) < 0;
-                  })
-                  .map(function (t) {
-                    return byTerm[t];
-                  })
-              )
-            );
-          }
-          hits.sort(order(sort));
-          return { hits: hits, words: words, partial: partial && hits.length > 0 };
+          return byTerm;
         }
       );
+    }
+
+    // The hits of a query whose terms are loaded: {hits, partial}, unsorted.
+    function answer(query) {
+      function run(lead) {
+        var candidates = [];
+        var seen = {};
+        lead.forEach(function (l) {
+          refsOf(l, query.range, candidates, seen);
+        });
+        var hits = [];
+        candidates.forEach(function (ref) {
+          var hit = evaluate(ref, query);
+          if (hit) hits.push(hit);
+        });
+        return hits;
+      }
+      var byTerm = query.byTerm;
+      var filterTerms = query.filters;
+      // every word as typed (tier 1) or every character of it (tier 2): candidates from
+      // the shortest list of the terms each of them needs (and the filters')
+      var needed = necessaryTerms(query.units).concat(filterTerms);
+      var hits = run([shortest(needed.length ? needed : Object.keys(byTerm), byTerm)]).filter(function (h) {
+        return h.tier < 3;
+      });
+      if (hits.length || filterTerms.length || query.range) return { hits: hits, partial: false };
+      // none has them all: the entries with the most of the query (any of its terms).
+      // Not within a filter: "志愿服务 in 农村" listed entries holding 服务 under a
+      // count of 0 for 农村; the reader is told there is none there instead (the
+      // counts show where the query's entries are).
+      hits = bestPartial(
+        run(
+          Object.keys(byTerm).map(function (t) {
+            return byTerm[t];
+          })
+        )
+      );
+      return { hits: hits, partial: hits.length > 0 };
     }
 
     /* The first screen of a query holding one of the commonest terms (flag 64 in manifest.hot), from
@@ -1378,6 +1393,37 @@
       });
     }
 
+    // The commonest terms: a first screen from one small file (searcher.first), then the
+    // postings (not before: on a slow link they would hold the first screen back); not shown
+    // once the full results are (done()).
+    function showFirst(query, filters, sort, gen, done) {
+      return Promise.resolve(searcher.first(query, filters, sort, PAGE)).then(function (f) {
+        if (!f || done() || gen !== generation) return;
+        return Promise.all(
+          f.hits.map(function (h) {
+            return searcher.entry(h.ref);
+          })
+        ).then(function (entries) {
+          if (done() || gen !== generation) return;
+          entries.forEach(function (e) {
+            results.appendChild(renderHit(e, query));
+          });
+          root.setAttribute("data-first", "shown");
+        });
+      });
+    }
+
+    // A search of query with any filters, the entries of the excluded words left out.
+    function searchFor(query, excluded, sort) {
+      return function (filters) {
+        return searcher.search(query, filters, sort).then(function (found) {
+          return withoutExcluded([found], excluded, sort).then(function (one) {
+            return one[0];
+          });
+        });
+      };
+    }
+
     function run() {
       if (root.getAttribute("data-ready") !== "true") return Promise.resolve(); // run once ready
       var gen = ++generation;
@@ -1407,31 +1453,12 @@
       };
       var sort = selects.sort ? selects.sort.value : "relevance";
       var filtered = filters.branch || filters.type || filters.region || filters.year;
-      var countsFor = function (f) {
-        return searcher.search(query, f, sort).then(function (found) {
-          return withoutExcluded([found], parts.excluded, sort).then(function (one) {
-            return one[0];
-          });
-        });
-      };
       var complete = false;
-      // the commonest terms: a first screen from one small file, then the postings (not
-      // before: on a slow link they would hold the first screen back)
-      var firstScreen = parts.excluded.length ? null : searcher.first(query, filters, sort, PAGE);
-      var shown = Promise.resolve(firstScreen).then(function (f) {
-        if (!f || complete || gen !== generation) return;
-        return Promise.all(
-          f.hits.map(function (h) {
-            return searcher.entry(h.ref);
-          })
-        ).then(function (entries) {
-          if (complete || gen !== generation) return;
-          entries.forEach(function (e) {
-            results.appendChild(renderHit(e, query));
+      var shown = parts.excluded.length
+        ? Promise.resolve()
+        : showFirst(query, filters, sort, gen, function () {
+            return complete;
           });
-          root.setAttribute("data-first", "shown");
-        });
-      });
       return shown
         .catch(function () {})
         .then(function () {
@@ -1454,7 +1481,7 @@
           partialNote.hidden = !r.partial;
           return showMore(gen).then(function () {
             // counts after the results: on a slow link the first screen comes first
-            showCounts(both[1] || r, filters, countsFor, gen);
+            showCounts(both[1] || r, filters, searchFor(query, parts.excluded, sort), gen);
             searcher.highlightParts(query);
             // for tests and assistive tools: the results on screen match the query
             if (gen === generation) root.setAttribute("data-state", "done");
