@@ -127,6 +127,18 @@ def start_editor(out: Path, stack: contextlib.ExitStack) -> str | None:
     return str(source)
 
 
+def forget_portal(out: Path, name: str) -> None:
+    """A portal's store and caches from an earlier demo: its branches were served on other
+    ports, so every entry relayed through a lower portal came from another address; kept, the
+    city portal would see the county's entries all withdrawn and hold the retraction (a
+    warning on every rerun)."""
+    for stale in out.glob(f"{name}.sqlite*"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "demo-output")
@@ -156,6 +168,8 @@ def main() -> int:
 
     registries = out / "registries"
     registries.mkdir(exist_ok=True)
+    for name in PORTALS:
+        forget_portal(out, name)
     for name in PORTALS:
         registry = registries / f"{name}.yaml"
         localise_registry(ROOT / "demo" / "registries" / f"{name}.yaml", registry, urls, urls[name])
