@@ -6,7 +6,8 @@ publishes, per entry in ``api/index.json``, when its file was first committed
 no more than ``tongxin.checkdates.ARCHIVE_DAYS`` (180: older is an archive added late, 补录,
 which no inspection window reaches), is counted. The portal reads a branch's api/index.json
 when its feed changed (15 s, 5 MB at most) and keeps the count in the store, so the health
-page shows it on every run.
+page shows it on every run. A file that does not list every entry of the feed just read
+(emptied, stale, another site's) is not counted: the last count stays.
 """
 
 from __future__ import annotations

@@ -227,6 +227,7 @@ def _read_lower_portals(
     try:
         networks = registry.allow_networks
         documents = backdating.read(registry.branches, set(ingested), agent, networks)
+        documents = retractions.consistent(registry.branches, ingested, documents)
         backdating.record(documents, store.db, int(thresholds(registry)["backdated_days"]))
         done = retractions.collect(
             registry.branches,

@@ -145,6 +145,22 @@ def complete(listed: set[str] | None, feed_keys: Iterable[str]) -> bool:
     return listed is not None and all(key in listed for key in feed_keys)
 
 
+def consistent(
+    branches: Iterable[Branch], ingested: Mapping[str, Ingested], documents: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The api/index.json documents that list every entry of the feed just read: the only
+    ones whose word counts, for retractions and for backdated dates alike (an emptied file
+    would otherwise clear a branch's 发布时间存疑 count, and a stale one hold a retraction)."""
+    by_id = {b.id: b for b in branches}
+    kept = {}
+    for branch_id, document in documents.items():
+        branch, feed_keys = by_id.get(branch_id), feed_keys_of(ingested.get(branch_id))
+        if branch is not None and feed_keys is not None:
+            if complete(listed_keys(document, branch), feed_keys):
+                kept[branch_id] = document
+    return kept
+
+
 # ------------------------------------------------------------------ the store
 
 

@@ -44,6 +44,14 @@ def test_a_date_before_the_first_commit_is_counted(branch: Path, tmp_path: Path)
         server.clear_log()
         run(registry, tmp_path / "www", tmp_path / "www.sqlite3")  # unchanged: not read again
         assert server.requests("/dongjiang/api/index.json") == []
+        # an emptied (or stale) api/index.json, read with a changed feed, lists none of the
+        # feed's entries: its word does not count, and the count stays (an operator's trial
+        # cleared a branch's 发布时间存疑 this way)
+        feed = (out / "feeds/all.atom.xml").read_bytes().replace(b"</feed>", b"<!-- 1 --></feed>")
+        server.route("/dongjiang/feeds/all.atom.xml", body=feed, content_type=None)
+        server.route("/dongjiang/api/index.json", body=b'{"entries": []}', content_type=None)
+        run(registry, tmp_path / "www", tmp_path / "www.sqlite3")
+        assert len(server.requests("/dongjiang/api/index.json")) == 1
     health = json.loads((tmp_path / "www/health.json").read_text(encoding="utf-8"))
     found = health["branches"][0]["inspection"]
     assert found["backdated"] == 1 and "backdated" in found["vetoes"]
