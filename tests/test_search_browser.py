@@ -428,6 +428,41 @@ def test_filter_counts_apply_the_other_filters(browser, site_url: str) -> None:
         opened.close()
 
 
+@pytest.fixture(scope="module")
+def unfaceted_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same site, its index rebuilt without facets.json (as a collection too big for it)."""
+    from unittest import mock
+
+    from tongxin.build import build_site
+
+    root = tmp_path_factory.mktemp("unfaceted")
+    write_branch(root)
+    with mock.patch("tongxin.search.extras.FACET_DOCS", 0):
+        output = build_site(root, root / "out", siteurl="", progress=False, warnings_to=None)
+    assert not (output.output / "search" / "facets.json").exists()
+    with serve_directory(output.output) as base:
+        yield base
+
+
+def test_without_a_facet_table_the_years_count_the_other_filters(
+    browser, unfaceted_url: str
+) -> None:
+    opened, hrefs, _ = search(browser, unfaceted_url, "党", "&type=study")
+    try:
+        assert hrefs == []
+        years = counts_of(opened.page, "#search-year option")
+        assert all(y.endswith(" (0)") for y in years[1:]), years
+    finally:
+        opened.close()
+    opened, hrefs, _ = search(browser, unfaceted_url, "党", "&year=2025")
+    try:
+        assert hrefs == ["/news/traditional/"]
+        years = counts_of(opened.page, "#search-year option")
+        assert years[1:] == ["2026 (1)", "2025 (1)", "2024 (0)", "2023 (1)"], years
+    finally:
+        opened.close()
+
+
 def test_filters_fold_on_a_phone_and_are_tall_enough_to_tap(
     browser, site_url: str, tmp_path: Path
 ) -> None:
