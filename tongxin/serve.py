@@ -52,6 +52,35 @@ RELOAD_SCRIPT = (
 )
 
 
+#: How long a page found cut short (a build is writing it) is read again before it is served.
+PAGE_WAIT_SECONDS = 2.0
+
+
+def read_page(target: Path) -> str:
+    """The HTML of ``target``, read again for up to :data:`PAGE_WAIT_SECONDS` while it has no
+    ``</body>`` yet: a build writing it (Pelican truncates, then writes) may be caught
+    between the two, and a page served empty or cut short, without its reload script, never
+    reloaded again (on a busy machine an edit then never showed)."""
+    deadline = time.monotonic() + PAGE_WAIT_SECONDS
+    while True:
+        try:
+            html = target.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:  # replaced or removed meanwhile
+            html = ""
+        if "</body>" in html or time.monotonic() >= deadline:
+            return html
+        time.sleep(0.05)
+
+
+def with_reload_script(html: str, generation: int) -> str:
+    """``html`` with the reload script for ``generation`` before its ``</body>``, or at its end
+    when it has none (a page without one still follows the next build)."""
+    script = RELOAD_SCRIPT % generation
+    if "</body>" in html:
+        return html.replace("</body>", script + "</body>", 1)
+    return html + script
+
+
 def content_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     """(path, size, mtime) of every file under ``root/content``: changes on any save."""
     found = []
@@ -189,8 +218,7 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
             target = target / "index.html"
         if target.suffix == ".html" and target.is_file() and not path.startswith("/admin"):
             generation = self.rebuilder.generation  # before the file is read: never newer
-            html = target.read_text(encoding="utf-8", errors="replace")
-            html = html.replace("</body>", RELOAD_SCRIPT % generation + "</body>", 1)
+            html = with_reload_script(read_page(target), generation)
             banner = self.rebuilder.banner()
             if banner:
                 html = re.sub(r"(<body[^>]*>)", lambda m: m[1] + banner, html, count=1)
