@@ -103,6 +103,8 @@ def test_bad_branch_entry_is_skipped_and_the_rest_publishes(
     assert server.requests("/b/feed.xml") == []
     assert (out / "branches/a/index.html").is_file() and (out / "branches/c/index.html").is_file()
     assert not (out / "branches/b").exists()
+    code, again = _federate(str(registry), "-o", str(out), "-q")  # said again: the file is ours
+    assert code == 3 and "nmae" in again and "跳过 1（共 3 个支部）" in again, again
 
 
 def test_a_skipped_branch_stays_on_the_health_page_with_its_mistake(

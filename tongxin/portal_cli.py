@@ -81,7 +81,7 @@ def federate_main(
         return EXIT_NOT_PUBLISHED
     if parent_hub and report.published and not report.current:
         _ping_parent(parent_hub, loaded, language)
-    say_now = _quiet_say(report, left_out, db or default_db_path(out), loaded) if quiet else None
+    say_now = _quiet_say(report, db or default_db_path(out), loaded) if quiet else None
     status = _federate_outcome(report, out, left_out, language, say_now)
     # ran with the last good registry: the file still needs fixing, cron must keep saying so
     return EXIT_REGISTRY if loaded.unusable and status in (0, EXIT_SKIPPED) else status
@@ -158,9 +158,11 @@ def _say_failures(report: Any, language: str | None) -> None:
         click.echo(line, err=True)
 
 
-def _quiet_say(report: Any, skipped: int, db: Path, registry: Any) -> tuple[Any, str | None]:
-    """Under ``-q``: what to say of this run's lasting troubles (:mod:`federation.alerts`),
-    and for a reminder since when (in the registry's zone)."""
+def _quiet_say(report: Any, db: Path, registry: Any) -> tuple[Any, str | None]:
+    """Under ``-q``: what to say of this run's lasting troubles, failed branches and held
+    entries (:mod:`federation.alerts`), and for a reminder since when (in the registry's
+    zone). A registry mistake is not one of them: it is said on every run until the
+    operator's own file is fixed."""
     from datetime import UTC, datetime
 
     from tongxin.federation.alerts import decide
@@ -172,8 +174,6 @@ def _quiet_say(report: Any, skipped: int, db: Path, registry: Any) -> tuple[Any,
         trouble["failed"] = {b: error_class(str(e)) for b, e in sorted(report.failed.items())}
     if report.statuses.get("quarantined"):
         trouble["quarantined"] = report.statuses["quarantined"]
-    if skipped:
-        trouble["skipped"] = skipped
     said, since = decide(db, trouble, datetime.now(UTC))
     if since:
         local = datetime.fromisoformat(since).astimezone(zone(registry.timezone))
@@ -186,10 +186,9 @@ def _federate_outcome(
 ) -> int:
     """Print what cron must see and return the exit status. Without ``-q`` (``quiet`` None)
     the summary always. Under ``-q`` (``quiet``: :func:`_quiet_say`'s answer) a lasting
-    trouble (failed branches, held entries, skipped registry entries) when it begins or
-    changes, once a day while it lasts, and one line when it is over; a run that published
-    nothing or fetched nothing always; nothing when all is well (cron mails what a job
-    prints)."""
+    trouble (failed branches, held entries) when it begins or changes, once a day while it
+    lasts, and one line when it is over; a run that published nothing or fetched nothing,
+    and a registry mistake, always; nothing when all is well (cron mails what a job prints)."""
     from tongxin.federation.alerts import Say
     from tongxin.i18n import translate
 
@@ -206,7 +205,8 @@ def _federate_outcome(
         key = "current" if report.current else "published"
         say(key, path=out, entries=report.entries, branches=report.branches,
             failed=len(report.failed))  # fmt: skip
-    if quiet is None or severe or said in (Say.NEW, Say.REMIND):
+    # a registry mistake is said on every run, until the operator's own file is fixed
+    if quiet is None or severe or skipped or said in (Say.NEW, Say.REMIND):
         if quiet is not None:  # without -q the run's log already named each failure
             _say_failures(report, language)
         say(
