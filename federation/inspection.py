@@ -109,19 +109,20 @@ def kinds_by_branch(db: sqlite3.Connection) -> dict[str, dict[str, tuple[int, st
 
 
 _WEB = ("https://", "http://")
+#: Visible undated entries, through the store's partial index ``entries_undated`` (no scan).
+UNDATED_SQL = (
+    "SELECT e.branch_id, e.title, e.url FROM entries e "
+    "LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE e.published IS NULL "
+    f"AND ({VISIBLE}) ORDER BY e.branch_id, e.first_seen DESC, e.entry_id"
+)
 
 
 def undated_items(db: sqlite3.Connection) -> dict[str, list[dict[str, str]]]:
     """branch id -> its visible items without a publication date (``title``, ``url``), the
     first :data:`backdating.LISTED` seen, newest first: what the operator asks the branch to
     date (its count holds them all)."""
-    sql = (
-        "SELECT e.branch_id, e.title, e.url FROM entries e "
-        f"LEFT JOIN decisions d ON d.entry_id = e.entry_id WHERE e.published IS NULL "
-        f"AND ({VISIBLE}) ORDER BY e.branch_id, e.first_seen DESC, e.entry_id"
-    )
     found: dict[str, list[dict[str, str]]] = {}
-    for branch_id, title, url in db.execute(sql):
+    for branch_id, title, url in db.execute(UNDATED_SQL):
         listed = found.setdefault(branch_id, [])
         if len(listed) < backdating.LISTED:
             listed.append({"title": title, "url": url if url.startswith(_WEB) else ""})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_branch ON entries (branch_id, published);
 CREATE INDEX IF NOT EXISTS entries_held ON entries (published) WHERE quarantine_reason IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_undated ON entries (branch_id, first_seen)
+    WHERE published IS NULL;
 CREATE TABLE IF NOT EXISTS decisions (
     entry_id TEXT PRIMARY KEY,
     decision TEXT NOT NULL CHECK (decision IN ('release', 'reject')),
@@ -81,6 +83,9 @@ CREATE TABLE IF NOT EXISTS held_changes (
 # Schema 6 adds held_changes: a published entry's held new version (federation/heldchanges.py).
 # Schema 7 keeps what reading the stored body noted (a repaired feed, repeated ids) apart
 # from the run's status, so the health page still shows it on the runs that answer 304.
+# Schema 8 adds a partial index of undated entries: the health page lists them on every run,
+# and without it that was a scan of every row (93 ms at 50,000 entries, in a run of 2 s with
+# nothing new); dated entries, nearly all of them, never touch it.
 # Schema 3 keeps the rule a held entry tripped apart from the reason's evidence (the public
 # health page names the rule and must never quote the evidence).
 _MIGRATIONS = {
