@@ -21,7 +21,8 @@ from .store import Store
 
 #: A trouble that lasts is said again after this long.
 REMIND = timedelta(hours=24)
-_KEY = "alerts:quiet"
+#: The store's meta key of what was said last, and when.
+KEY = "alerts:quiet"
 
 
 class Say(Enum):
@@ -36,20 +37,20 @@ def decide(db: Path, trouble: Mapping[str, Any], now: datetime) -> tuple[Say, st
     trouble was first said unchanged (for a reminder); records what was said."""
     signature = json.dumps(dict(trouble), sort_keys=True, ensure_ascii=False)
     with Store(db) as store:
-        kept = store.get_meta(_KEY)
+        kept = store.get_meta(KEY)
         last = json.loads(kept) if kept else None
         if not trouble:
             if last is None:
                 return Say.NOTHING, None
-            store.set_meta(_KEY, "")
+            store.set_meta(KEY, "")
             return Say.OVER, None
         if last is not None and last["trouble"] == signature:
             if now - datetime.fromisoformat(last["said"]) < REMIND:
                 return Say.NOTHING, None
-            store.set_meta(_KEY, json.dumps({**last, "said": now.isoformat()}))
+            store.set_meta(KEY, json.dumps({**last, "said": now.isoformat()}))
             return Say.REMIND, str(last["since"])
         store.set_meta(
-            _KEY,
+            KEY,
             json.dumps({"trouble": signature, "said": now.isoformat(), "since": now.isoformat()}),
         )
         return Say.NEW, None

@@ -388,3 +388,24 @@ def test_the_same_trouble_is_said_again_a_day_later(tmp_path: Path) -> None:
     assert decide(db, trouble, day + timedelta(hours=24)) == (Say.REMIND, start.isoformat())
     assert decide(db, {}, day + timedelta(hours=25)) == (Say.OVER, None)
     assert decide(db, {}, day + timedelta(hours=26)) == (Say.NOTHING, None)
+
+
+def test_a_reminder_says_since_when_in_the_portals_zone(server: FeedServer, tmp_path: Path) -> None:
+    from tongxin.federation.alerts import KEY
+    from tongxin.federation.store import Store
+
+    out = str(tmp_path / "www")
+    branches = [_branch(server, "a"), _branch(server, "down", "/down/feed.xml")]
+    registry = write_registry(tmp_path / "registry.yaml", "门户", "https://p.example/", branches)
+    assert "支部 down 失败" in _federate(str(registry), "-o", out, "-q")[1]
+    with Store(tmp_path / "www.sqlite3") as store:  # as if said two days ago
+        said = json.loads(store.get_meta(KEY) or "{}")
+        said.update(said="2026-12-01T00:00:00+00:00", since="2026-12-01T00:00:00+00:00")
+        store.set_meta(KEY, json.dumps(said))
+    code, err = _federate(str(registry), "-o", out, "-q")
+    lines = err.strip().splitlines()
+    assert (
+        lines[0] == "以下问题自 2026-12-01 08:00 CST 起仍未解决（同样的问题每 24 小时提醒一次）："
+    ), err
+    assert "支部 down 失败" in lines[1] and "失败 1" in lines[-1]
+    assert _federate(str(registry), "-o", out, "-q") == (0, "")  # and not again for a day

@@ -167,7 +167,7 @@ def _quiet_say(report: Any, db: Path, registry: Any) -> tuple[Any, str | None]:
 
     from tongxin.federation.alerts import decide
     from tongxin.federation.errors import error_class
-    from tongxin.zones import zone
+    from tongxin.federation.health_table import local, portal_zone
 
     trouble: dict[str, Any] = {}
     if report.failed:
@@ -175,10 +175,7 @@ def _quiet_say(report: Any, db: Path, registry: Any) -> tuple[Any, str | None]:
     if report.statuses.get("quarantined"):
         trouble["quarantined"] = report.statuses["quarantined"]
     said, since = decide(db, trouble, datetime.now(UTC))
-    if since:
-        local = datetime.fromisoformat(since).astimezone(zone(registry.timezone))
-        since = local.strftime("%Y-%m-%d %H:%M %Z").strip()
-    return said, since
+    return said, local(since, portal_zone(registry), "%Y-%m-%d %H:%M %Z").strip() or None
 
 
 def _federate_outcome(
