@@ -83,8 +83,8 @@ def badge(row: BranchHealth) -> str:
 def badge_counts(rows: Sequence[BranchHealth]) -> dict[str, int]:
     """The page's summary chips: branches per badge, worst first (every branch once)."""
     counts = dict.fromkeys(BADGES, 0)
-    for row in rows:
-        counts[badge(row)] = counts.get(badge(row), 0) + 1
+    for shown in map(badge, rows):
+        counts[shown] += 1
     return counts
 
 
