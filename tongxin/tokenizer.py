@@ -9,10 +9,12 @@ holds both implementations to the same answers):
    token), so any substring of two or more characters is the chain of its bigrams;
 3. a run of letters and digits of other scripts becomes one lower-cased word, a word of ASCII
    letters stemmed by lunr's English stemmer (volunteers and volunteer are volunt);
-4. symbols written right after a run (``+`` ``#`` ``$``…: Unicode Sm and Sc, and ``#``) add one
+4. a number written with thousands separators is one number: 3,000 and 3，000 are 3000
+   (the comma goes when every group after the first has three digits);
+5. symbols written right after a run (``+`` ``#`` ``$``…: Unicode Sm and Sc, and ``#``) add one
    token at the next position: the run's last character (a CJK run) or the word itself (other
    scripts) followed by them: 互联网+ is 互联 联网 网+, C++ is c c++, so 互联网+ is not 互联网;
-5. everything else separates tokens.
+6. everything else separates tokens.
 
 The index keeps each token's position in this stream, so the browser can check that a query's
 bigrams sit next to each other, which turns "all bigrams present" into "the substring occurs".
@@ -74,6 +76,18 @@ def _symbols_at(text: str, start: int) -> str:
     while end < len(text) and is_symbol(text[end]):
         end += 1
     return text[start:end]
+
+
+# A number grouped by thousands (NFKC has made ， a comma and ０-９ ASCII digits), not
+# inside a longer run of digits and commas: the browser's GROUPED is the same pattern.
+_GROUPED = re.compile("(^|[^0-9,])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])")
+
+
+def _ungroup(text: str) -> str:
+    """3,000 as 3000 (rule 4): readers type amounts both ways."""
+    if "," not in text:
+        return text
+    return _GROUPED.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text)
 
 
 def normalise(text: str) -> str:
@@ -145,7 +159,7 @@ def _pieces(text: str, joined: Joined | None = None) -> Iterator[tuple[str | Non
     """The stream cut where tokens come from: (a CJK run, its tokens) or (None, the tokens of
     a stretch without CJK), in order. ``joined`` collects hyphenated words written as one, at
     their positions in the whole stream (:func:`_word_tokens`)."""
-    parts = _CJK_RUN.split(normalise(text))
+    parts = _CJK_RUN.split(_ungroup(normalise(text)))
     at = 0
     for i, part in enumerate(parts):
         if i % 2:  # a CJK run: its overlapping bigrams, or the lone character

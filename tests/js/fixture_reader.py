@@ -132,5 +132,12 @@ DOCS.append(
     )
 )
 
+# an amount written with a thousands separator (full-width comma, as WPS writes it)
+DOCS.append(
+    SearchDoc(
+        "f5", "/news/grouped/", "慰问金", "每户发放12，000元。", "二支部", "news", "2025-03-05"
+    )
+)
+
 if __name__ == "__main__":
     build_search_index(DOCS, Path(sys.argv[1]), meta_block=2)

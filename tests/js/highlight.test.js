@@ -57,3 +57,12 @@ test("CJK is still marked as the substring, inside longer runs", () => {
   assert.deepStrictEqual(marked("加强网络党建工作", "党建"), ["党建"]);
   assert.deepStrictEqual(marked("党建工作第3期简报", "党建简报"), ["党建", "简报"]);
 });
+
+test("an amount is marked however its thousands are written", () => {
+  assert.deepStrictEqual(marked("每户发放12，000元。", "12000元"), ["12，000元"]);
+  assert.deepStrictEqual(marked("每户发放12,000元。", "12000元"), ["12,000元"]);
+  assert.deepStrictEqual(marked("每户发放12000元。", "12,000元"), ["12000元"]);
+  assert.deepStrictEqual(marked("共1,234,567人", "1234567"), ["1,234,567"]);
+  // a comma that groups no thousands is no separator of this number
+  assert.deepStrictEqual(marked("12,0000元", "12000元"), []);
+});

@@ -149,6 +149,17 @@ test("e-mail finds entries that say email, and email those that say e-mail", asy
   assert.deepStrictEqual((await urls(searcher, "e mail", {}, "newest")).urls, ["/news/e-mail/"]);
 });
 
+test("an amount is found however its thousands are written: 12000元, 12,000元, 12，000元", async () => {
+  const { searcher } = await open();
+  for (const q of ["12000元", "12,000元", "12，000元", "１２，０００元", "发放12000"]) {
+    assert.deepStrictEqual(await urls(searcher, q), { urls: ["/news/grouped/"], partial: false }, q);
+  }
+  // a comma that groups no thousands still separates: 12,00 is 12 and 00
+  assert.deepStrictEqual(await urls(searcher, "12,00元"), { urls: [], partial: false });
+  // and 3000元 still finds 3000元 alone
+  assert.deepStrictEqual(await urls(searcher, "3,000元"), { urls: ["/news/grant/"], partial: false });
+});
+
 test("a query does not come down to tiny fragments: one character beside a number, a digit, a URL's words", async () => {
   const { searcher } = await open();
   const none = { urls: [], partial: false };

@@ -15,8 +15,8 @@ from pathlib import Path
 # 6: tags and summary indexed, CJK characters alone, symbols; 7: English words stemmed;
 # 8: trigrams of the commonest bigrams (grams.py); 9: a result's language in its meta row,
 # and fold table 2 (tongxin/fold.py: 瞭 著 藉 甦). The caches key on FORMAT: a change to
-# the fold table or the tokenizer needs a new one.
-FORMAT = "tongxin-search-9"
+# the fold table or the tokenizer needs a new one. 10: 3,000 is the number 3000.
+FORMAT = "tongxin-search-10"
 FIELDS = ("title", "text", "f")
 
 

@@ -885,6 +885,7 @@
     tokenizer.splitQuery(query).forEach(function (typed) {
       var needle = tokenizer.fold(trimmed(typed.normalize("NFKC"))).toLowerCase();
       if (!needle) return;
+      if (numberRanges(hay, numberPattern(tokenizer, needle), ranges)) return;
       if (Array.from(needle).some(tokenizer.isCjk)) {
         cjkRanges(tokenizer, hay, needle, ranges);
         return;
@@ -896,6 +897,38 @@
       return a[0] - b[0];
     });
     return ranges;
+  }
+
+  // A word holding a number of four digits or more as a pattern that finds it written with
+  // or without thousands separators (12000元 and 12,000元, as the tokenizer's ungroup
+  // reads both); null for any other word.
+  function numberPattern(tokenizer, needle) {
+    var plain = tokenizer.ungroup(needle);
+    if (!/[0-9]{4,}/.test(plain)) return null;
+    var source = plain.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/[0-9]{4,}/g, function (digits) {
+      var k = digits.length % 3 || 3;
+      var out = digits.slice(0, k);
+      for (; k < digits.length; k += 3) out += "[,\\uff0c]?" + digits.slice(k, k + 3);
+      return out;
+    });
+    return new RegExp(source, "g");
+  }
+
+  // The places of a number pattern in hay not inside a longer number; true if any.
+  function numberRanges(hay, pattern, ranges) {
+    if (!pattern) return false;
+    var found = false;
+    var m;
+    while ((m = pattern.exec(hay)) !== null) {
+      var at = m.index;
+      var end = at + m[0].length;
+      if (!m[0].length) break;
+      if (/[0-9]/.test(hay.charAt(at - 1)) || /[0-9]/.test(hay.charAt(end))) continue;
+      var start = Array.from(hay.slice(0, at)).length;
+      ranges.push([start, start + Array.from(m[0]).length]);
+      found = true;
+    }
+    return found;
   }
 
   // Every place of a word with CJK in hay (UTF-16 offsets made code point indexes): the word

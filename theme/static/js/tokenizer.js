@@ -61,6 +61,16 @@
     return out;
   }
 
+  // A number grouped by thousands is one number: 3,000 (and 3，000) is 3000, as
+  // tongxin.tokenizer._ungroup (the same pattern).
+  var GROUPED = /(^|[^0-9,])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])/g;
+  function ungroup(text) {
+    if (text.indexOf(",") < 0) return text;
+    return text.replace(GROUPED, function (_m, before, digits) {
+      return before + digits.replace(/,/g, "");
+    });
+  }
+
   function normalise(text) {
     return fold(String(text).normalize("NFKC"));
   }
@@ -95,7 +105,7 @@
   // of letters written with hyphens between them (e-mail: [0, 2, "email"]), the words
   // written as one and stemmed: the index holds that term where they begin (index_terms).
   function tokenize(text, runs, joins) {
-    var chars = Array.from(normalise(text));
+    var chars = Array.from(ungroup(normalise(text)));
     var tokens = [];
     var chain = { words: [], at: -1, end: -1 };
     var i = 0;
@@ -213,6 +223,7 @@
     addPairs: addPairs,
     fold: fold,
     normalise: normalise,
+    ungroup: ungroup,
     tokenize: tokenize,
     tokenizeQuery: tokenizeQuery,
     splitQuery: splitQuery,
