@@ -7,7 +7,10 @@ write (``2026年11月20日``, ``2026/11/20``, ``2026.11.20``, each with or witho
 as ``10:20``, ``10时20分``) and epoch seconds (or milliseconds). A value without a zone is in
 the registry's ``timezone``; ``CST`` in a Chinese feed is China Standard Time (UTC+8), not
 US Central. Anything else, or a value with a field out of range, is no date (None): a wrong
-date is worse than none, because it files the entry in the wrong month.
+date is worse than none, because it files the entry in the wrong month. So is a template's
+placeholder for "no date": a year before 1000 (Go's and .NET's zero time, 0001-01-01, which
+Hugo's RSS template writes for an undated page) or the Unix epoch's first day (a zero
+timestamp printed as a date).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from tongxin.zones import DEFAULT_TIMEZONE, zone
+
+#: The Unix epoch: a zero timestamp printed as a date, give or take the printer's zone.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: A date further ahead of the fetch than this is clamped to the fetch time.
 FUTURE_SLACK = timedelta(days=1)
@@ -163,16 +169,23 @@ class DateReader:
 
 def _epoch(seconds: float) -> datetime | None:
     try:
-        return datetime.fromtimestamp(seconds, UTC)
+        return _real(datetime.fromtimestamp(seconds, UTC))
     except (OverflowError, ValueError, OSError):
         return None
 
 
 def _utc(moment: datetime) -> datetime | None:
     try:
-        return moment.astimezone(UTC)
+        return _real(moment.astimezone(UTC))
     except (OverflowError, ValueError):
         return None
+
+
+def _real(moment: datetime) -> datetime | None:
+    """``moment``, unless it is a placeholder for no date (the module's docstring)."""
+    if moment.year < 1000 or abs(moment - _EPOCH) < timedelta(days=1):
+        return None
+    return moment
 
 
 def chinese_feed(language: str | None, local: str | None) -> bool:

@@ -45,6 +45,16 @@ SHANGHAI = DateReader("Asia/Shanghai")
         ("Fri, 20 Nov 2026 10:20:00 XYZ", None),
         ("上周五", None),
         ("", None),
+        # A template's placeholder for "no date" is no date (Hugo's RSS for an undated page,
+        # .NET's DateTime.MinValue, a zero timestamp printed by PHP in UTC+8)
+        ("Mon, 01 Jan 0001 00:00:00 +0000", None),
+        ("0001-01-01T00:00:00Z", None),
+        ("1970-01-01 08:00:00", None),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", None),
+        ("0", None),
+        # an old date is still a date
+        ("1970-01-05", datetime(1970, 1, 4, 16, tzinfo=UTC)),
+        ("1985-03-01", datetime(1985, 2, 28, 16, tzinfo=UTC)),
     ],
 )
 def test_date_forms(text: str, expected: datetime | None) -> None:
@@ -79,6 +89,26 @@ def registry(path: Path, url: str, feeds: dict[str, str], **extra: object) -> Pa
     }
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def test_hugos_zero_date_is_counted_undated_and_files_no_archive(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # a trial: gohugoio/hugo's embedded rss.xml writes .Date of an undated page as year 1;
+    # the portal showed 1年1月1日 and made archives/0001/01/
+    items = [
+        ("about", "关于我们", "Mon, 01 Jan 0001 00:00:00 +0000"),
+        ("news", "主题党日", "Sun, 22 Nov 2026 07:00:00 +0800"),
+    ]
+    server.route("/a/rss", body=rss(server.url("/a/"), items))
+    path = registry(tmp_path / "r.yaml", server.url("/p/"), {"a": server.url("/a/rss")})
+    federate(path, tmp_path / "portal")
+    by_title = {e.title: e for e in stored(tmp_path / "portal")}
+    assert by_title["关于我们"].published is None
+    assert not (tmp_path / "portal/archives/0001").exists()
+    health = json.loads((tmp_path / "portal/health.json").read_text(encoding="utf-8"))
+    (row,) = health["branches"]
+    assert row["inspection"]["undated"] == 1, row
 
 
 def test_zone_less_and_chinese_dates_land_on_the_branch_pages_day_and_month(
