@@ -207,6 +207,7 @@ def read_html(markup: str, rules: HidingLimits, base_url: str = "") -> HtmlFacts
     if root is None:
         facts.text = markup
         return facts
+    _show_wechat_body(root)
     text, hidden = _walk(root, rules, base_url, facts)
     facts.text = "".join(text)
     if hidden:
@@ -297,6 +298,29 @@ def _element_hiding(
     return how
 
 
+_VISIBILITY_RE = re.compile(r"visibility\s*:\s*hidden\s*;?", re.I)
+#: Share of the entry's text a WeChat body wrapper holds to count as the whole article.
+_WHOLE_ARTICLE = 0.8
+
+
+def _show_wechat_body(root: etree._Element) -> None:
+    """Drop ``visibility: hidden`` from a WeChat article's body wrapper that holds the article.
+
+    A WeChat page ships its text in ``<div class="rich_media_content" id="js_content"
+    style="visibility: hidden;">`` and its script shows it; bridges that copy that div whole
+    would have every article held as hidden text. Only a wrapper holding most of the text
+    is shown: hidden text inside an article is still hidden text.
+    """
+    for node in root.iterfind(".//div[@id='js_content']"):
+        style = node.get("style") or ""
+        if not _VISIBILITY_RE.search(style):
+            continue
+        total = len(re.sub(r"\s+", "", "".join(root.itertext())))
+        inside = len(re.sub(r"\s+", "", "".join(node.itertext())))
+        if total and inside >= _WHOLE_ARTICLE * total:
+            node.set("style", _VISIBILITY_RE.sub("", style))
+
+
 def _absolute(href: str, base_url: str) -> str:
     """``href`` as an absolute http(s) address, or "" for any other kind of link."""
     try:
@@ -329,6 +353,7 @@ def drop_hidden(markup: str, rules: HidingLimits = DefaultLimits()) -> str:
     root = _parse_fragment(markup)
     if root is None:
         return markup
+    _show_wechat_body(root)
     by_selector = _hidden_selectors(root, rules)
     doomed = []
     for node in root.iter():

@@ -283,3 +283,13 @@ def test_every_format_character_is_stripped_before_matching() -> None:
     every = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
     assert len(every) > 150
     assert normalise("永" + "".join(every) + "利") == "永利"
+
+
+def test_a_wechat_article_copied_whole_is_published_whole(rules: ScreenRules):
+    item = next(i for i in CLEAN if i["name"] == "wechat-article-copied-whole")
+    raw = entry_of(item)
+    clean = sanitise_entry(raw, raw.url)
+    assert screen_entry(clean, raw, History(), rules) is None
+    # the wrapper's text is not dropped as hidden before sanitising
+    assert "会议强调" in (clean.content_html or "")
+    assert "visibility" not in (clean.content_html or "")
