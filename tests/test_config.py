@@ -154,3 +154,20 @@ def test_every_framework_message_exists_in_every_language() -> None:
         for lang in ("zh-CN", "zh-TW", "en")
     }
     assert catalogues["zh-TW"] == catalogues["zh-CN"] == catalogues["en"]
+
+
+def test_a_phone_number_is_the_text_as_written(tmp_path) -> None:
+    # a trial: phone: 02765432100 (a Wuhan number, unquoted) is octal to YAML, and the footer
+    # published tel:399914048 with no message
+    from tongxin.check import check_branch
+    from tongxin.settings import load_site
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "site.yaml").write_text(
+        "\ufeffname: 某社区党支部\nurl: https://example.org/\nlanguage: zh-CN\n"
+        "contact:\n  phone: 02765432100\n",
+        encoding="utf-8",
+    )
+    assert load_site(tmp_path)["contact"]["phone"] == "02765432100"
+    assert not [p for p in check_branch(tmp_path) if "phone" in p.message]

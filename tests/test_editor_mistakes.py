@@ -126,6 +126,31 @@ MISTAKES = {
         2,
         ('title: "2099"', 'title: "2099"', 'title: "2099"'),
     ),
+    # a trial: the fix quoted the number YAML read (493, "64", "false"), not what was typed
+    "a_number_with_a_leading_zero_for_a_title": Mistake(
+        NEWS,
+        "---\ntitle: 0755\ndate: 2026-12-01\n---\n正文\n",
+        2,
+        ('title: "0755"', 'title: "0755"', 'title: "0755"'),
+    ),
+    "a_number_with_a_leading_zero_in_the_tags": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ndate: 2026-12-01\ntags: [2026, 0100, 二十大]\n---\n正文\n",
+        4,
+        ('"0100"', '"0100"', '"0100"'),
+    ),
+    "no_for_a_title": Mistake(
+        NEWS,
+        "---\ntitle: No\ndate: 2026-12-01\n---\n正文\n",
+        2,
+        ('title: "No"', 'title: "No"', 'title: "No"'),
+    ),
+    "a_date_for_a_title": Mistake(
+        NEWS,
+        "---\ntitle: 2026-03-05\ndate: 2026-12-01\n---\n正文\n",
+        2,
+        ('title: "2026-03-05"', 'title: "2026-03-05"', 'title: "2026-03-05"'),
+    ),
     "tags_in_chinese_brackets": Mistake(
         NEWS,
         "---\ntitle: 敬老活动\ndate: 2026-12-01\ntags: 【志愿服务, 敬老】\n---\n正文\n",

@@ -16,14 +16,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import tongxin.theme
 from tongxin.checknames import SYSTEM_FILE_PATTERNS
 from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES, SITE
 from tongxin.frontmatter import drop_blank
 from tongxin.i18n import normalise_language, translate
 from tongxin.theme.helpers import HELPERS
+from tongxin.yamlsrc import YamlSyntaxError, load_yaml
 from tongxin.zones import DEFAULT_TIMEZONE
 
 CACHE_DIR = ".tongxin-cache"
@@ -149,11 +148,20 @@ def load_site(root: Path) -> dict[str, Any]:
     need usable defaults so that settings can always be computed.
     """
     try:
-        data = yaml.safe_load((Path(root) / "content" / "site.yaml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        text = (Path(root) / "content" / "site.yaml").read_text(encoding="utf-8-sig")
+        document = load_yaml(text)
+    except (OSError, UnicodeDecodeError, YamlSyntaxError):
         return {}
+    data = document.data
+    if not isinstance(data, dict):
+        return {}
+    contact = data.get("contact")
+    if isinstance(contact, dict) and isinstance(contact.get("phone"), int):
+        # 02765432100 unquoted is an octal number to YAML: the phone is the text as written
+        written = document.plain.get(("contact", "phone"))
+        data["contact"] = {**contact, "phone": written or str(contact["phone"])}
     # fields the web editor wrote empty ("") count as not written, as tongxin check has it
-    return drop_blank(data, SITE) if isinstance(data, dict) else {}
+    return drop_blank(data, SITE)
 
 
 def plugin_names() -> list[str]:

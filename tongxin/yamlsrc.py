@@ -54,6 +54,9 @@ class YamlDocument:
     lines: dict[KeyPath, int] = field(default_factory=dict)
     #: keys written twice in one mapping (YAML keeps the last silently; we do not)
     duplicates: list[tuple[KeyPath, int]] = field(default_factory=list)
+    #: the text of each unquoted scalar as written (0755 is the number 493 to YAML: a message
+    #: quoting the value tells the editor to quote 0755)
+    plain: dict[KeyPath, str] = field(default_factory=dict)
 
     def line_of(self, path: KeyPath, default: int | None = None) -> int:
         """The line of ``path``, else of its nearest written ancestor."""
@@ -227,3 +230,5 @@ def _record(
         for index, item in enumerate(node.value):
             document.lines.setdefault(path + (index,), first_line + item.start_mark.line)
             _record(item, path + (index,), first_line, document, seen)
+    elif isinstance(node, yaml.ScalarNode) and not node.style:
+        document.plain.setdefault(path, node.value)

@@ -20,6 +20,7 @@ from .options import (
     Choice,
     Context,
     DateTime,
+    Digits,
     Integer,
     ListOf,
     Option,
@@ -85,8 +86,9 @@ SITE = SubConfig(
         "contact": SubConfig(
             {
                 "email": Text(pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expected="type_email"),
-                # "0755-1234567" is text in YAML but 12345678 is a number: both are fine
-                "phone": Type((str, int), "type_str"),
+                # "0755-1234567" is text in YAML but 02765432100 a number: both are the
+                # text as written
+                "phone": Digits(),
                 "address": Text(),
             }
         ),

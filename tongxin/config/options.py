@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -71,9 +71,11 @@ def message(language: str | None, key: str, **values: Any) -> str:
 class Context:
     """The language messages are written in, and where issues are collected."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, written: Mapping[KeyPath, str] | None = None) -> None:
         self.language = language
         self.issues: list[Issue] = []
+        #: unquoted scalars as the editor wrote them (:attr:`YamlDocument.plain`)
+        self.written: Mapping[KeyPath, str] = written or {}
 
     def t(self, key: str, **values: Any) -> str:
         return message(self.language, key, **values)
@@ -86,16 +88,24 @@ class Context:
         if value is None:  # "title:" with nothing after it
             self.report(path, "empty_value", expected=self.t(expected_key))
             return
-        self.report(path, "expected_type", expected=self.t(expected_key), found=shown(value))
+        found = shown(value)
+        if isinstance(value, (int, float, date)) and tuple(path) in self.written:
+            found = self.written[tuple(path)]  # 0755, as written (not the number 493)
+        self.report(path, "expected_type", expected=self.t(expected_key), found=found)
         hint = ""
         if expected_key == "type_list" and isinstance(value, str) and value.strip():
             # 【a, b】 or 「a、b」: the editor meant a list in Chinese brackets
             text = value.strip().strip("【】「」『』〔〕［］()（）")
             items = [item.strip() for item in re.split(r"[,，、;；]", text) if item.strip()]
             hint = self.t("list_hint", fixed=f"[{', '.join(items)}]")
-        elif expected_key == "type_str" and isinstance(value, (int, float)):
-            # title: 2099 is a number to YAML; quoted, it is the text the editor meant
-            hint = self.t("quote_hint", fixed=f'{path[-1]}: "{value}"')
+        elif expected_key == "type_str" and isinstance(value, (int, float, date)):
+            # title: 0755 is the number 493 to YAML (and No is false, 2026-03-05 a date):
+            # quoted as written, it is the text the editor meant
+            as_written = self.written.get(tuple(path), shown(value))
+            quoted = f'"{as_written}"'
+            if path and isinstance(path[-1], str):  # a list item is quoted alone
+                quoted = f"{path[-1]}: {quoted}"
+            hint = self.t("quote_hint", fixed=quoted)
         if hint:
             self.issues[-1] = Issue(path, self.issues[-1].message + hint)
 
@@ -153,6 +163,16 @@ class Text(Type):
         elif self.pattern and not self.pattern.fullmatch(value):
             ctx.report(path, "pattern", expected=ctx.t(self.pattern_expected), found=shown(value))
         return value
+
+
+class Digits(Text):
+    """Text that may be written as a bare number (a phone number): the text as the editor
+    wrote it, never the number YAML reads (02765432100 is octal to YAML: 399914048)."""
+
+    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = ctx.written.get(tuple(path), str(value))
+        return super().validate(value, path, ctx)
 
 
 class Integer(Type):
@@ -439,9 +459,12 @@ def suggestion(word: str, candidates: Iterable[str], ctx: Context) -> str:
     return ctx.t("did_you_mean", suggestion=close[0]) if close else ""
 
 
-def validate(schema: Option, data: Any, language: str) -> tuple[Any, list[Issue]]:
-    """Validate ``data`` against ``schema``: the cleaned value and the issues found."""
-    ctx = Context(language)
+def validate(
+    schema: Option, data: Any, language: str, written: Mapping[KeyPath, str] | None = None
+) -> tuple[Any, list[Issue]]:
+    """Validate ``data`` against ``schema``: the cleaned value and the issues found;
+    ``written``: unquoted scalars as written (:attr:`YamlDocument.plain`)."""
+    ctx = Context(language, written)
     clean = schema.validate(data, (), ctx)
     return clean, ctx.issues
 
@@ -458,7 +481,9 @@ def document_problems(
         Problem(rel, line, message(language, "duplicate_key", field=".".join(map(str, key_path))))
         for key_path, line in document.duplicates
     ]
-    clean, issues = validate(schema, document.data if data is None else data, language)
+    clean, issues = validate(
+        schema, document.data if data is None else data, language, document.plain
+    )
     problems += [Problem(rel, document.line_of(issue.path), issue.message) for issue in issues]
     return clean, problems
 
