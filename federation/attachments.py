@@ -1,7 +1,9 @@
 """Files attached to an entry (the form, the PDF of a notice), from every feed format.
 
 RSS ``<enclosure>``, Atom ``<link rel="enclosure">``, JSON Feed ``attachments`` and Media RSS
-``<media:content>`` (also inside ``<media:group>``) all become one shape, a dict
+``<media:content>`` (also inside ``<media:group>``; not an image: Ghost, jekyll-feed and
+WordPress plugins name the post's cover image so, which is no file the branch attached) all
+become one shape, a dict
 ``{"url", "type", "length", "title"}``: an absolute http(s) address, the MIME type as
 written (or ""), the size in bytes (0 when unknown) and a title (or ""). The portal stores
 them, lists them on its pages with file type and size, and writes them back out as
@@ -78,6 +80,8 @@ def unique(found: Iterable[dict[str, Any] | None]) -> list[dict[str, Any]]:
 def _media(item: etree._Element, base: str) -> list[dict[str, Any] | None]:
     found: list[dict[str, Any] | None] = []
     for content in item.iter(_MEDIA + "content"):
+        if is_cover(content.get("medium"), content.get("type")):
+            continue
         title = content.findtext(_MEDIA + "title") or ""
         found.append(
             attachment(
@@ -85,6 +89,12 @@ def _media(item: etree._Element, base: str) -> list[dict[str, Any] | None]:
             )
         )
     return found
+
+
+def is_cover(medium: str | None, media_type: str | None) -> bool:
+    """Whether a Media RSS ``<media:content>`` is an image (the post's cover), not a file."""
+    kind = (medium or "").strip().lower()
+    return kind == "image" or (not kind and (media_type or "").strip().lower().startswith("image/"))
 
 
 def from_rss(item: etree._Element, ns: str, base: str) -> list[dict[str, Any]]:
@@ -140,6 +150,7 @@ def from_feedparser(item: Mapping[str, Any], base: str) -> list[dict[str, Any]]:
     found += [
         attachment(m.get("url"), m.get("type"), m.get("filesize"), base=base)
         for m in item.get("media_content") or []
+        if not is_cover(m.get("medium"), m.get("type"))
     ]
     return unique(found)
 

@@ -26,12 +26,23 @@ SUPERSETS = {
 }
 
 
+def declaration_first(body: bytes) -> bytes:
+    """``body`` without the blank lines (and a UTF-8 BOM before them) a PHP include put ahead
+    of ``<?xml``: XML wants the declaration first, browsers and feedparser read past them."""
+    rest = body[3:] if body[:3] == b"\xef\xbb\xbf" else body
+    stripped = rest.lstrip(b" \t\r\n")
+    if len(stripped) < len(rest) and stripped.startswith(b"<?xml"):
+        return stripped
+    return body
+
+
 def fix_encoding(body: bytes, content_type: str | None) -> bytes:
     """Bytes lxml can read: transcoded to UTF-8 when the declared encoding is missing or wrong.
 
     Chinese sites often serve GBK without saying so (or while declaring UTF-8); the HTTP
     charset wins when the document declares nothing, then :func:`_undeclared` chooses.
     """
+    body = declaration_first(body)
     if body[:3] == b"\xef\xbb\xbf" or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return body  # a BOM says it all
     if b"\x00" in body[:4]:

@@ -5,6 +5,9 @@
   content of any other media type is base64 (§4.1.3.3): decoded, then read as HTML or text.
 - C1 control characters (U+0080–U+009F) stand for the Windows-1252 characters of the same
   bytes (’ “ ” … €), as browsers read ISO-8859-1 and ``&#146;`` and as feedparser does.
+- HTML escaped twice (Typecho's Atom summary is ``<![CDATA[`` around ``htmlspecialchars`` of
+  the excerpt: ``&lt;p&gt;…``) is unescaped once more when it holds no markup and opens with
+  an escaped tag, so a card does not show ``<p>`` as text.
 - WeChat-to-RSS bridges publish ``<img data-src="…">`` (lazy loading) without ``src``: the
   image is kept by moving ``data-src`` to ``src``.
 """
@@ -32,7 +35,7 @@ def atom_text(element: etree._Element | None) -> str:
         return _xhtml(element)
     text = element.text or "" if not len(element) else "".join(element.itertext())
     if kind in ("html", "text/html"):
-        return text.strip()
+        return escaped_once(text.strip())
     if kind == "text" or kind.startswith("text/"):
         return html.escape(text.strip(), quote=False)
     if element.get("mode") == "base64" or not (kind.endswith("/xml") or kind.endswith("+xml")):
@@ -47,8 +50,25 @@ def rss_html(element: etree._Element | None) -> str:
     if element is None:
         return ""
     if not len(element):
-        return (element.text or "").strip(" \t\r\n")  # not a trailing U+0085 (…)
+        return escaped_once((element.text or "").strip(" \t\r\n"))  # not a trailing U+0085
     return _xhtml(element)
+
+
+#: HTML that opens with an escaped tag of the elements an excerpt starts with
+_ESCAPED_OPENING = re.compile(
+    r"\s*&lt;(?:p|div|span|section|strong|b|em|h[1-6]|blockquote|ul|ol|table|img|br|a)"
+    r"(?:\s[^&]*)?/?&gt;",
+    re.IGNORECASE,
+)
+
+
+def escaped_once(markup: str) -> str:
+    """``markup``, unescaped once more when it was escaped twice: no tag, and it opens with
+    an escaped one (``&lt;p&gt;12月6日…``). Text that merely mentions a tag after other
+    words (``如何使用 &lt;div&gt; 标签``) stays as it is."""
+    if "<" in markup or not _ESCAPED_OPENING.match(markup):
+        return markup
+    return html.unescape(markup)
 
 
 def _xhtml(element: etree._Element) -> str:
@@ -115,3 +135,22 @@ def windows_1252(text: str | None) -> str:
     if not text:
         return text or ""  # feedparser leaves some fields None
     return text.translate(_C1) if _C1_RE.search(text) else text
+
+
+_EMAIL_NAME = re.compile(r"[^\s@()<>]+@[^\s@()<>]+\s*\(([^()]*)\)")
+_NAME_EMAIL = re.compile(r"([^<>]*?)\s*<[^\s@<>]+@[^\s@<>]+>")
+_EMAIL = re.compile(r"[^\s@()<>]+@[^\s@()<>]+\.[^\s@()<>]+")
+
+
+def person_name(text: str) -> str:
+    """An RSS author as a name: RSS 2.0's ``<author>`` is an e-mail address, which Joomla,
+    Blogger and others write ``webmaster@site.example (宣传部)``: the name in brackets (or
+    before ``<address>``); a bare address is no name to publish."""
+    text = text.strip()
+    if "@" not in text:
+        return text
+    for pattern in (_EMAIL_NAME, _NAME_EMAIL):
+        match = pattern.fullmatch(text)
+        if match:
+            return match.group(1).strip()
+    return "" if _EMAIL.fullmatch(text) else text

@@ -34,7 +34,7 @@ from . import attachments, repair
 from .encoding import fix_encoding as _fix_encoding
 from .entrybuilder import PLAIN_HTTP_RE as _PLAIN_HTTP_RE
 from .entrybuilder import EntryBuilder
-from .feedtext import atom_text, rss_html
+from .feedtext import atom_text, escaped_once, person_name, rss_html
 from .model import Branch, Entry, ParsedFeed
 from .repeatedids import split_repeated_ids
 from .scope import drop_own_entries
@@ -260,7 +260,7 @@ def _rss_item(build: EntryBuilder, item: etree._Element, ns: str, base: str) -> 
             encoded = rss_html(item.find(name))
             if encoded:
                 break
-    author = _text(item.find(_DC + "creator")) or _text(item.find(ns + "author"))
+    author = _text(item.find(_DC + "creator")) or person_name(_text(item.find(ns + "author")))
     source = item.find(ns + "source")
     origin = None
     if source is not None and source.get("url"):
@@ -493,7 +493,7 @@ def _feedparser_author(item: Any, info: Any, version: str) -> str:
     """The author as the fast path reads it: in Atom the first author's name, else the
     feed's (feedparser joins name and e-mail, and keeps the last author); in RSS the text."""
     if not version.startswith("atom"):
-        return str(item.get("author", ""))
+        return person_name(str(item.get("author", "")))
     for detail in (item.get("authors") or [{}])[:1] + [info.get("author_detail") or {}]:
         if detail.get("name"):
             return str(detail["name"])
@@ -510,7 +510,7 @@ def _as_html(value: str, detail: Any) -> str:
     """A feedparser text construct as HTML: text/plain (an Atom ``type="text"`` summary
     holding ``&nbsp;`` as characters) escaped, as the fast path reads it."""
     kind = str((detail or {}).get("type") or "")
-    return html.escape(value, quote=False) if kind == "text/plain" else value
+    return html.escape(value, quote=False) if kind == "text/plain" else escaped_once(value)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from xml.sax import SAXParseException
@@ -95,6 +96,16 @@ def drop_cut_entry(text: str, entries: list[Any]) -> None:
         entries.pop()
 
 
+logger = logging.getLogger(__name__)
+
+#: expat's messages (what feedparser's SAX reading reports) the health note names in words
+_XML_ERRORS = {
+    "not well-formed (invalid token)": "federation.parse.repaired_token",
+    "undefined entity": "federation.parse.repaired_entity",
+    "mismatched tag": "federation.parse.repaired_tag",
+}
+
+
 def lenient_notes(text: str, problem: object, cut: bool) -> list[tuple[str, dict[str, Any]]]:
     """The health notes of a body read leniently: what broke (unless it is the cut), where it
     was cut."""
@@ -102,8 +113,11 @@ def lenient_notes(text: str, problem: object, cut: bool) -> list[tuple[str, dict
     if isinstance(problem, SAXParseException):
         line = problem.getLineNumber() or 1
         if not (cut and line >= last_line(text)):  # an error at the end is the cut itself
-            values = {"line": line, "error": problem.getMessage()}
-            notes.append(("federation.parse.repaired", values))
+            # the parser's English goes to the operator's log, the health page says it in words
+            message = problem.getMessage()
+            logger.info("feed XML repaired at line %s: %s", line, message)
+            key = _XML_ERRORS.get(message, "federation.parse.repaired")
+            notes.append((key, {"line": line}))
     if cut:
         notes.append(("federation.parse.cut_short", {"line": last_line(text)}))
     return notes

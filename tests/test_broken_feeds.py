@@ -205,7 +205,9 @@ def test_an_error_before_the_cut_is_noted_with_the_cut() -> None:
     assert [e.title for e in feed.entries][:1] == ["第一"]
     assert "第三" not in [e.title for e in feed.entries]
     keys = [key for key, _values in feed.notes]
-    assert keys == ["federation.parse.repaired", "federation.parse.cut_short"]
+    # the unclosed <b> is named in words, not by the parser's English
+    assert keys == ["federation.parse.repaired_tag", "federation.parse.cut_short"]
+    assert set(feed.notes[0][1]) == {"line"}
 
 
 def test_a_whole_feed_without_entries_is_not_taken_for_a_cut_one() -> None:

@@ -155,6 +155,41 @@ def test_generator_templates_as_they_ship(server: FeedServer, tmp_path: Path) ->
     assert wx.summary_html == ""  # the description is one photo: no text for the card
 
 
+def test_template_quirks_a_trial_found(server: FeedServer, tmp_path: Path) -> None:
+    """A trial's feeds, each in the shape of a template as it ships: Typecho's Atom summary
+    (htmlspecialchars inside CDATA: escaped twice), a cover image as Media RSS (Ghost's RSS,
+    jekyll-feed's post.image), Joomla's RSS author (e-mail and name), and a PHP include's
+    BOM and blank lines before <?xml (what went wrong is in each assertion)."""
+    files = {
+        "typecho": "typecho-atom.xml",
+        "ghost": "ghost-rss.xml",
+        "jekyll": "jekyll-feed-image.xml",
+        "joomla": "joomla-rss.xml",
+        "php": "php-include-blank-lines.xml",
+    }
+    for name, file in files.items():
+        body = (CMS / file).read_bytes().replace(b"SITE/", server.url(f"/{name}/").encode())
+        server.route(f"/{name}/feed", body=body, content_type="application/xml")
+    report = federate(registry_of(server, tmp_path, list(files)), tmp_path / "portal")
+    assert report.published and not report.failed
+    got = {e.branch_id: e for e in stored(tmp_path / "portal")}
+    assert sorted(got) == sorted(files)
+    # the card showed <p>12月6日晚…<strong>… as text
+    assert got["typecho"].summary_html.startswith("<p>12月6日晚")
+    assert "&lt;" not in got["typecho"].summary_html
+    home = (tmp_path / "portal/index.html").read_text(encoding="utf-8")
+    assert "&lt;p&gt;" not in home and "&lt;strong&gt;" not in home
+    # a cover image is no attachment (it was listed as 附件: q3.png (PNG), a download)
+    assert got["ghost"].attachments == [] and got["jekyll"].attachments == []
+    # <author>webmaster@… (宣传部)</author> published the address
+    assert got["joomla"].author == "宣传部"
+    # the health page said 订阅的 XML 在第 4 行有错（XML or text declaration not at start…）
+    health = json.loads((tmp_path / "portal/health.json").read_text(encoding="utf-8"))
+    notes = {row["id"]: row["error"] for row in health["branches"]}
+    assert notes["php"] is None, notes["php"]
+    assert got["php"].title == "社区开展消防演练"
+
+
 def _item(title: str, description: str) -> str:
     link = f"https://cms.example/{len(title)}-{len(description)}"
     return (
