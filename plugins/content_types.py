@@ -18,7 +18,7 @@ from pelican.contents import Article, Page
 from pelican.urlwrappers import Category
 
 from tongxin.config import attachment_path, series_slugs
-from tongxin.config.content import CONTENT_TYPES
+from tongxin.config.content import CONTENT_TYPES, unlettered
 from tongxin.zones import site_zone
 
 
@@ -130,7 +130,15 @@ def apply_type(instance: Any) -> None:
     order = meta.get("order")
     instance.order = order if isinstance(order, int) and not isinstance(order, bool) else None
     quiz = meta.get("quiz")
-    instance.quiz = quiz if isinstance(quiz, list) and quiz else None
+    instance.quiz = (
+        [_options_unlettered(q) for q in quiz] if isinstance(quiz, list) and quiz else None
+    )
+
+
+def _options_unlettered(question: Any) -> Any:
+    if isinstance(question, dict) and isinstance(question.get("options"), list):
+        return {**question, "options": unlettered(question["options"])}
+    return question
 
 
 def _series_key(article: Article) -> tuple[int, int, Any]:

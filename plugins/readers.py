@@ -134,6 +134,9 @@ class TongxinMarkdownReader(BaseReader):
         config["extensions"] = [e for e in extensions if e != "markdown.extensions.meta"]
         # One Markdown instance reset per file is much cheaper than a new one per file.
         self._md = Markdown(**config)
+        # Four spaces before a line are Word's first-line indent pasted, not code: without
+        # this the paragraph became a grey code box (fenced ``` code blocks still work).
+        self._md.parser.blockprocessors.deregister("code")
         self.root = Path(settings.get("TONGXIN_ROOT") or Path(settings["PATH"]).parent)
         self.content = Path(settings["PATH"])
         site = settings.get("TONGXIN_SITE") or {}

@@ -209,8 +209,8 @@ def test_wrong_type_names_field_expected_and_found(
 
 
 def test_wrong_types_in_study_and_announcements(branch: Path) -> None:
-    write(branch, "content/study/s.md", "---\ntitle: 学\norder: 第一\n---\n")
-    write(branch, "content/announcements/a.md", "---\ntitle: 通知\npinned: 是\n---\n")
+    write(branch, "content/study/s.md", "---\ntitle: 学\norder: 第一\n---\n正文。\n")
+    write(branch, "content/announcements/a.md", "---\ntitle: 通知\npinned: 是\n---\n正文。\n")
     problems = check_branch(branch)
     study = the_problem(problems, "content/study/s.md")
     assert study.line == 3 and "order" in study.message and "整数" in study.message
@@ -219,8 +219,8 @@ def test_wrong_types_in_study_and_announcements(branch: Path) -> None:
 
 
 def test_order_must_be_at_least_one_and_not_a_boolean(branch: Path) -> None:
-    write(branch, "content/study/s.md", "---\ntitle: 学\norder: 0\n---\n")
-    write(branch, "content/study/t.md", "---\ntitle: 学\norder: true\n---\n")
+    write(branch, "content/study/s.md", "---\ntitle: 学\norder: 0\n---\n正文。\n")
+    write(branch, "content/study/t.md", "---\ntitle: 学\norder: true\n---\n正文。\n")
     problems = check_branch(branch)
     assert "不小于 1" in the_problem(problems, "content/study/s.md").message
     assert "true" in the_problem(problems, "content/study/t.md").message
@@ -385,7 +385,7 @@ def test_duplicate_slug_from_front_matter_points_at_the_slug_line(branch: Path) 
 
 
 def test_same_slug_in_two_types_is_fine(branch: Path) -> None:
-    write(branch, "content/pages/spring-meeting.md", "---\ntitle: 页面\n---\n")
+    write(branch, "content/pages/spring-meeting.md", "---\ntitle: 页面\n---\n正文。\n")
     assert check_branch(branch) == []
 
 
@@ -612,7 +612,7 @@ def test_symlink_pointing_outside_the_repository(branch: Path, tmp_path: Path) -
 
 
 def test_symlink_inside_content_is_followed_and_checked(branch: Path) -> None:
-    write(branch, "content/shared/notice.md", "---\ntitle: 共享\ntilte: 共享\n---\n")
+    write(branch, "content/shared/notice.md", "---\ntitle: 共享\ntilte: 共享\n---\n正文。\n")
     (branch / "content" / "news" / "shared.md").symlink_to(branch / "content/shared/notice.md")
     (branch / "content" / "study" / "loop").symlink_to(branch / "content" / "study")
     problem = the_problem(check_branch(branch), "content/news/shared.md")
@@ -623,7 +623,7 @@ def test_symlinks_leaving_content_or_into_git_are_refused(branch: Path) -> None:
     """A link to ``../../.git`` once published ``.git/config`` with its token."""
     (branch / ".git").mkdir(exist_ok=True)
     (branch / ".git" / "config").write_text("[remote]\nurl = https://token@x/\n", "utf-8")
-    write(branch, "shared/notice.md", "---\ntitle: 共享\n---\n")
+    write(branch, "shared/notice.md", "---\ntitle: 共享\n---\n正文。\n")
     (branch / "content" / "files" / "repo").symlink_to("../../.git")
     (branch / "content" / "files" / "config.txt").symlink_to(branch / ".git" / "config")
     (branch / "content" / "news" / "shared.md").symlink_to(branch / "shared" / "notice.md")
@@ -681,7 +681,7 @@ def test_pure_yaml_is_only_for_announcements(branch: Path) -> None:
 
 def test_problems_are_sorted_by_path_then_line(branch: Path) -> None:
     news(branch, "tilte: 一\ndate: 2026-02-30\n")
-    write(branch, "content/announcements/z.md", "---\ntitle: 通知\npinned: 1\n---\n")
+    write(branch, "content/announcements/z.md", "---\ntitle: 通知\npinned: 1\n---\n正文。\n")
     problems = check_branch(branch)
     assert problems == sorted(problems)
     assert [(p.path, p.line) for p in problems] == [

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import opencc
@@ -300,3 +302,28 @@ def test_a_copy_given_a_new_date_is_still_a_copy_but_other_fields_make_it_new(
     (news / "tagged.md").write_text(NEWS.replace("---\n正", "tags: [学习]\n---\n正"), "utf-8")
     problems = check_branch(root)
     assert [(p.path, p.warning) for p in problems] == [("content/news/meeting-0305.md", True)]
+
+
+def test_the_cli_build_counts_errors_as_check_does_and_prints_warnings_as_check_does(
+    tmp_path: Path,
+) -> None:
+    # a trial: the build said 发现 13 个问题 where check said 10 个错误，3 个提醒, and put an
+    # English "warning:" before the check's own 提醒：
+    root = make_branch(tmp_path)
+    video = '<iframe src="https://v.qq.com/x"></iframe>'
+    text = f"---\ntitle: 视频\n---\n正文\n\n{video}\n"
+    (root / "content/news/video.md").write_text(text, "utf-8")
+
+    def build() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "tongxin", "build", str(root), "-o", str(tmp_path / "o")]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    result = build()
+    assert result.returncode == 0, result.stderr
+    assert "content/news/video.md:6: 提醒：网页上不会显示" in result.stderr
+    assert "warning: content/" not in result.stderr
+    bad = "---\ntitle: 坏\ndate: 2026-13-01\n---\n正文\n"
+    (root / "content/news/bad.md").write_text(bad, "utf-8")
+    result = build()
+    assert result.returncode == 1
+    assert "构建失败：发现 1 个错误" in result.stderr, result.stderr

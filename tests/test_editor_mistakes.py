@@ -151,6 +151,64 @@ MISTAKES = {
         2,
         ('title: "2026-03-05"', 'title: "2026-03-05"', 'title: "2026-03-05"'),
     ),
+    # a trial: a video pasted with the site's "share → embed" code vanished without a word
+    "an_embedded_video": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ndate: 2026-12-01\n---\n正文\n\n"
+        '<iframe src="https://v.qq.com/txp/iframe/player.html?vid=x1" width="600"></iframe>\n',
+        7,
+        ("[观看视频](https://v.qq.com/", "[觀看影片](https://v.qq.com/", "[Watch the video]("),
+        warning=True,
+    ),
+    "a_title_without_text": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ndate: 2026-12-01\n---\n\u3000\u3000\n",
+        2,
+        ("正文是空的", "內文是空的", "no text"),
+        warning=True,
+    ),
+    # a trial: the file is PHOTO.PNG on Windows, where capitals do not matter
+    "an_image_in_other_capitals": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\n---\n正文\n\n![照片](../files/PHOTO.png)\n",
+        6,
+        ("请写成 ../files/photo.png", "請寫成 ../files/photo.png", "write ../files/photo.png"),
+    ),
+    "an_attachment_in_other_capitals": Mistake(
+        "content/announcements/form.md",
+        "---\ntitle: 报名\nattachments:\n  - title: 表\n    file: files/Photo.PNG\n---\n正文\n",
+        5,
+        ("请写成 files/photo.png", "請寫成 files/photo.png", "write files/photo.png"),
+    ),
+    # the folder as the file manager shows it: content/files/ (told the form that works)
+    "an_image_written_with_content_files": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\n---\n正文\n\n![照片](content/files/photo.png)\n",
+        6,
+        ("写成 ../files/photo.png", "寫成 ../files/photo.png", "as ../files/photo.png"),
+    ),
+    # a trial: answers written as the letters the page shows, or with a Chinese comma
+    "an_answer_written_as_a_letter": Mistake(
+        "content/study/quiz.md",
+        "---\ntitle: 自测\nquiz:\n  - question: 哪个对？\n    options: [甲, 乙]\n"
+        "    answer: B\n---\n正文\n",
+        6,
+        ("answer: 1", "answer: 1", "answer: 1"),
+    ),
+    "answers_with_a_chinese_comma": Mistake(
+        "content/study/quiz.md",
+        "---\ntitle: 自测\nquiz:\n  - question: 哪些对？\n    options: [甲, 乙, 丙]\n"
+        "    answer: [0，2]\n---\n正文\n",
+        6,
+        ("answer: [0, 2]", "answer: [0, 2]", "answer: [0, 2]"),
+    ),
+    "options_with_chinese_commas": Mistake(
+        "content/study/quiz.md",
+        "---\ntitle: 自测\nquiz:\n  - question: 哪个对？\n    options: [甲，乙，丙]\n"
+        "    answer: 1\n---\n正文\n",
+        6,
+        ("options: [甲, 乙, 丙]", "options: [甲, 乙, 丙]", "options: [甲, 乙, 丙]"),
+    ),
     "tags_in_chinese_brackets": Mistake(
         NEWS,
         "---\ntitle: 敬老活动\ndate: 2026-12-01\ntags: 【志愿服务, 敬老】\n---\n正文\n",
@@ -497,6 +555,11 @@ def test_correct_forms_pass(tmp_path: Path) -> None:
         ("", "", ""),
     )
     make_branch(tmp_path, "zh-CN", fixed)
+    # an attachment written as images are (../files/…) or as the folder shows (content\files\…)
+    notice = "---\ntitle: 报名\nattachments:\n  - {title: 表, file: ../files/photo.png}\n"
+    notice += "  - {title: 图, file: 'content\\files\\photo.png'}\n---\n见附件。\n"
+    (tmp_path / "content/announcements").mkdir(parents=True)
+    (tmp_path / "content/announcements/form.md").write_text(notice, encoding="utf-8")
     assert [str(p) for p in check_branch(tmp_path)] == []
 
 

@@ -38,7 +38,9 @@ summary: 全体党员参加。
 |---|---|---|---|
 | 走访困难群众 | 王芳 | 3月底 | 每户建立台账，跟踪回访，确保问题得到解决 |
 
-    print("代码块也不应撑宽页面，即使这一行非常非常非常非常非常非常非常非常长")
+```
+print("代码块也不应撑宽页面，即使这一行非常非常非常非常非常非常非常非常长")
+```
 """,
     "content/announcements/notice.md": """\
 ---
@@ -82,6 +84,9 @@ quiz:
   - question: 哪些属于党员的义务？
     options: [认真学习, 执行党的决定, 享受特权]
     answer: [0, 1]
+  - question: 入党誓词是在什么时候宣读的？
+    options: [A. 入党宣誓仪式上, B、转正时, (C) 支部大会上]
+    answer: 0
 ---
 学习党章总纲。
 """,
@@ -169,6 +174,14 @@ def test_article_page_with_its_css_and_js_weighs_under_100_kb(site: Path, page: 
     total, assets = page_weight(site, page)
     assert any(url.endswith("site.css") for url in assets)
     assert total <= PAGE_BUDGET_BYTES, f"{page}: {total} bytes with {assets}"
+
+
+def test_quiz_options_typed_with_their_letters_are_not_lettered_twice(site: Path) -> None:
+    # a trial: options written "A. 甲" showed as "A. A. 甲" (the list letters them itself)
+    html = (site / QUIZ).read_text(encoding="utf-8")
+    assert "<li>入党宣誓仪式上</li>" in html and "<li>转正时</li>" in html, html
+    assert "A. 入党宣誓仪式上" in html  # the answer names the option with its letter once
+    assert "A. A." not in html and "<li>B、" not in html and "(C)" not in html
 
 
 def test_quiz_page_loads_the_quiz_client_and_others_do_not(site: Path) -> None:

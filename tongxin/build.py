@@ -145,7 +145,10 @@ class _WarningPrinter(logging.Handler):
             return
         self.seen.append(message)
         if self.stream is not None:
-            print(f"warning: {message}", file=self.stream)
+            # ours are printed as tongxin check prints them (in the site's language, 提醒：…
+            # where it says so); Pelican's, in English, are marked as warnings
+            ours = record.name.split(".")[0] in ("tongxin", "plugins")
+            print(message if ours else f"warning: {message}", file=self.stream)
 
 
 @contextmanager

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from tongxin.checkdates import Dated, backdated_problems, declared_value
-from tongxin.checklinks import SiteLinks, body_offset, markdown_links
+from tongxin.checklinks import SiteLinks, body_offset, case_twin, markdown_links
 from tongxin.checknames import (
     RESERVED_PAGE_SLUGS,
     gbk_guess,
@@ -56,12 +57,18 @@ from tongxin.frontmatter import (
 )
 from tongxin.hanzi import simplified_in
 from tongxin.i18n import translate
-from tongxin.linkrules import files_fix, image_targets, is_local_path, link_form_problems
+from tongxin.linkrules import (
+    embed_problems,
+    files_fix,
+    image_targets,
+    is_local_path,
+    link_form_problems,
+)
 from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
 #: Bumped when what the per-file cache holds changes.
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 CACHE_FILE = "check.json"
 
 
@@ -140,8 +147,13 @@ class _Checker:
         # unchanged file is neither read nor validated again; checks across files (slugs,
         # links, attachments) always run, from the remembered facts.
         self.cache_path = Path(cache_dir) / CACHE_FILE if cache_dir else None
+        self.cached_raw_html: bool | None = None  # site.yaml's raw_html when cached
         self.cached: dict[str, Any] = self.load_cache()
         self.fresh: dict[str, Any] = {}
+
+    def raw_html(self) -> bool:
+        """Whether site.yaml publishes raw HTML as written (embedded players stay)."""
+        return self.site.get("raw_html") is True
 
     def t(self, key: str, **values: Any) -> str:
         return translate(self.language, f"check.{key}", **values)
@@ -232,12 +244,14 @@ class _Checker:
             or not isinstance(data.get("files"), dict)
         ):
             return {}
+        self.cached_raw_html = data.get("raw_html")
         return data["files"]
 
     def save_cache(self) -> None:
         if self.cache_path is None or self.fresh == self.cached:
             return
         data = {"version": CACHE_VERSION, "language": self.language, "files": self.fresh}
+        data["raw_html"] = self.raw_html()
         try:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.cache_path.with_name(f".{CACHE_FILE}.tmp")
@@ -255,7 +269,7 @@ class _Checker:
         except OSError:
             return False  # reading it reports why
         signature = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-        found = self.cached.get(rel)
+        found = self.cached.get(rel) if self.cached_raw_html == self.raw_html() else None
         self.fresh[rel] = {"signature": signature}
         if not isinstance(found, dict) or found.get("signature") != signature:
             return False
@@ -404,11 +418,23 @@ class _Checker:
             key = "page_reserved_slug" if line > 1 else "page_reserved"
             self.add(rel, line, key, slug=slug)
         links = markdown_links(source)
-        images = image_targets(source.body, body_offset(source))
+        first_line = body_offset(source)
+        images = image_targets(source.body, first_line)
         self.problems.extend(link_form_problems(rel, links, images, self.language))
+        if not self.raw_html():
+            self.problems.extend(embed_problems(rel, source.body, first_line, self.language))
         series = meta.get("series") if source.type == "study" else None
         published = meta.get("status") not in ("draft", "hidden")
         attachments = meta.get("attachments")
+        if (
+            published
+            and not source.body.strip(" \t\r\n\u3000")
+            and not (
+                attachments or meta.get("quiz")  # a form to download, a self-test: content enough
+            )
+        ):
+            text = self.t("empty_body")  # a title alone, or a body of full-width spaces
+            self.problems.append(Problem(rel, source.lines.get("title", 1), text, warning=True))
         entry = _Entry(
             path=source.path,
             rel=rel,
@@ -443,7 +469,12 @@ class _Checker:
         for value, line in entry.attachments:
             target = attachment_path(value)
             if target is None or not (self.content / "files" / target).is_file():
-                self.add(entry.rel, line, "missing_attachment", target=value)
+                twin = case_twin(self.content / "files" / target) if target else None
+                if twin is not None:  # PHOTO1.PNG written photo1.png: fine on Windows only
+                    fixed = "files/" + twin.relative_to(self.content / "files").as_posix()
+                    self.add(entry.rel, line, "case_differs", target=value, fixed=fixed)
+                else:
+                    self.add(entry.rel, line, "missing_attachment", target=value)
 
     def check_outputs(self) -> None:
         """A ``save_as`` naming a file another entry or the site itself writes (the home page,
@@ -514,6 +545,12 @@ class _Checker:
                 fix = files_fix(target)
                 if fix is not None and links.resolves(entry, fix):
                     self.add(entry.rel, line, "files_relative", target=target, fix=fix)
+                    continue
+                twin = case_twin(entry.path.parent / unquote(target.split("#")[0]))
+                if twin is not None:
+                    name, written = twin.name, Path(target.split("#")[0]).name
+                    fixed = target.replace(written, name) if written in target else name
+                    self.add(entry.rel, line, "case_differs", target=target, fixed=fixed)
                     continue
                 key = "missing_attachment" if "files/" in target else "broken_link"
                 self.add(entry.rel, line, key, target=target)

@@ -183,3 +183,14 @@ def markdown_links(source: ContentFile) -> list[tuple[int, str]]:
             targets.append(reference.group(1))
         links.extend((offset + index, target) for target in targets)
     return links
+
+
+def case_twin(path: Path) -> Path | None:
+    """The file ``path`` names with other capitals (``PHOTO1.PNG`` for ``photo1.png``):
+    Windows finds it, the web server does not."""
+    try:
+        folder = Path(os.path.normpath(path.parent))
+        wanted = path.name.casefold()
+        return next((p for p in folder.iterdir() if p.name.casefold() == wanted), None)
+    except (OSError, ValueError):
+        return None

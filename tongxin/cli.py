@@ -36,11 +36,14 @@ def check(path: Path) -> None:
 
 def _print_failure(error: Exception, language: str) -> None:
     from tongxin.i18n import translate
+    from tongxin.problems import errors_in
 
     problems = getattr(error, "problems", [str(error)])
     for problem in problems:
         click.echo(str(problem))
-    click.echo(translate(language, "build.failed", count=len(problems)), err=True)
+    # the errors that stopped it, as tongxin check counts them (its warnings are not)
+    count = len(errors_in(problems)) or len(problems)
+    click.echo(translate(language, "build.failed", count=count), err=True)
 
 
 @main.command(help=help_text("build"))

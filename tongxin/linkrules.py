@@ -8,6 +8,9 @@ Found per file by :mod:`tongxin.check` (cached with the file's other problems):
   other sites, readers see a "此图片来自微信公众平台" placeholder (warning);
 * an image from any other site: it disappears when that site moves it, and a ``http://``
   one is blocked on an ``https://`` page (warning).
+* an embedded player, map or script (``<iframe>``, ``<video>``, ``<script>``…, pasted from
+  a video site's "share → embed"): the page drops it for safety, and the editor would
+  otherwise see the video vanish without a word (warning: link to it instead).
 
 Whether a local target exists is :class:`tongxin.checklinks.SiteLinks`'s work; a
 relative ``files/x.png`` (the page would look for ``/news/<slug>/files/x.png``) is reported
@@ -71,9 +74,32 @@ def link_form_problems(
     return problems
 
 
+_EMBED = re.compile(r"<(iframe|video|audio|embed|object|script|form)\b([^>]*)", re.IGNORECASE)
+_SOURCE = re.compile(r"""\b(?:data-)?src\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def embed_problems(rel: str, body: str, first_line: int, language: str) -> list[Problem]:
+    """A warning for each embedded player, map or script the page will not show."""
+    problems = []
+    for index, line in enumerate(body.splitlines()):
+        if "<" not in line:
+            continue
+        for match in _EMBED.finditer(line):
+            source = _SOURCE.search(match.group(2))
+            address = source.group(1) if source else ""
+            if not address.startswith(("http://", "https://", "//")):
+                address = translate(language, "check.embedded_address")
+            tag = match.group(1).lower()
+            text = translate(language, "check.embedded", tag=tag, address=address)
+            problems.append(Problem(rel, first_line + index, text, warning=True))
+    return problems
+
+
 def files_fix(target: str) -> str | None:
-    """``files/a.png`` (relative to the page) → ``../files/a.png``, the form that works."""
+    """``files/a.png`` or ``content/files/a.png`` (relative to the page) → ``../files/a.png``,
+    the form that works."""
     path = target.strip()
     if path.startswith("./"):
         path = path[2:]
+    path = path.removeprefix("content/")  # the folder as the file manager shows it
     return f"../{path}" if path.startswith("files/") else None

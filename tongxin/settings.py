@@ -231,6 +231,9 @@ LAYOUT: dict[str, Any] = {
         "extension_configs": {
             "markdown.extensions.codehilite": {"css_class": "highlight"},
             "markdown.extensions.extra": {},
+            # a line break is a line break: editors type (and WeChat and Word paste) one
+            # paragraph a line, and 1、… 2、… lines ran into one paragraph
+            "markdown.extensions.nl2br": {},
         },
         "output_format": "html5",
     },

@@ -4,7 +4,8 @@ lunr splits on spaces and its trimmer drops non-ASCII, so Chinese gets no tokens
 tokenize ourselves, identically at build time and in the browser (``tests/vectors/tokenizer.json``
 holds both implementations to the same answers):
 
-1. NFKC (full-width ＡＢＣ１２３ become ABC123), then fold Traditional to Simplified;
+1. NFKC (full-width ＡＢＣ１２３ become ABC123), then fold Traditional to Simplified; invisible
+   characters pasted inside words (zero-width space, soft hyphen, a BOM) are dropped;
 2. a run of CJK characters becomes its overlapping bigrams (一 run of one character stays one
    token), so any substring of two or more characters is the chain of its bigrams;
 3. a run of letters and digits of other scripts becomes one lower-cased word, a word of ASCII
@@ -83,6 +84,11 @@ def _symbols_at(text: str, start: int) -> str:
 _GROUPED = re.compile("(^|[^0-9,])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])")
 
 
+# Invisible characters Word and WeChat paste inside words (zero-width space and joiners,
+# soft hyphen, word joiner, a BOM mid-text): not separators, nothing at all (rule 1).
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+
+
 def _ungroup(text: str) -> str:
     """3,000 as 3000 (rule 4): readers type amounts both ways."""
     if "," not in text:
@@ -159,7 +165,7 @@ def _pieces(text: str, joined: Joined | None = None) -> Iterator[tuple[str | Non
     """The stream cut where tokens come from: (a CJK run, its tokens) or (None, the tokens of
     a stretch without CJK), in order. ``joined`` collects hyphenated words written as one, at
     their positions in the whole stream (:func:`_word_tokens`)."""
-    parts = _CJK_RUN.split(_ungroup(normalise(text)))
+    parts = _CJK_RUN.split(_ungroup(_INVISIBLE.sub("", normalise(text))))
     at = 0
     for i, part in enumerate(parts):
         if i % 2:  # a CJK run: its overlapping bigrams, or the lone character

@@ -22,6 +22,7 @@ from .options import (
     DateTime,
     Digits,
     Integer,
+    Issue,
     ListOf,
     Option,
     OutputPath,
@@ -179,6 +180,14 @@ def _answer_in_range(item: dict, path: KeyPath, ctx: Context) -> None:
             return
         if not 0 <= single < len(options):
             ctx.report(path + ("answer",), "answer_range", found=single, count=len(options))
+            one = options[0] if len(options) == 1 and isinstance(options[0], str) else ""
+            if re.search("[，、；]", one):  # [甲，乙，丙]: one option, with Chinese commas
+                items = [i.strip() for i in re.split("[，、；]", one) if i.strip()]
+                fixed = f"options: [{', '.join(items)}]"
+                ctx.issues[-1] = Issue(
+                    ctx.issues[-1].path, ctx.issues[-1].message + ctx.t("list_hint", fixed=fixed)
+                )
+            return
 
 
 def _no_choice_label(item: dict, path: KeyPath, ctx: Context) -> None:
@@ -186,6 +195,23 @@ def _no_choice_label(item: dict, path: KeyPath, ctx: Context) -> None:
     label = _CHOICE_LABEL.search(question) if isinstance(question, str) else None
     if label:
         ctx.report(path + ("question",), "choice_label_typed", found=label.group(0))
+
+
+_OPTION_LETTER = re.compile(r"\s*[(（]?([A-Za-z])(?:[)）]|\s*[.．、:：])\s*")
+
+
+def unlettered(options: list[Any]) -> list[Any]:
+    """Options written with the letters the page adds itself (``A. 甲``, ``B、乙``, ``(C) 丙``),
+    without them: the page showed "A. A. 甲". Only when every option has its own letter, in
+    order; otherwise they are the options' text."""
+    found = [_OPTION_LETTER.match(o) if isinstance(o, str) else None for o in options]
+    letters = [m.group(1).upper() if m else "" for m in found]
+    if not options or letters != [chr(ord("A") + i) for i in range(len(options))]:
+        return options
+    return [
+        o[m.end() :] if m and o[m.end() :].strip() else o
+        for o, m in zip(options, found, strict=True)
+    ]
 
 
 QUIZ_ITEM = SubConfig(
@@ -225,9 +251,15 @@ assert tuple(FRONT_MATTER) == CONTENT_TYPES
 
 
 def attachment_path(value: str) -> str | None:
-    """The path under ``content/files/`` an attachment names, or None if it escapes."""
+    """The path under ``content/files/`` an attachment names, or None if it escapes.
+
+    ``files/a.pdf`` is the form; ``../files/a.pdf`` (as images in the text are written) and
+    ``content/files/a.pdf`` name the same file and are read so.
+    """
     text = value.strip().replace("\\", "/").lstrip("/")
-    text = text.removeprefix("files/")
+    while text.startswith("../"):
+        text = text[3:]
+    text = text.removeprefix("content/").removeprefix("files/")
     parts = [p for p in text.split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
         return None

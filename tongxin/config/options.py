@@ -98,6 +98,8 @@ class Context:
             text = value.strip().strip("【】「」『』〔〕［］()（）")
             items = [item.strip() for item in re.split(r"[,，、;；]", text) if item.strip()]
             hint = self.t("list_hint", fixed=f"[{', '.join(items)}]")
+        elif expected_key == "type_int_or_list" and (fixed := answer_numbers(value)):
+            hint = self.t("answer_hint", fixed=f"{path[-1]}: {fixed}")
         elif expected_key == "type_str" and isinstance(value, (int, float, date)):
             # title: 0755 is the number 493 to YAML (and No is false, 2026-03-05 a date):
             # quoted as written, it is the text the editor meant
@@ -108,6 +110,24 @@ class Context:
             hint = self.t("quote_hint", fixed=quoted)
         if hint:
             self.issues[-1] = Issue(path, self.issues[-1].message + hint)
+
+
+_ANSWER_PART = re.compile(r"[A-Za-z]|\d+")
+
+
+def answer_numbers(value: Any) -> str:
+    """A quiz answer written as letters or with Chinese commas (``A``, ``A、C``, ``[0，2]``) as
+    the numbers meant (``0``, ``[0, 2]``); "" when it is neither."""
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        value = ",".join(map(str, value))
+    if not isinstance(value, str) or not re.fullmatch(r"[\sA-Za-z\d,，、;；]+", value):
+        return ""
+    parts = _ANSWER_PART.findall(value)
+    letters = [p for p in parts if p.isalpha()]
+    if not parts or (letters and len(letters) != len(parts)):
+        return ""
+    numbers = [ord(p.upper()) - ord("A") if p.isalpha() else int(p) for p in parts]
+    return str(numbers[0]) if len(numbers) == 1 else "[" + ", ".join(map(str, numbers)) + "]"
 
 
 class Option:
