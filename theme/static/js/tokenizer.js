@@ -71,6 +71,10 @@
     });
   }
 
+  // Invisible characters pasted inside words (zero-width space and joiners, soft hyphen,
+  // word joiner, BOM) are nothing at all, as tongxin.tokenizer._INVISIBLE.
+  var INVISIBLE = /[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]/g;
+
   function normalise(text) {
     return fold(String(text).normalize("NFKC"));
   }
@@ -105,7 +109,7 @@
   // of letters written with hyphens between them (e-mail: [0, 2, "email"]), the words
   // written as one and stemmed: the index holds that term where they begin (index_terms).
   function tokenize(text, runs, joins) {
-    var chars = Array.from(ungroup(normalise(text)));
+    var chars = Array.from(ungroup(normalise(text).replace(INVISIBLE, "")));
     var tokens = [];
     var chain = { words: [], at: -1, end: -1 };
     var i = 0;
