@@ -25,6 +25,7 @@ def server():
                 body=atom(feeds.url(f"/{name}/"), f"支部{name}", [Item(f"{name}1", f"{name}标题")]),
             )
         feeds.route("/down/feed.xml", status=500, body=b"oops")
+        feeds.route("/page/feed.xml", body=b"<html><body><p>maintenance</p></body></html>")
         yield feeds
 
 
@@ -49,7 +50,19 @@ def test_quiet_run_names_each_failure_and_sums_up(server: FeedServer, tmp_path: 
     lines = err.strip().splitlines()
     failure = [line for line in lines if "down" in line]
     assert len(failure) == 1 and "服务器出错" in failure[0], err
-    assert lines[-1] == "汇聚结果：正常 1，失败 1，隔离 0，跳过 0（共 2 个支部）", err
+    summary = "汇聚结果：正常 1，失败 1，跳过 0，本次未到抓取时间 0"
+    assert lines[-1] == summary + "（共 2 个支部；有内容被隔离待审的 0 个）", err
+
+
+def test_the_summary_adds_up_when_a_branch_answers_with_no_feed(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # a trial: 正常 27，失败 1 of 27 branches: a branch that answered with a web page was
+    # counted ok (it answered) and failed (it had no feed)
+    branches = [_branch(server, "a"), _branch(server, "page", "/page/feed.xml")]
+    registry = write_registry(tmp_path / "r.yaml", "门户", "https://p.example/", branches)
+    code, err = _federate(str(registry), "-o", str(tmp_path / "www"))
+    assert "汇聚结果：正常 1，失败 1，跳过 0" in err.strip().splitlines()[-1], err
 
 
 def test_quiet_run_with_nothing_wrong_prints_nothing(server: FeedServer, tmp_path: Path) -> None:
@@ -99,12 +112,13 @@ def test_bad_branch_entry_is_skipped_and_the_rest_publishes(
     code, err = _federate(str(registry), "-o", str(out), "-q")
     assert code == 3, err
     assert f"{registry}:8: " in err and "nmae" in err, err
-    assert "跳过 1（共 3 个支部）" in err
+    assert "跳过 1，本次未到抓取时间 0（共 3 个支部" in err
     assert server.requests("/b/feed.xml") == []
     assert (out / "branches/a/index.html").is_file() and (out / "branches/c/index.html").is_file()
     assert not (out / "branches/b").exists()
     code, again = _federate(str(registry), "-o", str(out), "-q")  # said again: the file is ours
-    assert code == 3 and "nmae" in again and "跳过 1（共 3 个支部）" in again, again
+    assert code == 3 and "nmae" in again, again
+    assert "跳过 1，本次未到抓取时间 0（共 3 个支部" in again, again
 
 
 def test_a_skipped_branch_stays_on_the_health_page_with_its_mistake(

@@ -206,13 +206,16 @@ def _federate_outcome(
     if quiet is None or severe or skipped or said in (Say.NEW, Say.REMIND):
         if quiet is not None:  # without -q the run's log already named each failure
             _say_failures(report, language)
+        # the counts add up to the registry: each branch is ok, failed, skipped (a registry
+        # mistake) or not due (--adaptive, --pinged); held entries are counted apart
         say(
             "summary",
-            ok=report.fetched,  # answered this run (with --adaptive or --pinged: those fetched)
+            ok=max(0, report.attempted - len(report.failed)),
             failed=len(report.failed),
-            quarantined=report.statuses.get("quarantined", 0),
             skipped=skipped,
+            waiting=max(0, report.branches - report.attempted),
             branches=report.branches + skipped,
+            quarantined=report.statuses.get("quarantined", 0),
         )
     if not report.published:
         return EXIT_NOT_PUBLISHED
