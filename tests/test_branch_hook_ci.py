@@ -80,6 +80,21 @@ def test_hook_finds_the_venv_that_made_the_branch_and_refuses_bad_content(branch
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_hook_checks_what_the_commit_holds_not_a_stray_file_beside_it(branch: Path) -> None:
+    # a trial: a 新建文本文档.txt dropped into news/ and never added refused every commit
+    env = dict(os.environ, PATH=bare_path())
+    (branch / "content/news/新建文本文档.txt").write_text("草稿", encoding="utf-8")
+    good = branch / "content/news/visit.md"
+    good.write_text("---\ntitle: 走访慰问\n---\n正文\n", encoding="utf-8")
+    git(branch, "add", str(good), env=env)
+    done = git(branch, "commit", "-m", "visit", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # added to the commit, the same file is refused
+    git(branch, "add", "-A", env=env)
+    refused = git(branch, "commit", "-m", "draft", env=env)
+    assert refused.returncode != 0 and "新建文本文档.txt" in refused.stdout + refused.stderr
+
+
 def test_hook_without_tongxin_refuses_and_says_how_to_proceed(branch: Path) -> None:
     (branch / ".git" / "tongxin-python").write_text("/nonexistent/python\n")
     # a Python that cannot import tongxin, first on PATH under both names the hook tries

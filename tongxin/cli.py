@@ -21,11 +21,12 @@ def main() -> None:
 
 @main.command(help=help_text("check"))
 @click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
-def check(path: Path) -> None:
+@click.option("--staged", is_flag=True, help=help_text("opt_staged"))
+def check(path: Path, staged: bool) -> None:
     """Validate a branch's content: print one `path:line: message` per problem, exit 1 if any."""
     from tongxin.commandline import run_check
 
-    lines, status = run_check(path)
+    lines, status = run_check(path, staged=staged)
     for line in lines:
         click.echo(line)
     sys.exit(status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
 from pathlib import Path
 
 from tongxin.i18n import normalise_language, translate, translate_count
@@ -76,8 +77,25 @@ def closing_line(language: str, files: int, problems: list[Problem]) -> str:
     return translate_count(language, "cli.check_found", files, **counts)
 
 
-def run_check(path: Path) -> tuple[list[str], int]:
-    """Output lines and exit status of ``tongxin check PATH``."""
+def untracked_files(root: Path) -> set[str]:
+    """The files under ``root`` git does not track and does not ignore (relative, POSIX);
+    none when ``root`` is not in a git repository."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "--others", "--exclude-standard", "-z"],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {os.fsdecode(name) for name in listed.split(b"\0") if name}
+
+
+def run_check(path: Path, *, staged: bool = False) -> tuple[list[str], int]:
+    """Output lines and exit status of ``tongxin check PATH``; ``staged`` (the pre-commit
+    hook): the problems of files git does not track are left out, so a stray file beside the
+    commit (新建文本文档.txt) does not refuse it."""
     from tongxin.check import check_branch
     from tongxin.frontmatter import branch_language
 
@@ -87,6 +105,10 @@ def run_check(path: Path) -> tuple[list[str], int]:
     language = branch_language(root)
     problems = check_branch(root)
     files = count_sources(root)
+    if staged:
+        untracked = untracked_files(root)
+        problems = [p for p in problems if p.path not in untracked]
+        files -= sum(1 for name in untracked if name.startswith("content/"))
     if Path(path).resolve().is_file():
         # One file asked about (the README's `tongxin check content/news/x.md`): its own
         # problems, and site.yaml's, which it is read with; other files' are not its.
