@@ -270,9 +270,13 @@ def test_unknown_field_suggests_the_nearest_known_one(branch: Path) -> None:
     assert problem == Problem(NEWS, 3, "不认识的字段 tag，是不是想写 tags？")
 
 
-def test_unknown_field_without_a_near_name_has_no_suggestion(branch: Path) -> None:
-    news(branch, "title: 标题\n栏目: 要闻\n")
-    assert the_problem(check_branch(branch), NEWS).message == "不认识的字段 栏目"
+def test_unknown_field_without_a_near_name_is_told_what_to_do(branch: Path) -> None:
+    news(branch, "title: 标题\n栏目: 要闻\n")  # the section is the folder
+    message = the_problem(check_branch(branch), NEWS).message
+    assert message.startswith("不认识的字段 栏目：栏目由文件所在的文件夹决定"), message
+    news(branch, "title: 标题\nlayout: post\n")  # no name near it: not needed here
+    message = the_problem(check_branch(branch), NEWS).message
+    assert message == "不认识的字段 layout：用不到的话请删掉这一行"
 
 
 def test_type_specific_field_in_the_wrong_type_is_unknown(branch: Path) -> None:
@@ -301,7 +305,7 @@ def test_site_yaml_field_types(branch: Path) -> None:
     assert "timezone" in by_line[4] and "Asia/Shanghai" in by_line[4]
     assert "stale_days" in by_line[5]
     assert "contact.email" in by_line[7]
-    assert by_line[8] == "不认识的字段 contact.fax"
+    assert by_line[8] == "不认识的字段 contact.fax：用不到的话请删掉这一行"
 
 
 # --- quiz and attachments ------------------------------------------------------------

@@ -209,6 +209,43 @@ MISTAKES = {
         6,
         ("options: [甲, 乙, 丙]", "options: [甲, 乙, 丙]", "options: [甲, 乙, 丙]"),
     ),
+    # a trial: fields and folders from other tools or in Chinese, with no fix offered
+    "a_category_field": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\ncategory: 要闻\n---\n正文\n",
+        3,
+        ("content/news/ 是要闻", "content/news/ 是要聞", "content/news/ is news"),
+    ),
+    "a_pinned_news_item": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\npinned: true\n---\n正文\n",
+        3,
+        ("只有通知公告", "只有通知公告", "only announcements"),
+    ),
+    "a_field_nobody_knows": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\nlayout: post\n---\n正文\n",
+        3,
+        ("删掉这一行", "刪掉這一行", "delete this line"),
+    ),
+    "a_status_in_chinese": Mistake(
+        NEWS,
+        "---\ntitle: 敬老活动\nstatus: 草稿\n---\n正文\n",
+        3,
+        ("draft？", "draft？", "draft?"),
+    ),
+    "a_folder_named_in_chinese": Mistake(
+        "content/要闻/visit.md",
+        "---\ntitle: 敬老活动\n---\n正文\n",
+        1,
+        ("content/news/", "content/news/", "content/news/"),
+    ),
+    "a_folder_in_the_singular": Mistake(
+        "content/announcement/visit.md",
+        "---\ntitle: 敬老活动\n---\n正文\n",
+        1,
+        ("content/announcements/", "content/announcements/", "content/announcements/"),
+    ),
     "tags_in_chinese_brackets": Mistake(
         NEWS,
         "---\ntitle: 敬老活动\ndate: 2026-12-01\ntags: 【志愿服务, 敬老】\n---\n正文\n",

@@ -8,6 +8,7 @@ being read at all raises :class:`ContentError` carrying editor-facing problems.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -261,6 +262,37 @@ def _diagnosed(fail: Callable[..., ContentError], found: Diagnosis | None) -> No
         raise fail(found.line, f"config.{found.key}", **found.values)
 
 
+#: Folder names an editor writes for the content types (Chinese, singular).
+_FOLDER_NAMES = {
+    **dict.fromkeys(("要闻", "要聞", "新闻", "新聞", "动态", "動態"), "news"),
+    **dict.fromkeys(("通知", "公告", "通知公告", "announcement", "notice", "notices"),
+                    "announcements"),
+    **dict.fromkeys(("学习", "學習", "学习园地", "學習園地", "学习资料"), "study"),
+    **dict.fromkeys(("页面", "頁面", "page"), "pages"),
+}  # fmt: skip
+
+
+def folder_meant(rel: str) -> str | None:
+    """The content folder a misnamed one under ``content/`` stands for, if any is plain."""
+    parts = rel.split("/")
+    if len(parts) < 3 or parts[0] != "content":
+        return None
+    written = parts[1].strip()
+    meant = _FOLDER_NAMES.get(written) or _FOLDER_NAMES.get(written.lower())
+    if meant is None:
+        close = difflib.get_close_matches(written.lower(), list(CONTENT_TYPES), n=1, cutoff=0.7)
+        meant = close[0] if close else None
+    return f"content/{meant}/" if meant and meant != written else None
+
+
+def _unknown_folder(rel: str, lang: str) -> ContentError:
+    text = translate(lang, "check.unknown_folder", folders=", ".join(CONTENT_TYPES))
+    meant = folder_meant(rel)
+    if meant:  # content/要闻/, content/announcement/, content/New/
+        text += translate(lang, "check.folder_meant", folder=meant)
+    return ContentError([Problem(rel, 1, text)])
+
+
 def _read_content_file(path: Path, root: Path, language: str | None) -> ContentFile:
     lang = language or branch_language(root)
     rel = relative_posix(path, root)
@@ -272,7 +304,7 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
 
     content_type = content_type_of(path, root)
     if content_type is None:
-        raise fail(1, "unknown_folder", folders=", ".join(CONTENT_TYPES))
+        raise _unknown_folder(rel, lang)
     suffix = path.suffix.lower()
     is_yaml = suffix in YAML_SUFFIXES
     if is_yaml and content_type != "announcements":

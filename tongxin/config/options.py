@@ -413,7 +413,7 @@ class SubConfig(Option):
             option = self.fields.get(key) if isinstance(key, str) else None
             if option is None:
                 text = ctx.t("unknown_field", field=field_name(path + (str(key),)))
-                text += suggestion(str(key), self.fields, ctx)
+                text += suggestion(str(key), self.fields, ctx) or unknown_hint(str(key), ctx)
                 ctx.issues.append(Issue(path + (key,), text))
                 continue
             clean[key] = option.validate(item, path + (key,), ctx)
@@ -464,12 +464,33 @@ LANGUAGE_NAMES = {
 }  # fmt: skip
 
 
+#: Values written in Chinese (a form copied from a Word template): the value meant.
+CHINESE_VALUES = {
+    **dict.fromkeys(("草稿", "未发布", "未發佈"), "draft"),
+    **dict.fromkeys(("发布", "發佈", "已发布", "已發佈", "公开", "公開"), "published"),
+    **dict.fromkeys(("隐藏", "隱藏"), "hidden"),
+}
+
+#: Fields other generators (Hexo, Hugo, Jekyll, WordPress exports) write, and what to do.
+_OTHER_FIELDS = {
+    **dict.fromkeys(("category", "categories", "栏目", "欄目", "分类", "分類"), "hint_category"),
+    **dict.fromkeys(("pinned", "top", "sticky"), "hint_pinned"),
+}
+
+
+def unknown_hint(key: str, ctx: Context) -> str:
+    """What to do with a field this place does not know: the field meant, or delete it."""
+    return ctx.t(_OTHER_FIELDS.get(key.strip().lower(), "hint_delete"))
+
+
 def suggestion(word: str, candidates: Iterable[str], ctx: Context) -> str:
     """ ", did you mean X?" in the site's language, or nothing when no name is close."""
     candidates = list(candidates)
     same = [c for c in candidates if c.lower() == word.lower()]  # zh-cn is zh-CN, not zh-TW
-    translated = CHINESE_FIELD_NAMES.get(word.strip()) or LANGUAGE_NAMES.get(
-        word.strip().lower().replace("_", "-")
+    translated = (
+        CHINESE_FIELD_NAMES.get(word.strip())
+        or CHINESE_VALUES.get(word.strip())
+        or LANGUAGE_NAMES.get(word.strip().lower().replace("_", "-"))
     )
     if same or translated in candidates:
         return ctx.t("did_you_mean", suggestion=same[0] if same else translated)
