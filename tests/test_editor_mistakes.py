@@ -11,6 +11,8 @@ fix it; warnings must not fail the check, errors must.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +28,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @dataclass(frozen=True)
 class Mistake:
     path: str
-    text: str
+    text: str | bytes
     line: int
     #: a fragment each language's message must contain: zh-CN, zh-TW, en
     words: tuple[str, str, str]
@@ -36,6 +38,17 @@ class Mistake:
 
 
 NEWS = "content/news/meeting.md"
+
+
+def _docx() -> bytes:
+    """A .docx in the shape Word writes one: a zip holding word/document.xml."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document><w:t>敬老活动</w:t></w:document>")
+    return buffer.getvalue()
+
+
 _FULLWIDTH = (
     "看不见的全角空格（U+3000）",
     "看不見的全形空格（U+3000）",
@@ -245,6 +258,37 @@ MISTAKES = {
         "---\ntitle: 敬老活动\n---\n正文\n",
         1,
         ("content/announcements/", "content/announcements/", "content/announcements/"),
+    ),
+    # a trial: files that are not articles, named as the editor's Windows shows them
+    "a_word_document_saved_as_md": Mistake(
+        NEWS, _docx(), 1, ("另存为", "另存新檔", "Save As plain text")
+    ),
+    "a_wordpad_file_saved_as_md": Mistake(
+        NEWS, "{\\rtf1\\ansi 敬老活动}\n", 1, ("写字板", "WordPad", "WordPad")
+    ),
+    "a_hidden_txt_extension": Mistake(
+        "content/news/通知.md.txt",
+        "---\ntitle: 通知\n---\n正文\n",
+        1,
+        ("请改名为 通知.md", "請改名為 通知.md", "Rename it 通知.md"),
+    ),
+    "a_word_document_among_the_articles": Mistake(
+        "content/news/会议纪要.docx",
+        _docx(),
+        1,
+        ("放进 content/files/", "放進 content/files/", "put it in content/files/"),
+    ),
+    "a_chinese_dash_for_the_opening_line": Mistake(
+        NEWS,
+        "———\ntitle: 敬老活动\n———\n正文\n",
+        1,
+        ("写成了 ———", "寫成了 ———", "written ———"),
+    ),
+    "a_blank_line_before_the_opening_line": Mistake(
+        NEWS,
+        "\n---\ntitle: 敬老活动\n---\n正文\n",
+        1,
+        ("第 2 行", "第 2 行", "line 2"),
     ),
     "tags_in_chinese_brackets": Mistake(
         NEWS,
@@ -558,7 +602,10 @@ def make_branch(root: Path, language: str, mistake: Mistake) -> None:
     (root / "content" / "files" / "photo.png").write_bytes(PNG)
     target = root / mistake.path
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(mistake.text, encoding="utf-8")
+    if isinstance(mistake.text, bytes):
+        target.write_bytes(mistake.text)
+    else:
+        target.write_text(mistake.text, encoding="utf-8")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

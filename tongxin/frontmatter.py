@@ -146,6 +146,10 @@ def read_text_checked(path: Path, root: Path, language: str) -> str:
         raise fail(1, "unreadable", error=error.strerror or str(error)) from error
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode" (UTF-16)
         raise fail(1, "utf16")
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # .docx (a zip), .doc, .wps
+        raise fail(1, "word_file")
+    if raw.startswith(b"{\\rtf"):  # WordPad's default format
+        raise fail(1, "rtf_file")
     if b"\x00" in raw:
         raise fail(raw[: raw.index(b"\x00")].count(b"\n") + 1, "binary")
     try:
@@ -257,6 +261,37 @@ def _opening_hidden(text: str) -> Diagnosis | None:
     return None
 
 
+_DASHES = frozenset("-—–－‐‑‒―一_﹣")
+#: Files an editor drops beside the articles that are documents, not articles.
+_DOCUMENTS = frozenset((".doc", ".docx", ".wps", ".pdf", ".xls", ".xlsx", ".et", ".ppt", ".pptx"))
+
+
+def _extension_problem(path: Path) -> tuple[str, dict[str, Any]]:
+    """Why a file in a content folder is not an article, by its name."""
+    suffix, name = path.suffix.lower(), path.name
+    if suffix == ".txt" and Path(path.stem).suffix.lower() in MARKDOWN_SUFFIXES:
+        return "hidden_extension", {"name": name, "fixed": path.stem}  # 通知.md.txt
+    if suffix in _DOCUMENTS:
+        return "document_in_content", {"name": name}
+    return "unknown_extension", {"suffix": suffix or "''"}
+
+
+def _opening_misdrawn(text: str) -> tuple[int, str, dict[str, Any]]:
+    """(line, key, values) of a missing front matter: the line meant as ``---`` drawn with
+    other dashes (——— typed in Chinese, ----), or blank lines before it."""
+    lines = text.splitlines()
+    at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if at is None:
+        return 1, "front_matter_missing", {}
+    first = lines[at].strip()
+    drawn = first.replace(" ", "")
+    if drawn != "---" and len(drawn) >= 2 and set(drawn) <= _DASHES:
+        return at + 1, "front_matter_dashes", {"found": first}
+    if drawn == "---" and at > 0:
+        return 1, "front_matter_blank_first", {"at": at + 1}
+    return 1, "front_matter_missing", {}
+
+
 def _diagnosed(fail: Callable[..., ContentError], found: Diagnosis | None) -> None:
     if found is not None:
         raise fail(found.line, f"config.{found.key}", **found.values)
@@ -310,7 +345,8 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
     if is_yaml and content_type != "announcements":
         raise fail(1, "yaml_only_announcements")
     if not is_yaml and suffix not in MARKDOWN_SUFFIXES:
-        raise fail(1, "unknown_extension", suffix=suffix or "''")
+        key, values = _extension_problem(path)
+        raise fail(1, key, **values)
 
     text = read_text_checked(path, root, lang)
     body_line = 1
@@ -323,7 +359,8 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
             raise fail(1, "front_matter_unclosed") from None
         if split is None:
             _diagnosed(fail, _opening_hidden(text))
-            raise fail(1, "front_matter_missing")
+            line, key, values = _opening_misdrawn(text)
+            raise fail(line, key, **values)
         yaml_text, first_line, body, body_line = split
 
     # a pasted full-width space; a title's "#…" that YAML would drop as a comment
