@@ -65,8 +65,9 @@ _ESCAPED_OPENING = re.compile(
 def escaped_once(markup: str) -> str:
     """``markup``, unescaped once more when it was escaped twice: no tag, and it opens with
     an escaped one (``&lt;p&gt;12月6日…``). Text that merely mentions a tag after other
-    words (``如何使用 &lt;div&gt; 标签``) stays as it is."""
-    if "<" in markup or not _ESCAPED_OPENING.match(markup):
+    words (``如何使用 &lt;div&gt; 标签``) stays as it is; so does an empty value (feedparser
+    gives None for a summary a mangled feed leaves without text)."""
+    if not markup or "<" in markup or not _ESCAPED_OPENING.match(markup):
         return markup
     return html.unescape(markup)
 

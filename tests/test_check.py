@@ -837,3 +837,21 @@ def test_the_closing_line_counts_in_the_languages_words(
     from tongxin.commandline import closing_line
 
     assert closing_line(language, files, problems) == line
+
+
+def test_a_menu_entry_to_a_page_the_site_does_not_have_is_an_error(branch: Path) -> None:
+    # a trial: nav url /关于我们/ (the page is about.md, at /about/) led nowhere, unchecked
+    write(branch, "content/pages/about.md", "---\ntitle: 关于我们\n---\n正文。\n")
+    site = branch / "content" / "site.yaml"
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    data["nav"] = [
+        {"title": "关于我们", "url": "/关于我们/"},
+        {"title": "关于", "url": "about/"},
+        {"title": "要闻", "url": "./news/"},
+        {"title": "上级", "url": "https://portal.example/"},
+    ]
+    site.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    problem = the_problem(check_branch(branch), "content/site.yaml")
+    assert "/关于我们/" in problem.message and not problem.warning
+    lines = site.read_text(encoding="utf-8").splitlines()
+    assert "/关于我们/" in lines[problem.line - 1]

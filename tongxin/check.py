@@ -19,7 +19,6 @@ One pass over ``content/``:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -28,10 +27,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote
 
 from tongxin.checkdates import Dated, backdated_problems, declared_value
-from tongxin.checklinks import SiteLinks, body_offset, case_twin, markdown_links
+from tongxin.checklinks import (
+    SiteLinks,
+    body_offset,
+    case_fix,
+    case_twin,
+    markdown_links,
+    nav_problems,
+)
 from tongxin.checknames import (
     RESERVED_PAGE_SLUGS,
     gbk_guess,
@@ -40,6 +45,7 @@ from tongxin.checknames import (
     output_file,
     printable_path,
     site_owned,
+    unchanged_sample,
     undecodable,
 )
 from tongxin.config.content import FRONT_MATTER, SITE, attachment_path
@@ -143,6 +149,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.entries: list[_Entry] = []
         self.site: dict[str, Any] = {}
+        self.site_lines: dict[Any, int] = {}
         # Per-file results of the last check, keyed by path and (size, mtime, inode): an
         # unchanged file is neither read nor validated again; checks across files (slugs,
         # links, attachments) always run, from the remembered facts.
@@ -183,11 +190,7 @@ class _Checker:
     def warn_sample(self, rel: str, source: ContentFile) -> None:
         """An entry new-branch wrote as a sample, never changed: published as the branch's
         own news (a warning: it may be kept on purpose for a while)."""
-        if source.path.name not in _sample_names():
-            return
-        sample = _samples(self.language).get(rel)
-        written = source.path.read_text(encoding="utf-8", errors="replace")
-        if sample is not None and _lines(written) == _lines(sample):
+        if unchanged_sample(rel, source.path, self.language):
             self.problems.append(Problem(rel, 1, self.t("sample_entry"), warning=True))
 
     def warn_simplified(self, rel: str, source: ContentFile) -> None:
@@ -222,6 +225,7 @@ class _Checker:
         self.check_copies()
         self.problems.extend(self.backdated())
         links = SiteLinks(self.root, self.site, self.entries)
+        self.problems.extend(nav_problems(self.site, self.site_lines, links, self.language))
         for entry in self.entries:
             self.check_attachments(entry)
             self.check_links(entry, links)
@@ -394,6 +398,7 @@ class _Checker:
         self.report_document(rel, document, SITE, data)
         if isinstance(data, dict):
             self.site = data
+            self.site_lines = document.lines
 
     def report_document(self, rel: str, document: YamlDocument, schema: Option, data: Any) -> Any:
         clean, problems = document_problems(rel, document, schema, self.language, data)
@@ -546,32 +551,12 @@ class _Checker:
                 if fix is not None and links.resolves(entry, fix):
                     self.add(entry.rel, line, "files_relative", target=target, fix=fix)
                     continue
-                twin = case_twin(entry.path.parent / unquote(target.split("#")[0]))
-                if twin is not None:
-                    name, written = twin.name, Path(target.split("#")[0]).name
-                    fixed = target.replace(written, name) if written in target else name
+                fixed = case_fix(entry.path.parent, target)
+                if fixed is not None:  # ../files/photo1.png for PHOTO1.PNG
                     self.add(entry.rel, line, "case_differs", target=target, fixed=fixed)
                     continue
                 key = "missing_attachment" if "files/" in target else "broken_link"
                 self.add(entry.rel, line, key, target=target)
-
-
-@functools.cache
-def _sample_names() -> frozenset[str]:
-    """The file names new-branch gives its sample entries (any language)."""
-    scaffold = Path(__file__).parent / "scaffold"
-    return frozenset(p.name for p in scaffold.rglob("content/*/*.md"))
-
-
-@functools.cache
-def _samples(language: str) -> dict[str, str]:
-    from tongxin.scaffold import sample_entries  # (GitPython: only for a file so named)
-
-    return sample_entries(language)
-
-
-def _lines(text: str) -> list[str]:
-    return [line.rstrip() for line in text.strip().splitlines()]
 
 
 def _sameness(meta: dict[str, Any], body: str) -> str:

@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 from tongxin.config.content import CONTENT_TYPES, series_slugs
 from tongxin.frontmatter import ContentFile, points_outside
+from tongxin.i18n import translate
+from tongxin.problems import Problem
 
 #: Site paths our build writes besides entries; links into them are not checked here.
 GENERATED_PREFIXES = ("feeds", "api", "search", "theme", "tags", "tag", "archives", "series")
@@ -194,3 +196,32 @@ def case_twin(path: Path) -> Path | None:
         return next((p for p in folder.iterdir() if p.name.casefold() == wanted), None)
     except (OSError, ValueError):
         return None
+
+
+def case_fix(folder: Path, target: str) -> str | None:
+    """``target`` (a link from a file in ``folder``) with the capitals of the file it names
+    in other capitals, if there is one (``../files/photo1.png`` → ``../files/PHOTO1.PNG``)."""
+    path = target.split("#")[0]
+    twin = case_twin(folder / unquote(path))
+    if twin is None:
+        return None
+    written = Path(path).name
+    return target.replace(written, twin.name) if written in target else twin.name
+
+
+def nav_problems(
+    site: dict[str, Any], lines: dict[Any, int], links: SiteLinks, language: str
+) -> list[Problem]:
+    """A menu entry (site.yaml ``nav``) linking to a page the site does not have: the menu
+    showed it on every page, leading nowhere."""
+    problems = []
+    nav = site.get("nav")
+    for index, item in enumerate(nav if isinstance(nav, list) else []):
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str) or urlsplit(url).scheme or url.startswith("//"):
+            continue  # another site's page: not ours to check
+        path = "/" + url.strip().removeprefix("./").lstrip("/")
+        if not links.site_path_exists(path.split("#")[0].split("?")[0]):
+            text = translate(language, "check.broken_link", target=url)
+            problems.append(Problem("content/site.yaml", lines.get(("nav", index, "url"), 1), text))
+    return problems

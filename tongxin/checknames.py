@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
+from pathlib import Path
 
 from tongxin.config.content import CONTENT_TYPES
 
@@ -125,3 +127,30 @@ _COPY_SUFFIX = re.compile(
 def looks_like_copy(stem: str) -> bool:
     """True when a file name (without its suffix) ends as a file manager names a copy."""
     return bool(_COPY_SUFFIX.search(stem))
+
+
+def unchanged_sample(rel: str, path: Path, language: str) -> bool:
+    """Whether ``path`` (at ``rel``) is a sample entry new-branch wrote, never changed."""
+    if path.name not in _sample_names():
+        return False
+    sample = _samples(language).get(rel)
+    written = path.read_text(encoding="utf-8", errors="replace")
+    return sample is not None and _lines(written) == _lines(sample)
+
+
+@functools.cache
+def _sample_names() -> frozenset[str]:
+    """The file names new-branch gives its sample entries (any language)."""
+    scaffold = Path(__file__).parent / "scaffold"
+    return frozenset(p.name for p in scaffold.rglob("content/*/*.md"))
+
+
+@functools.cache
+def _samples(language: str) -> dict[str, str]:
+    from tongxin.scaffold import sample_entries  # (GitPython: only for a file so named)
+
+    return sample_entries(language)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip().splitlines()]
