@@ -168,7 +168,9 @@ class TongxinMarkdownReader(BaseReader):
             if isinstance(meta.get(key), date):
                 out[key] = as_datetime(meta[key])
         if isinstance(meta.get("tags"), list):
-            tags = [Tag(str(t), self.settings) for t in meta["tags"] if str(t).strip()]
+            # each once: [组织生活, 组织生活] showed the tag twice
+            names = dict.fromkeys(str(t).strip() for t in meta["tags"] if str(t).strip())
+            tags = [Tag(name, self.settings) for name in names]
             if tags:
                 out["tags"] = tags
         if isinstance(meta.get("summary"), str) and meta["summary"].strip():

@@ -290,6 +290,21 @@ MISTAKES = {
         1,
         ("第 2 行", "第 2 行", "line 2"),
     ),
+    # a trial: a phone's 8 MB photo passed without a word, and a 28 MB one was told to go
+    # "elsewhere" (it needs shrinking)
+    "a_phone_photo_as_taken": Mistake(
+        "content/files/visit.jpg",
+        "x" * (3 * 1024 * 1024),
+        1,
+        ("缩小到 1 MB 以内", "縮小到 1 MB 以內", "shrink it under 1 MB"),
+        warning=True,
+    ),
+    "a_photo_over_the_limit": Mistake(
+        "content/files/visit.jpg",
+        "x" * (11 * 1024 * 1024),
+        1,
+        ("调整大小", "調整大小", "Resize"),
+    ),
     "tags_in_chinese_brackets": Mistake(
         NEWS,
         "---\ntitle: 敬老活动\ndate: 2026-12-01\ntags: 【志愿服务, 敬老】\n---\n正文\n",

@@ -29,7 +29,7 @@ contact:
 title: 支部召开组织生活会
 date: 2026-03-05
 modified: 2026-03-06
-tags: [组织生活]
+tags: [组织生活, 组织生活 ]  # twice, as pasted
 summary: 全体党员参加。
 ---
 正文第一段。一个很长的网址：https://test.example/a/very/long/path/that/should/wrap/nicely/on/small/screens/without/overflowing
@@ -174,6 +174,11 @@ def test_article_page_with_its_css_and_js_weighs_under_100_kb(site: Path, page: 
     total, assets = page_weight(site, page)
     assert any(url.endswith("site.css") for url in assets)
     assert total <= PAGE_BUDGET_BYTES, f"{page}: {total} bytes with {assets}"
+
+
+def test_a_tag_written_twice_is_listed_once(site: Path) -> None:
+    html = (site / NEWS).read_text(encoding="utf-8")
+    assert html.count(">组织生活</a>") == 1, html
 
 
 def test_quiz_options_typed_with_their_letters_are_not_lettered_twice(site: Path) -> None:

@@ -73,6 +73,11 @@ from tongxin.linkrules import (
 from tongxin.problems import Problem
 from tongxin.yamlsrc import YamlDocument
 
+#: Photos readers download on every visit of the page: above this, a warning (a phone's
+#: photo as taken is 3-8 MB, a minute on a slow mobile link; 1 MB shows it as well).
+HEAVY_PHOTO_BYTES = 1024 * 1024
+PHOTO_SUFFIXES = frozenset((".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".heic"))
+
 #: Bumped when what the per-file cache holds changes.
 CACHE_VERSION = 7
 CACHE_FILE = "check.json"
@@ -368,14 +373,14 @@ class _Checker:
         except OSError as error:  # e.g. a dangling symlink
             self.add(self.rel(path), 1, "unreadable", error=error.strerror or str(error))
             return
+        megabytes = f"{size / 1048576:.1f}"
+        photo = path.suffix.lower() in PHOTO_SUFFIXES
         if size > MAX_FILE_BYTES:
-            self.add(
-                self.rel(path),
-                1,
-                "too_large",
-                size=f"{size / 1048576:.1f}",
-                limit=MAX_FILE_BYTES // 1048576,
-            )
+            key = "too_large_photo" if photo else "too_large"
+            self.add(self.rel(path), 1, key, size=megabytes, limit=MAX_FILE_BYTES // 1048576)
+        elif photo and size > HEAVY_PHOTO_BYTES:  # a phone's photo, as taken: slow on a phone
+            text = self.t("heavy_photo", size=megabytes, limit=HEAVY_PHOTO_BYTES // 1048576)
+            self.problems.append(Problem(self.rel(path), 1, text, warning=True))
 
     # --- site.yaml and entries ----------------------------------------------------------
 
