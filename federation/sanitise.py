@@ -6,6 +6,10 @@ frames, objects, SVG or MathML. Links may point only to http, https or mailto an
 the entry (else feed) address *by the sanitiser itself*, after entity decoding, so an obfuscated
 ``jav&#x61;script:`` cannot slip through as "relative". Titles, authors and tags become plain text.
 
+An embedded player (``<iframe>``, ``<video>``, ``<audio>``, ``<embed>``, a ``<source>``) goes with
+its frame, but not without a trace: a link to what it played is put in its place
+(:func:`media_links`), so a reader can still watch the video on its own site.
+
 :func:`sanitise_entry` returns a new :class:`Entry` and leaves its argument alone, so the
 screening stage can still look at the raw HTML (hidden text is only visible there).
 """
@@ -176,7 +180,7 @@ def clean_html(fragment: str, base_url: str) -> str:
     if fragment.count("<") > MAX_DEPTH:
         fragment = flatten_nesting(fragment)
     # Text hidden by styles the allowlist strips would be revealed: drop it (screen_html).
-    fragment = drop_hidden(fragment)
+    fragment = media_links(drop_hidden(fragment))
     cleaned = _clean(fragment, base_url)
     for _attempt in range(3):
         if len(cleaned) <= HTML_LIMIT:
@@ -188,6 +192,44 @@ def clean_html(fragment: str, base_url: str) -> str:
         if len(cleaned) <= HTML_LIMIT
         else html.escape(plain_text(fragment, HTML_LIMIT // 8))
     )
+
+
+#: An embedded player: a video or audio element with what it holds (its <source> elements
+#: would go with it), or an iframe or embed.
+_MEDIA = re.compile(
+    # (bounded: an unclosed <video> looks no further, so many of them stay linear)
+    r"<(video|audio)\b[^>]*>.{0,4096}?</\1\s*>|<(?:iframe|embed|video|audio)\b[^>]*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_BLOCK_OPEN = re.compile(r"<(?:p|li|td|figure|div)\b[^>]*>\s*$", re.IGNORECASE)
+_MEDIA_SOURCE = re.compile(
+    r"""\s(?:data-)?src\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
+)
+
+
+def media_links(fragment: str) -> str:
+    """``fragment`` with a link to each embedded player's address before the player (which
+    the allowlist then drops with what it holds): ``<a href="…">▶ …</a>``. Addresses are
+    http(s) or relative (resolved by the cleaner); each once."""
+    if "<" not in fragment or not _MEDIA.search(fragment):
+        return fragment
+    seen: set[str] = set()
+
+    def link(match: re.Match[str]) -> str:
+        found = _MEDIA_SOURCE.search(match.group(0))  # its own src, else its first <source>
+        address = html.unescape(next((g for g in found.groups() if g), "")) if found else ""
+        address = address.strip()
+        scheme = urlsplit(address).scheme.lower()
+        if not address or address in seen or scheme not in ("", "http", "https"):
+            return match.group(0)
+        seen.add(address)
+        shown = html.escape(address if len(address) <= 80 else address[:77] + "…")
+        anchor = f'<a href="{html.escape(address)}">▶ {shown}</a>'
+        # a paragraph of its own, unless the player already sits at the start of one
+        inside = _BLOCK_OPEN.search(fragment, max(0, match.start() - 200), match.start())
+        return (anchor if inside else f"<p>{anchor}</p>") + match.group(0)
+
+    return _MEDIA.sub(link, fragment)
 
 
 #: An attribute holding a URL whose value does not start with a scheme (relative, ``//host``,

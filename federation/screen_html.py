@@ -259,6 +259,10 @@ def _walk(
     return text, hidden
 
 
+#: Embedded players: their address becomes a link on the portal (sanitise.media_links).
+_PLAYERS = frozenset({"iframe", "embed", "video", "audio", "source"})
+
+
 def _read_attributes(
     tag: str, attrib: Any, base_url: str, how: str | None, facts: HtmlFacts
 ) -> None:
@@ -266,8 +270,11 @@ def _read_attributes(
     for name in ("alt", "title"):
         if attrib.get(name):
             facts.attributes.append(attrib[name])
-    if tag == "a" and attrib.get("href"):
-        href = _absolute(attrib["href"], base_url)
+    target = attrib.get("href") if tag == "a" else None
+    if tag in _PLAYERS:  # the sanitiser puts a link to what it plays in its place
+        target = attrib.get("src") or attrib.get("data-src")
+    if target:
+        href = _absolute(target, base_url)
         if href:
             facts.links.append(href)
             facts.attributes.append(urlsplit(href).hostname or "")

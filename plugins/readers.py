@@ -61,10 +61,13 @@ def _markdown_cleaner() -> Any:
 
 
 def clean_markdown_html(html: str) -> str:
-    """Markdown's output with raw HTML reduced to the allowlist (no scripts, handlers, styles)."""
+    """Markdown's output with raw HTML reduced to the allowlist (no scripts, handlers, styles);
+    an embedded player leaves a link to what it played (``sanitise.media_links``)."""
     if "<" not in html:
         return html
-    return str(_markdown_cleaner().clean(html))
+    from tongxin.federation.sanitise import media_links
+
+    return str(_markdown_cleaner().clean(media_links(html)))
 
 
 class Tag(PelicanTag):

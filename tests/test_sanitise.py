@@ -177,3 +177,30 @@ def test_safe_url_fast_path_agrees_with_urljoin(url: str) -> None:
 
     for base in ("", BASE, "http://other.example/"):
         assert safe_url(url, base) == slow(url, base)
+
+
+def test_an_embedded_player_leaves_a_link_to_what_it_played() -> None:
+    # a trial: RSSHub's WeChat output and a WordPress post lost their video and audio
+    # without a trace (the allowlist drops frames and players with what they hold)
+    raw = (
+        '<p><iframe class="video_iframe" data-src="https://v.qq.com/txp/iframe/player.html?'
+        'vid=x1234" frameborder="0"></iframe></p>'
+        '<video controls poster="p.jpg"><source src="/media/a.mp4" type="video/mp4"></video>'
+        '<audio src="https://x.example/a.mp3"></audio>'
+        '<iframe src="javascript:alert(1)"></iframe>'
+        '<div style="display:none"><iframe src="https://spam.example/"></iframe></div>'
+    )
+    out = clean_html(raw, "https://site.example/news/1.html")
+    hrefs = re.findall(r'href="([^"]+)"', out)
+    assert hrefs == [
+        "https://v.qq.com/txp/iframe/player.html?vid=x1234",
+        "https://site.example/media/a.mp4",
+        "https://x.example/a.mp3",
+    ], out
+    assert "<iframe" not in out and "<video" not in out and "javascript" not in out
+    assert "spam.example" not in out  # a hidden player stays hidden
+
+
+def test_many_unclosed_players_stay_linear() -> None:
+    out = clean_html("<video>" * 50_000, "https://site.example/")
+    assert "<video" not in out

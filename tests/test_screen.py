@@ -293,3 +293,15 @@ def test_a_wechat_article_copied_whole_is_published_whole(rules: ScreenRules):
     # the wrapper's text is not dropped as hidden before sanitising
     assert "会议强调" in (clean.content_html or "")
     assert "visibility" not in (clean.content_html or "")
+
+
+def test_a_players_address_counts_as_a_link(rules: ScreenRules):
+    # the sanitiser leaves a link to what a player played: the screen reads it as a link
+    facts = read_html(
+        '<p>看</p><iframe src="https://v.example/p?vid=1"></iframe>'
+        '<div style="display:none"><iframe src="https://spam.example/x"></iframe></div>',
+        rules,
+        "https://nanhu.example/news/1/",
+    )
+    assert "https://v.example/p?vid=1" in facts.links
+    assert facts.hidden_links == ["https://spam.example/x"]

@@ -42,6 +42,20 @@ summary: 全体党员参加。
 print("代码块也不应撑宽页面，即使这一行非常非常非常非常非常非常非常非常长")
 ```
 """,
+    # pasted as editors paste (a trial): a paragraph a line, Word's first-line indent as four
+    # spaces, a video site's embed code
+    "content/news/pasted.md": """\
+---
+title: 走访慰问
+date: 2026-03-04
+---
+第一段：支部组织党员志愿者走访慰问。
+第二段：志愿者为老人送去了米面油。
+
+    第三段：Word 的首行缩进粘贴成了四个空格。
+
+<iframe src="https://v.qq.com/txp/iframe/player.html?vid=x1234" width="600"></iframe>
+""",
     "content/announcements/notice.md": """\
 ---
 title: 关于党费收缴的通知
@@ -174,6 +188,15 @@ def test_article_page_with_its_css_and_js_weighs_under_100_kb(site: Path, page: 
     total, assets = page_weight(site, page)
     assert any(url.endswith("site.css") for url in assets)
     assert total <= PAGE_BUDGET_BYTES, f"{page}: {total} bytes with {assets}"
+
+
+def test_pasted_lines_stay_lines_and_an_indent_is_no_code_box(site: Path) -> None:
+    html = (site / "news/pasted/index.html").read_text(encoding="utf-8")
+    assert "走访慰问。<br" in html and "第二段" in html  # one paragraph a line
+    assert "<pre" not in html and "<p>第三段：Word" in html
+    # the player is gone, a link to what it played is left
+    assert "<iframe" not in html
+    assert 'href="https://v.qq.com/txp/iframe/player.html?vid=x1234"' in html
 
 
 def test_a_tag_written_twice_is_listed_once(site: Path) -> None:
