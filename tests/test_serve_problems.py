@@ -50,16 +50,20 @@ def test_a_failed_rebuild_shows_its_problems_on_every_page_until_fixed(tmp_path:
         assert status == 200 and "tongxin-problems" not in page
 
         article.write_text(ARTICLE.format(date="2026-13-01"), "utf-8")
+        # beside the error, a warning (an empty entry): the banner shows what stopped it
+        (content / "news" / "empty.md").write_text("---\ntitle: 空\n---\n", "utf-8")
         before = rebuilder.generation
         assert rebuilder.rebuild_if_changed() is False
         assert rebuilder.generation > before  # open pages reload to show it
-        assert lines and lines[0].startswith("content/news/meeting.md:3")
+        assert any(line.startswith("content/news/meeting.md:3") for line in lines)
         for path in ("/news/meeting/", "/", "/news/just-created/"):
             status, page = _get(base + path)
             assert "tongxin-problems" in page, path
             assert "预览没有更新" in page and "content/news/meeting.md:3" in page, path
+            assert "content/news/empty.md" not in page, path  # (in the terminal)
         assert status == 404
 
+        assert any(line.startswith("content/news/empty.md") for line in lines)
         article.write_text(ARTICLE.format(date="2026-12-02"), "utf-8")
         assert rebuilder.rebuild_if_changed() is True
         status, page = _get(base + "/news/meeting/")

@@ -37,7 +37,7 @@ class BuildFailed(Exception):
     """Nothing was published; ``problems`` are ready to print, one per line."""
 
     def __init__(self, problems: list[Problem] | list[str]) -> None:
-        self.problems = list(problems)
+        self.problems: list[Problem | str] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs
 
 from tongxin.build import BuildFailed, build_site
 from tongxin.i18n import translate
+from tongxin.problems import errors_in
 
 POLL_SECONDS = 0.25
 BUILD_PATH = "/__tongxin/build"
@@ -135,9 +136,12 @@ class Rebuilder:
                 self.bump()
             result = build_site(self.root, self.output, self.siteurl, progress=False)
         except BuildFailed as error:
-            self.problems = [str(problem) for problem in error.problems]
-            for problem in self.problems:
-                self.report(problem)
+            for problem in error.problems:
+                self.report(str(problem))
+            # the page shows what stopped the build (its warnings are in the terminal): a
+            # trial's banner hid 2 errors among 5 warnings
+            errors = errors_in(error.problems) or error.problems
+            self.problems = [str(problem) for problem in errors]
             self.bump()  # open pages reload and show the problems
             return False
         finally:
