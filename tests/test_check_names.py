@@ -320,7 +320,7 @@ def test_the_cli_build_counts_errors_as_check_does_and_prints_warnings_as_check_
 
     result = build()
     assert result.returncode == 0, result.stderr
-    assert "content/news/video.md:6: 提醒：网页上不会显示" in result.stderr
+    assert "content/news/video.md:6: 提醒：网页上不会直接播放" in result.stderr
     assert "warning: content/" not in result.stderr
     bad = "---\ntitle: 坏\ndate: 2026-13-01\n---\n正文\n"
     (root / "content/news/bad.md").write_text(bad, "utf-8")

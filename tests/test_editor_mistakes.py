@@ -634,6 +634,9 @@ def test_mistake_is_explained(tmp_path: Path, name: str, language: str) -> None:
     matching = [p for p in problems if str(p).startswith(where) and words in p.message]
     assert matching, [str(p) for p in problems]
     assert all(p.warning is mistake.warning for p in matching)
+    # a warning says so first, in the site's language (the build prints it as check does)
+    mark = ("提醒：", "提醒：", "warning: ")[LANGUAGES.index(language)]
+    assert all(p.message.startswith(mark) is p.warning for p in matching), matching
     # the check fails on errors and passes with only warnings
     assert bool(errors_in(problems)) is not mistake.warning, [str(p) for p in problems]
     # and never shows the parser's English to a Chinese editor

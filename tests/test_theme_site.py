@@ -56,6 +56,18 @@ date: 2026-03-04
 
 <iframe src="https://v.qq.com/txp/iframe/player.html?vid=x1234" width="600"></iframe>
 """,
+    # options typed with the letters the page adds itself (a trial)
+    "content/study/lettered.md": """\
+---
+title: 入党誓词
+date: 2026-03-03
+quiz:
+  - question: 入党誓词是在什么时候宣读的？
+    options: [A. 入党宣誓仪式上, B、转正时, (C) 支部大会上]
+    answer: 0
+---
+学习入党誓词。
+""",
     "content/announcements/notice.md": """\
 ---
 title: 关于党费收缴的通知
@@ -98,9 +110,6 @@ quiz:
   - question: 哪些属于党员的义务？
     options: [认真学习, 执行党的决定, 享受特权]
     answer: [0, 1]
-  - question: 入党誓词是在什么时候宣读的？
-    options: [A. 入党宣誓仪式上, B、转正时, (C) 支部大会上]
-    answer: 0
 ---
 学习党章总纲。
 """,
@@ -206,7 +215,7 @@ def test_a_tag_written_twice_is_listed_once(site: Path) -> None:
 
 def test_quiz_options_typed_with_their_letters_are_not_lettered_twice(site: Path) -> None:
     # a trial: options written "A. 甲" showed as "A. A. 甲" (the list letters them itself)
-    html = (site / QUIZ).read_text(encoding="utf-8")
+    html = (site / "study/lettered/index.html").read_text(encoding="utf-8")
     assert "<li>入党宣誓仪式上</li>" in html and "<li>转正时</li>" in html, html
     assert "A. 入党宣誓仪式上" in html  # the answer names the option with its letter once
     assert "A. A." not in html and "<li>B、" not in html and "(C)" not in html

@@ -235,7 +235,15 @@ class _Checker:
             self.check_attachments(entry)
             self.check_links(entry, links)
         self.save_cache()
-        return sorted(set(self.problems))
+        return sorted({self.marked(p) for p in self.problems})
+
+    def marked(self, problem: Problem) -> Problem:
+        """A warning says it is one, as the first word of its line (提醒：…), whoever made it:
+        a reader of the build's output tells it from an error without the closing count."""
+        mark = self.t("warning_mark")
+        if not problem.warning or problem.message.startswith(mark):
+            return problem
+        return Problem(problem.path, problem.line, mark + problem.message, warning=True)
 
     # --- the per-file cache ------------------------------------------------------------
 
