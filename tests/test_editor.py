@@ -11,6 +11,7 @@ real editor; this one covers every content type and the settings file quickly.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -312,3 +313,54 @@ def test_local_backend_commits_each_save_when_asked(tmp_path: Path) -> None:
     )
     assert log.stdout.strip() == "Create Pages “关于我们”"
     assert only_sample_warnings(check_branch(root))
+
+
+def decap_file_names(options: dict[str, Any], files: list[str]) -> list[str]:
+    if shutil.which("node") is None or not (REPO / "node_modules" / "decap-cms-core").is_dir():
+        pytest.skip("node or node_modules/decap-cms-core missing (run ./scripts/setup)")
+    done = subprocess.run(
+        ["node", str(REPO / "tests" / "js" / "decap-slug.mjs")],
+        input=json.dumps({"options": options, "names": files}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return list(json.loads(done.stdout))
+
+
+def test_an_upload_keeps_its_chinese_name(tmp_path: Path) -> None:
+    # a trial: 大照片 活动 现场.jpg was saved as ".jpg", and the next upload replaced it (the
+    # other article then showed this one's photo)
+    slug = decap_config(SITE_BASE)["slug"]
+    uploaded = ["大照片 活动 现场.jpg", "慰问 照片.jpg", "报名 回执 表.docx", "IMG_0001.JPG"]
+    saved = decap_file_names(slug, uploaded)
+    assert saved == ["大照片-活动-现场.jpg", "慰问-照片.jpg", "报名-回执-表.docx", "img_0001.jpg"]
+    # and such names pass tongxin check, linked from an entry as the editor writes them
+    branch = tmp_path / "b"
+    (branch / "content" / "files").mkdir(parents=True)
+    (branch / "content" / "news").mkdir()
+    (branch / "content" / "site.yaml").write_text(yaml.safe_dump(SITE_BASE, allow_unicode=True))
+    for name in saved:
+        (branch / "content" / "files" / name).write_bytes(b"x")
+    body = "".join(f"![照片](../files/{name})\n\n" for name in saved)
+    (branch / "content/news/a.md").write_text(f"---\ntitle: 走访\n---\n{body}", encoding="utf-8")
+    assert check_branch(branch) == []
+
+
+def test_the_form_refuses_what_the_check_would() -> None:
+    config = decap_config(SITE_BASE)
+    news = next(c for c in config["collections"] if c["name"] == "news")
+    title = next(f for f in news["fields"] if f["name"] == "title")
+    pattern = re.compile(title["pattern"][0])  # (Decap: new RegExp(pattern))
+    assert pattern.search("社区开展　义诊活动")  # a full-width space inside is text
+    for pasted in ("　　义诊活动", "社区\u200b义诊", " 义诊"):
+        assert not pattern.search(pasted), pasted
+    study = next(c for c in config["collections"] if c["name"] == "study")
+    quiz = next(f for f in study["fields"] if f["name"] == "quiz")
+    options = next(f for f in quiz["fields"] if f["name"] == "options")
+    assert options["field"]["widget"] == "string"  # a box an option: 甲，乙，丙 was one
+    notices = next(c for c in config["collections"] if c["name"] == "announcements")
+    attachments = next(f for f in notices["fields"] if f["name"] == "attachments")
+    upload = next(f for f in attachments["fields"] if f["name"] == "file")
+    assert upload["required"] is True  # a title without its file was saved, then refused

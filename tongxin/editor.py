@@ -57,6 +57,9 @@ DATE_FORMAT = "YYYY-MM-DD"
 DATETIME_FORMAT = "YYYY-MM-DD HH:mm"
 #: Tags with none of the separators that are not one (the check's, TAG_SEPARATORS).
 TAG_PATTERN = f"^[^{''.join(TAG_SEPARATORS)}]*$"
+#: A title as tongxin check takes it: no space first (a full-width one is pasted from Word),
+#: no zero-width characters anywhere.
+VISIBLE_TEXT = "^(?![\\s\\u3000])[^\\u200b-\\u200f\\u2060\\ufeff]*$"
 
 
 class MissingLabel(LookupError):
@@ -115,7 +118,10 @@ def _widget_kind(name: str, option: Option, language: str) -> dict[str, Any]:
                 "min": 0,
             },
         }
-    return {"widget": "text" if name in LONG_TEXT else "string"}
+    text: dict[str, Any] = {"widget": "text" if name in LONG_TEXT else "string"}
+    if name in ("title", "question"):  # pasted invisible characters fail tongxin check
+        text["pattern"] = [VISIBLE_TEXT, translate(language, "editor.invisible_text")]
+    return text
 
 
 def _choices(name: str, option: Choice, language: str) -> list[Any]:
@@ -134,6 +140,9 @@ def _list_widget(name: str, option: ListOf, language: str) -> dict[str, Any]:
         return {"widget": "list", "fields": attachment_fields(language)}
     if isinstance(option.item, SubConfig):
         return {"widget": "list", "fields": fields_of(option.item, language)}
+    if name == "options":  # a box an option: typed in one box, 甲，乙，丙 was one option
+        option_field = {"name": "option", "label": label(language, name), "widget": "string"}
+        return {"widget": "list", "field": option_field}
     if name == "tags":
         # one box a tag: typed into one box, 环境清洁、志工招募 would be one tag, which the check
         # refuses; the box refuses it first, in the same words (Decap checks a string's
@@ -154,6 +163,9 @@ def attachment_fields(language: str) -> list[dict[str, Any]]:
                 media_folder=f"/{MEDIA_FOLDER}",
                 public_folder="files",
                 choose_url=False,
+                # the form is for uploads (a title without a file was saved, and refused by
+                # the build); a link elsewhere is written by hand: url
+                required=True,
             )
     return fields
 
@@ -259,7 +271,10 @@ def decap_config(
         # Markdown in content/<type>/x.md reaches content/files/ one folder up; the build
         # resolves the relative path to the copied file (tongxin check verifies it).
         "public_folder": "../files",
-        "slug": {"encoding": "ascii", "clean_accents": True, "sanitize_replacement": "-"},
+        # entries are named by SLUG_TEMPLATE (the time); this names uploads: an ASCII-only
+        # slug made 大照片.jpg ".jpg" and the next upload replaced it (a trial). Chinese names
+        # stay; spaces become "-" (a space in a file name is an error of tongxin check).
+        "slug": {"encoding": "unicode", "clean_accents": False, "sanitize_replacement": "-"},
         "collections": [collection(kind, language) for kind in CONTENT_TYPES]
         + [settings_collection(language)],
     }
