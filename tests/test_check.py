@@ -193,7 +193,7 @@ def test_missing_site_yaml(branch: Path) -> None:
     ("front", "line", "field", "found"),
     [
         ("tags: 单个标签\n", 3, "tags", "'单个标签'"),
-        ("tags: [一, 2]\n", 3, "tags[1]", "2"),
+        ("tags: [一, [2]]\n", 3, "tags[1]", "["),
         ("summary: [一]\n", 3, "summary", "["),
         ("author:\n  name: 李明\n", 3, "author", "{name}"),
     ],

@@ -104,7 +104,7 @@ def test_schemas_accept_a_complete_example() -> None:
         "name": "支部",
         "url": "https://a.example/",
         "language": "zh-TW",
-        "contact": {"email": "a@a.example", "phone": 12345678},
+        "contact": {"email": "a@a.example", "phone": "12345678"},
         "nav": [{"title": "關於", "url": "/about/"}],
         "timezone": "Asia/Taipei",
         "stale_days": 14,

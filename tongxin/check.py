@@ -49,7 +49,13 @@ from tongxin.checknames import (
     undecodable,
 )
 from tongxin.config.content import FRONT_MATTER, SITE, attachment_path
-from tongxin.config.options import Option, document_problems, escapes_output, parse_document
+from tongxin.config.options import (
+    Option,
+    document_problems,
+    escapes_output,
+    parse_document,
+    texts_as_written,
+)
 from tongxin.frontmatter import (
     MAX_FILE_BYTES,
     ContentError,
@@ -70,7 +76,7 @@ from tongxin.linkrules import (
     is_local_path,
     link_form_problems,
 )
-from tongxin.problems import Problem
+from tongxin.problems import Problem, marked
 from tongxin.yamlsrc import YamlDocument
 
 #: Photos readers download on every visit of the page: above this, a warning (a phone's
@@ -235,15 +241,8 @@ class _Checker:
             self.check_attachments(entry)
             self.check_links(entry, links)
         self.save_cache()
-        return sorted({self.marked(p) for p in self.problems})
-
-    def marked(self, problem: Problem) -> Problem:
-        """A warning says it is one, as the first word of its line (提醒：…), whoever made it:
-        a reader of the build's output tells it from an error without the closing count."""
-        mark = self.t("warning_mark")
-        if not problem.warning or problem.message.startswith(mark):
-            return problem
-        return Problem(problem.path, problem.line, mark + problem.message, warning=True)
+        mark = self.t("warning_mark")  # 提醒： first, whoever made the warning
+        return sorted({marked(p, mark) for p in self.problems})
 
     # --- the per-file cache ------------------------------------------------------------
 
@@ -407,7 +406,8 @@ class _Checker:
         if isinstance(document, Problem):
             self.problems.append(document)
             return
-        data = drop_blank(document.data if document.data is not None else {}, SITE)
+        data = texts_as_written(SITE, document.data, document.plain)  # phone: 0276…
+        data = drop_blank(data if data is not None else {}, SITE)
         self.report_document(rel, document, SITE, data)
         if isinstance(data, dict):
             self.site = data

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from tongxin.config.content import CONTENT_TYPES, FRONT_MATTER
-from tongxin.config.options import ListOf, Option, SubConfig
+from tongxin.config.options import ListOf, Option, SubConfig, texts_as_written
 from tongxin.i18n import LANGUAGES, translate
 from tongxin.problems import Problem
 from tongxin.yamlhelp import LOOKS_BLANK, Diagnosis, dropped_comment, in_one_text, invisible
@@ -376,6 +376,7 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
             raise fail(colon.line, f"config.{colon.key}", **colon.values)
         raise fail(first_line, "config.not_a_mapping", found=type(meta).__name__)
     meta = {str(key): value for key, value in meta.items()}
+    meta = texts_as_written(FRONT_MATTER[content_type], meta, document.plain)
 
     if is_yaml and "body" in meta:
         value = meta.pop("body")

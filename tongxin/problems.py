@@ -28,3 +28,11 @@ class Problem:
 def errors_in(problems: Iterable[Problem | str]) -> list[Problem | str]:
     """The problems that stop a build (everything but warnings)."""
     return [p for p in problems if not getattr(p, "warning", False)]
+
+
+def marked(problem: Problem, mark: str) -> Problem:
+    """A warning saying it is one as the first word of its line (``提醒：…``): a reader of the
+    build's output tells it from an error without the closing count."""
+    if not problem.warning or problem.message.startswith(mark):
+        return problem
+    return Problem(problem.path, problem.line, mark + problem.message, warning=True)

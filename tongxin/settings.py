@@ -19,6 +19,7 @@ from typing import Any
 import tongxin.theme
 from tongxin.checknames import SYSTEM_FILE_PATTERNS
 from tongxin.config.content import ARTICLE_TYPES, CONTENT_TYPES, SITE
+from tongxin.config.options import texts_as_written
 from tongxin.frontmatter import drop_blank
 from tongxin.i18n import normalise_language, translate
 from tongxin.theme.helpers import HELPERS
@@ -155,11 +156,8 @@ def load_site(root: Path) -> dict[str, Any]:
     data = document.data
     if not isinstance(data, dict):
         return {}
-    contact = data.get("contact")
-    if isinstance(contact, dict) and isinstance(contact.get("phone"), int):
-        # 02765432100 unquoted is an octal number to YAML: the phone is the text as written
-        written = document.plain.get(("contact", "phone"))
-        data["contact"] = {**contact, "phone": written or str(contact["phone"])}
+    # a phone 02765432100 unquoted is octal to YAML: text fields are the text as written
+    data = texts_as_written(SITE, data, document.plain)
     # fields the web editor wrote empty ("") count as not written, as tongxin check has it
     return drop_blank(data, SITE)
 

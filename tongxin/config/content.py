@@ -20,7 +20,6 @@ from .options import (
     Choice,
     Context,
     DateTime,
-    Digits,
     Integer,
     Issue,
     ListOf,
@@ -87,9 +86,9 @@ SITE = SubConfig(
         "contact": SubConfig(
             {
                 "email": Text(pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expected="type_email"),
-                # "0755-1234567" is text in YAML but 02765432100 a number: both are the
-                # text as written
-                "phone": Digits(),
+                # "0755-1234567" is text in YAML, 02765432100 a number: read as written
+                # (options.texts_as_written)
+                "phone": Text(),
                 "address": Text(),
             }
         ),

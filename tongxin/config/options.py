@@ -185,16 +185,6 @@ class Text(Type):
         return value
 
 
-class Digits(Text):
-    """Text that may be written as a bare number (a phone number): the text as the editor
-    wrote it, never the number YAML reads (02765432100 is octal to YAML: 399914048)."""
-
-    def validate(self, value: Any, path: KeyPath, ctx: Context) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = ctx.written.get(tuple(path), str(value))
-        return super().validate(value, path, ctx)
-
-
 class Integer(Type):
     """A whole number (``number=True``: any number), at least ``minimum``."""
 
@@ -498,6 +488,32 @@ def suggestion(word: str, candidates: Iterable[str], ctx: Context) -> str:
     if not close and word.lower() != word:
         close = difflib.get_close_matches(word.lower(), list(candidates), n=1, cutoff=0.6)
     return ctx.t("did_you_mean", suggestion=close[0]) if close else ""
+
+
+def texts_as_written(
+    schema: Option, value: Any, written: Mapping[KeyPath, str], path: KeyPath = ()
+) -> Any:
+    """``value`` with each unquoted scalar of a text field as the text written
+    (:attr:`YamlDocument.plain`): ``title: 0755`` is "0755", not 493; ``title: No`` (which
+    Decap CMS writes unquoted: YAML 1.2 has no such boolean) "No", not false; a phone
+    number its digits. What a field of another kind (a date, a number) holds stays read."""
+    if isinstance(schema, Text):
+        plain = written.get(tuple(path))
+        text = plain is not None and value is not None and not isinstance(value, str)
+        return plain if text else value  # (an empty value, title:, stays empty)
+    if isinstance(schema, ListOf) and isinstance(value, list):
+        return [
+            texts_as_written(schema.item, item, written, (*path, index))
+            for index, item in enumerate(value)
+        ]
+    if isinstance(schema, SubConfig) and isinstance(value, dict):
+        return {
+            key: texts_as_written(schema.fields[key], item, written, (*path, key))
+            if key in schema.fields
+            else item
+            for key, item in value.items()
+        }
+    return value
 
 
 def validate(
