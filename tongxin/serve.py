@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import os
 import re
 import signal
@@ -52,6 +53,26 @@ RELOAD_SCRIPT = (
     "setTimeout(ask,1000)})}ask()})();</script>"
 )
 
+#: The last rebuild's problems as JSON, for the web editor (which is never reloaded: an
+#: editor would lose what they are typing).
+PROBLEMS_PATH = "/__tongxin/problems"
+#: Shown in /admin/: the problems of the last rebuild in a box at the foot of the editor,
+#: gone once a save fixes them (a trial: a bad save froze the preview, and the editor, who
+#: had seen "内容已保存", was not told).
+ADMIN_SCRIPT = (
+    "<script>(function(){var box=null;function show(d){if(!d.problems.length){"
+    "if(box){box.remove();box=null}return}if(!box){box=document.createElement('div');"
+    "box.id='tongxin-problems';box.setAttribute('role','alert');box.style.cssText="
+    "'position:fixed;left:0;right:0;bottom:0;z-index:99999;max-height:40vh;overflow:auto;"
+    "background:#fff4e5;color:#5f2b00;border-top:3px solid #d9480f;padding:.6em 1em;"
+    "font:15px/1.5 sans-serif';document.body.appendChild(box)}box.textContent='';"
+    "var t=document.createElement('strong');t.textContent=d.title;box.appendChild(t);"
+    "var u=document.createElement('ul');u.style.margin='.3em 0 0 1.2em';d.problems.forEach("
+    "function(p){var li=document.createElement('li');li.textContent=p;u.appendChild(li)});"
+    "box.appendChild(u)}function ask(){fetch('" + PROBLEMS_PATH + "',{cache:'no-store'})"
+    ".then(function(r){return r.json()}).then(show).catch(function(){}).then(function(){"
+    "setTimeout(ask,2000)})}ask()})();</script>"
+)
 
 #: How long a page found cut short (a build is writing it) is read again before it is served.
 PAGE_WAIT_SECONDS = 2.0
@@ -76,10 +97,34 @@ def read_page(target: Path) -> str:
 def with_reload_script(html: str, generation: int) -> str:
     """``html`` with the reload script for ``generation`` before its ``</body>``, or at its end
     when it has none (a page without one still follows the next build)."""
-    script = RELOAD_SCRIPT % generation
+    return with_script(html, RELOAD_SCRIPT % generation)
+
+
+def with_script(html: str, script: str) -> str:
+    """``html`` with ``script`` before its ``</body>``, or at its end when it has none."""
     if "</body>" in html:
         return html.replace("</body>", script + "</body>", 1)
     return html + script
+
+
+_TITLE_LINE = re.compile(r"^title:[ \t]*['\"]?(.*?)['\"]?[ \t]*$", re.MULTILINE)
+
+
+def titled(root: Path, problem: str, language: str) -> str:
+    """``problem`` (``content/news/20261207-231300.md:2: …``) with the entry's title first:
+    the web editor lists entries by title, never by file name."""
+    rel = problem.split(":", 1)[0]
+    if not rel.startswith("content/") or not rel.endswith((".md", ".markdown", ".yaml", ".yml")):
+        return problem
+    try:
+        head = (Path(root) / rel).read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return problem
+    found = _TITLE_LINE.search(head)
+    title = found.group(1).strip() if found else ""
+    if not title:
+        return problem
+    return translate(language, "cli.problem_titled", title=title, problem=problem)
 
 
 def content_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
@@ -141,7 +186,7 @@ class Rebuilder:
             # the page shows what stopped the build (its warnings are in the terminal): a
             # trial's banner hid 2 errors among 5 warnings
             errors = errors_in(error.problems) or error.problems
-            self.problems = [str(problem) for problem in errors]
+            self.problems = [titled(self.root, str(p), self.language) for p in errors]
             self.bump()  # open pages reload and show the problems
             return False
         finally:
@@ -213,6 +258,11 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
+        if path == PROBLEMS_PATH:
+            title = translate(self.rebuilder.language, "cli.preview_problems")
+            found = {"title": title, "problems": self.rebuilder.problems[:20]}
+            self.reply(json.dumps(found, ensure_ascii=False).encode(), "application/json")
+            return
         if path == BUILD_PATH:
             seen = parse_qs(query).get("after", [""])[0]
             self.reply(str(self.rebuilder.generation_after(seen)).encode(), "text/plain")
@@ -220,6 +270,10 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         target = Path(self.translate_path(path))
         if target.is_dir():
             target = target / "index.html"
+        if path.startswith("/admin") and target.name == "index.html" and target.is_file():
+            html = with_script(read_page(target), ADMIN_SCRIPT)  # problems, never a reload
+            self.reply(html.encode(), "text/html; charset=utf-8")
+            return
         if target.suffix == ".html" and target.is_file() and not path.startswith("/admin"):
             generation = self.rebuilder.generation  # before the file is read: never newer
             html = with_reload_script(read_page(target), generation)
