@@ -14,6 +14,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from browser import chromium_browser, open_page, screenshot  # noqa: F401
@@ -32,22 +33,31 @@ def _get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode("utf-8")
 
 
-def test_a_failed_rebuild_shows_its_problems_on_every_page_until_fixed(tmp_path: Path) -> None:
-    content = tmp_path / "content"
+def _preview(
+    root: Path, name: str, report: Callable[[str], None]
+) -> tuple[Path, Rebuilder, QuietServer, str]:
+    """A branch with one news item ``name``, built, and tongxin serve's handler over it on
+    127.0.0.1: (the item, the rebuilder, the server, its address)."""
+    content = root / "content"
     (content / "news").mkdir(parents=True)
     (content / "site.yaml").write_text(
         "name: 东江社区党支部\nurl: https://dj.example/\nlanguage: zh-CN\n", "utf-8"
     )
-    article = content / "news" / "meeting.md"
+    article = content / "news" / name
     article.write_text(ARTICLE.format(date="2026-12-01"), "utf-8")
-    output = tmp_path / "output"
-    build_site(tmp_path, output, "http://127.0.0.1", progress=False, warnings_to=None)
-    lines: list[str] = []
-    rebuilder = Rebuilder(tmp_path, output, "http://127.0.0.1", "zh-CN", lines.append)
+    output = root / "output"
+    build_site(root, output, "http://127.0.0.1", progress=False, warnings_to=None)
+    rebuilder = Rebuilder(root, output, "http://127.0.0.1", "zh-CN", report)
     handler = type("Handler", (PreviewHandler,), {"rebuilder": rebuilder})
     server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(output)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    return article, rebuilder, server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def test_a_failed_rebuild_shows_its_problems_on_every_page_until_fixed(tmp_path: Path) -> None:
+    lines: list[str] = []
+    article, rebuilder, server, base = _preview(tmp_path, "meeting.md", lines.append)
+    content = tmp_path / "content"
     try:
         status, page = _get(base + "/news/meeting/")
         assert status == 200 and "tongxin-problems" not in page
@@ -90,20 +100,7 @@ def test_a_failed_rebuild_shows_its_problems_on_every_page_until_fixed(tmp_path:
 def test_the_web_editor_shows_a_failed_save_without_reloading(tmp_path: Path, browser) -> None:
     """A trial: after a save the build refused, the editor said 内容已保存 and the preview
     froze for every later save; nothing in /admin/ said why."""
-    content = tmp_path / "content"
-    (content / "news").mkdir(parents=True)
-    (content / "site.yaml").write_text(
-        "name: 东江社区党支部\nurl: https://dj.example/\nlanguage: zh-CN\n", "utf-8"
-    )
-    article = content / "news" / "20261207-231300.md"
-    article.write_text(ARTICLE.format(date="2026-12-01"), "utf-8")
-    output = tmp_path / "output"
-    build_site(tmp_path, output, "http://127.0.0.1", progress=False, warnings_to=None)
-    rebuilder = Rebuilder(tmp_path, output, "http://127.0.0.1", "zh-CN", lambda _line: None)
-    handler = type("Handler", (PreviewHandler,), {"rebuilder": rebuilder})
-    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(output)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    article, rebuilder, server, base = _preview(tmp_path, "20261207-231300.md", lambda _: None)
     opened = open_page(browser, base + "/admin/", viewport={"width": 1280, "height": 800})
     try:
         page = opened.page
