@@ -207,7 +207,8 @@ def read_html(markup: str, rules: HidingLimits, base_url: str = "") -> HtmlFacts
     if root is None:
         facts.text = markup
         return facts
-    _show_wechat_body(root)
+    if "js_content" in markup:  # (a string test: most entries are not WeChat's)
+        _show_wechat_body(root)
     text, hidden = _walk(root, rules, base_url, facts)
     facts.text = "".join(text)
     if hidden:
@@ -360,7 +361,8 @@ def drop_hidden(markup: str, rules: HidingLimits = DefaultLimits()) -> str:
     root = _parse_fragment(markup)
     if root is None:
         return markup
-    _show_wechat_body(root)
+    if "js_content" in markup:
+        _show_wechat_body(root)
     by_selector = _hidden_selectors(root, rules)
     doomed = []
     for node in root.iter():
