@@ -111,6 +111,7 @@ def test_the_web_editor_shows_a_failed_save_without_reloading(tmp_path: Path, br
         box.wait_for(timeout=10_000)
         text = box.inner_text()
         assert "预览没有更新" in text and "《组织生活会》content/news/20261207-231300.md:3" in text
+        assert "这个提示会自动消失" in text  # (the editor is never reloaded)
         screenshot(opened, "editor-admin-problems-1280")
         article.write_text(ARTICLE.format(date="2026-12-02"), "utf-8")
         assert rebuilder.rebuild_if_changed() is True

@@ -259,7 +259,7 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
         if path == PROBLEMS_PATH:
-            title = translate(self.rebuilder.language, "cli.preview_problems")
+            title = translate(self.rebuilder.language, "cli.editor_problems")
             found = {"title": title, "problems": self.rebuilder.problems[:20]}
             self.reply(json.dumps(found, ensure_ascii=False).encode(), "application/json")
             return
