@@ -14,7 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tongxin.config.options import is_http_url, message, parse_document, validate
+from tongxin.config.options import (
+    is_http_url,
+    message,
+    parse_document,
+    texts_as_written,
+    validate,
+)
 from tongxin.config.registry import REGISTRY
 from tongxin.i18n import normalise_language
 from tongxin.problems import Problem
@@ -119,6 +125,7 @@ def parse_registry(
         for key_path, line in doc.duplicates
         if len(key_path) == 1
     ]
+    data = texts_as_written(REGISTRY, data, doc.plain)  # name: 2024 is the text 2024
     _, issues = validate(REGISTRY, data, lang)
     problems += [Problem(shown, doc.line_of(issue.path), issue.message) for issue in issues]
     # Branches with problems of their own are left out of the checks across branches.

@@ -27,7 +27,12 @@ from typing import Any
 
 import yaml
 
-from tongxin.config.options import document_problems, parse_document, validate
+from tongxin.config.options import (
+    document_problems,
+    parse_document,
+    texts_as_written,
+    validate,
+)
 from tongxin.config.screen import (
     LEVELS,
     RULE_NAMES,
@@ -258,7 +263,8 @@ def _read_rules_file(path: Path, language: str) -> dict[str, Any]:
     document = parse_document(text, str(path), language)
     if isinstance(document, Problem):
         raise ScreenRulesError([str(document)])
-    data = document.data if document.data is not None else {}
+    data = texts_as_written(SCREEN_RULES, document.data, document.plain)  # terms: [666]
+    data = data if data is not None else {}
     _, problems = document_problems(str(path), document, SCREEN_RULES, language, data)
     if problems:
         raise ScreenRulesError([str(problem) for problem in sorted(problems)])

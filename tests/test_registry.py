@@ -49,6 +49,13 @@ def test_valid_registry_loads_every_field(tmp_path: Path) -> None:
     assert not registry.branches[0].requires_signature
 
 
+def test_text_fields_are_the_text_typed(tmp_path: Path) -> None:
+    # as in front matter and site.yaml: an unquoted 0755 is "0755", not the octal number 493
+    text = VALID.replace("name: 第一支部", "name: 0755").replace("region: 东城", "region: 2024")
+    registry = load_registry(write(tmp_path, text))
+    assert (registry.branches[0].name, registry.branches[0].region) == ("0755", "2024")
+
+
 def test_public_keys_list_is_accepted(tmp_path: Path) -> None:
     text = VALID.replace("public_key: AAAAC3NzaC1lZDI1NTE5AAAAIGr1", "public_keys: [old, new]")
     assert load_registry(write(tmp_path, text)).branches[1].public_keys == ("old", "new")

@@ -421,7 +421,7 @@ class _Checker:
     def check_entry(self, source: ContentFile) -> _Entry:
         rel = self.rel(source.path)
         meta = source.meta
-        document = YamlDocument(meta, source.locations, source.duplicates, source.written)
+        document = YamlDocument(meta, source.locations, source.duplicates)
         self.report_document(rel, document, FRONT_MATTER[source.type], meta)
         self.warn_far_ahead(rel, meta.get("date"), source.lines.get("date", 1))
         self.warn_expired(rel, meta, source.lines.get("expires", 1))

@@ -62,8 +62,6 @@ class ContentFile:
     duplicates: list[tuple[KeyPath, int]] = field(default_factory=list)
     #: the form the file came in: "markdown" or "yaml"
     form: str = "markdown"
-    #: unquoted values as written (:attr:`tongxin.yamlsrc.YamlDocument.plain`)
-    written: dict[KeyPath, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -403,5 +401,4 @@ def _read_content_file(path: Path, root: Path, language: str | None) -> ContentF
         body_line=body_line,
         duplicates=document.duplicates,
         form="yaml" if is_yaml else "markdown",
-        written=document.plain,
     )

@@ -30,6 +30,7 @@ from .options import (
     Timezone,
     Type,
     Url,
+    as_list,
     shown,
 )
 
@@ -181,8 +182,7 @@ def _answer_in_range(item: dict, path: KeyPath, ctx: Context) -> None:
             ctx.report(path + ("answer",), "answer_range", found=single, count=len(options))
             one = options[0] if len(options) == 1 and isinstance(options[0], str) else ""
             if re.search("[，、；]", one):  # [甲，乙，丙]: one option, with Chinese commas
-                items = [i.strip() for i in re.split("[，、；]", one) if i.strip()]
-                fixed = f"options: [{', '.join(items)}]"
+                fixed = f"options: {as_list(one)}"
                 ctx.issues[-1] = Issue(
                     ctx.issues[-1].path, ctx.issues[-1].message + ctx.t("list_hint", fixed=fixed)
                 )

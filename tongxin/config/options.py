@@ -71,11 +71,9 @@ def message(language: str | None, key: str, **values: Any) -> str:
 class Context:
     """The language messages are written in, and where issues are collected."""
 
-    def __init__(self, language: str, written: Mapping[KeyPath, str] | None = None) -> None:
+    def __init__(self, language: str) -> None:
         self.language = language
         self.issues: list[Issue] = []
-        #: unquoted scalars as the editor wrote them (:attr:`YamlDocument.plain`)
-        self.written: Mapping[KeyPath, str] = written or {}
 
     def t(self, key: str, **values: Any) -> str:
         return message(self.language, key, **values)
@@ -88,28 +86,30 @@ class Context:
         if value is None:  # "title:" with nothing after it
             self.report(path, "empty_value", expected=self.t(expected_key))
             return
-        found = shown(value)
-        if isinstance(value, (int, float, date)) and tuple(path) in self.written:
-            found = self.written[tuple(path)]  # 0755, as written (not the number 493)
-        self.report(path, "expected_type", expected=self.t(expected_key), found=found)
+        self.report(path, "expected_type", expected=self.t(expected_key), found=shown(value))
         hint = ""
         if expected_key == "type_list" and isinstance(value, str) and value.strip():
             # 【a, b】 or 「a、b」: the editor meant a list in Chinese brackets
-            text = value.strip().strip("【】「」『』〔〕［］()（）")
-            items = [item.strip() for item in re.split(r"[,，、;；]", text) if item.strip()]
-            hint = self.t("list_hint", fixed=f"[{', '.join(items)}]")
+            hint = self.t("list_hint", fixed=as_list(value))
         elif expected_key == "type_int_or_list" and (fixed := answer_numbers(value)):
             hint = self.t("answer_hint", fixed=f"{path[-1]}: {fixed}")
         elif expected_key == "type_str" and isinstance(value, (int, float, date)):
-            # title: 0755 is the number 493 to YAML (and No is false, 2026-03-05 a date):
-            # quoted as written, it is the text the editor meant
-            as_written = self.written.get(tuple(path), shown(value))
-            quoted = f'"{as_written}"'
+            # (a YAML file's text fields are read as written, texts_as_written: this is data
+            # given in code, or a value with no text of its own)
+            quoted = f'"{shown(value)}"'
             if path and isinstance(path[-1], str):  # a list item is quoted alone
                 quoted = f"{path[-1]}: {quoted}"
             hint = self.t("quote_hint", fixed=quoted)
         if hint:
             self.issues[-1] = Issue(path, self.issues[-1].message + hint)
+
+
+def as_list(text: str) -> str:
+    """Values typed as one text with Chinese brackets or separators (``【a，b】``, ``a、b``)
+    written as the YAML list meant: ``[a, b]``."""
+    inner = text.strip().strip("【】「」『』〔〕［］()（）")
+    items = [item.strip() for item in re.split(r"[,，、;；]", inner) if item.strip()]
+    return f"[{', '.join(items)}]"
 
 
 _ANSWER_PART = re.compile(r"[A-Za-z]|\d+")
@@ -516,12 +516,9 @@ def texts_as_written(
     return value
 
 
-def validate(
-    schema: Option, data: Any, language: str, written: Mapping[KeyPath, str] | None = None
-) -> tuple[Any, list[Issue]]:
-    """Validate ``data`` against ``schema``: the cleaned value and the issues found;
-    ``written``: unquoted scalars as written (:attr:`YamlDocument.plain`)."""
-    ctx = Context(language, written)
+def validate(schema: Option, data: Any, language: str) -> tuple[Any, list[Issue]]:
+    """Validate ``data`` against ``schema``: the cleaned value and the issues found."""
+    ctx = Context(language)
     clean = schema.validate(data, (), ctx)
     return clean, ctx.issues
 
@@ -538,9 +535,7 @@ def document_problems(
         Problem(rel, line, message(language, "duplicate_key", field=".".join(map(str, key_path))))
         for key_path, line in document.duplicates
     ]
-    clean, issues = validate(
-        schema, document.data if data is None else data, language, document.plain
-    )
+    clean, issues = validate(schema, document.data if data is None else data, language)
     problems += [Problem(rel, document.line_of(issue.path), issue.message) for issue in issues]
     return clean, problems
 
